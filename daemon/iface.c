@@ -1,0 +1,59 @@
+#include "iface.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <string.h>
+
+bool
+iface_allowed(const struct config *c, int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	if (c->n_interfaces == 0)
+		return true;
+	if (ifindex <= 0 || if_indextoname((unsigned)ifindex, name) == NULL)
+		return false;
+	for (size_t i = 0; i < c->n_interfaces; i++)
+		if (strcmp(c->interfaces[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int
+iface_first_addr(int ifindex, struct in_addr *ret)
+{
+	struct ifaddrs *ifa, *i;
+	char name[IF_NAMESIZE];
+	int r = -EADDRNOTAVAIL;
+
+	if (ifindex <= 0 || if_indextoname((unsigned)ifindex, name) == NULL)
+		return -EADDRNOTAVAIL;
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		if (strcmp(i->ifa_name, name) != 0)
+			continue;
+		*ret = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		r = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return r;
+}
+
+int
+iface_advertise(const struct config *c, int ifindex, struct in_addr local, struct in_addr *ret)
+{
+	if (c->has_advertise) {
+		*ret = c->advertise;
+		return 0;
+	}
+	if (local.s_addr != htonl(INADDR_ANY) && local.s_addr != htonl(INADDR_BROADCAST)) {
+		*ret = local;
+		return 0;
+	}
+	return iface_first_addr(ifindex, ret);
+}

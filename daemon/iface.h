@@ -1,0 +1,24 @@
+/*
+ * Interfaces: which ones we serve, and their IPv4 addresses.
+ */
+#ifndef NETBOOTD_IFACE_H
+#define NETBOOTD_IFACE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "config.h"
+
+/* True if the config serves interface 'ifindex' (all, when none listed). */
+bool iface_allowed(const struct config *c, int ifindex);
+
+/*
+ * The address to advertise to a client that reached us on 'ifindex' at local
+ * address 'local' (may be INADDR_ANY): advertise: from the config if set, else
+ * 'local' if set, else the first IPv4 address of the interface.
+ * Returns 0 or -EADDRNOTAVAIL.
+ */
+int iface_advertise(const struct config *c, int ifindex, struct in_addr local,
+    struct in_addr *ret);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * Logging.  Under systemd (JOURNAL_STREAM names our stderr) messages go to the
+ * journal with structured fields; otherwise readable lines go to stderr.
+ *
+ * Messages read like sentences; the facts go in fields as well:
+ *   log_info("MAC=52:54:00:12:34:56", "Offered %s to %s", file, mac);
+ * The first argument is NULL or a string of newline-separated FIELD=value
+ * pairs (at most 8), each sent to the journal as its own field.
+ * Warnings that are survived end in ", ignoring".
+ */
+#ifndef NETBOOTD_LOG_H
+#define NETBOOTD_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+void log_init(bool debug);
+bool log_debug_enabled(void);
+void log_msg(int prio, const char *fields, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(fields, ...)                                                                     \
+	do {                                                                                       \
+		if (log_debug_enabled())                                                           \
+			log_msg(LOG_DEBUG, fields, __VA_ARGS__);                                   \
+	} while (0)
+#define log_info(fields, ...)   log_msg(LOG_INFO, fields, __VA_ARGS__)
+#define log_notice(fields, ...) log_msg(LOG_NOTICE, fields, __VA_ARGS__)
+#define log_warn(fields, ...)   log_msg(LOG_WARNING, fields, __VA_ARGS__)
+#define log_err(fields, ...)    log_msg(LOG_ERR, fields, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * The daemon's shared context: one event_base, the current configuration and
+ * the protocol modules.  One thread does all network I/O.
+ *
+ * srv->cfg is replaced on SIGHUP.  Modules read it afresh in each callback and
+ * never keep pointers into it across callbacks.  A module whose listening
+ * parameters changed is freed and created again by main.c (dropping its
+ * in-flight transfers); the others keep running with the new config.
+ */
+#ifndef NETBOOTD_SERVER_H
+#define NETBOOTD_SERVER_H
+
+#include <event2/event.h>
+
+#include "config.h"
+
+struct proxydhcp;
+struct tftp_server;
+struct http_server;
+
+struct server {
+	struct event_base *base;
+	struct config *cfg;
+	struct proxydhcp *dhcp;
+	struct tftp_server *tftp;
+	struct http_server *http;
+};
+
+#endif

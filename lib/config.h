@@ -1,0 +1,108 @@
+/*
+ * netbootd configuration: the YAML file (netbootd.yaml(5)) parsed into a
+ * plain struct.  Pure code: no I/O except config_load(), which reads the file
+ * and hands the bytes to config_parse().
+ *
+ * Every map in the file is partial: what it leaves out keeps the built-in
+ * default of config_new().  Unknown keys and bad values are errors whose
+ * message names the file, the line and the key, e.g.
+ *   "/etc/netbootd/netbootd.yaml:7: tftp.port: 70000 is not a port (1-65535)"
+ */
+#ifndef NETBOOTD_CONFIG_H
+#define NETBOOTD_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH     "/etc/netbootd/netbootd.yaml"
+#define CONFIG_DEFAULT_STATEDIR "/var/lib/netbootd"
+#define CONFIG_DEFAULT_SOCKET   "/run/netbootd/control.sock"
+#define CONFIG_DEFAULT_IPXEDIR  "/usr/lib/ipxe"
+#define CONFIG_MAX_INTERFACES   64
+#define CONFIG_MAX_FILE_SIZE    (1024 * 1024)
+
+/*
+ * The default kernel command line for Kairos images (AuroraBoot's).  The
+ * placeholders are expanded per request by ipxe_script (lib/ipxe-script.h).
+ */
+#define CONFIG_DEFAULT_CMDLINE                                                                     \
+	"rd.neednet=1 ip=dhcp rd.cos.disable root=live:{squashfs_url} netboot install-mode "       \
+	"config_url={config_url} console=tty1 console=ttyS0 rd.live.overlay.overlayfs"
+
+struct config {
+	char *path; /* file it was read from, NULL for built-in defaults */
+
+	char **interfaces; /* NULL-terminated; empty = all IPv4 interfaces */
+	size_t n_interfaces;
+	bool has_advertise;
+	struct in_addr advertise; /* network byte order */
+	char *state_dir;
+
+	struct {
+		bool enabled;
+		uint16_t port;     /* 67 */
+		uint16_t pxe_port; /* 4011 */
+	} dhcp;
+
+	struct {
+		bool enabled;
+		uint16_t port;         /* 69 */
+		unsigned max_sessions; /* 256 */
+		char *root;            /* NULL = <state_dir>/tftp */
+		unsigned timeout;      /* seconds between retransmits, 1..255; default 1 */
+		unsigned retries;      /* retransmits before giving up; default 5 */
+		unsigned max_blksize;  /* upper bound on negotiated blksize; default 1468 */
+		unsigned max_windowsize; /* upper bound on negotiated windowsize; default 64 */
+	} tftp;
+
+	struct {
+		bool enabled;
+		uint16_t port;            /* 8090 */
+		unsigned max_connections; /* 1024 */
+		unsigned timeout;         /* idle connection timeout, seconds; default 60 */
+	} http;
+
+	struct {
+		char *dir;   /* /usr/lib/ipxe */
+		char *bios;  /* undionly.kpxe */
+		char *efi32; /* NULL: no loader for EFI IA32 */
+		char *efi64; /* ipxe.efi */
+		char *arm64; /* NULL: no loader for ARM64 */
+	} ipxe;
+
+	struct {
+		char *image;        /* NULL: the only image in <state_dir>/images, if just one */
+		char *cmdline;      /* CONFIG_DEFAULT_CMDLINE */
+		char *cloud_config; /* NULL: built-in minimal "#cloud-config" document */
+	} def;
+
+	struct {
+		char *socket;
+	} control;
+};
+
+/* A config holding every built-in default.  NULL on out-of-memory. */
+struct config *config_new(void);
+void config_free(struct config *c);
+
+/*
+ * Parse YAML bytes.  'name' is used in error messages (the file name).  On
+ * success returns 0 and stores a new config in *ret.  On a bad document
+ * returns -EINVAL and stores a malloc'd one-line message in *ret_error
+ * ("name:line: key: what is wrong"); -ENOMEM on allocation failure.
+ */
+int config_parse(const char *buf, size_t len, const char *name, struct config **ret,
+    char **ret_error);
+
+/*
+ * Read and parse a file.  A missing file is -ENOENT (with a message), so that
+ * callers can fall back to config_new() when the path is the default one.
+ */
+int config_load(const char *path, struct config **ret, char **ret_error);
+
+/* The effective TFTP root: tftp.root or <state_dir>/tftp.  Caller frees. */
+char *config_tftp_root(const struct config *c);
+
+#endif
