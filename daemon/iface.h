@@ -18,7 +18,6 @@ bool iface_allowed(const struct config *c, int ifindex);
  * 'local' if set, else the first IPv4 address of the interface.
  * Returns 0 or -EADDRNOTAVAIL.
  */
-int iface_advertise(const struct config *c, int ifindex, struct in_addr local,
-    struct in_addr *ret);
+int iface_advertise(const struct config *c, int ifindex, struct in_addr local, struct in_addr *ret);
 
 #endif

@@ -73,8 +73,8 @@ log_journal(int prio, const char *fields, const char *msg)
 void
 log_msg(int prio, const char *fields, const char *fmt, ...)
 {
-	static const char *const names[] = {"emerg", "alert", "crit", "error", "warning",
-	    "notice", "info", "debug"};
+	static const char *const names[] = {
+	    "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
 	char msg[2048];
 	va_list ap;
 

@@ -140,7 +140,7 @@ server_apply(struct server *srv, const struct config *old)
 {
 	const struct config *c = srv->cfg;
 	bool ifs = old == NULL ||
-	    !same_strv(old->interfaces, old->n_interfaces, c->interfaces, c->n_interfaces);
+	           !same_strv(old->interfaces, old->n_interfaces, c->interfaces, c->n_interfaces);
 	int r = 0;
 
 	if (ifs || old->dhcp.enabled != c->dhcp.enabled || old->dhcp.port != c->dhcp.port ||

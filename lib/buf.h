@@ -77,7 +77,7 @@ read_be32(struct reader *r, uint32_t *ret)
 	if (r->left < 4)
 		return -ENOBUFS;
 	*ret = ((uint32_t)r->p[0] << 24) | ((uint32_t)r->p[1] << 16) | ((uint32_t)r->p[2] << 8) |
-	    r->p[3];
+	       r->p[3];
 	r->p += 4;
 	r->left -= 4;
 	return 0;

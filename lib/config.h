@@ -48,12 +48,12 @@ struct config {
 
 	struct {
 		bool enabled;
-		uint16_t port;         /* 69 */
-		unsigned max_sessions; /* 256 */
-		char *root;            /* NULL = <state_dir>/tftp */
-		unsigned timeout;      /* seconds between retransmits, 1..255; default 1 */
-		unsigned retries;      /* retransmits before giving up; default 5 */
-		unsigned max_blksize;  /* upper bound on negotiated blksize; default 1468 */
+		uint16_t port;           /* 69 */
+		unsigned max_sessions;   /* 256 */
+		char *root;              /* NULL = <state_dir>/tftp */
+		unsigned timeout;        /* seconds between retransmits, 1..255; default 1 */
+		unsigned retries;        /* retransmits before giving up; default 5 */
+		unsigned max_blksize;    /* upper bound on negotiated blksize; default 1468 */
 		unsigned max_windowsize; /* upper bound on negotiated windowsize; default 64 */
 	} tftp;
 
@@ -93,8 +93,8 @@ void config_free(struct config *c);
  * returns -EINVAL and stores a malloc'd one-line message in *ret_error
  * ("name:line: key: what is wrong"); -ENOMEM on allocation failure.
  */
-int config_parse(const char *buf, size_t len, const char *name, struct config **ret,
-    char **ret_error);
+int config_parse(
+    const char *buf, size_t len, const char *name, struct config **ret, char **ret_error);
 
 /*
  * Read and parse a file.  A missing file is -ENOENT (with a message), so that

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAC_LEN     6
-#define MAC_STRLEN  18 /* "xx:xx:xx:xx:xx:xx" + NUL */
+#define MAC_LEN    6
+#define MAC_STRLEN 18 /* "xx:xx:xx:xx:xx:xx" + NUL */
 
 /* Format with separator ':' or '-'.  'buf' has room for MAC_STRLEN bytes. */
 void mac_format(const uint8_t mac[MAC_LEN], char sep, char buf[MAC_STRLEN]);

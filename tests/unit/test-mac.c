@@ -29,9 +29,9 @@ test_parse(void)
 static void
 test_parse_bad(void)
 {
-	static const char *const bad[] = {"", "5", "52", "52:54:00:ab:cd", "52:54:00:ab:cd:0f:",
-	    "52:54:00:ab:cd:0", "52:54-00:ab:cd:0f", "52:54:00:ab:cd:0g", "5:54:00:ab:cd:0f",
-	    "52:54:00:ab:cd:0f00", "52.54.00.ab.cd.0f"};
+	static const char *const bad[] = {"", "5", "52", "52:54:00:ab:cd",
+	    "52:54:00:ab:cd:0f:", "52:54:00:ab:cd:0", "52:54-00:ab:cd:0f", "52:54:00:ab:cd:0g",
+	    "5:54:00:ab:cd:0f", "52:54:00:ab:cd:0f00", "52.54.00.ab.cd.0f"};
 	uint8_t mac[MAC_LEN] = {1, 2, 3, 4, 5, 6}, orig[MAC_LEN] = {1, 2, 3, 4, 5, 6};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -48,7 +48,10 @@ struct test_case {
 	void (*fn)(void);
 };
 
-#define TEST(name) {#name, name}
+#define TEST(name)                                                                                 \
+	{                                                                                          \
+#name, name                                                                        \
+	}
 
 static inline int
 test_run(const struct test_case *tests, size_t n)
