@@ -1,23 +1,724 @@
-/* Placeholder: being written. */
+/*
+ * Read-only TFTP (RFC 1350, 2347, 2348, 2349, 7440).
+ *
+ * The listening socket takes requests with IP_PKTINFO, so every reply and
+ * every session socket uses the local address the request was sent to
+ * (clients check the source address) and iface_allowed() can filter.
+ *
+ * A session socket is bound but not connect()ed: a connected UDP socket
+ * would never see packets from another port, and RFC 1350 wants those
+ * answered with ERROR 5 while the transfer goes on.  Every packet's source is
+ * compared with the client's address and port instead.
+ *
+ * One persistent event per session covers "packet arrived" and "retransmit
+ * timeout".  The deadline is kept in the session and the event is re-armed
+ * with the time left after every callback, so stray or duplicate packets
+ * never postpone a retransmission.  Only the timeout resends: a duplicate ACK
+ * is ignored (no Sorcerer's Apprentice).
+ */
 #include "tftp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "fsutil.h"
+#include "iface.h"
+#include "log.h"
+#include "tftp-packet.h"
+#include "util.h"
+
+#define TFTP_DEFAULT_MAX_SESSIONS 256
+#define TFTP_RECV_BATCH           64 /* packets read per callback */
+#define TFTP_CLIENT_STRLEN        (INET_ADDRSTRLEN + 8)
+
+struct tftp_session {
+	LIST_ENTRY(tftp_session) link;
+	struct tftp_server *server;
+	struct event ev;
+	int sock;
+	int fd;
+	struct sockaddr_in peer;
+	char client[TFTP_CLIENT_STRLEN];
+	char file[TFTP_FILENAME_MAX + 1];
+	struct tftp_params params;
+	uint64_t size;
+	uint64_t nblocks; /* DATA blocks in the transfer: size / blksize + 1 */
+	uint64_t acked;   /* highest block acknowledged, 0 before the first */
+	uint64_t sent;    /* highest block sent */
+	uint64_t bytes;   /* file bytes sent, retransmits included */
+	bool oack_pending;
+	unsigned tries;   /* retransmits since the last progress */
+	unsigned retries; /* cap on 'tries' */
+	unsigned timeout; /* seconds */
+	struct timespec start;
+	struct timespec deadline;
+	uint8_t *buf; /* one packet: header + blksize */
+	size_t bufsize;
+};
 
 struct tftp_server {
-	int unused;
+	struct server *srv;
+	int sock;
+	struct event *ev;
+	LIST_HEAD(, tftp_session) sessions;
+	struct tftp_stats stats;
 };
+
+/* Where a request came from and went to. */
+struct tftp_origin {
+	struct sockaddr_in peer;
+	struct in_addr local;
+	int ifindex;
+	char client[TFTP_CLIENT_STRLEN];
+};
+
+static void
+format_client(const struct sockaddr_in *sin, char buf[TFTP_CLIENT_STRLEN])
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+	snprintf(buf, TFTP_CLIENT_STRLEN, "%s:%u", a, ntohs(sin->sin_port));
+}
+
+static struct timespec
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts;
+}
+
+static double
+elapsed_s(const struct timespec *since)
+{
+	struct timespec n = now_mono();
+
+	return (double)(n.tv_sec - since->tv_sec) + (double)(n.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static void
+send_error_on(
+    struct tftp_server *s, int sock, const struct sockaddr_in *to, uint16_t code, const char *msg)
+{
+	uint8_t buf[TFTP_HEADER_LEN + TFTP_ERRMSG_MAX + 1];
+	struct writer w = writer_init(buf, sizeof(buf));
+
+	if (tftp_error_write(&w, code, msg) < 0)
+		return;
+	if (sendto(sock, buf, w.len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0) {
+		log_debug(NULL, "Cannot send an ERROR packet: %m, ignoring");
+		return;
+	}
+	s->stats.errors_sent++;
+}
+
+/* A socket on an ephemeral port of the address the request was sent to. */
+static int
+session_socket(struct in_addr local)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = local};
+	_cleanup_close_ int fd = -1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/* Answer a request with an ERROR from a new transfer ID, as a session would. */
+static void
+reply_error(struct tftp_server *s, const struct tftp_origin *o, uint16_t code, const char *msg)
+{
+	_cleanup_close_ int fd = session_socket(o->local);
+
+	if (fd < 0) {
+		log_debug(NULL, "Cannot open a socket to answer %s: %s, ignoring", o->client,
+		    strerror(-fd));
+		return;
+	}
+	send_error_on(s, fd, &o->peer, code, msg);
+}
+
+static void
+session_free(struct tftp_session *t)
+{
+	if (t == NULL)
+		return;
+	if (t->server != NULL) {
+		LIST_REMOVE(t, link);
+		t->server->stats.active--;
+	}
+	if (t->sock >= 0) {
+		event_del(&t->ev);
+		close(t->sock);
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->buf);
+	free(t);
+}
+
+/* End a session with an ERROR to the client, logged as a warning. */
+static void
+session_abort(struct tftp_session *t, uint16_t code, const char *msg)
+{
+	send_error_on(t->server, t->sock, &t->peer, code, msg);
+	log_warn(NULL, "Aborted transfer of \"%s\" to %s: %s", t->file, t->client, msg);
+	session_free(t);
+}
+
+static void
+session_set_deadline(struct tftp_session *t)
+{
+	t->deadline = now_mono();
+	t->deadline.tv_sec += t->timeout;
+}
+
+static int
+session_sendbuf(struct tftp_session *t, size_t len)
+{
+	if (sendto(t->sock, t->buf, len, 0, (struct sockaddr *)&t->peer, sizeof(t->peer)) < 0) {
+		if (errno == EAGAIN || errno == ENOBUFS)
+			return -EAGAIN; /* the retransmit timer recovers */
+		log_debug(NULL, "Cannot send to %s: %m, ignoring", t->client);
+	}
+	return 0;
+}
+
+/* Send block 'idx' (1-based) read from the file at its offset. */
+static int
+session_send_block(struct tftp_session *t, uint64_t idx)
+{
+	uint64_t off = (idx - 1) * t->params.blksize;
+	size_t len =
+	    t->size - off < t->params.blksize ? (size_t)(t->size - off) : t->params.blksize;
+	struct writer w = writer_init(t->buf, t->bufsize);
+	ssize_t n;
+
+	if (tftp_data_header_write(&w, (uint16_t)idx) < 0)
+		return -ENOBUFS;
+	n = pread(t->fd, t->buf + TFTP_HEADER_LEN, len, (off_t)off);
+	if (n < 0 || (size_t)n != len)
+		return n < 0 ? -errno : -EIO;
+	t->bytes += len;
+	t->server->stats.bytes_sent += len;
+	return session_sendbuf(t, TFTP_HEADER_LEN + len);
+}
+
+/* Send blocks from..to; those already sent once count as retransmits. */
+static int
+session_send_range(struct tftp_session *t, uint64_t from, uint64_t to)
+{
+	int r;
+
+	for (uint64_t i = from; i <= to; i++) {
+		r = session_send_block(t, i);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0)
+			return r;
+		if (i <= t->sent)
+			t->server->stats.retransmits++;
+		else
+			t->sent = i;
+	}
+	session_set_deadline(t);
+	return 0;
+}
+
+/* Send the window that follows the last acknowledged block. */
+static int
+session_send_window(struct tftp_session *t)
+{
+	uint64_t last = t->acked + t->params.windowsize;
+
+	return session_send_range(t, t->acked + 1, last < t->nblocks ? last : t->nblocks);
+}
+
+static int
+session_send_oack(struct tftp_session *t)
+{
+	struct writer w = writer_init(t->buf, t->bufsize);
+
+	if (tftp_oack_write(&w, &t->params, t->size) < 0)
+		return -ENOBUFS;
+	session_set_deadline(t);
+	(void)session_sendbuf(t, w.len);
+	return 0;
+}
+
+static void
+session_complete(struct tftp_session *t)
+{
+	double secs = elapsed_s(&t->start);
+	char fields[TFTP_FILENAME_MAX + 160];
+
+	snprintf(fields, sizeof(fields), "CLIENT=%s\nFILE=%s\nBYTES=%" PRIu64 "\nDURATION=%.3f",
+	    t->client, t->file, t->size, secs);
+	log_info(fields,
+	    "Sent \"%s\" to %s: %" PRIu64 " bytes in %.3f s (blksize %u, windowsize %u)", t->file,
+	    t->client, t->size, secs, t->params.blksize, t->params.windowsize);
+	t->server->stats.transfers++;
+	session_free(t);
+}
+
+/* An ACK from the client.  Returns 1 when the session is gone. */
+static int
+session_on_ack(struct tftp_session *t, uint16_t block)
+{
+	uint16_t delta = (uint16_t)(block - (uint16_t)t->acked);
+
+	if (t->oack_pending) {
+		if (block != 0)
+			return 0;
+		t->oack_pending = false;
+	} else if (delta == 0 || delta > t->sent - t->acked) {
+		return 0; /* duplicate or stale: only the timer resends */
+	} else {
+		t->acked += delta;
+	}
+	t->tries = 0;
+	if (t->acked == t->nblocks) {
+		session_complete(t);
+		return 1;
+	}
+	if (session_send_window(t) < 0) {
+		session_abort(t, TFTP_EUNDEF, "Read error");
+		return 1;
+	}
+	return 0;
+}
+
+/* One packet on the session socket.  Returns 1 when the session is gone. */
+static int
+session_on_packet(
+    struct tftp_session *t, const uint8_t *buf, size_t len, const struct sockaddr_in *from)
+{
+	char msg[TFTP_ERRMSG_MAX + 1];
+	uint16_t op = 0, v;
+
+	if (from->sin_addr.s_addr != t->peer.sin_addr.s_addr ||
+	    from->sin_port != t->peer.sin_port) {
+		send_error_on(t->server, t->sock, from, TFTP_EBADID, "Unknown transfer ID");
+		return 0;
+	}
+	(void)tftp_packet_opcode(buf, len, &op);
+	if (op == TFTP_ACK && tftp_ack_parse(buf, len, &v) == 0)
+		return session_on_ack(t, v);
+	if (op == TFTP_ERROR && tftp_error_parse(buf, len, &v, msg) == 0) {
+		log_info(NULL, "Client %s cancelled the transfer of \"%s\" with error %u \"%s\"",
+		    t->client, t->file, v, msg);
+		session_free(t);
+		return 1;
+	}
+	session_abort(t, TFTP_EBADOP, "Illegal TFTP operation");
+	return 1;
+}
+
+/* Retransmit timeout.  Returns 1 when the session is gone. */
+static int
+session_on_timeout(struct tftp_session *t)
+{
+	int r;
+
+	if (t->tries >= t->retries) {
+		log_warn(NULL,
+		    "Giving up on %s: no answer after %u retransmits of \"%s\" (block %" PRIu64 ")",
+		    t->client, t->tries, t->file, t->acked + 1);
+		t->server->stats.timeouts++;
+		session_free(t);
+		return 1;
+	}
+	t->tries++;
+	if (t->oack_pending) {
+		t->server->stats.retransmits++;
+		r = session_send_oack(t);
+	} else {
+		r = session_send_window(t);
+	}
+	if (r < 0) {
+		session_abort(t, TFTP_EUNDEF, "Read error");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+session_arm(struct tftp_session *t)
+{
+	struct timespec n = now_mono();
+	long long ns = (long long)(t->deadline.tv_sec - n.tv_sec) * 1000000000LL +
+	               (t->deadline.tv_nsec - n.tv_nsec);
+	struct timeval tv;
+
+	if (ns < 1000)
+		ns = 1000;
+	tv.tv_sec = (time_t)(ns / 1000000000LL);
+	tv.tv_usec = (suseconds_t)(ns % 1000000000LL / 1000);
+	event_add(&t->ev, &tv);
+}
+
+static bool
+deadline_passed(const struct tftp_session *t)
+{
+	struct timespec n = now_mono();
+
+	return n.tv_sec > t->deadline.tv_sec ||
+	       (n.tv_sec == t->deadline.tv_sec && n.tv_nsec >= t->deadline.tv_nsec);
+}
+
+static void
+session_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tftp_session *t = arg;
+	uint8_t buf[1024];
+
+	for (int i = 0; (what & EV_READ) && i < TFTP_RECV_BATCH; i++) {
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+
+		if (n < 0)
+			break;
+		if (flen != sizeof(from) || from.sin_family != AF_INET)
+			continue;
+		if (session_on_packet(t, buf, (size_t)n, &from) > 0)
+			return;
+	}
+	if (deadline_passed(t) && session_on_timeout(t) > 0)
+		return;
+	session_arm(t);
+}
+
+static int
+session_start(struct tftp_session *t)
+{
+	int r;
+
+	if (t->params.options != 0) {
+		t->oack_pending = true;
+		r = session_send_oack(t);
+	} else {
+		r = session_send_window(t);
+	}
+	if (r < 0)
+		return r;
+	session_arm(t);
+	return 0;
+}
+
+static unsigned
+cfg_or(unsigned v, unsigned def)
+{
+	return v != 0 ? v : def;
+}
+
+/* Create a session for an opened file; takes the fd.  0 or -errno. */
+static int
+session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tftp_request *req,
+    int fd, off_t size)
+{
+	const struct config *c = s->srv->cfg;
+	struct tftp_limits lim = {c->tftp.max_blksize, c->tftp.max_windowsize};
+	struct tftp_session *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (t == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*t = (struct tftp_session){.fd = fd, .sock = -1, .peer = o->peer, .size = (uint64_t)size};
+	tftp_negotiate(req, &lim, &t->params);
+	t->nblocks = t->size / t->params.blksize + 1;
+	t->timeout = t->params.timeout != 0 ? t->params.timeout : cfg_or(c->tftp.timeout, 1);
+	t->retries = c->tftp.retries;
+	t->start = now_mono();
+	memcpy(t->client, o->client, sizeof(t->client));
+	snprintf(t->file, sizeof(t->file), "%s", req->filename);
+	t->bufsize = TFTP_HEADER_LEN + (t->params.blksize > 512 ? t->params.blksize : 512);
+	t->buf = malloc(t->bufsize);
+	t->sock = session_socket(o->local);
+	if (t->buf == NULL || t->sock < 0) {
+		r = t->sock < 0 ? t->sock : -ENOMEM;
+		t->sock = -1;
+		session_free(t);
+		return r;
+	}
+	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST, session_cb, t);
+	t->server = s;
+	LIST_INSERT_HEAD(&s->sessions, t, link);
+	s->stats.active++;
+	if ((r = session_start(t)) < 0)
+		session_free(t);
+	return r;
+}
+
+static bool
+is_loader(const struct config *c, const char *name)
+{
+	const char *loaders[] = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64};
+
+	for (size_t i = 0; i < ELEMENTSOF(loaders); i++)
+		if (loaders[i] != NULL && strcmp(loaders[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Open a requested file per the TFTP namespace.  fd or -errno. */
+static int
+open_file(const struct config *c, const char *path, off_t *ret_size)
+{
+	_cleanup_free_ char *root = NULL;
+
+	if (is_loader(c, path))
+		return fs_open_beneath(
+		    c->ipxe.dir != NULL ? c->ipxe.dir : CONFIG_DEFAULT_IPXEDIR, path, ret_size);
+	root = config_tftp_root(c);
+	if (root == NULL)
+		return -ENOMEM;
+	return fs_open_beneath(root, path, ret_size);
+}
+
+static void
+refuse(struct tftp_server *s, const struct tftp_origin *o, const struct tftp_request *req,
+    uint16_t code, const char *msg)
+{
+	log_info(NULL, "Refused \"%s\" to %s: %s", req->filename, o->client, msg);
+	reply_error(s, o, code, msg);
+}
+
+static void
+refuse_open_error(
+    struct tftp_server *s, const struct tftp_origin *o, const struct tftp_request *req, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		refuse(s, o, req, TFTP_ENOTFOUND, "File not found");
+		break;
+	case -EACCES:
+		refuse(s, o, req, TFTP_EACCESS, "Access violation");
+		break;
+	case -EISDIR:
+		refuse(s, o, req, TFTP_EACCESS, "Not a regular file");
+		break;
+	default:
+		refuse(s, o, req, TFTP_EUNDEF, "Cannot open the file");
+		break;
+	}
+}
+
+/* Checks on a parsed request before any file is opened.  0 to go on. */
+static int
+request_check(struct tftp_server *s, const struct tftp_origin *o, const struct tftp_request *req)
+{
+	unsigned cap = cfg_or(s->srv->cfg->tftp.max_sessions, TFTP_DEFAULT_MAX_SESSIONS);
+
+	if (req->opcode == TFTP_WRQ)
+		refuse(s, o, req, TFTP_EACCESS, "Read-only server");
+	else if (req->mode == TFTP_MODE_MAIL)
+		refuse(s, o, req, TFTP_EBADOP, "Mail mode is not supported");
+	else if (req->mode == TFTP_MODE_NETASCII)
+		refuse(
+		    s, o, req, TFTP_EUNDEF, "Netascii mode is not supported, use octet (binary)");
+	else if (s->stats.active >= cap) {
+		log_warn(NULL, "Refused \"%s\" to %s: %u transfers are running (tftp.max_sessions)",
+		    req->filename, o->client, s->stats.active);
+		reply_error(s, o, TFTP_EUNDEF, "Too many transfers, try again later");
+	} else
+		return 0;
+	return -EPERM;
+}
+
+static void
+handle_request(struct tftp_server *s, const struct tftp_origin *o, const uint8_t *buf, size_t len)
+{
+	struct tftp_request req;
+	const char *path;
+	off_t size;
+	int fd, r;
+
+	if (tftp_request_parse(buf, len, &req) < 0) {
+		log_debug(NULL, "Malformed request from %s, ignoring", o->client);
+		reply_error(s, o, TFTP_EBADOP, "Malformed request");
+		return;
+	}
+	if (request_check(s, o, &req) < 0)
+		return;
+	if (tftp_filename_path(req.filename, &path) < 0) {
+		refuse(s, o, &req, TFTP_EACCESS, "Access violation");
+		return;
+	}
+	fd = open_file(s->srv->cfg, path, &size);
+	if (fd < 0) {
+		refuse_open_error(s, o, &req, fd);
+		return;
+	}
+	log_debug(
+	    NULL, "Sending \"%s\" (%lld bytes) to %s", req.filename, (long long)size, o->client);
+	if ((r = session_new(s, o, &req, fd, size)) < 0) {
+		log_err(NULL, "Cannot start a transfer to %s: %s", o->client, strerror(-r));
+		reply_error(s, o, TFTP_EUNDEF, "Server error");
+	}
+}
+
+static void
+handle_packet(struct tftp_server *s, const struct tftp_origin *o, const uint8_t *buf, size_t len)
+{
+	uint16_t op;
+
+	if (tftp_packet_opcode(buf, len, &op) < 0 || op == TFTP_ERROR) {
+		log_debug(NULL, "Ignoring a stray packet from %s", o->client);
+		return;
+	}
+	if (op != TFTP_RRQ && op != TFTP_WRQ) {
+		log_debug(NULL, "Opcode %u from %s on the listening port, ignoring", op, o->client);
+		reply_error(s, o, TFTP_EBADOP, "Illegal TFTP operation");
+		return;
+	}
+	s->stats.requests++;
+	handle_request(s, o, buf, len);
+}
+
+/* Receive one datagram with its IP_PKTINFO.  Length, or -errno. */
+static ssize_t
+recv_request(int sock, uint8_t *buf, size_t size, struct tftp_origin *o)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cbuf;
+	struct iovec iov = {buf, size};
+	struct msghdr m = {.msg_name = &o->peer,
+	    .msg_namelen = sizeof(o->peer),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = &cbuf,
+	    .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(sock, &m, 0);
+
+	if (n < 0)
+		return -errno;
+	o->ifindex = 0;
+	o->local.s_addr = htonl(INADDR_ANY);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			o->ifindex = pi.ipi_ifindex;
+			o->local = pi.ipi_spec_dst;
+		}
+	format_client(&o->peer, o->client);
+	return n;
+}
+
+static void
+listen_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tftp_server *s = arg;
+	uint8_t buf[2048];
+
+	(void)what;
+	for (int i = 0; i < TFTP_RECV_BATCH; i++) {
+		struct tftp_origin o;
+		ssize_t n = recv_request(fd, buf, sizeof(buf), &o);
+
+		if (n < 0)
+			break;
+		if (o.peer.sin_family != AF_INET || o.peer.sin_port == 0)
+			continue;
+		if (!iface_allowed(s->srv->cfg, o.ifindex)) {
+			log_debug(NULL, "Request from %s on interface %d, not served, ignoring",
+			    o.client, o.ifindex);
+			continue;
+		}
+		handle_packet(s, &o, buf, (size_t)n);
+	}
+}
+
+static int
+listen_socket(uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	_cleanup_close_ int fd = -1;
+	int on = 1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* No SO_REUSEADDR: a second server on the port must fail, not share it. */
+	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
 
 int
 tftp_server_new(struct server *srv, struct tftp_server **ret)
 {
-	(void)srv;
-	*ret = calloc(1, sizeof(struct tftp_server));
-	return *ret ? 0 : -ENOMEM;
+	struct tftp_server *s = calloc(1, sizeof(*s));
+	uint16_t port = srv->cfg->tftp.port != 0 ? srv->cfg->tftp.port : 69;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->srv = srv;
+	LIST_INIT(&s->sessions);
+	s->sock = listen_socket(port);
+	if (s->sock < 0) {
+		int r = s->sock;
+
+		log_err(NULL, "Cannot listen on TFTP port %u: %s", port, strerror(-r));
+		free(s);
+		return r;
+	}
+	s->ev = event_new(srv->base, s->sock, EV_READ | EV_PERSIST, listen_cb, s);
+	if (s->ev == NULL || event_add(s->ev, NULL) < 0) {
+		log_err(NULL, "Cannot register the TFTP socket with the event loop");
+		tftp_server_free(s);
+		return -ENOMEM;
+	}
+	log_info(NULL, "TFTP listening on port %u", port);
+	*ret = s;
+	return 0;
 }
 
 void
 tftp_server_free(struct tftp_server *s)
 {
+	if (s == NULL)
+		return;
+	while (!LIST_EMPTY(&s->sessions))
+		session_free(LIST_FIRST(&s->sessions));
+	if (s->ev != NULL)
+		event_free(s->ev);
+	if (s->sock >= 0)
+		close(s->sock);
 	free(s);
+}
+
+void
+tftp_server_get_stats(const struct tftp_server *s, struct tftp_stats *ret)
+{
+	if (s == NULL) {
+		*ret = (struct tftp_stats){0};
+		return;
+	}
+	*ret = s->stats;
 }
