@@ -1,9 +1,916 @@
-/* Placeholder: being written. */
+/*
+ * netbootd.yaml(5): libyaml's event parser driven by tables of keys.
+ *
+ * The walker is strict: it knows the shape of the whole document, so any
+ * event it does not expect (a list where a port belongs, an unknown key, a
+ * second document, an alias) is an error at once, and it never has to skip
+ * or build a tree.  Aliases and anchors are refused, which rules out the
+ * "billion laughs" expansion; nesting is capped as well.
+ */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "ipxe-script.h"
+#include "util.h"
+
+#define CONFIG_MAX_DEPTH 8  /* the real document needs 2 */
+#define SHOW_MAX         64 /* bytes of a bad value quoted in a message */
+#define SOCKET_PATH_MAX  (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
+#define MAX_KEYS         32 /* keys in one table: one bit each in parse_map() */
+
+enum key_type {
+	K_BOOL,
+	K_PORT,
+	K_UINT,
+	K_PATH,
+	K_SOCKET,
+	K_LOADER,
+	K_IMAGE,
+	K_CMDLINE,
+	K_IPV4,
+	K_IFLIST,
+	K_SECTION,
+};
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset; /* into struct config */
+	unsigned min, max;
+	const struct key *section; /* K_SECTION: its table */
+};
+
+#define F(field) offsetof(struct config, field)
+
+static const struct key dhcp_keys[] = {
+    {"enabled", K_BOOL, F(dhcp.enabled), 0, 0, NULL},
+    {"port", K_PORT, F(dhcp.port), 1, 65535, NULL},
+    {"pxe_port", K_PORT, F(dhcp.pxe_port), 1, 65535, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key tftp_keys[] = {
+    {"enabled", K_BOOL, F(tftp.enabled), 0, 0, NULL},
+    {"port", K_PORT, F(tftp.port), 1, 65535, NULL},
+    {"max_sessions", K_UINT, F(tftp.max_sessions), 1, 65535, NULL},
+    {"root", K_PATH, F(tftp.root), 0, 0, NULL},
+    {"timeout", K_UINT, F(tftp.timeout), 1, 255, NULL},
+    {"retries", K_UINT, F(tftp.retries), 0, 255, NULL},
+    {"max_blksize", K_UINT, F(tftp.max_blksize), 8, 65464, NULL},
+    {"max_windowsize", K_UINT, F(tftp.max_windowsize), 1, 65535, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key http_keys[] = {
+    {"enabled", K_BOOL, F(http.enabled), 0, 0, NULL},
+    {"port", K_PORT, F(http.port), 1, 65535, NULL},
+    {"max_connections", K_UINT, F(http.max_connections), 1, 65535, NULL},
+    {"timeout", K_UINT, F(http.timeout), 1, 3600, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key ipxe_keys[] = {
+    {"dir", K_PATH, F(ipxe.dir), 0, 0, NULL},
+    {"bios", K_LOADER, F(ipxe.bios), 0, 0, NULL},
+    {"efi32", K_LOADER, F(ipxe.efi32), 0, 0, NULL},
+    {"efi64", K_LOADER, F(ipxe.efi64), 0, 0, NULL},
+    {"arm64", K_LOADER, F(ipxe.arm64), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key default_keys[] = {
+    {"image", K_IMAGE, F(def.image), 0, 0, NULL},
+    {"cmdline", K_CMDLINE, F(def.cmdline), 0, 0, NULL},
+    {"cloud_config", K_PATH, F(def.cloud_config), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key control_keys[] = {
+    {"socket", K_SOCKET, F(control.socket), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key top_keys[] = {
+    {"interfaces", K_IFLIST, F(interfaces), 0, 0, NULL},
+    {"advertise", K_IPV4, F(advertise), 0, 0, NULL},
+    {"state_dir", K_PATH, F(state_dir), 0, 0, NULL},
+    {"dhcp", K_SECTION, 0, 0, 0, dhcp_keys},
+    {"tftp", K_SECTION, 0, 0, 0, tftp_keys},
+    {"http", K_SECTION, 0, 0, 0, http_keys},
+    {"ipxe", K_SECTION, 0, 0, 0, ipxe_keys},
+    {"default", K_SECTION, 0, 0, 0, default_keys},
+    {"control", K_SECTION, 0, 0, 0, control_keys},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+/* What a key expects, for "expected X, not a list". */
+static const char *const type_names[] = {
+    [K_BOOL] = "a boolean",
+    [K_PORT] = "a port number",
+    [K_UINT] = "a number",
+    [K_PATH] = "an absolute path",
+    [K_SOCKET] = "an absolute path",
+    [K_LOADER] = "a file name",
+    [K_IMAGE] = "an image name",
+    [K_CMDLINE] = "a string",
+    [K_IPV4] = "an IPv4 address",
+    [K_IFLIST] = "a list of interface names",
+    [K_SECTION] = "a mapping",
+};
+
+/*
+ * The placeholders of default.cmdline (see lib/ipxe-script.h).  Checked here
+ * for precise messages, then once more by ipxe_cmdline_validate().
+ */
+static const char *const placeholders[] = {
+    "squashfs_url",
+    "config_url",
+    "kernel_url",
+    "initrd_url",
+    "mac",
+    "image",
+    "server",
+};
+
+struct parser {
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	const char *name;
+	const char *buf;
+	size_t len;
+	unsigned depth;
+	char *error;
+	struct config *cfg;
+	struct {
+		size_t offset;
+		unsigned line;
+	} set[64]; /* the line of each scalar key given in the file */
+	size_t n_set;
+};
+
+static unsigned
+ev_line(const struct parser *p)
+{
+	return (unsigned)p->ev.start_mark.line + 1;
+}
+
+/* Record the first error as "name:line: key: message". */
+static int __attribute__((format(printf, 4, 5)))
+fail(struct parser *p, unsigned line, const char *key, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (p->error != NULL)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&p->error, "%s:%u: %s%s%s", p->name, line, key != NULL ? key : "",
+	        key != NULL ? ": " : "", msg) < 0) {
+		p->error = NULL;
+		return -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+/*
+ * A value fit for an error message: printable ASCII as is, other bytes as
+ * \xNN, at most SHOW_MAX bytes of it, in double quotes if 'quote'.
+ */
+static const char *
+show(const char *s, size_t len, bool quote, char buf[static SHOW_MAX * 4 + 8])
+{
+	size_t n = 0;
+
+	if (quote)
+		buf[n++] = '"';
+	for (size_t i = 0; i < len && i < SHOW_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			n += (size_t)sprintf(buf + n, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			n += (size_t)sprintf(buf + n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	if (len > SHOW_MAX)
+		n += (size_t)sprintf(buf + n, "...");
+	if (quote)
+		buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* libyaml's own error, with the line it happened on. */
+static int
+fail_yaml(struct parser *p)
+{
+	const yaml_parser_t *yp = &p->yp;
+	unsigned line = (unsigned)yp->problem_mark.line + 1;
+
+	if (yp->error == YAML_MEMORY_ERROR)
+		return -ENOMEM;
+	if (yp->error == YAML_READER_ERROR) {
+		line = 1;
+		for (size_t i = 0; i < yp->problem_offset && i < p->len; i++)
+			line += p->buf[i] == '\n';
+	}
+	if (yp->context != NULL)
+		return fail(p, line, NULL, "invalid YAML: %s %s",
+		    yp->problem != NULL ? yp->problem : "error", yp->context);
+	return fail(p, line, NULL, "invalid YAML: %s", yp->problem != NULL ? yp->problem : "error");
+}
+
+/* Refuse what this format has no use for: aliases, anchors and tags. */
+static int
+check_event(struct parser *p)
+{
+	const yaml_event_t *e = &p->ev;
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+
+	switch (e->type) {
+	case YAML_ALIAS_EVENT:
+		return fail(p, ev_line(p), NULL, "YAML aliases are not supported");
+	case YAML_SCALAR_EVENT:
+		anchor = e->data.scalar.anchor;
+		tag = e->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = e->data.sequence_start.anchor;
+		tag = e->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = e->data.mapping_start.anchor;
+		tag = e->data.mapping_start.tag;
+		break;
+	default:
+		return 0;
+	}
+	if (anchor != NULL)
+		return fail(p, ev_line(p), NULL, "YAML anchors are not supported");
+	if (tag != NULL)
+		return fail(p, ev_line(p), NULL, "YAML tags are not supported");
+	return 0;
+}
+
+static int
+next_event(struct parser *p)
+{
+	yaml_event_delete(&p->ev);
+	if (!yaml_parser_parse(&p->yp, &p->ev))
+		return fail_yaml(p);
+	if (p->ev.type == YAML_SEQUENCE_START_EVENT || p->ev.type == YAML_MAPPING_START_EVENT) {
+		if (++p->depth > CONFIG_MAX_DEPTH)
+			return fail(p, ev_line(p), NULL, "nested too deeply");
+	} else if (p->ev.type == YAML_SEQUENCE_END_EVENT || p->ev.type == YAML_MAPPING_END_EVENT) {
+		p->depth--;
+	}
+	return check_event(p);
+}
+
+static const char *
+ev_kind(const yaml_event_t *e)
+{
+	switch (e->type) {
+	case YAML_SCALAR_EVENT:
+		return "a scalar";
+	case YAML_SEQUENCE_START_EVENT:
+		return "a list";
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	default:
+		return "something else";
+	}
+}
+
+static bool
+ev_is_null(const yaml_event_t *e)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+
+	if (e->type != YAML_SCALAR_EVENT || e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(nulls); i++)
+		if (strcmp((const char *)e->data.scalar.value, nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* Replace a string field with a copy of s. */
+static int
+set_string(char **field, const char *s, size_t len)
+{
+	char *copy = strndup(s, len);
+
+	if (copy == NULL)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/*
+ * A decimal integer: "0" or [1-9][0-9]*, optionally negative.  Values beyond
+ * ULLONG_MAX saturate.  -EBADMSG for anything else (hex, octal-looking
+ * leading zeros, signs, spaces, exponents, trailing junk).
+ */
+static int
+parse_decimal(const char *s, size_t len, bool *ret_neg, unsigned long long *ret)
+{
+	unsigned long long v = 0;
+	bool neg = len > 0 && s[0] == '-';
+	size_t i = neg ? 1 : 0;
+
+	if (i == len || (s[i] == '0' && len - i > 1))
+		return -EBADMSG;
+	for (; i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EBADMSG;
+		v = v > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : v * 10 + d;
+	}
+	*ret_neg = neg;
+	*ret = v;
+	return 0;
+}
+
+static int
+set_bool(struct parser *p, const char *name, const char *s, size_t len, bool *field)
+{
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off"};
+	char buf[SHOW_MAX * 4 + 8];
+
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (strcasecmp(s, words[i]) == 0) {
+			*field = i % 2 == 0;
+			return 0;
+		}
+	return fail(p, ev_line(p), name, "%s is not a boolean (true/false, yes/no, on/off)",
+	    show(s, len, true, buf));
+}
+
+static int
+set_uint(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	void *field = (char *)p->cfg + k->offset;
+	char buf[SHOW_MAX * 4 + 8];
+	unsigned long long v;
+	bool neg;
+	int r = parse_decimal(s, len, &neg, &v);
+	bool ok = r == 0 && !neg && v >= k->min && v <= k->max;
+
+	if (!ok && k->type == K_PORT)
+		return fail(
+		    p, ev_line(p), name, "%s is not a port (1-65535)", show(s, len, r < 0, buf));
+	if (r < 0)
+		return fail(
+		    p, ev_line(p), name, "%s is not a decimal number", show(s, len, true, buf));
+	if (!ok)
+		return fail(p, ev_line(p), name, "%s is out of range (%u-%u)",
+		    show(s, len, false, buf), k->min, k->max);
+	if (k->type == K_PORT)
+		*(uint16_t *)field = (uint16_t)v;
+	else
+		*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int
+set_path(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	size_t max = k->type == K_SOCKET ? SOCKET_PATH_MAX : PATH_MAX - 1;
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (len == 0 || s[0] != '/')
+		return fail(
+		    p, ev_line(p), name, "%s is not an absolute path", show(s, len, true, buf));
+	if (len > max)
+		return fail(
+		    p, ev_line(p), name, "path is too long (%zu bytes, at most %zu)", len, max);
+	if (has_control(s, len))
+		return fail(p, ev_line(p), name, "%s contains a control character",
+		    show(s, len, true, buf));
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+static bool
+file_name_valid(const char *s, size_t len)
+{
+	return len > 0 && len <= NAME_MAX && memchr(s, '/', len) == NULL && strcmp(s, ".") != 0 &&
+	       strcmp(s, "..") != 0 && !has_control(s, len);
+}
+
+/* A loader file name; null or "" leaves that architecture without one. */
+static int
+set_loader(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char **field = (char **)((char *)p->cfg + k->offset);
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (ev_is_null(&p->ev) || len == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (!file_name_valid(s, len))
+		return fail(p, ev_line(p), name,
+		    "%s is not a plain file name in ipxe.dir (use \"\" or null for none)",
+		    show(s, len, true, buf));
+	return set_string(field, s, len);
+}
+
+bool
+config_image_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > CONFIG_MAX_IMAGE_NAME || s[0] == '.')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	       len;
+}
+
+static int
+set_image(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (!config_image_name_valid(s))
+		return fail(p, ev_line(p), name,
+		    "%s is not an image name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
+		    show(s, len, true, buf));
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+/* Check the {placeholder}s of a command line; "{{" is a literal brace. */
+static int
+check_placeholders(struct parser *p, const char *name, const char *s)
+{
+	char buf[SHOW_MAX * 4 + 8];
+
+	for (const char *b = strchr(s, '{'); b != NULL; b = strchr(b, '{')) {
+		const char *e = strchr(b + 1, '}');
+		bool known = false;
+
+		if (b[1] == '{') {
+			b += 2;
+			continue;
+		}
+		if (e == NULL)
+			return fail(p, ev_line(p), name, "unterminated placeholder %s",
+			    show(b, strlen(b), true, buf));
+		for (size_t i = 0; i < ELEMENTSOF(placeholders); i++)
+			known =
+			    known || ((size_t)(e - b - 1) == strlen(placeholders[i]) &&
+			                 strncmp(b + 1, placeholders[i], (size_t)(e - b - 1)) == 0);
+		if (!known)
+			return fail(p, ev_line(p), name, "unknown placeholder %s",
+			    show(b, (size_t)(e - b + 1), true, buf));
+		b = e + 1;
+	}
+	return 0;
+}
+
+static int
+set_cmdline(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	int r;
+
+	if (len > CONFIG_MAX_CMDLINE)
+		return fail(p, ev_line(p), name, "too long (%zu bytes, at most %d)", len,
+		    CONFIG_MAX_CMDLINE);
+	if (has_control(s, len))
+		return fail(p, ev_line(p), name, "contains a newline or control character");
+	r = check_placeholders(p, name, s);
+	if (r < 0)
+		return r;
+	/* the expander's own check, so that the two can never disagree */
+	if (ipxe_cmdline_validate(s) < 0)
+		return fail(p, ev_line(p), name, "rejected by the iPXE script generator");
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+static int
+set_ipv4(struct parser *p, const char *name, const char *s, size_t len)
+{
+	char buf[SHOW_MAX * 4 + 8];
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return fail(
+		    p, ev_line(p), name, "%s is not an IPv4 address", show(s, len, true, buf));
+	if (a.s_addr == htonl(INADDR_ANY) || a.s_addr == htonl(INADDR_BROADCAST) ||
+	    IN_MULTICAST(ntohl(a.s_addr)))
+		return fail(p, ev_line(p), name, "%s cannot be advertised to clients",
+		    show(s, len, true, buf));
+	p->cfg->advertise = a;
+	p->cfg->has_advertise = true;
+	return 0;
+}
+
+static void
+record_line(struct parser *p, size_t offset)
+{
+	if (p->n_set < ELEMENTSOF(p->set)) {
+		p->set[p->n_set].offset = offset;
+		p->set[p->n_set].line = ev_line(p);
+		p->n_set++;
+	}
+}
+
+static unsigned
+line_of(const struct parser *p, size_t offset)
+{
+	for (size_t i = 0; i < p->n_set; i++)
+		if (p->set[i].offset == offset)
+			return p->set[i].line;
+	return 0;
+}
+
+/* A scalar value; null keeps the default (loaders: null disables). */
+static int
+parse_scalar(struct parser *p, const struct key *k, const char *name)
+{
+	const char *s = (const char *)p->ev.data.scalar.value;
+	size_t len = p->ev.data.scalar.length;
+
+	if (p->ev.type != YAML_SCALAR_EVENT)
+		return fail(p, ev_line(p), name, "expected %s, not %s", type_names[k->type],
+		    ev_kind(&p->ev));
+	if (strlen(s) != len)
+		return fail(p, ev_line(p), name, "contains a NUL character");
+	record_line(p, k->offset);
+	if (ev_is_null(&p->ev) && k->type != K_LOADER)
+		return 0;
+	switch (k->type) {
+	case K_BOOL:
+		return set_bool(p, name, s, len, (bool *)((char *)p->cfg + k->offset));
+	case K_PORT:
+	case K_UINT:
+		return set_uint(p, k, name, s, len);
+	case K_PATH:
+	case K_SOCKET:
+		return set_path(p, k, name, s, len);
+	case K_LOADER:
+		return set_loader(p, k, name, s, len);
+	case K_IMAGE:
+		return set_image(p, k, name, s, len);
+	case K_CMDLINE:
+		return set_cmdline(p, k, name, s, len);
+	case K_IPV4:
+		return set_ipv4(p, name, s, len);
+	default:
+		return -EINVAL;
+	}
+}
+
+static bool
+ifname_valid(const char *s, size_t len)
+{
+	if (len == 0 || len >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+strv_freep(char ***v)
+{
+	strv_free(*v);
+}
+
+/* One entry of 'interfaces' into v[n]. */
+static int
+add_interface(struct parser *p, char **v, size_t n)
+{
+	const char *s = (const char *)p->ev.data.scalar.value;
+	size_t len = p->ev.data.scalar.length;
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (p->ev.type != YAML_SCALAR_EVENT)
+		return fail(p, ev_line(p), "interfaces", "expected an interface name, not %s",
+		    ev_kind(&p->ev));
+	if (n >= CONFIG_MAX_INTERFACES)
+		return fail(
+		    p, ev_line(p), "interfaces", "more than %d interfaces", CONFIG_MAX_INTERFACES);
+	if (strlen(s) != len || ev_is_null(&p->ev) || !ifname_valid(s, len))
+		return fail(p, ev_line(p), "interfaces",
+		    "%s is not an interface name (1-15 characters, no '/', ':' or spaces)",
+		    show(s, len, true, buf));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return fail(p, ev_line(p), "interfaces", "%s is listed twice",
+			    show(s, len, true, buf));
+	v[n] = strdup(s);
+	return v[n] != NULL ? 0 : -ENOMEM;
+}
+
+static int
+parse_iflist(struct parser *p)
+{
+	__attribute__((cleanup(strv_freep))) char **v = NULL;
+	size_t n = 0;
+	int r;
+
+	if (ev_is_null(&p->ev))
+		return 0;
+	if (p->ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(p, ev_line(p), "interfaces", "expected %s, not %s",
+		    type_names[K_IFLIST], ev_kind(&p->ev));
+	v = calloc(CONFIG_MAX_INTERFACES + 1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	while ((r = next_event(p)) == 0 && p->ev.type != YAML_SEQUENCE_END_EVENT) {
+		r = add_interface(p, v, n);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (r < 0)
+		return r;
+	strv_free(p->cfg->interfaces);
+	p->cfg->interfaces = TAKE_PTR(v);
+	p->cfg->n_interfaces = n;
+	return 0;
+}
+
+static int parse_map(struct parser *p, const struct key *keys, const char *prefix);
+
+static int
+parse_value(struct parser *p, const struct key *k, const char *name)
+{
+	int r = next_event(p);
+
+	if (r < 0)
+		return r;
+	switch (k->type) {
+	case K_SECTION:
+		if (ev_is_null(&p->ev))
+			return 0;
+		if (p->ev.type != YAML_MAPPING_START_EVENT)
+			return fail(
+			    p, ev_line(p), name, "expected a mapping, not %s", ev_kind(&p->ev));
+		return parse_map(p, k->section, name);
+	case K_IFLIST:
+		return parse_iflist(p);
+	default:
+		return parse_scalar(p, k, name);
+	}
+}
+
+static const struct key *
+lookup_key(const struct key *keys, const char *s)
+{
+	for (const struct key *k = keys; k->name != NULL; k++)
+		if (strcmp(k->name, s) == 0)
+			return k;
+	return NULL;
+}
+
+/* The body of a mapping whose MAPPING-START is the current event. */
+static int
+parse_map(struct parser *p, const struct key *keys, const char *prefix)
+{
+	uint32_t seen = 0;
+	char buf[SHOW_MAX * 4 + 8], name[64];
+	const struct key *k;
+	int r;
+
+	while ((r = next_event(p)) == 0 && p->ev.type != YAML_MAPPING_END_EVENT) {
+		const char *s = (const char *)p->ev.data.scalar.value;
+		size_t len = p->ev.data.scalar.length;
+
+		if (p->ev.type != YAML_SCALAR_EVENT)
+			return fail(p, ev_line(p), prefix, "a key must be a string, not %s",
+			    ev_kind(&p->ev));
+		k = strlen(s) == len ? lookup_key(keys, s) : NULL;
+		if (k == NULL)
+			return fail(p, ev_line(p), NULL, "unknown key %s%s%s",
+			    prefix != NULL ? prefix : "", prefix != NULL ? "." : "",
+			    show(s, len, len == 0, buf));
+		snprintf(name, sizeof(name), "%s%s%s", prefix != NULL ? prefix : "",
+		    prefix != NULL ? "." : "", k->name);
+		if (seen & (UINT32_C(1) << (k - keys)))
+			return fail(p, ev_line(p), NULL, "duplicate key %s", name);
+		seen |= UINT32_C(1) << (k - keys);
+		r = parse_value(p, k, name);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+/* Two enabled UDP services of ours on one port cannot both bind it. */
+static int
+check_ports(struct parser *p)
+{
+	const struct config *c = p->cfg;
+	const struct {
+		const char *name;
+		size_t offset;
+		bool enabled;
+		uint16_t port;
+	} u[] = {
+	    {"dhcp.port", F(dhcp.port), c->dhcp.enabled, c->dhcp.port},
+	    {"dhcp.pxe_port", F(dhcp.pxe_port), c->dhcp.enabled, c->dhcp.pxe_port},
+	    {"tftp.port", F(tftp.port), c->tftp.enabled, c->tftp.port},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(u); i++)
+		for (size_t j = i + 1; j < ELEMENTSOF(u); j++) {
+			unsigned li = line_of(p, u[i].offset), lj = line_of(p, u[j].offset);
+			size_t a = lj >= li ? j : i, b = lj >= li ? i : j;
+
+			if (!u[i].enabled || !u[j].enabled || u[i].port != u[j].port)
+				continue;
+			return fail(p, lj >= li ? lj : li, u[a].name, "%u is already used by %s",
+			    u[a].port, u[b].name);
+		}
+	return 0;
+}
+
+/* The top-level node: a mapping, or nothing at all. */
+static int
+parse_root(struct parser *p)
+{
+	int r = next_event(p);
+
+	if (r < 0)
+		return r;
+	if (ev_is_null(&p->ev))
+		return 0;
+	if (p->ev.type != YAML_MAPPING_START_EVENT)
+		return fail(p, ev_line(p), NULL, "the top level must be a mapping, not %s",
+		    ev_kind(&p->ev));
+	return parse_map(p, top_keys, NULL);
+}
+
+/* STREAM-START [DOCUMENT-START root DOCUMENT-END] STREAM-END */
+static int
+parse_stream(struct parser *p)
+{
+	int r;
+
+	if ((r = next_event(p)) < 0 || (r = next_event(p)) < 0)
+		return r;
+	if (p->ev.type == YAML_STREAM_END_EVENT)
+		return 0;
+	if ((r = parse_root(p)) < 0)
+		return r;
+	if ((r = next_event(p)) < 0 || (r = next_event(p)) < 0)
+		return r;
+	if (p->ev.type == YAML_DOCUMENT_START_EVENT)
+		return fail(p, ev_line(p), NULL, "only one YAML document is allowed");
+	return check_ports(p);
+}
+
+int
+config_parse(const char *buf, size_t len, const char *name, struct config **ret, char **ret_error)
+{
+	struct parser p = {.name = name != NULL ? name : "<config>", .buf = buf, .len = len};
+	int r;
+
+	if (len > CONFIG_MAX_FILE_SIZE) {
+		if (asprintf(ret_error, "%s: too large (%zu bytes, at most %d)", p.name, len,
+		        CONFIG_MAX_FILE_SIZE) < 0)
+			return -ENOMEM;
+		return -EINVAL;
+	}
+	p.cfg = config_new();
+	if (p.cfg == NULL || !yaml_parser_initialize(&p.yp)) {
+		config_free(p.cfg);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p.yp, (const unsigned char *)(len > 0 ? buf : ""), len);
+	yaml_parser_set_encoding(&p.yp, YAML_UTF8_ENCODING);
+	r = parse_stream(&p);
+	yaml_event_delete(&p.ev);
+	yaml_parser_delete(&p.yp);
+	if (r < 0) {
+		config_free(p.cfg);
+		if (r == -EINVAL && p.error != NULL)
+			*ret_error = TAKE_PTR(p.error);
+		free(p.error);
+		return r;
+	}
+	*ret = p.cfg;
+	return 0;
+}
+
+static int load_fail(char **ret_error, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+load_fail(char **ret_error, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(ret_error, fmt, ap) < 0) {
+		*ret_error = NULL;
+		r = -ENOMEM;
+	}
+	va_end(ap);
+	return r;
+}
+
+/* Read a regular file of at most CONFIG_MAX_FILE_SIZE bytes (one more shows it grew). */
+static int
+read_file(const char *path, char **ret, size_t *ret_len, char **ret_error)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return load_fail(ret_error, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return load_fail(ret_error, -EINVAL, "%s: not a regular file", path);
+	if (st.st_size > CONFIG_MAX_FILE_SIZE)
+		return load_fail(ret_error, -EFBIG, "%s: too large (%jd bytes, at most %d)", path,
+		    (intmax_t)st.st_size, CONFIG_MAX_FILE_SIZE);
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -ENOMEM;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return load_fail(ret_error, -errno, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == cap)
+		return load_fail(ret_error, -EAGAIN, "%s: changed while being read", path);
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **ret, char **ret_error)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct config *c = NULL;
+	size_t len = 0;
+	int r;
+
+	r = read_file(path, &buf, &len, ret_error);
+	if (r < 0)
+		return r;
+	r = config_parse(buf, len, path, &c, ret_error);
+	if (r < 0)
+		return r;
+	c->path = strdup(path);
+	if (c->path == NULL) {
+		config_free(c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
 
 struct config *
 config_new(void)
@@ -12,12 +919,30 @@ config_new(void)
 
 	if (c == NULL)
 		return NULL;
-	c->state_dir = strdup(CONFIG_DEFAULT_STATEDIR);
-	c->dhcp.enabled = c->tftp.enabled = c->http.enabled = true;
-	c->dhcp.port = 67;
-	c->dhcp.pxe_port = 4011;
-	c->tftp.port = 69;
-	c->http.port = 8090;
+	*c = (struct config){
+	    .interfaces = calloc(1, sizeof(char *)),
+	    .state_dir = strdup(CONFIG_DEFAULT_STATEDIR),
+	    .dhcp = {.enabled = true, .port = 67, .pxe_port = 4011},
+	    .tftp = {.enabled = true,
+	        .port = 69,
+	        .max_sessions = 256,
+	        .timeout = 1,
+	        .retries = 5,
+	        .max_blksize = 1468,
+	        .max_windowsize = 64},
+	    .http = {.enabled = true, .port = 8090, .max_connections = 1024, .timeout = 60},
+	    .ipxe = {.dir = strdup(CONFIG_DEFAULT_IPXEDIR),
+	        .bios = strdup("undionly.kpxe"),
+	        .efi64 = strdup("ipxe.efi")},
+	    .def = {.cmdline = strdup(CONFIG_DEFAULT_CMDLINE)},
+	    .control = {.socket = strdup(CONFIG_DEFAULT_SOCKET)},
+	};
+	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
+	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||
+	    c->control.socket == NULL) {
+		config_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -26,15 +951,33 @@ config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
+	free(c->path);
+	strv_free(c->interfaces);
 	free(c->state_dir);
+	free(c->tftp.root);
+	free(c->ipxe.dir);
+	free(c->ipxe.bios);
+	free(c->ipxe.efi32);
+	free(c->ipxe.efi64);
+	free(c->ipxe.arm64);
+	free(c->def.image);
+	free(c->def.cmdline);
+	free(c->def.cloud_config);
+	free(c->control.socket);
 	free(c);
 }
 
-int
-config_load(const char *path, struct config **ret, char **ret_error)
+char *
+config_tftp_root(const struct config *c)
 {
-	(void)path;
-	(void)ret;
-	*ret_error = strdup("not yet");
-	return -ENOENT;
+	size_t len = strlen(c->state_dir);
+	char *s;
+
+	if (c->tftp.root != NULL)
+		return strdup(c->tftp.root);
+	while (len > 1 && c->state_dir[len - 1] == '/')
+		len--;
+	if (asprintf(&s, "%.*s%s", (int)len, c->state_dir, len == 1 ? "tftp" : "/tftp") < 0)
+		return NULL;
+	return s;
 }
