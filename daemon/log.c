@@ -16,6 +16,7 @@
 
 static bool log_debug_on;
 static bool log_to_journal;
+static bool log_to_syslog;
 
 /* True when stderr is the journal stream systemd gave us. */
 static bool
@@ -37,6 +38,15 @@ log_init(bool debug)
 {
 	log_debug_on = debug;
 	log_to_journal = stderr_is_journal();
+}
+
+void
+log_use_syslog(void)
+{
+	if (log_to_journal)
+		return;
+	openlog("netbootd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_to_syslog = true;
 }
 
 bool
@@ -86,6 +96,10 @@ log_msg(int prio, const char *fields, const char *fmt, ...)
 
 	if (log_to_journal) {
 		log_journal(prio, fields, msg);
+		return;
+	}
+	if (log_to_syslog) {
+		syslog(prio, "%s", msg);
 		return;
 	}
 	if (prio <= LOG_WARNING || prio == LOG_DEBUG)

@@ -15,6 +15,8 @@
 #include <syslog.h>
 
 void log_init(bool debug);
+/* In the background, away from the terminal: log through syslog(3). */
+void log_use_syslog(void);
 bool log_debug_enabled(void);
 void log_msg(int prio, const char *fields, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

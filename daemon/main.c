@@ -244,8 +244,10 @@ daemonize_done(int fd, bool ok)
 	if (fd < 0)
 		return;
 	if (ok && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		log_use_syslog();
 		dup2(devnull, STDIN_FILENO);
 		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
 		close(devnull);
 	}
 	(void)!write(fd, &status, 1);
