@@ -1,23 +1,406 @@
-/* Placeholder: being written. */
+/*
+ * ProxyDHCP sockets: one on the DHCP port (broadcast DISCOVERs, answered with
+ * OFFERs to 255.255.255.255:68 on the receiving interface, to ciaddr:68, or
+ * to the relay at giaddr:67) and one on the PXE port (REQUESTs and INFORMs,
+ * answered with ACKs at the sender's address and port).  IP_PKTINFO tells
+ * which interface a datagram came in on and picks it for the reply.
+ */
 #include "proxydhcp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "iface.h"
+#include "log.h"
+#include "mac.h"
+#include "pxe.h"
+#include "util.h"
+
+#define PD_RECV_BUF     2048 /* larger datagrams are truncated, hence malformed */
+#define PD_MAX_PER_WAKE 64   /* datagrams read per wake-up before yielding */
+#define PD_LOGGED_MACS  32   /* remembered MACs for "no loader" info logs */
+
+struct pd_socket {
+	struct proxydhcp *pd;
+	int fd;
+	bool pxe_port;
+	bool armed;
+	struct event ev;
+};
 
 struct proxydhcp {
-	int unused;
+	struct server *srv;
+	struct pd_socket sock[2]; /* DHCP port, PXE port */
+	struct proxydhcp_stats stats;
+	uint8_t logged[PD_LOGGED_MACS][MAC_LEN];
+	unsigned n_logged, next_logged;
 };
+
+/* What one received datagram told us about where it came from. */
+struct pd_origin {
+	struct sockaddr_in from;
+	int ifindex;
+	struct in_addr local; /* our address on that interface, from IP_PKTINFO */
+	char ifname[IF_NAMESIZE];
+};
+
+static int
+open_socket(uint16_t port, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+		return -errno;
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Log "no loader" at info level once per MAC (of the last few), then at debug. */
+static bool
+first_time_for_mac(struct proxydhcp *pd, const uint8_t mac[MAC_LEN])
+{
+	for (unsigned i = 0; i < pd->n_logged; i++)
+		if (memcmp(pd->logged[i], mac, MAC_LEN) == 0)
+			return false;
+	memcpy(pd->logged[pd->next_logged], mac, MAC_LEN);
+	pd->next_logged = (pd->next_logged + 1) % PD_LOGGED_MACS;
+	if (pd->n_logged < PD_LOGGED_MACS)
+		pd->n_logged++;
+	return true;
+}
+
+static void
+params_from_config(
+    const struct config *c, struct in_addr server, bool pxe_port, struct pxe_params *ret)
+{
+	*ret = (struct pxe_params){
+	    .server = server,
+	    .http_port = c->http.port,
+	    .pxe_port = pxe_port,
+	    .bios = c->ipxe.bios,
+	    .efi32 = c->ipxe.efi32,
+	    .efi64 = c->ipxe.efi64,
+	    .arm64 = c->ipxe.arm64,
+	};
+}
+
+/* Where the reply goes, and through which interface (0: let routing decide). */
+static void
+reply_destination(const struct pd_socket *s, const struct pxe_request *req,
+    const struct pd_origin *o, struct sockaddr_in *ret_to, int *ret_ifindex)
+{
+	*ret_to = (struct sockaddr_in){.sin_family = AF_INET};
+	*ret_ifindex = 0;
+	if (s->pxe_port && o->from.sin_addr.s_addr != htonl(INADDR_ANY)) {
+		*ret_to = o->from;
+	} else if (!s->pxe_port && req->header.giaddr.s_addr != htonl(INADDR_ANY)) {
+		ret_to->sin_addr = req->header.giaddr;
+		ret_to->sin_port = htons(DHCP_SERVER_PORT);
+	} else if (!s->pxe_port && req->header.ciaddr.s_addr != htonl(INADDR_ANY)) {
+		ret_to->sin_addr = req->header.ciaddr;
+		ret_to->sin_port = htons(DHCP_CLIENT_PORT);
+	} else {
+		ret_to->sin_addr.s_addr = htonl(INADDR_BROADCAST);
+		ret_to->sin_port = s->pxe_port ? o->from.sin_port : htons(DHCP_CLIENT_PORT);
+		*ret_ifindex = o->ifindex;
+	}
+}
+
+static int
+send_reply(const struct pd_socket *s, const void *buf, size_t len, const struct sockaddr_in *to,
+    int ifindex, struct in_addr source)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} control = {0};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {
+	    .msg_name = (void *)to,
+	    .msg_namelen = sizeof(*to),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct in_pktinfo pi = {.ipi_ifindex = ifindex, .ipi_spec_dst = source};
+
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	if (sendmsg(s->fd, &msg, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+log_answer(const struct pxe_request *req, const struct pxe_answer *a, const struct pd_origin *o,
+    const struct sockaddr_in *to)
+{
+	const char *event = a->msg_type == DHCP_OFFER ? "offer" : "ack";
+	char mac[MAC_STRLEN] = "-", dst[INET_ADDRSTRLEN], fields[512];
+
+	if (req->has_mac)
+		mac_format(req->mac, ':', mac);
+	inet_ntop(AF_INET, &to->sin_addr, dst, sizeof(dst));
+	snprintf(fields, sizeof(fields),
+	    "MAC=%s\nNETBOOT_EVENT=%s\nCLIENT_KIND=%s\nCLIENT_ARCH=%u\nBOOT_FILE=%s\nINTERFACE=%s",
+	    mac, event, pxe_client_name(req->client), req->arch, a->boot_file, o->ifname);
+	log_info(fields, "%s \"%s\" to %s client %s (arch %u) on %s via %s:%u",
+	    a->msg_type == DHCP_OFFER ? "Offered" : "Acknowledged", a->boot_file,
+	    pxe_client_name(req->client), mac, req->arch, o->ifname, dst, ntohs(to->sin_port));
+}
+
+static void
+answer(struct pd_socket *s, const struct pxe_request *req, const struct pxe_params *p,
+    const struct pxe_answer *a, const struct pd_origin *o)
+{
+	struct proxydhcp *pd = s->pd;
+	uint8_t buf[DHCP_MAX_REPLY_LEN];
+	struct sockaddr_in to;
+	size_t len;
+	int ifindex, r;
+
+	r = pxe_reply_build(req, p, a, buf, sizeof(buf), &len);
+	if (r < 0) {
+		pd->stats.send_errors++;
+		log_warn(NULL, "Cannot build a DHCP reply: %s, ignoring", strerror(-r));
+		return;
+	}
+	reply_destination(s, req, o, &to, &ifindex);
+	r = send_reply(s, buf, len, &to, ifindex, o->local);
+	if (r < 0) {
+		pd->stats.send_errors++;
+		log_warn(
+		    NULL, "Cannot send a DHCP reply on %s: %s, ignoring", o->ifname, strerror(-r));
+		return;
+	}
+	if (a->msg_type == DHCP_OFFER)
+		pd->stats.offers++;
+	else
+		pd->stats.acks++;
+	log_answer(req, a, o, &to);
+}
+
+static void
+note_ignored(struct proxydhcp *pd, const struct pxe_request *req, enum pxe_verdict v,
+    const struct pd_origin *o)
+{
+	char mac[MAC_STRLEN] = "-";
+	char fields[64];
+
+	if (req->has_mac)
+		mac_format(req->mac, ':', mac);
+	switch (v) {
+	case PXE_IGNORE_MSG_TYPE:
+		pd->stats.ignored_msg_type++;
+		break;
+	case PXE_IGNORE_ARCH:
+	case PXE_IGNORE_NO_LOADER:
+		pd->stats.unsupported_arch++;
+		snprintf(fields, sizeof(fields), "MAC=%s\nNETBOOT_EVENT=unsupported", mac);
+		if (req->has_mac && first_time_for_mac(pd, req->mac)) {
+			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
+			    pxe_client_name(req->client), mac, o->ifname, pxe_verdict_name(v),
+			    req->arch);
+			return;
+		}
+		break;
+	case PXE_IGNORE_TOO_LONG:
+		pd->stats.unsupported_arch++;
+		log_warn(NULL, "Not answering %s client %s on %s: %s, ignoring",
+		    pxe_client_name(req->client), mac, o->ifname, pxe_verdict_name(v));
+		return;
+	default:
+		pd->stats.ignored_not_pxe++;
+		break;
+	}
+	log_debug(NULL, "Not answering client %s on %s: %s (message type %u, arch %u)", mac,
+	    o->ifname, pxe_verdict_name(v), req->msg_type, req->arch);
+}
+
+static void
+handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struct pd_origin *o)
+{
+	struct proxydhcp *pd = s->pd;
+	const struct config *cfg = pd->srv->cfg; /* afresh per packet: SIGHUP may replace it */
+	struct pxe_request req;
+	struct pxe_params params;
+	struct pxe_answer a;
+	struct in_addr server;
+	enum pxe_verdict v;
+	int r;
+
+	if (!iface_allowed(cfg, o->ifindex)) {
+		pd->stats.ignored_iface++;
+		log_debug(NULL, "Ignoring a DHCP packet from interface %s, not served", o->ifname);
+		return;
+	}
+	r = pxe_request_parse(buf, len, &req);
+	if (r < 0) {
+		pd->stats.malformed++;
+		log_debug(NULL, "Malformed DHCP packet (%zu bytes) from %s on %s: %s, ignoring",
+		    len, inet_ntoa(o->from.sin_addr), o->ifname, strerror(-r));
+		return;
+	}
+	if (iface_advertise(cfg, o->ifindex, o->local, &server) < 0) {
+		pd->stats.no_address++;
+		log_warn(
+		    NULL, "No IPv4 address to advertise on %s, ignoring a DHCP packet", o->ifname);
+		return;
+	}
+	params_from_config(cfg, server, s->pxe_port, &params);
+	v = pxe_decide(&req, &params, &a);
+	if (v != PXE_ANSWER) {
+		note_ignored(pd, &req, v, o);
+		return;
+	}
+	answer(s, &req, &params, &a, o);
+}
+
+/* Read one datagram.  1 with data, 0 when the socket is drained, <0 on error. */
+static int
+receive_one(struct pd_socket *s, uint8_t *buf, size_t cap, size_t *ret_len, struct pd_origin *o)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr msg = {
+	    .msg_name = &o->from,
+	    .msg_namelen = sizeof(o->from),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+
+	n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+	o->ifindex = 0;
+	o->local.s_addr = htonl(INADDR_ANY);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			o->ifindex = pi.ipi_ifindex;
+			o->local = pi.ipi_spec_dst;
+		}
+	}
+	if (o->ifindex <= 0 || if_indextoname((unsigned)o->ifindex, o->ifname) == NULL)
+		snprintf(o->ifname, sizeof(o->ifname), "?");
+	*ret_len = (msg.msg_flags & MSG_TRUNC) ? 0 : (size_t)n; /* 0 bytes: malformed */
+	return 1;
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_socket *s = arg;
+	uint8_t buf[PD_RECV_BUF];
+	struct pd_origin o;
+	size_t len = 0;
+	int r;
+
+	(void)fd;
+	(void)what;
+	for (unsigned i = 0; i < PD_MAX_PER_WAKE; i++) {
+		r = receive_one(s, buf, sizeof(buf), &len, &o);
+		if (r < 0)
+			log_warn(
+			    NULL, "Cannot receive on the DHCP socket: %s, ignoring", strerror(-r));
+		if (r <= 0)
+			return;
+		s->pd->stats.received++;
+		handle_datagram(s, buf, len, &o);
+	}
+}
+
+static int
+socket_start(struct proxydhcp *pd, struct pd_socket *s, uint16_t port, bool pxe_port)
+{
+	int r;
+
+	s->pd = pd;
+	s->pxe_port = pxe_port;
+	r = open_socket(port, &s->fd);
+	if (r < 0) {
+		log_err(NULL, "Cannot listen on UDP port %u for ProxyDHCP: %s", port, strerror(-r));
+		return r;
+	}
+	if (event_assign(&s->ev, pd->srv->base, s->fd, EV_READ | EV_PERSIST, on_readable, s) < 0 ||
+	    event_add(&s->ev, NULL) < 0) {
+		log_err(NULL, "Cannot register the ProxyDHCP socket on port %u", port);
+		return -ENOMEM;
+	}
+	s->armed = true;
+	return 0;
+}
 
 int
 proxydhcp_new(struct server *srv, struct proxydhcp **ret)
 {
-	(void)srv;
-	*ret = calloc(1, sizeof(struct proxydhcp));
-	return *ret ? 0 : -ENOMEM;
+	struct proxydhcp *pd;
+	int r;
+
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL)
+		return -ENOMEM;
+	pd->srv = srv;
+	pd->sock[0].fd = pd->sock[1].fd = -1;
+	if ((r = socket_start(pd, &pd->sock[0], srv->cfg->dhcp.port, false)) < 0 ||
+	    (r = socket_start(pd, &pd->sock[1], srv->cfg->dhcp.pxe_port, true)) < 0) {
+		proxydhcp_free(pd);
+		return r;
+	}
+	log_info(NULL, "ProxyDHCP listening on UDP ports %u and %u", srv->cfg->dhcp.port,
+	    srv->cfg->dhcp.pxe_port);
+	*ret = pd;
+	return 0;
 }
 
 void
-proxydhcp_free(struct proxydhcp *s)
+proxydhcp_free(struct proxydhcp *pd)
 {
-	free(s);
+	if (pd == NULL)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(pd->sock); i++) {
+		if (pd->sock[i].armed)
+			event_del(&pd->sock[i].ev);
+		if (pd->sock[i].fd >= 0)
+			close(pd->sock[i].fd);
+	}
+	free(pd);
+}
+
+void
+proxydhcp_get_stats(const struct proxydhcp *pd, struct proxydhcp_stats *ret)
+{
+	*ret = pd != NULL ? pd->stats : (struct proxydhcp_stats){0};
 }

@@ -1,16 +1,40 @@
 /*
  * ProxyDHCP on UDP dhcp.port (67) and dhcp.pxe_port (4011).
+ *
+ * Answers PXE and UEFI HTTP Boot clients beside the site's DHCP server (the
+ * port-67 socket sets SO_REUSEADDR so both can bind) and never hands out
+ * addresses; policy lives in lib/pxe.h.  Keeps no per-client state: a peer
+ * can make it allocate nothing.
  */
 #ifndef NETBOOTD_PROXYDHCP_H
 #define NETBOOTD_PROXYDHCP_H
+
+#include <stdint.h>
 
 #include "server.h"
 
 struct proxydhcp;
 
+/* Counters since proxydhcp_new(), for /metrics. */
+struct proxydhcp_stats {
+	uint64_t received;         /* datagrams read */
+	uint64_t malformed;        /* failed to parse (truncated or bad) */
+	uint64_t ignored_iface;    /* from an interface not served */
+	uint64_t ignored_not_pxe;  /* not a PXE/HTTP boot client (or no MAC for iPXE) */
+	uint64_t ignored_msg_type; /* message type not answered on that port */
+	uint64_t unsupported_arch; /* unknown architecture, or no loader configured */
+	uint64_t no_address;       /* no address to advertise on the interface */
+	uint64_t offers;           /* DHCPOFFERs sent */
+	uint64_t acks;             /* DHCPACKs sent (PXE port) */
+	uint64_t send_errors;      /* sendmsg() failures, replies that did not build */
+};
+
 /* Open the sockets and register events on srv->base.  0 or -errno (logged). */
 int proxydhcp_new(struct server *srv, struct proxydhcp **ret);
 /* Close sockets, drop in-flight sessions.  Accepts NULL. */
 void proxydhcp_free(struct proxydhcp *s);
+
+/* Copy the counters out.  A NULL 's' (ProxyDHCP disabled) gives zeros. */
+void proxydhcp_get_stats(const struct proxydhcp *s, struct proxydhcp_stats *ret);
 
 #endif
