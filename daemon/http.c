@@ -1,23 +1,844 @@
-/* Placeholder: being written. */
+/*
+ * HTTP server: evhttp on http.port, one listening socket on 0.0.0.0 or one
+ * per configured interface (SO_BINDTODEVICE).
+ *
+ * Connection cap.  libevent 2.1 has no evhttp_set_max_connections() and no
+ * hook when evhttp creates or frees a server connection.  We supply the
+ * bufferevent of each new connection (evhttp_set_bevcb), count it, and pin
+ * it with a reference until an immediately activated event runs right after
+ * the accept callback: by then evhttp has set the bufferevent's callbacks
+ * with the evhttp_connection as argument, and we attach a close callback to
+ * that connection, which uncounts it.  At the cap the listeners are disabled
+ * (as nginx does), so further clients wait in the kernel's backlog.
+ *
+ * Files go out as evbuffer file segments with EVBUFFER_FLAG_DRAINS_TO_FD:
+ * sendfile(2) from the page cache, never read into our memory.
+ */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include "fsutil.h"
+#include "http-path.h"
+#include "http-range.h"
+#include "iface.h"
+#include "ipxe-script.h"
+#include "log.h"
+#include "util.h"
+
+#define HTTP_LISTEN_BACKLOG 128
+#define HTTP_ACCEPT_RETRY   1 /* seconds to pause accepting after EMFILE and the like */
+#define HTTP_LOG_PATH_MAX   200
+/*
+ * libevent 2.1 sends a file chain with one sendfile(2) of the whole chain,
+ * whatever its size: on a fast link one big file would hold the loop (and
+ * TFTP) for its whole transfer.  Chains of this size bound each call.
+ */
+#define HTTP_FILE_CHUNK (1024 * 1024)
+#define CTYPE_BINARY    "application/octet-stream"
+#define CTYPE_TEXT      "text/plain; charset=utf-8"
 
 struct http_server {
-	int unused;
+	struct server *srv;
+	struct evhttp *http;
+	struct evhttp_bound_socket **socks;
+	size_t n_socks;
+	struct event *resolve_ev; /* attaches close callbacks to new connections */
+	struct event *resume_ev;  /* re-enables accepting after an accept error */
+	struct bufferevent **pending;
+	size_t n_pending, cap_pending;
+	unsigned max_connections;
+	unsigned timeout; /* seconds, as last given to evhttp */
+	bool accept_paused, freeing;
+	struct http_stats stats;
 };
+
+/* One request being answered. */
+struct http_req {
+	struct http_server *s;
+	struct evhttp_request *req;
+	const char *path;
+	bool head;
+	bool artifact; /* a boot artifact: logged at info */
+	const uint8_t *mac;
+	char client[INET6_ADDRSTRLEN];
+};
+
+/* ---- connection accounting ---- */
+
+static void
+http_accept_set(struct http_server *s, bool on)
+{
+	for (size_t i = 0; i < s->n_socks; i++) {
+		struct evconnlistener *l = evhttp_bound_socket_get_listener(s->socks[i]);
+
+		if (on)
+			evconnlistener_enable(l);
+		else
+			evconnlistener_disable(l);
+	}
+}
+
+static void
+http_conn_gone(struct http_server *s)
+{
+	if (s->freeing || s->stats.active == 0)
+		return;
+	s->stats.active--;
+	if (s->accept_paused && s->stats.active < s->max_connections) {
+		s->accept_paused = false;
+		s->stats.paused = 0;
+		if (!evtimer_pending(s->resume_ev, NULL))
+			http_accept_set(s, true);
+		log_debug(NULL, "HTTP connections below the cap of %u again, accepting",
+		    s->max_connections);
+	}
+}
+
+static void
+http_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	http_conn_gone(arg);
+}
+
+/* Runs right after the accept callback: find the evhttp_connection of each new bev. */
+static void
+http_resolve_pending(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < s->n_pending; i++) {
+		struct bufferevent *bev = s->pending[i];
+		bufferevent_event_cb eventcb = NULL;
+		void *cbarg = NULL;
+
+		bufferevent_getcb(bev, NULL, NULL, &eventcb, &cbarg);
+		if (eventcb != NULL && cbarg != NULL)
+			evhttp_connection_set_closecb(cbarg, http_conn_closed, s);
+		else
+			http_conn_gone(s); /* evhttp already dropped it */
+		bufferevent_decref(bev);
+	}
+	s->n_pending = 0;
+}
+
+static int
+http_pending_push(struct http_server *s, struct bufferevent *bev)
+{
+	if (s->n_pending == s->cap_pending) {
+		size_t cap = s->cap_pending == 0 ? 16 : s->cap_pending * 2;
+		struct bufferevent **p = reallocarray(s->pending, cap, sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		s->pending = p;
+		s->cap_pending = cap;
+	}
+	s->pending[s->n_pending++] = bev;
+	return 0;
+}
+
+/* http.timeout may change on reload: evhttp applies it to connections from now on. */
+static void
+http_apply_timeout(struct http_server *s)
+{
+	unsigned t = s->srv->cfg->http.timeout ? s->srv->cfg->http.timeout : HTTP_DEFAULT_TIMEOUT;
+
+	if (t != s->timeout) {
+		s->timeout = t;
+		evhttp_set_timeout(s->http, (int)t);
+	}
+}
+
+/* evhttp asks us for the bufferevent of each accepted connection. */
+static struct bufferevent *
+http_new_bev(struct event_base *base, void *arg)
+{
+	struct http_server *s = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+
+	if (bev == NULL)
+		return NULL;
+	http_apply_timeout(s);
+	if (http_pending_push(s, bev) < 0) {
+		bufferevent_free(bev);
+		return NULL; /* evhttp makes its own, uncounted */
+	}
+	bufferevent_incref(bev);
+	event_active(s->resolve_ev, EV_TIMEOUT, 0);
+	s->stats.active++;
+	s->stats.connections++;
+	if (s->stats.active >= s->max_connections && !s->accept_paused) {
+		s->accept_paused = true;
+		s->stats.paused = 1;
+		http_accept_set(s, false);
+		log_warn(
+		    NULL, "HTTP connection cap of %u reached, pausing accept", s->max_connections);
+	}
+	return bev;
+}
+
+static void
+http_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!s->accept_paused)
+		http_accept_set(s, true);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOBUFS): stop the busy loop for a second. */
+static void
+http_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct http_server *s = arg;
+	struct timeval tv = {HTTP_ACCEPT_RETRY, 0};
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	log_warn(NULL, "Cannot accept HTTP connections: %s, pausing for %d s", strerror(err),
+	    HTTP_ACCEPT_RETRY);
+	http_accept_set(s, false);
+	evtimer_add(s->resume_ev, &tv);
+}
+
+/* ---- listening sockets ---- */
+
+static int
+http_listen_fd(const char *ifname, uint16_t port)
+{
+	struct sockaddr_in sin = {
+	    .sin_family = AF_INET,
+	    .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_ANY),
+	};
+	_cleanup_close_ int fd = -1;
+	int one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return -errno;
+	if (ifname != NULL &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
+	if (listen(fd, HTTP_LISTEN_BACKLOG) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static int
+http_listen_one(struct http_server *s, const char *ifname)
+{
+	uint16_t port = s->srv->cfg->http.port;
+	struct evhttp_bound_socket *b;
+	int fd = http_listen_fd(ifname, port);
+
+	if (fd < 0) {
+		log_err(NULL, "Cannot listen on HTTP port %u%s%s%s: %s", port,
+		    ifname ? " on \"" : "", ifname ? ifname : "", ifname ? "\"" : "",
+		    strerror(-fd));
+		return fd;
+	}
+	b = evhttp_accept_socket_with_handle(s->http, fd);
+	if (b == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(b), http_accept_error);
+	s->socks[s->n_socks++] = b;
+	return 0;
+}
+
+static int
+http_listen_all(struct http_server *s)
+{
+	const struct config *c = s->srv->cfg;
+	size_t n = c->n_interfaces > 0 ? c->n_interfaces : 1;
+	int r;
+
+	s->socks = calloc(n, sizeof(*s->socks));
+	if (s->socks == NULL)
+		return -ENOMEM;
+	if (c->n_interfaces == 0)
+		return http_listen_one(s, NULL);
+	for (size_t i = 0; i < c->n_interfaces; i++)
+		if ((r = http_listen_one(s, c->interfaces[i])) < 0)
+			return r;
+	return 0;
+}
+
+/* ---- responses ---- */
+
+static void
+http_count_sent(struct evhttp_request *req, void *arg)
+{
+	struct http_server *s = arg;
+	const char *cl =
+	    evhttp_find_header(evhttp_request_get_output_headers(req), "Content-Length");
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && cl != NULL)
+		s->stats.bytes_sent += strtoull(cl, NULL, 10);
+}
+
+static const char *
+http_method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	default:
+		return "other";
+	}
+}
+
+/* The request target for a log line: printable ASCII, at most HTTP_LOG_PATH_MAX bytes. */
+static void
+http_log_path(const char *path, char buf[HTTP_LOG_PATH_MAX + 4])
+{
+	size_t i;
+
+	for (i = 0; path[i] != '\0' && i < HTTP_LOG_PATH_MAX; i++)
+		buf[i] = path[i] > ' ' && path[i] < 0x7f ? path[i] : '?';
+	strcpy(buf + i, path[i] != '\0' ? "..." : "");
+}
+
+static void
+http_log(const struct http_req *c, int code, uint64_t bytes)
+{
+	char fields[512], mac[MAC_STRLEN] = "", path[HTTP_LOG_PATH_MAX + 4];
+	int prio = c->artifact && code < 400 ? LOG_INFO : LOG_DEBUG;
+
+	if (prio == LOG_DEBUG && !log_debug_enabled())
+		return;
+	if (c->mac != NULL)
+		mac_format(c->mac, ':', mac);
+	http_log_path(c->path, path);
+	snprintf(fields, sizeof(fields), "CLIENT=%s\nPATH=%s\nSTATUS=%d\nBYTES=%" PRIu64 "%s%s",
+	    c->client, path, code, bytes, c->mac ? "\nMAC=" : "", mac);
+	log_msg(prio, fields, "HTTP %s \"%s\" from %s: %d, %" PRIu64 " bytes",
+	    http_method_name(evhttp_request_get_command(c->req)), path, c->client, code, bytes);
+}
+
+/* Send with a Content-Length of 'len' (the body, or what GET would get for HEAD). */
+static void
+http_send(struct http_req *c, int code, const char *reason, struct evbuffer *body, uint64_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	char n[24];
+
+	snprintf(n, sizeof(n), "%" PRIu64, len);
+	evhttp_remove_header(h, "Content-Length");
+	evhttp_add_header(h, "Content-Length", n);
+	if (code >= 100 && code < 600)
+		c->s->stats.responses[code / 100 - 1]++;
+	http_log(c, code, c->head ? 0 : len);
+	evhttp_request_set_on_complete_cb(c->req, http_count_sent, c->s);
+	evhttp_send_reply(c->req, code, reason, c->head ? NULL : body);
+}
+
+static void
+http_reply_text(struct http_req *c, int code, const char *reason, const char *ctype,
+    const char *text, size_t len)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	if (body == NULL || evbuffer_add(body, text, len) < 0) {
+		if (body != NULL)
+			evbuffer_free(body);
+		evhttp_send_error(c->req, 500, "Internal Server Error");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type", ctype);
+	http_send(c, code, reason, body, len);
+	evbuffer_free(body);
+}
+
+static void
+http_reply_error(struct http_req *c, int code, const char *reason)
+{
+	char text[64];
+	int n = snprintf(text, sizeof(text), "%d %s\n", code, reason);
+
+	http_reply_text(c, code, reason, CTYPE_TEXT, text, (size_t)n);
+}
+
+static void
+http_add_date(struct evkeyvalq *h, const char *name, time_t t)
+{
+	char buf[64];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) != NULL &&
+	    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+		evhttp_add_header(h, name, buf);
+}
+
+/*
+ * The byte range to send: 200 for all of it, 206 for one range, 416.
+ * Multiple ranges and malformed headers get the whole file (RFC 9110 14.2
+ * lets a server ignore Range); so does a request with If-Range, which we
+ * cannot evaluate without validators.
+ */
+static int
+http_pick_range(struct http_req *c, uint64_t size, struct http_range *ret)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
+	const char *v = evhttp_find_header(in, "Range");
+	int r;
+
+	*ret = (struct http_range){.start = 0, .length = size};
+	if (v == NULL || evhttp_find_header(in, "If-Range") != NULL)
+		return 200;
+	r = http_range_parse(v, strlen(v), size, ret);
+	if (r == -ERANGE)
+		return 416;
+	if (r < 0) {
+		log_debug(NULL, "Ignoring Range header \"%s\" from %s (%s)", v, c->client,
+		    r == -EOPNOTSUPP ? "several ranges or another unit" : "malformed");
+		*ret = (struct http_range){.start = 0, .length = size};
+		return 200;
+	}
+	return 206;
+}
+
+static int
+http_add_chunks(struct evbuffer *body, struct evbuffer_file_segment *seg, uint64_t length)
+{
+	for (uint64_t off = 0; off < length; off += HTTP_FILE_CHUNK) {
+		uint64_t n = length - off < HTTP_FILE_CHUNK ? length - off : HTTP_FILE_CHUNK;
+
+		if (evbuffer_add_file_segment(body, seg, (ev_off_t)off, (ev_off_t)n) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Serve the open regular file 'fd' (taken over). */
+static void
+http_reply_file(struct http_req *c, int fd, const char *ctype)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	struct evbuffer_file_segment *seg = NULL;
+	struct evbuffer *body = NULL;
+	struct http_range rg;
+	char cr[96];
+	struct stat st;
+	int code;
+
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	evhttp_add_header(h, "Accept-Ranges", "bytes");
+	http_add_date(h, "Last-Modified", st.st_mtime);
+	code = http_pick_range(c, (uint64_t)st.st_size, &rg);
+	if (code == 416) {
+		close(fd);
+		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, (uint64_t)st.st_size);
+		evhttp_add_header(h, "Content-Range", cr);
+		http_reply_text(c, 416, "Range Not Satisfiable", CTYPE_TEXT, "", 0);
+		return;
+	}
+	if (code == 206) {
+		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, rg.start,
+		    rg.start + rg.length - 1, (uint64_t)st.st_size);
+		evhttp_add_header(h, "Content-Range", cr);
+	}
+	evhttp_add_header(h, "Content-Type", ctype);
+	if (c->head || rg.length == 0) {
+		close(fd);
+		http_send(c, code, code == 206 ? "Partial Content" : "OK", NULL, rg.length);
+		return;
+	}
+	body = evbuffer_new();
+	if (body != NULL)
+		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
+	seg = body ? evbuffer_file_segment_new(
+	                 fd, (ev_off_t)rg.start, (ev_off_t)rg.length, EVBUF_FS_CLOSE_ON_FREE)
+	           : NULL;
+	if (seg == NULL || http_add_chunks(body, seg, rg.length) < 0) {
+		if (seg == NULL)
+			close(fd);
+		else
+			evbuffer_file_segment_free(seg);
+		if (body != NULL)
+			evbuffer_free(body);
+		evhttp_send_error(c->req, 500, "Internal Server Error");
+		return;
+	}
+	evbuffer_file_segment_free(seg); /* the buffer's chain keeps its reference */
+	http_send(c, code, code == 206 ? "Partial Content" : "OK", body, rg.length);
+	evbuffer_free(body);
+}
+
+/* Open 'path' beneath 'root' and serve it; 404 when missing or refused. */
+static void
+http_serve_beneath(struct http_req *c, const char *root, const char *path, const char *ctype)
+{
+	off_t size;
+	int fd = fs_open_beneath(root, path, &size);
+
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			log_debug(NULL, "Cannot open \"%s\" beneath \"%s\": %s", path, root,
+			    strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	http_reply_file(c, fd, ctype);
+}
+
+/* ---- routes ---- */
+
+/*
+ * Open a configured loader.  Unlike image files, symlinks are followed:
+ * Debian's /usr/lib/ipxe/ipxe.efi is a link to /boot/ipxe.efi, and the name
+ * is one the administrator configured (a plain file name), not the peer's.
+ */
+static int
+http_open_loader(const char *dir, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	char path[4096];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static void
+http_route_boot(struct http_req *c, const struct http_route *rt)
+{
+	const struct config *cfg = c->s->srv->cfg;
+	const char *loaders[] = {cfg->ipxe.bios, cfg->ipxe.efi32, cfg->ipxe.efi64, cfg->ipxe.arm64};
+	const char *dir = cfg->ipxe.dir ? cfg->ipxe.dir : CONFIG_DEFAULT_IPXEDIR;
+	int fd;
+
+	for (size_t i = 0; i < ELEMENTSOF(loaders); i++) {
+		if (loaders[i] == NULL || strcmp(loaders[i], rt->name) != 0)
+			continue;
+		c->artifact = true;
+		fd = http_open_loader(dir, rt->name);
+		if (fd < 0) {
+			log_warn(NULL, "Cannot open the loader \"%s/%s\": %s, answering 404", dir,
+			    rt->name, strerror(-fd));
+			break;
+		}
+		http_reply_file(c, fd, CTYPE_BINARY);
+		return;
+	}
+	http_reply_error(c, 404, "Not Found");
+}
+
+static void
+http_route_image(struct http_req *c, const struct http_route *rt)
+{
+	const struct config *cfg = c->s->srv->cfg;
+	char root[4096], path[HTTP_NAME_MAX + 32];
+
+	c->artifact = true;
+	snprintf(path, sizeof(path), "%s/%s", rt->name, rt->file);
+	if (snprintf(root, sizeof(root), "%s/images", cfg->state_dir) >= (int)sizeof(root)) {
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	http_serve_beneath(c, root, path, CTYPE_BINARY);
+}
+
+/* The only image directory under <state_dir>/images, if there is exactly one. */
+static int
+http_only_image(const char *state_dir, char ret[HTTP_NAME_MAX + 1])
+{
+	char path[4096];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/images", state_dir);
+	d = opendir(path);
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL && n < 2) {
+		struct stat st;
+
+		if (!http_name_valid(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if (n++ == 0)
+			memcpy(ret, de->d_name, strlen(de->d_name) + 1); /* valid: fits */
+	}
+	closedir(d);
+	return n == 1 ? 0 : -ENOENT;
+}
+
+static int
+http_server_url(struct http_req *c, char *buf, size_t len)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct sockaddr_in sin = {0};
+	socklen_t sl = sizeof(sin);
+	struct in_addr local = {htonl(INADDR_ANY)}, addr;
+	char a[INET_ADDRSTRLEN];
+	int fd, r;
+
+	fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 &&
+	    sin.sin_family == AF_INET)
+		local = sin.sin_addr;
+	r = iface_advertise(c->s->srv->cfg, 0, local, &addr);
+	if (r < 0)
+		return r;
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(buf, len, "http://%s:%u", a, c->s->srv->cfg->http.port);
+	return 0;
+}
+
+static void
+http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN])
+{
+	char fields[128], m[MAC_STRLEN];
+
+	mac_format(mac, ':', m);
+	snprintf(fields, sizeof(fields), "MAC=%s\nCLIENT=%s", m, c->client);
+	log_warn(fields,
+	    "No image to boot for %s: set default.image or keep exactly one image in "
+	    "\"%s/images\", serving a script that waits",
+	    m, c->s->srv->cfg->state_dir);
+}
+
+static void
+http_route_ipxe(struct http_req *c, const struct http_route *rt)
+{
+	const struct config *cfg = c->s->srv->cfg;
+	char server[64], image[HTTP_NAME_MAX + 1];
+	struct ipxe_vars v = {.server = server, .image = NULL};
+	_cleanup_free_ char *script = NULL;
+	int r;
+
+	c->artifact = true;
+	memcpy(v.mac, rt->mac, MAC_LEN);
+	if (cfg->def.image != NULL)
+		v.image = cfg->def.image;
+	else if (http_only_image(cfg->state_dir, image) == 0)
+		v.image = image;
+	else
+		http_warn_noimage(c, rt->mac);
+	r = http_server_url(c, server, sizeof(server));
+	if (r >= 0)
+		r = ipxe_script_render(cfg->def.cmdline, &v, &script);
+	if (r < 0) {
+		log_err(NULL, "Cannot generate the iPXE script for %s: %s", c->path,
+		    r == -EINVAL ? "bad default.cmdline or image name" : strerror(-r));
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
+}
+
+static void
+http_route_config(struct http_req *c)
+{
+	static const char none[] =
+	    "#cloud-config\n"
+	    "# netbootd: no cloud-config is configured (default.cloud_config)\n";
+	const char *file = c->s->srv->cfg->def.cloud_config;
+	int fd;
+
+	c->artifact = true;
+	if (file == NULL) {
+		http_reply_text(c, 200, "OK", CTYPE_TEXT, none, sizeof(none) - 1);
+		return;
+	}
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_warn(NULL, "Cannot open the cloud-config \"%s\": %m, answering 404", file);
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	http_reply_file(c, fd, CTYPE_TEXT);
+}
+
+static void
+http_dispatch(struct http_req *c, const struct http_route *rt)
+{
+	switch (rt->kind) {
+	case HTTP_ROUTE_HEALTHZ:
+		http_reply_text(c, 200, "OK", CTYPE_TEXT, "ok\n", 3);
+		break;
+	case HTTP_ROUTE_BOOT:
+		http_route_boot(c, rt);
+		break;
+	case HTTP_ROUTE_IPXE:
+		c->mac = rt->mac;
+		http_route_ipxe(c, rt);
+		break;
+	case HTTP_ROUTE_IMAGE:
+		http_route_image(c, rt);
+		break;
+	case HTTP_ROUTE_CONFIG:
+		c->mac = rt->mac;
+		http_route_config(c);
+		break;
+	}
+}
+
+static void
+http_handle(struct evhttp_request *req, void *arg)
+{
+	struct http_req c = {.s = arg, .req = req, .path = evhttp_request_get_uri(req)};
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct http_route rt;
+	char *host = NULL;
+	ev_uint16_t port = 0;
+	int r;
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &host, &port);
+	snprintf(c.client, sizeof(c.client), "%s", host ? host : "?");
+	c.head = cmd == EVHTTP_REQ_HEAD;
+	if (c.path == NULL)
+		c.path = "";
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		http_reply_error(&c, 405, "Method Not Allowed");
+		return;
+	}
+	r = http_route_parse(c.path, strlen(c.path), &rt);
+	if (r == -ENOENT) {
+		http_reply_error(&c, 404, "Not Found");
+		return;
+	}
+	if (r < 0) {
+		http_reply_error(&c, 400, "Bad Request");
+		return;
+	}
+	http_dispatch(&c, &rt);
+}
+
+/* ---- setup ---- */
+
+static int
+http_setup(struct http_server *s)
+{
+	const struct config *c = s->srv->cfg;
+
+	s->max_connections =
+	    c->http.max_connections ? c->http.max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
+	s->http = evhttp_new(s->srv->base);
+	s->resolve_ev = event_new(s->srv->base, -1, 0, http_resolve_pending, s);
+	s->resume_ev = evtimer_new(s->srv->base, http_resume_accept, s);
+	if (s->http == NULL || s->resolve_ev == NULL || s->resume_ev == NULL)
+		return -ENOMEM;
+	http_apply_timeout(s);
+	evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_SIZE);
+	evhttp_set_max_body_size(s->http, HTTP_MAX_BODY_SIZE);
+	/* Accept every method evhttp knows so that we answer 405, not 501. */
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	                                        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	                                        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	                                        EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(s->http, CTYPE_TEXT);
+	evhttp_set_bevcb(s->http, http_new_bev, s);
+	evhttp_set_gencb(s->http, http_handle, s);
+	return http_listen_all(s);
+}
 
 int
 http_server_new(struct server *srv, struct http_server **ret)
 {
-	(void)srv;
-	*ret = calloc(1, sizeof(struct http_server));
-	return *ret ? 0 : -ENOMEM;
+	struct http_server *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->srv = srv;
+	r = http_setup(s);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			log_err(NULL, "Cannot set up the HTTP server: %s", strerror(-r));
+		http_server_free(s);
+		return r;
+	}
+	log_info(NULL, "HTTP server listening on port %u (%zu socket%s, at most %u connections)",
+	    srv->cfg->http.port, s->n_socks, s->n_socks == 1 ? "" : "s", s->max_connections);
+	*ret = s;
+	return 0;
 }
 
 void
 http_server_free(struct http_server *s)
 {
+	if (s == NULL)
+		return;
+	s->freeing = true;
+	if (s->resolve_ev != NULL)
+		http_resolve_pending(-1, 0, s); /* drop our references */
+	if (s->http != NULL)
+		evhttp_free(s->http); /* frees the bound sockets and connections */
+	if (s->resolve_ev != NULL)
+		event_free(s->resolve_ev);
+	if (s->resume_ev != NULL)
+		event_free(s->resume_ev);
+	free(s->pending);
+	free(s->socks);
 	free(s);
+}
+
+void
+http_server_get_stats(const struct http_server *s, struct http_stats *ret)
+{
+	if (s == NULL) {
+		*ret = (struct http_stats){0};
+		return;
+	}
+	*ret = s->stats;
 }

@@ -1,6 +1,164 @@
-/* Placeholder: being written. */
-int
-main(void)
+#include <stdlib.h>
+
+#include "config.h"
+#include "ipxe-script.h"
+#include "test.h"
+
+static const struct ipxe_vars vars = {
+    .server = "http://10.0.0.2:8090",
+    .image = "kairos",
+    .mac = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef},
+};
+
+static void
+check_expand(const char *tmpl, const char *want)
 {
-	return 77;
+	char *out = NULL;
+
+	CHECK_EQ_INT(ipxe_cmdline_expand(tmpl, &vars, &out), 0);
+	CHECK_EQ_STR(out, want);
+	free(out);
 }
+
+static void
+test_expand(void)
+{
+	check_expand("", "");
+	check_expand("console=ttyS0", "console=ttyS0");
+	check_expand("{server}", "http://10.0.0.2:8090");
+	check_expand("{image} {mac}", "kairos 52:54:00:ab:cd:ef");
+	check_expand("k={kernel_url} i={initrd_url}",
+	    "k=http://10.0.0.2:8090/images/kairos/kernel i=http://10.0.0.2:8090/images/kairos/initrd");
+	check_expand("root=live:{squashfs_url}",
+	    "root=live:http://10.0.0.2:8090/images/kairos/rootfs.squashfs");
+	check_expand(
+	    "config_url={config_url}", "config_url=http://10.0.0.2:8090/config/52-54-00-ab-cd-ef");
+	check_expand("a{{b}c", "a{b}c");
+	check_expand("{{server}", "{server}");
+	check_expand("x}", "x}");
+}
+
+static void
+test_expand_default(void)
+{
+	char *out = NULL;
+
+	CHECK_EQ_INT(ipxe_cmdline_expand(NULL, &vars, &out), 0);
+	CHECK(out != NULL &&
+	      strstr(out, "root=live:http://10.0.0.2:8090/images/kairos/rootfs.squashfs ") != NULL);
+	CHECK(out != NULL &&
+	      strstr(out, "config_url=http://10.0.0.2:8090/config/52-54-00-ab-cd-ef ") != NULL);
+	CHECK(out != NULL && strchr(out, '{') == NULL);
+	free(out);
+	CHECK_EQ_INT(ipxe_cmdline_validate(CONFIG_DEFAULT_CMDLINE), 0);
+}
+
+static void
+test_bad_templates(void)
+{
+	static const char *const bad[] = {"{", "{server", "{}", "{nope}", "{Server}", "a\nb",
+	    "a\rb", "{server }", "{ server}", "{squashfs_url_}", "x{image"};
+	char *out = (char *)"untouched";
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ_INT(ipxe_cmdline_validate(bad[i]), -EINVAL);
+		CHECK_EQ_INT(ipxe_cmdline_expand(bad[i], &vars, &out), -EINVAL);
+	}
+	CHECK_EQ_STR(out, "untouched");
+	CHECK_EQ_INT(ipxe_cmdline_validate("tab\tis-a-control"), -EINVAL);
+}
+
+static void
+test_bad_values(void)
+{
+	struct ipxe_vars v = vars;
+	char *out = NULL, *big = malloc(IPXE_CMDLINE_MAX + 2);
+
+	v.image = "has space";
+	CHECK_EQ_INT(ipxe_cmdline_expand("{image}", &v, &out), -EINVAL);
+	CHECK_EQ_INT(ipxe_cmdline_expand("{kernel_url}", &v, &out), -EINVAL);
+	v.image = "new\nline";
+	CHECK_EQ_INT(ipxe_cmdline_expand("{squashfs_url}", &v, &out), -EINVAL);
+	v.image = NULL;
+	CHECK_EQ_INT(ipxe_cmdline_expand("{image}", &v, &out), -EINVAL);
+	CHECK_EQ_INT(ipxe_cmdline_expand("{config_url}", &v, &out), 0); /* needs no image */
+	free(out);
+	out = NULL;
+	v = vars;
+	v.server = "http://a b";
+	CHECK_EQ_INT(ipxe_cmdline_expand("x", &v, &out), -EINVAL);
+	CHECK(out == NULL);
+	/* Length caps: the template, and the expansion. */
+	memset(big, 'a', IPXE_CMDLINE_MAX + 1);
+	big[IPXE_CMDLINE_MAX + 1] = '\0';
+	CHECK_EQ_INT(ipxe_cmdline_validate(big), -EINVAL);
+	big[IPXE_CMDLINE_MAX] = '\0';
+	CHECK_EQ_INT(ipxe_cmdline_validate(big), 0);
+	memcpy(big, "{squashfs_url}", 14);
+	CHECK_EQ_INT(ipxe_cmdline_expand(big, &vars, &out), -EINVAL);
+	free(big);
+}
+
+static void
+test_script(void)
+{
+	char *s = NULL;
+
+	CHECK_EQ_INT(ipxe_script_render("console=ttyS0 root=live:{squashfs_url}", &vars, &s), 0);
+	if (s == NULL)
+		return;
+	fputs(s, stdout);
+	CHECK(strncmp(s, "#!ipxe\n", 7) == 0);
+	CHECK(strstr(s, "\nkernel http://10.0.0.2:8090/images/kairos/kernel console=ttyS0 "
+	                "root=live:http://10.0.0.2:8090/images/kairos/rootfs.squashfs "
+	                "initrd=initrd && goto initrd ||\n") != NULL);
+	CHECK(strstr(s, "\ninitrd --name initrd http://10.0.0.2:8090/images/kairos/initrd && goto "
+	                "boot ||\n") != NULL);
+	CHECK(strstr(s, "\n:boot\nboot ||\n") != NULL);
+	CHECK(strstr(s, "\niseq ${netbootd_try} 3 && goto failed ||\n") != NULL);
+	CHECK(strstr(s, "\nsleep 30\ndhcp ||\nchain --replace "
+	                "http://10.0.0.2:8090/ipxe/52-54-00-ab-cd-ef || goto failed\n") != NULL);
+	CHECK(strstr(s, "52:54:00:ab:cd:ef") != NULL);
+	/* Every label that is jumped to exists. */
+	CHECK(strstr(s, "\n:kernel\nset netbootd_try:int32 0\n:kernel_retry\n") != NULL);
+	CHECK(strstr(s, "\n:initrd\nset netbootd_try:int32 0\n:initrd_retry\n") != NULL);
+	CHECK(strstr(s, "\ngoto kernel_retry\n") && strstr(s, "\ngoto initrd_retry\n"));
+	CHECK(strstr(s, "\n:failed\n") != NULL);
+	CHECK(s[strlen(s) - 1] == '\n');
+	free(s);
+}
+
+static void
+test_script_noimage(void)
+{
+	struct ipxe_vars v = vars;
+	char *s = NULL;
+
+	v.image = NULL;
+	CHECK_EQ_INT(ipxe_script_render("{squashfs_url}", &v, &s), 0);
+	if (s == NULL)
+		return;
+	fputs(s, stdout);
+	CHECK(strncmp(s, "#!ipxe\n", 7) == 0);
+	CHECK(strstr(s, "no image") != NULL);
+	CHECK(
+	    strstr(s, "\nsleep 60\nchain --replace http://10.0.0.2:8090/ipxe/52-54-00-ab-cd-ef || "
+	              "goto retry\n") != NULL);
+	CHECK(strstr(s, "kernel") == NULL);
+	free(s);
+}
+
+static void
+test_script_errors(void)
+{
+	struct ipxe_vars v = vars;
+	char *s = (char *)"untouched";
+
+	CHECK_EQ_INT(ipxe_script_render("{bogus}", &v, &s), -EINVAL);
+	v.image = "a b";
+	CHECK_EQ_INT(ipxe_script_render(NULL, &v, &s), -EINVAL);
+	CHECK_EQ_STR(s, "untouched");
+}
+
+TEST_MAIN(TEST(test_expand), TEST(test_expand_default), TEST(test_bad_templates),
+    TEST(test_bad_values), TEST(test_script), TEST(test_script_noimage), TEST(test_script_errors))

@@ -1,0 +1,142 @@
+#!/bin/bash
+# HTTP: netbootd against nginx (nginx-light), on 127.0.0.1 inside a network
+# namespace of our own.
+#
+#  - a SIZE_MIB (1024) MiB random file fetched with curl -o /dev/null, RUNS
+#    (3) times per server: median wall time and MiB/s;
+#  - wrk, 2 threads, 10 connections, DURATION (10) s: netbootd's generated
+#    iPXE script (/ipxe/<mac>) against the same bytes as a static file in
+#    nginx: requests/s.
+# Ratios are netbootd / nginx (> 1: netbootd is faster).  nginx runs with one
+# worker, like netbootd's one thread, sendfile on, access log off.
+#
+# usage: bench/bench-http.sh [path/to/netbootd]     (root; default build/daemon/netbootd)
+# env:   RUNS (3), SIZE_MIB (1024), DURATION (10)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+NETBOOTD=${1:-${NETBOOTD:-$HERE/../build/daemon/netbootd}}
+RUNS=${RUNS:-3}
+SIZE_MIB=${SIZE_MIB:-1024}
+DURATION=${DURATION:-10}
+TIMEOUT=120 # seconds per download
+NB_PORT=18490
+NG_PORT=18491
+MAC=52-54-00-12-34-56
+
+for t in ip curl wrk nginx cmp "$NETBOOTD"; do
+	command -v "$t" >/dev/null || { echo "bench-http: $t not found" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench-http: needs root (network namespace)" >&2; exit 1; }
+
+NS=httpb-$$
+TMP=$(mktemp -d /tmp/netbootd-bench-http.XXXXXX)
+NB_PID=
+NG_PID=
+
+cleanup() {
+	local p
+	for p in $NB_PID $NG_PID; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+in_ns() { ip netns exec "$NS" "$@"; }
+
+ip netns add "$NS"
+in_ns ip link set lo up
+chmod 755 "$TMP"
+mkdir -p "$TMP/state/images/bench" "$TMP/www/images/bench" "$TMP/nginx"
+echo "bench-http: writing a $SIZE_MIB MiB random file" >&2
+head -c $((SIZE_MIB * 1048576)) /dev/urandom >"$TMP/state/images/bench/rootfs.squashfs"
+ln "$TMP/state/images/bench/rootfs.squashfs" "$TMP/www/images/bench/rootfs.squashfs"
+
+cat >"$TMP/netbootd.yaml" <<EOF
+state_dir: $TMP/state
+dhcp: {enabled: false}
+tftp: {enabled: false}
+http: {port: $NB_PORT}
+control: {socket: $TMP/control.sock}
+EOF
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log;
+user root;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	default_type application/octet-stream;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	server {
+		listen 127.0.0.1:$NG_PORT;
+		root $TMP/www;
+	}
+}
+EOF
+
+wait_port() { # port
+	for _ in $(seq 100); do
+		in_ns curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+		sleep 0.05
+	done
+	echo "bench-http: nothing listens on port $1" >&2
+	return 1
+}
+
+ip netns exec "$NS" "$NETBOOTD" -f -c "$TMP/netbootd.yaml" 2>"$TMP/netbootd.log" &
+NB_PID=$!
+ip netns exec "$NS" nginx -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
+NG_PID=$!
+wait_port $NB_PORT
+wait_port $NG_PORT
+
+# The same script bytes as a static file for nginx.
+in_ns curl -sf -o "$TMP/www/script" "http://127.0.0.1:$NB_PORT/ipxe/$MAC"
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Median seconds of RUNS downloads of URL; checks the size each time.
+fetch_median() { # url
+	local i t size want
+	want=$((SIZE_MIB * 1048576))
+	for i in $(seq "$RUNS"); do
+		read -r t size < <(in_ns curl -sf -m $TIMEOUT -o /dev/null -w '%{time_total} %{size_download}\n' "$1")
+		[ "$size" = "$want" ] || { echo "bench-http: short download of $1 ($size bytes)" >&2; exit 1; }
+		echo "$t"
+	done | median
+}
+
+# One correctness check of the big file (outside the timed runs).
+in_ns curl -sf -o "$TMP/check" "http://127.0.0.1:$NB_PORT/images/bench/rootfs.squashfs"
+cmp -s "$TMP/check" "$TMP/state/images/bench/rootfs.squashfs" || { echo "bench-http: netbootd sent wrong bytes" >&2; exit 1; }
+rm -f "$TMP/check"
+
+echo "bench-http: $RUNS downloads of $SIZE_MIB MiB per server" >&2
+NB_T=$(fetch_median "http://127.0.0.1:$NB_PORT/images/bench/rootfs.squashfs")
+NG_T=$(fetch_median "http://127.0.0.1:$NG_PORT/images/bench/rootfs.squashfs")
+
+rps() { # url
+	in_ns wrk -t2 -c10 -d"${DURATION}s" "$1" | awk '/^Requests\/sec/ { print $2 }'
+}
+echo "bench-http: wrk -t2 -c10 -d${DURATION}s per server" >&2
+NB_R=$(rps "http://127.0.0.1:$NB_PORT/ipxe/$MAC")
+NG_R=$(rps "http://127.0.0.1:$NG_PORT/script")
+
+awk -v size="$SIZE_MIB" -v nbt="$NB_T" -v ngt="$NG_T" -v nbr="$NB_R" -v ngr="$NG_R" 'BEGIN {
+	printf "%-10s %14s %10s %22s\n", "server", "1 GiB median", "MiB/s", "small GET req/s (wrk)"
+	printf "%-10s %12.3f s %10.0f %22.0f\n", "netbootd", nbt, size / nbt, nbr
+	printf "%-10s %12.3f s %10.0f %22.0f\n", "nginx", ngt, size / ngt, ngr
+	printf "ratio netbootd/nginx: throughput %.2f, requests/s %.2f\n", ngt / nbt, nbr / ngr
+}'
+echo "netbootd VmRSS at the end: $(awk '/^VmRSS/ { print $2, $3 }' /proc/$NB_PID/status)"

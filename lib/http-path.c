@@ -1,0 +1,174 @@
+#include "http-path.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* One decoded segment: at most HTTP_NAME_MAX bytes plus room to detect overflow. */
+struct segment {
+	char s[HTTP_NAME_MAX + 2];
+	size_t len;
+};
+
+static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Read one (possibly percent-encoded) byte of a segment. */
+static int
+read_pchar(struct reader *r, uint8_t *ret)
+{
+	uint8_t c, hi, lo;
+
+	if (read_u8(r, &c) < 0)
+		return -ENOBUFS;
+	if (c != '%') {
+		*ret = c;
+		return 0;
+	}
+	if (read_u8(r, &hi) < 0 || read_u8(r, &lo) < 0 || hexval(hi) < 0 || hexval(lo) < 0)
+		return -EBADMSG;
+	*ret = (uint8_t)(hexval(hi) << 4 | hexval(lo));
+	return 0;
+}
+
+/* Decode the segment up to the next raw '/' (or the end).  Refuses NUL, '/', controls. */
+static int
+read_segment(struct reader *r, struct segment *ret)
+{
+	struct segment seg = {.len = 0};
+
+	while (r->left > 0 && r->p[0] != '/') {
+		uint8_t c;
+
+		if (read_pchar(r, &c) < 0)
+			return -EBADMSG;
+		if (c == '\0' || c == '/' || c < ' ' || c >= 0x7f)
+			return -EBADMSG;
+		if (seg.len > HTTP_NAME_MAX)
+			return -EBADMSG;
+		seg.s[seg.len++] = (char)c;
+	}
+	seg.s[seg.len] = '\0';
+	if (seg.len == 0 || strcmp(seg.s, ".") == 0 || strcmp(seg.s, "..") == 0)
+		return -EBADMSG;
+	*ret = seg;
+	return 0;
+}
+
+/* Split "/a/b/c" into decoded segments.  The path ends at '?' or '#'. */
+static int
+split_path(const char *target, size_t len, struct segment segs[HTTP_SEGMENTS_MAX], size_t *ret_n)
+{
+	const char *end = memchr(target, '?', len);
+	struct reader r;
+	size_t n = 0;
+
+	if (end != NULL)
+		len = (size_t)(end - target);
+	if ((end = memchr(target, '#', len)) != NULL)
+		len = (size_t)(end - target);
+	r = reader_init(target, len);
+	if (len > HTTP_PATH_MAX || len == 0 || target[0] != '/')
+		return -EBADMSG;
+	if (len == 1)
+		return -ENOENT; /* "/" */
+	while (r.left > 0) {
+		(void)read_skip(&r, 1); /* the '/' */
+		if (n == HTTP_SEGMENTS_MAX)
+			return -ENOENT;
+		if (read_segment(&r, &segs[n]) < 0)
+			return -EBADMSG;
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+bool
+http_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > HTTP_NAME_MAX || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static const char *const image_files[] = {"kernel", "initrd", "rootfs.squashfs"};
+
+static int
+route_image(const struct segment *segs, struct http_route *r)
+{
+	if (!http_name_valid(segs[1].s))
+		return -EBADMSG;
+	for (size_t i = 0; i < sizeof(image_files) / sizeof(image_files[0]); i++) {
+		if (strcmp(segs[2].s, image_files[i]) == 0) {
+			r->kind = HTTP_ROUTE_IMAGE;
+			r->file = image_files[i];
+			memcpy(r->name, segs[1].s, segs[1].len + 1);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int
+route_match(const struct segment *segs, size_t n, struct http_route *r)
+{
+	const char *top = n > 0 ? segs[0].s : "";
+
+	if (n == 1 && strcmp(top, "healthz") == 0) {
+		r->kind = HTTP_ROUTE_HEALTHZ;
+		return 0;
+	}
+	if (n == 2 && strcmp(top, "boot") == 0) {
+		if (!http_name_valid(segs[1].s))
+			return -EBADMSG;
+		r->kind = HTTP_ROUTE_BOOT;
+		memcpy(r->name, segs[1].s, segs[1].len + 1);
+		return 0;
+	}
+	if (n == 2 && (strcmp(top, "ipxe") == 0 || strcmp(top, "config") == 0)) {
+		if (mac_parse(segs[1].s, r->mac) < 0)
+			return -EBADMSG;
+		r->kind = top[0] == 'i' ? HTTP_ROUTE_IPXE : HTTP_ROUTE_CONFIG;
+		return 0;
+	}
+	if (n == 3 && strcmp(top, "images") == 0)
+		return route_image(segs, r);
+	return -ENOENT;
+}
+
+int
+http_route_parse(const char *target, size_t len, struct http_route *ret)
+{
+	struct segment segs[HTTP_SEGMENTS_MAX];
+	struct http_route r = {0};
+	size_t n = 0;
+	int k;
+
+	k = split_path(target, len, segs, &n);
+	if (k < 0)
+		return k;
+	k = route_match(segs, n, &r);
+	if (k < 0)
+		return k;
+	*ret = r;
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* Request targets through the URL router. */
+#include <assert.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "http-path.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct http_route r;
+
+	if (http_route_parse((const char *)data, size, &r) < 0)
+		return 0;
+	if (r.kind == HTTP_ROUTE_BOOT || r.kind == HTTP_ROUTE_IMAGE) {
+		assert(http_name_valid(r.name));
+		assert(r.name[0] != '.');
+		assert(strchr(r.name, '/') == NULL);
+	}
+	return 0;
+}

@@ -1,0 +1,113 @@
+#include "http-path.h"
+#include "test.h"
+
+static int
+route(const char *p, struct http_route *r)
+{
+	return http_route_parse(p, strlen(p), r);
+}
+
+static void
+test_routes(void)
+{
+	const uint8_t mac[MAC_LEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	struct http_route r;
+
+	CHECK_EQ_INT(route("/healthz", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_HEALTHZ);
+	CHECK_EQ_INT(route("/healthz?x=1", &r), 0);
+	CHECK_EQ_INT(route("/boot/ipxe.efi", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_BOOT);
+	CHECK_EQ_STR(r.name, "ipxe.efi");
+	CHECK_EQ_INT(route("/ipxe/52-54-00-12-34-56", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_IPXE);
+	CHECK_EQ_MEM(r.mac, mac, MAC_LEN);
+	CHECK_EQ_INT(route("/ipxe/52:54:00:12:34:56#frag", &r), 0);
+	CHECK_EQ_INT(route("/config/52-54-00-12-34-56", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_CONFIG);
+	CHECK_EQ_INT(route("/config/52%2D54-00-12-34-56", &r), 0); /* escapes are decoded */
+	CHECK_EQ_INT(route("/images/kairos-v3.1_x/rootfs.squashfs?a=/../b", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_IMAGE);
+	CHECK_EQ_STR(r.name, "kairos-v3.1_x");
+	CHECK_EQ_STR(r.file, "rootfs.squashfs");
+	CHECK_EQ_INT(route("/images/a/kernel", &r), 0);
+	CHECK_EQ_STR(r.file, "kernel");
+	CHECK_EQ_INT(route("/images/a/initrd", &r), 0);
+	CHECK_EQ_STR(r.file, "initrd");
+}
+
+static void
+test_not_found(void)
+{
+	static const char *const paths[] = {"/", "/foo", "/healthz/x", "/images/a/vmlinuz",
+	    "/images/a", "/ipxe", "/boot", "/images/a/kernel/x", "/a/b/c/d/e/f", "/Healthz"};
+	struct http_route r;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int k = route(paths[i], &r);
+
+		if (k != -ENOENT)
+			fprintf(stderr, "path \"%s\" -> %d\n", paths[i], k);
+		CHECK_EQ_INT(k, -ENOENT);
+	}
+}
+
+static void
+test_bad(void)
+{
+	static const char *const paths[] = {"", "healthz", "//healthz", "/healthz/",
+	    "/images/../kernel", "/images/%2e%2e/kernel", "/images/%2E%2e/kernel",
+	    "/images/./kernel", "/images/a%2fb/kernel", "/images/a%2Fb/kernel",
+	    "/images/.hidden/kernel", "/images/a%00/kernel", "/images/a%/kernel",
+	    "/images/a%4/kernel", "/images/a%zz/kernel", "/images/a b/kernel",
+	    "/images/a\\b/kernel", "/images//kernel", "/ipxe/52-54-00-12-34",
+	    "/ipxe/../../etc/passwd", "/config/zz-54-00-12-34-56", "/boot/../x", "/boot/a%0ab",
+	    "/%2e%2e/%2e%2e/etc/passwd", "/images/a\x01/kernel"};
+	struct http_route r;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int k = route(paths[i], &r);
+
+		if (k != -EBADMSG)
+			fprintf(stderr, "path \"%s\" -> %d\n", paths[i], k);
+		CHECK_EQ_INT(k, -EBADMSG);
+	}
+}
+
+static void
+test_lengths(void)
+{
+	char name[HTTP_NAME_MAX + 2], path[HTTP_PATH_MAX + 64];
+	struct http_route r;
+
+	memset(name, 'a', sizeof(name));
+	name[HTTP_NAME_MAX] = '\0';
+	snprintf(path, sizeof(path), "/images/%s/kernel", name);
+	CHECK_EQ_INT(route(path, &r), 0);
+	name[HTTP_NAME_MAX] = 'a';
+	name[HTTP_NAME_MAX + 1] = '\0';
+	snprintf(path, sizeof(path), "/images/%s/kernel", name);
+	CHECK_EQ_INT(route(path, &r), -EBADMSG);
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[HTTP_PATH_MAX + 1] = '\0';
+	CHECK_EQ_INT(route(path, &r), -EBADMSG);
+	/* Not NUL-terminated: stops at len. */
+	CHECK_EQ_INT(http_route_parse("/healthzXYZ", 8, &r), 0);
+}
+
+static void
+test_name_valid(void)
+{
+	CHECK(http_name_valid("a"));
+	CHECK(http_name_valid("Kairos_1.2-x"));
+	CHECK(!http_name_valid(""));
+	CHECK(!http_name_valid(".a"));
+	CHECK(!http_name_valid(".."));
+	CHECK(!http_name_valid("a/b"));
+	CHECK(!http_name_valid("a b"));
+	CHECK(!http_name_valid("ä"));
+}
+
+TEST_MAIN(TEST(test_routes), TEST(test_not_found), TEST(test_bad), TEST(test_lengths),
+    TEST(test_name_valid))
