@@ -1,0 +1,78 @@
+/*
+ * netbootctl internals: the command table (ctl-commands.c), the connection
+ * (ctl-conn.c) and the renderers (ctl-render.c).
+ */
+#ifndef NETBOOTD_CTL_H
+#define NETBOOTD_CTL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control-proto.h"
+
+enum {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_DAEMON = 1,      /* netbootd answered with an error (or garbage) */
+	CTL_EXIT_USAGE = 2,       /* bad command line or local input */
+	CTL_EXIT_UNREACHABLE = 3, /* no daemon at the socket */
+	CTL_EXIT_PERMISSION = 4,  /* permission denied */
+};
+
+#define CTL_INTERRUPTED_EXIT 130 /* Ctrl-C during add-image */
+
+extern volatile sig_atomic_t ctl_interrupted;
+
+struct ctl_options {
+	const char *socket;
+	bool json;
+};
+
+struct ctl_command {
+	const char *name;  /* "add-image", "config set" */
+	const char *wire;  /* "add-image", "config-set"; NULL: handled locally */
+	const char *usage; /* synopsis after "netbootctl " */
+	const char *help;  /* description and options, each line ending in \n */
+	/* Fill the request args from argv (argv[0] is the last command word); -EINVAL on usage errors. */
+	int (*parse)(int argc, char **argv, cJSON *args);
+	/* Human rendering of the data of an ok reply. */
+	void (*render)(const cJSON *args, const cJSON *data);
+};
+
+extern const struct ctl_command ctl_commands[];
+extern const size_t ctl_n_commands;
+
+/* Print "netbootctl: ..." to stderr. */
+void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ctl-conn.c */
+int ctl_conn_open(const char *path, int *ret_fd);
+int ctl_conn_send(int fd, const uint8_t *buf, size_t len);
+/* 0 and *ret; -EPIPE: the daemon closed; -EBADMSG: garbage; -EINTR; -errno. */
+int ctl_conn_recv(int fd, struct control_message *ret);
+
+/* ctl-render.c */
+void ctl_print_json(const cJSON *v);
+void ctl_render_boot_event(const cJSON *data);
+struct ctl_progress;
+struct ctl_progress *ctl_progress_new(bool tty);
+void ctl_progress_update(struct ctl_progress *p, const cJSON *data);
+void ctl_progress_finish(struct ctl_progress *p);
+void ctl_progress_free(struct ctl_progress *p);
+void ctl_format_size(uint64_t n, char buf[32]);
+
+void ctl_render_status(const cJSON *args, const cJSON *data);
+void ctl_render_images(const cJSON *args, const cJSON *data);
+void ctl_render_add_image(const cJSON *args, const cJSON *data);
+void ctl_render_remove_image(const cJSON *args, const cJSON *data);
+void ctl_render_machines(const cJSON *args, const cJSON *data);
+void ctl_render_assign(const cJSON *args, const cJSON *data);
+void ctl_render_unassign(const cJSON *args, const cJSON *data);
+void ctl_render_config_set(const cJSON *args, const cJSON *data);
+void ctl_render_config_get(const cJSON *args, const cJSON *data);
+void ctl_render_config_list(const cJSON *args, const cJSON *data);
+void ctl_render_config_default(const cJSON *args, const cJSON *data);
+void ctl_render_default_boot(const cJSON *args, const cJSON *data);
+
+#endif

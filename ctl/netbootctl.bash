@@ -1,0 +1,103 @@
+# bash completion for netbootctl(1)
+
+_netbootctl_query()
+{
+	# $1: netbootctl command words; prints the first column of its table.
+	netbootctl ${_netbootctl_sock:+-s "$_netbootctl_sock"} $1 2>/dev/null |
+		awk 'NR > 1 { print $1 }'
+}
+
+_netbootctl()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local commands="status images add-image remove-image machines assign unassign config default-boot watch extract"
+	local i cmd="" sub="" _netbootctl_sock=""
+
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-s | --socket)
+			_netbootctl_sock=${words[i + 1]}
+			((i++))
+			;;
+		--socket=*) _netbootctl_sock=${words[i]#--socket=} ;;
+		-*) ;;
+		*)
+			if [[ -z $cmd ]]; then
+				cmd=${words[i]}
+			elif [[ -z $sub && ($cmd == config || $cmd == extract) ]]; then
+				sub=${words[i]}
+			fi
+			;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		case $prev in
+		-s | --socket)
+			_filedir
+			return
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-s --socket -j --json -h --help -V --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	case $prev in
+	--dir)
+		_filedir -d
+		return
+		;;
+	--iso)
+		_filedir iso
+		return
+		;;
+	--config)
+		COMPREPLY=($(compgen -W "$(_netbootctl_query 'config list')" -- "$cur"))
+		return
+		;;
+	--cmdline | --append-cmdline) return ;;
+	esac
+
+	case $cmd in
+	add-image)
+		COMPREPLY=($(compgen -W "--dir --iso --force --cmdline --help" -- "$cur"))
+		;;
+	remove-image)
+		COMPREPLY=($(compgen -W "--force --help $(_netbootctl_query images)" -- "$cur"))
+		;;
+	assign)
+		COMPREPLY=($(compgen -W "--config --cmdline --append-cmdline --help $(_netbootctl_query images) $(_netbootctl_query machines)" -- "$cur"))
+		;;
+	unassign | watch)
+		COMPREPLY=($(compgen -W "--help $(_netbootctl_query machines)" -- "$cur"))
+		;;
+	default-boot)
+		COMPREPLY=($(compgen -W "on off --help" -- "$cur"))
+		;;
+	config)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "set get list default" -- "$cur"))
+		elif [[ $sub == set && $prev != set ]]; then
+			_filedir
+			COMPREPLY+=($(compgen -W "-" -- "$cur"))
+		elif [[ $sub == default ]]; then
+			COMPREPLY=($(compgen -W "--none --help $(_netbootctl_query 'config list')" -- "$cur"))
+		elif [[ $sub != list ]]; then
+			COMPREPLY=($(compgen -W "--help $(_netbootctl_query 'config list')" -- "$cur"))
+		fi
+		;;
+	extract)
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "iso" -- "$cur"))
+		;;
+	*)
+		COMPREPLY=($(compgen -W "--help" -- "$cur"))
+		;;
+	esac
+}
+complete -F _netbootctl netbootctl

@@ -1,0 +1,206 @@
+/*
+ * The persistent store in state_dir: images, machine assignments,
+ * cloud-configs and settings.
+ *
+ *   <state>/images/<name>/{kernel,initrd,rootfs.squashfs,manifest.json}
+ *   <state>/configs/<name>.yaml
+ *   <state>/machines.json   {"machines":[{"mac","image","config","cmdline","cmdline_mode"}]}
+ *   <state>/settings.json   {"default_config","default_boot","default_image"}
+ *   <state>/tftp/           created for the TFTP root default; not managed here
+ *
+ * Every change is atomic: written under a ".tmp-" name in the same directory,
+ * fsync'ed, renamed into place, then the directory fsync'ed.  store_open()
+ * removes everything named ".tmp-*" in state_dir, images/ and configs/
+ * (half-written files, unfinished image transactions, images being removed).
+ * A change to machines.json or settings.json reaches the disk BEFORE the
+ * in-memory state changes: when the write fails, both stay as they were.
+ *
+ * Corrupt machines.json or settings.json: store_open() fails with -EBADMSG
+ * and a message naming the file.  The daemon refuses to start rather than
+ * start empty: an empty assignment table would let assigned machines fall
+ * back to the default image, and Kairos images in install mode wipe disks.
+ * Unknown keys in those files are ignored (forward compatibility); wrong
+ * types, bad MACs or names and duplicate MACs are corruption.
+ *
+ * Removing an image that machines (or settings.default_image) use is refused
+ * with -EBUSY unless forced.  Forced, the assignments are KEPT, dangling, and
+ * their number reported: "remove-image x --force; add-image x" keeps them,
+ * and a machine whose image is missing should get no boot script at all
+ * (not the default image, which might install the wrong system).
+ *
+ * Images placed by hand (issue 2) keep working: a directory under images/
+ * with a valid name and the three files but no valid manifest.json is listed
+ * as a legacy image (manifest source type MANIFEST_SOURCE_LEGACY, sizes from
+ * the files, no digests, created = the directory's mtime).
+ *
+ * THREADING.  A store belongs to the event-loop thread: every function is
+ * loop-only, EXCEPT the store_txn_* functions, which may run on worker threads
+ * concurrently with each other and with the loop.  They use only the
+ * filesystem, the txn itself and the store's immutable paths and directory
+ * fds; the set of names with an open txn is guarded by a mutex (a second
+ * store_txn_begin() for the same name gets -EBUSY).  Committing publishes the
+ * image with one rename, so loop functions that read images/ (list, get,
+ * open) see either the old or the new image, never a half one.  No in-memory
+ * image state exists, so nothing needs a commit step on the loop.  The
+ * progress callback runs on the thread that called store_txn_populate_dir().
+ * store_free() must come after every txn has been freed.
+ *
+ * Return values: 0 (or an fd / a count) on success, -errno on failure; ret_*
+ * untouched on failure.  Common codes: -EINVAL bad name or argument, -ENOENT
+ * no such image/config/machine, -EEXIST image exists (commit without force),
+ * -EBUSY in use / txn already open, -E2BIG a cap reached, -EBADMSG corrupt
+ * file, -ECANCELED cancelled, others from the filesystem (-ENOSPC, -EIO, ...).
+ */
+#ifndef NETBOOTD_STORE_H
+#define NETBOOTD_STORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mac.h"
+#include "manifest.h"
+
+#define STORE_MAX_MACHINES      65536
+#define STORE_MAX_IMAGES        4096 /* listed; more directories are ignored */
+#define STORE_MAX_CONFIGS       4096
+#define STORE_MAX_CMDLINE       2048 /* as CONFIG_MAX_CMDLINE */
+#define STORE_MACHINES_MAX_FILE (64 * 1024 * 1024)
+#define STORE_SETTINGS_MAX_FILE (64 * 1024)
+
+struct store;
+struct store_txn;
+
+enum store_cmdline_mode {
+	STORE_CMDLINE_APPEND,  /* "append": added to the default/image cmdline */
+	STORE_CMDLINE_REPLACE, /* "replace": used instead of it */
+};
+
+struct store_machine {
+	uint8_t mac[MAC_LEN];
+	char *image;   /* NULL: the default image */
+	char *config;  /* NULL: the default cloud-config */
+	char *cmdline; /* NULL: none */
+	enum store_cmdline_mode cmdline_mode;
+};
+
+struct store_settings {
+	bool default_boot;    /* unknown machines boot the default image; default true */
+	char *default_config; /* NULL: the YAML default.cloud_config / built-in one */
+	char *default_image;  /* NULL: the YAML default.image, or the only image */
+};
+
+struct store_config_info {
+	char name[MANIFEST_MAX_NAME + 1];
+	uint64_t size;
+	bool is_default;
+};
+
+/* "append" / "replace"; parse returns -EINVAL for anything else. */
+const char *store_cmdline_mode_name(enum store_cmdline_mode m);
+int store_cmdline_mode_parse(const char *s, enum store_cmdline_mode *ret);
+
+/*
+ * Open (creating state_dir, images/, configs/ and tftp/ with mode 0755 if
+ * missing), clean leftovers, load machines.json and settings.json (missing:
+ * empty / defaults).  On failure *ret_error (may be NULL) gets a malloc'd
+ * message naming the file.
+ */
+int store_open(const char *state_dir, struct store **ret, char **ret_error);
+void store_free(struct store *s);
+const char *store_state_dir(const struct store *s);
+const char *store_images_dir(const struct store *s); /* <state>/images */
+
+/* ---- images (loop thread) ---- */
+
+/* Every image, sorted by name; free with store_image_list_free(). */
+int store_image_list(struct store *s, struct manifest ***ret, size_t *ret_n);
+void store_image_list_free(struct manifest **list, size_t n);
+/* One image's manifest (legacy ones synthesized); -ENOENT. */
+int store_image_get(struct store *s, const char *name, struct manifest **ret);
+bool store_image_exists(struct store *s, const char *name);
+/* Open one file of an image read-only: an fd and its size; -ENOENT. */
+int store_image_open(struct store *s, const char *name, enum manifest_file f, off_t *ret_size);
+/* Machines assigned to the image, plus 1 if it is settings.default_image. */
+size_t store_image_users(const struct store *s, const char *name);
+/*
+ * Remove an image: -ENOENT; -EBUSY if it has users and !force.  Open fds of
+ * its files stay readable.  *ret_dangling (may be NULL) = users left dangling.
+ */
+int store_image_remove(struct store *s, const char *name, bool force, size_t *ret_dangling);
+/*
+ * The effective default image: settings.default_image, else cfg_image (the
+ * YAML default.image, may be NULL), else the only image if there is exactly
+ * one.  -ENOENT if none.  A malloc'd name in *ret.
+ */
+int store_image_default(struct store *s, const char *cfg_image, char **ret);
+
+/* ---- image transactions (any thread, see THREADING) ---- */
+
+/* Progress: 'done' of 'total' bytes of 'file' ("kernel", ...) copied. */
+typedef void (*store_progress_fn)(const char *file, uint64_t done, uint64_t total, void *userdata);
+
+/* Start building image 'name' in images/.tmp-<name>-XXXXXX.  -EBUSY if a txn for it is open. */
+int store_txn_begin(struct store *s, const char *name, struct store_txn **ret);
+/* Absolute path where file f of the new image is to be written (by any producer). */
+const char *store_txn_path(const struct store_txn *t, enum manifest_file f);
+/*
+ * Copy kernel, initrd and rootfs.squashfs from directory 'src_dir' into the
+ * txn, computing SHA-256 digests.  'cancel' (may be NULL) is checked between
+ * 1 MiB chunks (-ECANCELED).  Checks: kernel and initrd non-empty,
+ * rootfs.squashfs starts with "hsqs" (-EINVAL with a message).
+ */
+int store_txn_populate_dir(struct store_txn *t, const char *src_dir, store_progress_fn progress,
+    void *userdata, const atomic_bool *cancel, char **ret_error);
+/*
+ * Publish the image: files not populated by store_txn_populate_dir() are
+ * digested now; the checks above run; files, manifest.json and the directory
+ * are fsync'ed, then renamed to images/<name>.  If the image exists: -EEXIST,
+ * or with 'force' the two are swapped atomically (renameat2 RENAME_EXCHANGE)
+ * and the old one removed (open fds keep working).  'source' is the path or
+ * OCI reference, 'cmdline' may be NULL.  The new manifest in *ret (may be
+ * NULL).  After a failure the txn can still be freed (aborted).
+ */
+int store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char *source,
+    const char *cmdline, bool force, struct manifest **ret, char **ret_error);
+/* Free a txn; an uncommitted one is aborted (its temp directory removed). */
+void store_txn_free(struct store_txn *t);
+
+/* ---- machines (loop thread) ---- */
+
+/* NULL if unknown.  The pointer is valid until the next change. */
+const struct store_machine *store_machine_get(const struct store *s, const uint8_t mac[MAC_LEN]);
+/* All machines, sorted by MAC; valid until the next change. */
+const struct store_machine *store_machine_list(const struct store *s, size_t *ret_n);
+/*
+ * Add or replace an assignment (the strings are copied).  -EINVAL bad
+ * name/cmdline, -ENOENT the image does not exist, -ENOKEY the config does not
+ * exist, -E2BIG STORE_MAX_MACHINES reached.
+ */
+int store_machine_set(struct store *s, const struct store_machine *m);
+int store_machine_remove(struct store *s, const uint8_t mac[MAC_LEN]); /* -ENOENT */
+
+/* ---- cloud-configs (loop thread) ---- */
+
+/* Validate (lib/cloud-config.h) and store; -EINVAL with a message in *ret_error. */
+int store_config_set(
+    struct store *s, const char *name, const char *content, size_t len, char **ret_error);
+/* Content (NUL-terminated, malloc'd) and length; -ENOENT. */
+int store_config_get(struct store *s, const char *name, char **ret, size_t *ret_len);
+bool store_config_exists(struct store *s, const char *name);
+/* Sorted by name; free(*ret). */
+int store_config_list(struct store *s, struct store_config_info **ret, size_t *ret_n);
+/* -ENOENT; -EBUSY if a machine uses it or it is the default. */
+int store_config_remove(struct store *s, const char *name);
+
+/* ---- settings (loop thread) ---- */
+
+const struct store_settings *store_settings(const struct store *s);
+int store_set_default_boot(struct store *s, bool enabled);
+/* NULL clears; -ENOENT if the config / image does not exist. */
+int store_set_default_config(struct store *s, const char *name);
+int store_set_default_image(struct store *s, const char *name);
+
+#endif

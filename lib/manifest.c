@@ -1,0 +1,447 @@
+/*
+ * manifest.json to and from struct manifest, with a strict key-table walk
+ * over the cJSON tree.
+ */
+#include "manifest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *const manifest_file_names[MANIFEST_N_FILES] = {
+    [MANIFEST_KERNEL] = "kernel",
+    [MANIFEST_INITRD] = "initrd",
+    [MANIFEST_ROOTFS] = "rootfs.squashfs",
+};
+
+static const char *const source_type_names[] = {
+    [MANIFEST_SOURCE_DIR] = "dir",
+    [MANIFEST_SOURCE_ISO] = "iso",
+    [MANIFEST_SOURCE_OCI] = "oci",
+    [MANIFEST_SOURCE_LEGACY] = "legacy",
+};
+
+#define MAX_KEYS 8
+
+bool
+manifest_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > MANIFEST_MAX_NAME || s[0] == '.')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	       len;
+}
+
+bool
+manifest_string_valid(const char *s, size_t max)
+{
+	size_t len = 0;
+
+	for (; s[len] != '\0'; len++)
+		if ((unsigned char)s[len] < 0x20 || s[len] == 0x7f)
+			return false;
+	return len <= max;
+}
+
+const char *
+manifest_source_type_name(enum manifest_source_type t)
+{
+	return (size_t)t < ELEMENTSOF(source_type_names) ? source_type_names[t] : "unknown";
+}
+
+struct manifest *
+manifest_new(void)
+{
+	return calloc(1, sizeof(struct manifest));
+}
+
+void
+manifest_free(struct manifest *m)
+{
+	if (m == NULL)
+		return;
+	free(m->name);
+	free(m->source);
+	free(m->cmdline);
+	free(m);
+}
+
+static int
+dup_str(const char *s, char **ret)
+{
+	if (s == NULL) {
+		*ret = NULL;
+		return 0;
+	}
+	*ret = strdup(s);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+struct manifest *
+manifest_dup(const struct manifest *m)
+{
+	struct manifest *c = manifest_new();
+
+	if (c == NULL)
+		return NULL;
+	*c = *m;
+	c->name = c->source = c->cmdline = NULL;
+	if (dup_str(m->name, &c->name) < 0 || dup_str(m->source, &c->source) < 0 ||
+	    dup_str(m->cmdline, &c->cmdline) < 0) {
+		manifest_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- parsing ---- */
+
+static int bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+bad(char **ret_error, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	int r;
+
+	if (ret_error == NULL)
+		return -EBADMSG;
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	free(*ret_error);
+	*ret_error = msg;
+	return -EBADMSG;
+}
+
+static const char *
+show_key(const char *k)
+{
+	return manifest_string_valid(k, 64) ? k : "(unprintable)";
+}
+
+/*
+ * 'obj' must be an object whose keys are exactly 'keys' (n of them), each
+ * once; ret_items[i] receives the value of keys[i].
+ */
+static int
+object_items(const cJSON *obj, const char *where, const char *const *keys, size_t n,
+    const cJSON **ret_items, char **err)
+{
+	const cJSON *c;
+
+	if (!cJSON_IsObject(obj))
+		return bad(err, "%s is not an object", where);
+	memset(ret_items, 0, n * sizeof(*ret_items));
+	cJSON_ArrayForEach(c, obj)
+	{
+		size_t i;
+
+		for (i = 0; i < n && strcmp(c->string, keys[i]) != 0; i++)
+			;
+		if (i == n)
+			return bad(err, "%s: unknown key \"%s\"", where, show_key(c->string));
+		if (ret_items[i] != NULL)
+			return bad(err, "%s: duplicate key \"%s\"", where, keys[i]);
+		ret_items[i] = c;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ret_items[i] == NULL)
+			return bad(err, "%s: missing key \"%s\"", where, keys[i]);
+	return 0;
+}
+
+/* A string of at most 'max' bytes without control characters; null allowed if 'nullable'. */
+static int
+get_string(const cJSON *v, const char *where, size_t max, bool nullable, char **ret, char **err)
+{
+	if (nullable && cJSON_IsNull(v)) {
+		*ret = NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return bad(err, "%s is not a string%s", where, nullable ? " or null" : "");
+	if (!manifest_string_valid(v->valuestring, max))
+		return bad(
+		    err, "%s is longer than %zu bytes or has control characters", where, max);
+	return dup_str(v->valuestring, ret);
+}
+
+static int
+get_number(const cJSON *v, const char *where, uint64_t *ret, char **err)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return bad(err, "%s is not a number", where);
+	d = v->valuedouble;
+	if (!(d >= 0 && d <= MANIFEST_MAX_NUMBER) || (double)(uint64_t)d != d)
+		return bad(err, "%s is not an integer between 0 and 2^53", where);
+	*ret = (uint64_t)d;
+	return 0;
+}
+
+static int
+get_sha256(const cJSON *v, const char *where, char ret[MANIFEST_SHA256_HEX + 1], char **err)
+{
+	const char *s = cJSON_GetStringValue(v);
+
+	if (s == NULL || strlen(s) != MANIFEST_SHA256_HEX ||
+	    strspn(s, "0123456789abcdefABCDEF") != MANIFEST_SHA256_HEX)
+		return bad(err, "%s is not a SHA-256 digest (64 hex digits)", where);
+	for (size_t i = 0; i <= MANIFEST_SHA256_HEX; i++)
+		ret[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
+	return 0;
+}
+
+static int
+parse_source(const cJSON *v, struct manifest *m, char **err)
+{
+	static const char *const keys[] = {"type", "path"};
+	static const char *const oci_keys[] = {"type", "ref"};
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(v, "type"), *items[2];
+	const char *t = cJSON_GetStringValue(type);
+	int r;
+
+	if (!cJSON_IsObject(v))
+		return bad(err, "source is not an object");
+	if (t != NULL && strcmp(t, "dir") == 0)
+		m->source_type = MANIFEST_SOURCE_DIR;
+	else if (t != NULL && strcmp(t, "iso") == 0)
+		m->source_type = MANIFEST_SOURCE_ISO;
+	else if (t != NULL && strcmp(t, "oci") == 0)
+		m->source_type = MANIFEST_SOURCE_OCI;
+	else
+		return bad(err, "source.type is not \"dir\", \"iso\" or \"oci\"");
+	if (m->source_type == MANIFEST_SOURCE_OCI)
+		r = object_items(v, "source", oci_keys, 2, items, err);
+	else
+		r = object_items(v, "source", keys, 2, items, err);
+	if (r < 0)
+		return r;
+	if ((r = get_string(items[1],
+	         m->source_type == MANIFEST_SOURCE_OCI ? "source.ref" : "source.path",
+	         MANIFEST_MAX_SOURCE, false, &m->source, err)) < 0)
+		return r;
+	if (m->source[0] == '\0')
+		return bad(err, "source is empty");
+	return 0;
+}
+
+static int
+parse_file(const cJSON *v, const char *name, struct manifest_file_info *f, char **err)
+{
+	static const char *const keys[] = {"size", "sha256"};
+	const cJSON *items[2];
+	char where[64];
+	int r;
+
+	snprintf(where, sizeof(where), "files.%s", name);
+	if ((r = object_items(v, where, keys, 2, items, err)) < 0)
+		return r;
+	snprintf(where, sizeof(where), "files.%s.size", name);
+	if ((r = get_number(items[0], where, &f->size, err)) < 0)
+		return r;
+	snprintf(where, sizeof(where), "files.%s.sha256", name);
+	if ((r = get_sha256(items[1], where, f->sha256, err)) < 0)
+		return r;
+	f->has_sha256 = true;
+	return 0;
+}
+
+static int
+parse_files(const cJSON *v, struct manifest *m, char **err)
+{
+	const cJSON *items[MANIFEST_N_FILES];
+	int r;
+
+	if ((r = object_items(v, "files", manifest_file_names, MANIFEST_N_FILES, items, err)) < 0)
+		return r;
+	for (size_t i = 0; i < MANIFEST_N_FILES; i++)
+		if ((r = parse_file(items[i], manifest_file_names[i], &m->files[i], err)) < 0)
+			return r;
+	return 0;
+}
+
+static int
+parse_root(const cJSON *root, struct manifest *m, char **err)
+{
+	static const char *const keys[] = {"name", "created", "source", "cmdline", "files"};
+	const cJSON *items[ELEMENTSOF(keys)];
+	uint64_t created;
+	int r;
+
+	if ((r = object_items(root, "the manifest", keys, ELEMENTSOF(keys), items, err)) < 0)
+		return r;
+	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
+		return r;
+	if (!manifest_name_valid(m->name))
+		return bad(err, "name is not a valid image name");
+	if ((r = get_number(items[1], "created", &created, err)) < 0)
+		return r;
+	m->created = (int64_t)created;
+	if ((r = parse_source(items[2], m, err)) < 0)
+		return r;
+	if ((r = get_string(items[3], "cmdline", MANIFEST_MAX_CMDLINE, true, &m->cmdline, err)) < 0)
+		return r;
+	return parse_files(items[4], m, err);
+}
+
+static bool
+only_space(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	return true;
+}
+
+int
+manifest_parse(const char *buf, size_t len, struct manifest **ret, char **ret_error)
+{
+	_cleanup_free_ char *err = NULL;
+	const char *end = NULL;
+	struct manifest *m;
+	cJSON *root;
+	int r;
+
+	if (len > MANIFEST_MAX_SIZE)
+		return bad(ret_error, "the manifest is larger than %d bytes", MANIFEST_MAX_SIZE);
+	if (len == 0 || memchr(buf, '\0', len) != NULL)
+		return bad(ret_error, "the manifest is empty or has NUL bytes");
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (root == NULL || end == NULL || !only_space(end, buf + len)) {
+		cJSON_Delete(root);
+		return bad(ret_error, "the manifest is not valid JSON");
+	}
+	if ((m = manifest_new()) == NULL) {
+		cJSON_Delete(root);
+		return -ENOMEM;
+	}
+	r = parse_root(root, m, &err);
+	cJSON_Delete(root);
+	if (r < 0) {
+		manifest_free(m);
+		if (r == -EBADMSG && ret_error != NULL)
+			*ret_error = TAKE_PTR(err);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+/* ---- serializing ---- */
+
+/*
+ * cJSON prints doubles of 1e15 and more with 15 significant digits only, so
+ * those go in as raw integer text; smaller ones stay ordinary numbers.
+ */
+static bool
+add_uint(cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	if (v < 1000000000000000ULL)
+		return cJSON_AddNumberToObject(o, key, (double)v) != NULL;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return cJSON_AddRawToObject(o, key, buf) != NULL;
+}
+
+static cJSON *
+file_to_json(const struct manifest_file_info *f)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !add_uint(o, "size", f->size) ||
+	    (f->has_sha256 ? cJSON_AddStringToObject(o, "sha256", f->sha256)
+	                   : cJSON_AddNullToObject(o, "sha256")) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *
+source_to_json(const struct manifest *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *key = m->source_type == MANIFEST_SOURCE_OCI ? "ref" : "path";
+
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "type", manifest_source_type_name(m->source_type)) == NULL ||
+	    (m->source != NULL && cJSON_AddStringToObject(o, key, m->source) == NULL)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *
+files_to_json(const struct manifest *m)
+{
+	cJSON *o = cJSON_CreateObject(), *f;
+
+	for (size_t i = 0; o != NULL && i < MANIFEST_N_FILES; i++) {
+		if ((f = file_to_json(&m->files[i])) == NULL ||
+		    !cJSON_AddItemToObject(o, manifest_file_names[i], f)) {
+			cJSON_Delete(f);
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+cJSON *
+manifest_to_json(const struct manifest *m)
+{
+	cJSON *o = cJSON_CreateObject(), *src = NULL, *files = NULL;
+
+	if (o == NULL || cJSON_AddStringToObject(o, "name", m->name ? m->name : "") == NULL ||
+	    !add_uint(o, "created", m->created > 0 ? (uint64_t)m->created : 0))
+		goto fail;
+	if ((src = source_to_json(m)) == NULL || !cJSON_AddItemToObject(o, "source", src))
+		goto fail;
+	src = NULL;
+	if ((m->cmdline != NULL ? cJSON_AddStringToObject(o, "cmdline", m->cmdline)
+	                        : cJSON_AddNullToObject(o, "cmdline")) == NULL)
+		goto fail;
+	if ((files = files_to_json(m)) == NULL || !cJSON_AddItemToObject(o, "files", files))
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(src);
+	cJSON_Delete(files);
+	cJSON_Delete(o);
+	return NULL;
+}
+
+int
+manifest_format(const struct manifest *m, char **ret)
+{
+	cJSON *o = manifest_to_json(m);
+	char *s, *out;
+
+	if (o == NULL)
+		return -ENOMEM;
+	s = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return -ENOMEM;
+	if (asprintf(&out, "%s\n", s) < 0) {
+		cJSON_free(s);
+		return -ENOMEM;
+	}
+	cJSON_free(s);
+	*ret = out;
+	return 0;
+}

@@ -1,0 +1,99 @@
+/*
+ * Image manifests: <state_dir>/images/<name>/manifest.json.
+ *
+ *   {"name": "kairos-v3", "created": 1717000000,
+ *    "source": {"type": "dir", "path": "/srv/kairos"},      or
+ *              {"type": "iso", "path": "/srv/kairos.iso"},   or
+ *              {"type": "oci", "ref": "quay.io/kairos/x:v3"},
+ *    "cmdline": null | "kernel command line override",
+ *    "files": {"kernel":          {"size": 123, "sha256": "<64 hex>"},
+ *              "initrd":          {"size": 456, "sha256": "<64 hex>"},
+ *              "rootfs.squashfs": {"size": 789, "sha256": "<64 hex>"}}}
+ *
+ * Pure code (cJSON).  manifest_parse() is strict: every key above is required
+ * (cmdline may be null), unknown and duplicate keys are refused, types are
+ * exact, names follow manifest_name_valid(), digests are 64 lower- or
+ * upper-case hex digits (stored lower-case), numbers are non-negative integers
+ * no larger than 2^53 (exact in a double, which is how JSON readers hold them),
+ * strings carry no control characters.
+ *
+ * Images put in place by hand (no or no valid manifest) are described with
+ * source type MANIFEST_SOURCE_LEGACY and empty digests (has_sha256 false);
+ * such manifests serialize ("source": {"type": "legacy"}, "sha256": null)
+ * but never parse: they are not meant to be written to disk.
+ */
+#ifndef NETBOOTD_MANIFEST_H
+#define NETBOOTD_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define MANIFEST_MAX_SIZE    (64 * 1024) /* bytes of manifest.json */
+#define MANIFEST_MAX_NAME    64
+#define MANIFEST_MAX_CMDLINE 2048               /* as CONFIG_MAX_CMDLINE */
+#define MANIFEST_MAX_SOURCE  4096               /* bytes of a source path or reference */
+#define MANIFEST_MAX_NUMBER  9007199254740992.0 /* 2^53 */
+#define MANIFEST_SHA256_HEX  64
+
+enum manifest_file {
+	MANIFEST_KERNEL,
+	MANIFEST_INITRD,
+	MANIFEST_ROOTFS,
+	MANIFEST_N_FILES,
+};
+
+/* "kernel", "initrd", "rootfs.squashfs": the file names in the image directory. */
+extern const char *const manifest_file_names[MANIFEST_N_FILES];
+
+enum manifest_source_type {
+	MANIFEST_SOURCE_DIR,
+	MANIFEST_SOURCE_ISO,
+	MANIFEST_SOURCE_OCI,
+	MANIFEST_SOURCE_LEGACY, /* placed by hand; never parsed */
+};
+
+struct manifest_file_info {
+	uint64_t size;
+	bool has_sha256;
+	char sha256[MANIFEST_SHA256_HEX + 1]; /* lower-case hex */
+};
+
+struct manifest {
+	char *name;
+	int64_t created; /* seconds since the epoch */
+	enum manifest_source_type source_type;
+	char *source;  /* path (dir, iso) or reference (oci); NULL for legacy */
+	char *cmdline; /* NULL: none */
+	struct manifest_file_info files[MANIFEST_N_FILES];
+};
+
+/* [A-Za-z0-9._-]{1,64}, not starting with '.': image and cloud-config names. */
+bool manifest_name_valid(const char *name);
+
+/* No control characters (< 0x20, 0x7f) and at most 'max' bytes. */
+bool manifest_string_valid(const char *s, size_t max);
+
+/* "dir", "iso", "oci", "legacy". */
+const char *manifest_source_type_name(enum manifest_source_type t);
+
+struct manifest *manifest_new(void);
+void manifest_free(struct manifest *m);
+struct manifest *manifest_dup(const struct manifest *m);
+
+/*
+ * Parse manifest.json bytes (need not be NUL-terminated).  0 and a new
+ * manifest in *ret; -EBADMSG with a malloc'd one-line message in *ret_error
+ * (may be NULL) when the document is not a valid manifest; -ENOMEM.
+ */
+int manifest_parse(const char *buf, size_t len, struct manifest **ret, char **ret_error);
+
+/* The manifest as a cJSON object (caller owns it); NULL on out-of-memory. */
+cJSON *manifest_to_json(const struct manifest *m);
+
+/* The manifest as pretty-printed JSON text with a final newline; -ENOMEM. */
+int manifest_format(const struct manifest *m, char **ret);
+
+#endif

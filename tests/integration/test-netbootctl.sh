@@ -1,0 +1,338 @@
+#!/bin/bash
+# netbootctl against a fake control socket (ctl-fake-daemon.py): the exact
+# request JSON sent, human and --json output, exit codes, progress lines,
+# per-command --help against the man page, and an unreachable daemon.
+# This tests the client only; no netbootd runs.
+set -euo pipefail
+
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+CTL=${NETBOOTCTL:?NETBOOTCTL must point to the netbootctl binary}
+FAKE=$SRCDIR/tests/integration/ctl-fake-daemon.py
+MAN=$SRCDIR/man/netbootctl.1.scd
+export TZ=UTC LC_ALL=C
+unset NETBOOTD_SOCKET
+
+T=$(mktemp -d /tmp/test-netbootctl.XXXXXX)
+SOCK=$T/control.sock
+LOG=$T/requests.log
+FAKE_PID=
+BG_PID=
+cleanup() {
+	[ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null || true
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+FAILS=0
+CHECKS=0
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+pass() {
+	CHECKS=$((CHECKS + 1))
+}
+
+# run RC ARGS...: run netbootctl with -s SOCK, output in $T/out and $T/err.
+run() {
+	local want=$1 rc=0
+	shift
+	"$CTL" -s "$SOCK" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "netbootctl $* exited $rc, expected $want; stderr: $(cat "$T/err")"
+	else
+		pass
+	fi
+}
+
+expect_file() { # expect_file FILE EXPECTED-TEXT WHAT
+	if [ "$(cat "$1")" != "$2" ]; then
+		fail "$3: got"$'\n'"$(cat "$1")"$'\n'"expected"$'\n'"$2"
+	else
+		pass
+	fi
+}
+expect_out() { expect_file "$T/out" "$1" "stdout of: $2"; }
+expect_err() { expect_file "$T/err" "$1" "stderr of: $2"; }
+
+# The last line the fake daemon logged.
+last_request() { tail -n 1 "$LOG"; }
+expect_request() {
+	local got
+	got=$(last_request)
+	if [ "$got" != "$1" ]; then
+		fail "request for $2: got $got, expected $1"
+	else
+		pass
+	fi
+}
+
+lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+wait_for() { # wait_for CONDITION-COMMAND...
+	for _ in $(seq 100); do
+		if "$@"; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+echo "== unreachable daemon"
+rc=0
+"$CTL" -s "$T/missing.sock" status >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 3 ] && pass || fail "missing socket: exit $rc, expected 3"
+expect_err "netbootctl: cannot reach netbootd at $T/missing.sock: No such file or directory" "missing socket"
+/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/dead.sock"
+rc=0
+NETBOOTD_SOCKET=$T/dead.sock "$CTL" status >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 3 ] && pass || fail "refused socket: exit $rc, expected 3"
+expect_err "netbootctl: cannot reach netbootd at $T/dead.sock: Connection refused" "refused socket (NETBOOTD_SOCKET)"
+
+echo "== start the fake daemon"
+/usr/bin/python3 "$FAKE" "$SOCK" "$LOG" &
+FAKE_PID=$!
+wait_for test -S "$SOCK" || { echo "fake daemon did not start" >&2; exit 1; }
+
+echo "== status"
+run 0 status
+expect_request '{"version":1,"command":"status","args":{}}' status
+expect_out "version:          0.1.0
+uptime:           1d 2h 3m
+images:           2
+machines:         2
+configs:          2
+default image:    kairos
+default config:   (built-in)
+default boot:     on
+tftp sessions:    1
+http connections: 3" status
+run 0 --json status
+expect_out '{"version":"0.1.0","uptime_s":93784,"images":2,"machines":2,"configs":2,"default_image":"kairos","default_config":null,"default_boot":true,"tftp_sessions":1,"http_connections":3}' "--json status"
+
+echo "== images"
+run 0 images
+expect_request '{"version":1,"command":"images","args":{}}' images
+expect_out "NAME          SOURCE                           SIZE       ASSIGNED  CREATED
+kairos        dir:/srv/kairos                  103.0 MiB  1         2024-05-01 12:00:00
+ubuntu-24.04  oci:quay.io/kairos/ubuntu:24.04  309.0 MiB  0         2024-05-01 12:00:00" images
+run 0 --json images
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["name"] for m in d]==["kairos","ubuntu-24.04"]' "$T/out" && pass || fail "--json images is not the data array"
+
+echo "== add-image (progress lines when stderr is not a tty)"
+mkdir "$T/img"
+(cd "$T" && "$CTL" -s "$SOCK" add-image kairos --dir ./img --cmdline "quiet {mac}" >"$T/out" 2>"$T/err") && pass || fail "add-image failed: $(cat "$T/err")"
+expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"kairos\",\"source\":{\"type\":\"dir\",\"path\":\"$T/img\"},\"force\":false,\"cmdline\":\"quiet {mac}\"}}" "add-image --dir"
+expect_out "added image kairos: kernel 1.0 MiB, initrd 2.0 MiB, rootfs.squashfs 100.0 MiB" add-image
+expect_err "copy kernel: 0% (0 B of 976.6 KiB)
+copy kernel: 10% (97.7 KiB of 976.6 KiB)
+copy kernel: 20% (195.3 KiB of 976.6 KiB)
+copy kernel: 30% (293.0 KiB of 976.6 KiB)
+copy kernel: 40% (390.6 KiB of 976.6 KiB)
+copy kernel: 50% (488.3 KiB of 976.6 KiB)
+copy kernel: 60% (585.9 KiB of 976.6 KiB)
+copy kernel: 70% (683.6 KiB of 976.6 KiB)
+copy kernel: 80% (781.2 KiB of 976.6 KiB)
+copy kernel: 90% (878.9 KiB of 976.6 KiB)
+copy kernel: 100% (976.6 KiB of 976.6 KiB)
+copy initrd: 0% (0 B of 1.9 MiB)
+copy initrd: 25% (488.3 KiB of 1.9 MiB)
+copy initrd: 50% (976.6 KiB of 1.9 MiB)
+copy initrd: 75% (1.4 MiB of 1.9 MiB)
+copy initrd: 100% (1.9 MiB of 1.9 MiB)" "add-image progress"
+run 0 --json add-image kairos --dir /srv/k --force
+expect_request '{"version":1,"command":"add-image","args":{"name":"kairos","source":{"type":"dir","path":"/srv/k"},"force":true}}' "add-image --force"
+n=$(grep -c '^{"event":"progress","data":{"phase":"copy","file":"[a-z]*","done":[0-9]*,"total":[0-9]*}}$' "$T/out" || true)
+[ "$n" = 106 ] && pass || fail "--json add-image: $n progress lines, expected 106"
+tail -n 1 "$T/out" | grep -q '^{"name":"kairos","created":1714564800,' && pass || fail "--json add-image: last line is not the manifest"
+[ ! -s "$T/err" ] && pass || fail "--json add-image wrote to stderr: $(cat "$T/err")"
+run 1 add-image k2 --iso /tmp/k.iso
+expect_request '{"version":1,"command":"add-image","args":{"name":"k2","source":{"type":"iso","path":"/tmp/k.iso"},"force":false}}' "add-image --iso"
+expect_err "netbootctl: Only directory sources are supported so far." "add-image --iso"
+run 1 add-image k3 quay.io/kairos/ubuntu:24.04
+expect_request '{"version":1,"command":"add-image","args":{"name":"k3","source":{"type":"oci","ref":"quay.io/kairos/ubuntu:24.04"},"force":false}}' "add-image OCI-REF"
+run 1 add-image exists --dir /x
+expect_err 'netbootctl: Image "exists" exists already; use --force to replace it.' "add-image exists"
+run 1 --json add-image exists --dir /x
+expect_out '{"code":"exists","message":"Image \"exists\" exists already; use --force to replace it."}' "--json error object"
+
+echo "== add-image: Ctrl-C closes the connection (the daemon cancels)"
+"$CTL" -s "$SOCK" add-image slow --dir /x >"$T/out" 2>"$T/err" &
+BG_PID=$!
+wait_for grep -q "copy kernel: 50%" "$T/err" || fail "no progress from add-image slow"
+kill -INT "$BG_PID"
+rc=0
+wait "$BG_PID" || rc=$?
+BG_PID=
+[ "$rc" = 130 ] && pass || fail "add-image interrupted: exit $rc, expected 130"
+wait_for grep -q "CANCELLED slow" "$LOG" && pass || fail "the fake daemon did not see the connection close"
+
+echo "== a misbehaving daemon"
+for name in bad-frame huge-frame garbage; do
+	run 1 add-image "$name" --dir /x
+	expect_err "netbootctl: netbootd at $SOCK sent a malformed reply" "reply $name"
+done
+run 1 add-image cutoff --dir /x
+expect_err "netbootctl: netbootd at $SOCK closed the connection without a reply" "no reply"
+
+echo "== remove-image"
+run 0 remove-image old
+expect_request '{"version":1,"command":"remove-image","args":{"name":"old","force":false}}' remove-image
+expect_out "removed image old" remove-image
+run 0 remove-image old --force
+expect_request '{"version":1,"command":"remove-image","args":{"name":"old","force":true}}' "remove-image --force"
+run 1 remove-image used
+expect_err 'netbootctl: Image "used" is assigned to 2 machines; use --force.' "remove-image in use"
+run 1 remove-image missing
+run 0 --json remove-image old
+expect_out '{"name":"old"}' "--json remove-image"
+
+echo "== machines"
+run 0 machines
+expect_request '{"version":1,"command":"machines","args":{}}' machines
+expect_out "MAC                IMAGE   CONFIG  CMDLINE         LAST EVENT
+52:54:00:12:34:56  kairos  web     (append) quiet  kernel 2024-05-01 12:00:00
+52:54:00:00:00:99  -       -       -               -" machines
+
+echo "== assign / unassign"
+run 0 assign 52-54-00-AB-CD-EF kairos
+expect_request '{"version":1,"command":"assign","args":{"mac":"52:54:00:ab:cd:ef","image":"kairos","cmdline_mode":"append"}}' assign
+expect_out "assigned 52:54:00:ab:cd:ef to image kairos" assign
+run 0 assign 52:54:00:ab:cd:ef kairos --config web --append-cmdline "debug x=1"
+expect_request '{"version":1,"command":"assign","args":{"mac":"52:54:00:ab:cd:ef","image":"kairos","config":"web","cmdline":"debug x=1","cmdline_mode":"append"}}' "assign --append-cmdline"
+expect_out "assigned 52:54:00:ab:cd:ef to image kairos, config web, cmdline (append) debug x=1" "assign --append-cmdline"
+run 0 --json assign 52:54:00:ab:cd:ef kairos --cmdline "console=ttyS0"
+expect_request '{"version":1,"command":"assign","args":{"mac":"52:54:00:ab:cd:ef","image":"kairos","cmdline":"console=ttyS0","cmdline_mode":"replace"}}' "assign --cmdline"
+expect_out '{"mac":"52:54:00:ab:cd:ef","image":"kairos","config":null,"cmdline":"console=ttyS0","cmdline_mode":"replace","last_event":null}' "--json assign"
+run 1 assign 52:54:00:ab:cd:ef missing
+expect_err 'netbootctl: No image "missing".' "assign missing image"
+run 0 unassign 52-54-00-ab-cd-ef
+expect_request '{"version":1,"command":"unassign","args":{"mac":"52:54:00:ab:cd:ef"}}' unassign
+expect_out "unassigned 52:54:00:ab:cd:ef" unassign
+
+echo "== config set / get / list / default"
+printf '#cloud-config\nhostname: "{{hostname}}"\n' >"$T/web.yaml"
+run 0 config set web "$T/web.yaml"
+expect_request '{"version":1,"command":"config-set","args":{"name":"web","content":"#cloud-config\nhostname: \"{{hostname}}\"\n"}}' "config set FILE"
+expect_out "stored config web (39 bytes)" "config set"
+rc=0
+"$CTL" -s "$SOCK" config set web - <"$T/web.yaml" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 0 ] && pass || fail "config set - exited $rc"
+expect_request '{"version":1,"command":"config-set","args":{"name":"web","content":"#cloud-config\nhostname: \"{{hostname}}\"\n"}}' "config set -"
+printf 'hostname: x\n' >"$T/bad.yaml"
+run 1 config set web "$T/bad.yaml"
+expect_err 'netbootctl: The first line must be "#cloud-config".' "config set invalid"
+run 4 config set denied "$T/web.yaml"
+expect_err "netbootctl: Changing state needs uid 0 or group netboot." "permission denied"
+run 0 config get web
+expect_request '{"version":1,"command":"config-get","args":{"name":"web"}}' "config get"
+printf '#cloud-config\nhostname: {{hostname}}\n' >"$T/expected"
+cmp -s "$T/out" "$T/expected" && pass || fail "config get does not print the content raw"
+run 1 config get missing
+expect_err 'netbootctl: No config "missing".' "config get missing"
+run 0 config list
+expect_request '{"version":1,"command":"config-list","args":{}}' "config list"
+expect_out "NAME  SIZE  DEFAULT
+web   120   
+base  4096  yes" "config list"
+run 0 config default base
+expect_request '{"version":1,"command":"config-default","args":{"name":"base"}}' "config default"
+expect_out "default config: base" "config default"
+run 0 config default --none
+expect_request '{"version":1,"command":"config-default","args":{"name":null}}' "config default --none"
+expect_out "default config: none (built-in)" "config default --none"
+run 0 --json config default --none
+expect_out '{"name":null}' "--json config default"
+
+echo "== default-boot"
+run 0 default-boot off
+expect_request '{"version":1,"command":"default-boot","args":{"enabled":false}}' "default-boot off"
+expect_out "default boot: off" "default-boot off"
+run 0 default-boot on
+expect_request '{"version":1,"command":"default-boot","args":{"enabled":true}}' "default-boot on"
+
+echo "== watch"
+run 1 watch 52-54-00-00-00-99
+expect_request '{"version":1,"command":"watch","args":{"mac":"52:54:00:00:00:99"}}' "watch MAC"
+expect_out "2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi" "watch MAC"
+expect_err "netbootctl: netbootd at $SOCK closed the connection" "watch, daemon gone"
+run 1 --json watch 52:54:00:00:00:99
+expect_out '{"event":"boot","data":{"mac":"52:54:00:00:00:99","time":1714564801000,"kind":"loader","file":"ipxe.efi"}}
+{"event":"future-event","data":{"x":1}}' "--json watch"
+"$CTL" -s "$SOCK" watch >"$T/out" 2>"$T/err" &
+BG_PID=$!
+wait_for lines_at_least "$T/out" 3 || fail "watch printed no events"
+expect_request '{"version":1,"command":"watch","args":{}}' watch
+kill -INT "$BG_PID"
+rc=0
+wait "$BG_PID" || rc=$?
+BG_PID=
+[ "$rc" = 0 ] && pass || fail "watch after Ctrl-C: exit $rc, expected 0"
+expect_out "2024-05-01 12:00:00 52:54:00:12:34:56 offer arch=7
+2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi
+2024-05-01 12:00:02 52:54:00:12:34:56 kernel image=kairos bytes=12345678" watch
+wait_for grep -q "CLOSED watch" "$LOG" && pass || fail "the fake daemon did not see watch close"
+
+echo "== usage errors (exit 2, nothing sent)"
+before=$(wc -l <"$LOG")
+run 2 bogus
+expect_err 'netbootctl: unknown command "bogus" (try --help)' "unknown command"
+run 2 --bogus status
+run 2 status extra
+expect_err 'netbootctl: status: unexpected argument "extra"' "extra argument"
+run 2 remove-image
+expect_err "netbootctl: remove-image: missing argument" "missing argument"
+run 2 remove-image x --force --what
+expect_err 'netbootctl: remove-image: unknown option "--what"' "unknown option"
+run 2 add-image k
+run 2 add-image k --dir /a --iso /b.iso
+expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE or OCI-REF" "two sources"
+run 2 add-image .hidden --dir /a
+run 2 add-image k --dir
+expect_err 'netbootctl: add-image: option "--dir" needs a value' "option value"
+run 2 assign zz kairos
+expect_err 'netbootctl: assign: "zz" is not a MAC address (like 52:54:00:12:34:56)' "bad MAC"
+run 2 assign 52:54:00:ab:cd:ef kairos --cmdline a --append-cmdline b
+run 2 assign 52:54:00:ab:cd:ef "bad/name"
+run 2 config default
+run 2 config default a --none
+run 2 default-boot maybe
+run 2 watch zz
+run 2 config set web "$T/nope.yaml"
+expect_err "netbootctl: config set: $T/nope.yaml: No such file or directory" "config set missing file"
+head -c $((256 * 1024 + 1)) /dev/zero | tr '\0' 'a' >"$T/big.yaml"
+run 2 config set web "$T/big.yaml"
+expect_err "netbootctl: config set: $T/big.yaml: a cloud-config is at most 256 KiB" "config over 256 KiB"
+head -c $((256 * 1024)) /dev/zero | tr '\0' 'a' >"$T/max.yaml"
+run 1 config set web "$T/max.yaml" # exactly 256 KiB is sent (the fake refuses its first line)
+printf '#cloud-config\n\xff\n' >"$T/latin.yaml"
+run 2 config set web "$T/latin.yaml"
+run 2 extract iso /tmp/x.iso /tmp/out
+expect_err "netbootctl: extract iso: not implemented yet" "extract iso"
+run 2
+after=$(wc -l <"$LOG")
+[ "$after" = $((before + 1)) ] && pass || fail "usage errors sent $((after - before)) requests, expected 1 (the 256 KiB config)"
+
+echo "== --help for netbootctl and each command, matching the man page synopsis"
+run 0 --help
+grep -q '^usage: netbootctl \[-s SOCKET\] \[--json\] COMMAND \[ARGS...\]$' "$T/out" && pass || fail "--help: no usage line"
+grep -qxF 'netbootctl [-s SOCKET] [--json] COMMAND [ARGS...]' "$MAN" && pass || fail "man page lacks the global synopsis"
+n=0
+while read -r line; do
+	usage=${line#netbootctl }
+	n=$((n + 1))
+	grep -qxF "netbootctl $usage" "$MAN" && pass || fail "man page synopsis lacks \"netbootctl $usage\""
+	read -r -a words <<<"$usage"
+	cmd=(${words[0]})
+	[ "${words[0]}" = config ] || [ "${words[0]}" = extract ] && cmd+=("${words[1]}")
+	rc=0
+	"$CTL" "${cmd[@]}" --help >"$T/help" 2>&1 || rc=$?
+	[ "$rc" = 0 ] && pass || fail "${cmd[*]} --help exited $rc"
+	[ "$(head -n 1 "$T/help")" = "usage: netbootctl $usage" ] && pass || fail "${cmd[*]} --help: $(head -n 1 "$T/help")"
+done < <(sed -n 's/^  \(netbootctl .*\)$/\1/p' "$T/out")
+[ "$n" = 14 ] && pass || fail "--help lists $n commands, expected 14"
+run 0 --version
+expect_out "netbootctl 0.1.0" --version
+
+echo "$CHECKS checks passed, $FAILS failed"
+[ "$FAILS" = 0 ]
