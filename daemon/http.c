@@ -42,6 +42,7 @@
 #include "http-path.h"
 #include "http-range.h"
 #include "iface.h"
+#include "loader.h"
 #include "ipxe-script.h"
 #include "log.h"
 #include "util.h"
@@ -528,54 +529,27 @@ http_serve_beneath(struct http_req *c, const char *root, const char *path, const
 
 /* ---- routes ---- */
 
-/*
- * Open a configured loader.  Unlike image files, symlinks are followed:
- * Debian's /usr/lib/ipxe/ipxe.efi is a link to /boot/ipxe.efi, and the name
- * is one the administrator configured (a plain file name), not the peer's.
- */
-static int
-http_open_loader(const char *dir, const char *name)
-{
-	_cleanup_close_ int fd = -1;
-	char path[4096];
-	struct stat st;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EISDIR;
-	if (fcntl(fd, F_SETFL, 0) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
 static void
 http_route_boot(struct http_req *c, const struct http_route *rt)
 {
 	const struct config *cfg = c->s->srv->cfg;
-	const char *loaders[] = {cfg->ipxe.bios, cfg->ipxe.efi32, cfg->ipxe.efi64, cfg->ipxe.arm64};
-	const char *dir = cfg->ipxe.dir ? cfg->ipxe.dir : CONFIG_DEFAULT_IPXEDIR;
+	off_t size;
 	int fd;
 
-	for (size_t i = 0; i < ELEMENTSOF(loaders); i++) {
-		if (loaders[i] == NULL || strcmp(loaders[i], rt->name) != 0)
-			continue;
-		c->artifact = true;
-		fd = http_open_loader(dir, rt->name);
-		if (fd < 0) {
-			log_warn(NULL, "Cannot open the loader \"%s/%s\": %s, answering 404", dir,
-			    rt->name, strerror(-fd));
-			break;
-		}
-		http_reply_file(c, fd, CTYPE_BINARY);
+	if (!loader_is_configured(cfg, rt->name)) {
+		http_reply_error(c, 404, "Not Found");
 		return;
 	}
-	http_reply_error(c, 404, "Not Found");
+	c->artifact = true;
+	fd = loader_open(cfg, rt->name, &size);
+	if (fd < 0) {
+		log_warn(NULL, "Cannot open the loader \"%s\" in \"%s\": %s, answering 404",
+		    rt->name, cfg->ipxe.dir ? cfg->ipxe.dir : CONFIG_DEFAULT_IPXEDIR,
+		    strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
 static void

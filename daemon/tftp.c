@@ -35,6 +35,7 @@
 
 #include "fsutil.h"
 #include "iface.h"
+#include "loader.h"
 #include "log.h"
 #include "tftp-packet.h"
 #include "util.h"
@@ -469,26 +470,14 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	return r;
 }
 
-static bool
-is_loader(const struct config *c, const char *name)
-{
-	const char *loaders[] = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64};
-
-	for (size_t i = 0; i < ELEMENTSOF(loaders); i++)
-		if (loaders[i] != NULL && strcmp(loaders[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* Open a requested file per the TFTP namespace.  fd or -errno. */
 static int
 open_file(const struct config *c, const char *path, off_t *ret_size)
 {
 	_cleanup_free_ char *root = NULL;
 
-	if (is_loader(c, path))
-		return fs_open_beneath(
-		    c->ipxe.dir != NULL ? c->ipxe.dir : CONFIG_DEFAULT_IPXEDIR, path, ret_size);
+	if (loader_is_configured(c, path))
+		return loader_open(c, path, ret_size);
 	root = config_tftp_root(c);
 	if (root == NULL)
 		return -ENOMEM;
