@@ -1,0 +1,236 @@
+# One network boot of a VM from netbootd, start to verdict (source from bash;
+# it sources common.sh, lan.sh and vm.sh).  Used by tests/e2e/test-boot-*.sh
+# and tools/demo.sh.
+#
+#   boot_run MODE NETBOOTD TIMEOUT
+#       MODE bios | uefi | uefi-http (see vm.sh).  Builds the image and the
+#       LAN, starts netbootd with a minimal configuration (state_dir and
+#       default.cloud_config only: every other setting is the built-in
+#       default), boots the VM, waits at most TIMEOUT seconds for the
+#       initrd's verdict, then checks the serial console, netbootd's log and
+#       the packet capture.  Returns 0 when every check passed.
+#   With BOOT_LIVE=1 the serial console is copied to stdout while the VM runs.
+#   BOOT_KEEP=1 keeps the work directory (logs, capture) for debugging.
+#   After boot_run: BOOT_DIR, BOOT_SUMMARY (one paragraph), BOOT_TIMELINE.
+
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=tests/lib/lan.sh
+. "$E2E_LIB/lan.sh"
+# shellcheck source=tests/lib/vm.sh
+. "$E2E_LIB/vm.sh"
+
+BOOT_DIR=
+BOOT_SUMMARY=
+BOOT_TIMELINE=
+BOOT_FAILURES=0
+BOOT_LIVE=${BOOT_LIVE:-0}
+BOOT_KEEP=${BOOT_KEEP:-0}
+
+boot_requirements() {
+	local mode=$1
+	require_root
+	require_cmds qemu-system-x86_64 dnsmasq tcpdump tshark curl nsenter cpio gzip mksquashfs modinfo
+	require_files /bin/busybox /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi
+	case $mode in
+	bios) require_files /usr/lib/ipxe/qemu/pxe-virtio.rom ;;
+	uefi | uefi-http) require_files "$VM_OVMF_CODE" "$VM_OVMF_VARS" ;;
+	esac
+	[ -f "$E2E_TOP/tools/cache/kernel/vmlinuz" ] || "$E2E_TOP/tools/fetch-kernel.sh" ||
+		skip "no test kernel: tools/fetch-kernel.sh failed"
+}
+
+# check DESCRIPTION COMMAND...: run a check, print PASS/FAIL.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		say "PASS: $what"
+	else
+		say "FAIL: $what"
+		BOOT_FAILURES=$((BOOT_FAILURES + 1))
+	fi
+}
+
+log_has() {
+	grep -qiE -- "$1" "$LAN_NETBOOTD_LOG"
+}
+
+# On the cleaned-up copy of the serial console (grep -q on a pipe would
+# SIGPIPE the writer and, with pipefail, fail on a match).
+serial_has() {
+	grep -qaF -- "$1" "$BOOT_DIR/serial.txt"
+}
+
+# The packet capture, dissected: one line per interesting packet,
+# "seconds-since-VM-start event".  HTTP runs on 8090, so tell tshark.
+boot_timeline() {
+	local cap=$1
+	tshark -r "$cap" -n -d tcp.port==8090,http -o tcp.desegment_tcp_streams:TRUE \
+		-Y 'dhcp || tftp.opcode == 1 || http.request || http.response' \
+		-T fields -E separator='|' \
+		-e frame.time_epoch -e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
+		-e dhcp.option.dhcp -e dhcp.option.vendor_class_id -e dhcp.option.user_class.text \
+		-e dhcp.file -e tftp.source_file -e http.request.method -e http.request.uri \
+		-e http.response.code -e http.content_length 2>/dev/null |
+		awk -F'|' -v t0="$VM_T0" -v srv="$LAN_SERVER" -v gw="$LAN_GATEWAY" '
+		function mt(n) {
+			return n == 1 ? "DISCOVER" : n == 2 ? "OFFER" : n == 3 ? "REQUEST" : n == 5 ? "ACK" : "type " n
+		}
+		{
+			t = sprintf("%7.2f s", $1 - t0)
+			who = $2 == srv ? "netbootd" : $2 == gw ? "dnsmasq " : "VM      "
+			if ($6 != "") {
+				line = sprintf("%s  %s  DHCP %s %s:%s -> %s:%s", t, who, mt($6), $2, $3, $4, $5)
+				if ($7 != "") line = line " class=" $7
+				if ($8 != "") line = line " user-class=" $8
+				if ($9 != "") line = line " file=\"" $9 "\""
+			} else if ($10 != "") {
+				line = sprintf("%s  %s  TFTP read request \"%s\"", t, who, $10)
+			} else if ($11 != "") {
+				line = sprintf("%s  %s  HTTP %s %s", t, who, $11, $12)
+			} else if ($13 != "") {
+				line = sprintf("%s  %s  HTTP %s (%s bytes)", t, who, $13, $14)
+			} else next
+			print line
+		}'
+}
+
+boot_write_config() {
+	local state=$1 conf=$2
+	# Only what the test needs: everything else is netbootd's default
+	# (ports 67/4011/69/8090, ipxe.dir /usr/lib/ipxe, the Kairos cmdline,
+	# the only image under state_dir as the default image).
+	cat >"$conf" <<EOF
+# netbootd configuration for one e2e boot: built-in defaults except these.
+state_dir: $state
+default:
+  cloud_config: $state/cloud-config.yaml
+EOF
+}
+
+boot_cleanup_dir() {
+	if [ "$BOOT_KEEP" = 1 ]; then
+		say "Kept the work directory $BOOT_DIR (BOOT_KEEP=1)"
+		return 0
+	fi
+	rm -rf "$BOOT_DIR"
+}
+
+boot_run() {
+	local mode=$1 netbootd=$2 timeout=$3 rc=0 live_pid='' t_image t_lan t_ready
+	BOOT_FAILURES=0
+	boot_requirements "$mode"
+	BOOT_DIR=$(mktemp -d /tmp/netbootd-e2e.XXXXXX)
+	cleanup_push boot_cleanup_dir
+
+	local state="$BOOT_DIR/state" conf="$BOOT_DIR/netbootd.yaml"
+	t_image=$(date +%s.%N)
+	"$E2E_LIB/mkimage.sh" "$state" e2e 2>"$BOOT_DIR/mkimage.log" ||
+		die "building the test image failed: $(cat "$BOOT_DIR/mkimage.log")"
+	# shellcheck disable=SC1091
+	. "$state/expected.env"
+	say "Image e2e built in $(seconds_between "$t_image" "$(date +%s.%N)") s: kernel $KERNEL_VERSION," \
+		"squashfs marker $MARKER_TOKEN, cloud-config token $CONFIG_TOKEN"
+	boot_write_config "$state" "$conf"
+
+	t_lan=$(date +%s.%N)
+	lan_setup "$BOOT_DIR"
+	lan_start_netbootd "$netbootd" "$conf"
+	t_ready=$(date +%s.%N)
+
+	vm_start "$mode" "$BOOT_DIR/serial.log"
+	if [ "$BOOT_LIVE" = 1 ]; then
+		echo "----- VM serial console -----"
+		(tail -n +1 -f --pid="$VM_PID" "$VM_SERIAL" 2>/dev/null |
+			sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/\r//g') &
+		live_pid=$!
+	fi
+	vm_wait "$timeout" || rc=$?
+	if [ -n "$live_pid" ]; then
+		# tail follows qemu's PID, which vm_wait has ended.
+		wait "$live_pid" 2>/dev/null || true
+		echo "----- end of the VM serial console -----"
+	fi
+	lan_stop_capture
+	vm_serial_text >"$BOOT_DIR/serial.txt"
+	case $rc in
+	0) say "The VM reported a network boot after $VM_BOOT_SECONDS s" ;;
+	1) say "The VM's initrd reported a failure after $VM_BOOT_SECONDS s: $(grep -a -m1 "$VM_FAILED_RE" "$BOOT_DIR/serial.txt")" ;;
+	2) say "qemu exited after $VM_BOOT_SECONDS s without a verdict from the initrd ($(tail -n3 "$BOOT_DIR/qemu.out" | tr '\n' ' '))" ;;
+	3) say "No verdict from the VM within $timeout s" ;;
+	esac
+	if [ "$BOOT_LIVE" != 1 ]; then
+		echo "----- VM serial console (escape sequences removed) -----"
+		grep -av '^\s*$' "$BOOT_DIR/serial.txt" | tail -n 80
+		echo "----- end of the VM serial console -----"
+	fi
+
+	local ip_mac="$VM_MAC_HYPHEN" url="http://$LAN_SERVER:8090"
+	say "Checks:"
+	check "the VM booted from the network and reported success" [ "$rc" = 0 ]
+	check "the squashfs marker is this run's ($MARKER_TOKEN)" serial_has "squashfs marker $MARKER_TOKEN ok"
+	check "the cloud-config is this run's ($CONFIG_TOKEN)" serial_has "cloud-config $CONFIG_TOKEN ok"
+	check "the squashfs the VM downloaded is byte-identical (sha256)" serial_has "squashfs sha256 $SQUASHFS_SHA256"
+	check "the kernel command line is netbootd's default with expanded URLs" \
+		serial_has "root=live:$url/images/e2e/rootfs.squashfs"
+	case $mode in
+	bios)
+		check "netbootd offered the iPXE ROM the script URL" \
+			log_has "Offered \"$url/ipxe/$ip_mac\" to iPXE client"
+		;;
+	uefi)
+		check "netbootd offered OVMF's PXE client the TFTP loader ipxe.efi" \
+			log_has "(Offered|Acknowledged) \"ipxe.efi\" to .* \(arch 7\)"
+		check "netbootd sent ipxe.efi over TFTP" log_has "Sent \"/?ipxe.efi\" to $LAN_NET\.[0-9]+"
+		check "netbootd offered the chainloaded iPXE the script URL" \
+			log_has "Offered \"$url/ipxe/$ip_mac\" to iPXE client"
+		;;
+	uefi-http)
+		check "netbootd offered the UEFI HTTP Boot client the loader URL" \
+			log_has "Offered \"$url/boot/ipxe.efi\" to .* \(arch 16\)"
+		check "netbootd served /boot/ipxe.efi over HTTP" log_has "HTTP GET \"/boot/ipxe.efi\" from [^ ]+: 200"
+		check "netbootd offered the chainloaded iPXE the script URL" \
+			log_has "Offered \"$url/ipxe/$ip_mac\" to iPXE client"
+		;;
+	esac
+	check "netbootd served the iPXE script" log_has "HTTP GET \"/ipxe/$ip_mac\" from [^ ]+: 200"
+	check "netbootd served the kernel" log_has "HTTP GET \"/images/e2e/kernel\" from [^ ]+: 200"
+	check "netbootd served the initrd" log_has "HTTP GET \"/images/e2e/initrd\" from [^ ]+: 200"
+	check "netbootd served the squashfs" log_has "HTTP GET \"/images/e2e/rootfs.squashfs\" from [^ ]+: 200"
+	check "netbootd served the cloud-config" log_has "HTTP GET \"/config/$ip_mac\" from [^ ]+: 200"
+	check "netbootd logged no error" bash -c "! grep -qE '^netbootd: (emerg|alert|crit|error): ' '$LAN_NETBOOTD_LOG'"
+
+	BOOT_TIMELINE=$(boot_timeline "$LAN_CAPTURE")
+	check "the capture shows netbootd's ProxyDHCP offer on the wire" \
+		grep -qE 'netbootd  DHCP (OFFER|ACK) .*file=' <<<"$BOOT_TIMELINE"
+	echo "----- timeline from the capture on br0 (seconds since qemu started) -----"
+	echo "$BOOT_TIMELINE"
+	echo "-----"
+
+	local t_script t_kernel t_squash
+	t_script=$(awk '/HTTP GET \/ipxe\// { print $1; exit }' <<<"$BOOT_TIMELINE")
+	t_kernel=$(awk '/HTTP GET \/images\/e2e\/kernel/ { print $1; exit }' <<<"$BOOT_TIMELINE")
+	t_squash=$(awk '/HTTP GET \/images\/e2e\/rootfs.squashfs/ { print $1; exit }' <<<"$BOOT_TIMELINE")
+	BOOT_SUMMARY="Mode $mode: a qemu VM (TCG, MAC $VM_MAC) on a throwaway LAN ($LAN_SITE with dnsmasq as the site DHCP server, $LAN_BOOT with netbootd at $LAN_SERVER) "
+	case $mode in
+	bios) BOOT_SUMMARY+="network-booted with SeaBIOS and the iPXE NIC ROM (path: ProxyDHCP offer with the script URL, then HTTP)" ;;
+	uefi) BOOT_SUMMARY+="network-booted with OVMF's own PXE client (path: ProxyDHCP offer naming ipxe.efi, ipxe.efi over TFTP, then iPXE: ProxyDHCP offer with the script URL, then HTTP)" ;;
+	uefi-http) BOOT_SUMMARY+="network-booted with OVMF UEFI HTTP Boot (path: ProxyDHCP offer with the /boot/ipxe.efi URL, ipxe.efi over HTTP, then iPXE: ProxyDHCP offer with the script URL, then HTTP)" ;;
+	esac
+	BOOT_SUMMARY+=". The script was fetched at ${t_script:-?} s, the kernel at ${t_kernel:-?} s, and the initrd fetched the squashfs at ${t_squash:-?} s after qemu started; "
+	if [ "$rc" = 0 ]; then
+		BOOT_SUMMARY+="the initrd reported this run's squashfs marker and cloud-config token after $VM_BOOT_SECONDS s. "
+	else
+		BOOT_SUMMARY+="the VM did NOT report success (after $VM_BOOT_SECONDS s). "
+	fi
+	BOOT_SUMMARY+="Image build $(seconds_between "$t_image" "$t_lan") s, LAN + netbootd start $(seconds_between "$t_lan" "$t_ready") s, $BOOT_FAILURES failed check(s)."
+
+	if [ "$BOOT_FAILURES" -gt 0 ]; then
+		lan_netbootd_log_tail 40
+		echo "--- last lines of dnsmasq's log ---" >&2
+		tail -n 15 "$BOOT_DIR/dnsmasq.log" >&2 || true
+		return 1
+	fi
+	return 0
+}

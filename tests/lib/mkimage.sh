@@ -1,0 +1,235 @@
+#!/bin/bash
+# Build the test boot image for the e2e tests and the demo:
+#
+#   tests/lib/mkimage.sh OUTDIR [NAME]
+#
+# creates OUTDIR/images/NAME/ (NAME defaults to "e2e") holding
+#   kernel            the Debian kernel unpacked by tools/fetch-kernel.sh
+#   initrd            gzip'd newc cpio: static busybox, /init, the NIC, loop and
+#                     squashfs modules
+#   rootfs.squashfs   a tiny tree with a marker file holding a random token
+# and OUTDIR/cloud-config.yaml ("#cloud-config" plus another random token),
+# and OUTDIR/expected.env with the values the VM must report:
+#   MARKER_TOKEN, CONFIG_TOKEN, SQUASHFS_SHA256, IMAGE_NAME, KERNEL_VERSION
+#
+# The initrd's /init brings the NIC up with udhcpc, reads root=live:URL and
+# config_url=URL from /proc/cmdline, downloads both with wget, loop-mounts the
+# squashfs, and prints one line
+#   NETBOOTD-E2E: booted over the network: squashfs marker X ok, cloud-config Y ok, squashfs sha256 H
+# or "NETBOOTD-E2E: FAILED: <step>", then powers the VM off.
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 OUTDIR [NAME]" >&2
+	exit 2
+fi
+out=$1
+name=${2:-e2e}
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+kdir="$top/tools/cache/kernel"
+
+# Modules the initrd loads, leaves first; dependencies are added in front.
+WANT_MODULES="virtio_pci virtio_net e1000 loop squashfs"
+
+if [ ! -f "$kdir/vmlinuz" ] || [ ! -d "$kdir/modules" ]; then
+	"$top/tools/fetch-kernel.sh"
+fi
+for tool in cpio gzip mksquashfs modinfo; do
+	command -v "$tool" >/dev/null || {
+		echo "mkimage.sh: $tool is missing (tools/install-deps.sh)" >&2
+		exit 1
+	}
+done
+[ -x /bin/busybox ] || {
+	echo "mkimage.sh: /bin/busybox is missing (busybox-static)" >&2
+	exit 1
+}
+kver=$(cat "$kdir/version")
+moddir="$kdir/modules"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Module file of a module name, from modules.dep when depmod has run,
+# otherwise by searching the tree (dpkg -x leaves no modules.dep).
+module_file() {
+	local m=$1 f
+	if [ -f "$moddir/modules.dep" ]; then
+		f=$(grep -m1 -E "(^|/)${m//_/[_-]}\.ko(\.xz|\.zst|\.gz)?:" "$moddir/modules.dep" | cut -d: -f1 || true)
+		[ -n "$f" ] && echo "$moddir/$f" && return 0
+	fi
+	f=$(find "$moddir/kernel" \( -name "$m.ko" -o -name "$m.ko.*" -o -name "${m//_/-}.ko" -o -name "${m//_/-}.ko.*" \) -print -quit)
+	[ -n "$f" ] || return 1
+	echo "$f"
+}
+
+# Depth-first: dependencies before dependents, each module once.
+declare -A seen=()
+order=()
+add_module() {
+	local m=$1 f deps d
+	[ -n "${seen[$m]:-}" ] && return 0
+	seen[$m]=1
+	if grep -qE "/${m//_/[_-]}\.ko" "$moddir/modules.builtin"; then
+		return 0
+	fi
+	f=$(module_file "$m") || {
+		echo "mkimage.sh: kernel module $m not found in $moddir" >&2
+		exit 1
+	}
+	deps=$(modinfo -F depends "$f" | tr ',' ' ')
+	for d in $deps; do
+		add_module "$d"
+	done
+	order+=("$m")
+	case $f in
+	*.ko.xz) xz -dc "$f" >"$work/initrd/lib/modules/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" >"$work/initrd/lib/modules/$m.ko" ;;
+	*.ko.gz) gzip -dc "$f" >"$work/initrd/lib/modules/$m.ko" ;;
+	*) cp "$f" "$work/initrd/lib/modules/$m.ko" ;;
+	esac
+}
+
+# --- initrd ---------------------------------------------------------------
+mkdir -p "$work/initrd"/{bin,dev,proc,sys,tmp,mnt,etc,lib/modules}
+cp /bin/busybox "$work/initrd/bin/busybox"
+ln -s busybox "$work/initrd/bin/sh"
+for m in $WANT_MODULES; do
+	add_module "$m"
+done
+printf '%s\n' "${order[@]}" >"$work/initrd/lib/modules/order"
+
+cat >"$work/initrd/etc/udhcpc.script" <<'EOF'
+#!/bin/sh
+# udhcpc hook: configure the lease it got (busybox udhcpc environment).
+case "$1" in
+deconfig)
+	ip -4 addr flush dev "$interface"
+	ip link set "$interface" up
+	;;
+bound | renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	for r in $router; do
+		ip route add default via "$r" dev "$interface" && break
+	done
+	echo "NETBOOTD-E2E: dhcp: $interface $ip/${mask:-24} router ${router:-none}"
+	;;
+esac
+exit 0
+EOF
+
+cat >"$work/initrd/init" <<'EOF'
+#!/bin/sh
+# netbootd e2e initrd: prove the machine got here over the network and can
+# fetch its root filesystem and cloud-config from the URLs on its cmdline.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+fail() {
+	echo "NETBOOTD-E2E: FAILED: $*"
+	sync
+	poweroff -f
+	sleep 60
+}
+
+echo "NETBOOTD-E2E: initrd started, kernel $(uname -r), uptime $(cut -d' ' -f1 /proc/uptime) s"
+echo "NETBOOTD-E2E: cmdline: $(cat /proc/cmdline)"
+for m in $(cat /lib/modules/order); do
+	insmod "/lib/modules/$m.ko" || fail "insmod $m"
+done
+
+nic=
+i=0
+while [ -z "$nic" ] && [ $i -lt 50 ]; do
+	for d in /sys/class/net/*; do
+		n=${d##*/}
+		[ "$n" = lo ] && continue
+		nic=$n
+		break
+	done
+	[ -n "$nic" ] || { sleep 0.2; i=$((i + 1)); }
+done
+[ -n "$nic" ] || fail "no network interface appeared"
+ip link set lo up
+ip link set "$nic" up
+udhcpc -i "$nic" -s /etc/udhcpc.script -n -q -t 10 -T 2 2>/dev/null ||
+	fail "udhcpc on $nic got no lease"
+
+squashfs_url=
+config_url=
+for w in $(cat /proc/cmdline); do
+	case $w in
+	root=live:*) squashfs_url=${w#root=live:} ;;
+	config_url=*) config_url=${w#config_url=} ;;
+	esac
+done
+[ -n "$squashfs_url" ] || fail "no root=live:URL on the kernel command line"
+[ -n "$config_url" ] || fail "no config_url=URL on the kernel command line"
+
+echo "NETBOOTD-E2E: fetching $squashfs_url"
+wget -q -O /tmp/rootfs.squashfs "$squashfs_url" || fail "wget $squashfs_url"
+size=$(wc -c </tmp/rootfs.squashfs)
+sum=$(sha256sum /tmp/rootfs.squashfs | cut -d' ' -f1)
+echo "NETBOOTD-E2E: got squashfs, $size bytes, sha256 $sum"
+mount -t squashfs -o loop,ro /tmp/rootfs.squashfs /mnt || fail "mount squashfs"
+[ -f /mnt/netbootd-e2e-marker ] || fail "no marker in the squashfs"
+marker=$(cat /mnt/netbootd-e2e-marker)
+(cd /mnt && sha256sum -c -s payload.sha256) || fail "squashfs payload checksum"
+
+echo "NETBOOTD-E2E: fetching $config_url"
+wget -q -O /tmp/cloud-config "$config_url" || fail "wget $config_url"
+[ "$(head -n1 /tmp/cloud-config)" = "#cloud-config" ] ||
+	fail "cloud-config does not start with #cloud-config"
+echo "NETBOOTD-E2E: cloud-config:"
+sed 's/^/  | /' /tmp/cloud-config
+token=$(sed -n 's/^netbootd_e2e_token: *//p' /tmp/cloud-config)
+[ -n "$token" ] || fail "no netbootd_e2e_token in the cloud-config"
+
+echo "NETBOOTD-E2E: booted over the network: squashfs marker $marker ok, cloud-config $token ok, squashfs sha256 $sum, uptime $(cut -d' ' -f1 /proc/uptime) s"
+umount /mnt
+sync
+poweroff -f
+sleep 60
+EOF
+chmod 755 "$work/initrd/init" "$work/initrd/etc/udhcpc.script"
+
+img="$out/images/$name"
+mkdir -p "$img"
+(cd "$work/initrd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 >"$img/initrd.new"
+mv "$img/initrd.new" "$img/initrd"
+cp "$kdir/vmlinuz" "$img/kernel.new"
+mv "$img/kernel.new" "$img/kernel"
+
+# --- rootfs.squashfs --------------------------------------------------------
+marker_token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+config_token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+mkdir -p "$work/rootfs/etc"
+echo "$marker_token" >"$work/rootfs/netbootd-e2e-marker"
+echo "netbootd e2e test root filesystem" >"$work/rootfs/etc/issue"
+# Some bulk so the transfer is more than one packet: 1 MiB of random data.
+head -c 1048576 /dev/urandom >"$work/rootfs/payload"
+(cd "$work/rootfs" && sha256sum payload >payload.sha256)
+rm -f "$img/rootfs.squashfs.new"
+mksquashfs "$work/rootfs" "$img/rootfs.squashfs.new" -comp gzip -noappend -quiet -all-root >/dev/null
+mv "$img/rootfs.squashfs.new" "$img/rootfs.squashfs"
+
+cat >"$out/cloud-config.yaml.new" <<EOF
+#cloud-config
+# Written by tests/lib/mkimage.sh for one netbootd e2e run.
+hostname: netbootd-e2e
+netbootd_e2e_token: $config_token
+EOF
+mv "$out/cloud-config.yaml.new" "$out/cloud-config.yaml"
+
+cat >"$out/expected.env" <<EOF
+IMAGE_NAME=$name
+KERNEL_VERSION=$kver
+MARKER_TOKEN=$marker_token
+CONFIG_TOKEN=$config_token
+SQUASHFS_SHA256=$(sha256sum "$img/rootfs.squashfs" | cut -d' ' -f1)
+EOF
+echo "mkimage.sh: image $name in $img (kernel $kver, modules: ${order[*]})" >&2
