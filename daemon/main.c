@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -18,8 +19,10 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "progress.h"
 #include "proxydhcp.h"
 #include "server.h"
+#include "store.h"
 #include "tftp.h"
 #include "util.h"
 
@@ -166,6 +169,26 @@ server_apply(struct server *srv, const struct config *old)
 	return 0;
 }
 
+/* The store (state directory) and the progress recorder. */
+static int
+server_open_state(struct server *srv)
+{
+	_cleanup_free_ char *error = NULL;
+	int r;
+
+	srv->started = (int64_t)time(NULL);
+	r = store_open(srv->cfg->state_dir, &srv->store, &error);
+	if (r < 0) {
+		log_err(NULL, "Cannot open the state directory \"%s\": %s", srv->cfg->state_dir,
+		    error != NULL ? error : strerror(-r));
+		return r;
+	}
+	r = progress_new(&srv->progress);
+	if (r < 0)
+		log_err(NULL, "Cannot set up boot progress: %s", strerror(-r));
+	return r;
+}
+
 struct signal_ctx {
 	struct server *srv;
 	const struct options *opts;
@@ -182,6 +205,18 @@ on_reload(struct server *srv, const struct options *o)
 		log_warn(NULL, "Keeping the running configuration, ignoring the new one");
 		sd_notify(0, "READY=1");
 		return;
+	}
+	if (strcmp(c->state_dir, srv->cfg->state_dir) != 0) {
+		log_warn(NULL,
+		    "state_dir cannot change on reload (restart netbootd for that), keeping \"%s\"",
+		    srv->cfg->state_dir);
+		free(c->state_dir);
+		c->state_dir = strdup(srv->cfg->state_dir);
+		if (c->state_dir == NULL) {
+			config_free(c);
+			sd_notify(0, "READY=1");
+			return;
+		}
 	}
 	old = srv->cfg;
 	srv->cfg = c;
@@ -260,6 +295,8 @@ server_free(struct server *srv)
 	http_server_free(srv->http);
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);
+	progress_free(srv->progress);
+	store_free(srv->store);
 	config_free(srv->cfg);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
@@ -303,7 +340,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (server_apply(&srv, NULL) < 0) {
+	if (server_open_state(&srv) < 0 || server_apply(&srv, NULL) < 0) {
 		log_err(NULL, "Startup failed");
 		daemonize_done(notify_fd, false);
 		return 1;

@@ -10,6 +10,8 @@
 #ifndef NETBOOTD_SERVER_H
 #define NETBOOTD_SERVER_H
 
+#include <stdint.h>
+
 #include <event2/event.h>
 
 #include "config.h"
@@ -17,6 +19,9 @@
 struct proxydhcp;
 struct tftp_server;
 struct http_server;
+struct control_server;
+struct progress;
+struct store;
 
 struct server {
 	struct event_base *base;
@@ -24,6 +29,10 @@ struct server {
 	struct proxydhcp *dhcp;
 	struct tftp_server *tftp;
 	struct http_server *http;
+	struct control_server *control;
+	struct store *store;       /* images, machines, cloud-configs (daemon/store.h) */
+	struct progress *progress; /* per-MAC boot progress (daemon/progress.h) */
+	int64_t started;           /* CLOCK_REALTIME seconds at start-up */
 };
 
 #endif
