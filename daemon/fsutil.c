@@ -17,7 +17,7 @@ fs_open_beneath(const char *root, const char *path, off_t *ret_size)
 	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	_cleanup_close_ int dirfd = -1, fd = -1;
-	struct stat st;
+	int r;
 
 	if (path[0] == '/' || path[0] == '\0')
 		return -EACCES;
@@ -36,13 +36,23 @@ fs_open_beneath(const char *root, const char *path, off_t *ret_size)
 			return -EACCES;
 		}
 	}
+	r = fs_regular_file(fd, ret_size);
+	if (r < 0)
+		return r;
+	return TAKE_FD(fd);
+}
+
+int
+fs_regular_file(int fd, off_t *ret_size)
+{
+	struct stat st;
+
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EISDIR;
-	/* Reads are blocking from here on: regular files never block long. */
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		return -errno;
 	*ret_size = st.st_size;
-	return TAKE_FD(fd);
+	return 0;
 }

@@ -18,4 +18,11 @@
  */
 int fs_open_beneath(const char *root, const char *path, off_t *ret_size);
 
+/*
+ * For an fd opened O_NONBLOCK (so that opening a FIFO cannot block): check it
+ * is a regular file, make it blocking (regular files never block long) and
+ * return its size in *ret_size.  0, -EISDIR (not a regular file) or -errno.
+ */
+int fs_regular_file(int fd, off_t *ret_size);
+
 #endif

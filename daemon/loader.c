@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fsutil.h"
 #include "util.h"
 
 bool
@@ -25,7 +25,7 @@ loader_open(const struct config *c, const char *name, off_t *ret_size)
 	const char *dir = c->ipxe.dir != NULL ? c->ipxe.dir : CONFIG_DEFAULT_IPXEDIR;
 	_cleanup_close_ int fd = -1;
 	char path[4096];
-	struct stat st;
+	int r;
 
 	if (!loader_is_configured(c, name))
 		return -ENOENT;
@@ -34,12 +34,8 @@ loader_open(const struct config *c, const char *name, off_t *ret_size)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EISDIR;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		return -errno;
-	*ret_size = st.st_size;
+	r = fs_regular_file(fd, ret_size);
+	if (r < 0)
+		return r;
 	return TAKE_FD(fd);
 }
