@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "control.h"
 #include "http.h"
 #include "log.h"
 #include "progress.h"
@@ -166,6 +167,13 @@ server_apply(struct server *srv, const struct config *old)
 		if (c->http.enabled && (r = http_server_new(srv, &srv->http)) < 0)
 			return r;
 	}
+	if (old == NULL || strcmp(old->control.socket, c->control.socket) != 0 ||
+	    strcmp(old->control.group, c->control.group) != 0) {
+		control_server_free(srv->control);
+		srv->control = NULL;
+		if ((r = control_server_new(srv, &srv->control)) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -292,6 +300,7 @@ daemonize_done(int fd, bool ok)
 static void
 server_free(struct server *srv)
 {
+	control_server_free(srv->control);
 	http_server_free(srv->http);
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);
@@ -346,8 +355,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	daemonize_done(notify_fd, true);
-	log_info(NULL, "netbootd %s ready (dhcp %s, tftp %s, http %s)", NETBOOTD_VERSION,
-	    srv.dhcp ? "on" : "off", srv.tftp ? "on" : "off", srv.http ? "on" : "off");
+	log_info(NULL, "netbootd %s ready (dhcp %s, tftp %s, http %s, control %s)",
+	    NETBOOTD_VERSION, srv.dhcp ? "on" : "off", srv.tftp ? "on" : "off",
+	    srv.http ? "on" : "off", srv.cfg->control.socket);
 	sd_notify(0, "READY=1");
 
 	event_base_dispatch(srv.base);

@@ -41,6 +41,7 @@ enum key_type {
 	K_SOCKET,
 	K_LOADER,
 	K_IMAGE,
+	K_GROUP,
 	K_CMDLINE,
 	K_IPV4,
 	K_IFLIST,
@@ -102,6 +103,7 @@ static const struct key default_keys[] = {
 
 static const struct key control_keys[] = {
     {"socket", K_SOCKET, F(control.socket), 0, 0, NULL},
+    {"group", K_GROUP, F(control.group), 0, 0, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -127,6 +129,7 @@ static const char *const type_names[] = {
     [K_SOCKET] = "an absolute path",
     [K_LOADER] = "a file name",
     [K_IMAGE] = "an image name",
+    [K_GROUP] = "a group name",
     [K_CMDLINE] = "a string",
     [K_IPV4] = "an IPv4 address",
     [K_IFLIST] = "a list of interface names",
@@ -469,6 +472,19 @@ set_image(struct parser *p, const struct key *k, const char *name, const char *s
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
+static int
+set_group(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (len == 0 || len > CONFIG_MAX_GROUP_NAME || s[0] == '-' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
+		return fail(p, ev_line(p), name,
+		    "%s is not a group name (1-32 of A-Z a-z 0-9 . _ -, not starting with -)",
+		    show(s, len, true, buf));
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
 /* Check the {placeholder}s of a command line; "{{" is a literal brace. */
 static int
 check_placeholders(struct parser *p, const char *name, const char *s)
@@ -582,6 +598,8 @@ parse_scalar(struct parser *p, const struct key *k, const char *name)
 		return set_loader(p, k, name, s, len);
 	case K_IMAGE:
 		return set_image(p, k, name, s, len);
+	case K_GROUP:
+		return set_group(p, k, name, s, len);
 	case K_CMDLINE:
 		return set_cmdline(p, k, name, s, len);
 	case K_IPV4:
@@ -935,11 +953,12 @@ config_new(void)
 	        .bios = strdup("undionly.kpxe"),
 	        .efi64 = strdup("ipxe.efi")},
 	    .def = {.cmdline = strdup(CONFIG_DEFAULT_CMDLINE)},
-	    .control = {.socket = strdup(CONFIG_DEFAULT_SOCKET)},
+	    .control = {.socket = strdup(CONFIG_DEFAULT_SOCKET),
+	        .group = strdup(CONFIG_DEFAULT_GROUP)},
 	};
 	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
 	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||
-	    c->control.socket == NULL) {
+	    c->control.socket == NULL || c->control.group == NULL) {
 		config_free(c);
 		return NULL;
 	}
@@ -964,6 +983,7 @@ config_free(struct config *c)
 	free(c->def.cmdline);
 	free(c->def.cloud_config);
 	free(c->control.socket);
+	free(c->control.group);
 	free(c);
 }
 

@@ -19,6 +19,8 @@
 #define CONFIG_DEFAULT_PATH     "/etc/netbootd/netbootd.yaml"
 #define CONFIG_DEFAULT_STATEDIR "/var/lib/netbootd"
 #define CONFIG_DEFAULT_SOCKET   "/run/netbootd/control.sock"
+#define CONFIG_DEFAULT_GROUP    "netboot"
+#define CONFIG_MAX_GROUP_NAME   32 /* [A-Za-z0-9._-], not starting with '-' */
 #define CONFIG_DEFAULT_IPXEDIR  "/usr/lib/ipxe"
 #define CONFIG_MAX_INTERFACES   64
 #define CONFIG_MAX_FILE_SIZE    (1024 * 1024)
@@ -82,6 +84,7 @@ struct config {
 
 	struct {
 		char *socket;
+		char *group; /* may change state over the socket; "netboot" */
 	} control;
 };
 

@@ -83,7 +83,8 @@ config_equal(const struct config *a, const struct config *b)
 	       streq(a->ipxe.arm64, b->ipxe.arm64) && streq(a->def.image, b->def.image) &&
 	       streq(a->def.cmdline, b->def.cmdline) &&
 	       streq(a->def.cloud_config, b->def.cloud_config) &&
-	       streq(a->control.socket, b->control.socket);
+	       streq(a->control.socket, b->control.socket) &&
+	       streq(a->control.group, b->control.group);
 }
 
 static void
@@ -133,6 +134,7 @@ test_defaults(void)
 	CHECK(c->def.image == NULL && c->def.cloud_config == NULL);
 	CHECK_EQ_STR(c->def.cmdline, CONFIG_DEFAULT_CMDLINE);
 	CHECK_EQ_STR(c->control.socket, "/run/netbootd/control.sock");
+	CHECK_EQ_STR(c->control.group, "netboot");
 	config_free(c);
 	config_free(NULL);
 }
@@ -189,7 +191,8 @@ static const char full_block[] =
     "i={initrd_url} m={mac} n={image} s={server}\"\n"
     "  cloud_config: /etc/netbootd/cc.yaml\n"
     "control:\n"
-    "  socket: /run/nb.sock\n";
+    "  socket: /run/nb.sock\n"
+    "  group: pxe-admins\n";
 
 static const char full_flow[] =
     "{interfaces: [eth0, enp1s0.100], advertise: \"192.0.2.10\", state_dir: '/srv/netboot',\n"
@@ -202,7 +205,7 @@ static const char full_flow[] =
     " default: {image: kairos-v3.1_0, cmdline: \"root=live:{squashfs_url} {{literal}} "
     "cfg={config_url} k={kernel_url} i={initrd_url} m={mac} n={image} s={server}\",\n"
     "           cloud_config: /etc/netbootd/cc.yaml},\n"
-    " control: {socket: /run/nb.sock}}\n";
+    " control: {socket: /run/nb.sock, group: pxe-admins}}\n";
 
 static void
 check_full(const struct config *c)
@@ -239,6 +242,7 @@ check_full(const struct config *c)
 	                             "k={kernel_url} i={initrd_url} m={mac} n={image} s={server}");
 	CHECK_EQ_STR(c->def.cloud_config, "/etc/netbootd/cc.yaml");
 	CHECK_EQ_STR(c->control.socket, "/run/nb.sock");
+	CHECK_EQ_STR(c->control.group, "pxe-admins");
 	CHECK(c->path == NULL);
 }
 
@@ -651,6 +655,20 @@ test_paths(void)
 	config_free(c);
 	snprintf(yaml, sizeof(yaml), "control: {socket: /%0107d}", 0);
 	parse_err(yaml, "t.yaml:1: control.socket: path is too long (108 bytes, at most 107)");
+	/* control.group: a plain group name */
+	parse_err("control: {group: \"-wheel\"}",
+	    "t.yaml:1: control.group: \"-wheel\" is not a "
+	    "group name (1-32 of A-Z a-z 0-9 . _ -, not starting "
+	    "with -)");
+	parse_err("control: {group: \"a b\"}",
+	    "t.yaml:1: control.group: \"a b\" is not a group "
+	    "name (1-32 of A-Z a-z 0-9 . _ -, not starting with -)");
+	parse_err(
+	    "control: {group: [x]}", "t.yaml:1: control.group: expected a group name, not a list");
+	c = parse_ok("control: {group: wheel}");
+	if (c != NULL)
+		CHECK_EQ_STR(c->control.group, "wheel");
+	config_free(c);
 }
 
 static void

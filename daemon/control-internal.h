@@ -1,0 +1,56 @@
+/*
+ * Between the control server (control.c), its command handlers
+ * (control-cmds.c) and the image import worker (import.c).  Loop thread only.
+ */
+#ifndef NETBOOTD_CONTROL_INTERNAL_H
+#define NETBOOTD_CONTROL_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "control-proto.h"
+#include "server.h"
+
+#define CONTROL_MAX_GROUPS 256 /* supplementary groups of a peer we look at */
+
+struct control_client;
+
+/* Who is on the other end: SO_PEERCRED and SO_PEERGROUPS at accept time. */
+struct control_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	size_t n_groups;
+	gid_t groups[CONTROL_MAX_GROUPS];
+};
+
+/* A handler's result: 0 reply ok with *ret_data; <0 reply err; CONTROL_PENDING replies later. */
+#define CONTROL_PENDING 1
+
+typedef int (*control_handler_fn)(
+    struct control_client *c, const cJSON *args, cJSON **ret_data, struct control_status *err);
+
+/* The handler of a command (control-cmds.c). */
+control_handler_fn control_cmd_handler(enum control_command cmd);
+/* Called when a client goes away: drop its watch, cancel its import. */
+void control_cmd_client_gone(struct control_client *c);
+
+struct server *control_client_server(const struct control_client *c);
+const struct control_peer *control_client_peer(const struct control_client *c);
+/* Per-client slot for the command module (watch subscription, import). */
+void **control_client_slot(struct control_client *c);
+
+/* Send frames; a failure (or the output cap) drops the client later, on the loop. */
+void control_client_send_event(struct control_client *c, const char *event, const cJSON *data);
+void control_client_send_ok(struct control_client *c, const cJSON *data);
+void control_client_send_error(struct control_client *c, const struct control_status *err);
+/* A CONTROL_PENDING request finished (its reply sent): take the next one. */
+void control_client_request_done(struct control_client *c);
+
+/* Fill *err and return -EBADMSG. */
+int control_fail(struct control_status *err, enum control_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,636 @@
+/*
+ * The control socket: listening, connections, frame assembly, authorisation
+ * and dispatch to the command table of control-cmds.c.
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "control-internal.h"
+#include "import.h"
+#include "log.h"
+#include "util.h"
+
+#define CONTROL_BACKLOG  16
+#define GROUP_BUF_MAX    (1024 * 1024)
+#define CONTROL_IN_LIMIT (CONTROL_HEADER_LEN + CONTROL_MAX_FRAME)
+
+struct control_client {
+	struct control_server *server;
+	struct control_client *prev, *next;
+	struct bufferevent *bev;
+	struct event *reaper; /* frees a client outside of callbacks that use it */
+	struct control_peer peer;
+	void *slot;    /* control-cmds.c: watch subscription or import */
+	bool pending;  /* a request is in progress: later frames wait */
+	bool closing;  /* close once the output is written */
+	bool dead;     /* to be freed by the reaper */
+	bool in_input; /* inside client_process() */
+};
+
+struct control_server {
+	struct server *srv;
+	struct evconnlistener *listener;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	struct control_client *clients;
+	unsigned n_clients;
+};
+
+int
+control_fail(struct control_status *err, enum control_error code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+struct server *
+control_client_server(const struct control_client *c)
+{
+	return c->server->srv;
+}
+
+const struct control_peer *
+control_client_peer(const struct control_client *c)
+{
+	return &c->peer;
+}
+
+void **
+control_client_slot(struct control_client *c)
+{
+	return &c->slot;
+}
+
+unsigned
+control_server_clients(const struct control_server *s)
+{
+	return s != NULL ? s->n_clients : 0;
+}
+
+/* ---- client lifetime ---- */
+
+static void
+client_free(struct control_client *c)
+{
+	struct control_server *s = c->server;
+
+	control_cmd_client_gone(c);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->n_clients--;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->reaper != NULL)
+		event_free(c->reaper);
+	free(c);
+}
+
+static void
+client_reap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	client_free(arg);
+}
+
+/* Drop a client from anywhere: it is freed on the next loop iteration. */
+static void
+client_kill(struct control_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	event_active(c->reaper, EV_TIMEOUT, 0);
+}
+
+/* ---- output ---- */
+
+static void
+client_send_frame(struct control_client *c, int k, uint8_t *frame, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->dead) {
+		free(frame);
+		return;
+	}
+	if (k < 0 || evbuffer_add(out, frame, len) < 0) {
+		log_warn(NULL, "Cannot build a reply for the client of uid %u: %s, dropping it",
+		    (unsigned)c->peer.uid, strerror(k < 0 ? -k : ENOMEM));
+		free(frame);
+		client_kill(c);
+		return;
+	}
+	free(frame);
+	if (evbuffer_get_length(out) > CONTROL_MAX_OUTPUT) {
+		log_warn(NULL,
+		    "Control client (uid %u, pid %d) is not reading its replies (%zu bytes queued), "
+		    "dropping it",
+		    (unsigned)c->peer.uid, (int)c->peer.pid, evbuffer_get_length(out));
+		client_kill(c);
+	}
+}
+
+void
+control_client_send_event(struct control_client *c, const char *event, const cJSON *data)
+{
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int k = control_event_build(event, data, &frame, &len);
+
+	client_send_frame(c, k, frame, len);
+}
+
+void
+control_client_send_ok(struct control_client *c, const cJSON *data)
+{
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int k = control_reply_ok_build(data, &frame, &len);
+
+	if (k == -EMSGSIZE) {
+		struct control_status err;
+
+		control_fail(&err, CONTROL_ERR_INTERNAL, "The reply is larger than %d bytes.",
+		    CONTROL_MAX_FRAME);
+		control_client_send_error(c, &err);
+		return;
+	}
+	client_send_frame(c, k, frame, len);
+}
+
+void
+control_client_send_error(struct control_client *c, const struct control_status *err)
+{
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	int k = control_reply_error_build(err->code, err->message, &frame, &len);
+
+	client_send_frame(c, k, frame, len);
+}
+
+/* ---- authorisation ---- */
+
+static bool
+peer_in_group(const struct control_peer *p, gid_t gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The gid of a group name: 0 or -ENOENT / -errno. */
+static int
+group_lookup(const char *name, gid_t *ret)
+{
+	size_t size = 4096;
+
+	for (;;) {
+		_cleanup_free_ char *buf = malloc(size);
+		struct group gr, *res = NULL;
+		int r;
+
+		if (buf == NULL)
+			return -ENOMEM;
+		r = getgrnam_r(name, &gr, buf, size, &res);
+		if (r == ERANGE && size < GROUP_BUF_MAX) {
+			size *= 2;
+			continue;
+		}
+		if (r != 0)
+			return -r;
+		if (res == NULL)
+			return -ENOENT;
+		*ret = gr.gr_gid;
+		return 0;
+	}
+}
+
+static bool
+client_may_change(const struct control_client *c)
+{
+	const char *group = control_client_server(c)->cfg->control.group;
+	gid_t gid;
+
+	if (c->peer.uid == 0)
+		return true;
+	if (group == NULL || group_lookup(group, &gid) < 0)
+		return false;
+	return peer_in_group(&c->peer, gid);
+}
+
+static int
+client_authorise(const struct control_client *c, const struct control_command_info *info,
+    struct control_status *err)
+{
+	const char *group = control_client_server(c)->cfg->control.group;
+	char fields[64];
+
+	if (!(info->flags & CONTROL_CMD_RW) || client_may_change(c))
+		return 0;
+	snprintf(fields, sizeof(fields), "NETBOOT_EVENT=permission-denied\nUID=%u",
+	    (unsigned)c->peer.uid);
+	log_notice(fields, "Refused \"%s\" from uid %u (pid %d): not root nor in group \"%s\"",
+	    info->name, (unsigned)c->peer.uid, (int)c->peer.pid, group != NULL ? group : "");
+	return control_fail(err, CONTROL_ERR_PERMISSION_DENIED,
+	    "Permission denied: \"%s\" changes state and needs root or group \"%s\".", info->name,
+	    group != NULL ? group : "");
+}
+
+/* ---- input ---- */
+
+/* Handle one request payload.  True if the client can take the next one now. */
+static bool
+client_request(struct control_client *c, const uint8_t *buf, size_t len)
+{
+	struct control_request req = {0};
+	struct control_status err = {0};
+	cJSON *data = NULL;
+	int k;
+
+	k = control_request_parse(buf, len, &req, &err);
+	if (k == -ENOMEM)
+		control_fail(&err, CONTROL_ERR_INTERNAL, "Out of memory.");
+	if (k == 0)
+		k = client_authorise(c, req.command, &err);
+	if (k == 0) {
+		log_debug(NULL, "Control request \"%s\" from uid %u", req.command->name,
+		    (unsigned)c->peer.uid);
+		k = control_cmd_handler(req.command->cmd)(c, req.args, &data, &err);
+	}
+	control_request_done(&req);
+	if (k == CONTROL_PENDING) {
+		c->pending = true;
+		return false;
+	}
+	if (k < 0)
+		control_client_send_error(c, &err);
+	else
+		control_client_send_ok(c, data);
+	cJSON_Delete(data);
+	return !c->dead;
+}
+
+/* A protocol error: tell the peer, then close once that is written. */
+static void
+client_bad_frame(struct control_client *c, const char *why)
+{
+	struct control_status err;
+
+	log_info(NULL, "Closing the control connection of uid %u: %s", (unsigned)c->peer.uid, why);
+	control_fail(&err, CONTROL_ERR_BAD_FRAME, "%s", why);
+	control_client_send_error(c, &err);
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->bev), (size_t)-1);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_kill(c);
+}
+
+/* Process every whole frame in the input while no request is pending. */
+static void
+client_process(struct control_client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->in_input = true;
+	while (!c->pending && !c->closing && !c->dead) {
+		size_t have = evbuffer_get_length(in), n;
+		uint8_t *p =
+		    evbuffer_pullup(in, have < CONTROL_HEADER_LEN ? -1 : CONTROL_HEADER_LEN);
+		int k = control_frame_length(p, have, &n);
+
+		if (k == -ENOBUFS)
+			break;
+		if (k < 0) {
+			client_bad_frame(c, "The frame length is 0 or above the 1 MiB limit.");
+			break;
+		}
+		if (have < CONTROL_HEADER_LEN + n)
+			break;
+		p = evbuffer_pullup(in, (ssize_t)(CONTROL_HEADER_LEN + n));
+		if (p == NULL) {
+			client_kill(c);
+			break;
+		}
+		bool more = client_request(c, p + CONTROL_HEADER_LEN, n);
+		evbuffer_drain(in, CONTROL_HEADER_LEN + n);
+		if (!more)
+			break;
+	}
+	c->in_input = false;
+}
+
+void
+control_client_request_done(struct control_client *c)
+{
+	c->pending = false;
+	if (!c->in_input && !c->dead)
+		client_process(c);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	client_process(arg);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct control_client *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		client_kill(c);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct control_client *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_ERROR)
+		log_debug(NULL, "Control connection of uid %u failed: %m", (unsigned)c->peer.uid);
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		client_kill(c);
+}
+
+/* ---- accepting ---- */
+
+static int
+peer_credentials(int fd, struct control_peer *ret)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	ret->pid = cred.pid, ret->uid = cred.uid, ret->gid = cred.gid;
+	len = sizeof(ret->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, ret->groups, &len) < 0) {
+		/* more than CONTROL_MAX_GROUPS groups: only the primary one counts */
+		log_debug(NULL, "Cannot read the groups of uid %u: %m", (unsigned)cred.uid);
+		len = 0;
+	}
+	ret->n_groups = len / sizeof(gid_t);
+	return 0;
+}
+
+/* At the cap: one "busy" error frame, best effort, then close. */
+static void
+refuse_busy(int fd)
+{
+	uint8_t *frame = NULL;
+	size_t len = 0;
+
+	char msg[80];
+
+	snprintf(msg, sizeof(msg), "Too many control connections (%d), try again later.",
+	    CONTROL_MAX_CLIENTS);
+	if (control_reply_error_build(CONTROL_ERR_BUSY, msg, &frame, &len) == 0)
+		(void)!send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	free(frame);
+	close(fd);
+}
+
+static int
+client_new(struct control_server *s, int fd)
+{
+	struct control_client *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL)
+		return -ENOMEM;
+	c->server = s;
+	if ((r = peer_credentials(fd, &c->peer)) < 0) {
+		free(c);
+		return r;
+	}
+	c->bev = bufferevent_socket_new(s->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->reaper = event_new(s->srv->base, -1, 0, client_reap, c);
+	if (c->bev == NULL || c->reaper == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->reaper != NULL)
+			event_free(c->reaper);
+		free(c);
+		return 0;
+	}
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_IN_LIMIT);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = s->clients;
+	if (s->clients != NULL)
+		s->clients->prev = c;
+	s->clients = c;
+	s->n_clients++;
+	log_debug(
+	    NULL, "Control connection from uid %u pid %d", (unsigned)c->peer.uid, (int)c->peer.pid);
+	return 0;
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct control_server *s = arg;
+	int r;
+
+	(void)l, (void)sa, (void)salen;
+	if (s->n_clients >= CONTROL_MAX_CLIENTS) {
+		log_warn(
+		    NULL, "Too many control connections (%d), refusing one", CONTROL_MAX_CLIENTS);
+		refuse_busy(fd);
+		return;
+	}
+	r = client_new(s, fd);
+	if (r < 0) {
+		log_warn(NULL, "Cannot set up a control connection: %s, ignoring", strerror(-r));
+		close(fd);
+	}
+}
+
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)l, (void)arg;
+	log_warn(NULL, "Cannot accept a control connection: %m, ignoring");
+}
+
+/* ---- the socket file ---- */
+
+/* Does anybody answer on the socket at 'sa'? */
+static bool
+socket_alive(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	return fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+}
+
+/* Make the parent directory and remove a stale socket. */
+static int
+socket_prepare(const char *path, const struct sockaddr_un *sa)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	struct stat st;
+	char *slash;
+
+	if (dir == NULL)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err(NULL, "\"%s\" exists and is not a socket", path);
+		return -EEXIST;
+	}
+	if (socket_alive(sa)) {
+		log_err(NULL, "Another netbootd answers on \"%s\"", path);
+		return -EADDRINUSE;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	log_info(NULL, "Removed the stale control socket \"%s\"", path);
+	return 0;
+}
+
+/* root:<group> 0660, or root-only 0600 when the group does not exist. */
+static int
+socket_permissions(const char *path, const char *group)
+{
+	gid_t gid;
+	int r = group != NULL ? group_lookup(group, &gid) : -ENOENT;
+
+	if (r < 0) {
+		log_notice(NULL,
+		    "Group \"%s\" does not exist: the control socket \"%s\" is for root only",
+		    group != NULL ? group : "", path);
+		return chmod(path, 0600) < 0 ? -errno : 0;
+	}
+	if (chown(path, 0, gid) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+socket_open(const char *path, const char *group, struct stat *ret_st)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((r = socket_prepare(path, &sa)) < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (r < 0)
+		return r;
+	if ((r = socket_permissions(path, group)) < 0 || stat(path, ret_st) < 0) {
+		r = r < 0 ? r : -errno;
+		unlink(path);
+		return r;
+	}
+	return TAKE_FD(fd);
+}
+
+int
+control_server_new(struct server *srv, struct control_server **ret)
+{
+	const char *path = srv->cfg->control.socket;
+	struct control_server *s;
+	struct stat st;
+	int fd;
+
+	if (path == NULL)
+		return -EINVAL;
+	fd = socket_open(path, srv->cfg->control.group, &st);
+	if (fd < 0) {
+		log_err(NULL, "Cannot open the control socket \"%s\": %s", path, strerror(-fd));
+		return fd;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		close(fd);
+		unlink(path);
+		return -ENOMEM;
+	}
+	s->srv = srv, s->dev = st.st_dev, s->ino = st.st_ino;
+	s->listener = evconnlistener_new(srv->base, on_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, CONTROL_BACKLOG, fd);
+	if (s->listener == NULL) {
+		log_err(NULL, "Cannot listen on the control socket \"%s\"", path);
+		close(fd);
+		control_server_free(s);
+		return -EIO;
+	}
+	evconnlistener_set_error_cb(s->listener, on_accept_error);
+	log_info(NULL, "Control socket listening on \"%s\"", path);
+	*ret = s;
+	return 0;
+}
+
+void
+control_server_free(struct control_server *s)
+{
+	struct stat st;
+
+	if (s == NULL)
+		return;
+	while (s->clients != NULL)
+		client_free(s->clients);
+	import_shutdown(); /* the cancelled imports of those clients: wait for them */
+	if (s->listener != NULL)
+		evconnlistener_free(s->listener);
+	/* remove the socket only if it is still ours */
+	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
+	free(s->path);
+	free(s);
+}

@@ -1,0 +1,393 @@
+#!/bin/bash
+# The control socket of a real netbootd driven by the real netbootctl: every
+# command with human and --json output, authorisation (nobody, a member of a
+# temporary control group), garbage on the socket, a client that never
+# reads, cancel on disconnect, kill -9 during add-image, persistence across
+# a restart, and the unreachable daemon.  HTTP runs on 127.0.0.1 inside a
+# network namespace of our own; the socket lives in a temp directory.
+set -euo pipefail
+
+NETBOOTD=${NETBOOTD:?NETBOOTD must point to netbootd}
+CTL=${NETBOOTCTL:?NETBOOTCTL must point to netbootctl}
+PY=/usr/bin/python3
+NS=nbctl$$
+GROUP=nbctl$$
+PORT=18093
+MAC=52:54:00:aa:bb:01
+export TZ=UTC LC_ALL=C
+unset NETBOOTD_SOCKET
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+for c in curl ip cmp mksquashfs setpriv runuser groupadd groupdel "$PY"; do
+	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
+done
+
+T=$(mktemp -d /tmp/test-control.XXXXXX)
+chmod 755 "$T"
+SOCK=$T/run/control.sock
+STATE=$T/state
+PID=
+BG=
+cleanup() {
+	[ -n "$BG" ] && kill -9 "$BG" 2>/dev/null || true
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill "$PID" 2>/dev/null || true
+		wait "$PID" 2>/dev/null || true
+	fi
+	ip netns del "$NS" 2>/dev/null || true
+	groupdel "$GROUP" 2>/dev/null || true
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+FAILS=0
+ok() { echo "ok: $*"; }
+bad() {
+	echo "FAIL: $*"
+	FAILS=$((FAILS + 1))
+}
+check() { # description, command...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+# run WANT-RC ARGS...: netbootctl as root, output in $T/out, $T/err
+run() {
+	local want=$1 rc=0
+	shift
+	"$CTL" -s "$SOCK" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	if [ "$rc" != "$want" ]; then
+		bad "netbootctl $* exited $rc, expected $want: $(head -c 300 "$T/err")"
+	else
+		ok "netbootctl $* exits $want"
+	fi
+}
+out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout: $(head -c 500 "$T/out")"; false; }; }
+err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c 500 "$T/err")"; false; }; }
+json() { "$PY" -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }
+in_ns() { ip netns exec "$NS" "$@"; }
+
+ip netns add "$NS"
+in_ns ip link set lo up
+groupadd "$GROUP"
+GID=$(getent group "$GROUP" | cut -d: -f3)
+NOBODY=$(id -u nobody)
+
+cat >"$T/netbootd.yaml" <<EOF
+state_dir: $STATE
+dhcp: {enabled: false}
+tftp: {enabled: false}
+http: {port: $PORT}
+control: {socket: $SOCK, group: $GROUP}
+EOF
+
+start() {
+	ip netns exec "$NS" "$NETBOOTD" -f -c "$T/netbootd.yaml" >>"$T/log" 2>&1 &
+	PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && "$CTL" -s "$SOCK" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	bad "netbootd did not start: $(tail -5 "$T/log")"
+	exit 1
+}
+stop() {
+	kill "$PID"
+	wait "$PID" || true
+	PID=
+}
+
+# --- an image source made by the test -----------------------------------
+SRC=$T/src
+mkdir -p "$SRC/root/etc"
+echo kairos >"$SRC/root/etc/hostname"
+head -c 2097152 /dev/urandom >"$SRC/kernel"
+head -c 300001 /dev/urandom >"$SRC/initrd"
+mksquashfs "$SRC/root" "$SRC/rootfs.squashfs" -quiet -noappend >/dev/null
+chmod -R a+rX "$SRC"
+printf '#cloud-config\nhostname: "{{hostname}}"\n' >"$T/cc.yaml"
+printf 'not: cloud-config\n' >"$T/bad.yaml"
+
+start
+
+# --- the socket file ------------------------------------------------------
+check "socket is mode 0660 root:$GROUP" \
+	test "$(stat -c '%a %U %G' "$SOCK")" = "660 root $GROUP"
+
+# --- status ---------------------------------------------------------------
+run 0 status
+check "status human output" out_has "default boot: *on"
+run 0 --json status
+check "status --json has every field" json "set(d) == {'version','uptime_s','images','machines','configs','default_image','default_config','default_boot','tftp_sessions','http_connections'} and d['images'] == 0 and d['default_boot'] is True"
+
+# --- add-image, images, HTTP ------------------------------------------------
+run 0 add-image k1 --dir "$SRC"
+check "add-image human output" out_has "added image k1"
+check "add-image printed plain progress lines" err_has "copy kernel"
+run 0 --json add-image k2 --dir "$SRC" --cmdline "console=ttyS0"
+check "add-image --json prints progress events and the manifest" "$PY" -c "
+import json,sys
+lines=[json.loads(l) for l in open('$T/out') if l.strip()]
+ev=[l for l in lines if l.get('event')=='progress']
+m=lines[-1]
+sys.exit(0 if ev and ev[0]['data']['phase']=='copy' and m['name']=='k2' and m['cmdline']=='console=ttyS0' and m['files']['kernel']['size']==2097152 else 1)"
+check "HTTP serves the kernel right after add-image" \
+	in_ns curl -sf -o "$T/kernel.got" "http://127.0.0.1:$PORT/images/k1/kernel"
+check "served kernel is byte-identical" cmp -s "$T/kernel.got" "$SRC/kernel"
+check "HTTP serves the squashfs" in_ns curl -sf -o "$T/rootfs.got" "http://127.0.0.1:$PORT/images/k2/rootfs.squashfs"
+check "served squashfs is byte-identical" cmp -s "$T/rootfs.got" "$SRC/rootfs.squashfs"
+run 0 images
+check "images lists k1 and k2" out_has "^k2 .*dir:$SRC"
+run 0 --json images
+check "images --json: manifests with sha256 and assigned" json "[i['name'] for i in d] == ['k1','k2'] and d[0]['assigned'] == 0 and len(d[0]['files']['initrd']['sha256']) == 64"
+run 1 add-image k1 --dir "$SRC"
+check "add-image of an existing name says exists" err_has "exists"
+run 0 add-image k1 --dir "$SRC" --force
+run 1 add-image k3 --dir "$T/nonexistent"
+run 1 add-image k3 --iso /tmp/x.iso
+check "iso source is unsupported" err_has "not supported yet"
+run 1 --json add-image k3 quay.io/kairos/x:v1
+check "oci source is unsupported (--json)" json "d['code'] == 'unsupported'"
+mkdir -p "$T/badsrc" && cp "$SRC/kernel" "$SRC/initrd" "$T/badsrc/" && head -c 4096 /dev/urandom >"$T/badsrc/rootfs.squashfs"
+run 1 add-image k3 --dir "$T/badsrc"
+check "a rootfs without the squashfs magic is invalid" err_has "hsqs\|squashfs"
+check "no leftovers after failed imports" test -z "$(ls -A "$STATE/images" | grep -v '^k[12]$')"
+
+# --- cloud-configs --------------------------------------------------------
+run 0 config set c1 "$T/cc.yaml"
+check "config set output" out_has "stored config c1"
+run 1 config set c2 "$T/bad.yaml"
+run 0 config get c1
+check "config get returns the content" cmp -s "$T/out" "$T/cc.yaml"
+run 0 --json config get c1
+check "config get --json" json "d['name'] == 'c1' and d['content'].startswith('#cloud-config')"
+run 0 config default c1
+run 0 --json config list
+check "config list --json marks the default" json "d == [{'name':'c1','size':$(stat -c %s "$T/cc.yaml"),'default':True}]"
+run 0 config list
+check "config list human" out_has "^c1 "
+run 1 config default nosuch
+check "config default of a missing config: not found" err_has "no such cloud-config"
+run 0 --json config default --none
+check "config default --none" json "d == {'name': None}"
+
+# --- machines ---------------------------------------------------------------
+run 0 assign "52-54-00-AA-BB-01" k1 --config c1 --append-cmdline "debug=1"
+check "assign human output" out_has "assigned $MAC to image k1"
+run 0 --json machines
+check "machines --json" json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','last_event':None}]"
+run 0 machines
+check "machines human" out_has "^$MAC *k1 *c1"
+run 1 assign 52:54:00:aa:bb:02 nosuch
+check "assign to a missing image: not found" err_has "No such image"
+run 1 assign 52:54:00:aa:bb:02 k1 --config nosuch
+check "assign with a missing config" err_has "no such cloud-config"
+run 1 remove-image k1
+check "remove-image refused while assigned" err_has "in use\|used by"
+run 0 --json images
+check "k1 counts one assigned machine" json "d[0]['assigned'] == 1"
+run 0 --json default-boot off
+check "default-boot off" json "d == {'enabled': False}"
+run 0 --json status
+check "status shows default_boot off, 2 images, 1 machine, 1 config" json "d['default_boot'] is False and d['images'] == 2 and d['machines'] == 1 and d['configs'] == 1"
+
+# --- persistence across a restart ------------------------------------------
+stop
+start
+run 0 --json machines
+check "assignment persists across a restart" json "d[0]['mac'] == '$MAC' and d[0]['image'] == 'k1'"
+run 0 --json status
+check "settings and images persist" json "d['default_boot'] is False and d['images'] == 2 and d['configs'] == 1"
+run 0 default-boot on
+check "default-boot human" out_has "on"
+run 0 remove-image k1 --force
+check "remove-image --force" out_has "removed image k1"
+run 0 --json images
+check "k1 is gone" json "[i['name'] for i in d] == ['k2']"
+run 0 unassign "$MAC"
+check "unassign output" out_has "unassigned $MAC"
+run 1 unassign "$MAC"
+check "unassign of an unknown machine: not found" err_has "No such machine"
+
+# --- authorisation ------------------------------------------------------------
+chmod 0666 "$SOCK" # an operator opening the socket to everyone for reads
+as_nobody() { setpriv --reuid="$NOBODY" --regid=65534 --clear-groups "$CTL" -s "$SOCK" "$@"; }
+as_member() { setpriv --reuid="$NOBODY" --regid=65534 --groups="$GID" "$CTL" -s "$SOCK" "$@"; }
+check "nobody: status works" as_nobody status >/dev/null
+check "nobody: images/machines/config list work" eval 'as_nobody images >/dev/null && as_nobody machines >/dev/null && as_nobody config list >/dev/null'
+rc=0
+as_nobody default-boot off >"$T/out" 2>"$T/err" || rc=$?
+check "nobody: default-boot exits 4" test "$rc" = 4
+check "nobody: permission denied message" err_has "ermission denied"
+rc=0
+runuser -u nobody -- "$CTL" -s "$SOCK" assign "$MAC" k2 >"$T/out" 2>"$T/err" || rc=$?
+check "runuser nobody: assign exits 4" test "$rc" = 4
+check "daemon logs the refused uid and command" grep -q "Refused \"assign\" from uid $NOBODY" "$T/log"
+check "group member may assign" as_member assign "$MAC" k2 >/dev/null
+check "group member may unassign" as_member unassign "$MAC" >/dev/null
+mkdir -p "$T/private" && cp "$SRC"/{kernel,initrd,rootfs.squashfs} "$T/private/" && chmod 700 "$T/private"
+rc=0
+as_member add-image k4 --dir "$T/private" >"$T/out" 2>"$T/err" || rc=$?
+check "group member cannot import a directory it cannot read (exit 4)" test "$rc" = 4
+check "the refusal names the uid" err_has "uid $NOBODY cannot read"
+chmod 755 "$T/private" && chmod 600 "$T/private/initrd"
+rc=0
+as_member add-image k4 --dir "$T/private" >"$T/out" 2>"$T/err" || rc=$?
+check "... nor one with an unreadable file" test "$rc" = 4
+chmod 644 "$T/private/initrd"
+check "group member can import a readable directory" as_member add-image k4 --dir "$T/private"
+chmod 0660 "$SOCK"
+
+# --- garbage on the socket --------------------------------------------------
+cat >"$T/garbage.py" <<'EOF'
+import json, os, socket, struct, sys, time
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(5); return s
+def frame(obj):
+    b = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return struct.pack(">I", len(b)) + b
+def recv(s):
+    h = b""
+    while len(h) < 4:
+        c = s.recv(4 - len(h))
+        if not c: return None
+        h += c
+    n = struct.unpack(">I", h)[0]; d = b""
+    while len(d) < n:
+        c = s.recv(n - len(d))
+        if not c: return None
+        d += c
+    return json.loads(d)
+def closed(s):
+    try:
+        return s.recv(1) == b""
+    except OSError:
+        return True
+fails = 0
+def check(what, cond):
+    global fails
+    print(("ok: " if cond else "FAIL: ") + what)
+    fails += 0 if cond else 1
+bystander = conn()                    # a client connected through all of this
+def code(r): return r and not r.get("ok") and r["error"]["code"]
+s = conn(); s.sendall(frame({"version": 1, "command": "status", "args": {}}) * 3)
+check("three pipelined requests get three replies", all(recv(s)["ok"] for _ in range(3)))
+s.sendall(frame(b"{not json")); check("bad JSON: bad-json, still open", code(recv(s)) == "bad-json")
+s.sendall(frame({"version": 2, "command": "status"})); check("wrong version: bad-version", code(recv(s)) == "bad-version")
+s.sendall(frame({"version": 1, "command": "reboot"})); check("unknown command", code(recv(s)) == "unknown-command")
+s.sendall(frame({"version": 1, "command": "assign", "args": {"mac": "zz"}})); check("bad args", code(recv(s)) == "bad-args")
+s.sendall(frame(b"\xff\xfe\x00garbage")); check("non-UTF-8: bad-json", code(recv(s)) == "bad-json")
+s.sendall(frame({"version": 1, "command": "status"})); check("the connection still works", recv(s)["ok"])
+s.close()
+s = conn(); s.sendall(struct.pack(">I", 0)); r = recv(s)
+check("zero length: bad-frame then close", code(r) == "bad-frame" and closed(s))
+s = conn(); s.sendall(struct.pack(">I", 1 << 30) + b"x" * 100); r = recv(s)
+check("oversized length: bad-frame then close", code(r) == "bad-frame" and closed(s))
+s = conn(); s.sendall(os.urandom(4096))
+r = recv(s); check("random bytes: an error or a close", r is None or not r.get("ok"))
+s.close()
+s = conn(); s.sendall(frame({"version": 1, "command": "status"})[:7]); s.close()   # half a frame
+bystander.sendall(frame({"version": 1, "command": "status"}))
+check("the bystander client is unaffected", recv(bystander)["ok"])
+# the client cap: 64 connections, the 65th gets "busy"
+time.sleep(0.3)                        # the closed ones above are gone
+extra = [conn() for _ in range(63)]
+s = conn(); r = recv(s); check("connection 65 gets a busy error", code(r) == "busy")
+for e in extra: e.close()
+sys.exit(1 if fails else 0)
+EOF
+check "garbage on the socket is survived" "$PY" "$T/garbage.py" "$SOCK"
+run 0 status
+
+# --- clients that never read --------------------------------------------------
+cat >"$T/stuck.py" <<'EOF'
+import json, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
+w = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); w.connect(sys.argv[1])
+b = json.dumps({"version": 1, "command": "images"}).encode()
+req = json.dumps({"version": 1, "command": "watch"}).encode()
+w.sendall(struct.pack(">I", len(req)) + req)   # a watcher that never reads
+s.setblocking(False)
+sent = 0
+frame = struct.pack(">I", len(b)) + b
+deadline = time.time() + 60
+while time.time() < deadline:               # pipeline requests, never read a reply
+    try:
+        sent += s.send(frame * 64)
+    except BlockingIOError:
+        time.sleep(0.01)
+    except (BrokenPipeError, ConnectionResetError):
+        print("dropped after", sent, "bytes of requests"); sys.exit(0)
+print("never dropped"); sys.exit(1)
+EOF
+"$PY" "$T/stuck.py" "$SOCK" >"$T/stuck.out" 2>&1 &
+BG=$!
+sleep 1
+check "HTTP keeps answering while a client does not read" in_ns curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/healthz"
+for _ in 1 2 3 4 5; do in_ns curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/images/k2/kernel" || true; done
+check "control socket keeps answering too" "$CTL" -s "$SOCK" status >/dev/null
+rc=0
+wait "$BG" || rc=$?
+BG=
+check "the client that never reads is dropped at the output cap ($(cat "$T/stuck.out"))" test "$rc" = 0
+check "the drop is logged" grep -q "not reading its replies" "$T/log"
+
+# --- a big slow import: cancel on disconnect, then kill -9 -------------------
+BIG=$T/big
+mkdir -p "$BIG"
+cp "$SRC/kernel" "$SRC/initrd" "$BIG/"
+{ printf 'hsqs'; head -c $((768 * 1048576)) /dev/urandom; } >"$BIG/rootfs.squashfs"
+chmod -R a+rX "$BIG"
+tmp_in_images() { ls -A "$STATE/images" | grep -q '^\.tmp-'; }
+wait_tmp() { for _ in $(seq 200); do tmp_in_images && return 0; sleep 0.02; done; return 1; }
+"$CTL" -s "$SOCK" add-image big --dir "$BIG" >/dev/null 2>&1 &
+BG=$!
+check "import in progress has a temp directory" wait_tmp
+kill -9 "$BG"; wait "$BG" 2>/dev/null || true; BG=
+for _ in $(seq 100); do tmp_in_images || break; sleep 0.1; done
+check "client disconnect cancels: no temp directory left" eval '! tmp_in_images'
+check "... and no image" test ! -e "$STATE/images/big"
+check "... the daemon logged the cancel" grep -q "went away, cancelling" "$T/log"
+run 0 status
+
+"$CTL" -s "$SOCK" add-image big --dir "$BIG" >/dev/null 2>&1 &
+BG=$!
+check "second import in progress" wait_tmp
+kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=
+wait "$BG" 2>/dev/null || true; BG=
+start
+check "after kill -9 and restart: no .tmp-* anywhere in the state dir" \
+	test -z "$(find "$STATE" -name '.tmp-*')"
+check "... no half image" test ! -e "$STATE/images/big"
+run 0 --json images
+check "... images list OK" json "[i['name'] for i in d] == ['k2','k4']"
+
+# --- watch ---------------------------------------------------------------------
+"$CTL" -s "$SOCK" --json watch >"$T/watch.out" 2>&1 &
+BG=$!
+sleep 0.5
+check "watch keeps running" kill -0 "$BG"
+kill "$BG"; wait "$BG" 2>/dev/null || true; BG=
+run 0 status
+
+# --- SIGHUP with a new socket path ----------------------------------------------
+sed -i "s#socket: $SOCK#socket: $T/run2/c.sock#" "$T/netbootd.yaml"
+kill -HUP "$PID"
+for _ in $(seq 50); do [ -S "$T/run2/c.sock" ] && break; sleep 0.1; done
+check "SIGHUP moves the control socket" "$CTL" -s "$T/run2/c.sock" status >/dev/null
+check "... and removes the old one" test ! -e "$SOCK"
+SOCK=$T/run2/c.sock
+
+# --- a stopped daemon -------------------------------------------------------------
+stop
+run 3 status
+check "unreachable daemon: one line" test "$(wc -l <"$T/err")" = 1
+check "... with the message" err_has "netbootctl: cannot reach netbootd at $SOCK"
+
+if [ "$FAILS" -gt 0 ]; then
+	echo "$FAILS check(s) failed; daemon log:"
+	tail -40 "$T/log"
+	exit 1
+fi
+echo "all control socket checks passed"
