@@ -1001,7 +1001,8 @@ store_txn_begin(struct store *s, const char *name, struct store_txn **ret)
 		store_txn_free(t);
 		return -ENOMEM;
 	}
-	if (mkdtemp(t->tmp_path) == NULL) {
+	/* mkdtemp makes it 0700; a published image is world-readable like the rest. */
+	if (mkdtemp(t->tmp_path) == NULL || chmod(t->tmp_path, 0755) < 0) {
 		r = -errno;
 		store_txn_free(t);
 		return r;
