@@ -17,7 +17,6 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,13 +38,15 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
-#include "fsutil.h"
+#include "cloud-config.h"
 #include "http-path.h"
 #include "http-range.h"
 #include "iface.h"
 #include "loader.h"
 #include "ipxe-script.h"
 #include "log.h"
+#include "progress.h"
+#include "store.h"
 #include "util.h"
 
 #define HTTP_LISTEN_BACKLOG 128
@@ -72,6 +74,23 @@ struct http_server {
 	unsigned timeout; /* seconds, as last given to evhttp */
 	bool accept_paused, freeing;
 	struct http_stats stats;
+	LIST_HEAD(, http_xfer) xfers; /* file bodies being sent, for progress events */
+	unsigned n_xfers;
+};
+
+/*
+ * A file body on its way out: its progress event is recorded when evhttp
+ * reports the response complete, or with the bytes that left when the
+ * connection closes first.  The body is the last 'body' bytes of the
+ * connection's output buffer when the reply is queued.
+ */
+struct http_xfer {
+	LIST_ENTRY(http_xfer) link;
+	struct http_server *s;
+	struct evhttp_connection *evcon;
+	struct progress_event ev;
+	char image[HTTP_NAME_MAX + 1];
+	uint64_t body;
 };
 
 /* One request being answered. */
@@ -83,7 +102,92 @@ struct http_req {
 	bool artifact; /* a boot artifact: logged at info */
 	const uint8_t *mac;
 	char client[INET6_ADDRSTRLEN];
+	struct in_addr addr;    /* the client's IPv4 address, 0.0.0.0 if unknown */
+	struct http_xfer *xfer; /* set by a route that wants a progress event for its file */
 };
+
+/* ---- boot progress ---- */
+
+static void
+http_event_init(const struct http_req *c, enum progress_kind kind, const char *detail,
+    struct progress_event *ev)
+{
+	*ev = (struct progress_event){.kind = kind, .client = c->addr};
+	if (c->mac != NULL) {
+		ev->has_mac = true;
+		memcpy(ev->mac, c->mac, MAC_LEN);
+	}
+	snprintf(ev->detail, sizeof(ev->detail), "%s", detail);
+}
+
+/* Record an event (the recorder finds the MAC of an address) and log it. */
+static void
+http_progress(struct http_server *s, struct progress_event *ev, const char *image)
+{
+	char fields[256], mac[MAC_STRLEN] = "-", client[INET_ADDRSTRLEN];
+	const char *kind = progress_kind_name(ev->kind);
+
+	if (s->srv->progress != NULL)
+		progress_record(s->srv->progress, ev);
+	if (ev->has_mac)
+		mac_format(ev->mac, ':', mac);
+	inet_ntop(AF_INET, &ev->client, client, sizeof(client));
+	snprintf(fields, sizeof(fields),
+	    "MAC=%s\nNETBOOT_EVENT=%s\nNETBOOT_IMAGE=%s\nCLIENT=%s\nBYTES=%" PRIu64 "\nCOMPLETE=%d",
+	    mac, kind, image ? image : "", client, ev->bytes, ev->complete);
+	log_info(fields, "Boot progress of %s at %s: %s \"%s\", %" PRIu64 " of %" PRIu64 " bytes%s",
+	    mac, client, kind, ev->detail, ev->bytes, ev->total,
+	    ev->complete ? "" : ", incomplete");
+}
+
+static void
+http_xfer_free(struct http_xfer *x)
+{
+	if (x == NULL)
+		return;
+	if (x->evcon != NULL) {
+		LIST_REMOVE(x, link);
+		x->s->n_xfers--;
+	}
+	free(x);
+}
+
+/* evhttp sent the whole response. */
+static void
+http_xfer_done(struct evhttp_request *req, void *arg)
+{
+	struct http_xfer *x = arg;
+	struct http_server *s = x->s;
+
+	s->stats.bytes_sent += x->body;
+	(void)req;
+	x->ev.bytes = x->body;
+	x->ev.complete = x->body == x->ev.total;
+	http_progress(s, &x->ev, x->image[0] ? x->image : NULL);
+	http_xfer_free(x);
+}
+
+/* The connection closed before its response went out: record what left. */
+static void
+http_xfers_closed(struct http_server *s, struct evhttp_connection *evcon)
+{
+	struct http_xfer *x, *next;
+
+	for (x = LIST_FIRST(&s->xfers); x != NULL; x = next) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+		uint64_t left = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : x->body;
+
+		next = LIST_NEXT(x, link);
+		if (x->evcon != evcon)
+			continue;
+		if (!s->freeing) {
+			x->ev.bytes = left < x->body ? x->body - left : 0;
+			x->ev.complete = false;
+			http_progress(s, &x->ev, x->image[0] ? x->image : NULL);
+		}
+		http_xfer_free(x);
+	}
+}
 
 /* ---- connection accounting ---- */
 
@@ -119,7 +223,7 @@ http_conn_gone(struct http_server *s)
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	(void)evcon;
+	http_xfers_closed(arg, evcon);
 	http_conn_gone(arg);
 }
 
@@ -370,7 +474,10 @@ http_send(struct http_req *c, int code, const char *reason, struct evbuffer *bod
 	if (code >= 100 && code < 600)
 		c->s->stats.responses[code / 100 - 1]++;
 	http_log(c, code, c->head ? 0 : len);
-	evhttp_request_set_on_complete_cb(c->req, http_count_sent, c->s);
+	if (c->xfer != NULL && c->xfer->evcon != NULL)
+		evhttp_request_set_on_complete_cb(c->req, http_xfer_done, TAKE_PTR(c->xfer));
+	else
+		evhttp_request_set_on_complete_cb(c->req, http_count_sent, c->s);
 	evhttp_send_reply(c->req, code, reason, c->head ? NULL : body);
 }
 
@@ -451,6 +558,22 @@ http_add_chunks(struct evbuffer *body, struct evbuffer_file_segment *seg, uint64
 	return 0;
 }
 
+/* The route asked for a progress event: follow the body on its connection. */
+static void
+http_xfer_attach(struct http_req *c, uint64_t body, uint64_t total)
+{
+	struct http_xfer *x = c->xfer;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+
+	if (x == NULL || evcon == NULL)
+		return;
+	x->evcon = evcon;
+	x->body = body;
+	x->ev.total = total;
+	LIST_INSERT_HEAD(&c->s->xfers, x, link);
+	c->s->n_xfers++;
+}
+
 /* Serve the open regular file 'fd' (taken over). */
 static void
 http_reply_file(struct http_req *c, int fd, const char *ctype)
@@ -506,28 +629,26 @@ http_reply_file(struct http_req *c, int fd, const char *ctype)
 		return;
 	}
 	evbuffer_file_segment_free(seg); /* the buffer's chain keeps its reference */
+	http_xfer_attach(c, rg.length, (uint64_t)st.st_size);
 	http_send(c, code, code == 206 ? "Partial Content" : "OK", body, rg.length);
 	evbuffer_free(body);
 }
 
-/* Open 'path' beneath 'root' and serve it; 404 when missing or refused. */
-static void
-http_serve_beneath(struct http_req *c, const char *root, const char *path, const char *ctype)
-{
-	off_t size;
-	int fd = fs_open_beneath(root, path, &size);
-
-	if (fd < 0) {
-		if (fd != -ENOENT)
-			log_debug(NULL, "Cannot open \"%s\" beneath \"%s\": %s", path, root,
-			    strerror(-fd));
-		http_reply_error(c, 404, "Not Found");
-		return;
-	}
-	http_reply_file(c, fd, ctype);
-}
-
 /* ---- routes ---- */
+
+static struct http_xfer *
+http_xfer_new(struct http_req *c, enum progress_kind kind, const char *detail, const char *image)
+{
+	struct http_xfer *x = calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return NULL; /* no progress event for this one */
+	x->s = c->s;
+	http_event_init(c, kind, detail, &x->ev);
+	snprintf(x->image, sizeof(x->image), "%s", image ? image : "");
+	c->xfer = x;
+	return x;
+}
 
 static void
 http_route_boot(struct http_req *c, const struct http_route *rt)
@@ -549,48 +670,52 @@ http_route_boot(struct http_req *c, const struct http_route *rt)
 		http_reply_error(c, 404, "Not Found");
 		return;
 	}
+	http_xfer_new(c, PROGRESS_LOADER, rt->name, NULL);
 	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
+static int
+http_image_file(const char *file, enum manifest_file *ret_f, enum progress_kind *ret_kind)
+{
+	static const enum progress_kind kinds[MANIFEST_N_FILES] = {
+	    [MANIFEST_KERNEL] = PROGRESS_KERNEL,
+	    [MANIFEST_INITRD] = PROGRESS_INITRD,
+	    [MANIFEST_ROOTFS] = PROGRESS_ROOTFS,
+	};
+
+	for (int f = 0; f < MANIFEST_N_FILES; f++)
+		if (strcmp(file, manifest_file_names[f]) == 0) {
+			*ret_f = (enum manifest_file)f;
+			*ret_kind = kinds[f];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Through the store: the fd stays valid if the image is removed or replaced meanwhile. */
 static void
 http_route_image(struct http_req *c, const struct http_route *rt)
 {
-	const struct config *cfg = c->s->srv->cfg;
-	char root[4096], path[HTTP_NAME_MAX + 32];
+	enum manifest_file f;
+	enum progress_kind kind;
+	off_t size;
+	int fd;
 
 	c->artifact = true;
-	snprintf(path, sizeof(path), "%s/%s", rt->name, rt->file);
-	if (snprintf(root, sizeof(root), "%s/images", cfg->state_dir) >= (int)sizeof(root)) {
-		http_reply_error(c, 500, "Internal Server Error");
+	if (http_image_file(rt->file, &f, &kind) < 0) {
+		http_reply_error(c, 404, "Not Found");
 		return;
 	}
-	http_serve_beneath(c, root, path, CTYPE_BINARY);
-}
-
-/* The only image directory under <state_dir>/images, if there is exactly one. */
-static int
-http_only_image(const char *state_dir, char ret[HTTP_NAME_MAX + 1])
-{
-	char path[4096];
-	struct dirent *de;
-	unsigned n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/images", state_dir);
-	d = opendir(path);
-	if (d == NULL)
-		return -errno;
-	while ((de = readdir(d)) != NULL && n < 2) {
-		struct stat st;
-
-		if (!http_name_valid(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		if (n++ == 0)
-			memcpy(ret, de->d_name, strlen(de->d_name) + 1); /* valid: fits */
+	fd = store_image_open(c->s->srv->store, rt->name, f, &size);
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			log_debug(NULL, "Cannot open \"%s/%s\" of the images: %s", rt->name,
+			    rt->file, strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
 	}
-	closedir(d);
-	return n == 1 ? 0 : -ENOENT;
+	http_xfer_new(c, kind, rt->name, rt->name);
+	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
 static int
@@ -615,69 +740,247 @@ http_server_url(struct http_req *c, char *buf, size_t len)
 	return 0;
 }
 
+/* What a machine boots. */
+enum http_boot {
+	HTTP_BOOT_IMAGE,   /* *ret_image */
+	HTTP_BOOT_NONE,    /* no default image */
+	HTTP_BOOT_MISSING, /* *ret_image is assigned (or the default) but does not exist */
+	HTTP_BOOT_REFUSED, /* unknown machine and default_boot off */
+};
+
+static int
+http_pick_image(
+    struct http_req *c, const struct store_machine *m, enum http_boot *ret_kind, char **ret_image)
+{
+	struct store *st = c->s->srv->store;
+	char *name = NULL;
+
+	if (m == NULL && !store_settings(st)->default_boot) {
+		*ret_kind = HTTP_BOOT_REFUSED;
+		return 0;
+	}
+	if (m != NULL && m->image != NULL) {
+		if ((name = strdup(m->image)) == NULL)
+			return -ENOMEM;
+	} else if (store_image_default(st, c->s->srv->cfg->def.image, &name) < 0) {
+		*ret_kind = HTTP_BOOT_NONE;
+		return 0;
+	}
+	*ret_kind = store_image_exists(st, name) ? HTTP_BOOT_IMAGE : HTTP_BOOT_MISSING;
+	*ret_image = name;
+	return 0;
+}
+
+/*
+ * The kernel command line template: the image's override, else
+ * default.cmdline, else the built-in one; then the machine's own, appended
+ * or instead.
+ */
+static int
+http_cmdline_template(
+    const struct config *cfg, const struct manifest *man, const struct store_machine *m, char **ret)
+{
+	const char *base = man != NULL && man->cmdline != NULL ? man->cmdline
+	                   : cfg->def.cmdline != NULL          ? cfg->def.cmdline
+	                                                       : CONFIG_DEFAULT_CMDLINE;
+	char *t;
+
+	if (m != NULL && m->cmdline != NULL && m->cmdline_mode == STORE_CMDLINE_REPLACE)
+		t = strdup(m->cmdline);
+	else if (m != NULL && m->cmdline != NULL && m->cmdline[0] != '\0') {
+		if (asprintf(&t, "%s %s", base, m->cmdline) < 0)
+			t = NULL;
+	} else
+		t = strdup(base);
+	if (t == NULL)
+		return -ENOMEM;
+	*ret = t;
+	return 0;
+}
+
 static void
-http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN])
+http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const char *missing)
+{
+	char fields[256], m[MAC_STRLEN];
+
+	mac_format(mac, ':', m);
+	snprintf(fields, sizeof(fields), "MAC=%s\nCLIENT=%s\nNETBOOT_IMAGE=%s", m, c->client,
+	    missing ? missing : "");
+	if (missing != NULL)
+		log_warn(fields,
+		    "No image to boot for %s: its image \"%s\" does not exist, serving a "
+		    "script that waits",
+		    m, missing);
+	else
+		log_warn(fields,
+		    "No image to boot for %s: set default.image or keep exactly one image in "
+		    "\"%s/images\", serving a script that waits",
+		    m, c->s->srv->cfg->state_dir);
+}
+
+static void
+http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
 {
 	char fields[128], m[MAC_STRLEN];
 
 	mac_format(mac, ':', m);
-	snprintf(fields, sizeof(fields), "MAC=%s\nCLIENT=%s", m, c->client);
-	log_warn(fields,
-	    "No image to boot for %s: set default.image or keep exactly one image in "
-	    "\"%s/images\", serving a script that waits",
-	    m, c->s->srv->cfg->state_dir);
+	snprintf(fields, sizeof(fields), "MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m, c->client);
+	log_info(fields, "Not serving a script to unknown machine %s: default boot disabled", m);
+	http_reply_error(c, 404, "Not Found");
+}
+
+/* Render the script for 'image' (NULL: none, 'missing' says which one is absent). */
+static int
+http_render_script(struct http_req *c, const struct store_machine *m, const char *image,
+    const char *missing, char **ret)
+{
+	_cleanup_free_ char *tmpl = NULL;
+	struct manifest *man = NULL;
+	char server[64];
+	struct ipxe_vars v = {.server = server, .image = image, .missing = missing};
+	int r;
+
+	memcpy(v.mac, c->mac, MAC_LEN);
+	if (image != NULL && store_image_get(c->s->srv->store, image, &man) < 0)
+		man = NULL; /* no manifest: no override */
+	r = http_cmdline_template(c->s->srv->cfg, man, m, &tmpl);
+	manifest_free(man);
+	if (r >= 0)
+		r = http_server_url(c, server, sizeof(server));
+	if (r >= 0)
+		r = ipxe_script_render(tmpl, &v, ret);
+	return r;
 }
 
 static void
 http_route_ipxe(struct http_req *c, const struct http_route *rt)
 {
-	const struct config *cfg = c->s->srv->cfg;
-	char server[64], image[HTTP_NAME_MAX + 1];
-	struct ipxe_vars v = {.server = server, .image = NULL};
-	_cleanup_free_ char *script = NULL;
+	const struct store_machine *m = store_machine_get(c->s->srv->store, rt->mac);
+	_cleanup_free_ char *script = NULL, *image = NULL;
+	struct progress_event ev;
+	enum http_boot kind;
 	int r;
 
 	c->artifact = true;
-	memcpy(v.mac, rt->mac, MAC_LEN);
-	if (cfg->def.image != NULL)
-		v.image = cfg->def.image;
-	else if (http_only_image(cfg->state_dir, image) == 0)
-		v.image = image;
-	else
-		http_warn_noimage(c, rt->mac);
-	r = http_server_url(c, server, sizeof(server));
+	if (c->s->srv->progress != NULL && c->addr.s_addr != htonl(INADDR_ANY))
+		progress_learn(c->s->srv->progress, c->addr, rt->mac);
+	r = http_pick_image(c, m, &kind, &image);
+	if (r >= 0 && kind == HTTP_BOOT_REFUSED) {
+		http_refuse_unknown(c, rt->mac);
+		return;
+	}
+	if (r >= 0 && kind != HTTP_BOOT_IMAGE)
+		http_warn_noimage(c, rt->mac, kind == HTTP_BOOT_MISSING ? image : NULL);
 	if (r >= 0)
-		r = ipxe_script_render(cfg->def.cmdline, &v, &script);
+		r = http_render_script(c, m, kind == HTTP_BOOT_IMAGE ? image : NULL,
+		    kind == HTTP_BOOT_MISSING ? image : NULL, &script);
 	if (r < 0) {
 		log_err(NULL, "Cannot generate the iPXE script for %s: %s", c->path,
-		    r == -EINVAL ? "bad default.cmdline or image name" : strerror(-r));
+		    r == -EINVAL ? "bad kernel command line or image name" : strerror(-r));
 		http_reply_error(c, 500, "Internal Server Error");
 		return;
 	}
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
+	http_event_init(c, PROGRESS_SCRIPT, kind == HTTP_BOOT_IMAGE ? image : "none", &ev);
+	http_progress(c->s, &ev, kind == HTTP_BOOT_IMAGE ? image : NULL);
+}
+
+/* The built-in cloud-config, when none is configured anywhere. */
+static const char http_config_none[] =
+    "#cloud-config\n"
+    "# netbootd: no cloud-config is configured (default.cloud_config)\n";
+
+/* Read the YAML default.cloud_config file (at most CLOUD_CONFIG_MAX bytes). */
+static int
+http_read_config_file(const char *file, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if ((buf = malloc(CLOUD_CONFIG_MAX + 1)) == NULL)
+		return -ENOMEM;
+	while (
+	    len <= CLOUD_CONFIG_MAX && (n = read(fd, buf + len, CLOUD_CONFIG_MAX + 1 - len)) != 0) {
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	if (len > CLOUD_CONFIG_MAX)
+		return -EFBIG;
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/*
+ * The template for a machine: its own config, else settings.default_config,
+ * else the default.cloud_config file, else the built-in one.  *ret_name says
+ * which ("default" for the last two).
+ */
+static int
+http_config_template(struct http_req *c, const struct store_machine *m, char **ret, size_t *ret_len,
+    const char **ret_name)
+{
+	struct store *st = c->s->srv->store;
+	const char *name =
+	    m != NULL && m->config != NULL ? m->config : store_settings(st)->default_config;
+	const char *file = c->s->srv->cfg->def.cloud_config;
+
+	*ret_name = "default";
+	if (name != NULL) {
+		*ret_name = name;
+		return store_config_get(st, name, ret, ret_len);
+	}
+	if (file != NULL)
+		return http_read_config_file(file, ret, ret_len);
+	if ((*ret = strdup(http_config_none)) == NULL)
+		return -ENOMEM;
+	*ret_len = sizeof(http_config_none) - 1;
+	return 0;
 }
 
 static void
-http_route_config(struct http_req *c)
+http_route_config(struct http_req *c, const struct http_route *rt)
 {
-	static const char none[] =
-	    "#cloud-config\n"
-	    "# netbootd: no cloud-config is configured (default.cloud_config)\n";
-	const char *file = c->s->srv->cfg->def.cloud_config;
-	int fd;
+	const struct store_machine *m = store_machine_get(c->s->srv->store, rt->mac);
+	_cleanup_free_ char *tmpl = NULL, *out = NULL, *image = NULL;
+	struct cloud_config_vars vars = {.image = NULL};
+	struct progress_event ev;
+	enum http_boot kind = HTTP_BOOT_NONE;
+	const char *name;
+	size_t tlen = 0, olen = 0;
+	int r;
 
 	c->artifact = true;
-	if (file == NULL) {
-		http_reply_text(c, 200, "OK", CTYPE_TEXT, none, sizeof(none) - 1);
-		return;
-	}
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		log_warn(NULL, "Cannot open the cloud-config \"%s\": %m, answering 404", file);
+	r = http_config_template(c, m, &tmpl, &tlen, &name);
+	if (r < 0) {
+		const char *file = c->s->srv->cfg->def.cloud_config;
+
+		log_warn(NULL, "Cannot read the cloud-config \"%s\" for %s: %s, answering 404",
+		    strcmp(name, "default") != 0 || file == NULL ? name : file, c->client,
+		    strerror(-r));
 		http_reply_error(c, 404, "Not Found");
 		return;
 	}
-	http_reply_file(c, fd, CTYPE_TEXT);
+	memcpy(vars.mac, rt->mac, MAC_LEN);
+	if (http_pick_image(c, m, &kind, &image) >= 0 && kind == HTTP_BOOT_IMAGE)
+		vars.image = image;
+	r = cloud_config_render(tmpl, tlen, &vars, CLOUD_CONFIG_RENDER_MAX, &out, &olen);
+	if (r < 0) {
+		log_err(NULL, "Cannot render the cloud-config \"%s\": %s", name, strerror(-r));
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	http_reply_text(c, 200, "OK", CTYPE_TEXT, out, olen);
+	http_event_init(c, PROGRESS_CONFIG, name, &ev);
+	ev.bytes = ev.total = olen;
+	ev.complete = true;
+	http_progress(c->s, &ev, vars.image);
 }
 
 static void
@@ -699,7 +1002,7 @@ http_dispatch(struct http_req *c, const struct http_route *rt)
 		break;
 	case HTTP_ROUTE_CONFIG:
 		c->mac = rt->mac;
-		http_route_config(c);
+		http_route_config(c, rt);
 		break;
 	}
 }
@@ -718,6 +1021,8 @@ http_handle(struct evhttp_request *req, void *arg)
 	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, &host, &port);
 	snprintf(c.client, sizeof(c.client), "%s", host ? host : "?");
+	if (host == NULL || inet_pton(AF_INET, host, &c.addr) != 1)
+		c.addr.s_addr = htonl(INADDR_ANY);
 	c.head = cmd == EVHTTP_REQ_HEAD;
 	if (c.path == NULL)
 		c.path = "";
@@ -736,6 +1041,8 @@ http_handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	http_dispatch(&c, &rt);
+	if (c.xfer != NULL && c.xfer->evcon == NULL)
+		http_xfer_free(c.xfer); /* not sent (HEAD, an error, an empty body) */
 }
 
 /* ---- setup ---- */
@@ -775,6 +1082,7 @@ http_server_new(struct server *srv, struct http_server **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->srv = srv;
+	LIST_INIT(&s->xfers);
 	r = http_setup(s);
 	if (r < 0) {
 		if (r == -ENOMEM)
@@ -798,6 +1106,8 @@ http_server_free(struct http_server *s)
 		http_resolve_pending(-1, 0, s); /* drop our references */
 	if (s->http != NULL)
 		evhttp_free(s->http); /* frees the bound sockets and connections */
+	while (!LIST_EMPTY(&s->xfers))
+		http_xfer_free(LIST_FIRST(&s->xfers));
 	if (s->resolve_ev != NULL)
 		event_free(s->resolve_ev);
 	if (s->resume_ev != NULL)

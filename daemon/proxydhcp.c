@@ -23,12 +23,20 @@
 #include "iface.h"
 #include "log.h"
 #include "mac.h"
+#include "progress.h"
 #include "pxe.h"
+#include "store.h"
 #include "util.h"
 
 #define PD_RECV_BUF     2048 /* larger datagrams are truncated, hence malformed */
 #define PD_MAX_PER_WAKE 64   /* datagrams read per wake-up before yielding */
-#define PD_LOGGED_MACS  32   /* remembered MACs for "no loader" info logs */
+#define PD_LOGGED_MACS  32   /* remembered MACs for "no loader"/"refused" info logs */
+
+/* The last few MACs a message was logged for at info level. */
+struct pd_seen {
+	uint8_t mac[PD_LOGGED_MACS][MAC_LEN];
+	unsigned n, next;
+};
 
 struct pd_socket {
 	struct proxydhcp *pd;
@@ -42,8 +50,7 @@ struct proxydhcp {
 	struct server *srv;
 	struct pd_socket sock[2]; /* DHCP port, PXE port */
 	struct proxydhcp_stats stats;
-	uint8_t logged[PD_LOGGED_MACS][MAC_LEN];
-	unsigned n_logged, next_logged;
+	struct pd_seen no_loader, refused;
 };
 
 /* What one received datagram told us about where it came from. */
@@ -75,17 +82,17 @@ open_socket(uint16_t port, int *ret_fd)
 	return 0;
 }
 
-/* Log "no loader" at info level once per MAC (of the last few), then at debug. */
+/* Log at info level once per MAC (of the last few), then at debug. */
 static bool
-first_time_for_mac(struct proxydhcp *pd, const uint8_t mac[MAC_LEN])
+first_time_for_mac(struct pd_seen *seen, const uint8_t mac[MAC_LEN])
 {
-	for (unsigned i = 0; i < pd->n_logged; i++)
-		if (memcmp(pd->logged[i], mac, MAC_LEN) == 0)
+	for (unsigned i = 0; i < seen->n; i++)
+		if (memcmp(seen->mac[i], mac, MAC_LEN) == 0)
 			return false;
-	memcpy(pd->logged[pd->next_logged], mac, MAC_LEN);
-	pd->next_logged = (pd->next_logged + 1) % PD_LOGGED_MACS;
-	if (pd->n_logged < PD_LOGGED_MACS)
-		pd->n_logged++;
+	memcpy(seen->mac[seen->next], mac, MAC_LEN);
+	seen->next = (seen->next + 1) % PD_LOGGED_MACS;
+	if (seen->n < PD_LOGGED_MACS)
+		seen->n++;
 	return true;
 }
 
@@ -174,6 +181,51 @@ log_answer(const struct pxe_request *req, const struct pxe_answer *a, const stru
 }
 
 static void
+record_offer(struct proxydhcp *pd, const struct pxe_request *req, const struct pxe_answer *a)
+{
+	struct progress_event ev = {.kind = PROGRESS_OFFER, .has_mac = req->has_mac};
+
+	if (pd->srv->progress == NULL || !req->has_mac)
+		return;
+	memcpy(ev.mac, req->mac, MAC_LEN);
+	ev.client = req->header.ciaddr;
+	memcpy(ev.detail, a->boot_file, strnlen(a->boot_file, sizeof(ev.detail) - 1));
+	progress_record(pd->srv->progress, &ev);
+}
+
+/*
+ * Whether the store lets this machine boot: not an unknown MAC while default
+ * boot is off, not a MAC assigned to an image that does not exist.
+ */
+static bool
+store_allows(struct proxydhcp *pd, const struct pxe_request *req, const struct pd_origin *o)
+{
+	const struct store_machine *m;
+	char mac[MAC_STRLEN], fields[96];
+	const char *why;
+
+	if (pd->srv->store == NULL || !req->has_mac)
+		return true;
+	m = store_machine_get(pd->srv->store, req->mac);
+	if (m == NULL && !store_settings(pd->srv->store)->default_boot)
+		why = "default boot disabled";
+	else if (m != NULL && m->image != NULL && !store_image_exists(pd->srv->store, m->image))
+		why = "its image is missing";
+	else
+		return true;
+	pd->stats.refused++;
+	mac_format(req->mac, ':', mac);
+	snprintf(fields, sizeof(fields), "MAC=%s\nNETBOOT_EVENT=refused", mac);
+	if (first_time_for_mac(&pd->refused, req->mac))
+		log_info(fields, "Not answering %s client %s on %s: %s%s%s%s",
+		    pxe_client_name(req->client), mac, o->ifname, why, m ? " (\"" : "",
+		    m ? m->image : "", m ? "\")" : "");
+	else
+		log_debug(fields, "Not answering client %s on %s: %s", mac, o->ifname, why);
+	return false;
+}
+
+static void
 answer(struct pd_socket *s, const struct pxe_request *req, const struct pxe_params *p,
     const struct pxe_answer *a, const struct pd_origin *o)
 {
@@ -202,6 +254,7 @@ answer(struct pd_socket *s, const struct pxe_request *req, const struct pxe_para
 	else
 		pd->stats.acks++;
 	log_answer(req, a, o, &to);
+	record_offer(pd, req, a);
 }
 
 static void
@@ -221,7 +274,7 @@ note_ignored(struct proxydhcp *pd, const struct pxe_request *req, enum pxe_verdi
 	case PXE_IGNORE_NO_LOADER:
 		pd->stats.unsupported_arch++;
 		snprintf(fields, sizeof(fields), "MAC=%s\nNETBOOT_EVENT=unsupported", mac);
-		if (req->has_mac && first_time_for_mac(pd, req->mac)) {
+		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {
 			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
 			    pxe_client_name(req->client), mac, o->ifname, pxe_verdict_name(v),
 			    req->arch);
@@ -265,6 +318,8 @@ handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struc
 		    len, inet_ntoa(o->from.sin_addr), o->ifname, strerror(-r));
 		return;
 	}
+	if (req.has_mac && req.header.ciaddr.s_addr != htonl(INADDR_ANY) && pd->srv->progress)
+		progress_learn(pd->srv->progress, req.header.ciaddr, req.mac);
 	if (iface_advertise(cfg, o->ifindex, o->local, &server) < 0) {
 		pd->stats.no_address++;
 		log_warn(
@@ -277,6 +332,8 @@ handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struc
 		note_ignored(pd, &req, v, o);
 		return;
 	}
+	if (!store_allows(pd, &req, o))
+		return;
 	answer(s, &req, &params, &a, o);
 }
 

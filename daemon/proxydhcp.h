@@ -3,7 +3,9 @@
  *
  * Answers PXE and UEFI HTTP Boot clients beside the site's DHCP server (the
  * port-67 socket sets SO_REUSEADDR so both can bind) and never hands out
- * addresses; policy lives in lib/pxe.h.  Keeps no per-client state: a peer
+ * addresses; policy lives in lib/pxe.h.  Machines the store would not boot
+ * get no answer: an unknown MAC while settings.default_boot is off, a MAC
+ * assigned to an image that does not exist.  Keeps no per-client state: a peer
  * can make it allocate nothing.
  */
 #ifndef NETBOOTD_PROXYDHCP_H
@@ -24,6 +26,7 @@ struct proxydhcp_stats {
 	uint64_t ignored_msg_type; /* message type not answered on that port */
 	uint64_t unsupported_arch; /* unknown architecture, or no loader configured */
 	uint64_t no_address;       /* no address to advertise on the interface */
+	uint64_t refused;          /* unknown MAC with default boot off, or its image missing */
 	uint64_t offers;           /* DHCPOFFERs sent */
 	uint64_t acks;             /* DHCPACKs sent (PXE port) */
 	uint64_t send_errors;      /* sendmsg() failures, replies that did not build */

@@ -37,6 +37,8 @@
 #include "iface.h"
 #include "loader.h"
 #include "log.h"
+#include "mac.h"
+#include "progress.h"
 #include "tftp-packet.h"
 #include "util.h"
 
@@ -59,6 +61,7 @@ struct tftp_session {
 	uint64_t acked;   /* highest block acknowledged, 0 before the first */
 	uint64_t sent;    /* highest block sent */
 	uint64_t bytes;   /* file bytes sent, retransmits included */
+	bool loader;      /* a configured iPXE loader (progress kind) */
 	bool oack_pending;
 	unsigned tries;   /* retransmits since the last progress */
 	unsigned retries; /* cap on 'tries' */
@@ -156,6 +159,49 @@ reply_error(struct tftp_server *s, const struct tftp_origin *o, uint16_t code, c
 	send_error_on(s, fd, &o->peer, code, msg);
 }
 
+/*
+ * Record the transfer's progress event (the recorder finds the client's MAC)
+ * and return it for the log line.
+ */
+static void
+session_record(struct tftp_session *t, bool complete, struct progress_event *ev)
+{
+	uint64_t acked = t->acked * t->params.blksize;
+
+	*ev = (struct progress_event){
+	    .kind = t->loader ? PROGRESS_LOADER : PROGRESS_FILE,
+	    .client = t->peer.sin_addr,
+	    .bytes = complete ? t->size : (acked < t->size ? acked : t->size),
+	    .total = t->size,
+	    .complete = complete,
+	};
+	memcpy(ev->detail, t->file, strnlen(t->file, sizeof(ev->detail) - 1));
+	if (t->server->srv->progress != NULL)
+		progress_record(t->server->srv->progress, ev);
+}
+
+/* Structured fields of a transfer's log line. */
+static void
+session_fields(const struct tftp_session *t, const struct progress_event *ev, char *buf, size_t len)
+{
+	char mac[MAC_STRLEN] = "-";
+
+	if (ev->has_mac)
+		mac_format(ev->mac, ':', mac);
+	snprintf(buf, len, "CLIENT=%s\nFILE=%s\nMAC=%s\nNETBOOT_EVENT=%s\nBYTES=%" PRIu64,
+	    t->client, t->file, mac, progress_kind_name(ev->kind), ev->bytes);
+}
+
+/* A transfer that ends unfinished: record it, give the log line its fields. */
+static void
+session_failed(struct tftp_session *t, char *fields, size_t len)
+{
+	struct progress_event ev;
+
+	session_record(t, false, &ev);
+	session_fields(t, &ev, fields, len);
+}
+
 static void
 session_free(struct tftp_session *t)
 {
@@ -179,8 +225,11 @@ session_free(struct tftp_session *t)
 static void
 session_abort(struct tftp_session *t, uint16_t code, const char *msg)
 {
+	char fields[TFTP_FILENAME_MAX + 160];
+
 	send_error_on(t->server, t->sock, &t->peer, code, msg);
-	log_warn(NULL, "Aborted transfer of \"%s\" to %s: %s", t->file, t->client, msg);
+	session_failed(t, fields, sizeof(fields));
+	log_warn(fields, "Aborted transfer of \"%s\" to %s: %s", t->file, t->client, msg);
 	session_free(t);
 }
 
@@ -268,10 +317,14 @@ static void
 session_complete(struct tftp_session *t)
 {
 	double secs = elapsed_s(&t->start);
-	char fields[TFTP_FILENAME_MAX + 160];
+	char fields[TFTP_FILENAME_MAX + 200];
+	struct progress_event ev;
+	size_t n;
 
-	snprintf(fields, sizeof(fields), "CLIENT=%s\nFILE=%s\nBYTES=%" PRIu64 "\nDURATION=%.3f",
-	    t->client, t->file, t->size, secs);
+	session_record(t, true, &ev);
+	session_fields(t, &ev, fields, sizeof(fields));
+	n = strlen(fields);
+	snprintf(fields + n, sizeof(fields) - n, "\nDURATION=%.3f", secs);
 	log_info(fields,
 	    "Sent \"%s\" to %s: %" PRIu64 " bytes in %.3f s (blksize %u, windowsize %u)", t->file,
 	    t->client, t->size, secs, t->params.blksize, t->params.windowsize);
@@ -323,7 +376,10 @@ session_on_packet(
 	if (op == TFTP_ACK && tftp_ack_parse(buf, len, &v) == 0)
 		return session_on_ack(t, v);
 	if (op == TFTP_ERROR && tftp_error_parse(buf, len, &v, msg) == 0) {
-		log_info(NULL, "Client %s cancelled the transfer of \"%s\" with error %u \"%s\"",
+		char fields[TFTP_FILENAME_MAX + 160];
+
+		session_failed(t, fields, sizeof(fields));
+		log_info(fields, "Client %s cancelled the transfer of \"%s\" with error %u \"%s\"",
 		    t->client, t->file, v, msg);
 		session_free(t);
 		return 1;
@@ -339,7 +395,10 @@ session_on_timeout(struct tftp_session *t)
 	int r;
 
 	if (t->tries >= t->retries) {
-		log_warn(NULL,
+		char fields[TFTP_FILENAME_MAX + 160];
+
+		session_failed(t, fields, sizeof(fields));
+		log_warn(fields,
 		    "Giving up on %s: no answer after %u retransmits of \"%s\" (block %" PRIu64 ")",
 		    t->client, t->tries, t->file, t->acked + 1);
 		t->server->stats.timeouts++;
@@ -433,7 +492,7 @@ cfg_or(unsigned v, unsigned def)
 /* Create a session for an opened file; takes the fd.  0 or -errno. */
 static int
 session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tftp_request *req,
-    int fd, off_t size)
+    int fd, off_t size, bool loader)
 {
 	const struct config *c = s->srv->cfg;
 	struct tftp_limits lim = {c->tftp.max_blksize, c->tftp.max_windowsize};
@@ -444,7 +503,8 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 		close(fd);
 		return -ENOMEM;
 	}
-	*t = (struct tftp_session){.fd = fd, .sock = -1, .peer = o->peer, .size = (uint64_t)size};
+	*t = (struct tftp_session){
+	    .fd = fd, .sock = -1, .peer = o->peer, .size = (uint64_t)size, .loader = loader};
 	tftp_negotiate(req, &lim, &t->params);
 	t->nblocks = t->size / t->params.blksize + 1;
 	t->timeout = t->params.timeout != 0 ? t->params.timeout : cfg_or(c->tftp.timeout, 1);
@@ -560,7 +620,7 @@ handle_request(struct tftp_server *s, const struct tftp_origin *o, const uint8_t
 	}
 	log_debug(
 	    NULL, "Sending \"%s\" (%lld bytes) to %s", req.filename, (long long)size, o->client);
-	if ((r = session_new(s, o, &req, fd, size)) < 0) {
+	if ((r = session_new(s, o, &req, fd, size, loader_is_configured(s->srv->cfg, path))) < 0) {
 		log_err(NULL, "Cannot start a transfer to %s: %s", o->client, strerror(-r));
 		reply_error(s, o, TFTP_EUNDEF, "Server error");
 	}

@@ -279,13 +279,17 @@ script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, c
 }
 
 static void
-script_noimage(struct strbuf *sb, const char *mac, const char *self)
+script_noimage(struct strbuf *sb, const char *mac, const char *missing, const char *self)
 {
 	sb_str(sb, "#!ipxe\n:retry\n");
-	sb_printf(sb,
-	    "echo netbootd: no image to boot for %s (set default.image, or keep "
-	    "exactly one image)\n",
-	    mac);
+	if (missing != NULL)
+		sb_printf(sb, "echo netbootd: no image to boot for %s: its image %s is missing\n",
+		    mac, missing);
+	else
+		sb_printf(sb,
+		    "echo netbootd: no image to boot for %s (set default.image, or keep "
+		    "exactly one image)\n",
+		    mac);
 	sb_printf(sb, "echo netbootd: asking again in %d s\n", IPXE_SCRIPT_NOIMAGE_DELAY);
 	sb_printf(sb, "sleep %d\n", IPXE_SCRIPT_NOIMAGE_DELAY);
 	sb_printf(sb, "chain --replace %s || goto retry\n", self);
@@ -295,7 +299,8 @@ int
 ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret)
 {
 	char mac[MAC_STRLEN], machy[MAC_STRLEN], self[VALUE_MAX];
-	bool ok = word_safe(v->server) && (v->image == NULL || word_safe(v->image));
+	bool ok = word_safe(v->server) && (v->image == NULL || word_safe(v->image)) &&
+	          (v->missing == NULL || word_safe(v->missing));
 	struct strbuf sb = {0};
 	char *cmdline = NULL;
 	int r;
@@ -306,7 +311,7 @@ ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret)
 	if (!ok || r < 0 || (size_t)r >= sizeof(self))
 		return -EINVAL;
 	if (v->image == NULL) {
-		script_noimage(&sb, mac, self);
+		script_noimage(&sb, mac, v->missing, self);
 		return sb_finish(&sb, ret);
 	}
 	r = ipxe_cmdline_expand(tmpl, v, &cmdline);

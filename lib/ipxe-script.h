@@ -35,8 +35,9 @@
 #define IPXE_SCRIPT_NOIMAGE_DELAY 60
 
 struct ipxe_vars {
-	const char *server; /* "http://10.0.0.2:8090", no trailing '/' */
-	const char *image;  /* image name, NULL when there is none */
+	const char *server;  /* "http://10.0.0.2:8090", no trailing '/' */
+	const char *image;   /* image name, NULL when there is none */
+	const char *missing; /* with image NULL: the assigned image that does not exist */
 	uint8_t mac[MAC_LEN];
 };
 
@@ -58,7 +59,8 @@ int ipxe_cmdline_expand(const char *tmpl, const struct ipxe_vars *v, char **ret)
 /*
  * The whole script, malloc'd, in *ret.  With v->image NULL, a script that
  * says no image is configured and asks again every
- * IPXE_SCRIPT_NOIMAGE_DELAY seconds.  Errors as ipxe_cmdline_expand().
+ * IPXE_SCRIPT_NOIMAGE_DELAY seconds (naming v->missing, the machine's
+ * assigned image, when that is set).  Errors as ipxe_cmdline_expand().
  */
 int ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret);
 

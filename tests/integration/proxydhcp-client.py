@@ -5,6 +5,9 @@
                                   run every case, check replies; with OTHER_IFACE
                                   also send a DISCOVER there, which must get no answer
   proxydhcp-client.py corpus DIR                     write fuzz seeds (tests/fuzz/corpus/dhcp)
+  proxydhcp-client.py probe IFACE SERVER CLIENT_ADDR MAC yes|no
+                                  one iPXE DISCOVER from MAC: an offer of its
+                                  /ipxe/ URL must (yes) or must not (no) come back
 
 'run' sends DISCOVERs the way firmware does (from 0.0.0.0:68 to
 255.255.255.255:67, through scapy on IFACE), REQUESTs to the PXE port from a
@@ -300,7 +303,26 @@ class Client:
         self.check("ends with END", r["end"])
 
 
+def probe(argv):
+    """One iPXE DISCOVER (arch 0) from the given MAC; check for an offer or silence."""
+    iface, server, client, mac_s, want = argv
+    mac = bytes.fromhex(mac_s.replace(":", "").replace("-", ""))
+    xid = int.from_bytes(mac[2:], "big") & 0x7fffffff
+    exp = None
+    if want == "yes":
+        exp = dict(type=2, file="http://%s:%d/ipxe/%s" % (server, HTTP_PORT, mac_hyphens(mac)),
+                   vc=b"PXEClient", uuid=True, o43=None, dst="255.255.255.255", port=68)
+    cl = Client(iface, server, client, None)
+    cl.run_case(dict(name="iPXE DISCOVER from %s, answer expected: %s" % (mac_s, want),
+                     xid=xid, mac=mac, payload=header(xid, mac) + ipxe_opts(1, 0, "002001", False),
+                     send="bcast", expect=exp))
+    print("%d failed checks" % cl.failures)
+    return 1 if cl.failures else 0
+
+
 def main():
+    if len(sys.argv) == 7 and sys.argv[1] == "probe":
+        return probe(sys.argv[2:])
     if len(sys.argv) == 3 and sys.argv[1] == "corpus":
         import os
         for name, data in corpus_seeds().items():

@@ -11,6 +11,7 @@
 #       the packet capture.  Returns 0 when every check passed.
 #   With BOOT_LIVE=1 the serial console is copied to stdout while the VM runs.
 #   BOOT_KEEP=1 keeps the work directory (logs, capture) for debugging.
+#   BOOT_CONTROL_SOCKET=PATH puts netbootd's control socket at PATH.
 #   After boot_run: BOOT_DIR, BOOT_SUMMARY (one paragraph), BOOT_TIMELINE.
 
 # shellcheck source=tests/lib/common.sh
@@ -107,6 +108,14 @@ state_dir: $state
 default:
   cloud_config: $state/cloud-config.yaml
 EOF
+	boot_write_control "$conf"
+}
+
+# With BOOT_CONTROL_SOCKET set, netbootd's control socket goes there (not
+# the system-wide default), for tests that drive it with netbootctl.
+boot_write_control() {
+	[ -n "${BOOT_CONTROL_SOCKET:-}" ] || return 0
+	printf 'control:\n  socket: %s\n' "$BOOT_CONTROL_SOCKET" >>"$1"
 }
 
 boot_cleanup_dir() {
