@@ -421,8 +421,7 @@ json_opt_string(const cJSON *o, const char *key, bool is_name, size_t max, char 
 		return NULL;
 	if (!cJSON_IsString(v))
 		return "is not a string";
-	if (is_name ? !manifest_name_valid(v->valuestring)
-	            : !manifest_string_valid(v->valuestring, max))
+	if (is_name ? !name_valid(v->valuestring) : !manifest_string_valid(v->valuestring, max))
 		return "is not valid";
 	if ((*ret = strdup(v->valuestring)) == NULL)
 		return "cannot be copied (out of memory)";
@@ -717,7 +716,7 @@ image_load(struct store *s, const char *name, struct manifest **ret)
 	size_t len;
 	int r;
 
-	if (!manifest_name_valid(name))
+	if (!name_valid(name))
 		return -ENOENT;
 	fd = openat(s->images_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -803,8 +802,7 @@ store_image_exists(struct store *s, const char *name)
 {
 	struct stat st;
 
-	return manifest_name_valid(name) && fstatat(s->images_fd, name, &st, 0) == 0 &&
-	       S_ISDIR(st.st_mode);
+	return name_valid(name) && fstatat(s->images_fd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 int
@@ -812,7 +810,7 @@ store_image_open(struct store *s, const char *name, enum manifest_file f, off_t 
 {
 	char path[MANIFEST_MAX_NAME + 32];
 
-	if (!manifest_name_valid(name) || (size_t)f >= MANIFEST_N_FILES)
+	if (!name_valid(name) || (size_t)f >= MANIFEST_N_FILES)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/%s", name, manifest_file_names[f]);
 	return fs_open_beneath(s->images_dir, path, ret_size);
@@ -858,7 +856,7 @@ store_image_remove(struct store *s, const char *name, bool force, size_t *ret_da
 	struct stat st;
 	int r;
 
-	if (!manifest_name_valid(name) || fstatat(s->images_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!name_valid(name) || fstatat(s->images_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -ENOENT;
 	users = store_image_users(s, name);
 	if (users > 0 && !force)
@@ -986,7 +984,7 @@ store_txn_begin(struct store *s, const char *name, struct store_txn **ret)
 	struct store_txn *t;
 	int r;
 
-	if (!manifest_name_valid(name))
+	if (!name_valid(name))
 		return -EINVAL;
 	if ((r = busy_add(s, name)) < 0)
 		return r;
@@ -1280,8 +1278,8 @@ store_machine_list(const struct store *s, size_t *ret_n)
 static int
 machine_check(struct store *s, const struct store_machine *m)
 {
-	if ((m->image != NULL && !manifest_name_valid(m->image)) ||
-	    (m->config != NULL && !manifest_name_valid(m->config)) ||
+	if ((m->image != NULL && !name_valid(m->image)) ||
+	    (m->config != NULL && !name_valid(m->config)) ||
 	    (m->cmdline != NULL && !manifest_string_valid(m->cmdline, STORE_MAX_CMDLINE)) ||
 	    (m->cmdline_mode != STORE_CMDLINE_APPEND && m->cmdline_mode != STORE_CMDLINE_REPLACE))
 		return -EINVAL;
@@ -1352,7 +1350,7 @@ store_machine_remove(struct store *s, const uint8_t mac[MAC_LEN])
 static int
 config_file(const char *name, char buf[MANIFEST_MAX_NAME + 8])
 {
-	if (!manifest_name_valid(name))
+	if (!name_valid(name))
 		return -EINVAL;
 	snprintf(buf, MANIFEST_MAX_NAME + 8, "%s.yaml", name);
 	return 0;
@@ -1415,7 +1413,7 @@ config_entry(struct store *s, const char *d_name, struct store_config_info *ret)
 		return false;
 	memcpy(ret->name, d_name, len - 5);
 	ret->name[len - 5] = '\0';
-	if (!manifest_name_valid(ret->name) || fstatat(s->configs_fd, d_name, &st, 0) < 0 ||
+	if (!name_valid(ret->name) || fstatat(s->configs_fd, d_name, &st, 0) < 0 ||
 	    !S_ISREG(st.st_mode))
 		return false;
 	ret->size = (uint64_t)st.st_size;

@@ -449,23 +449,12 @@ set_loader(struct parser *p, const struct key *k, const char *name, const char *
 	return set_string(field, s, len);
 }
 
-bool
-config_image_name_valid(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > CONFIG_MAX_IMAGE_NAME || s[0] == '.')
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-	       len;
-}
-
 static int
 set_image(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
 	char buf[SHOW_MAX * 4 + 8];
 
-	if (!config_image_name_valid(s))
+	if (!name_valid(s))
 		return fail(p, ev_line(p), name,
 		    "%s is not an image name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
 		    show(s, len, true, buf));

@@ -11,6 +11,8 @@
 #ifndef NETBOOTD_CONFIG_H
 #define NETBOOTD_CONFIG_H
 
+#include "name.h"
+
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,7 +27,7 @@
 #define CONFIG_MAX_INTERFACES   64
 #define CONFIG_MAX_FILE_SIZE    (1024 * 1024)
 #define CONFIG_MAX_CMDLINE      2048 /* bytes of default.cmdline */
-#define CONFIG_MAX_IMAGE_NAME   64   /* [A-Za-z0-9._-], not starting with '.' */
+#define CONFIG_MAX_IMAGE_NAME   NAME_MAX_LEN
 
 /*
  * The default kernel command line for Kairos images (AuroraBoot's).  The
@@ -106,9 +108,6 @@ int config_parse(
  * callers can fall back to config_new() when the path is the default one.
  */
 int config_load(const char *path, struct config **ret, char **ret_error);
-
-/* An image name as accepted in default.image (and usable as a directory name). */
-bool config_image_name_valid(const char *name);
 
 /* The effective TFTP root: tftp.root or <state_dir>/tftp.  Caller frees. */
 char *config_tftp_root(const struct config *c);

@@ -400,20 +400,6 @@ static const struct arg_spec arg_specs[_CONTROL_CMD_MAX][ARGS_MAX] = {
     [CONTROL_CMD_WATCH] = {{"mac", ARG_MAC, false}},
 };
 
-bool
-control_name_valid(const char *s)
-{
-	size_t len;
-
-	if (s == NULL)
-		return false;
-	len = strlen(s);
-	if (len == 0 || len > CONTROL_NAME_MAX || s[0] == '.')
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-	       len;
-}
-
 int
 control_mac_canonical(const char *s, char ret[MAC_STRLEN])
 {
@@ -502,7 +488,7 @@ arg_check(const struct arg_spec *spec, const cJSON *v, struct control_status *er
 			return 0;
 		/* fall through */
 	case ARG_NAME:
-		if (cJSON_IsString(v) && control_name_valid(v->valuestring))
+		if (cJSON_IsString(v) && name_valid(v->valuestring))
 			return 0;
 		return status_set(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a name of 1-64 characters A-Z a-z 0-9 . _ -, not starting with \".\".",

@@ -16,6 +16,8 @@
 #ifndef NETBOOTD_CONTROL_PROTO_H
 #define NETBOOTD_CONTROL_PROTO_H
 
+#include "name.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +29,7 @@
 #define CONTROL_HEADER_LEN       4
 #define CONTROL_MAX_FRAME        (1024 * 1024) /* bytes of JSON in one frame */
 #define CONTROL_MAX_DEPTH        32            /* JSON nesting accepted in a frame */
-#define CONTROL_NAME_MAX         64            /* image and config names */
+#define CONTROL_NAME_MAX         NAME_MAX_LEN  /* image and config names */
 #define CONTROL_MAX_CONFIG       (256 * 1024)  /* bytes of one cloud-config */
 #define CONTROL_MAX_CMDLINE      2048          /* bytes of a kernel command line */
 #define CONTROL_MAX_PATH         4096          /* source paths and OCI references */
@@ -140,7 +142,7 @@ void control_request_done(struct control_request *r);
 /*
  * Check the args object of a command: every key known to the command and
  * present once, with a value of the right type and form:
- *   name, image, config   names (control_name_valid())
+ *   name, image, config   names (name_valid(), lib/name.h)
  *   mac                   canonical "52:54:00:12:34:56"
  *   source                {"type":"dir"|"iso","path":"/abs"} or {"type":"oci","ref":S}
  *   cmdline               string up to CONTROL_MAX_CMDLINE bytes, or null
@@ -155,9 +157,6 @@ void control_request_done(struct control_request *r);
  */
 int control_args_validate(
     enum control_command cmd, const cJSON *args, struct control_status *ret_error);
-
-/* [A-Za-z0-9._-]{1,CONTROL_NAME_MAX}, not starting with '.'. */
-bool control_name_valid(const char *s);
 
 /*
  * Canonicalise a MAC given with ':' or '-' in any case to lower-case colon

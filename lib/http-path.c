@@ -93,29 +93,12 @@ split_path(const char *target, size_t len, struct segment segs[HTTP_SEGMENTS_MAX
 	return 0;
 }
 
-bool
-http_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > HTTP_NAME_MAX || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		        c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static const char *const image_files[] = {"kernel", "initrd", "rootfs.squashfs"};
 
 static int
 route_image(const struct segment *segs, struct http_route *r)
 {
-	if (!http_name_valid(segs[1].s))
+	if (!name_valid(segs[1].s))
 		return -EBADMSG;
 	for (size_t i = 0; i < sizeof(image_files) / sizeof(image_files[0]); i++) {
 		if (strcmp(segs[2].s, image_files[i]) == 0) {
@@ -138,7 +121,7 @@ route_match(const struct segment *segs, size_t n, struct http_route *r)
 		return 0;
 	}
 	if (n == 2 && strcmp(top, "boot") == 0) {
-		if (!http_name_valid(segs[1].s))
+		if (!name_valid(segs[1].s))
 			return -EBADMSG;
 		r->kind = HTTP_ROUTE_BOOT;
 		memcpy(r->name, segs[1].s, segs[1].len + 1);

@@ -15,14 +15,16 @@
 #ifndef NETBOOTD_HTTP_PATH_H
 #define NETBOOTD_HTTP_PATH_H
 
+#include "name.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mac.h"
 
-#define HTTP_PATH_MAX     1024 /* request targets longer than this are refused */
-#define HTTP_NAME_MAX     64   /* image and loader names */
+#define HTTP_PATH_MAX     1024         /* request targets longer than this are refused */
+#define HTTP_NAME_MAX     NAME_MAX_LEN /* image and loader names */
 #define HTTP_SEGMENTS_MAX 4
 
 enum http_route_kind {
@@ -47,11 +49,5 @@ struct http_route {
  * overlong); -ENOENT for a well-formed path that names nothing (404).
  */
 int http_route_parse(const char *target, size_t len, struct http_route *ret);
-
-/*
- * True if 's' is a valid image or loader name: 1..HTTP_NAME_MAX characters
- * of [A-Za-z0-9._-], not starting with '.'.
- */
-bool http_name_valid(const char *s);
 
 #endif

@@ -28,17 +28,6 @@ static const char *const source_type_names[] = {
 #define MAX_KEYS 8
 
 bool
-manifest_name_valid(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > MANIFEST_MAX_NAME || s[0] == '.')
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-	       len;
-}
-
-bool
 manifest_string_valid(const char *s, size_t max)
 {
 	size_t len = 0;
@@ -284,7 +273,7 @@ parse_root(const cJSON *root, struct manifest *m, char **err)
 		return r;
 	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
 		return r;
-	if (!manifest_name_valid(m->name))
+	if (!name_valid(m->name))
 		return bad(err, "name is not a valid image name");
 	if ((r = get_number(items[1], "created", &created, err)) < 0)
 		return r;

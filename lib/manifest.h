@@ -12,7 +12,7 @@
  *
  * Pure code (cJSON).  manifest_parse() is strict: every key above is required
  * (cmdline may be null), unknown and duplicate keys are refused, types are
- * exact, names follow manifest_name_valid(), digests are 64 lower- or
+ * exact, names follow name_valid() (lib/name.h), digests are 64 lower- or
  * upper-case hex digits (stored lower-case), numbers are non-negative integers
  * no larger than 2^53 (exact in a double, which is how JSON readers hold them),
  * strings carry no control characters.
@@ -25,6 +25,8 @@
 #ifndef NETBOOTD_MANIFEST_H
 #define NETBOOTD_MANIFEST_H
 
+#include "name.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +34,7 @@
 #include <cjson/cJSON.h>
 
 #define MANIFEST_MAX_SIZE    (64 * 1024) /* bytes of manifest.json */
-#define MANIFEST_MAX_NAME    64
+#define MANIFEST_MAX_NAME    NAME_MAX_LEN
 #define MANIFEST_MAX_CMDLINE 2048               /* as CONFIG_MAX_CMDLINE */
 #define MANIFEST_MAX_SOURCE  4096               /* bytes of a source path or reference */
 #define MANIFEST_MAX_NUMBER  9007199254740992.0 /* 2^53 */
@@ -69,9 +71,6 @@ struct manifest {
 	char *cmdline; /* NULL: none */
 	struct manifest_file_info files[MANIFEST_N_FILES];
 };
-
-/* [A-Za-z0-9._-]{1,64}, not starting with '.': image and cloud-config names. */
-bool manifest_name_valid(const char *name);
 
 /* No control characters (< 0x20, 0x7f) and at most 'max' bytes. */
 bool manifest_string_valid(const char *s, size_t max);

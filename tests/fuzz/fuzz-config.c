@@ -21,7 +21,7 @@ check_config(const struct config *c)
 	    c->tftp.max_blksize < 8 || c->tftp.max_blksize > 65464 || c->tftp.timeout < 1 ||
 	    c->dhcp.port == 0 || c->tftp.port == 0 || c->http.port == 0 ||
 	    strlen(c->def.cmdline) > CONFIG_MAX_CMDLINE ||
-	    (c->def.image != NULL && !config_image_name_valid(c->def.image)))
+	    (c->def.image != NULL && !name_valid(c->def.image)))
 		abort();
 	free(root);
 }

@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (http_route_parse((const char *)data, size, &r) < 0)
 		return 0;
 	if (r.kind == HTTP_ROUTE_BOOT || r.kind == HTTP_ROUTE_IMAGE) {
-		assert(http_name_valid(r.name));
+		assert(name_valid(r.name));
 		assert(r.name[0] != '.');
 		assert(strchr(r.name, '/') == NULL);
 	}

@@ -13,7 +13,7 @@
 static void
 check_manifest(const struct manifest *m)
 {
-	if (!manifest_name_valid(m->name) || m->created < 0 || m->source == NULL ||
+	if (!name_valid(m->name) || m->created < 0 || m->source == NULL ||
 	    m->source_type == MANIFEST_SOURCE_LEGACY ||
 	    !manifest_string_valid(m->source, MANIFEST_MAX_SOURCE) ||
 	    (m->cmdline != NULL && !manifest_string_valid(m->cmdline, MANIFEST_MAX_CMDLINE)))

@@ -592,9 +592,9 @@ test_image(void)
 	                                   "(1-64 of A-Z a-z 0-9 . _ -, not starting with .)");
 	parse_err("default: {image: \"\"}", "t.yaml:1: default.image: \"\" is not an image name "
 	                                    "(1-64 of A-Z a-z 0-9 . _ -, not starting with .)");
-	CHECK(config_image_name_valid("kairos"));
-	CHECK(!config_image_name_valid(".."));
-	CHECK(!config_image_name_valid("a b"));
+	CHECK(name_valid("kairos"));
+	CHECK(!name_valid(".."));
+	CHECK(!name_valid("a b"));
 }
 
 static void

@@ -350,18 +350,16 @@ test_helpers(void)
 	char mac[MAC_STRLEN];
 	enum control_cmdline_mode m;
 
-	CHECK(control_name_valid("kairos-v3.1_x"));
-	CHECK(control_name_valid("a"));
-	CHECK(!control_name_valid(""));
-	CHECK(!control_name_valid(".hidden"));
-	CHECK(!control_name_valid(".."));
-	CHECK(!control_name_valid("a b"));
-	CHECK(!control_name_valid("a/b"));
-	CHECK(!control_name_valid(NULL));
-	CHECK(
-	    control_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
-	CHECK(!control_name_valid(
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	CHECK(name_valid("kairos-v3.1_x"));
+	CHECK(name_valid("a"));
+	CHECK(!name_valid(""));
+	CHECK(!name_valid(".hidden"));
+	CHECK(!name_valid(".."));
+	CHECK(!name_valid("a b"));
+	CHECK(!name_valid("a/b"));
+	CHECK(!name_valid(NULL));
+	CHECK(name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	CHECK(!name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 
 	CHECK_EQ_INT(control_mac_canonical("52-54-00-AB-cd-EF", mac), 0);
 	CHECK_EQ_STR(mac, "52:54:00:ab:cd:ef");

@@ -99,14 +99,14 @@ test_lengths(void)
 static void
 test_name_valid(void)
 {
-	CHECK(http_name_valid("a"));
-	CHECK(http_name_valid("Kairos_1.2-x"));
-	CHECK(!http_name_valid(""));
-	CHECK(!http_name_valid(".a"));
-	CHECK(!http_name_valid(".."));
-	CHECK(!http_name_valid("a/b"));
-	CHECK(!http_name_valid("a b"));
-	CHECK(!http_name_valid("ä"));
+	CHECK(name_valid("a"));
+	CHECK(name_valid("Kairos_1.2-x"));
+	CHECK(!name_valid(""));
+	CHECK(!name_valid(".a"));
+	CHECK(!name_valid(".."));
+	CHECK(!name_valid("a/b"));
+	CHECK(!name_valid("a b"));
+	CHECK(!name_valid("ä"));
 }
 
 TEST_MAIN(TEST(test_routes), TEST(test_not_found), TEST(test_bad), TEST(test_lengths),

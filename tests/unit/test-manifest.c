@@ -240,13 +240,13 @@ test_legacy(void)
 static void
 test_names(void)
 {
-	CHECK(manifest_name_valid("a"));
-	CHECK(manifest_name_valid("Kairos_v3.1-rc"));
-	CHECK(!manifest_name_valid(""));
-	CHECK(!manifest_name_valid("."));
-	CHECK(!manifest_name_valid(".."));
-	CHECK(!manifest_name_valid("a b"));
-	CHECK(!manifest_name_valid("a/b"));
+	CHECK(name_valid("a"));
+	CHECK(name_valid("Kairos_v3.1-rc"));
+	CHECK(!name_valid(""));
+	CHECK(!name_valid("."));
+	CHECK(!name_valid(".."));
+	CHECK(!name_valid("a b"));
+	CHECK(!name_valid("a/b"));
 	CHECK(manifest_string_valid("x y", 3));
 	CHECK(!manifest_string_valid("x y", 2));
 	CHECK(!manifest_string_valid("a\tb", 10));
