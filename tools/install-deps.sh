@@ -14,14 +14,14 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD="build-essential meson ninja-build pkg-config clang clang-format
 	libclang-rt-14-dev scdoc
 	libevent-dev libcurl4-openssl-dev libarchive-dev libcjson-dev
-	libyaml-dev libsystemd-dev libssl-dev libsquashfs-dev"
+	libyaml-dev libsystemd-dev libssl-dev libsquashfs-dev debhelper"
 
 # Test: real clients, a real VM, packet dissection.
 TEST="iproute2 procps psmisc kmod cpio gzip xz-utils curl tftp-hpa atftp
 	tshark tcpdump python3 python3-scapy dnsmasq-base busybox-static
 	qemu-system-x86 qemu-utils ipxe ipxe-qemu ovmf squashfs-tools
 	systemd xorriso libarchive-tools docker-registry skopeo umoci apache2-utils
-	zstd jq"
+	zstd jq debootstrap systemd-container"
 
 # Benchmarks: the peers we compare against.
 BENCH="wrk nginx-light tftpd-hpa hyperfine"
