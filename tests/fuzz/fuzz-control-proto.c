@@ -2,7 +2,6 @@
  * Feed arbitrary bytes through the control frame decoder, then every frame
  * found through the request parser and the reply/event parser.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,19 +17,19 @@ check_request(const uint8_t *p, size_t n)
 	size_t len;
 
 	if (control_request_parse(p, n, &r, &err) < 0) {
-		assert(control_error_to_string(err.code) != NULL);
-		assert(memchr(err.message, '\0', sizeof(err.message)) != NULL);
+		FUZZ_CHECK(control_error_to_string(err.code) != NULL);
+		FUZZ_CHECK(memchr(err.message, '\0', sizeof(err.message)) != NULL);
 		return;
 	}
-	assert(r.command != NULL && cJSON_IsObject(r.args));
-	assert(control_args_validate(r.command->cmd, r.args, &err) == 0);
+	FUZZ_CHECK(r.command != NULL && cJSON_IsObject(r.args));
+	FUZZ_CHECK(control_args_validate(r.command->cmd, r.args, &err) == 0);
 	/* a request that parses survives a rebuild */
 	if (control_request_build(r.command->name, r.args, &f, &len) == 0) {
 		struct control_request again;
 
-		assert(control_request_parse(
-		           f + CONTROL_HEADER_LEN, len - CONTROL_HEADER_LEN, &again, &err) == 0);
-		assert(again.command == r.command);
+		FUZZ_CHECK(control_request_parse(f + CONTROL_HEADER_LEN, len - CONTROL_HEADER_LEN,
+		               &again, &err) == 0);
+		FUZZ_CHECK(again.command == r.command);
 		control_request_done(&again);
 		free(f);
 	}
@@ -44,11 +43,11 @@ check_message(const uint8_t *p, size_t n)
 
 	if (control_message_parse(p, n, &m) < 0)
 		return;
-	assert(m.root != NULL);
+	FUZZ_CHECK(m.root != NULL);
 	if (m.kind == CONTROL_MSG_ERROR)
-		assert(m.code != NULL && m.text != NULL);
+		FUZZ_CHECK(m.code != NULL && m.text != NULL);
 	if (m.kind == CONTROL_MSG_EVENT)
-		assert(m.event != NULL && m.data != NULL);
+		FUZZ_CHECK(m.event != NULL && m.data != NULL);
 	control_message_done(&m);
 }
 
@@ -62,8 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_message(data, size);
 	/* and as a stream of frames */
 	while (control_frame_decode(data, size, &off, &len) == 0) {
-		assert(off == CONTROL_HEADER_LEN && len >= 1 && len <= CONTROL_MAX_FRAME);
-		assert(off + len <= size);
+		FUZZ_CHECK(off == CONTROL_HEADER_LEN && len >= 1 && len <= CONTROL_MAX_FRAME);
+		FUZZ_CHECK(off + len <= size);
 		check_request(data + off, len);
 		check_message(data + off, len);
 		data += off + len;

@@ -1,5 +1,4 @@
 /* Request targets through the URL router. */
-#include <assert.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -13,9 +12,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (http_route_parse((const char *)data, size, &r) < 0)
 		return 0;
 	if (r.kind == HTTP_ROUTE_BOOT || r.kind == HTTP_ROUTE_IMAGE) {
-		assert(name_valid(r.name));
-		assert(r.name[0] != '.');
-		assert(strchr(r.name, '/') == NULL);
+		FUZZ_CHECK(name_valid(r.name));
+		FUZZ_CHECK(r.name[0] != '.');
+		FUZZ_CHECK(strchr(r.name, '/') == NULL);
 	}
 	return 0;
 }

@@ -1,5 +1,4 @@
 /* Range header values against a few representation sizes. */
-#include <assert.h>
 
 #include "fuzz.h"
 #include "http-range.h"
@@ -13,9 +12,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct http_range r;
 
 		if (http_range_parse((const char *)data, size, sizes[i], &r) == 0) {
-			assert(r.length > 0);
-			assert(r.start < sizes[i]);
-			assert(r.length <= sizes[i] - r.start);
+			FUZZ_CHECK(r.length > 0);
+			FUZZ_CHECK(r.start < sizes[i]);
+			FUZZ_CHECK(r.length <= sizes[i] - r.start);
 		}
 	}
 	return 0;
