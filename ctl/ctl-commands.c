@@ -382,8 +382,20 @@ const struct ctl_command ctl_commands[] = {
         "Print boot events as they happen, one line each, until Ctrl-C.  With MAC,\n"
         "only that machine's.\n",
         parse_watch, NULL},
-    {"extract iso", NULL, "extract iso ...", "Not implemented yet: prints so and exits 2.\n", NULL,
-        NULL},
+    {"extract iso", NULL,
+        "extract iso ISO OUTDIR [PREFIX] [--kernel PATH] [--initrd PATH] [--rootfs PATH] [--force]",
+        "Extract the kernel, initrd and squashfs root file system of a Kairos ISO into\n"
+        "OUTDIR as PREFIX-kernel, PREFIX-initrd and PREFIX.squashfs (PREFIX defaults to\n"
+        "kairos; AuroraBoot's names), without netbootd.  The files are found under\n"
+        "their usual names (/boot/kernel, /boot/initrd, /rootfs.squashfs, then\n"
+        "/boot/vmlinuz*, /boot/initrd.img*, /live/filesystem.squashfs, ... see\n"
+        "netbootctl(1)); the output says which were taken.\n"
+        "\n"
+        "  --kernel PATH  take the kernel from PATH in the ISO\n"
+        "  --initrd PATH  take the initrd from PATH in the ISO\n"
+        "  --rootfs PATH  take the squashfs from PATH in the ISO\n"
+        "  --force        replace existing output files\n",
+        NULL, NULL},
 };
 
 const size_t ctl_n_commands = ELEMENTSOF(ctl_commands);

@@ -46,6 +46,9 @@ extern const size_t ctl_n_commands;
 /* Print "netbootctl: ..." to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ctl-extract.c */
+int ctl_extract_iso(const struct ctl_options *o, int argc, char **argv);
+
 /* ctl-conn.c */
 int ctl_conn_open(const char *path, int *ret_fd);
 int ctl_conn_send(int fd, const uint8_t *buf, size_t len);

@@ -93,7 +93,15 @@ _netbootctl()
 		fi
 		;;
 	extract)
-		[[ -z $sub ]] && COMPREPLY=($(compgen -W "iso" -- "$cur"))
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "iso" -- "$cur"))
+		elif [[ $prev == --kernel || $prev == --initrd || $prev == --rootfs ]]; then
+			: # a path inside the ISO
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--kernel --initrd --rootfs --force --help" -- "$cur"))
+		else
+			_filedir
+		fi
 		;;
 	*)
 		COMPREPLY=($(compgen -W "--help" -- "$cur"))

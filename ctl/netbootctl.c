@@ -249,9 +249,12 @@ run_command(const struct ctl_options *o, const struct ctl_command *c, int argc, 
 	struct control_status st;
 	int k, r;
 
+	/* The one local command: extract iso. */
 	if (c->wire == NULL) {
-		ctl_error("%s: not implemented yet", c->name);
-		return CTL_EXIT_USAGE;
+		argv[0] = (char *)c->name; /* error messages name the whole command */
+		optind = 0;
+		opterr = 0;
+		return ctl_extract_iso(o, argc, argv);
 	}
 	args = cJSON_CreateObject();
 	if (args == NULL)

@@ -530,9 +530,7 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 
 	(void)ret;
 	if (strcmp(type, "iso") == 0)
-		return control_fail(err, CONTROL_ERR_UNSUPPORTED,
-		    "ISO sources are not supported yet: they arrive with the ISO extraction issue "
-		    "(netbootctl extract iso).");
+		p.type = MANIFEST_SOURCE_ISO;
 	if (strcmp(type, "oci") == 0)
 		return control_fail(err, CONTROL_ERR_UNSUPPORTED,
 		    "OCI sources are not supported yet: they arrive with the OCI pull issue.");

@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "iso-extract.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -40,6 +41,7 @@ struct import {
 
 	/* parameters: read by the worker */
 	char *name, *src_dir, *cmdline;
+	enum manifest_source_type type;
 	bool force;
 	uid_t uid;
 	gid_t gid;
@@ -210,6 +212,56 @@ on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata
 	}
 }
 
+/* The ISO, opened with the peer's identity. */
+static int
+iso_open(struct import *imp, int *ret_fd, char **ret_error)
+{
+	gid_t saved[IMPORT_MAX_GROUPS];
+	int n = getgroups(IMPORT_MAX_GROUPS, saved), r = 0, fd = -1;
+
+	if (n < 0)
+		return -errno;
+	if (imp->uid != 0 && (r = identity_set(imp->uid, imp->gid, imp->n_groups, imp->groups)) < 0)
+		goto restore;
+	fd = open(imp->src_dir, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	r = fd < 0 ? -errno : 0;
+restore:
+	if (imp->uid != 0 && identity_set(0, 0, (size_t)n, saved) < 0)
+		abort(); /* as in source_open() */
+	if (r < 0) {
+		asprintf(ret_error, "uid %u cannot read \"%s\": %s", (unsigned)imp->uid,
+		    imp->src_dir, strerror(-r));
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Extract the ISO's files into the txn (lib/iso-extract.h), then commit. */
+static int
+import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
+{
+	struct iso_extract_params p = {
+	    .progress = on_copy_progress, .userdata = imp, .cancel = &imp->cancel, .force = true};
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r = iso_open(imp, &fd, ret_error);
+
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		asprintf(ret_error, "\"%s\" is not a regular file", imp->src_dir);
+		return -EINVAL;
+	}
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		p.dest[f] = store_txn_path(imp->txn, f);
+	r = iso_extract_fd(fd, imp->src_dir, &p, NULL, ret_error);
+	if (r == 0)
+		r = store_txn_commit(imp->txn, MANIFEST_SOURCE_ISO, imp->src_dir, imp->cmdline,
+		    imp->force, ret, ret_error);
+	return r;
+}
+
 static int
 import_run(struct import *imp, struct manifest **ret, char **ret_error)
 {
@@ -240,7 +292,8 @@ import_thread(void *arg)
 	struct import *imp = arg;
 	struct manifest *m = NULL;
 	char *error = NULL;
-	int r = import_run(imp, &m, &error);
+	int r = imp->type == MANIFEST_SOURCE_ISO ? import_run_iso(imp, &m, &error)
+	                                         : import_run(imp, &m, &error);
 
 	store_txn_free(imp->txn); /* aborts an uncommitted one: removes its files */
 	imp->txn = NULL;
@@ -314,7 +367,7 @@ import_setup(struct import *imp, const struct import_params *p)
 	if (imp->name == NULL || imp->src_dir == NULL ||
 	    (p->cmdline != NULL && imp->cmdline == NULL))
 		return -ENOMEM;
-	imp->force = p->force, imp->uid = p->uid, imp->gid = p->gid;
+	imp->force = p->force, imp->uid = p->uid, imp->gid = p->gid, imp->type = p->type;
 	imp->n_groups = p->n_groups < IMPORT_MAX_GROUPS ? p->n_groups : IMPORT_MAX_GROUPS;
 	memcpy(imp->groups, p->groups, imp->n_groups * sizeof(gid_t));
 	if (pipe2(imp->pipe, O_NONBLOCK | O_CLOEXEC) < 0)

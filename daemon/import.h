@@ -31,13 +31,15 @@ struct import;
 
 struct import_params {
 	const char *name;    /* image name */
-	const char *src_dir; /* absolute path */
+	const char *src_dir; /* absolute path (the ISO file for MANIFEST_SOURCE_ISO) */
 	const char *cmdline; /* NULL: none */
 	bool force;          /* replace an existing image */
 	uid_t uid;           /* whose permissions the source is read with */
 	gid_t gid;
 	const gid_t *groups;
 	size_t n_groups;
+	/* MANIFEST_SOURCE_DIR (0: a directory) or MANIFEST_SOURCE_ISO */
+	enum manifest_source_type type;
 };
 
 /* Loop thread: 'file' "kernel"... copied 'done' of 'total' bytes. */

@@ -144,8 +144,8 @@ run 1 add-image k1 --dir "$SRC"
 check "add-image of an existing name says exists" err_has "exists"
 run 0 add-image k1 --dir "$SRC" --force
 run 1 add-image k3 --dir "$T/nonexistent"
-run 1 add-image k3 --iso /tmp/x.iso
-check "iso source is unsupported" err_has "not supported yet"
+run 1 add-image k3 --iso "$T/nonexistent.iso"
+check "a missing ISO is reported" err_has "cannot read \"$T/nonexistent.iso\": No such file or directory"
 run 1 --json add-image k3 quay.io/kairos/x:v1
 check "oci source is unsupported (--json)" json "d['code'] == 'unsupported'"
 mkdir -p "$T/badsrc" && cp "$SRC/kernel" "$SRC/initrd" "$T/badsrc/" && head -c 4096 /dev/urandom >"$T/badsrc/rootfs.squashfs"

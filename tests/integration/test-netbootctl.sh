@@ -307,8 +307,8 @@ head -c $((256 * 1024)) /dev/zero | tr '\0' 'a' >"$T/max.yaml"
 run 1 config set web "$T/max.yaml" # exactly 256 KiB is sent (the fake refuses its first line)
 printf '#cloud-config\n\xff\n' >"$T/latin.yaml"
 run 2 config set web "$T/latin.yaml"
-run 2 extract iso /tmp/x.iso /tmp/out
-expect_err "netbootctl: extract iso: not implemented yet" "extract iso"
+run 2 extract iso /tmp/x.iso
+expect_err "netbootctl: extract iso: missing argument" "extract iso"
 run 2
 after=$(wc -l <"$LOG")
 [ "$after" = $((before + 1)) ] && pass || fail "usage errors sent $((after - before)) requests, expected 1 (the 256 KiB config)"
