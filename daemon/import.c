@@ -4,6 +4,7 @@
 #include "import.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -24,7 +25,8 @@
 #include "store.h"
 #include "util.h"
 
-#define IMPORT_MAX_GROUPS 256
+#define IMPORT_MAX_GROUPS    256
+#define IMPORT_MAX_COMPLETED 8
 
 struct import {
 	struct import *prev, *next; /* every live import: loop thread only */
@@ -52,7 +54,12 @@ struct import {
 	pthread_mutex_t lock;
 	char file[32];
 	uint64_t done_bytes, total;
-	bool fresh;    /* progress not yet reported */
+	bool fresh; /* progress not yet reported */
+	struct {    /* files finished since the loop last looked: each is reported */
+		char file[32];
+		uint64_t total;
+	} completed[IMPORT_MAX_COMPLETED];
+	size_t n_completed;
 	bool finished; /* worker is done: result below */
 	int result;
 	struct manifest *manifest;
@@ -69,6 +76,17 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A malloc'd message in *ret_error, or NULL when even that fails. */
+static void __attribute__((format(printf, 2, 3))) set_error(char **ret_error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(ret_error, fmt, ap) < 0)
+		*ret_error = NULL;
+	va_end(ap);
 }
 
 static void
@@ -141,7 +159,7 @@ restore:
 	if (imp->uid != 0 && identity_set(0, 0, (size_t)n, saved) < 0)
 		abort(); /* a root thread that cannot become root again: never go on */
 	if (r < 0) {
-		asprintf(ret_error,
+		set_error(ret_error,
 		    "uid %u cannot read \"%s\" (kernel, initrd, rootfs.squashfs): %s",
 		    (unsigned)imp->uid, imp->src_dir, strerror(-r));
 		return r;
@@ -150,7 +168,7 @@ restore:
 		struct stat st;
 
 		if (fstat(src->fds[f], &st) < 0 || !S_ISREG(st.st_mode)) {
-			asprintf(ret_error, "%s/%s is not a regular file", imp->src_dir,
+			set_error(ret_error, "%s/%s is not a regular file", imp->src_dir,
 			    manifest_file_names[f]);
 			return -EINVAL;
 		}
@@ -203,8 +221,17 @@ on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata
 	int64_t now = now_ms();
 
 	pthread_mutex_lock(&imp->lock);
-	snprintf(imp->file, sizeof(imp->file), "%s", file);
-	imp->done_bytes = done, imp->total = total, imp->fresh = true;
+	if (done == total && imp->n_completed < IMPORT_MAX_COMPLETED) {
+		size_t i = imp->n_completed++;
+
+		snprintf(imp->completed[i].file, sizeof(imp->completed[i].file), "%s", file);
+		imp->completed[i].total = total;
+		if (strcmp(imp->file, file) == 0)
+			imp->fresh = false; /* its partial progress is stale now */
+	} else {
+		snprintf(imp->file, sizeof(imp->file), "%s", file);
+		imp->done_bytes = done, imp->total = total, imp->fresh = true;
+	}
 	pthread_mutex_unlock(&imp->lock);
 	if (now - imp->last_ms >= IMPORT_PROGRESS_INTERVAL_MS || done == total) {
 		imp->last_ms = now;
@@ -229,7 +256,7 @@ restore:
 	if (imp->uid != 0 && identity_set(0, 0, (size_t)n, saved) < 0)
 		abort(); /* as in source_open() */
 	if (r < 0) {
-		asprintf(ret_error, "uid %u cannot read \"%s\": %s", (unsigned)imp->uid,
+		set_error(ret_error, "uid %u cannot read \"%s\": %s", (unsigned)imp->uid,
 		    imp->src_dir, strerror(-r));
 		return r;
 	}
@@ -250,7 +277,7 @@ import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
 	if (r < 0)
 		return r;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		asprintf(ret_error, "\"%s\" is not a regular file", imp->src_dir);
+		set_error(ret_error, "\"%s\" is not a regular file", imp->src_dir);
 		return -EINVAL;
 	}
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
@@ -271,7 +298,7 @@ import_run(struct import *imp, struct manifest **ret, char **ret_error)
 
 	r = source_open(imp, &src, ret_error);
 	if (r == 0 && (r = staging_make(imp, &src, staging, sizeof(staging))) < 0)
-		asprintf(ret_error, "Cannot create a staging directory: %s", strerror(-r));
+		set_error(ret_error, "Cannot create a staging directory: %s", strerror(-r));
 	if (r == 0) {
 		r = store_txn_populate_dir(
 		    imp->txn, staging, on_copy_progress, imp, &imp->cancel, ret_error);
@@ -339,6 +366,8 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 	char buf[64], file[32];
 	uint64_t done, total;
 	bool fresh, finished;
+	__typeof__(imp->completed) completed;
+	size_t n_completed;
 
 	(void)what;
 	while (read(fd, buf, sizeof(buf)) > 0)
@@ -348,9 +377,19 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 	memcpy(file, imp->file, sizeof(file));
 	done = imp->done_bytes, total = imp->total;
 	imp->fresh = false;
+	memcpy(completed, imp->completed, sizeof(completed));
+	n_completed = imp->n_completed;
+	imp->n_completed = 0;
 	pthread_mutex_unlock(&imp->lock);
-	if (fresh && imp->progress != NULL)
+	if (imp->progress == NULL)
+		goto out;
+	/* A file that finished before the loop looked is reported, not skipped. */
+	for (size_t i = 0; i < n_completed; i++)
+		imp->progress(
+		    completed[i].file, completed[i].total, completed[i].total, imp->userdata);
+	if (fresh)
 		imp->progress(file, done, total, imp->userdata);
+out:
 	if (!finished)
 		return;
 	if (imp->done != NULL)
