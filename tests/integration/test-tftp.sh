@@ -41,6 +41,10 @@ free_tcp_port() {
 ROOT=$TMP/state/tftp
 mkdir -p "$ROOT/sub" "$TMP/ipxe" "$TMP/outside" "$TMP/out"
 cp /usr/lib/ipxe/undionly.kpxe "$TMP/ipxe/"
+# Like Debian's /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi: a configured loader
+# may be an absolute symlink out of ipxe.dir (the administrator's choice).
+head -c 300000 /dev/urandom >"$TMP/outside/ipxe-real.efi"
+ln -s "$TMP/outside/ipxe-real.efi" "$TMP/ipxe/ipxe.efi"
 head -c 100000 /dev/urandom >"$ROOT/small.bin"
 head -c 5000 /dev/urandom >"$ROOT/sub/nested.bin"
 : >"$ROOT/empty.bin"
@@ -122,6 +126,8 @@ fetch_cmp "exactly 20*1468 bytes, atftp blksize 1468 windowsize 16" "$ROOT/exact
 	atftp --option "blksize 1468" --option "windowsize 16" -g -r exact1468.bin -l "$TMP/out/10" 127.0.0.1 "$PORT"
 fetch_cmp "loader by its configured name (undionly.kpxe from ipxe.dir)" "$TMP/ipxe/undionly.kpxe" "$TMP/out/11" \
 	curl -sS -o "$TMP/out/11" "$URL/undionly.kpxe"
+fetch_cmp "loader that is an absolute symlink out of ipxe.dir (ipxe.efi, as in Debian)" \
+	"$TMP/outside/ipxe-real.efi" "$TMP/out/11b" curl -sS -o "$TMP/out/11b" "$URL/ipxe.efi"
 fetch_cmp "leading / stripped (tftp-hpa get /sub/nested.bin)" "$ROOT/sub/nested.bin" "$TMP/out/12" \
 	tftp -m binary 127.0.0.1 "$PORT" -c get /sub/nested.bin "$TMP/out/12"
 fetch_cmp "symlink inside the root" "$ROOT/small.bin" "$TMP/out/13" \
