@@ -1,18 +1,24 @@
 /*
- * netbootctl extract iso: local, no daemon.  The same lib/iso-extract code
- * as the daemon's add-image --iso, writing AuroraBoot's file names
+ * netbootctl extract iso|oci: local, no daemon.  The same lib/ code as the
+ * daemon's add-image --iso (lib/iso-extract) and add-image REF
+ * (lib/registry + lib/oci-layers), writing AuroraBoot's file names
  * (<prefix>-kernel, <prefix>-initrd, <prefix>.squashfs) into OUTDIR.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "iso-extract.h"
+#include "oci-layers.h"
+#include "oci-ref.h"
+#include "registry.h"
 #include "util.h"
 
 #define EXTRACT_DEFAULT_PREFIX "kairos"
@@ -23,47 +29,38 @@ struct extract {
 	cJSON *event; /* reused progress data */
 };
 
-static void
-on_progress(const char *file, uint64_t done, uint64_t total, void *userdata)
-{
-	struct extract *x = userdata;
+static const char *const suffix[MANIFEST_N_FILES] = {"-kernel", "-initrd", ".squashfs"};
 
+/* One progress event, rendered like add-image's; Ctrl-C sets the cancel flag. */
+static void
+extract_progress(
+    struct extract *x, const char *phase, const char *file, uint64_t done, uint64_t total)
+{
 	if (ctl_interrupted)
 		atomic_store(&x->cancel, true);
 	if (x->progress == NULL)
 		return;
 	cJSON_Delete(x->event);
 	x->event = cJSON_CreateObject();
-	if (x->event != NULL && cJSON_AddStringToObject(x->event, "phase", "extract") &&
+	if (x->event != NULL && cJSON_AddStringToObject(x->event, "phase", phase) &&
 	    cJSON_AddStringToObject(x->event, "file", file) &&
 	    cJSON_AddNumberToObject(x->event, "done", (double)done) &&
 	    cJSON_AddNumberToObject(x->event, "total", (double)total))
 		ctl_progress_update(x->progress, x->event);
 }
 
-static int
-parse_args(int argc, char **argv, struct iso_extract_params *p, const char **ret_pos)
+static void
+on_progress(const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	static const struct option opts[] = {{"kernel", required_argument, NULL, 'k'},
-	    {"initrd", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
-	    {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-	int c, n;
+	extract_progress(userdata, "extract", file, done, total);
+}
 
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			ctl_error("%s: %s \"%s\"", argv[0],
-			    c == '?' ? "unknown option" : "this option needs a value",
-			    argv[optind - 1]);
-			return -EINVAL;
-		}
-		if (c == 'f')
-			p->force = true;
-		else
-			p->override[c == 'k'   ? MANIFEST_KERNEL
-			            : c == 'i' ? MANIFEST_INITRD
-			                       : MANIFEST_ROOTFS] = optarg;
-	}
-	n = argc - optind;
+/* ISO OUTDIR [PREFIX] into pos[0..2]. */
+static int
+parse_positionals(int argc, char **argv, const char **ret_pos)
+{
+	int n = argc - optind;
+
 	if (n < 2 || n > 3) {
 		ctl_error(n < 2 ? "%s: missing argument" : "%s: unexpected argument \"%s\"",
 		    argv[0], n > 3 ? argv[optind + 3] : "");
@@ -77,6 +74,60 @@ parse_args(int argc, char **argv, struct iso_extract_params *p, const char **ret
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int
+option_error(char **argv, int c)
+{
+	ctl_error("%s: %s \"%s\"", argv[0],
+	    c == '?' ? "unknown option" : "this option needs a value", argv[optind - 1]);
+	return -EINVAL;
+}
+
+/* OUTDIR/PREFIX-kernel, ... */
+static int
+dest_names(const char *outdir, const char *prefix, char *dest[MANIFEST_N_FILES])
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		if (asprintf(&dest[f], "%s/%s%s", outdir, prefix, suffix[f]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static void
+dest_free(char *dest[MANIFEST_N_FILES])
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		free(dest[f]);
+}
+
+static int
+exit_code(int r)
+{
+	if (r == -ECANCELED)
+		return CTL_INTERRUPTED_EXIT;
+	return r == -EACCES || r == -EPERM ? CTL_EXIT_PERMISSION : CTL_EXIT_DAEMON;
+}
+
+static int
+parse_args(int argc, char **argv, struct iso_extract_params *p, const char **ret_pos)
+{
+	static const struct option opts[] = {{"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
+	    {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return option_error(argv, c);
+		if (c == 'f')
+			p->force = true;
+		else
+			p->override[c == 'k'   ? MANIFEST_KERNEL
+			            : c == 'i' ? MANIFEST_INITRD
+			                       : MANIFEST_ROOTFS] = optarg;
+	}
+	return parse_positionals(argc, argv, ret_pos);
 }
 
 static void
@@ -108,14 +159,12 @@ render(const struct ctl_options *o, const char *iso, char *const dest[],
 	cJSON_Delete(root);
 }
 
-static int
-exit_code(int r)
-{
-	if (r == -ECANCELED)
-		return CTL_INTERRUPTED_EXIT;
-	return r == -EACCES || r == -EPERM ? CTL_EXIT_PERMISSION : CTL_EXIT_DAEMON;
-}
+static int extract_oci(const struct ctl_options *o, int argc, char **argv);
 
+/*
+ * The local commands (wire NULL in the command table): "extract iso" and
+ * "extract oci", told apart by argv[0], the command's name.
+ */
 int
 ctl_extract_iso(const struct ctl_options *o, int argc, char **argv)
 {
@@ -124,15 +173,17 @@ ctl_extract_iso(const struct ctl_options *o, int argc, char **argv)
 	struct extract x = {0};
 	const char *pos[3];
 	char *dest[MANIFEST_N_FILES] = {NULL};
-	static const char *const suffix[] = {"-kernel", "-initrd", ".squashfs"};
 	_cleanup_free_ char *error = NULL;
 	int r;
 
+	if (strcmp(argv[0], "extract oci") == 0)
+		return extract_oci(o, argc, argv);
 	if (parse_args(argc, argv, &p, pos) < 0)
 		return CTL_EXIT_USAGE;
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		if (asprintf(&dest[f], "%s/%s%s", pos[1], pos[2], suffix[f]) < 0)
-			return CTL_EXIT_DAEMON;
+	if (dest_names(pos[1], pos[2], dest) < 0) {
+		dest_free(dest);
+		return CTL_EXIT_DAEMON;
+	}
 	if (!o->json && isatty(STDERR_FILENO))
 		x.progress = ctl_progress_new(true);
 	p.dest[0] = dest[0], p.dest[1] = dest[1], p.dest[2] = dest[2];
@@ -145,7 +196,305 @@ ctl_extract_iso(const struct ctl_options *o, int argc, char **argv)
 		ctl_error("extract iso: %s", error != NULL ? error : strerror(-r));
 	else
 		render(o, pos[0], dest, &res);
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		free(dest[f]);
+	dest_free(dest);
+	return r < 0 ? exit_code(r) : CTL_EXIT_OK;
+}
+
+/* ---- extract oci ---- */
+
+struct oci_args {
+	const char *pos[3]; /* REF OUTDIR PREFIX */
+	const char *platform, *auth_file, *compression;
+	const char *kernel, *initrd;
+	bool insecure, force;
+};
+
+static int
+parse_oci_args(int argc, char **argv, struct oci_args *a)
+{
+	static const struct option opts[] = {{"platform", required_argument, NULL, 'p'},
+	    {"insecure", no_argument, NULL, 'I'}, {"auth-file", required_argument, NULL, 'a'},
+	    {"compression", required_argument, NULL, 'c'}, {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			a->platform = optarg;
+			break;
+		case 'I':
+			a->insecure = true;
+			break;
+		case 'a':
+			a->auth_file = optarg;
+			break;
+		case 'c':
+			a->compression = optarg;
+			break;
+		case 'k':
+			a->kernel = optarg;
+			break;
+		case 'i':
+			a->initrd = optarg;
+			break;
+		case 'f':
+			a->force = true;
+			break;
+		default:
+			return option_error(argv, c);
+		}
+	}
+	if (a->compression != NULL && strcmp(a->compression, "gzip") != 0 &&
+	    strcmp(a->compression, "zstd") != 0 && strcmp(a->compression, "xz") != 0) {
+		ctl_error("%s: --compression must be gzip, zstd or xz", argv[0]);
+		return -EINVAL;
+	}
+	return parse_positionals(argc, argv, a->pos);
+}
+
+/* $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd, created. */
+static int
+cache_dir(char **ret)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL, *parent = NULL;
+	int r = 0;
+
+	if (xdg != NULL && xdg[0] == '/')
+		r = asprintf(&parent, "%s", xdg);
+	else
+		r = asprintf(&parent, "%s/.cache", home != NULL ? home : "/root");
+	if (r < 0 || asprintf(&dir, "%s/netbootd", parent) < 0) {
+		free(parent);
+		return -ENOMEM;
+	}
+	r = (mkdir(parent, 0700) < 0 && errno != EEXIST) ||
+	            (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	        ? -errno
+	        : 0;
+	free(parent);
+	if (r < 0) {
+		ctl_error(
+		    "extract oci: cannot create the blob cache \"%s\": %s", dir, strerror(-r));
+		free(dir);
+		return r;
+	}
+	*ret = dir;
+	return 0;
+}
+
+/* --auth-file, or $DOCKER_CONFIG/config.json, or ~/.docker/config.json. */
+static char *
+auth_file(const struct oci_args *a)
+{
+	const char *dc = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	char *s = NULL;
+
+	if (a->auth_file != NULL)
+		return strdup(a->auth_file);
+	if (dc != NULL && dc[0] != '\0'
+	        ? asprintf(&s, "%s/config.json", dc) < 0
+	        : asprintf(&s, "%s/.docker/config.json", home != NULL ? home : "/root") < 0)
+		return NULL;
+	return s;
+}
+
+struct oci_pull {
+	struct extract x;
+	struct oci_image *img;
+	char *tmp[MANIFEST_N_FILES];
+};
+
+static void
+on_pull(const char *digest, uint64_t done, uint64_t total, void *userdata)
+{
+	const char *hex = strchr(digest, ':');
+	char file[16];
+
+	snprintf(file, sizeof(file), "%.12s", hex != NULL ? hex + 1 : digest);
+	extract_progress(userdata, "pull", file, done, total);
+}
+
+static void
+on_build(const char *phase, uint64_t done, uint64_t total, void *userdata)
+{
+	extract_progress(
+	    userdata, "squashfs", strcmp(phase, "layers") == 0 ? "scan" : "write", done, total);
+}
+
+/* Temporary names beside the outputs: OUTDIR/.PREFIX-kernel.XXXXXX ... */
+static int
+tmp_create(struct oci_pull *p, const char *outdir, const char *prefix, char **ret_error)
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		int fd;
+
+		if (asprintf(&p->tmp[f], "%s/.%s%s.XXXXXX", outdir, prefix, suffix[f]) < 0)
+			return -ENOMEM;
+		if ((fd = mkostemp(p->tmp[f], O_CLOEXEC)) < 0) {
+			int r = -errno;
+
+			if (asprintf(ret_error, "cannot create a file in \"%s\": %s", outdir,
+			        strerror(-r)) < 0)
+				*ret_error = NULL;
+			free(p->tmp[f]);
+			p->tmp[f] = NULL;
+			return r;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static void
+tmp_remove(struct oci_pull *p)
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		if (p->tmp[f] != NULL)
+			(void)unlink(p->tmp[f]);
+		free(p->tmp[f]);
+		p->tmp[f] = NULL;
+	}
+}
+
+/* Refuse existing outputs before any work, unless --force. */
+static int
+dest_check(char *const dest[], bool force, char **ret_error)
+{
+	for (size_t f = 0; !force && f < MANIFEST_N_FILES; f++)
+		if (access(dest[f], F_OK) == 0) {
+			if (asprintf(ret_error, "\"%s\" exists (use --force to replace it)",
+			        dest[f]) < 0)
+				*ret_error = NULL;
+			return -EEXIST;
+		}
+	return 0;
+}
+
+/* fsync and rename each temporary file to its name (kept: the renamed ones). */
+static int
+tmp_publish(struct oci_pull *p, char *const dest[], char **ret_error)
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		_cleanup_close_ int fd = open(p->tmp[f], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fsync(fd) < 0 || chmod(p->tmp[f], 0644) < 0 ||
+		    rename(p->tmp[f], dest[f]) < 0) {
+			int r = -errno;
+
+			if (asprintf(ret_error, "cannot write \"%s\": %s", dest[f], strerror(-r)) <
+			    0)
+				*ret_error = NULL;
+			for (size_t g = 0; g < f; g++)
+				(void)unlink(dest[g]);
+			return r;
+		}
+		free(p->tmp[f]);
+		p->tmp[f] = NULL;
+	}
+	return 0;
+}
+
+static int
+oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char **ret_error)
+{
+	_cleanup_free_ char *cache = NULL, *auth = auth_file(a);
+	_cleanup_free_ struct oci_layer *layers = NULL;
+	struct oci_ref *ref = NULL;
+	const char *insecure[2] = {NULL, NULL};
+	struct registry_opts ro = {.auth_file = auth, .insecure = insecure};
+	struct oci_build_opts bo = {
+	    .compressor = a->compression, .kernel = a->kernel, .initrd = a->initrd};
+	int r;
+
+	if (auth == NULL || (r = dest_check(dest, a->force, ret_error)) < 0)
+		return auth == NULL ? -ENOMEM : r;
+	/* The temporary files first: an unwritable OUTDIR fails before the pull. */
+	if ((r = tmp_create(p, a->pos[1], a->pos[2], ret_error)) < 0 ||
+	    (r = oci_ref_parse(a->pos[0], &ref, ret_error)) < 0)
+		return r;
+	if (a->insecure)
+		insecure[0] = ref->registry;
+	if ((r = cache_dir(&cache)) == 0)
+		r = registry_pull(&ro, a->pos[0], a->platform, cache, on_pull, &p->x, &p->x.cancel,
+		    &p->img, ret_error);
+	oci_ref_free(ref);
+	if (r < 0)
+		return r;
+	if ((layers = calloc(p->img->n_layers + 1, sizeof(*layers))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->img->n_layers; i++)
+		layers[i] =
+		    (struct oci_layer){p->img->layers[i].path, p->img->layers[i].media_type};
+	r = oci_layers_build(layers, p->img->n_layers, &bo, p->tmp[0], p->tmp[1], p->tmp[2],
+	    on_build, &p->x, &p->x.cancel, ret_error);
+	if (r == 0 && atomic_load(&p->x.cancel))
+		r = -ECANCELED;
+	if (r == 0)
+		r = tmp_publish(p, dest, ret_error);
+	return r;
+}
+
+static void
+render_oci(const struct ctl_options *o, const struct oci_image *img, char *const dest[])
+{
+	cJSON *root = cJSON_CreateObject(), *files = cJSON_AddArrayToObject(root, "files");
+	char size[32];
+
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		cJSON *e = cJSON_CreateObject();
+		struct stat st = {0};
+
+		(void)stat(dest[f], &st);
+		cJSON_AddStringToObject(e, "file", manifest_file_names[f]);
+		cJSON_AddStringToObject(e, "path", dest[f]);
+		cJSON_AddNumberToObject(e, "size", (double)st.st_size);
+		cJSON_AddItemToArray(files, e);
+		ctl_format_size((uint64_t)st.st_size, size);
+		if (!o->json)
+			printf("wrote %s (%s)\n", dest[f], size);
+	}
+	cJSON_AddStringToObject(root, "reference", img->reference);
+	cJSON_AddStringToObject(root, "manifest", img->manifest_digest);
+	cJSON_AddNumberToObject(root, "layers", (double)img->n_layers);
+	if (o->json)
+		ctl_print_json(root);
+	else
+		printf("from %s@%s (%zu layers)\n", img->reference, img->manifest_digest,
+		    img->n_layers);
+	cJSON_Delete(root);
+}
+
+/* extract oci REF OUTDIR [PREFIX]: pull into the user's blob cache, build, rename. */
+static int
+extract_oci(const struct ctl_options *o, int argc, char **argv)
+{
+	struct oci_args a = {0};
+	struct oci_pull p = {0};
+	char *dest[MANIFEST_N_FILES] = {NULL};
+	_cleanup_free_ char *error = NULL;
+	int r;
+
+	if (parse_oci_args(argc, argv, &a) < 0)
+		return CTL_EXIT_USAGE;
+	if (dest_names(a.pos[1], a.pos[2], dest) < 0) {
+		dest_free(dest);
+		return CTL_EXIT_DAEMON;
+	}
+	if (!o->json && isatty(STDERR_FILENO))
+		p.x.progress = ctl_progress_new(true);
+	r = oci_run(&p, &a, dest, &error);
+	tmp_remove(&p);
+	ctl_progress_finish(p.x.progress);
+	ctl_progress_free(p.x.progress);
+	cJSON_Delete(p.x.event);
+	if (r < 0)
+		ctl_error("extract oci: %s", error != NULL ? error : strerror(-r));
+	else
+		render_oci(o, p.img, dest);
+	oci_image_free(p.img);
+	dest_free(dest);
 	return r < 0 ? exit_code(r) : CTL_EXIT_OK;
 }

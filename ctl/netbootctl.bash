@@ -61,12 +61,20 @@ _netbootctl()
 		COMPREPLY=($(compgen -W "$(_netbootctl_query 'config list')" -- "$cur"))
 		return
 		;;
-	--cmdline | --append-cmdline) return ;;
+	--cmdline | --append-cmdline | --platform) return ;;
+	--auth-file)
+		_filedir
+		return
+		;;
+	--compression)
+		COMPREPLY=($(compgen -W "gzip zstd xz" -- "$cur"))
+		return
+		;;
 	esac
 
 	case $cmd in
 	add-image)
-		COMPREPLY=($(compgen -W "--dir --iso --force --cmdline --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--dir --iso --platform --force --cmdline --help" -- "$cur"))
 		;;
 	remove-image)
 		COMPREPLY=($(compgen -W "--force --help $(_netbootctl_query images)" -- "$cur"))
@@ -94,9 +102,11 @@ _netbootctl()
 		;;
 	extract)
 		if [[ -z $sub ]]; then
-			COMPREPLY=($(compgen -W "iso" -- "$cur"))
+			COMPREPLY=($(compgen -W "iso oci" -- "$cur"))
 		elif [[ $prev == --kernel || $prev == --initrd || $prev == --rootfs ]]; then
-			: # a path inside the ISO
+			: # a path inside the ISO or image
+		elif [[ $sub == oci && $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--platform --insecure --auth-file --compression --kernel --initrd --force --help" -- "$cur"))
 		elif [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--kernel --initrd --rootfs --force --help" -- "$cur"))
 		else

@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #include "ipxe-script.h"
+#include "oci-manifest.h"
 #include "util.h"
 
 #define CONFIG_MAX_DEPTH 8  /* the real document needs 2 */
@@ -46,6 +47,9 @@ enum key_type {
 	K_IPV4,
 	K_IFLIST,
 	K_SECTION,
+	K_HOSTLIST,
+	K_PLATFORM,
+	K_COMPRESSION,
 };
 
 struct key {
@@ -107,6 +111,14 @@ static const struct key control_keys[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
+static const struct key registry_keys[] = {
+    {"insecure", K_HOSTLIST, F(registry.insecure), 0, 0, NULL},
+    {"auth_file", K_PATH, F(registry.auth_file), 0, 0, NULL},
+    {"platform", K_PLATFORM, F(registry.platform), 0, 0, NULL},
+    {"compression", K_COMPRESSION, F(registry.compression), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
 static const struct key top_keys[] = {
     {"interfaces", K_IFLIST, F(interfaces), 0, 0, NULL},
     {"advertise", K_IPV4, F(advertise), 0, 0, NULL},
@@ -117,6 +129,7 @@ static const struct key top_keys[] = {
     {"ipxe", K_SECTION, 0, 0, 0, ipxe_keys},
     {"default", K_SECTION, 0, 0, 0, default_keys},
     {"control", K_SECTION, 0, 0, 0, control_keys},
+    {"registry", K_SECTION, 0, 0, 0, registry_keys},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -134,6 +147,9 @@ static const char *const type_names[] = {
     [K_IPV4] = "an IPv4 address",
     [K_IFLIST] = "a list of interface names",
     [K_SECTION] = "a mapping",
+    [K_HOSTLIST] = "a list of HOST[:PORT]",
+    [K_PLATFORM] = "a platform like linux/amd64",
+    [K_COMPRESSION] = "gzip, zstd or xz",
 };
 
 /*
@@ -474,6 +490,31 @@ set_group(struct parser *p, const struct key *k, const char *name, const char *s
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
+/* registry.platform: "os/arch[/variant]" as lib/oci-manifest.h reads it. */
+static int
+set_platform(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	struct oci_platform pl;
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (len > 64 || oci_platform_parse(s, &pl) < 0)
+		return fail(p, ev_line(p), name,
+		    "%s is not a platform like linux/amd64 or linux/arm64",
+		    show(s, len, true, buf));
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+static int
+set_compression(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (strcmp(s, "gzip") != 0 && strcmp(s, "zstd") != 0 && strcmp(s, "xz") != 0)
+		return fail(
+		    p, ev_line(p), name, "%s is not gzip, zstd or xz", show(s, len, true, buf));
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
 /* Check the {placeholder}s of a command line; "{{" is a literal brace. */
 static int
 check_placeholders(struct parser *p, const char *name, const char *s)
@@ -593,6 +634,10 @@ parse_scalar(struct parser *p, const struct key *k, const char *name)
 		return set_cmdline(p, k, name, s, len);
 	case K_IPV4:
 		return set_ipv4(p, name, s, len);
+	case K_PLATFORM:
+		return set_platform(p, k, name, s, len);
+	case K_COMPRESSION:
+		return set_compression(p, k, name, s, len);
 	default:
 		return -EINVAL;
 	}
@@ -678,6 +723,79 @@ parse_iflist(struct parser *p)
 	return 0;
 }
 
+/* registry.insecure: host, IPv4 or [IPv6], with an optional :port. */
+static bool
+host_port_valid(const char *s, size_t len)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (len == 0 || len > 255 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != len)
+		return false;
+	if (s[0] == '[')
+		colon = strstr(s, "]:") != NULL ? strstr(s, "]:") + 1 : NULL;
+	if (s[0] == '[' && strchr(s, ']') == NULL)
+		return false;
+	if (s[0] != '[' && colon != NULL && strchr(s, ':') != colon)
+		return false; /* an IPv6 address needs brackets */
+	if (colon != NULL) {
+		unsigned long port = 0;
+		const char *d = colon + 1;
+
+		if (*d == '\0' || strspn(d, "0123456789") != strlen(d) || strlen(d) > 5)
+			return false;
+		port = strtoul(d, NULL, 10);
+		if (port < 1 || port > 65535 || colon == s)
+			return false;
+	}
+	return true;
+}
+
+static int
+add_host(struct parser *p, const char *name, char **v, size_t n)
+{
+	const char *s = (const char *)p->ev.data.scalar.value;
+	size_t len = p->ev.data.scalar.length;
+	char buf[SHOW_MAX * 4 + 8];
+
+	if (p->ev.type != YAML_SCALAR_EVENT)
+		return fail(p, ev_line(p), name, "expected HOST[:PORT], not %s", ev_kind(&p->ev));
+	if (n >= CONFIG_MAX_INSECURE)
+		return fail(p, ev_line(p), name, "more than %d registries", CONFIG_MAX_INSECURE);
+	if (strlen(s) != len || ev_is_null(&p->ev) || !host_port_valid(s, len))
+		return fail(p, ev_line(p), name, "%s is not HOST[:PORT]", show(s, len, true, buf));
+	v[n] = strdup(s);
+	return v[n] != NULL ? 0 : -ENOMEM;
+}
+
+/* A list of registries; null or [] is none. */
+static int
+parse_hostlist(struct parser *p, const char *name)
+{
+	__attribute__((cleanup(strv_freep))) char **v = calloc(CONFIG_MAX_INSECURE + 1, sizeof(*v));
+	size_t n = 0;
+	int r = 0;
+
+	if (v == NULL)
+		return -ENOMEM;
+	if (ev_is_null(&p->ev))
+		return 0;
+	if (p->ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(p, ev_line(p), name, "expected %s, not %s", type_names[K_HOSTLIST],
+		    ev_kind(&p->ev));
+	while ((r = next_event(p)) == 0 && p->ev.type != YAML_SEQUENCE_END_EVENT) {
+		if ((r = add_host(p, name, v, n)) < 0)
+			return r;
+		n++;
+	}
+	if (r < 0)
+		return r;
+	strv_free(p->cfg->registry.insecure);
+	p->cfg->registry.insecure = TAKE_PTR(v);
+	p->cfg->registry.n_insecure = n;
+	return 0;
+}
+
 static int parse_map(struct parser *p, const struct key *keys, const char *prefix);
 
 static int
@@ -697,6 +815,8 @@ parse_value(struct parser *p, const struct key *k, const char *name)
 		return parse_map(p, k->section, name);
 	case K_IFLIST:
 		return parse_iflist(p);
+	case K_HOSTLIST:
+		return parse_hostlist(p, name);
 	default:
 		return parse_scalar(p, k, name);
 	}
@@ -944,10 +1064,16 @@ config_new(void)
 	    .def = {.cmdline = strdup(CONFIG_DEFAULT_CMDLINE)},
 	    .control = {.socket = strdup(CONFIG_DEFAULT_SOCKET),
 	        .group = strdup(CONFIG_DEFAULT_GROUP)},
+	    .registry = {.insecure = calloc(1, sizeof(char *)),
+	        .auth_file = strdup(CONFIG_DEFAULT_AUTHFILE),
+	        .platform = strdup(CONFIG_DEFAULT_PLATFORM),
+	        .compression = strdup("gzip")},
 	};
 	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
 	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||
-	    c->control.socket == NULL || c->control.group == NULL) {
+	    c->control.socket == NULL || c->control.group == NULL || c->registry.insecure == NULL ||
+	    c->registry.auth_file == NULL || c->registry.platform == NULL ||
+	    c->registry.compression == NULL) {
 		config_free(c);
 		return NULL;
 	}
@@ -973,6 +1099,10 @@ config_free(struct config *c)
 	free(c->def.cloud_config);
 	free(c->control.socket);
 	free(c->control.group);
+	strv_free(c->registry.insecure);
+	free(c->registry.auth_file);
+	free(c->registry.platform);
+	free(c->registry.compression);
 	free(c);
 }
 

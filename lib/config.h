@@ -28,6 +28,9 @@
 #define CONFIG_MAX_FILE_SIZE    (1024 * 1024)
 #define CONFIG_MAX_CMDLINE      2048 /* bytes of default.cmdline */
 #define CONFIG_MAX_IMAGE_NAME   NAME_MAX_LEN
+#define CONFIG_MAX_INSECURE     64 /* registry.insecure entries */
+#define CONFIG_DEFAULT_AUTHFILE "/etc/netbootd/auth.json"
+#define CONFIG_DEFAULT_PLATFORM "linux/amd64"
 
 /*
  * The default kernel command line for Kairos images (AuroraBoot's).  The
@@ -88,6 +91,14 @@ struct config {
 		char *socket;
 		char *group; /* may change state over the socket; "netboot" */
 	} control;
+
+	struct {
+		char **insecure; /* NULL-terminated "host[:port]" reached over plain HTTP */
+		size_t n_insecure;
+		char *auth_file;   /* Docker config.json format; a missing file: anonymous */
+		char *platform;    /* "os/arch[/variant]"; CONFIG_DEFAULT_PLATFORM */
+		char *compression; /* squashfs: "gzip" (default), "zstd" or "xz" */
+	} registry;
 };
 
 /* A config holding every built-in default.  NULL on out-of-memory. */

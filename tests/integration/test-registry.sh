@@ -47,21 +47,11 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-free_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() { # wait_port HOST PORT
-	local _
-	for _ in $(seq 100); do
-		if "$PY" -c "import socket,sys; socket.create_connection(('$1',$2),0.2)" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "FAIL: nothing listens on $1:$2"
-	exit 1
-}
+# free_port, wait_port, the registry: tests/lib/registry.sh
+# shellcheck source=../lib/registry.sh
+. "$HERE/../lib/registry.sh"
+free_port() { registry_free_port; }
+wait_port() { registry_wait_port "$@" || exit 1; }
 
 # pull OUT ARGS...: run the helper, stdout to OUT.out, stderr to OUT.err; its exit status.
 pull() {
@@ -96,25 +86,12 @@ ARM64=$(awk '$1 == "arm64" { print $2 }' "$TMP/image.txt")
 
 # ---- a real registry, anonymous ----
 start_registry() { # start_registry NAME PORT [AUTH-YAML]
-	mkdir -p "$TMP/$1/store"
-	cat >"$TMP/$1/config.yml" <<-EOF2
-	version: 0.1
-	log:
-	  level: info
-	  accesslog:
-	    disabled: false
-	storage:
-	  filesystem:
-	    rootdirectory: $TMP/$1/store
-	http:
-	  addr: 127.0.0.1:$2
-	${3:-}
-	EOF2
-	docker-registry serve "$TMP/$1/config.yml" >"$TMP/$1/log" 2>&1 &
-	PIDS+=($!)
-	wait_port 127.0.0.1 "$2"
+	local rc=0
+	registry_start "$TMP/$1" "$2" "${3:-}" || rc=$?
+	PIDS+=("$REGISTRY_PID")
+	[ "$rc" -eq 0 ] || exit 1
 }
-blob_gets() { grep -c "\"GET /v2/ns/img/blobs/" "$TMP/$1/log" || true; }
+blob_gets() { registry_blob_gets "$TMP/$1" ns/img; }
 
 P1=$(free_port)
 REG=127.0.0.1:$P1

@@ -881,10 +881,67 @@ test_load(void)
 	rmdir(dir);
 }
 
+static void
+test_registry(void)
+{
+	struct config *c = config_new();
+
+	if (c != NULL) { /* defaults */
+		CHECK_EQ_INT(c->registry.n_insecure, 0);
+		CHECK(c->registry.insecure != NULL && c->registry.insecure[0] == NULL);
+		CHECK_EQ_STR(c->registry.auth_file, "/etc/netbootd/auth.json");
+		CHECK_EQ_STR(c->registry.platform, "linux/amd64");
+		CHECK_EQ_STR(c->registry.compression, "gzip");
+	}
+	config_free(c);
+	c = parse_ok("registry:\n  insecure: [127.0.0.1:5000, reg.lan, \"[::1]:5000\"]\n"
+	             "  auth_file: /srv/auth.json\n  platform: linux/arm64/v8\n"
+	             "  compression: zstd\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->registry.n_insecure, 3);
+		CHECK_EQ_STR(c->registry.insecure[0], "127.0.0.1:5000");
+		CHECK_EQ_STR(c->registry.insecure[1], "reg.lan");
+		CHECK_EQ_STR(c->registry.insecure[2], "[::1]:5000");
+		CHECK(c->registry.insecure[3] == NULL);
+		CHECK_EQ_STR(c->registry.auth_file, "/srv/auth.json");
+		CHECK_EQ_STR(c->registry.platform, "linux/arm64/v8");
+		CHECK_EQ_STR(c->registry.compression, "zstd");
+	}
+	config_free(c);
+	c = parse_ok("registry: {compression: xz}\n"); /* partial: the rest keeps its default */
+	if (c != NULL) {
+		CHECK_EQ_STR(c->registry.compression, "xz");
+		CHECK_EQ_STR(c->registry.platform, "linux/amd64");
+		CHECK_EQ_STR(c->registry.auth_file, "/etc/netbootd/auth.json");
+	}
+	config_free(c);
+	check_is_default("registry: {insecure: []}\n");
+	check_is_default("registry: {insecure: null}\n");
+	check_is_default("registry:\n");
+	parse_err("registry: {insecure: reg:5000}\n",
+	    "t.yaml:1: registry.insecure: expected a list of HOST[:PORT], not a scalar");
+	parse_err("registry:\n  insecure:\n    - ok:1\n    - \"a b\"\n",
+	    "t.yaml:4: registry.insecure: \"a b\" is not HOST[:PORT]");
+	parse_err("registry: {insecure: [reg:0]}\n",
+	    "t.yaml:1: registry.insecure: \"reg:0\" is not HOST[:PORT]");
+	parse_err("registry: {insecure: [\"::1\"]}\n",
+	    "t.yaml:1: registry.insecure: \"::1\" is not HOST[:PORT]");
+	parse_err("registry: {insecure: [[a]]}\n",
+	    "t.yaml:1: registry.insecure: expected HOST[:PORT], not a list");
+	parse_err("registry: {auth_file: auth.json}\n",
+	    "t.yaml:1: registry.auth_file: \"auth.json\" is not an absolute path");
+	parse_err("registry: {platform: amd64}\n",
+	    "t.yaml:1: registry.platform: \"amd64\" is not a platform like linux/amd64 or "
+	    "linux/arm64");
+	parse_err("registry: {compression: lz4}\n",
+	    "t.yaml:1: registry.compression: \"lz4\" is not gzip, zstd or xz");
+	parse_err("registry: {mirror: x}\n", "t.yaml:1: unknown key registry.mirror");
+}
+
 TEST_MAIN(TEST(test_defaults), TEST(test_empty), TEST(test_full_block), TEST(test_full_flow),
     TEST(test_partial), TEST(test_booleans), TEST(test_ports), TEST(test_ranges),
     TEST(test_unknown_keys), TEST(test_duplicates), TEST(test_wrong_types),
     TEST(test_yaml_features), TEST(test_syntax_errors), TEST(test_bad_bytes), TEST(test_size_cap),
     TEST(test_loaders), TEST(test_image), TEST(test_cmdline), TEST(test_paths),
     TEST(test_advertise), TEST(test_interfaces), TEST(test_port_conflicts), TEST(test_tftp_root),
-    TEST(test_example_config), TEST(test_load))
+    TEST(test_example_config), TEST(test_load), TEST(test_registry))

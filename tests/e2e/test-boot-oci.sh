@@ -1,0 +1,116 @@
+#!/bin/bash
+# A BIOS VM network-boots an image that netbootd imported from an OCI
+# registry.  Boot 1 is test-boot-bios.sh's (image "e2e", the LAN, netbootd).
+# Then a second test image (tests/lib/mkimage.sh: the Debian test kernel,
+# the e2e initrd, a root tree with a marker token) is packed as OCI layers:
+#   layer 0 (gzip): /boot/vmlinuz-KVER, /boot/vmlinuz -> vmlinuz-KVER,
+#                   /boot/initrd, /etc/issue, /junk
+#   layer 1 (zstd): the marker file, the payload and its checksum, and a
+#                   whiteout for /junk
+# pushed with skopeo into a docker-registry on the boot namespace's loopback,
+# imported with `netbootctl add-image oci REF` (the squashfs is written by
+# lib/oci-layers from the layers, not by mksquashfs), and the VM's MAC is
+# assigned to it.  The VM boots again and its initrd must loop-mount OUR
+# squashfs and find this run's marker and an intact payload.
+set -euo pipefail
+E2E_NAME=boot-oci
+. "$(dirname "$0")/../lib/boot.sh"
+# shellcheck source=tests/lib/registry.sh
+. "$E2E_LIB/registry.sh"
+
+netbootd=$(resolve_netbootd "${NETBOOTD:-}")
+ctl=${NETBOOTCTL:-$(dirname "$netbootd")/../ctl/netbootctl}
+[ -x "$ctl" ] || die "no netbootctl at $ctl"
+require_cmds docker-registry skopeo unsquashfs zstd
+say "netbootd: $netbootd, netbootctl: $ctl"
+
+WORK=$(mktemp -d /tmp/netbootd-boot-oci.XXXXXX)
+cleanup_push "rm -rf '$WORK'"
+export BOOT_CONTROL_SOCKET=$WORK/control.sock
+nctl() { "$ctl" -s "$BOOT_CONTROL_SOCKET" "$@"; }
+FAILS=0
+verify() { # description, command...
+	local what=$1
+	shift
+	if "$@"; then
+		say "PASS: $what"
+	else
+		say "FAIL: $what"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+say "== boot 1: image e2e (the LAN and netbootd as in test-boot-bios.sh)"
+if ! boot_run bios "$netbootd" "${E2E_TIMEOUT:-200}"; then
+	say "$BOOT_SUMMARY"
+	die "the first boot failed"
+fi
+PID=$LAN_NETBOOTD_PID
+
+say "== the OCI image"
+"$E2E_LIB/mkimage.sh" "$WORK/b" B 2>"$WORK/mkimage.log" || die "building image B failed"
+B_MARKER=$(. "$WORK/b/expected.env" && echo "$MARKER_TOKEN")
+KVER=$(. "$WORK/b/expected.env" && echo "$KERNEL_VERSION")
+unsquashfs -no-progress -d "$WORK/tree" "$WORK/b/images/B/rootfs.squashfs" >/dev/null
+L0=$WORK/l0
+L1=$WORK/l1
+mkdir -p "$L0/boot" "$L0/etc" "$L1"
+cp "$WORK/b/images/B/kernel" "$L0/boot/vmlinuz-$KVER"
+ln -s "vmlinuz-$KVER" "$L0/boot/vmlinuz"
+cp "$WORK/b/images/B/initrd" "$L0/boot/initrd"
+cp "$WORK/tree/etc/issue" "$L0/etc/issue"
+echo "deleted by the next layer" >"$L0/junk"
+cp "$WORK/tree/netbootd-e2e-marker" "$WORK/tree/payload" "$WORK/tree/payload.sha256" "$L1/"
+: >"$L1/.wh.junk"
+/usr/bin/python3 "$E2E_TOP/tests/integration/registry-mkimage.py" "$WORK/layout" --tag v1 \
+	"$L0:gzip" "$L1:zstd" >"$WORK/layout.txt"
+say "layers: $(awk '$1 == "layer" { printf "%s (%s bytes) ", $3, $4 }' "$WORK/layout.txt")"
+
+REGISTRY_EXEC=("${LAN_BOOT_EXEC[@]}")
+RPORT=$(registry_free_port)
+registry_start "$WORK/reg" "$RPORT" || die "the registry did not start: $(tail -5 "$WORK/reg/log")"
+cleanup_push "kill_pid $REGISTRY_PID"
+REF=127.0.0.1:$RPORT/kairos/e2e:v1
+registry_push "$WORK/layout" v1 "$REF" || die "skopeo could not push $REF"
+say "registry in $LAN_BOOT on 127.0.0.1:$RPORT holds $REF"
+
+# netbootd learns that this registry speaks plain HTTP: config + SIGHUP.
+printf 'registry:\n  insecure: [127.0.0.1:%s]\n' "$RPORT" >>"$BOOT_DIR/netbootd.yaml"
+kill -HUP "$PID"
+for _ in $(seq 50); do log_has "Reloading configuration" && break; sleep 0.1; done
+
+say "== add-image oci $REF"
+verify "netbootctl add-image oci $REF" nctl add-image oci "$REF"
+nctl --json images >"$WORK/images.json" || true
+verify "images lists oci with source type oci" \
+	sh -c "jq -e '.[] | select(.name == \"oci\") | .source.type == \"oci\"' '$WORK/images.json' >/dev/null"
+verify "the image's kernel is the layer's /boot/vmlinuz target" \
+	cmp -s "$BOOT_DIR/state/images/oci/kernel" "$L0/boot/vmlinuz-$KVER"
+verify "the image's squashfs holds the marker (unsquashfs)" \
+	sh -c "unsquashfs -cat '$BOOT_DIR/state/images/oci/rootfs.squashfs' netbootd-e2e-marker | grep -qx '$B_MARKER'"
+verify "the whiteout removed /junk" \
+	sh -c "! unsquashfs -l '$BOOT_DIR/state/images/oci/rootfs.squashfs' | grep -q 'squashfs-root/junk'"
+verify "netbootctl assign $VM_MAC oci" nctl assign "$VM_MAC" oci
+
+say "== boot 2: the same VM, assigned to the OCI image"
+vm_start bios "$BOOT_DIR/serial2.log"
+rc=0
+vm_wait "${E2E_TIMEOUT:-200}" || rc=$?
+vm_serial_text >"$BOOT_DIR/serial2.txt"
+grep -av '^\s*$' "$BOOT_DIR/serial2.txt" | tail -n 25
+s2() { grep -qaF -- "$1" "$BOOT_DIR/serial2.txt"; }
+url="http://$LAN_SERVER:8090"
+verify "the VM booted the OCI image and reported success" [ "$rc" = 0 ]
+verify "its kernel command line points at image oci" s2 "root=live:$url/images/oci/rootfs.squashfs"
+verify "the VM mounted our squashfs and found this run's marker ($B_MARKER)" \
+	s2 "squashfs marker $B_MARKER ok"
+verify "the squashfs the VM downloaded is the stored one (sha256)" \
+	s2 "squashfs sha256 $(sha256sum "$BOOT_DIR/state/images/oci/rootfs.squashfs" | cut -d' ' -f1)"
+verify "netbootd served the image's kernel" log_has "HTTP GET \"/images/oci/kernel\" from [^ ]+: 200"
+
+if [ "$FAILS" -gt 0 ]; then
+	lan_netbootd_log_tail 40
+	say "FAIL: OCI boot ($FAILS failed checks)"
+	exit 1
+fi
+say "PASS: a VM booted an image imported from an OCI registry (kernel $KVER, our squashfs)"
