@@ -2,8 +2,12 @@
  * The control socket (netbootctl(1)): a Unix stream socket at
  * control.socket speaking the framed JSON protocol of lib/control-proto.h.
  *
- * The socket is mode 0660, owner root, group control.group (0600 root only
- * when that group does not exist).  Every connection is authorised per
+ * Socket activation: a listening Unix stream socket passed by systemd
+ * (netbootd.socket, LISTEN_FDS) is used as it is, never bound, chmod'ed,
+ * chown'ed nor unlinked, and kept across reloads.  Otherwise netbootd binds
+ * control.socket itself, mode 0660: as root owner root and group
+ * control.group; as another user its own uid and control.group if it is a
+ * member; 0600 when that group does not exist or is not ours.  Every connection is authorised per
  * request with SO_PEERCRED and SO_PEERGROUPS: read-only commands for anyone
  * who can open the socket, state-changing ones for uid 0 and members of
  * control.group.
@@ -14,6 +18,8 @@
  */
 #ifndef NETBOOTD_CONTROL_H
 #define NETBOOTD_CONTROL_H
+
+#include <stdbool.h>
 
 #include "server.h"
 
@@ -26,6 +32,8 @@ struct control_server;
 int control_server_new(struct server *srv, struct control_server **ret);
 /* Close every connection, cancel and wait for imports, remove the socket.  Accepts NULL. */
 void control_server_free(struct control_server *s);
+/* Whether the socket came from systemd (socket activation); false for NULL. */
+bool control_server_activated(const struct control_server *s);
 /* Connected clients now; 0 for NULL. */
 unsigned control_server_clients(const struct control_server *s);
 

@@ -43,6 +43,7 @@
 #include "http-range.h"
 #include "iface.h"
 #include "loader.h"
+#include "metrics.h"
 #include "ipxe-script.h"
 #include "log.h"
 #include "progress.h"
@@ -133,7 +134,8 @@ http_progress(struct http_server *s, struct progress_event *ev, const char *imag
 		mac_format(ev->mac, ':', mac);
 	inet_ntop(AF_INET, &ev->client, client, sizeof(client));
 	snprintf(fields, sizeof(fields),
-	    "MAC=%s\nNETBOOT_EVENT=%s\nNETBOOT_IMAGE=%s\nCLIENT=%s\nBYTES=%" PRIu64 "\nCOMPLETE=%d",
+	    "NETBOOT_MAC=%s\nNETBOOT_EVENT=%s\nNETBOOT_IMAGE=%s\nCLIENT=%s\nBYTES=%" PRIu64
+	    "\nCOMPLETE=%d",
 	    mac, kind, image ? image : "", client, ev->bytes, ev->complete);
 	log_info(fields, "Boot progress of %s at %s: %s \"%s\", %" PRIu64 " of %" PRIu64 " bytes%s",
 	    mac, client, kind, ev->detail, ev->bytes, ev->total,
@@ -456,7 +458,7 @@ http_log(const struct http_req *c, int code, uint64_t bytes)
 		mac_format(c->mac, ':', mac);
 	http_log_path(c->path, path);
 	snprintf(fields, sizeof(fields), "CLIENT=%s\nPATH=%s\nSTATUS=%d\nBYTES=%" PRIu64 "%s%s",
-	    c->client, path, code, bytes, c->mac ? "\nMAC=" : "", mac);
+	    c->client, path, code, bytes, c->mac ? "\nNETBOOT_MAC=" : "", mac);
 	log_msg(prio, fields, "HTTP %s \"%s\" from %s: %d, %" PRIu64 " bytes",
 	    http_method_name(evhttp_request_get_command(c->req)), path, c->client, code, bytes);
 }
@@ -804,8 +806,8 @@ http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const ch
 	char fields[256], m[MAC_STRLEN];
 
 	mac_format(mac, ':', m);
-	snprintf(fields, sizeof(fields), "MAC=%s\nCLIENT=%s\nNETBOOT_IMAGE=%s", m, c->client,
-	    missing ? missing : "");
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_IMAGE=%s", m,
+	    c->client, missing ? missing : "");
 	if (missing != NULL)
 		log_warn(fields,
 		    "No image to boot for %s: its image \"%s\" does not exist, serving a "
@@ -824,7 +826,8 @@ http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
 	char fields[128], m[MAC_STRLEN];
 
 	mac_format(mac, ':', m);
-	snprintf(fields, sizeof(fields), "MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m, c->client);
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m,
+	    c->client);
 	log_info(fields, "Not serving a script to unknown machine %s: default boot disabled", m);
 	http_reply_error(c, 404, "Not Found");
 }
@@ -1007,6 +1010,30 @@ http_dispatch(struct http_req *c, const struct http_route *rt)
 	}
 }
 
+/* "/metrics", with or without a query string. */
+static bool
+http_is_metrics(const char *path)
+{
+	return strncmp(path, "/metrics", 8) == 0 && (path[8] == '\0' || path[8] == '?');
+}
+
+static void
+http_reply_metrics(struct http_req *c)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	if (body == NULL || metrics_render(c->s->srv, body) < 0) {
+		if (body != NULL)
+			evbuffer_free(body);
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(c->req), "Content-Type", METRICS_CONTENT_TYPE);
+	http_send(c, 200, "OK", body, evbuffer_get_length(body));
+	evbuffer_free(body);
+}
+
 static void
 http_handle(struct evhttp_request *req, void *arg)
 {
@@ -1029,6 +1056,10 @@ http_handle(struct evhttp_request *req, void *arg)
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 		http_reply_error(&c, 405, "Method Not Allowed");
+		return;
+	}
+	if (http_is_metrics(c.path)) {
+		http_reply_metrics(&c);
 		return;
 	}
 	r = http_route_parse(c.path, strlen(c.path), &rt);

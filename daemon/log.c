@@ -17,6 +17,7 @@
 static bool log_debug_on;
 static bool log_to_journal;
 static bool log_to_syslog;
+static uint64_t log_errors, log_warnings; /* __atomic: workers log too */
 
 /* True when stderr is the journal stream systemd gave us. */
 static bool
@@ -55,6 +56,13 @@ log_debug_enabled(void)
 	return log_debug_on;
 }
 
+void
+log_get_counts(struct log_counts *ret)
+{
+	ret->errors = __atomic_load_n(&log_errors, __ATOMIC_RELAXED);
+	ret->warnings = __atomic_load_n(&log_warnings, __ATOMIC_RELAXED);
+}
+
 static void
 log_journal(int prio, const char *fields, const char *msg)
 {
@@ -90,6 +98,10 @@ log_msg(int prio, const char *fields, const char *fmt, ...)
 
 	if (prio == LOG_DEBUG && !log_debug_on)
 		return;
+	if (prio <= LOG_ERR)
+		__atomic_fetch_add(&log_errors, 1, __ATOMIC_RELAXED);
+	else if (prio == LOG_WARNING)
+		__atomic_fetch_add(&log_warnings, 1, __ATOMIC_RELAXED);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

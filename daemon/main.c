@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "control.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "progress.h"
 #include "proxydhcp.h"
 #include "server.h"
@@ -167,8 +169,14 @@ server_apply(struct server *srv, const struct config *old)
 		if (c->http.enabled && (r = http_server_new(srv, &srv->http)) < 0)
 			return r;
 	}
-	if (old == NULL || strcmp(old->control.socket, c->control.socket) != 0 ||
-	    strcmp(old->control.group, c->control.group) != 0) {
+	if (control_server_activated(srv->control)) {
+		if (strcmp(old->control.socket, c->control.socket) != 0)
+			log_notice(NULL,
+			    "control.socket changed to \"%s\", but the control socket comes from "
+			    "systemd and cannot move, ignoring",
+			    c->control.socket);
+	} else if (old == NULL || strcmp(old->control.socket, c->control.socket) != 0 ||
+	           strcmp(old->control.group, c->control.group) != 0) {
 		control_server_free(srv->control);
 		srv->control = NULL;
 		if ((r = control_server_new(srv, &srv->control)) < 0)
@@ -197,21 +205,115 @@ server_open_state(struct server *srv)
 	return r;
 }
 
+/* ---- systemd notification: READY, STATUS, WATCHDOG ---- */
+
+#define STATUS_INTERVAL_S 5
+
+struct notifier {
+	struct server *srv;
+	struct event *watchdog; /* WATCHDOG=1 at half of WATCHDOG_USEC */
+	struct event *status;   /* STATUS= refreshed every STATUS_INTERVAL_S when changed */
+	char last[256];
+};
+
+/* Send 'state' (may be NULL) with STATUS=; with no state only when the summary changed. */
+static void
+notify_with_status(struct notifier *n, const char *state)
+{
+	char line[sizeof(n->last)];
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	metrics_status_line(n->srv, line, sizeof(line));
+	if (state == NULL && strcmp(line, n->last) == 0)
+		return;
+	memcpy(n->last, line, sizeof(line));
+	sd_notifyf(0, "%s%sSTATUS=%s", state != NULL ? state : "", state != NULL ? "\n" : "", line);
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void
+on_status(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	notify_with_status(arg, NULL);
+}
+
+static struct event *
+periodic_new(struct event_base *base, event_callback_fn fn, void *arg, uint64_t usec)
+{
+	struct timeval tv = {.tv_sec = (time_t)(usec / 1000000), .tv_usec = (long)(usec % 1000000)};
+	struct event *ev = event_new(base, -1, EV_PERSIST, fn, arg);
+
+	if (ev != NULL && event_add(ev, &tv) < 0) {
+		event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+/* Only under a service manager (NOTIFY_SOCKET): timers for WATCHDOG= and STATUS=. */
+static int
+notifier_start(struct notifier *n)
+{
+	uint64_t usec = 0;
+	int r;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return 0;
+	r = sd_watchdog_enabled(0, &usec);
+	if (r < 0)
+		log_warn(NULL, "Cannot read WATCHDOG_USEC: %s, ignoring", strerror(-r));
+	if (r > 0) {
+		n->watchdog = periodic_new(n->srv->base, on_watchdog, NULL, usec / 2);
+		if (n->watchdog == NULL)
+			return -ENOMEM;
+		log_debug(NULL, "Watchdog: pinging systemd every %" PRIu64 " ms", usec / 2000);
+	}
+	n->status = periodic_new(n->srv->base, on_status, n, STATUS_INTERVAL_S * 1000000ULL);
+	return n->status != NULL ? 0 : -ENOMEM;
+}
+
+static void
+notifier_stop(struct notifier *n)
+{
+	if (n->watchdog != NULL)
+		event_free(n->watchdog);
+	if (n->status != NULL)
+		event_free(n->status);
+	n->watchdog = n->status = NULL;
+}
+
 struct signal_ctx {
 	struct server *srv;
 	const struct options *opts;
+	struct notifier *notify;
 };
+
+static void
+notify_reloading(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
 
 static void
 on_reload(struct server *srv, const struct options *o)
 {
 	struct config *c = NULL, *old;
 
-	sd_notify(0, "RELOADING=1");
 	log_info(NULL, "Reloading configuration from %s", o->config_path);
 	if (load_config(o, &c) < 0) {
 		log_warn(NULL, "Keeping the running configuration, ignoring the new one");
-		sd_notify(0, "READY=1");
 		return;
 	}
 	if (strcmp(c->state_dir, srv->cfg->state_dir) != 0) {
@@ -222,7 +324,6 @@ on_reload(struct server *srv, const struct options *o)
 		c->state_dir = strdup(srv->cfg->state_dir);
 		if (c->state_dir == NULL) {
 			config_free(c);
-			sd_notify(0, "READY=1");
 			return;
 		}
 	}
@@ -231,7 +332,6 @@ on_reload(struct server *srv, const struct options *o)
 	if (server_apply(srv, old) < 0)
 		log_err(NULL, "Some services failed to restart after reload, see above");
 	config_free(old);
-	sd_notify(0, "READY=1");
 }
 
 static void
@@ -241,7 +341,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
+		notify_reloading();
 		on_reload(ctx->srv, ctx->opts);
+		notify_with_status(ctx->notify, "READY=1");
 		return;
 	}
 	log_info(NULL, "Received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -316,7 +418,8 @@ main(int argc, char **argv)
 {
 	struct server srv = {0};
 	struct options opts;
-	struct signal_ctx sctx = {.srv = &srv, .opts = &opts};
+	struct notifier notifier = {.srv = &srv};
+	struct signal_ctx sctx = {.srv = &srv, .opts = &opts, .notify = &notifier};
 	struct event *sigs[3] = {NULL};
 	const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
 	int notify_fd = -1, r;
@@ -354,14 +457,20 @@ main(int argc, char **argv)
 		daemonize_done(notify_fd, false);
 		return 1;
 	}
+	if ((r = notifier_start(&notifier)) < 0) {
+		log_err(NULL, "Cannot set up the systemd watchdog: %s", strerror(-r));
+		daemonize_done(notify_fd, false);
+		return 1;
+	}
 	daemonize_done(notify_fd, true);
 	log_info(NULL, "netbootd %s ready (dhcp %s, tftp %s, http %s, control %s)",
 	    NETBOOTD_VERSION, srv.dhcp ? "on" : "off", srv.tftp ? "on" : "off",
 	    srv.http ? "on" : "off", srv.cfg->control.socket);
-	sd_notify(0, "READY=1");
+	notify_with_status(&notifier, "READY=1");
 
 	event_base_dispatch(srv.base);
 
+	notifier_stop(&notifier);
 	for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
 		event_free(sigs[i]);
 	server_free(&srv);

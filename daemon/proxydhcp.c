@@ -173,7 +173,7 @@ log_answer(const struct pxe_request *req, const struct pxe_answer *a, const stru
 		mac_format(req->mac, ':', mac);
 	inet_ntop(AF_INET, &to->sin_addr, dst, sizeof(dst));
 	snprintf(fields, sizeof(fields),
-	    "MAC=%s\nNETBOOT_EVENT=%s\nCLIENT_KIND=%s\nCLIENT_ARCH=%u\nBOOT_FILE=%s\nINTERFACE=%s",
+	    "NETBOOT_MAC=%s\nNETBOOT_EVENT=%s\nCLIENT_KIND=%s\nCLIENT_ARCH=%u\nBOOT_FILE=%s\nINTERFACE=%s",
 	    mac, event, pxe_client_name(req->client), req->arch, a->boot_file, o->ifname);
 	log_info(fields, "%s \"%s\" to %s client %s (arch %u) on %s via %s:%u",
 	    a->msg_type == DHCP_OFFER ? "Offered" : "Acknowledged", a->boot_file,
@@ -215,7 +215,7 @@ store_allows(struct proxydhcp *pd, const struct pxe_request *req, const struct p
 		return true;
 	pd->stats.refused++;
 	mac_format(req->mac, ':', mac);
-	snprintf(fields, sizeof(fields), "MAC=%s\nNETBOOT_EVENT=refused", mac);
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=refused", mac);
 	if (first_time_for_mac(&pd->refused, req->mac))
 		log_info(fields, "Not answering %s client %s on %s: %s%s%s%s",
 		    pxe_client_name(req->client), mac, o->ifname, why, m ? " (\"" : "",
@@ -223,6 +223,45 @@ store_allows(struct proxydhcp *pd, const struct pxe_request *req, const struct p
 	else
 		log_debug(fields, "Not answering client %s on %s: %s", mac, o->ifname, why);
 	return false;
+}
+
+/* Option 93 values with their own counter slot; the last slot is "other". */
+static const struct {
+	uint16_t arch;
+	const char *name;
+} arch_slots[PROXYDHCP_ARCH_SLOTS - 1] = {
+    {PXE_ARCH_BIOS, "bios"},
+    {PXE_ARCH_EFI_IA32, "efi-ia32"},
+    {PXE_ARCH_EFI_X64, "efi-x64"},
+    {PXE_ARCH_EFI_BC, "efi-bc"},
+    {PXE_ARCH_EFI_ARM32, "efi-arm32"},
+    {PXE_ARCH_EFI_ARM64, "efi-arm64"},
+    {PXE_ARCH_HTTP_X64, "http-x64"},
+    {PXE_ARCH_HTTP_ARM64, "http-arm64"},
+};
+
+const char *
+proxydhcp_arch_name(size_t slot)
+{
+	if (slot < ELEMENTSOF(arch_slots))
+		return arch_slots[slot].name;
+	return slot == ELEMENTSOF(arch_slots) ? "other" : NULL;
+}
+
+static void
+count_answer(struct proxydhcp *pd, const struct pxe_request *req, const struct pxe_answer *a)
+{
+	size_t slot = 0, kind = (size_t)req->client < PROXYDHCP_KINDS ? (size_t)req->client : 0;
+
+	while (slot < ELEMENTSOF(arch_slots) && arch_slots[slot].arch != req->arch)
+		slot++;
+	if (a->msg_type == DHCP_OFFER) {
+		pd->stats.offers++;
+		pd->stats.offers_by[kind][slot]++;
+	} else {
+		pd->stats.acks++;
+		pd->stats.acks_by[kind][slot]++;
+	}
 }
 
 static void
@@ -249,10 +288,7 @@ answer(struct pd_socket *s, const struct pxe_request *req, const struct pxe_para
 		    NULL, "Cannot send a DHCP reply on %s: %s, ignoring", o->ifname, strerror(-r));
 		return;
 	}
-	if (a->msg_type == DHCP_OFFER)
-		pd->stats.offers++;
-	else
-		pd->stats.acks++;
+	count_answer(pd, req, a);
 	log_answer(req, a, o, &to);
 	record_offer(pd, req, a);
 }
@@ -273,7 +309,7 @@ note_ignored(struct proxydhcp *pd, const struct pxe_request *req, enum pxe_verdi
 	case PXE_IGNORE_ARCH:
 	case PXE_IGNORE_NO_LOADER:
 		pd->stats.unsupported_arch++;
-		snprintf(fields, sizeof(fields), "MAC=%s\nNETBOOT_EVENT=unsupported", mac);
+		snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=unsupported", mac);
 		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {
 			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
 			    pxe_client_name(req->client), mac, o->ifname, pxe_verdict_name(v),

@@ -11,11 +11,16 @@
 #ifndef NETBOOTD_PROXYDHCP_H
 #define NETBOOTD_PROXYDHCP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "server.h"
 
 struct proxydhcp;
+
+/* Architecture slots of the answer counters: see proxydhcp_arch_name(). */
+#define PROXYDHCP_ARCH_SLOTS 9
+#define PROXYDHCP_KINDS      4 /* enum pxe_client */
 
 /* Counters since proxydhcp_new(), for /metrics. */
 struct proxydhcp_stats {
@@ -30,6 +35,9 @@ struct proxydhcp_stats {
 	uint64_t offers;           /* DHCPOFFERs sent */
 	uint64_t acks;             /* DHCPACKs sent (PXE port) */
 	uint64_t send_errors;      /* sendmsg() failures, replies that did not build */
+	/* offers and acks again, by enum pxe_client and architecture slot */
+	uint64_t offers_by[PROXYDHCP_KINDS][PROXYDHCP_ARCH_SLOTS];
+	uint64_t acks_by[PROXYDHCP_KINDS][PROXYDHCP_ARCH_SLOTS];
 };
 
 /* Open the sockets and register events on srv->base.  0 or -errno (logged). */
@@ -39,5 +47,7 @@ void proxydhcp_free(struct proxydhcp *s);
 
 /* Copy the counters out.  A NULL 's' (ProxyDHCP disabled) gives zeros. */
 void proxydhcp_get_stats(const struct proxydhcp *s, struct proxydhcp_stats *ret);
+/* The label of an architecture slot ("bios", "efi-x64", ..., "other"); NULL past the end. */
+const char *proxydhcp_arch_name(size_t slot);
 
 #endif

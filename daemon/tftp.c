@@ -188,7 +188,7 @@ session_fields(const struct tftp_session *t, const struct progress_event *ev, ch
 
 	if (ev->has_mac)
 		mac_format(ev->mac, ':', mac);
-	snprintf(buf, len, "CLIENT=%s\nFILE=%s\nMAC=%s\nNETBOOT_EVENT=%s\nBYTES=%" PRIu64,
+	snprintf(buf, len, "CLIENT=%s\nFILE=%s\nNETBOOT_MAC=%s\nNETBOOT_EVENT=%s\nBYTES=%" PRIu64,
 	    t->client, t->file, mac, progress_kind_name(ev->kind), ev->bytes);
 }
 

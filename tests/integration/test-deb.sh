@@ -188,6 +188,33 @@ if in_ct systemctl reload netbootd.service >/dev/null 2>&1 &&
 else
 	bad "systemctl reload netbootd failed"
 fi
+got=$(in_ct stat -c '%F %U:%G %a' /run/netbootd/control.sock 2>/dev/null || true)
+[ "$got" = "socket root:netboot 660" ] && ok "control socket after start and reload: $got" ||
+	bad "control socket after start and reload is \"$got\""
+if in_ct netbootctl status >"$TMP/status.out" 2>&1; then
+	ok "netbootctl status through the socket-activated control socket"
+else
+	sed 's/^/#   /' "$TMP/status.out"
+	bad "netbootctl status failed in the container"
+fi
+got=$(in_ct systemctl show -P StatusText netbootd.service 2>/dev/null || true)
+case $got in
+*image*machine*TFTP*HTTP*) ok "STATUS= reaches systemd: \"$got\"" ;;
+*) bad "StatusText is \"$got\"" ;;
+esac
+if in_ct curl -sS --max-time 5 http://127.0.0.1:8090/metrics 2>/dev/null | grep -q '^netbootd_build_info{'; then
+	ok "/metrics answers in the container"
+else
+	bad "/metrics does not answer in the container"
+fi
+in_ct curl -s -o /dev/null --max-time 5 http://127.0.0.1:8090/ipxe/52-54-00-de-b0-01 || true
+in_ct journalctl --sync 2>/dev/null || sleep 1
+if in_ct journalctl --no-pager -o cat NETBOOT_MAC=52:54:00:de:b0:01 2>/dev/null | grep -q .; then
+	ok "journalctl NETBOOT_MAC=52:54:00:de:b0:01 finds the /ipxe request"
+else
+	in_ct journalctl -u netbootd --no-pager -n 5 | sed 's/^/#   /'
+	bad "journalctl NETBOOT_MAC= finds nothing after /ipxe/52-54-00-de-b0-01"
+fi
 
 if [ "$FAILURES" -ne 0 ]; then
 	echo "$FAILURES check(s) failed"

@@ -1,0 +1,239 @@
+/*
+ * Prometheus text format 0.0.4: "# HELP" and "# TYPE" before the samples of
+ * each family, counters end in _total, sizes in _bytes, times in _seconds.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "control.h"
+#include "http.h"
+#include "log.h"
+#include "progress.h"
+#include "proxydhcp.h"
+#include "store.h"
+#include "tftp.h"
+#include "util.h"
+
+#ifndef NETBOOTD_VERSION
+#define NETBOOTD_VERSION "0"
+#endif
+
+/* Labels of enum pxe_client. */
+static const char *const client_kinds[PROXYDHCP_KINDS] = {"none", "pxe", "ipxe", "http"};
+
+struct metrics_out {
+	struct evbuffer *buf;
+	int error;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+out_printf(struct metrics_out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->error != 0)
+		return;
+	va_start(ap, fmt);
+	if (evbuffer_add_vprintf(o->buf, fmt, ap) < 0)
+		o->error = -ENOMEM;
+	va_end(ap);
+}
+
+static void
+family(struct metrics_out *o, const char *name, const char *type, const char *help)
+{
+	out_printf(o, "# HELP netbootd_%s %s\n# TYPE netbootd_%s %s\n", name, help, name, type);
+}
+
+/* A family with one unlabelled sample. */
+static void
+single(struct metrics_out *o, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(o, name, type, help);
+	out_printf(o, "netbootd_%s %" PRIu64 "\n", name, v);
+}
+
+static void
+render_process(struct server *srv, struct metrics_out *o)
+{
+	family(o, "build_info", "gauge", "Always 1; the version is in the label.");
+	out_printf(o, "netbootd_build_info{version=\"%s\"} 1\n", NETBOOTD_VERSION);
+	single(o, "start_time_seconds", "gauge", "Start time of the daemon since the Unix epoch.",
+	    (uint64_t)srv->started);
+	single(o, "uptime_seconds", "gauge", "Seconds since the daemon started.",
+	    (uint64_t)(time(NULL) - srv->started));
+}
+
+static void
+render_answers(struct metrics_out *o, const char *name, const char *help,
+    const uint64_t by[PROXYDHCP_KINDS][PROXYDHCP_ARCH_SLOTS])
+{
+	family(o, name, "counter", help);
+	for (size_t k = 0; k < PROXYDHCP_KINDS; k++)
+		for (size_t a = 0; a < PROXYDHCP_ARCH_SLOTS; a++)
+			if (by[k][a] != 0)
+				out_printf(o,
+				    "netbootd_%s{client=\"%s\",arch=\"%s\"} %" PRIu64 "\n", name,
+				    client_kinds[k], proxydhcp_arch_name(a), by[k][a]);
+}
+
+static void
+render_dhcp(const struct proxydhcp_stats *d, struct metrics_out *o)
+{
+	const struct {
+		const char *reason;
+		uint64_t v;
+	} ignored[] = {
+	    {"interface", d->ignored_iface},
+	    {"not_boot_client", d->ignored_not_pxe},
+	    {"message_type", d->ignored_msg_type},
+	    {"unsupported_arch", d->unsupported_arch},
+	    {"no_address", d->no_address},
+	    {"refused", d->refused},
+	};
+
+	render_answers(o, "dhcp_offers_total",
+	    "ProxyDHCP offers sent, by client kind and architecture.", d->offers_by);
+	render_answers(o, "dhcp_acks_total",
+	    "ProxyDHCP acks sent (PXE port), by client kind and architecture.", d->acks_by);
+	family(o, "dhcp_ignored_total", "counter", "DHCP packets not answered, by reason.");
+	for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
+		out_printf(o, "netbootd_dhcp_ignored_total{reason=\"%s\"} %" PRIu64 "\n",
+		    ignored[i].reason, ignored[i].v);
+	single(
+	    o, "dhcp_malformed_total", "counter", "DHCP packets that did not parse.", d->malformed);
+	single(o, "dhcp_send_errors_total", "counter",
+	    "DHCP replies that could not be built or sent.", d->send_errors);
+}
+
+static void
+render_tftp(const struct tftp_stats *t, struct metrics_out *o)
+{
+	single(o, "tftp_transfers_total", "counter", "TFTP transfers completed.", t->transfers);
+	single(o, "tftp_retransmits_total", "counter", "TFTP DATA or OACK packets sent again.",
+	    t->retransmits);
+	single(o, "tftp_timeouts_total", "counter", "TFTP sessions given up after the retry cap.",
+	    t->timeouts);
+	single(o, "tftp_errors_total", "counter", "TFTP ERROR packets sent.", t->errors_sent);
+	single(o, "tftp_sessions", "gauge", "TFTP transfers in progress.", t->active);
+}
+
+static void
+render_http(const struct http_stats *h, struct metrics_out *o)
+{
+	family(o, "http_responses_total", "counter", "HTTP responses, by status class.");
+	for (size_t i = 0; i < ELEMENTSOF(h->responses); i++)
+		out_printf(o, "netbootd_http_responses_total{code=\"%zuxx\"} %" PRIu64 "\n", i + 1,
+		    h->responses[i]);
+	single(
+	    o, "http_connections_total", "counter", "HTTP connections accepted.", h->connections);
+	single(o, "http_connections", "gauge", "HTTP connections open.", h->active);
+	single(o, "http_accept_paused", "gauge",
+	    "1 while accepting is paused at http.max_connections.", h->paused);
+}
+
+/* The per-protocol families every dashboard starts from. */
+static void
+render_protocols(const struct proxydhcp_stats *d, const struct tftp_stats *t,
+    const struct http_stats *h, struct metrics_out *o)
+{
+	uint64_t http_requests = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(h->responses); i++)
+		http_requests += h->responses[i];
+	family(o, "requests_total", "counter",
+	    "Requests received: DHCP datagrams, TFTP read requests, HTTP requests answered.");
+	out_printf(o, "netbootd_requests_total{protocol=\"dhcp\"} %" PRIu64 "\n", d->received);
+	out_printf(o, "netbootd_requests_total{protocol=\"tftp\"} %" PRIu64 "\n", t->requests);
+	out_printf(o, "netbootd_requests_total{protocol=\"http\"} %" PRIu64 "\n", http_requests);
+	family(o, "sent_bytes_total", "counter",
+	    "File and body bytes sent (TFTP retransmits included, HTTP when complete).");
+	out_printf(o, "netbootd_sent_bytes_total{protocol=\"tftp\"} %" PRIu64 "\n", t->bytes_sent);
+	out_printf(o, "netbootd_sent_bytes_total{protocol=\"http\"} %" PRIu64 "\n", h->bytes_sent);
+}
+
+static size_t
+image_count(struct server *srv)
+{
+	struct manifest **list = NULL;
+	size_t n = 0;
+
+	if (srv->store == NULL || store_image_list(srv->store, &list, &n) < 0)
+		return 0;
+	store_image_list_free(list, n);
+	return n;
+}
+
+static size_t
+machine_count(struct server *srv)
+{
+	size_t n = 0;
+
+	if (srv->store != NULL)
+		(void)store_machine_list(srv->store, &n);
+	return n;
+}
+
+static void
+render_state(struct server *srv, struct metrics_out *o)
+{
+	struct log_counts lc;
+
+	single(o, "images", "gauge", "Images in the store.", image_count(srv));
+	single(o, "machines", "gauge", "Machines registered in the store.", machine_count(srv));
+	single(o, "boot_progress_machines", "gauge", "Machines with recent boot progress events.",
+	    srv->progress != NULL ? progress_machines(srv->progress) : 0);
+	single(o, "control_clients", "gauge", "Connections on the control socket.",
+	    control_server_clients(srv->control));
+	log_get_counts(&lc);
+	family(o, "log_messages_total", "counter", "Errors and warnings logged.");
+	out_printf(o, "netbootd_log_messages_total{level=\"error\"} %" PRIu64 "\n", lc.errors);
+	out_printf(o, "netbootd_log_messages_total{level=\"warning\"} %" PRIu64 "\n", lc.warnings);
+}
+
+int
+metrics_render(struct server *srv, struct evbuffer *out)
+{
+	struct metrics_out o = {.buf = out};
+	struct proxydhcp_stats d;
+	struct tftp_stats t;
+	struct http_stats h;
+
+	proxydhcp_get_stats(srv->dhcp, &d);
+	tftp_server_get_stats(srv->tftp, &t);
+	http_server_get_stats(srv->http, &h);
+	render_process(srv, &o);
+	render_protocols(&d, &t, &h, &o);
+	render_dhcp(&d, &o);
+	render_tftp(&t, &o);
+	render_http(&h, &o);
+	render_state(srv, &o);
+	return o.error;
+}
+
+static const char *
+plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+void
+metrics_status_line(struct server *srv, char *buf, size_t len)
+{
+	struct tftp_stats t;
+	struct http_stats h;
+	size_t images = image_count(srv), machines = machine_count(srv);
+
+	tftp_server_get_stats(srv->tftp, &t);
+	http_server_get_stats(srv->http, &h);
+	snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", images,
+	    plural(images, "image", "images"), machines, plural(machines, "machine", "machines"),
+	    t.active, plural(t.active, "session", "sessions"), h.active,
+	    plural(h.active, "connection", "connections"));
+}
