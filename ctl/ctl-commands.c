@@ -108,6 +108,8 @@ add_source(cJSON *args, const char *type, const char *value)
 		return -ENOMEM;
 	if (strcmp(type, "oci") == 0)
 		return cJSON_AddStringToObject(source, "ref", value) ? 0 : -ENOMEM;
+	if (!cJSON_AddNumberToObject(source, "fds", strcmp(type, "dir") == 0 ? 3 : 1))
+		return -ENOMEM;
 	return add_source_path(source, value);
 }
 
@@ -116,8 +118,9 @@ parse_add_image(int argc, char **argv, cJSON *args)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
 	    {"iso", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
-	    {"cmdline", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
-	const char *type = NULL, *value = NULL, *cmdline = NULL;
+	    {"cmdline", required_argument, NULL, 'c'}, {"platform", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0}};
+	const char *type = NULL, *value = NULL, *cmdline = NULL, *platform = NULL;
 	bool force = false;
 	int c, n, sources = 0;
 
@@ -132,6 +135,8 @@ parse_add_image(int argc, char **argv, cJSON *args)
 			force = true;
 		else if (c == 'c')
 			cmdline = optarg;
+		else if (c == 'p')
+			platform = optarg;
 	}
 	n = positionals(argc, argv, 1, 2);
 	if (n < 0)
@@ -145,9 +150,17 @@ parse_add_image(int argc, char **argv, cJSON *args)
 		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE or OCI-REF");
 		return -EINVAL;
 	}
+	if (platform != NULL && strcmp(type, "oci") != 0) {
+		ctl_error("add-image: --platform goes with an OCI-REF");
+		return -EINVAL;
+	}
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
 	    add_source(args, type, value) < 0 || !cJSON_AddBoolToObject(args, "force", force) ||
 	    (cmdline != NULL && !cJSON_AddStringToObject(args, "cmdline", cmdline)))
+		return -ENOMEM;
+	if (platform != NULL &&
+	    !cJSON_AddStringToObject(
+	        cJSON_GetObjectItemCaseSensitive(args, "source"), "platform", platform))
 		return -ENOMEM;
 	return 0;
 }
@@ -335,15 +348,18 @@ const struct ctl_command ctl_commands[] = {
         "machines assigned to each.\n",
         NO_ARGS, ctl_render_images},
     {"add-image", "add-image",
-        "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--force] [--cmdline STR]",
+        "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--platform OS/ARCH] [--force] "
+        "[--cmdline STR]",
         "Add image NAME from a directory holding kernel, initrd and rootfs.squashfs\n"
-        "(--dir), from a Kairos ISO (--iso) or from an OCI image reference.  Shows\n"
-        "progress while the files are copied; Ctrl-C cancels.\n"
+        "(--dir), from a Kairos ISO (--iso) or from an OCI image reference, which\n"
+        "netbootd pulls from the registry and turns into kernel, initrd and squashfs.\n"
+        "Shows progress while the files are copied or pulled; Ctrl-C cancels.\n"
         "\n"
-        "  --dir DIR      directory with kernel, initrd and rootfs.squashfs\n"
-        "  --iso FILE     a Kairos ISO file\n"
-        "  --force        replace an existing image of that name\n"
-        "  --cmdline STR  the image's kernel command line template\n",
+        "  --dir DIR          directory with kernel, initrd and rootfs.squashfs\n"
+        "  --iso FILE         a Kairos ISO file\n"
+        "  --platform OS/ARCH the platform to pull (default: registry.platform)\n"
+        "  --force            replace an existing image of that name\n"
+        "  --cmdline STR      the image's kernel command line template\n",
         parse_add_image, ctl_render_add_image},
     {"remove-image", "remove-image", "remove-image NAME [--force]",
         "Remove image NAME.  Refused while machines are assigned to it, unless --force.\n",
@@ -395,6 +411,24 @@ const struct ctl_command ctl_commands[] = {
         "  --initrd PATH  take the initrd from PATH in the ISO\n"
         "  --rootfs PATH  take the squashfs from PATH in the ISO\n"
         "  --force        replace existing output files\n",
+        NULL, NULL},
+    {"extract oci", NULL,
+        "extract oci REF OUTDIR [PREFIX] [--platform OS/ARCH] [--insecure] [--auth-file FILE] "
+        "[--compression gzip|zstd|xz] [--kernel PATH] [--initrd PATH] [--force]",
+        "Pull OCI image REF from its registry and write its kernel, initrd and a\n"
+        "squashfs of its flattened layers into OUTDIR as PREFIX-kernel, PREFIX-initrd\n"
+        "and PREFIX.squashfs (PREFIX defaults to kairos), without netbootd.  The\n"
+        "kernel and initrd are the image's /boot/vmlinuz* and /boot/initrd* (as\n"
+        "AuroraBoot picks them).  Blobs are cached in $XDG_CACHE_HOME/netbootd\n"
+        "(~/.cache/netbootd).\n"
+        "\n"
+        "  --platform OS/ARCH    the image for this platform (default linux/amd64)\n"
+        "  --insecure            reach REF's registry over plain HTTP\n"
+        "  --auth-file FILE      credentials (default ~/.docker/config.json)\n"
+        "  --compression ALGO    squashfs compression: gzip (default), zstd or xz\n"
+        "  --kernel PATH         take the kernel from PATH in the image\n"
+        "  --initrd PATH         take the initrd from PATH in the image\n"
+        "  --force               replace existing output files\n",
         NULL, NULL},
 };
 

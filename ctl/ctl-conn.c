@@ -1,5 +1,7 @@
 /* The client end of the control socket: connect, send one frame, read frames. */
 #include <errno.h>
+#include <sys/uio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,6 +43,84 @@ ctl_conn_send(int fd, const uint8_t *buf, size_t len)
 		buf += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+ctl_conn_send_fds(int fd, const uint8_t *buf, size_t len, const int *fds, size_t n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CONTROL_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t k;
+
+	if (n == 0)
+		return ctl_conn_send(fd, buf, len);
+	if (n > CONTROL_MAX_FDS || len == 0)
+		return -EINVAL;
+	memset(&u, 0, sizeof(u));
+	msg.msg_control = u.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	/* The descriptors ride with the first bytes; the rest follows plainly. */
+	do
+		k = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (k < 0 && errno == EINTR && !ctl_interrupted);
+	if (k < 0)
+		return -errno;
+	return ctl_conn_send(fd, buf + k, len - (size_t)k);
+}
+
+int
+ctl_source_open(const cJSON *source, int fds[CONTROL_MAX_FDS], size_t *ret_n)
+{
+	static const char *const names[] = {"kernel", "initrd", "rootfs.squashfs"};
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(source, "path");
+	int n = control_source_fds(source), dir = -1;
+
+	*ret_n = 0;
+	if (n == 0)
+		return 0;
+	if (!cJSON_IsString(path))
+		return -EINVAL;
+	if (n == 1) {
+		fds[0] = open(path->valuestring, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fds[0] < 0) {
+			ctl_error("cannot read \"%s\": %s", path->valuestring, strerror(errno));
+			return -errno;
+		}
+		*ret_n = 1;
+		return 0;
+	}
+	dir = open(path->valuestring, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		ctl_error(
+		    "cannot read the directory \"%s\": %s", path->valuestring, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < n; i++) {
+		fds[i] = openat(dir, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fds[i] < 0) {
+			int e = errno;
+
+			ctl_error(
+			    "cannot read \"%s/%s\": %s", path->valuestring, names[i], strerror(e));
+			while (i-- > 0)
+				close(fds[i]);
+			close(dir);
+			return -e;
+		}
+	}
+	close(dir);
+	*ret_n = (size_t)n;
 	return 0;
 }
 

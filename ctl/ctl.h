@@ -52,6 +52,14 @@ int ctl_extract_iso(const struct ctl_options *o, int argc, char **argv);
 /* ctl-conn.c */
 int ctl_conn_open(const char *path, int *ret_fd);
 int ctl_conn_send(int fd, const uint8_t *buf, size_t len);
+/* Send a frame with n open files attached (SCM_RIGHTS). */
+int ctl_conn_send_fds(int fd, const uint8_t *buf, size_t len, const int *fds, size_t n);
+/*
+ * For an add-image source from a directory or ISO: open its files here, with
+ * the user's own permissions (the daemon never opens a client's paths).
+ * 0 and *ret_n descriptors (0 for other sources), or -errno after printing why.
+ */
+int ctl_source_open(const cJSON *source, int fds[CONTROL_MAX_FDS], size_t *ret_n);
 /* 0 and *ret; -EPIPE: the daemon closed; -EBADMSG: garbage; -EINTR; -errno. */
 int ctl_conn_recv(int fd, struct control_message *ret);
 

@@ -219,7 +219,8 @@ send_request(const struct ctl_options *o, const struct ctl_command *c, const cJS
 {
 	_cleanup_free_ uint8_t *frame = NULL;
 	_cleanup_close_ int fd = -1;
-	size_t len;
+	int fds[CONTROL_MAX_FDS];
+	size_t len, nfds = 0;
 	int k;
 
 	k = control_request_build(c->wire, args, &frame, &len);
@@ -232,7 +233,12 @@ send_request(const struct ctl_options *o, const struct ctl_command *c, const cJS
 		ctl_error("cannot reach netbootd at %s: %s", o->socket, strerror(-k));
 		return k == -EACCES || k == -EPERM ? CTL_EXIT_PERMISSION : CTL_EXIT_UNREACHABLE;
 	}
-	k = ctl_conn_send(fd, frame, len);
+	k = ctl_source_open(cJSON_GetObjectItemCaseSensitive(args, "source"), fds, &nfds);
+	if (k < 0)
+		return k == -EACCES || k == -EPERM ? CTL_EXIT_PERMISSION : CTL_EXIT_DAEMON;
+	k = ctl_conn_send_fds(fd, frame, len, fds, nfds);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
 	if (k == -EINTR)
 		return recv_error(o, c, k);
 	if (k < 0) {

@@ -93,8 +93,8 @@ log_change(const struct control_client *c, const char *event, const char *mac, c
 	char fields[256];
 
 	snprintf(fields, sizeof(fields), "NETBOOT_EVENT=%s\nUID=%u%s%s%s%s", event,
-	    (unsigned)control_client_peer(c)->uid, mac != NULL ? "\nMAC=" : "", mac ? mac : "",
-	    image != NULL ? "\nIMAGE=" : "", image ? image : "");
+	    (unsigned)control_client_peer(c)->uid, mac != NULL ? "\nNETBOOT_MAC=" : "", mac ? mac : "",
+	    image != NULL ? "\nNETBOOT_IMAGE=" : "", image ? image : "");
 	log_info(fields, "%s (uid %u)", fmt_sentence, (unsigned)control_client_peer(c)->uid);
 }
 
@@ -444,12 +444,13 @@ cmd_watch(struct control_client *c, const cJSON *args, cJSON **ret, struct contr
 /* ---- state-changing commands ---- */
 
 static void
-on_import_progress(const char *file, uint64_t done, uint64_t total, void *userdata)
+on_import_progress(
+    const char *phase, const char *file, uint64_t done, uint64_t total, void *userdata)
 {
 	struct control_client *c = userdata;
 	cJSON *o = cJSON_CreateObject();
 
-	if (o != NULL && cJSON_AddStringToObject(o, "phase", "copy") &&
+	if (o != NULL && cJSON_AddStringToObject(o, "phase", phase) &&
 	    cJSON_AddStringToObject(o, "file", file) &&
 	    cJSON_AddNumberToObject(o, "done", (double)done) &&
 	    cJSON_AddNumberToObject(o, "total", (double)total))
@@ -518,24 +519,34 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 	const cJSON *src = cJSON_GetObjectItemCaseSensitive(args, "source");
 	const char *type = arg_str(src, "type"), *name = arg_str(args, "name");
 	struct cmd_state *st = client_state(c);
+	int fds[CONTROL_MAX_FDS];
+	size_t n_fds = st != NULL ? control_client_take_fds(c, fds, ELEMENTSOF(fds)) : 0;
 	struct import_params p = {.name = name,
 	    .src_dir = arg_str(src, "path"),
 	    .cmdline = arg_str(args, "cmdline"),
 	    .force = arg_true(args, "force"),
 	    .uid = peer->uid,
-	    .gid = peer->gid,
-	    .groups = peer->groups,
-	    .n_groups = peer->n_groups};
+	    .fds = fds,
+	    .n_fds = n_fds};
 	int r;
 
 	(void)ret;
-	if (strcmp(type, "iso") == 0)
-		p.type = MANIFEST_SOURCE_ISO;
-	if (strcmp(type, "oci") == 0)
-		return control_fail(err, CONTROL_ERR_UNSUPPORTED,
-		    "OCI sources are not supported yet: they arrive with the OCI pull issue.");
 	if (st == NULL)
 		return oom(err);
+	if (n_fds != (size_t)control_source_fds(src)) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "The request carried %zu open files, its source needs %d.", n_fds,
+		    control_source_fds(src));
+	}
+	if (strcmp(type, "iso") == 0)
+		p.type = MANIFEST_SOURCE_ISO;
+	if (strcmp(type, "oci") == 0) {
+		p.type = MANIFEST_SOURCE_OCI;
+		p.ref = p.src_dir = arg_str(src, "ref");
+		p.platform = arg_str(src, "platform");
+	}
 	snprintf(st->image, sizeof(st->image), "%s", name);
 	r = import_start(srv, &p, on_import_progress, on_import_done, c, &st->import);
 	if (r == -EBUSY)

@@ -39,6 +39,12 @@ void control_cmd_client_gone(struct control_client *c);
 
 struct server *control_client_server(const struct control_client *c);
 const struct control_peer *control_client_peer(const struct control_client *c);
+/*
+ * The open files that came with the current request (SCM_RIGHTS), at most
+ * 'max', now owned by the caller; the number taken.  Files a handler does not
+ * take are closed when the request is done.
+ */
+size_t control_client_take_fds(struct control_client *c, int *fds, size_t max);
 /* Per-client slot for the command module (watch subscription, import). */
 void **control_client_slot(struct control_client *c);
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +21,34 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <systemd/sd-daemon.h>
 
 #include "control-internal.h"
 #include "import.h"
 #include "log.h"
 #include "util.h"
 
-#define CONTROL_BACKLOG  16
-#define GROUP_BUF_MAX    (1024 * 1024)
-#define CONTROL_IN_LIMIT (CONTROL_HEADER_LEN + CONTROL_MAX_FRAME)
+#define CONTROL_BACKLOG    16
+#define GROUP_BUF_MAX      (1024 * 1024)
+#define CONTROL_IN_LIMIT   (CONTROL_HEADER_LEN + CONTROL_MAX_FRAME)
+#define CONTROL_READ_CHUNK 65536
 
 struct control_client {
 	struct control_server *server;
 	struct control_client *prev, *next;
-	struct bufferevent *bev;
-	struct event *reaper; /* frees a client outside of callbacks that use it */
+	struct bufferevent *bev; /* output (and its errors); input is read by 'rev' */
+	struct event *rev;       /* readable: recvmsg, so that passed files are kept */
+	struct evbuffer *in;     /* frames read by 'rev', not yet processed */
+	bool read_paused;        /* input at CONTROL_IN_LIMIT: 'rev' waits for room */
+	struct event *reaper;    /* frees a client outside of callbacks that use it */
 	struct control_peer peer;
-	void *slot;    /* control-cmds.c: watch subscription or import */
-	bool pending;  /* a request is in progress: later frames wait */
-	bool closing;  /* close once the output is written */
-	bool dead;     /* to be freed by the reaper */
-	bool in_input; /* inside client_process() */
+	void *slot;               /* control-cmds.c: watch subscription or import */
+	bool pending;             /* a request is in progress: later frames wait */
+	bool closing;             /* close once the output is written */
+	bool dead;                /* to be freed by the reaper */
+	bool in_input;            /* inside client_process() */
+	int fds[CONTROL_MAX_FDS]; /* files passed with the current request (SCM_RIGHTS) */
+	size_t n_fds;
 };
 
 struct control_server {
@@ -49,6 +57,7 @@ struct control_server {
 	char *path;
 	dev_t dev;
 	ino_t ino;
+	bool activated; /* the socket came from systemd: never unlinked nor closed */
 	struct control_client *clients;
 	unsigned n_clients;
 };
@@ -91,6 +100,15 @@ control_server_clients(const struct control_server *s)
 
 /* ---- client lifetime ---- */
 
+/* Passed files that no handler took. */
+static void
+client_close_fds(struct control_client *c)
+{
+	for (size_t i = 0; i < c->n_fds; i++)
+		close(c->fds[i]);
+	c->n_fds = 0;
+}
+
 static void
 client_free(struct control_client *c)
 {
@@ -104,6 +122,11 @@ client_free(struct control_client *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->n_clients--;
+	client_close_fds(c);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->reaper != NULL)
@@ -125,6 +148,7 @@ client_kill(struct control_client *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	event_del(c->rev);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	event_active(c->reaper, EV_TIMEOUT, 0);
 }
@@ -310,8 +334,9 @@ client_bad_frame(struct control_client *c, const char *why)
 	control_fail(&err, CONTROL_ERR_BAD_FRAME, "%s", why);
 	control_client_send_error(c, &err);
 	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
-	evbuffer_drain(bufferevent_get_input(c->bev), (size_t)-1);
+	event_del(c->rev);
+	client_close_fds(c);
+	evbuffer_drain(c->in, (size_t)-1);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		client_kill(c);
 }
@@ -320,7 +345,7 @@ client_bad_frame(struct control_client *c, const char *why)
 static void
 client_process(struct control_client *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = c->in;
 
 	c->in_input = true;
 	while (!c->pending && !c->closing && !c->dead) {
@@ -343,11 +368,17 @@ client_process(struct control_client *c)
 			break;
 		}
 		bool more = client_request(c, p + CONTROL_HEADER_LEN, n);
+		client_close_fds(c); /* files belong to the request they came with */
 		evbuffer_drain(in, CONTROL_HEADER_LEN + n);
 		if (!more)
 			break;
 	}
 	c->in_input = false;
+	if (c->read_paused && !c->closing && !c->dead &&
+	    evbuffer_get_length(in) < CONTROL_IN_LIMIT) {
+		c->read_paused = false;
+		event_add(c->rev, NULL);
+	}
 }
 
 void
@@ -358,11 +389,82 @@ control_client_request_done(struct control_client *c)
 		client_process(c);
 }
 
-static void
-on_read(struct bufferevent *bev, void *arg)
+/* Keep the files of an SCM_RIGHTS message; false if there were too many. */
+static bool
+client_keep_fds(struct control_client *c, struct msghdr *msg)
 {
-	(void)bev;
-	client_process(arg);
+	bool ok = (msg->msg_flags & MSG_CTRUNC) == 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->n_fds < CONTROL_MAX_FDS)
+				c->fds[c->n_fds++] = fd;
+			else {
+				close(fd);
+				ok = false;
+			}
+		}
+	}
+	return ok;
+}
+
+/*
+ * Input is read here rather than by the bufferevent: recvmsg() keeps the
+ * files a client passes with a request (netbootctl add-image --dir/--iso).
+ */
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *c = arg;
+	struct evbuffer *in = c->in;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CONTROL_MAX_FDS * 2)];
+		struct cmsghdr align;
+	} u;
+	uint8_t data[CONTROL_READ_CHUNK];
+	size_t have = evbuffer_get_length(in);
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct msghdr msg = {.msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = u.buf,
+	    .msg_controllen = sizeof(u.buf)};
+	ssize_t n;
+
+	(void)what;
+	if (have >= CONTROL_IN_LIMIT) {
+		c->read_paused = true;
+		event_del(c->rev);
+		return;
+	}
+	if (iov.iov_len > CONTROL_IN_LIMIT - have)
+		iov.iov_len = CONTROL_IN_LIMIT - have;
+	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0)
+			log_debug(
+			    NULL, "Control connection of uid %u failed: %m", (unsigned)c->peer.uid);
+		client_kill(c);
+		return;
+	}
+	if (!client_keep_fds(c, &msg)) {
+		client_bad_frame(c, "Too many files were passed with one request.");
+		return;
+	}
+	if (evbuffer_add(in, data, (size_t)n) < 0) {
+		client_kill(c);
+		return;
+	}
+	client_process(c);
 }
 
 static void
@@ -438,8 +540,15 @@ client_new(struct control_server *s, int fd)
 		return r;
 	}
 	c->bev = bufferevent_socket_new(s->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->rev = event_new(s->srv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+	c->in = evbuffer_new();
 	c->reaper = event_new(s->srv->base, -1, 0, client_reap, c);
-	if (c->bev == NULL || c->reaper == NULL) {
+	if (c->bev == NULL || c->rev == NULL || c->in == NULL || c->reaper == NULL ||
+	    event_add(c->rev, NULL) < 0) {
+		if (c->rev != NULL)
+			event_free(c->rev);
+		if (c->in != NULL)
+			evbuffer_free(c->in);
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
@@ -449,9 +558,8 @@ client_new(struct control_server *s, int fd)
 		free(c);
 		return 0;
 	}
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_IN_LIMIT);
-	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_WRITE);
 	c->next = s->clients;
 	if (s->clients != NULL)
 		s->clients->prev = c;
@@ -532,20 +640,45 @@ socket_prepare(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-/* root:<group> 0660, or root-only 0600 when the group does not exist. */
+/* Whether this process is a member of 'gid'. */
+static bool
+self_in_group(gid_t gid)
+{
+	gid_t groups[CONTROL_MAX_GROUPS];
+	int n;
+
+	if (getegid() == gid)
+		return true;
+	n = getgroups((int)ELEMENTSOF(groups), groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * As root: root:<group> 0660.  Otherwise (User= in a unit) our own uid and
+ * <group> when we are a member of it.  0600 when the group is unusable.
+ */
 static int
 socket_permissions(const char *path, const char *group)
 {
+	bool root = geteuid() == 0;
 	gid_t gid;
 	int r = group != NULL ? group_lookup(group, &gid) : -ENOENT;
 
-	if (r < 0) {
+	if (r == 0 && !root && !self_in_group(gid)) {
 		log_notice(NULL,
-		    "Group \"%s\" does not exist: the control socket \"%s\" is for root only",
-		    group != NULL ? group : "", path);
+		    "Not root nor in group \"%s\": the control socket \"%s\" is for uid %u only",
+		    group, path, (unsigned)geteuid());
+		r = -EPERM;
+	} else if (r < 0)
+		log_notice(NULL,
+		    "Group \"%s\" does not exist: the control socket \"%s\" is for %s only",
+		    group != NULL ? group : "", path, root ? "root" : "our own uid");
+	if (r < 0)
 		return chmod(path, 0600) < 0 ? -errno : 0;
-	}
-	if (chown(path, 0, gid) < 0)
+	if (chown(path, root ? 0 : (uid_t)-1, gid) < 0)
 		return -errno;
 	return 0;
 }
@@ -579,39 +712,130 @@ socket_open(const char *path, const char *group, struct stat *ret_st)
 	return TAKE_FD(fd);
 }
 
+/* ---- socket activation ---- */
+
+/* The control socket systemd passed (LISTEN_FDS), taken once and kept for good. */
+static int activated_fd = -1;
+static bool activated_checked;
+
+static void
+activated_take(void)
+{
+	int n = sd_listen_fds(1);
+
+	activated_checked = true;
+	if (n < 0)
+		log_warn(
+		    NULL, "Cannot read the sockets passed by systemd: %s, ignoring", strerror(-n));
+	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+		if (activated_fd < 0 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
+			activated_fd = fd;
+			continue;
+		}
+		log_warn(NULL,
+		    "File descriptor %d passed by systemd is not a listening Unix stream "
+		    "socket, closing it",
+		    fd);
+		close(fd);
+	}
+	if (activated_fd >= 0 && (fcntl(activated_fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	                             fcntl(activated_fd, F_SETFL, O_NONBLOCK | O_RDWR) < 0))
+		log_warn(NULL, "Cannot make the control socket non-blocking: %m, ignoring");
+}
+
+/* The path of the passed socket into 'buf', or "" (abstract, unnamed). */
+static void
+activated_path(char *buf, size_t len)
+{
+	struct sockaddr_un sa = {0};
+	socklen_t salen = sizeof(sa);
+
+	buf[0] = '\0';
+	if (getsockname(activated_fd, (struct sockaddr *)&sa, &salen) == 0 &&
+	    salen > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] != '\0')
+		snprintf(buf, len, "%.*s", (int)(salen - offsetof(struct sockaddr_un, sun_path)),
+		    sa.sun_path);
+}
+
+/* The passed socket (logged), or -1 when systemd passed none. */
+static int
+activated_get(const char *path, char *ret_path, size_t len)
+{
+	if (!activated_checked)
+		activated_take();
+	if (activated_fd < 0)
+		return -1;
+	activated_path(ret_path, len);
+	if (strcmp(ret_path, path) != 0)
+		log_notice(NULL,
+		    "The control socket passed by systemd is \"%s\", not control.socket \"%s\": "
+		    "using the passed one",
+		    ret_path, path);
+	return activated_fd;
+}
+
+bool
+control_server_activated(const struct control_server *s)
+{
+	return s != NULL && s->activated;
+}
+
+/* ---- the server ---- */
+
+/* The listening socket: the one systemd passed, else a new one at 'path'. */
+static int
+control_listen_fd(struct server *srv, struct control_server *s)
+{
+	const char *path = srv->cfg->control.socket;
+	char passed[sizeof(((struct sockaddr_un *)NULL)->sun_path) + 1];
+	struct stat st;
+	int fd = activated_get(path, passed, sizeof(passed));
+
+	if (fd >= 0) {
+		s->activated = true;
+		s->path = strdup(passed[0] != '\0' ? passed : path);
+		return s->path != NULL ? fd : -ENOMEM;
+	}
+	if ((s->path = strdup(path)) == NULL)
+		return -ENOMEM;
+	fd = socket_open(path, srv->cfg->control.group, &st);
+	if (fd >= 0)
+		s->dev = st.st_dev, s->ino = st.st_ino;
+	return fd;
+}
+
 int
 control_server_new(struct server *srv, struct control_server **ret)
 {
 	const char *path = srv->cfg->control.socket;
 	struct control_server *s;
-	struct stat st;
 	int fd;
 
 	if (path == NULL)
 		return -EINVAL;
-	fd = socket_open(path, srv->cfg->control.group, &st);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->srv = srv;
+	fd = control_listen_fd(srv, s);
 	if (fd < 0) {
 		log_err(NULL, "Cannot open the control socket \"%s\": %s", path, strerror(-fd));
+		control_server_free(s);
 		return fd;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->path = strdup(path)) == NULL) {
-		free(s);
-		close(fd);
-		unlink(path);
-		return -ENOMEM;
-	}
-	s->srv = srv, s->dev = st.st_dev, s->ino = st.st_ino;
 	s->listener = evconnlistener_new(srv->base, on_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, CONTROL_BACKLOG, fd);
+	    LEV_OPT_CLOSE_ON_EXEC | (s->activated ? 0 : LEV_OPT_CLOSE_ON_FREE),
+	    s->activated ? 0 : CONTROL_BACKLOG, fd);
 	if (s->listener == NULL) {
-		log_err(NULL, "Cannot listen on the control socket \"%s\"", path);
-		close(fd);
+		log_err(NULL, "Cannot listen on the control socket \"%s\"", s->path);
+		if (!s->activated)
+			close(fd);
 		control_server_free(s);
 		return -EIO;
 	}
 	evconnlistener_set_error_cb(s->listener, on_accept_error);
-	log_info(NULL, "Control socket listening on \"%s\"", path);
+	log_info(NULL, "Control socket %s \"%s\"",
+	    s->activated ? "passed by systemd, listening on" : "listening on", s->path);
 	*ret = s;
 	return 0;
 }
@@ -628,9 +852,22 @@ control_server_free(struct control_server *s)
 	import_shutdown(); /* the cancelled imports of those clients: wait for them */
 	if (s->listener != NULL)
 		evconnlistener_free(s->listener);
-	/* remove the socket only if it is still ours */
-	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+	/* remove the socket only if we made it and it is still ours */
+	if (!s->activated && s->path != NULL && stat(s->path, &st) == 0 && st.st_dev == s->dev &&
+	    st.st_ino == s->ino)
 		unlink(s->path);
 	free(s->path);
 	free(s);
+}
+
+size_t
+control_client_take_fds(struct control_client *c, int *fds, size_t max)
+{
+	size_t n = c->n_fds < max ? c->n_fds : max;
+
+	memcpy(fds, c->fds, n * sizeof(int));
+	for (size_t i = n; i < c->n_fds; i++)
+		close(c->fds[i]);
+	c->n_fds = 0;
+	return n;
 }

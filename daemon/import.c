@@ -12,9 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +20,11 @@
 
 #include "iso-extract.h"
 #include "log.h"
+#include "oci-layers.h"
+#include "registry.h"
 #include "store.h"
 #include "util.h"
 
-#define IMPORT_MAX_GROUPS    256
 #define IMPORT_MAX_COMPLETED 8
 
 struct import {
@@ -44,19 +43,21 @@ struct import {
 	/* parameters: read by the worker */
 	char *name, *src_dir, *cmdline;
 	enum manifest_source_type type;
+	char *ref, *platform; /* MANIFEST_SOURCE_OCI, with a copy of the registry settings: */
+	char *auth_file, *compression;
+	char **insecure;
 	bool force;
-	uid_t uid;
-	gid_t gid;
-	size_t n_groups;
-	gid_t groups[IMPORT_MAX_GROUPS];
+	uid_t uid;                 /* for messages */
+	int fds[MANIFEST_N_FILES]; /* the client's open files (owned); an ISO uses fds[0] */
+	size_t n_fds;
 
 	/* between worker and loop, under lock */
 	pthread_mutex_t lock;
-	char file[32];
+	char phase[16], file[32];
 	uint64_t done_bytes, total;
 	bool fresh; /* progress not yet reported */
 	struct {    /* files finished since the loop last looked: each is reported */
-		char file[32];
+		char phase[16], file[32];
 		uint64_t total;
 	} completed[IMPORT_MAX_COMPLETED];
 	size_t n_completed;
@@ -97,138 +98,26 @@ import_notify(struct import *imp)
 	(void)!write(imp->pipe[1], &b, 1); /* a full pipe is as good as a byte */
 }
 
-/* ---- worker: acting as the peer ---- */
+/* ---- worker: progress ---- */
 
-/* Switch this thread's filesystem identity (not the process's: raw syscalls). */
-static int
-identity_set(uid_t uid, gid_t gid, size_t n, const gid_t *groups)
-{
-	if (syscall(SYS_setgroups, n, groups) < 0)
-		return -errno;
-	setfsgid(gid);
-	setfsuid(uid);
-	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
-		return -EPERM;
-	return 0;
-}
-
-struct source {
-	int dir;
-	int fds[MANIFEST_N_FILES];
-};
-
-static int
-source_open_files(struct import *imp, struct source *src)
-{
-	src->dir = open(imp->src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (src->dir < 0)
-		return -errno;
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		src->fds[f] = openat(
-		    src->dir, manifest_file_names[f], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (src->fds[f] < 0)
-			return -errno;
-	}
-	return 0;
-}
-
+/* Worker thread: record progress for the loop, at most ~10 reports a second. */
 static void
-source_close(struct source *src)
+import_report(
+    struct import *imp, const char *phase, const char *file, uint64_t done, uint64_t total)
 {
-	if (src->dir >= 0)
-		close(src->dir);
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		if (src->fds[f] >= 0)
-			close(src->fds[f]);
-}
-
-/* Open the source directory and its three files with the peer's identity. */
-static int
-source_open(struct import *imp, struct source *src, char **ret_error)
-{
-	gid_t saved[IMPORT_MAX_GROUPS];
-	int n = getgroups(IMPORT_MAX_GROUPS, saved), r;
-
-	*src = (struct source){.dir = -1, .fds = {-1, -1, -1}};
-	if (n < 0)
-		return -errno;
-	if (imp->uid != 0 && (r = identity_set(imp->uid, imp->gid, imp->n_groups, imp->groups)) < 0)
-		goto restore;
-	r = source_open_files(imp, src);
-restore:
-	if (imp->uid != 0 && identity_set(0, 0, (size_t)n, saved) < 0)
-		abort(); /* a root thread that cannot become root again: never go on */
-	if (r < 0) {
-		set_error(ret_error,
-		    "uid %u cannot read \"%s\" (kernel, initrd, rootfs.squashfs): %s",
-		    (unsigned)imp->uid, imp->src_dir, strerror(-r));
-		return r;
-	}
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		struct stat st;
-
-		if (fstat(src->fds[f], &st) < 0 || !S_ISREG(st.st_mode)) {
-			set_error(ret_error, "%s/%s is not a regular file", imp->src_dir,
-			    manifest_file_names[f]);
-			return -EINVAL;
-		}
-		fcntl(src->fds[f], F_SETFL, 0); /* blocking reads again */
-	}
-	return 0;
-}
-
-/* ---- worker: staging directory of /proc/self/fd links ---- */
-
-static void
-staging_remove(const char *dir)
-{
-	char p[PATH_MAX + 32];
-
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, manifest_file_names[f]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
-static int
-staging_make(struct import *imp, const struct source *src, char *dir, size_t size)
-{
-	char p[PATH_MAX + 32], target[64];
-
-	snprintf(dir, size, "%s/.tmp-import-XXXXXX", store_state_dir(imp->store));
-	if (mkdtemp(dir) == NULL)
-		return -errno;
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, manifest_file_names[f]);
-		snprintf(target, sizeof(target), "/proc/self/fd/%d", src->fds[f]);
-		if (symlink(target, p) < 0) {
-			int r = -errno;
-
-			staging_remove(dir);
-			return r;
-		}
-	}
-	return 0;
-}
-
-/* ---- worker ---- */
-
-static void
-on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata)
-{
-	struct import *imp = userdata;
 	int64_t now = now_ms();
 
 	pthread_mutex_lock(&imp->lock);
 	if (done == total && imp->n_completed < IMPORT_MAX_COMPLETED) {
 		size_t i = imp->n_completed++;
 
+		snprintf(imp->completed[i].phase, sizeof(imp->completed[i].phase), "%s", phase);
 		snprintf(imp->completed[i].file, sizeof(imp->completed[i].file), "%s", file);
 		imp->completed[i].total = total;
-		if (strcmp(imp->file, file) == 0)
+		if (strcmp(imp->file, file) == 0 && strcmp(imp->phase, phase) == 0)
 			imp->fresh = false; /* its partial progress is stale now */
 	} else {
+		snprintf(imp->phase, sizeof(imp->phase), "%s", phase);
 		snprintf(imp->file, sizeof(imp->file), "%s", file);
 		imp->done_bytes = done, imp->total = total, imp->fresh = true;
 	}
@@ -239,28 +128,59 @@ on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata
 	}
 }
 
-/* The ISO, opened with the peer's identity. */
-static int
-iso_open(struct import *imp, int *ret_fd, char **ret_error)
+static void
+on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	gid_t saved[IMPORT_MAX_GROUPS];
-	int n = getgroups(IMPORT_MAX_GROUPS, saved), r = 0, fd = -1;
+	import_report(userdata, "copy", file, done, total);
+}
 
-	if (n < 0)
-		return -errno;
-	if (imp->uid != 0 && (r = identity_set(imp->uid, imp->gid, imp->n_groups, imp->groups)) < 0)
-		goto restore;
-	fd = open(imp->src_dir, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	r = fd < 0 ? -errno : 0;
-restore:
-	if (imp->uid != 0 && identity_set(0, 0, (size_t)n, saved) < 0)
-		abort(); /* as in source_open() */
-	if (r < 0) {
-		set_error(ret_error, "uid %u cannot read \"%s\": %s", (unsigned)imp->uid,
-		    imp->src_dir, strerror(-r));
-		return r;
+/* A blob of the pull, named by the first 12 hex digits of its digest. */
+static void
+on_pull_progress(const char *digest, uint64_t done, uint64_t total, void *userdata)
+{
+	const char *hex = strchr(digest, ':');
+	char file[16];
+
+	snprintf(file, sizeof(file), "%.12s", hex != NULL ? hex + 1 : digest);
+	import_report(userdata, "pull", file, done, total);
+}
+
+/* oci_layers_build: "layers" (reading the headers) is "scan", then "write". */
+static void
+on_build_progress(const char *phase, uint64_t done, uint64_t total, void *userdata)
+{
+	import_report(
+	    userdata, "squashfs", strcmp(phase, "layers") == 0 ? "scan" : "write", done, total);
+}
+
+/* ---- worker: the client's files ---- */
+
+/*
+ * The client opened the files with its own permissions and passed the
+ * descriptors (lib/control-proto.h, control_source_fds()): the daemon never
+ * opens a client's paths, so it needs no privilege to act as the client and
+ * sees files the sandbox (ProtectHome=, PrivateTmp=) hides from it.
+ */
+static int
+source_check(struct import *imp, size_t want, char **ret_error)
+{
+	static const char *const what[] = {"kernel", "initrd", "rootfs.squashfs"};
+
+	if (imp->n_fds != want) {
+		set_error(ret_error, "expected %zu open files with the request, got %zu", want,
+		    imp->n_fds);
+		return -EINVAL;
 	}
-	*ret_fd = fd;
+	for (size_t f = 0; f < want; f++) {
+		struct stat st;
+
+		if (fstat(imp->fds[f], &st) < 0 || !S_ISREG(st.st_mode)) {
+			set_error(ret_error, "%s%s%s is not a regular file", imp->src_dir,
+			    want > 1 ? "/" : "", want > 1 ? what[f] : "");
+			return -EINVAL;
+		}
+		fcntl(imp->fds[f], F_SETFL, fcntl(imp->fds[f], F_GETFL) & ~O_NONBLOCK);
+	}
 	return 0;
 }
 
@@ -270,19 +190,13 @@ import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
 {
 	struct iso_extract_params p = {
 	    .progress = on_copy_progress, .userdata = imp, .cancel = &imp->cancel, .force = true};
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	int r = iso_open(imp, &fd, ret_error);
+	int r = source_check(imp, 1, ret_error);
 
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		set_error(ret_error, "\"%s\" is not a regular file", imp->src_dir);
-		return -EINVAL;
-	}
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 		p.dest[f] = store_txn_path(imp->txn, f);
-	r = iso_extract_fd(fd, imp->src_dir, &p, NULL, ret_error);
+	r = iso_extract_fd(imp->fds[0], imp->src_dir, &p, NULL, ret_error);
 	if (r == 0)
 		r = store_txn_commit(imp->txn, MANIFEST_SOURCE_ISO, imp->src_dir, imp->cmdline,
 		    imp->force, ret, ret_error);
@@ -292,24 +206,65 @@ import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
 static int
 import_run(struct import *imp, struct manifest **ret, char **ret_error)
 {
-	struct source src;
-	char staging[PATH_MAX];
-	int r;
+	int r = source_check(imp, MANIFEST_N_FILES, ret_error);
 
-	r = source_open(imp, &src, ret_error);
-	if (r == 0 && (r = staging_make(imp, &src, staging, sizeof(staging))) < 0)
-		set_error(ret_error, "Cannot create a staging directory: %s", strerror(-r));
-	if (r == 0) {
-		r = store_txn_populate_dir(
-		    imp->txn, staging, on_copy_progress, imp, &imp->cancel, ret_error);
-		staging_remove(staging);
-	}
-	source_close(&src);
+	if (r == 0)
+		r = store_txn_populate_fds(imp->txn, imp->fds, imp->src_dir, on_copy_progress, imp,
+		    &imp->cancel, ret_error);
 	if (r == 0 && atomic_load(&imp->cancel))
 		r = -ECANCELED;
 	if (r == 0)
 		r = store_txn_commit(imp->txn, MANIFEST_SOURCE_DIR, imp->src_dir, imp->cmdline,
 		    imp->force, ret, ret_error);
+	return r;
+}
+
+/*
+ * Pull the image into <state_dir>/cache (blobs are verified and kept for the
+ * next import), flatten its layers into the txn's squashfs, take the kernel
+ * and initrd from its /boot, and commit with the reference pinned to the
+ * manifest digest.
+ */
+static int
+import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
+{
+	struct registry_opts ro = {
+	    .auth_file = imp->auth_file, .insecure = (const char *const *)imp->insecure};
+	struct oci_build_opts bo = {.compressor = imp->compression};
+	_cleanup_free_ struct oci_layer *layers = NULL;
+	_cleanup_free_ char *cache = NULL, *source = NULL;
+	struct oci_image *img = NULL;
+	int r;
+
+	if (asprintf(&cache, "%s/cache", store_state_dir(imp->store)) < 0) {
+		cache = NULL;
+		return -ENOMEM;
+	}
+	r = registry_pull(&ro, imp->ref, imp->platform, cache, on_pull_progress, imp, &imp->cancel,
+	    &img, ret_error);
+	if (r < 0)
+		return r;
+	layers = calloc(img->n_layers + 1, sizeof(*layers));
+	if (layers == NULL) {
+		oci_image_free(img);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < img->n_layers; i++)
+		layers[i] = (struct oci_layer){img->layers[i].path, img->layers[i].media_type};
+	r = oci_layers_build(layers, img->n_layers, &bo, store_txn_path(imp->txn, MANIFEST_KERNEL),
+	    store_txn_path(imp->txn, MANIFEST_INITRD), store_txn_path(imp->txn, MANIFEST_ROOTFS),
+	    on_build_progress, imp, &imp->cancel, ret_error);
+	if (r == 0 && atomic_load(&imp->cancel))
+		r = -ECANCELED;
+	if (r == 0 && strchr(imp->ref, '@') == NULL &&
+	    asprintf(&source, "%s@%s", imp->ref, img->manifest_digest) < 0) {
+		source = NULL;
+		r = -ENOMEM;
+	}
+	if (r == 0)
+		r = store_txn_commit(imp->txn, MANIFEST_SOURCE_OCI,
+		    source != NULL ? source : imp->ref, imp->cmdline, imp->force, ret, ret_error);
+	oci_image_free(img);
 	return r;
 }
 
@@ -319,8 +274,9 @@ import_thread(void *arg)
 	struct import *imp = arg;
 	struct manifest *m = NULL;
 	char *error = NULL;
-	int r = imp->type == MANIFEST_SOURCE_ISO ? import_run_iso(imp, &m, &error)
-	                                         : import_run(imp, &m, &error);
+	int r = imp->type == MANIFEST_SOURCE_OCI   ? import_run_oci(imp, &m, &error)
+	        : imp->type == MANIFEST_SOURCE_ISO ? import_run_iso(imp, &m, &error)
+	                                           : import_run(imp, &m, &error);
 
 	store_txn_free(imp->txn); /* aborts an uncommitted one: removes its files */
 	imp->txn = NULL;
@@ -353,9 +309,18 @@ import_free(struct import *imp)
 	pthread_mutex_destroy(&imp->lock);
 	manifest_free(imp->manifest);
 	free(imp->error);
+	for (size_t f = 0; f < imp->n_fds; f++)
+		close(imp->fds[f]);
 	free(imp->name);
 	free(imp->src_dir);
 	free(imp->cmdline);
+	free(imp->ref);
+	free(imp->platform);
+	free(imp->auth_file);
+	free(imp->compression);
+	for (size_t i = 0; imp->insecure != NULL && imp->insecure[i] != NULL; i++)
+		free(imp->insecure[i]);
+	free(imp->insecure);
 	free(imp);
 }
 
@@ -363,7 +328,7 @@ static void
 on_pipe(evutil_socket_t fd, short what, void *arg)
 {
 	struct import *imp = arg;
-	char buf[64], file[32];
+	char buf[64], phase[16], file[32];
 	uint64_t done, total;
 	bool fresh, finished;
 	__typeof__(imp->completed) completed;
@@ -374,6 +339,7 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 		;
 	pthread_mutex_lock(&imp->lock);
 	fresh = imp->fresh, finished = imp->finished;
+	memcpy(phase, imp->phase, sizeof(phase));
 	memcpy(file, imp->file, sizeof(file));
 	done = imp->done_bytes, total = imp->total;
 	imp->fresh = false;
@@ -385,10 +351,10 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	/* A file that finished before the loop looked is reported, not skipped. */
 	for (size_t i = 0; i < n_completed; i++)
-		imp->progress(
-		    completed[i].file, completed[i].total, completed[i].total, imp->userdata);
+		imp->progress(completed[i].phase, completed[i].file, completed[i].total,
+		    completed[i].total, imp->userdata);
 	if (fresh)
-		imp->progress(file, done, total, imp->userdata);
+		imp->progress(phase, file, done, total, imp->userdata);
 out:
 	if (!finished)
 		return;
@@ -397,18 +363,44 @@ out:
 	import_free(imp);
 }
 
+/* Loop thread: the registry settings, copied (srv->cfg is replaced on SIGHUP). */
 static int
-import_setup(struct import *imp, const struct import_params *p)
+import_oci_setup(struct import *imp, const struct config *cfg)
+{
+	const char *platform = cfg->registry.platform, *compression = cfg->registry.compression;
+	size_t n = cfg->registry.n_insecure;
+
+	if (imp->platform == NULL && platform != NULL && (imp->platform = strdup(platform)) == NULL)
+		return -ENOMEM;
+	if (compression != NULL && (imp->compression = strdup(compression)) == NULL)
+		return -ENOMEM;
+	if (cfg->registry.auth_file != NULL &&
+	    (imp->auth_file = strdup(cfg->registry.auth_file)) == NULL)
+		return -ENOMEM;
+	imp->insecure = calloc(n + 1, sizeof(char *));
+	if (imp->insecure == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((imp->insecure[i] = strdup(cfg->registry.insecure[i])) == NULL)
+			return -ENOMEM;
+	return 0;
+}
+
+static int
+import_setup(struct server *srv, struct import *imp, const struct import_params *p)
 {
 	imp->name = strdup(p->name);
-	imp->src_dir = strdup(p->src_dir);
+	imp->src_dir = strdup(p->type == MANIFEST_SOURCE_OCI ? p->ref : p->src_dir);
 	imp->cmdline = p->cmdline != NULL ? strdup(p->cmdline) : NULL;
-	if (imp->name == NULL || imp->src_dir == NULL ||
-	    (p->cmdline != NULL && imp->cmdline == NULL))
+	imp->ref = p->ref != NULL ? strdup(p->ref) : NULL;
+	imp->platform = p->platform != NULL ? strdup(p->platform) : NULL;
+	if (p->type == MANIFEST_SOURCE_OCI && import_oci_setup(imp, srv->cfg) < 0)
 		return -ENOMEM;
-	imp->force = p->force, imp->uid = p->uid, imp->gid = p->gid, imp->type = p->type;
-	imp->n_groups = p->n_groups < IMPORT_MAX_GROUPS ? p->n_groups : IMPORT_MAX_GROUPS;
-	memcpy(imp->groups, p->groups, imp->n_groups * sizeof(gid_t));
+	if (imp->name == NULL || imp->src_dir == NULL ||
+	    (p->cmdline != NULL && imp->cmdline == NULL) || (p->ref != NULL && imp->ref == NULL) ||
+	    (p->platform != NULL && imp->platform == NULL))
+		return -ENOMEM;
+	imp->force = p->force, imp->uid = p->uid, imp->type = p->type;
 	if (pipe2(imp->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -errno;
 	return 0;
@@ -421,15 +413,20 @@ import_start(struct server *srv, const struct import_params *p, import_progress_
 	struct import *imp = calloc(1, sizeof(*imp));
 	int r;
 
-	if (imp == NULL)
+	if (imp == NULL) {
+		for (size_t f = 0; f < p->n_fds; f++)
+			close(p->fds[f]);
 		return -ENOMEM;
+	}
 	*imp = (struct import){.store = srv->store,
 	    .pipe = {-1, -1},
 	    .progress = progress,
 	    .done = done,
-	    .userdata = userdata};
+	    .userdata = userdata,
+	    .n_fds = p->n_fds < MANIFEST_N_FILES ? p->n_fds : MANIFEST_N_FILES};
+	memcpy(imp->fds, p->fds, imp->n_fds * sizeof(int)); /* ours from here on */
 	pthread_mutex_init(&imp->lock, NULL);
-	if ((r = import_setup(imp, p)) < 0 ||
+	if ((r = import_setup(srv, imp, p)) < 0 ||
 	    (r = store_txn_begin(srv->store, p->name, &imp->txn)) < 0)
 		goto fail;
 	imp->ev = event_new(srv->base, imp->pipe[0], EV_READ | EV_PERSIST, on_pipe, imp);

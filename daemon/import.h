@@ -1,18 +1,17 @@
 /*
- * add-image from a directory, on a worker thread: the source files are
- * opened with the requesting user's identity, copied into a store
- * transaction (store_txn_populate_dir) and committed (store_txn_commit).
- * Progress and the result come back to the loop thread through a pipe.
+ * add-image from a directory or an ISO, on a worker thread: the files are
+ * copied (or extracted, lib/iso-extract.h) into a store transaction and
+ * committed (store_txn_commit).  Progress and the result come back to the
+ * loop thread through a pipe.
  *
- * Reading as the user: the worker thread switches ITS OWN filesystem
- * credentials (setfsuid, setfsgid and the raw setgroups system call, which
- * on Linux are per thread; glibc's setgroups() would change every thread) to
- * the peer's uid, gid and groups, opens the directory and the three files,
- * and switches back.  The kernel then checks every permission bit, ACL and
- * search permission along the path exactly as for the user.  The store
- * copies those very open files: it is given a private staging directory
- * (<state_dir>/.tmp-import-*, root only) of symlinks to /proc/self/fd/N, so
- * swapping a file for a symlink after the check gains nothing.
+ * The client's files arrive as open descriptors (SCM_RIGHTS, see
+ * control_source_fds() in lib/control-proto.h): netbootctl opened them with
+ * the user's own permissions, so the kernel has already checked every
+ * permission bit, ACL and search permission along the path for that user,
+ * and the daemon needs neither privilege to act as the user nor a view of
+ * the user's paths (ProtectHome=, PrivateTmp=).  The store copies those very
+ * files through a private staging directory (<state_dir>/.tmp-import-*) of
+ * symlinks to /proc/self/fd/N.
  */
 #ifndef NETBOOTD_IMPORT_H
 #define NETBOOTD_IMPORT_H
@@ -31,23 +30,31 @@ struct import;
 
 struct import_params {
 	const char *name;    /* image name */
-	const char *src_dir; /* absolute path (the ISO file for MANIFEST_SOURCE_ISO) */
+	const char *src_dir; /* absolute path (the ISO file for MANIFEST_SOURCE_ISO), as named */
 	const char *cmdline; /* NULL: none */
 	bool force;          /* replace an existing image */
-	uid_t uid;           /* whose permissions the source is read with */
-	gid_t gid;
-	const gid_t *groups;
-	size_t n_groups;
-	/* MANIFEST_SOURCE_DIR (0: a directory) or MANIFEST_SOURCE_ISO */
+	uid_t uid;           /* the requesting user, for messages */
+	/* The client's open files: kernel, initrd, rootfs.squashfs, or the ISO.
+	 * import_start() takes them over, also when it fails. */
+	const int *fds;
+	size_t n_fds;
+	/* MANIFEST_SOURCE_DIR (0: a directory), MANIFEST_SOURCE_ISO or MANIFEST_SOURCE_OCI */
 	enum manifest_source_type type;
+	const char *ref; /* MANIFEST_SOURCE_OCI: the image reference */
+	const char
+	    *platform; /* MANIFEST_SOURCE_OCI: "os/arch[/variant]"; NULL: registry.platform */
 };
 
-/* Loop thread: 'file' "kernel"... copied 'done' of 'total' bytes. */
-typedef void (*import_progress_fn)(const char *file, uint64_t done, uint64_t total, void *userdata);
+/*
+ * Loop thread: in 'phase' ("copy", or for OCI "pull" and "squashfs"), 'file'
+ * ("kernel"..., a layer's short digest) has 'done' of 'total' bytes.
+ */
+typedef void (*import_progress_fn)(
+    const char *phase, const char *file, uint64_t done, uint64_t total, void *userdata);
 /*
  * Loop thread, once: r = 0 and the manifest (borrowed), or r < 0 and a
- * message.  Error codes: those of the store, plus -EACCES (the user may not
- * read the source) and -ECANCELED.
+ * message.  Error codes: those of the store and lib/iso-extract.h, plus
+ * -EINVAL (the files passed are not regular files) and -ECANCELED.
  */
 typedef void (*import_done_fn)(int r, const struct manifest *m, const char *error, void *userdata);
 

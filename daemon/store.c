@@ -1090,29 +1090,41 @@ copy_digest(const struct copy_job *j, struct manifest_file_info *ret)
 	return 0;
 }
 
+/* Copy the open file 'in' (named src/name in messages) into the txn as f. */
 static int
-copy_one(struct store_txn *t, int srcfd, const char *src_dir, enum manifest_file f,
-    struct copy_job *j, char **ret_error)
+copy_one(struct store_txn *t, int in, const char *src, enum manifest_file f, struct copy_job *j,
+    char **ret_error)
 {
 	const char *name = manifest_file_names[f];
-	_cleanup_close_ int in = openat(srcfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_close_ int out = -1;
 	struct stat st;
 	int r;
 
-	if (in < 0 || fstat(in, &st) < 0)
-		return set_error(ret_error, -errno, "Cannot open %s/%s: %m", src_dir, name);
+	if (fstat(in, &st) < 0)
+		return set_error(ret_error, -errno, "Cannot read %s/%s: %m", src, name);
 	if (!S_ISREG(st.st_mode))
-		return set_error(ret_error, -EINVAL, "%s/%s is not a regular file", src_dir, name);
+		return set_error(ret_error, -EINVAL, "%s/%s is not a regular file", src, name);
 	out = open(t->paths[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0)
 		return set_error(ret_error, -errno, "Cannot create %s: %m", t->paths[f]);
 	j->file = name, j->in = in, j->out = out, j->total = (uint64_t)st.st_size;
 	if ((r = copy_digest(j, &t->files[f])) < 0)
-		return set_error(
-		    ret_error, r, "Cannot copy %s/%s: %s", src_dir, name, strerror(-r));
+		return set_error(ret_error, r, "Cannot copy %s/%s: %s", src, name, strerror(-r));
 	if (close(TAKE_FD(out)) < 0)
 		return set_error(ret_error, -errno, "Cannot write %s: %m", t->paths[f]);
+	return 0;
+}
+
+int
+store_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES], const char *src,
+    store_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error)
+{
+	struct copy_job j = {.progress = progress, .userdata = userdata, .cancel = cancel};
+	int r;
+
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		if ((r = copy_one(t, fds[f], src, (enum manifest_file)f, &j, ret_error)) < 0)
+			return r;
 	return 0;
 }
 
@@ -1121,15 +1133,22 @@ store_txn_populate_dir(struct store_txn *t, const char *src_dir, store_progress_
     void *userdata, const atomic_bool *cancel, char **ret_error)
 {
 	_cleanup_close_ int srcfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct copy_job j = {.progress = progress, .userdata = userdata, .cancel = cancel};
-	int r;
+	int fds[MANIFEST_N_FILES] = {-1, -1, -1}, r = 0;
 
 	if (srcfd < 0)
 		return set_error(ret_error, -errno, "Cannot open directory %s: %m", src_dir);
+	for (size_t f = 0; f < MANIFEST_N_FILES && r == 0; f++) {
+		fds[f] = openat(srcfd, manifest_file_names[f], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fds[f] < 0)
+			r = set_error(ret_error, -errno, "Cannot open %s/%s: %m", src_dir,
+			    manifest_file_names[f]);
+	}
+	if (r == 0)
+		r = store_txn_populate_fds(t, fds, src_dir, progress, userdata, cancel, ret_error);
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		if ((r = copy_one(t, srcfd, src_dir, (enum manifest_file)f, &j, ret_error)) < 0)
-			return r;
-	return 0;
+		if (fds[f] >= 0)
+			close(fds[f]);
+	return r;
 }
 
 /* Digest a file written by another producer; fsync every file. */

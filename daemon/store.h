@@ -155,6 +155,13 @@ const char *store_txn_path(const struct store_txn *t, enum manifest_file f);
 int store_txn_populate_dir(struct store_txn *t, const char *src_dir, store_progress_fn progress,
     void *userdata, const atomic_bool *cancel, char **ret_error);
 /*
+ * The same from open files (kernel, initrd, rootfs.squashfs, in that order),
+ * for instance passed by a client; 'src' names them in messages.  The fds
+ * stay the caller's.
+ */
+int store_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES], const char *src,
+    store_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error);
+/*
  * Publish the image: files not populated by store_txn_populate_dir() are
  * digested now; the checks above run; files, manifest.json and the directory
  * are fsync'ed, then renamed to images/<name>.  If the image exists: -EEXIST,

@@ -444,31 +444,46 @@ mac_is_canonical(const cJSON *v)
 	       strcmp(buf, v->valuestring) == 0;
 }
 
+/*
+ * A source object: {"type":"dir"|"iso","path":P,"fds":N} or
+ * {"type":"oci","ref":R[,"platform":"os/arch"]}.
+ * "fds" says how many open files ride with the request (SCM_RIGHTS): the
+ * client opens them with its own permissions, 3 for a directory (kernel,
+ * initrd, rootfs.squashfs) and 1 for an ISO.
+ */
 static int
 source_check(const cJSON *v, struct control_status *err)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(v, "type");
 	const char *want;
-	const cJSON *it;
+	const cJSON *it, *fds, *platform = cJSON_GetObjectItemCaseSensitive(v, "platform");
+	int nfds = 0;
 
 	if (!cJSON_IsObject(v) || !cJSON_IsString(type))
 		return status_set(
 		    err, CONTROL_ERR_BAD_ARGS, "source must be an object with a type.");
-	if (strcmp(type->valuestring, "dir") == 0 || strcmp(type->valuestring, "iso") == 0)
-		want = "path";
+	if (strcmp(type->valuestring, "dir") == 0)
+		want = "path", nfds = 3;
+	else if (strcmp(type->valuestring, "iso") == 0)
+		want = "path", nfds = 1;
 	else if (strcmp(type->valuestring, "oci") == 0)
 		want = "ref";
 	else
 		return status_set(
 		    err, CONTROL_ERR_BAD_ARGS, "source type must be \"dir\", \"iso\" or \"oci\".");
+	fds = cJSON_GetObjectItemCaseSensitive(v, "fds");
 	cJSON_ArrayForEach(it, v)
 	{
-		if (strcmp(it->string, "type") == 0 && it == type)
+		if ((strcmp(it->string, "type") == 0 && it == type) ||
+		    (nfds > 0 && strcmp(it->string, "fds") == 0 && it == fds) ||
+		    (strcmp(want, "ref") == 0 && strcmp(it->string, "platform") == 0 &&
+		        it == platform))
 			continue;
 		if (strcmp(it->string, want) != 0 ||
 		    it != cJSON_GetObjectItemCaseSensitive(v, want))
 			return status_set(err, CONTROL_ERR_BAD_ARGS,
-			    "source of type \"%s\" takes only \"%s\".", type->valuestring, want);
+			    "source of type \"%s\" takes only \"%s\"%s.", type->valuestring, want,
+			    nfds > 0 ? " and \"fds\"" : "");
 	}
 	it = cJSON_GetObjectItemCaseSensitive(v, want);
 	if (!string_bounded(it, CONTROL_MAX_PATH) || it->valuestring[0] == '\0')
@@ -476,6 +491,28 @@ source_check(const cJSON *v, struct control_status *err)
 		    err, CONTROL_ERR_BAD_ARGS, "source %s must be a non-empty string.", want);
 	if (strcmp(want, "path") == 0 && it->valuestring[0] != '/')
 		return status_set(err, CONTROL_ERR_BAD_ARGS, "source path must be absolute.");
+	if (platform != NULL && (!string_bounded(platform, 64) || platform->valuestring[0] == '\0'))
+		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		    "source platform must be a string like \"linux/amd64\".");
+	if (nfds > 0 && !(cJSON_IsNumber(fds) && fds->valuedouble == nfds))
+		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		    "source of type \"%s\" needs \"fds\": %d, its files passed as open "
+		    "descriptors.",
+		    type->valuestring, nfds);
+	return 0;
+}
+
+int
+control_source_fds(const cJSON *source)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(source, "type");
+
+	if (!cJSON_IsString(type))
+		return 0;
+	if (strcmp(type->valuestring, "dir") == 0)
+		return 3;
+	if (strcmp(type->valuestring, "iso") == 0)
+		return 1;
 	return 0;
 }
 

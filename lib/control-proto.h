@@ -33,6 +33,7 @@
 #define CONTROL_MAX_CONFIG       (256 * 1024)  /* bytes of one cloud-config */
 #define CONTROL_MAX_CMDLINE      2048          /* bytes of a kernel command line */
 #define CONTROL_MAX_PATH         4096          /* source paths and OCI references */
+#define CONTROL_MAX_FDS          3             /* descriptors passed with one request */
 #define CONTROL_MESSAGE_MAX      256           /* error message buffer, with NUL */
 
 /* Stable error codes of the wire protocol. */
@@ -144,7 +145,7 @@ void control_request_done(struct control_request *r);
  * present once, with a value of the right type and form:
  *   name, image, config   names (name_valid(), lib/name.h)
  *   mac                   canonical "52:54:00:12:34:56"
- *   source                {"type":"dir"|"iso","path":"/abs"} or {"type":"oci","ref":S}
+ *   source                {"type":"dir"|"iso","path":"/abs","fds":3|1} or {"type":"oci","ref":S}
  *   cmdline               string up to CONTROL_MAX_CMDLINE bytes, or null
  *   cmdline_mode          "append" or "replace"
  *   content               string up to CONTROL_MAX_CONFIG bytes
@@ -157,6 +158,14 @@ void control_request_done(struct control_request *r);
  */
 int control_args_validate(
     enum control_command cmd, const cJSON *args, struct control_status *ret_error);
+
+/*
+ * How many open files (SCM_RIGHTS) an add-image source carries: 3 for a
+ * directory (kernel, initrd, rootfs.squashfs, in that order), 1 for an ISO,
+ * 0 otherwise.  The daemon never opens a client's paths itself: the client
+ * opens them with its own permissions and passes the descriptors.
+ */
+int control_source_fds(const cJSON *source);
 
 /*
  * Canonicalise a MAC given with ':' or '-' in any case to lower-case colon

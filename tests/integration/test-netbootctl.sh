@@ -120,9 +120,12 @@ run 0 --json images
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["name"] for m in d]==["kairos","ubuntu-24.04"]' "$T/out" && pass || fail "--json images is not the data array"
 
 echo "== add-image (progress lines when stderr is not a tty)"
-mkdir "$T/img"
+# netbootctl opens the source files itself and passes them to the daemon.
+mkdir "$T/img" "$T/k" "$T/x"
+touch "$T/img/kernel" "$T/img/initrd" "$T/img/rootfs.squashfs" "$T/k.iso"
+for f in kernel initrd rootfs.squashfs; do touch "$T/k/$f" "$T/x/$f"; done
 (cd "$T" && "$CTL" -s "$SOCK" add-image kairos --dir ./img --cmdline "quiet {mac}" >"$T/out" 2>"$T/err") && pass || fail "add-image failed: $(cat "$T/err")"
-expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"kairos\",\"source\":{\"type\":\"dir\",\"path\":\"$T/img\"},\"force\":false,\"cmdline\":\"quiet {mac}\"}}" "add-image --dir"
+expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"kairos\",\"source\":{\"type\":\"dir\",\"fds\":3,\"path\":\"$T/img\"},\"force\":false,\"cmdline\":\"quiet {mac}\"}}" "add-image --dir"
 expect_out "added image kairos: kernel 1.0 MiB, initrd 2.0 MiB, rootfs.squashfs 100.0 MiB" add-image
 expect_err "copy kernel: 0% (0 B of 976.6 KiB)
 copy kernel: 10% (97.7 KiB of 976.6 KiB)
@@ -140,24 +143,24 @@ copy initrd: 25% (488.3 KiB of 1.9 MiB)
 copy initrd: 50% (976.6 KiB of 1.9 MiB)
 copy initrd: 75% (1.4 MiB of 1.9 MiB)
 copy initrd: 100% (1.9 MiB of 1.9 MiB)" "add-image progress"
-run 0 --json add-image kairos --dir /srv/k --force
-expect_request '{"version":1,"command":"add-image","args":{"name":"kairos","source":{"type":"dir","path":"/srv/k"},"force":true}}' "add-image --force"
+run 0 --json add-image kairos --dir "$T/k" --force
+expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"kairos\",\"source\":{\"type\":\"dir\",\"fds\":3,\"path\":\"$T/k\"},\"force\":true}}" "add-image --force"
 n=$(grep -c '^{"event":"progress","data":{"phase":"copy","file":"[a-z]*","done":[0-9]*,"total":[0-9]*}}$' "$T/out" || true)
 [ "$n" = 106 ] && pass || fail "--json add-image: $n progress lines, expected 106"
 tail -n 1 "$T/out" | grep -q '^{"name":"kairos","created":1714564800,' && pass || fail "--json add-image: last line is not the manifest"
 [ ! -s "$T/err" ] && pass || fail "--json add-image wrote to stderr: $(cat "$T/err")"
-run 1 add-image k2 --iso /tmp/k.iso
-expect_request '{"version":1,"command":"add-image","args":{"name":"k2","source":{"type":"iso","path":"/tmp/k.iso"},"force":false}}' "add-image --iso"
+run 1 add-image k2 --iso "$T/k.iso"
+expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"k2\",\"source\":{\"type\":\"iso\",\"fds\":1,\"path\":\"$T/k.iso\"},\"force\":false}}" "add-image --iso"
 expect_err "netbootctl: Only directory sources are supported so far." "add-image --iso"
 run 1 add-image k3 quay.io/kairos/ubuntu:24.04
 expect_request '{"version":1,"command":"add-image","args":{"name":"k3","source":{"type":"oci","ref":"quay.io/kairos/ubuntu:24.04"},"force":false}}' "add-image OCI-REF"
-run 1 add-image exists --dir /x
+run 1 add-image exists --dir "$T/x"
 expect_err 'netbootctl: Image "exists" exists already; use --force to replace it.' "add-image exists"
-run 1 --json add-image exists --dir /x
+run 1 --json add-image exists --dir "$T/x"
 expect_out '{"code":"exists","message":"Image \"exists\" exists already; use --force to replace it."}' "--json error object"
 
 echo "== add-image: Ctrl-C closes the connection (the daemon cancels)"
-"$CTL" -s "$SOCK" add-image slow --dir /x >"$T/out" 2>"$T/err" &
+"$CTL" -s "$SOCK" add-image slow --dir "$T/x" >"$T/out" 2>"$T/err" &
 BG_PID=$!
 wait_for grep -q "copy kernel: 50%" "$T/err" || fail "no progress from add-image slow"
 kill -INT "$BG_PID"
@@ -169,10 +172,10 @@ wait_for grep -q "CANCELLED slow" "$LOG" && pass || fail "the fake daemon did no
 
 echo "== a misbehaving daemon"
 for name in bad-frame huge-frame garbage; do
-	run 1 add-image "$name" --dir /x
+	run 1 add-image "$name" --dir "$T/x"
 	expect_err "netbootctl: netbootd at $SOCK sent a malformed reply" "reply $name"
 done
-run 1 add-image cutoff --dir /x
+run 1 add-image cutoff --dir "$T/x"
 expect_err "netbootctl: netbootd at $SOCK closed the connection without a reply" "no reply"
 
 echo "== remove-image"
@@ -330,7 +333,7 @@ while read -r line; do
 	[ "$rc" = 0 ] && pass || fail "${cmd[*]} --help exited $rc"
 	[ "$(head -n 1 "$T/help")" = "usage: netbootctl $usage" ] && pass || fail "${cmd[*]} --help: $(head -n 1 "$T/help")"
 done < <(sed -n 's/^  \(netbootctl .*\)$/\1/p' "$T/out")
-[ "$n" = 14 ] && pass || fail "--help lists $n commands, expected 14"
+[ "$n" = 15 ] && pass || fail "--help lists $n commands, expected 15"
 run 0 --version
 expect_out "netbootctl 0.1.0" --version
 

@@ -112,7 +112,7 @@ check "after SIGTERM the passed socket file is left alone" \
 rm -f "$SOCK"
 
 echo "--- not root, no activation"
-chown nobody "$T/state" "$T/run"
+chown -R nobody "$T/state" "$T/run"
 GID=$(getent group "$GROUP" | cut -d: -f3)
 NOGROUP=$(id -g nobody)
 config "$SOCK" "$GROUP"
@@ -123,6 +123,17 @@ check "netbootd as nobody (member of $GROUP) starts" wait_status "$SOCK"
 check "socket nobody:$GROUP 0660" \
 	test "$(stat -c %u:%g:%a "$SOCK")" = "$(id -u nobody):$GID:660"
 check "no chown error" sh -c "! grep -qi 'operation not permitted' '$T/netbootd.log'"
+# The unprivileged daemon imports files only root may read: netbootctl (root)
+# opens them and passes the descriptors; netbootd never opens the paths.
+mkdir -p "$T/private"
+head -c 4096 /dev/urandom >"$T/private/kernel"
+head -c 4096 /dev/urandom >"$T/private/initrd"
+{ printf 'hsqs'; head -c 4092 /dev/urandom; } >"$T/private/rootfs.squashfs"
+chmod 600 "$T/private"/*
+chmod 700 "$T/private"
+check "netbootd as nobody imports a root-only directory passed by netbootctl" \
+	"$NETBOOTCTL" -s "$SOCK" add-image priv --dir "$T/private"
+check "the imported kernel is byte-identical" cmp -s "$T/private/kernel" "$T/state/images/priv/kernel"
 stop
 
 ip netns exec "$NS" setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \

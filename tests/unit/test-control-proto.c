@@ -232,11 +232,23 @@ test_args(void)
 	CHECK_EQ_INT(args_code(A, "{\"mac\":\"52:54:00:12:34:56\",\"image\":\"x\",\"cmdline\":5}"),
 	    -EBADMSG);
 	CHECK_EQ_INT(
-	    args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\"}}"), 0);
-	CHECK_EQ_INT(
-	    args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"iso\",\"path\":\"/a.iso\"},"
-	                 "\"cmdline\":null,\"force\":true}"),
+	    args_code(
+	        I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\",\"fds\":3}}"),
 	    0);
+	CHECK_EQ_INT(
+	    args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"iso\",\"path\":\"/a.iso\","
+	                 "\"fds\":1},\"cmdline\":null,\"force\":true}"),
+	    0);
+	/* Directory and ISO sources pass their files as descriptors: "fds" is required and exact. */
+	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(
+	        I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\",\"fds\":1}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"oci\",\"ref\":\"a\",\"fds\":1}}"),
+	    -EBADMSG);
 	CHECK_EQ_INT(
 	    args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"rel\"}}"),
 	    -EBADMSG);
