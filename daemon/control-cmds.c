@@ -93,8 +93,8 @@ log_change(const struct control_client *c, const char *event, const char *mac, c
 	char fields[256];
 
 	snprintf(fields, sizeof(fields), "NETBOOT_EVENT=%s\nUID=%u%s%s%s%s", event,
-	    (unsigned)control_client_peer(c)->uid, mac != NULL ? "\nNETBOOT_MAC=" : "", mac ? mac : "",
-	    image != NULL ? "\nNETBOOT_IMAGE=" : "", image ? image : "");
+	    (unsigned)control_client_peer(c)->uid, mac != NULL ? "\nNETBOOT_MAC=" : "",
+	    mac ? mac : "", image != NULL ? "\nNETBOOT_IMAGE=" : "", image ? image : "");
 	log_info(fields, "%s (uid %u)", fmt_sentence, (unsigned)control_client_peer(c)->uid);
 }
 
