@@ -69,6 +69,7 @@ struct import {
 };
 
 static struct import *imports;
+static struct import_stats import_counts; /* finished imports; 'running' is counted live */
 
 static int64_t
 now_ms(void)
@@ -358,6 +359,12 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 out:
 	if (!finished)
 		return;
+	if (imp->result == 0)
+		import_counts.completed++;
+	else if (imp->result == -ECANCELED || imp->done == NULL)
+		import_counts.cancelled++;
+	else
+		import_counts.failed++;
 	if (imp->done != NULL)
 		imp->done(imp->result, imp->manifest, imp->error, imp->userdata);
 	import_free(imp);
@@ -465,4 +472,13 @@ import_shutdown(void)
 		import_cancel(imports);
 		import_free(imports); /* joins the worker */
 	}
+}
+
+void
+import_get_stats(struct import_stats *ret)
+{
+	*ret = import_counts;
+	ret->running = 0;
+	for (struct import *imp = imports; imp != NULL; imp = imp->next)
+		ret->running++;
 }

@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "http.h"
+#include "import.h"
 #include "log.h"
 #include "progress.h"
 #include "proxydhcp.h"
@@ -183,6 +184,7 @@ machine_count(struct server *srv)
 static void
 render_state(struct server *srv, struct metrics_out *o)
 {
+	struct import_stats is;
 	struct log_counts lc;
 
 	single(o, "images", "gauge", "Images in the store.", image_count(srv));
@@ -191,6 +193,12 @@ render_state(struct server *srv, struct metrics_out *o)
 	    srv->progress != NULL ? progress_machines(srv->progress) : 0);
 	single(o, "control_clients", "gauge", "Connections on the control socket.",
 	    control_server_clients(srv->control));
+	import_get_stats(&is);
+	single(o, "imports_running", "gauge", "add-image imports in progress.", is.running);
+	family(o, "imports_total", "counter", "Finished add-image imports by result.");
+	out_printf(o, "netbootd_imports_total{result=\"completed\"} %" PRIu64 "\n", is.completed);
+	out_printf(o, "netbootd_imports_total{result=\"failed\"} %" PRIu64 "\n", is.failed);
+	out_printf(o, "netbootd_imports_total{result=\"cancelled\"} %" PRIu64 "\n", is.cancelled);
 	log_get_counts(&lc);
 	family(o, "log_messages_total", "counter", "Errors and warnings logged.");
 	out_printf(o, "netbootd_log_messages_total{level=\"error\"} %" PRIu64 "\n", lc.errors);
@@ -228,12 +236,18 @@ metrics_status_line(struct server *srv, char *buf, size_t len)
 {
 	struct tftp_stats t;
 	struct http_stats h;
+	struct import_stats is;
 	size_t images = image_count(srv), machines = machine_count(srv);
+	int n;
 
 	tftp_server_get_stats(srv->tftp, &t);
 	http_server_get_stats(srv->http, &h);
-	snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", images,
+	import_get_stats(&is);
+	n = snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", images,
 	    plural(images, "image", "images"), machines, plural(machines, "machine", "machines"),
 	    t.active, plural(t.active, "session", "sessions"), h.active,
 	    plural(h.active, "connection", "connections"));
+	if (is.running > 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", %u %s running", is.running,
+		    plural(is.running, "import", "imports"));
 }

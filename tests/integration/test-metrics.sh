@@ -183,6 +183,9 @@ is "HTTP" m1 'netbootd_requests_total{protocol="http"}' 5
 M0_SIZE=$(stat -c %s "$T/m0")
 is "HTTP" m1 'netbootd_sent_bytes_total{protocol="http"}' $((3 + M0_SIZE + 3 + 14 + LOADER_SIZE))
 is "control" m1 'netbootd_control_clients' 1
+is "imports" m1 'netbootd_imports_running' 0
+is "imports" m1 'netbootd_imports_total{result="completed"}' 0
+is "imports" m1 'netbootd_imports_total{result="failed"}' 0
 kill "$WPID" 2>/dev/null || true
 wait "$WPID" 2>/dev/null || true
 WPID=
