@@ -310,18 +310,16 @@ struct oci_pull {
 static void
 on_pull(const char *digest, uint64_t done, uint64_t total, void *userdata)
 {
-	const char *hex = strchr(digest, ':');
-	char file[16];
+	char file[13];
 
-	snprintf(file, sizeof(file), "%.12s", hex != NULL ? hex + 1 : digest);
+	oci_digest_short(digest, file);
 	extract_progress(userdata, "pull", file, done, total);
 }
 
 static void
 on_build(const char *phase, uint64_t done, uint64_t total, void *userdata)
 {
-	extract_progress(
-	    userdata, "squashfs", strcmp(phase, "layers") == 0 ? "scan" : "write", done, total);
+	extract_progress(userdata, "squashfs", phase, done, total);
 }
 
 /* Temporary names beside the outputs: OUTDIR/.PREFIX-kernel.XXXXXX ... */

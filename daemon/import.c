@@ -18,9 +18,11 @@
 
 #include <event2/event.h>
 
+#include "error.h"
 #include "iso-extract.h"
 #include "log.h"
 #include "oci-layers.h"
+#include "oci-ref.h"
 #include "registry.h"
 #include "store.h"
 #include "util.h"
@@ -80,17 +82,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A malloc'd message in *ret_error, or NULL when even that fails. */
-static void __attribute__((format(printf, 2, 3))) set_error(char **ret_error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(ret_error, fmt, ap) < 0)
-		*ret_error = NULL;
-	va_end(ap);
-}
-
 static void
 import_notify(struct import *imp)
 {
@@ -139,10 +130,9 @@ on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata
 static void
 on_pull_progress(const char *digest, uint64_t done, uint64_t total, void *userdata)
 {
-	const char *hex = strchr(digest, ':');
-	char file[16];
+	char file[13];
 
-	snprintf(file, sizeof(file), "%.12s", hex != NULL ? hex + 1 : digest);
+	oci_digest_short(digest, file);
 	import_report(userdata, "pull", file, done, total);
 }
 
@@ -150,8 +140,7 @@ on_pull_progress(const char *digest, uint64_t done, uint64_t total, void *userda
 static void
 on_build_progress(const char *phase, uint64_t done, uint64_t total, void *userdata)
 {
-	import_report(
-	    userdata, "squashfs", strcmp(phase, "layers") == 0 ? "scan" : "write", done, total);
+	import_report(userdata, "squashfs", phase, done, total);
 }
 
 /* ---- worker: the client's files ---- */
@@ -168,17 +157,15 @@ source_check(struct import *imp, size_t want, char **ret_error)
 	static const char *const what[] = {"kernel", "initrd", "rootfs.squashfs"};
 
 	if (imp->n_fds != want) {
-		set_error(ret_error, "expected %zu open files with the request, got %zu", want,
-		    imp->n_fds);
-		return -EINVAL;
+		return error_set(ret_error, -EINVAL,
+		    "expected %zu open files with the request, got %zu", want, imp->n_fds);
 	}
 	for (size_t f = 0; f < want; f++) {
 		struct stat st;
 
 		if (fstat(imp->fds[f], &st) < 0 || !S_ISREG(st.st_mode)) {
-			set_error(ret_error, "%s%s%s is not a regular file", imp->src_dir,
-			    want > 1 ? "/" : "", want > 1 ? what[f] : "");
-			return -EINVAL;
+			return error_set(ret_error, -EINVAL, "%s%s%s is not a regular file",
+			    imp->src_dir, want > 1 ? "/" : "", want > 1 ? what[f] : "");
 		}
 		fcntl(imp->fds[f], F_SETFL, fcntl(imp->fds[f], F_GETFL) & ~O_NONBLOCK);
 	}

@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "error.h"
 #include "cloud-config.h"
 #include "fsutil.h"
 #include "log.h"
@@ -50,26 +51,6 @@ struct store_txn {
 	struct manifest_file_info files[MANIFEST_N_FILES];
 	bool committed;
 };
-
-static int set_error(char **ret_error, int r, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-set_error(char **ret_error, int r, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (ret_error == NULL)
-		return r;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) >= 0) {
-		free(*ret_error);
-		*ret_error = msg;
-	}
-	va_end(ap);
-	return r;
-}
 
 /* ---- filesystem helpers ---- */
 
@@ -464,12 +445,12 @@ json_read_at(struct store *s, const char *name, size_t max, cJSON **ret, char **
 	if (r == -ENOENT)
 		return r;
 	if (r == -EFBIG)
-		return set_error(
+		return error_set(
 		    ret_error, -EBADMSG, "%s/%s: larger than %zu bytes", s->dir, name, max);
 	if (r < 0)
-		return set_error(ret_error, r, "%s/%s: %s", s->dir, name, strerror(-r));
+		return error_set(ret_error, r, "%s/%s: %s", s->dir, name, strerror(-r));
 	if ((root = cJSON_ParseWithLength(text, len)) == NULL)
-		return set_error(ret_error, -EBADMSG, "%s/%s: not valid JSON", s->dir, name);
+		return error_set(ret_error, -EBADMSG, "%s/%s: not valid JSON", s->dir, name);
 	*ret = root;
 	return 0;
 }
@@ -481,7 +462,7 @@ machines_load_array(struct store *s, const cJSON *arr, char **ret_error)
 	const cJSON *e;
 
 	if (n > STORE_MAX_MACHINES)
-		return set_error(ret_error, -EBADMSG, "%s/machines.json: more than %d machines",
+		return error_set(ret_error, -EBADMSG, "%s/machines.json: more than %d machines",
 		    s->dir, STORE_MAX_MACHINES);
 	if ((s->machines = calloc(n > 0 ? n : 1, sizeof(*s->machines))) == NULL)
 		return -ENOMEM;
@@ -492,13 +473,13 @@ machines_load_array(struct store *s, const cJSON *arr, char **ret_error)
 
 		s->n_machines = ++i;
 		if (why != NULL)
-			return set_error(ret_error, -EBADMSG,
+			return error_set(ret_error, -EBADMSG,
 			    "%s/machines.json: machine %zu: %s %s", s->dir, i, key, why);
 	}
 	qsort(s->machines, s->n_machines, sizeof(*s->machines), machine_cmp);
 	for (i = 1; i < s->n_machines; i++)
 		if (memcmp(s->machines[i - 1].mac, s->machines[i].mac, MAC_LEN) == 0)
-			return set_error(ret_error, -EBADMSG,
+			return error_set(ret_error, -EBADMSG,
 			    "%s/machines.json: a MAC address appears twice", s->dir);
 	return 0;
 }
@@ -516,7 +497,7 @@ machines_load(struct store *s, char **ret_error)
 		return r;
 	arr = cJSON_GetObjectItemCaseSensitive(root, "machines");
 	if (!cJSON_IsObject(root) || !cJSON_IsArray(arr))
-		r = set_error(
+		r = error_set(
 		    ret_error, -EBADMSG, "%s/machines.json: no \"machines\" list", s->dir);
 	else
 		r = machines_load_array(s, arr, ret_error);
@@ -559,7 +540,7 @@ settings_load(struct store *s, char **ret_error)
 		s->settings.default_boot = cJSON_IsTrue(b);
 	cJSON_Delete(root);
 	if (why != NULL)
-		return set_error(ret_error, -EBADMSG, "%s/settings.json: %s %s", s->dir, key, why);
+		return error_set(ret_error, -EBADMSG, "%s/settings.json: %s %s", s->dir, key, why);
 	return 0;
 }
 
@@ -621,14 +602,14 @@ store_open_dirs(struct store *s, char **ret_error)
 	int r;
 
 	if (mkdir(s->dir, 0755) < 0 && errno != EEXIST)
-		return set_error(ret_error, -errno, "Cannot create %s: %m", s->dir);
+		return error_set(ret_error, -errno, "Cannot create %s: %m", s->dir);
 	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir_fd < 0)
-		return set_error(ret_error, -errno, "Cannot open %s: %m", s->dir);
+		return error_set(ret_error, -errno, "Cannot open %s: %m", s->dir);
 	if ((r = open_subdir(s->dir_fd, "images")) < 0 ||
 	    (s->images_fd = r, r = open_subdir(s->dir_fd, "configs")) < 0 ||
 	    (s->configs_fd = r, r = open_subdir(s->dir_fd, "tftp")) < 0)
-		return set_error(
+		return error_set(
 		    ret_error, r, "Cannot create the directories in %s: %s", s->dir, strerror(-r));
 	close(r);
 	return 0;
@@ -1101,17 +1082,17 @@ copy_one(struct store_txn *t, int in, const char *src, enum manifest_file f, str
 	int r;
 
 	if (fstat(in, &st) < 0)
-		return set_error(ret_error, -errno, "Cannot read %s/%s: %m", src, name);
+		return error_set(ret_error, -errno, "Cannot read %s/%s: %m", src, name);
 	if (!S_ISREG(st.st_mode))
-		return set_error(ret_error, -EINVAL, "%s/%s is not a regular file", src, name);
+		return error_set(ret_error, -EINVAL, "%s/%s is not a regular file", src, name);
 	out = open(t->paths[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0)
-		return set_error(ret_error, -errno, "Cannot create %s: %m", t->paths[f]);
+		return error_set(ret_error, -errno, "Cannot create %s: %m", t->paths[f]);
 	j->file = name, j->in = in, j->out = out, j->total = (uint64_t)st.st_size;
 	if ((r = copy_digest(j, &t->files[f])) < 0)
-		return set_error(ret_error, r, "Cannot copy %s/%s: %s", src, name, strerror(-r));
+		return error_set(ret_error, r, "Cannot copy %s/%s: %s", src, name, strerror(-r));
 	if (close(TAKE_FD(out)) < 0)
-		return set_error(ret_error, -errno, "Cannot write %s: %m", t->paths[f]);
+		return error_set(ret_error, -errno, "Cannot write %s: %m", t->paths[f]);
 	return 0;
 }
 
@@ -1136,11 +1117,11 @@ store_txn_populate_dir(struct store_txn *t, const char *src_dir, store_progress_
 	int fds[MANIFEST_N_FILES] = {-1, -1, -1}, r = 0;
 
 	if (srcfd < 0)
-		return set_error(ret_error, -errno, "Cannot open directory %s: %m", src_dir);
+		return error_set(ret_error, -errno, "Cannot open directory %s: %m", src_dir);
 	for (size_t f = 0; f < MANIFEST_N_FILES && r == 0; f++) {
 		fds[f] = openat(srcfd, manifest_file_names[f], O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fds[f] < 0)
-			r = set_error(ret_error, -errno, "Cannot open %s/%s: %m", src_dir,
+			r = error_set(ret_error, -errno, "Cannot open %s/%s: %m", src_dir,
 			    manifest_file_names[f]);
 	}
 	if (r == 0)
@@ -1162,17 +1143,17 @@ txn_finish_file(struct store_txn *t, enum manifest_file f, char **ret_error)
 	int r;
 
 	if (fd < 0)
-		return set_error(
+		return error_set(
 		    ret_error, errno == ENOENT ? -EINVAL : -errno, "The image has no %s: %m", name);
 	if (!t->files[f].has_sha256 && (r = copy_digest(&j, &t->files[f])) < 0)
-		return set_error(ret_error, r, "Cannot read %s: %s", t->paths[f], strerror(-r));
+		return error_set(ret_error, r, "Cannot read %s: %s", t->paths[f], strerror(-r));
 	if (fsync(fd) < 0)
-		return set_error(ret_error, -errno, "Cannot sync %s: %m", t->paths[f]);
+		return error_set(ret_error, -errno, "Cannot sync %s: %m", t->paths[f]);
 	if (f != MANIFEST_ROOTFS && t->files[f].size == 0)
-		return set_error(ret_error, -EINVAL, "The %s is empty", name);
+		return error_set(ret_error, -EINVAL, "The %s is empty", name);
 	if (f == MANIFEST_ROOTFS &&
 	    (pread(fd, magic, 4, 0) != 4 || memcmp(magic, SQUASHFS_MAGIC, 4) != 0))
-		return set_error(ret_error, -EINVAL, "rootfs.squashfs is not a squashfs image");
+		return error_set(ret_error, -EINVAL, "rootfs.squashfs is not a squashfs image");
 	return 0;
 }
 
@@ -1205,11 +1186,11 @@ txn_write_manifest(struct store_txn *t, const struct manifest *m, char **ret_err
 	int r;
 
 	if (dfd < 0)
-		return set_error(ret_error, -errno, "Cannot open %s: %m", t->tmp_path);
+		return error_set(ret_error, -errno, "Cannot open %s: %m", t->tmp_path);
 	if ((r = manifest_format(m, &text)) < 0)
 		return r;
 	if ((r = atomic_write_at(dfd, "manifest.json", text, strlen(text))) < 0)
-		return set_error(
+		return error_set(
 		    ret_error, r, "Cannot write %s/manifest.json: %s", t->tmp_path, strerror(-r));
 	return 0;
 }
@@ -1238,9 +1219,9 @@ txn_publish(struct store_txn *t, bool force, char **ret_error)
 		}
 	}
 	if (r == -EEXIST)
-		return set_error(ret_error, r, "Image \"%s\" exists", t->name);
+		return error_set(ret_error, r, "Image \"%s\" exists", t->name);
 	if (r < 0)
-		return set_error(
+		return error_set(
 		    ret_error, r, "Cannot move image \"%s\" into place: %s", t->name, strerror(-r));
 	t->committed = true;
 	if (fsync(fd) < 0)
@@ -1258,7 +1239,7 @@ store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char
 	if (t->committed || type == MANIFEST_SOURCE_LEGACY || source == NULL || source[0] == '\0' ||
 	    !manifest_string_valid(source, MANIFEST_MAX_SOURCE) ||
 	    (cmdline != NULL && !manifest_string_valid(cmdline, MANIFEST_MAX_CMDLINE)))
-		return set_error(ret_error, -EINVAL, "Invalid source or command line");
+		return error_set(ret_error, -EINVAL, "Invalid source or command line");
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 		if ((r = txn_finish_file(t, (enum manifest_file)f, ret_error)) < 0)
 			return r;
@@ -1383,11 +1364,11 @@ store_config_set(
 	int r;
 
 	if (config_file(name, file) < 0)
-		return set_error(ret_error, -EINVAL, "\"%s\" is not a valid config name", name);
+		return error_set(ret_error, -EINVAL, "\"%s\" is not a valid config name", name);
 	if ((r = cloud_config_validate(content, len, ret_error)) < 0)
 		return r;
 	if ((r = atomic_write_at(s->configs_fd, file, content, len)) < 0)
-		return set_error(
+		return error_set(
 		    ret_error, r, "Cannot write %s/%s: %s", s->configs_dir, file, strerror(-r));
 	return 0;
 }

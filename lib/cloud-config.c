@@ -12,27 +12,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "error.h"
 #include "util.h"
-
-static int fail(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(char **ret_error, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-	int r;
-
-	if (ret_error == NULL)
-		return -EINVAL;
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	*ret_error = msg;
-	return -EINVAL;
-}
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
 static size_t
@@ -76,9 +57,11 @@ check_utf8(const char *buf, size_t len, char **ret_error)
 		size_t n = utf8_seq_len(p + i, len - i);
 
 		if (n == 0)
-			return fail(ret_error, "line %zu, column %zu: invalid UTF-8", line, col);
+			return error_set(
+			    ret_error, -EINVAL, "line %zu, column %zu: invalid UTF-8", line, col);
 		if (p[i] == '\0')
-			return fail(ret_error, "line %zu, column %zu: NUL byte", line, col);
+			return error_set(
+			    ret_error, -EINVAL, "line %zu, column %zu: NUL byte", line, col);
 		if (p[i] == '\n')
 			line++, col = 0;
 		i += n;
@@ -93,13 +76,14 @@ check_header(const char *buf, size_t len, char **ret_error)
 	size_t h = strlen(CLOUD_CONFIG_HEADER);
 
 	if (len < h || memcmp(buf, CLOUD_CONFIG_HEADER, h) != 0)
-		return fail(ret_error, "line 1: the first line is not \"" CLOUD_CONFIG_HEADER "\"");
+		return error_set(ret_error, -EINVAL,
+		    "line 1: the first line is not \"" CLOUD_CONFIG_HEADER "\"");
 	buf += h, len -= h;
 	if (len > 0 && buf[0] == '\r')
 		buf++, len--;
 	if (len > 0 && buf[0] != '\n')
-		return fail(
-		    ret_error, "line 1: the first line is not exactly \"" CLOUD_CONFIG_HEADER "\"");
+		return error_set(ret_error, -EINVAL,
+		    "line 1: the first line is not exactly \"" CLOUD_CONFIG_HEADER "\"");
 	return 0;
 }
 
@@ -108,8 +92,9 @@ yaml_fail(const yaml_parser_t *yp, char **ret_error)
 {
 	if (yp->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
-	return fail(ret_error, "line %zu, column %zu: invalid YAML: %s", yp->problem_mark.line + 1,
-	    yp->problem_mark.column + 1, yp->problem != NULL ? yp->problem : "error");
+	return error_set(ret_error, -EINVAL, "line %zu, column %zu: invalid YAML: %s",
+	    yp->problem_mark.line + 1, yp->problem_mark.column + 1,
+	    yp->problem != NULL ? yp->problem : "error");
 }
 
 static bool
@@ -149,7 +134,7 @@ walk_anchor(struct walk *w, const yaml_char_t *anchor, size_t line, char **ret_e
 	if (anchor == NULL)
 		return 0;
 	if (w->n_anchors >= CLOUD_CONFIG_MAX_ANCHORS)
-		return fail(ret_error, "line %zu: more than %u YAML anchors", line,
+		return error_set(ret_error, -EINVAL, "line %zu: more than %u YAML anchors", line,
 		    CLOUD_CONFIG_MAX_ANCHORS);
 	if ((na = realloc(w->anchors, (w->n_anchors + 1) * sizeof(*na))) == NULL)
 		return -ENOMEM;
@@ -166,7 +151,8 @@ walk_alias(struct walk *w, const yaml_char_t *anchor, size_t line, size_t col, c
 	for (size_t i = 0; i < w->n_anchors; i++)
 		if (strcmp(w->anchors[i], (const char *)anchor) == 0)
 			return 0;
-	return fail(ret_error, "line %zu, column %zu: alias to an undefined anchor", line, col);
+	return error_set(
+	    ret_error, -EINVAL, "line %zu, column %zu: alias to an undefined anchor", line, col);
 }
 
 /* Check one event against the rules; 0 to go on. */
@@ -176,12 +162,14 @@ walk_event(struct walk *w, const yaml_event_t *e, char **ret_error)
 	size_t line = e->start_mark.line + 1, col = e->start_mark.column + 1;
 
 	if (++w->events > CLOUD_CONFIG_MAX_EVENTS)
-		return fail(ret_error, "line %zu: too many YAML nodes (more than %u events)", line,
+		return error_set(ret_error, -EINVAL,
+		    "line %zu: too many YAML nodes (more than %u events)", line,
 		    CLOUD_CONFIG_MAX_EVENTS);
 	switch (e->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++w->documents > 1)
-			return fail(ret_error, "line %zu: more than one YAML document", line);
+			return error_set(
+			    ret_error, -EINVAL, "line %zu: more than one YAML document", line);
 		w->want_top = true;
 		return 0;
 	case YAML_MAPPING_START_EVENT:
@@ -190,8 +178,9 @@ walk_event(struct walk *w, const yaml_event_t *e, char **ret_error)
 			goto not_mapping;
 		w->want_top = false;
 		if (++w->depth > CLOUD_CONFIG_MAX_DEPTH)
-			return fail(ret_error, "line %zu, column %zu: nested more than %u levels",
-			    line, col, CLOUD_CONFIG_MAX_DEPTH);
+			return error_set(ret_error, -EINVAL,
+			    "line %zu, column %zu: nested more than %u levels", line, col,
+			    CLOUD_CONFIG_MAX_DEPTH);
 		return walk_anchor(w,
 		    e->type == YAML_MAPPING_START_EVENT ? e->data.mapping_start.anchor
 		                                        : e->data.sequence_start.anchor,
@@ -213,7 +202,8 @@ walk_event(struct walk *w, const yaml_event_t *e, char **ret_error)
 		return 0;
 	}
 not_mapping:
-	return fail(ret_error, "line %zu, column %zu: the top level is not a mapping", line, col);
+	return error_set(
+	    ret_error, -EINVAL, "line %zu, column %zu: the top level is not a mapping", line, col);
 }
 
 static int
@@ -250,8 +240,8 @@ cloud_config_validate(const char *buf, size_t len, char **ret_error)
 	int r;
 
 	if (len > CLOUD_CONFIG_MAX)
-		return fail(ret_error, "%zu bytes is larger than the limit of %u bytes", len,
-		    CLOUD_CONFIG_MAX);
+		return error_set(ret_error, -EINVAL,
+		    "%zu bytes is larger than the limit of %u bytes", len, CLOUD_CONFIG_MAX);
 	if ((r = check_header(buf, len, ret_error)) < 0)
 		return r;
 	if ((r = check_utf8(buf, len, ret_error)) < 0)

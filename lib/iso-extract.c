@@ -16,6 +16,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "error.h"
 #include "util.h"
 
 static const char *const kernel_candidates[] = {
@@ -64,22 +65,6 @@ const char *const *const iso_candidates[MANIFEST_N_FILES] = {
     [MANIFEST_INITRD] = initrd_candidates,
     [MANIFEST_ROOTFS] = rootfs_candidates,
 };
-
-static int
-fail(char **ret_error, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_error != NULL) {
-		free(*ret_error);
-		*ret_error = NULL;
-		va_start(ap, fmt);
-		if (vasprintf(ret_error, fmt, ap) < 0)
-			*ret_error = NULL;
-		va_end(ap);
-	}
-	return r;
-}
 
 /* Drop leading "/" and "./"; NULL when nothing is left. */
 static const char *
@@ -262,10 +247,11 @@ archive_fail(struct archive *a, const char *label, char **ret_error)
 	int e = archive_errno(a);
 
 	if (strstr(msg, "runcated") != NULL || strstr(msg, "premature") != NULL)
-		return fail(ret_error, -ENOBUFS, "\"%s\" is truncated: %s", label, msg);
+		return error_set(ret_error, -ENOBUFS, "\"%s\" is truncated: %s", label, msg);
 	if (e == EIO || e == ENOMEM)
-		return fail(ret_error, -e, "Cannot read \"%s\": %s", label, msg);
-	return fail(ret_error, -EBADMSG, "\"%s\" is not a readable ISO 9660 image: %s", label, msg);
+		return error_set(ret_error, -e, "Cannot read \"%s\": %s", label, msg);
+	return error_set(
+	    ret_error, -EBADMSG, "\"%s\" is not a readable ISO 9660 image: %s", label, msg);
 }
 
 static int
@@ -329,7 +315,7 @@ iso_list_read(int fd, const char *label, struct iso_list *l, char **ret_error)
 	if (r == -EBADMSG)
 		r = archive_fail(a, label, ret_error);
 	else if (r < 0)
-		r = fail(ret_error, r, "Cannot read \"%s\": %s", label, strerror(-r));
+		r = error_set(ret_error, r, "Cannot read \"%s\": %s", label, strerror(-r));
 	while (r == 0 && (k = archive_read_next_header(a, &ae)) != ARCHIVE_EOF) {
 		const char *name;
 
@@ -339,11 +325,11 @@ iso_list_read(int fd, const char *label, struct iso_list *l, char **ret_error)
 		}
 		name = entry_name(ae, &r);
 		if (r < 0)
-			r = fail(ret_error, r, "\"%s\" holds a path longer than %d bytes", label,
-			    ISO_MAX_NAME);
+			r = error_set(ret_error, r, "\"%s\" holds a path longer than %d bytes",
+			    label, ISO_MAX_NAME);
 		else if (name != NULL && (r = list_add(l, ae, name)) < 0)
-			r = fail(ret_error, r, "\"%s\": %s (at most %d files)", label, strerror(-r),
-			    ISO_MAX_ENTRIES);
+			r = error_set(ret_error, r, "\"%s\": %s (at most %d files)", label,
+			    strerror(-r), ISO_MAX_ENTRIES);
 		else if (archive_read_data_skip(a) < ARCHIVE_WARN)
 			r = archive_fail(a, label, ret_error);
 	}
@@ -383,7 +369,7 @@ out_open(struct out *o, bool force, char **ret_error)
 	struct stat st;
 
 	if (!force && fstatat(AT_FDCWD, o->dest, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return fail(
+		return error_set(
 		    ret_error, -EEXIST, "\"%s\" exists (use --force to replace it)", o->dest);
 	if (asprintf(&o->tmp, "%.*s.tmp-%s-XXXXXX", dirlen, o->dest, o->dest + dirlen) < 0) {
 		o->tmp = NULL;
@@ -395,7 +381,7 @@ out_open(struct out *o, bool force, char **ret_error)
 
 		free(o->tmp);
 		o->tmp = NULL;
-		return fail(
+		return error_set(
 		    ret_error, r, "Cannot create a file next to \"%s\": %s", o->dest, strerror(-r));
 	}
 	(void)fchmod(o->fd, 0644);
@@ -425,7 +411,7 @@ out_write(struct out *o, const uint8_t *p, size_t n, char **ret_error)
 	for (size_t i = 0; i < n && o->written + i < sizeof(o->magic); i++)
 		o->magic[o->written + i] = p[i];
 	if ((r = write_all(o->fd, p, n)) < 0)
-		return fail(ret_error, r, "Cannot write \"%s\": %s", o->dest, strerror(-r));
+		return error_set(ret_error, r, "Cannot write \"%s\": %s", o->dest, strerror(-r));
 	o->written += n;
 	return 0;
 }
@@ -446,7 +432,7 @@ extract_entry(struct ctx *c, struct archive *a, const struct iso_entry *data, ch
 
 	for (;;) {
 		if (c->p->cancel != NULL && atomic_load(c->p->cancel))
-			return fail(ret_error, -ECANCELED, "Cancelled");
+			return error_set(ret_error, -ECANCELED, "Cancelled");
 		k = archive_read_data(a, c->buf, ISO_CHUNK);
 		if (k < 0)
 			return archive_fail(a, c->label, ret_error);
@@ -467,7 +453,7 @@ extract_entry(struct ctx *c, struct archive *a, const struct iso_entry *data, ch
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 		if (c->out[f].data == data && !c->out[f].done) {
 			if (c->out[f].written != data->size)
-				return fail(ret_error, -ENOBUFS,
+				return error_set(ret_error, -ENOBUFS,
 				    "\"%s\" is truncated: /%s has %llu of %llu bytes", c->label,
 				    data->name, (unsigned long long)c->out[f].written,
 				    (unsigned long long)data->size);
@@ -514,7 +500,7 @@ extract_data(struct ctx *c, int fd, char **ret_error)
 	}
 	archive_read_free(a);
 	if (r == 0 && left > 0)
-		r = fail(ret_error, -EBADMSG, "\"%s\" changed while it was read", c->label);
+		r = error_set(ret_error, -EBADMSG, "\"%s\" changed while it was read", c->label);
 	return r;
 }
 
@@ -527,10 +513,10 @@ check_outputs(struct ctx *c, char **ret_error)
 	const struct out *s = &c->out[MANIFEST_ROOTFS];
 
 	if (k->written == 0 || i->written == 0)
-		return fail(ret_error, -EINVAL, "\"%s\": the %s /%s is empty", c->label,
+		return error_set(ret_error, -EINVAL, "\"%s\": the %s /%s is empty", c->label,
 		    k->written == 0 ? "kernel" : "initrd", (k->written == 0 ? k : i)->data->name);
 	if (s->written < 4 || memcmp(s->magic, "hsqs", 4) != 0)
-		return fail(ret_error, -EINVAL,
+		return error_set(ret_error, -EINVAL,
 		    "\"%s\": /%s is not a squashfs file system (no \"hsqs\" magic)", c->label,
 		    s->data->name);
 	return 0;
@@ -560,18 +546,18 @@ publish(struct ctx *c, char **ret_error)
 		struct out *o = &c->out[f];
 
 		if (c->p->sync && fsync(o->fd) < 0)
-			return fail(
+			return error_set(
 			    ret_error, -errno, "Cannot write \"%s\": %s", o->dest, strerror(errno));
 		if (close(TAKE_FD(o->fd)) < 0)
-			return fail(
+			return error_set(
 			    ret_error, -errno, "Cannot write \"%s\": %s", o->dest, strerror(errno));
 	}
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
 		if ((r = publish_one(&c->out[f], c->p->force)) < 0) {
 			for (size_t g = 0; g < f; g++) /* take back what was published */
 				unlink(c->out[g].dest);
-			return fail(ret_error, r, "Cannot rename to \"%s\": %s", c->out[f].dest,
-			    strerror(-r));
+			return error_set(ret_error, r, "Cannot rename to \"%s\": %s",
+			    c->out[f].dest, strerror(-r));
 		}
 		free(TAKE_PTR(c->out[f].tmp));
 	}
@@ -589,10 +575,10 @@ pick_all(struct ctx *c, const struct iso_list *l, char **ret_error)
 		int r = iso_pick(l->v, l->n, f, ov, &taken, &data);
 
 		if (r < 0 && ov != NULL)
-			return fail(ret_error, r, "\"%s\" has no file \"%s\"%s", c->label, ov,
+			return error_set(ret_error, r, "\"%s\" has no file \"%s\"%s", c->label, ov,
 			    r == -ELOOP ? " (a link that loops or leaves the ISO)" : "");
 		if (r < 0)
-			return fail(ret_error, r,
+			return error_set(ret_error, r,
 			    "\"%s\" holds no %s (looked for /%s and the other usual names; "
 			    "name one with --%s)",
 			    c->label, what[f], iso_candidates[f][0],
@@ -651,7 +637,7 @@ iso_extract_fd(int fd, const char *label, const struct iso_extract_params *p,
 	if (r == 0 && ret != NULL)
 		result_fill(&c, ret);
 	if (r < 0 && ret_error != NULL && *ret_error == NULL)
-		fail(ret_error, r, "\"%s\": %s", label, strerror(-r));
+		error_set(ret_error, r, "\"%s\": %s", label, strerror(-r));
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 		out_abort(&c.out[f]);
 	free(c.buf);
@@ -667,10 +653,12 @@ iso_extract(const char *path, const struct iso_extract_params *p, struct iso_ext
 	struct stat st;
 
 	if (fd < 0)
-		return fail(ret_error, -errno, "Cannot open \"%s\": %s", path, strerror(errno));
+		return error_set(
+		    ret_error, -errno, "Cannot open \"%s\": %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return fail(ret_error, -errno, "Cannot read \"%s\": %s", path, strerror(errno));
+		return error_set(
+		    ret_error, -errno, "Cannot read \"%s\": %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return fail(ret_error, -EINVAL, "\"%s\" is not a file", path);
+		return error_set(ret_error, -EINVAL, "\"%s\" is not a file", path);
 	return iso_extract_fd(fd, path, p, ret, ret_error);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "util.h"
 
 const char *const manifest_file_names[MANIFEST_N_FILES] = {
@@ -91,27 +92,6 @@ manifest_dup(const struct manifest *m)
 
 /* ---- parsing ---- */
 
-static int bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-bad(char **ret_error, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int r;
-
-	if (ret_error == NULL)
-		return -EBADMSG;
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	free(*ret_error);
-	*ret_error = msg;
-	return -EBADMSG;
-}
-
 static const char *
 show_key(const char *k)
 {
@@ -129,7 +109,7 @@ object_items(const cJSON *obj, const char *where, const char *const *keys, size_
 	const cJSON *c;
 
 	if (!cJSON_IsObject(obj))
-		return bad(err, "%s is not an object", where);
+		return error_set(err, -EBADMSG, "%s is not an object", where);
 	memset(ret_items, 0, n * sizeof(*ret_items));
 	cJSON_ArrayForEach(c, obj)
 	{
@@ -138,14 +118,15 @@ object_items(const cJSON *obj, const char *where, const char *const *keys, size_
 		for (i = 0; i < n && strcmp(c->string, keys[i]) != 0; i++)
 			;
 		if (i == n)
-			return bad(err, "%s: unknown key \"%s\"", where, show_key(c->string));
+			return error_set(
+			    err, -EBADMSG, "%s: unknown key \"%s\"", where, show_key(c->string));
 		if (ret_items[i] != NULL)
-			return bad(err, "%s: duplicate key \"%s\"", where, keys[i]);
+			return error_set(err, -EBADMSG, "%s: duplicate key \"%s\"", where, keys[i]);
 		ret_items[i] = c;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (ret_items[i] == NULL)
-			return bad(err, "%s: missing key \"%s\"", where, keys[i]);
+			return error_set(err, -EBADMSG, "%s: missing key \"%s\"", where, keys[i]);
 	return 0;
 }
 
@@ -158,10 +139,11 @@ get_string(const cJSON *v, const char *where, size_t max, bool nullable, char **
 		return 0;
 	}
 	if (!cJSON_IsString(v))
-		return bad(err, "%s is not a string%s", where, nullable ? " or null" : "");
+		return error_set(
+		    err, -EBADMSG, "%s is not a string%s", where, nullable ? " or null" : "");
 	if (!manifest_string_valid(v->valuestring, max))
-		return bad(
-		    err, "%s is longer than %zu bytes or has control characters", where, max);
+		return error_set(err, -EBADMSG,
+		    "%s is longer than %zu bytes or has control characters", where, max);
 	return dup_str(v->valuestring, ret);
 }
 
@@ -171,10 +153,10 @@ get_number(const cJSON *v, const char *where, uint64_t *ret, char **err)
 	double d;
 
 	if (!cJSON_IsNumber(v))
-		return bad(err, "%s is not a number", where);
+		return error_set(err, -EBADMSG, "%s is not a number", where);
 	d = v->valuedouble;
 	if (!(d >= 0 && d <= MANIFEST_MAX_NUMBER) || (double)(uint64_t)d != d)
-		return bad(err, "%s is not an integer between 0 and 2^53", where);
+		return error_set(err, -EBADMSG, "%s is not an integer between 0 and 2^53", where);
 	*ret = (uint64_t)d;
 	return 0;
 }
@@ -186,7 +168,8 @@ get_sha256(const cJSON *v, const char *where, char ret[MANIFEST_SHA256_HEX + 1],
 
 	if (s == NULL || strlen(s) != MANIFEST_SHA256_HEX ||
 	    strspn(s, "0123456789abcdefABCDEF") != MANIFEST_SHA256_HEX)
-		return bad(err, "%s is not a SHA-256 digest (64 hex digits)", where);
+		return error_set(
+		    err, -EBADMSG, "%s is not a SHA-256 digest (64 hex digits)", where);
 	for (size_t i = 0; i <= MANIFEST_SHA256_HEX; i++)
 		ret[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
 	return 0;
@@ -202,7 +185,7 @@ parse_source(const cJSON *v, struct manifest *m, char **err)
 	int r;
 
 	if (!cJSON_IsObject(v))
-		return bad(err, "source is not an object");
+		return error_set(err, -EBADMSG, "source is not an object");
 	if (t != NULL && strcmp(t, "dir") == 0)
 		m->source_type = MANIFEST_SOURCE_DIR;
 	else if (t != NULL && strcmp(t, "iso") == 0)
@@ -210,7 +193,7 @@ parse_source(const cJSON *v, struct manifest *m, char **err)
 	else if (t != NULL && strcmp(t, "oci") == 0)
 		m->source_type = MANIFEST_SOURCE_OCI;
 	else
-		return bad(err, "source.type is not \"dir\", \"iso\" or \"oci\"");
+		return error_set(err, -EBADMSG, "source.type is not \"dir\", \"iso\" or \"oci\"");
 	if (m->source_type == MANIFEST_SOURCE_OCI)
 		r = object_items(v, "source", oci_keys, 2, items, err);
 	else
@@ -222,7 +205,7 @@ parse_source(const cJSON *v, struct manifest *m, char **err)
 	         MANIFEST_MAX_SOURCE, false, &m->source, err)) < 0)
 		return r;
 	if (m->source[0] == '\0')
-		return bad(err, "source is empty");
+		return error_set(err, -EBADMSG, "source is empty");
 	return 0;
 }
 
@@ -274,7 +257,7 @@ parse_root(const cJSON *root, struct manifest *m, char **err)
 	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
 		return r;
 	if (!name_valid(m->name))
-		return bad(err, "name is not a valid image name");
+		return error_set(err, -EBADMSG, "name is not a valid image name");
 	if ((r = get_number(items[1], "created", &created, err)) < 0)
 		return r;
 	m->created = (int64_t)created;
@@ -304,13 +287,14 @@ manifest_parse(const char *buf, size_t len, struct manifest **ret, char **ret_er
 	int r;
 
 	if (len > MANIFEST_MAX_SIZE)
-		return bad(ret_error, "the manifest is larger than %d bytes", MANIFEST_MAX_SIZE);
+		return error_set(
+		    ret_error, -EBADMSG, "the manifest is larger than %d bytes", MANIFEST_MAX_SIZE);
 	if (len == 0 || memchr(buf, '\0', len) != NULL)
-		return bad(ret_error, "the manifest is empty or has NUL bytes");
+		return error_set(ret_error, -EBADMSG, "the manifest is empty or has NUL bytes");
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (root == NULL || end == NULL || !only_space(end, buf + len)) {
 		cJSON_Delete(root);
-		return bad(ret_error, "the manifest is not valid JSON");
+		return error_set(ret_error, -EBADMSG, "the manifest is not valid JSON");
 	}
 	if ((m = manifest_new()) == NULL) {
 		cJSON_Delete(root);

@@ -749,8 +749,8 @@ scan_entries(struct oci_tree *t, struct archive *a, struct build *b, uint64_t ba
 		if (r < 0)
 			return r;
 		if (b != NULL && b->progress != NULL && t->index % 256 == 0)
-			b->progress("layers", base + (uint64_t)archive_filter_bytes(a, -1),
-			    b->total, b->userdata);
+			b->progress("scan", base + (uint64_t)archive_filter_bytes(a, -1), b->total,
+			    b->userdata);
 	}
 }
 
@@ -950,8 +950,8 @@ stream_file(struct build *b, struct archive *a, struct squashfs_inode *n, uint64
 			return r;
 		got += (uint64_t)len;
 		if (b->progress != NULL)
-			b->progress("squashfs", base + (uint64_t)archive_filter_bytes(a, -1),
-			    b->total, b->userdata);
+			b->progress("write", base + (uint64_t)archive_filter_bytes(a, -1), b->total,
+			    b->userdata);
 	}
 	if (got != n->size)
 		return tree_fail(
@@ -1073,7 +1073,7 @@ build_outputs(
 	if (r < 0)
 		return r;
 	if (b->progress != NULL)
-		b->progress("squashfs", b->total, b->total, b->userdata);
+		b->progress("write", b->total, b->total, b->userdata);
 	r = squashfs_writer_finish(b->sqfs, b->tree->root, b->opts->mtime);
 	if (r < 0)
 		return tree_fail(b->tree, r, "writing the squashfs failed: %s", strerror(-r));

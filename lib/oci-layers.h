@@ -47,7 +47,7 @@ struct oci_build_opts {
 	uint32_t mtime;         /* squashfs creation time; 0: now */
 };
 
-/* phase is "layers" (pass 1) or "squashfs" (pass 2); bytes of layer blobs. */
+/* phase is "scan" (pass 1: the layers' headers) or "write" (pass 2: the squashfs); bytes of layer blobs. */
 typedef void (*oci_progress_fn)(const char *phase, uint64_t done, uint64_t total, void *userdata);
 
 int oci_layers_build(const struct oci_layer *layers, size_t n, const struct oci_build_opts *opts,

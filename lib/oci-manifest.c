@@ -10,30 +10,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "error.h"
 #include "oci-manifest.h"
 #include "oci-ref.h"
 #include "util.h"
-
-static int bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-bad(char **ret_error, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int r;
-
-	if (ret_error == NULL)
-		return -EBADMSG;
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	free(*ret_error);
-	*ret_error = msg;
-	return -EBADMSG;
-}
 
 static bool
 printable(const char *s, size_t max)
@@ -128,8 +108,9 @@ get_platform_field(const cJSON *pl, const char *key, bool required, char *dst, c
 		return 0;
 	if (!cJSON_IsString(v) || !field_valid(v->valuestring, strlen(v->valuestring)) ||
 	    strlen(v->valuestring) > OCI_PLATFORM_FIELD_MAX)
-		return bad(err, "an index entry's platform %s is missing or not [a-z0-9._-]{1,%d}",
-		    key, OCI_PLATFORM_FIELD_MAX);
+		return error_set(err, -EBADMSG,
+		    "an index entry's platform %s is missing or not [a-z0-9._-]{1,%d}", key,
+		    OCI_PLATFORM_FIELD_MAX);
 	strcpy(dst, v->valuestring);
 	return 0;
 }
@@ -140,7 +121,7 @@ parse_platform(const cJSON *pl, struct oci_platform *p, char **err)
 	int r;
 
 	if (!cJSON_IsObject(pl))
-		return bad(err, "an index entry's platform is not an object");
+		return error_set(err, -EBADMSG, "an index entry's platform is not an object");
 	if ((r = get_platform_field(pl, "os", true, p->os, err)) < 0 ||
 	    (r = get_platform_field(pl, "architecture", true, p->architecture, err)) < 0 ||
 	    (r = get_platform_field(pl, "variant", false, p->variant, err)) < 0)
@@ -158,17 +139,18 @@ parse_descriptor(const cJSON *o, const char *what, struct oci_descriptor *d, cha
 	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "platform");
 
 	if (!cJSON_IsObject(o))
-		return bad(err, "a %s descriptor is not an object", what);
+		return error_set(err, -EBADMSG, "a %s descriptor is not an object", what);
 	if (!cJSON_IsString(mt) || !printable(mt->valuestring, OCI_MEDIA_TYPE_MAX))
-		return bad(err, "a %s descriptor has no valid mediaType", what);
+		return error_set(err, -EBADMSG, "a %s descriptor has no valid mediaType", what);
 	if (!cJSON_IsString(dg) || !oci_digest_valid(dg->valuestring))
-		return bad(err,
+		return error_set(err, -EBADMSG,
 		    "a %s descriptor's digest is not \"sha256:\" and 64 lower-case hex digits",
 		    what);
 	if (!cJSON_IsNumber(sz) || !(sz->valuedouble >= 0) ||
 	    sz->valuedouble > (double)OCI_MANIFEST_MAX_BLOB ||
 	    floor(sz->valuedouble) != sz->valuedouble)
-		return bad(err, "a %s descriptor's size is not an integer from 0 to %llu", what,
+		return error_set(err, -EBADMSG,
+		    "a %s descriptor's size is not an integer from 0 to %llu", what,
 		    (unsigned long long)OCI_MANIFEST_MAX_BLOB);
 	if (pl != NULL) {
 		int r = parse_platform(pl, &d->platform, err);
@@ -193,9 +175,10 @@ parse_descriptor_array(const cJSON *arr, const char *what, size_t max, struct oc
 	size_t i = 0;
 
 	if (!cJSON_IsArray(arr))
-		return bad(err, "the %s list is missing or not an array", what);
+		return error_set(err, -EBADMSG, "the %s list is missing or not an array", what);
 	if ((size_t)n > max)
-		return bad(err, "the manifest has %d %s entries, more than %zu", n, what, max);
+		return error_set(
+		    err, -EBADMSG, "the manifest has %d %s entries, more than %zu", n, what, max);
 	if (n == 0)
 		return 0;
 	if ((*ret = calloc((size_t)n, sizeof(**ret))) == NULL)
@@ -242,14 +225,15 @@ doc_kind(
 	         (strcmp(mt, OCI_MT_OCI_MANIFEST) == 0 || strcmp(mt, OCI_MT_DOCKER_MANIFEST) == 0))
 		*ret = OCI_DOC_MANIFEST;
 	else if (mt != NULL && strstr(mt, "vnd.") != NULL)
-		return bad(err, "the manifest media type \"%s\" is not supported",
+		return error_set(err, -EBADMSG, "the manifest media type \"%s\" is not supported",
 		    printable(mt, OCI_MEDIA_TYPE_MAX) ? mt : "(unprintable)");
 	else if (cJSON_GetObjectItemCaseSensitive(root, "manifests") != NULL)
 		*ret = OCI_DOC_INDEX, mt = OCI_MT_OCI_INDEX;
 	else if (cJSON_GetObjectItemCaseSensitive(root, "layers") != NULL)
 		*ret = OCI_DOC_MANIFEST, mt = OCI_MT_OCI_MANIFEST;
 	else
-		return bad(err, "the document is neither an image index nor an image manifest");
+		return error_set(
+		    err, -EBADMSG, "the document is neither an image index nor an image manifest");
 	if ((*ret_mt = strdup(mt)) == NULL)
 		return -ENOMEM;
 	return 0;
@@ -262,9 +246,9 @@ parse_root(const cJSON *root, const char *content_type, struct oci_doc *doc, cha
 	int r;
 
 	if (!cJSON_IsObject(root))
-		return bad(err, "the manifest is not a JSON object");
+		return error_set(err, -EBADMSG, "the manifest is not a JSON object");
 	if (!cJSON_IsNumber(sv) || sv->valuedouble != 2)
-		return bad(err, "the manifest's schemaVersion is not 2");
+		return error_set(err, -EBADMSG, "the manifest's schemaVersion is not 2");
 	if ((r = doc_kind(root, content_type, &doc->kind, &doc->media_type, err)) < 0)
 		return r;
 	if (doc->kind == OCI_DOC_INDEX)
@@ -277,7 +261,7 @@ parse_root(const cJSON *root, const char *content_type, struct oci_doc *doc, cha
 	         OCI_MANIFEST_MAX_LAYERS, &doc->layers, &doc->n_layers, err)) < 0)
 		return r;
 	if (doc->n_layers == 0)
-		return bad(err, "the image manifest has no layers");
+		return error_set(err, -EBADMSG, "the image manifest has no layers");
 	return 0;
 }
 
@@ -291,12 +275,12 @@ oci_doc_parse(
 	int r;
 
 	if (len > OCI_MANIFEST_MAX_SIZE)
-		return bad(
-		    ret_error, "the manifest is larger than %d bytes", OCI_MANIFEST_MAX_SIZE);
+		return error_set(ret_error, -EBADMSG, "the manifest is larger than %d bytes",
+		    OCI_MANIFEST_MAX_SIZE);
 	if (len == 0 || memchr(buf, '\0', len) != NULL)
-		return bad(ret_error, "the manifest is empty or has NUL bytes");
+		return error_set(ret_error, -EBADMSG, "the manifest is empty or has NUL bytes");
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL)
-		return bad(ret_error, "the manifest is not valid JSON");
+		return error_set(ret_error, -EBADMSG, "the manifest is not valid JSON");
 	if ((doc = calloc(1, sizeof(*doc))) == NULL) {
 		cJSON_Delete(root);
 		return -ENOMEM;

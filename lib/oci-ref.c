@@ -7,29 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "oci-ref.h"
 #include "util.h"
-
-static int bad(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-bad(char **ret_error, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int r;
-
-	if (ret_error == NULL)
-		return -EBADMSG;
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	free(*ret_error);
-	*ret_error = msg;
-	return -EBADMSG;
-}
 
 static bool
 is_lower_alnum(char c)
@@ -175,7 +155,7 @@ split_ref(char *s, char **ret_name, char **ret_tag, char **ret_digest, char **re
 	if (at != NULL) {
 		*at = '\0';
 		if (!oci_digest_valid(at + 1))
-			return bad(ret_error,
+			return error_set(ret_error, -EBADMSG,
 			    "the digest is not \"sha256:\" and 64 lower-case hex digits");
 		*ret_digest = at + 1;
 	}
@@ -185,7 +165,7 @@ split_ref(char *s, char **ret_name, char **ret_tag, char **ret_digest, char **re
 	if (colon != NULL && (slash == NULL || colon > slash)) {
 		*colon = '\0';
 		if (!tag_valid(colon + 1))
-			return bad(ret_error,
+			return error_set(ret_error, -EBADMSG,
 			    "the tag is not valid (letters, digits, '_', '.', '-'; at most %d)",
 			    OCI_REF_MAX_TAG);
 		*ret_tag = colon + 1;
@@ -226,12 +206,12 @@ oci_ref_parse(const char *s, struct oci_ref **ret, char **ret_error)
 	int r;
 
 	if (s == NULL || *s == '\0' || strlen(s) > OCI_REF_MAX)
-		return bad(
-		    ret_error, "the image reference is empty or longer than %d bytes", OCI_REF_MAX);
+		return error_set(ret_error, -EBADMSG,
+		    "the image reference is empty or longer than %d bytes", OCI_REF_MAX);
 	for (const char *p = s; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return bad(
-			    ret_error, "the image reference has spaces or control characters");
+			return error_set(ret_error, -EBADMSG,
+			    "the image reference has spaces or control characters");
 	if ((copy = strdup(s)) == NULL)
 		return -ENOMEM;
 	if ((r = split_ref(copy, &name, &tag, &digest, ret_error)) < 0)
@@ -244,11 +224,11 @@ oci_ref_parse(const char *s, struct oci_ref **ret, char **ret_error)
 		host = name;
 		name = slash + 1;
 		if (!registry_valid(host))
-			return bad(ret_error,
+			return error_set(ret_error, -EBADMSG,
 			    "the registry \"%s\" is not a host name with an optional port", host);
 	}
 	if (!repository_valid(name))
-		return bad(ret_error,
+		return error_set(ret_error, -EBADMSG,
 		    "the repository \"%s\" is not valid (lower-case letters, digits, "
 		    "separators '.', '_', '-', components joined by '/')",
 		    name);
@@ -260,7 +240,8 @@ oci_ref_parse(const char *s, struct oci_ref **ret, char **ret_error)
 	}
 	if (strlen(ref->repository) > 255) { /* with "library/" */
 		oci_ref_free(ref);
-		return bad(ret_error, "the repository name is longer than 255 bytes");
+		return error_set(
+		    ret_error, -EBADMSG, "the repository name is longer than 255 bytes");
 	}
 	*ret = ref;
 	return 0;
@@ -283,4 +264,12 @@ oci_ref_format(const struct oci_ref *ref, char **ret)
 		return -ENOMEM;
 	*ret = s;
 	return 0;
+}
+
+void
+oci_digest_short(const char *digest, char ret[13])
+{
+	const char *hex = strchr(digest, ':');
+
+	snprintf(ret, 13, "%.12s", hex != NULL ? hex + 1 : digest);
 }

@@ -42,6 +42,8 @@ struct oci_ref {
 
 /* "sha256:" followed by exactly 64 lower-case hex digits, then NUL. */
 bool oci_digest_valid(const char *s);
+/* The first 12 hex digits of a digest ("sha256:0123..."), for progress lines. */
+void oci_digest_short(const char *digest, char ret[13]);
 
 /* 0, or -EBADMSG with a message, or -ENOMEM. */
 int oci_ref_parse(const char *s, struct oci_ref **ret, char **ret_error);

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "error.h"
 #include "oci-manifest.h"
 #include "oci-ref.h"
 #include "registry.h"
@@ -341,23 +342,8 @@ response_clear(struct response *resp)
 	*resp = (struct response){.sink = resp->sink};
 }
 
-static int fail(struct session *s, int r, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct session *s, int r, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	free(s->error);
-	s->error = msg;
-	return r;
-}
+/* Record the session's error message and return r. */
+#define fail(s, r, ...) error_set(&(s)->error, (r), __VA_ARGS__)
 
 static bool
 cancelled(const struct session *s)

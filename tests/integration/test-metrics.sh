@@ -17,48 +17,20 @@ CLI=nbmetC$$
 VS=nbmS$$
 VC=nbmC$$
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for c in ip curl "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
-"$PY" -c 'import scapy.all' 2>/dev/null || { echo "SKIP: python3-scapy missing"; exit 77; }
-curl --version | grep -q tftp || { echo "SKIP: curl without tftp"; exit 77; }
+# shellcheck source=../lib/check.sh
+. "$SRCDIR/tests/lib/check.sh"
+require_root
+require_cmds ip curl "$PY"
+"$PY" -c 'import scapy.all' 2>/dev/null || skip "python3-scapy missing"
+curl --version | grep -q tftp || skip "curl without tftp"
 
-T=$(mktemp -d /tmp/test-metrics.XXXXXX)
+new_tmpdir test-metrics
+T=$TMPDIR_NEW
 PID=
 WPID=
-cleanup() {
-	for p in $WPID $PID; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	ip netns del "$SRV" 2>/dev/null || true
-	ip netns del "$CLI" 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-FAILS=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+new_veth_pair "$SRV" "$CLI" "$VS" "$VC" 10.79.0.1/24 10.79.0.2/24
+cleanup_push 'stop_child "$PID"; stop_child "$WPID"'
 cli() { ip netns exec "$CLI" "$@"; }
-
-ip netns add "$SRV"
-ip netns add "$CLI"
-ip link add "$VS" netns "$SRV" type veth peer name "$VC" netns "$CLI"
-ip -n "$SRV" addr add 10.79.0.1/24 dev "$VS"
-ip -n "$CLI" addr add 10.79.0.2/24 dev "$VC"
-for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
-ip -n "$SRV" link set "$VS" up
-ip -n "$CLI" link set "$VC" up
 
 mkdir -p "$T/state" "$T/ipxe" "$T/tftp"
 LOADER_SIZE=100000
@@ -74,10 +46,7 @@ control: {socket: $T/control.sock}
 EOF
 ip netns exec "$SRV" "$NETBOOTD" -f -c "$T/netbootd.yaml" 2>"$T/netbootd.log" &
 PID=$!
-for _ in $(seq 50); do
-	cli curl -s -o /dev/null --max-time 1 http://10.79.0.1:8090/healthz && break
-	sleep 0.1
-done
+wait_until 50 cli curl -s -o /dev/null --max-time 1 http://10.79.0.1:8090/healthz || true
 
 BASE=http://10.79.0.1:8090
 scrape() { cli curl -s -D "$T/$1.headers" -o "$T/$1" "$BASE/metrics"; }
@@ -190,12 +159,10 @@ kill "$WPID" 2>/dev/null || true
 wait "$WPID" 2>/dev/null || true
 WPID=
 
-if [ "$FAILS" -ne 0 ]; then
+dump() {
 	echo "--- metrics"
 	cat "$T/m1"
 	echo "--- netbootd"
 	tail -30 "$T/netbootd.log"
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+}
+check_summary dump
