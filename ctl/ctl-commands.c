@@ -113,15 +113,30 @@ add_source(cJSON *args, const char *type, const char *value)
 	return add_source_path(source, value);
 }
 
+/* --platform, --kernel, --initrd: options of an OCI source, sent in its object. */
+static int
+add_oci_options(cJSON *args, const char *const keys[], const char *const values[], size_t n)
+{
+	cJSON *source = cJSON_GetObjectItemCaseSensitive(args, "source");
+
+	for (size_t i = 0; i < n; i++)
+		if (values[i] != NULL && !cJSON_AddStringToObject(source, keys[i], values[i]))
+			return -ENOMEM;
+	return 0;
+}
+
 static int
 parse_add_image(int argc, char **argv, cJSON *args)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
 	    {"iso", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
 	    {"cmdline", required_argument, NULL, 'c'}, {"platform", required_argument, NULL, 'p'},
+	    {"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0}};
-	const char *type = NULL, *value = NULL, *cmdline = NULL, *platform = NULL;
-	bool force = false;
+	static const char *const oci_keys[] = {"platform", "kernel", "initrd"};
+	const char *oci_values[3] = {NULL, NULL, NULL};
+	const char *type = NULL, *value = NULL, *cmdline = NULL;
+	bool force = false, oci_options = false;
 	int c, n, sources = 0;
 
 	while ((c = opt_next(argc, argv, opts)) != -1) {
@@ -135,8 +150,10 @@ parse_add_image(int argc, char **argv, cJSON *args)
 			force = true;
 		else if (c == 'c')
 			cmdline = optarg;
-		else if (c == 'p')
-			platform = optarg;
+		else {
+			oci_values[c == 'p' ? 0 : c == 'k' ? 1 : 2] = optarg;
+			oci_options = true;
+		}
 	}
 	n = positionals(argc, argv, 1, 2);
 	if (n < 0)
@@ -150,17 +167,14 @@ parse_add_image(int argc, char **argv, cJSON *args)
 		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE or OCI-REF");
 		return -EINVAL;
 	}
-	if (platform != NULL && strcmp(type, "oci") != 0) {
-		ctl_error("add-image: --platform goes with an OCI-REF");
+	if (oci_options && strcmp(type, "oci") != 0) {
+		ctl_error("add-image: --platform, --kernel and --initrd go with an OCI-REF");
 		return -EINVAL;
 	}
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
 	    add_source(args, type, value) < 0 || !cJSON_AddBoolToObject(args, "force", force) ||
-	    (cmdline != NULL && !cJSON_AddStringToObject(args, "cmdline", cmdline)))
-		return -ENOMEM;
-	if (platform != NULL &&
-	    !cJSON_AddStringToObject(
-	        cJSON_GetObjectItemCaseSensitive(args, "source"), "platform", platform))
+	    (cmdline != NULL && !cJSON_AddStringToObject(args, "cmdline", cmdline)) ||
+	    add_oci_options(args, oci_keys, oci_values, ELEMENTSOF(oci_keys)) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -348,8 +362,8 @@ const struct ctl_command ctl_commands[] = {
         "machines assigned to each.\n",
         NO_ARGS, ctl_render_images},
     {"add-image", "add-image",
-        "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--platform OS/ARCH] [--force] "
-        "[--cmdline STR]",
+        "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--platform OS/ARCH] "
+        "[--kernel PATH] [--initrd PATH] [--force] [--cmdline STR]",
         "Add image NAME from a directory holding kernel, initrd and rootfs.squashfs\n"
         "(--dir), from a Kairos ISO (--iso) or from an OCI image reference, which\n"
         "netbootd pulls from the registry and turns into kernel, initrd and squashfs.\n"
@@ -358,6 +372,8 @@ const struct ctl_command ctl_commands[] = {
         "  --dir DIR          directory with kernel, initrd and rootfs.squashfs\n"
         "  --iso FILE         a Kairos ISO file\n"
         "  --platform OS/ARCH the platform to pull (default: registry.platform)\n"
+        "  --kernel PATH      the kernel inside the OCI image (default: from /boot)\n"
+        "  --initrd PATH      the initrd inside the OCI image (default: from /boot)\n"
         "  --force            replace an existing image of that name\n"
         "  --cmdline STR      the image's kernel command line template\n",
         parse_add_image, ctl_render_add_image},

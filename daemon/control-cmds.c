@@ -546,6 +546,8 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 		p.type = MANIFEST_SOURCE_OCI;
 		p.ref = p.src_dir = arg_str(src, "ref");
 		p.platform = arg_str(src, "platform");
+		p.kernel = arg_str(src, "kernel");
+		p.initrd = arg_str(src, "initrd");
 	}
 	snprintf(st->image, sizeof(st->image), "%s", name);
 	r = import_start(srv, &p, on_import_progress, on_import_done, c, &st->import);

@@ -45,7 +45,8 @@ struct import {
 	/* parameters: read by the worker */
 	char *name, *src_dir, *cmdline;
 	enum manifest_source_type type;
-	char *ref, *platform; /* MANIFEST_SOURCE_OCI, with a copy of the registry settings: */
+	char *ref, *platform, *kernel,
+	    *initrd; /* MANIFEST_SOURCE_OCI, and the registry settings: */
 	char *auth_file, *compression;
 	char **insecure;
 	bool force;
@@ -218,7 +219,8 @@ import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
 {
 	struct registry_opts ro = {
 	    .auth_file = imp->auth_file, .insecure = (const char *const *)imp->insecure};
-	struct oci_build_opts bo = {.compressor = imp->compression};
+	struct oci_build_opts bo = {
+	    .compressor = imp->compression, .kernel = imp->kernel, .initrd = imp->initrd};
 	_cleanup_free_ struct oci_layer *layers = NULL;
 	_cleanup_free_ char *cache = NULL, *source = NULL;
 	struct oci_image *img = NULL;
@@ -304,6 +306,8 @@ import_free(struct import *imp)
 	free(imp->cmdline);
 	free(imp->ref);
 	free(imp->platform);
+	free(imp->kernel);
+	free(imp->initrd);
 	free(imp->auth_file);
 	free(imp->compression);
 	for (size_t i = 0; imp->insecure != NULL && imp->insecure[i] != NULL; i++)
@@ -388,11 +392,15 @@ import_setup(struct server *srv, struct import *imp, const struct import_params 
 	imp->cmdline = p->cmdline != NULL ? strdup(p->cmdline) : NULL;
 	imp->ref = p->ref != NULL ? strdup(p->ref) : NULL;
 	imp->platform = p->platform != NULL ? strdup(p->platform) : NULL;
+	imp->kernel = p->kernel != NULL ? strdup(p->kernel) : NULL;
+	imp->initrd = p->initrd != NULL ? strdup(p->initrd) : NULL;
 	if (p->type == MANIFEST_SOURCE_OCI && import_oci_setup(imp, srv->cfg) < 0)
 		return -ENOMEM;
 	if (imp->name == NULL || imp->src_dir == NULL ||
 	    (p->cmdline != NULL && imp->cmdline == NULL) || (p->ref != NULL && imp->ref == NULL) ||
-	    (p->platform != NULL && imp->platform == NULL))
+	    (p->platform != NULL && imp->platform == NULL) ||
+	    (p->kernel != NULL && imp->kernel == NULL) ||
+	    (p->initrd != NULL && imp->initrd == NULL))
 		return -ENOMEM;
 	imp->force = p->force, imp->uid = p->uid, imp->type = p->type;
 	if (pipe2(imp->pipe, O_NONBLOCK | O_CLOEXEC) < 0)

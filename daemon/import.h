@@ -43,6 +43,8 @@ struct import_params {
 	const char *ref; /* MANIFEST_SOURCE_OCI: the image reference */
 	const char
 	    *platform; /* MANIFEST_SOURCE_OCI: "os/arch[/variant]"; NULL: registry.platform */
+	/* MANIFEST_SOURCE_OCI: kernel and initrd paths inside the image; NULL: from /boot */
+	const char *kernel, *initrd;
 };
 
 /*

@@ -451,12 +451,38 @@ mac_is_canonical(const cJSON *v)
  * client opens them with its own permissions, 3 for a directory (kernel,
  * initrd, rootfs.squashfs) and 1 for an ISO.
  */
+/* Optional strings of an OCI source: platform, and paths inside the image. */
+static const struct {
+	const char *key;
+	size_t max;
+} oci_options[] = {{"platform", 64}, {"kernel", CONTROL_MAX_PATH}, {"initrd", CONTROL_MAX_PATH}};
+
+static int
+oci_option_check(const cJSON *v, const cJSON *it, struct control_status *err)
+{
+	if (it != cJSON_GetObjectItemCaseSensitive(v, it->string))
+		return status_set(
+		    err, CONTROL_ERR_BAD_ARGS, "source %s is given twice.", it->string);
+	for (size_t i = 0; i < sizeof(oci_options) / sizeof(oci_options[0]); i++) {
+		if (strcmp(it->string, oci_options[i].key) != 0)
+			continue;
+		if (string_bounded(it, oci_options[i].max) && it->valuestring[0] != '\0')
+			return 0;
+		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		    "source %s must be a non-empty string of at most %zu bytes.", it->string,
+		    oci_options[i].max);
+	}
+	return status_set(err, CONTROL_ERR_BAD_ARGS,
+	    "source of type \"oci\" takes only \"ref\", \"platform\", \"kernel\" and "
+	    "\"initrd\".");
+}
+
 static int
 source_check(const cJSON *v, struct control_status *err)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(v, "type");
 	const char *want;
-	const cJSON *it, *fds, *platform = cJSON_GetObjectItemCaseSensitive(v, "platform");
+	const cJSON *it, *fds;
 	int nfds = 0;
 
 	if (!cJSON_IsObject(v) || !cJSON_IsString(type))
@@ -475,15 +501,17 @@ source_check(const cJSON *v, struct control_status *err)
 	cJSON_ArrayForEach(it, v)
 	{
 		if ((strcmp(it->string, "type") == 0 && it == type) ||
-		    (nfds > 0 && strcmp(it->string, "fds") == 0 && it == fds) ||
-		    (strcmp(want, "ref") == 0 && strcmp(it->string, "platform") == 0 &&
-		        it == platform))
+		    (strcmp(it->string, want) == 0 &&
+		        it == cJSON_GetObjectItemCaseSensitive(v, want)) ||
+		    (nfds > 0 && strcmp(it->string, "fds") == 0 && it == fds))
 			continue;
-		if (strcmp(it->string, want) != 0 ||
-		    it != cJSON_GetObjectItemCaseSensitive(v, want))
-			return status_set(err, CONTROL_ERR_BAD_ARGS,
-			    "source of type \"%s\" takes only \"%s\"%s.", type->valuestring, want,
-			    nfds > 0 ? " and \"fds\"" : "");
+		if (nfds == 0) {
+			if (oci_option_check(v, it, err) < 0)
+				return -EBADMSG;
+			continue;
+		}
+		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		    "source of type \"%s\" takes only \"path\" and \"fds\".", type->valuestring);
 	}
 	it = cJSON_GetObjectItemCaseSensitive(v, want);
 	if (!string_bounded(it, CONTROL_MAX_PATH) || it->valuestring[0] == '\0')
@@ -491,9 +519,6 @@ source_check(const cJSON *v, struct control_status *err)
 		    err, CONTROL_ERR_BAD_ARGS, "source %s must be a non-empty string.", want);
 	if (strcmp(want, "path") == 0 && it->valuestring[0] != '/')
 		return status_set(err, CONTROL_ERR_BAD_ARGS, "source path must be absolute.");
-	if (platform != NULL && (!string_bounded(platform, 64) || platform->valuestring[0] == '\0'))
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
-		    "source platform must be a string like \"linux/amd64\".");
 	if (nfds > 0 && !(cJSON_IsNumber(fds) && fds->valuedouble == nfds))
 		return status_set(err, CONTROL_ERR_BAD_ARGS,
 		    "source of type \"%s\" needs \"fds\": %d, its files passed as open "

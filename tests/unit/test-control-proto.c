@@ -239,6 +239,23 @@ test_args(void)
 	    args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"iso\",\"path\":\"/a.iso\","
 	                 "\"fds\":1},\"cmdline\":null,\"force\":true}"),
 	    0);
+	/* An OCI source takes platform, kernel and initrd, once each, and nothing else. */
+	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"oci\",\"ref\":\"a:b\","
+	                          "\"platform\":\"linux/arm64\",\"kernel\":\"/boot/Image\","
+	                          "\"initrd\":\"/boot/initrd\"}}"),
+	    0);
+	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"oci\",\"ref\":\"a:b\","
+	                          "\"kernel\":\"\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"oci\",\"ref\":\"a:b\","
+	                          "\"kernel\":\"/a\",\"kernel\":\"/b\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"oci\",\"ref\":\"a:b\","
+	                          "\"path\":\"/a\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\","
+	                          "\"fds\":3,\"kernel\":\"/k\"}}"),
+	    -EBADMSG);
 	/* Directory and ISO sources pass their files as descriptors: "fds" is required and exact. */
 	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\"}}"),
 	    -EBADMSG);
