@@ -24,14 +24,6 @@ ctl_print_json(const cJSON *v)
 	cJSON_free(s);
 }
 
-static const char *
-get_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double
 get_num(const cJSON *obj, const char *key)
 {
@@ -160,13 +152,15 @@ ctl_render_status(const cJSON *args, const cJSON *data)
 	char up[48];
 
 	format_duration(get_num(data, "uptime_s"), up);
-	printf("%-18s%s\n", "version:", or_dash(get_str(data, "version")));
+	printf("%-18s%s\n", "version:", or_dash(control_json_string(data, "version")));
 	printf("%-18s%s\n", "uptime:", up);
 	print_count("images:", data, "images");
 	print_count("machines:", data, "machines");
 	print_count("configs:", data, "configs");
-	printf("%-18s%s\n", "default image:", get_str(data, "default_image") ?: "(none)");
-	printf("%-18s%s\n", "default config:", get_str(data, "default_config") ?: "(built-in)");
+	printf(
+	    "%-18s%s\n", "default image:", control_json_string(data, "default_image") ?: "(none)");
+	printf("%-18s%s\n",
+	    "default config:", control_json_string(data, "default_config") ?: "(built-in)");
 	printf("%-18s%s\n", "default boot:",
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "default_boot")) ? "on" : "off");
 	print_count("tftp sessions:", data, "tftp_sessions");
@@ -177,8 +171,8 @@ static void
 format_source(const cJSON *manifest, char *buf, size_t size)
 {
 	const cJSON *src = cJSON_GetObjectItemCaseSensitive(manifest, "source");
-	const char *type = get_str(src, "type");
-	const char *where = get_str(src, "path") ?: get_str(src, "ref");
+	const char *type = control_json_string(src, "type");
+	const char *where = control_json_string(src, "path") ?: control_json_string(src, "ref");
 
 	snprintf(buf, size, "%s:%s", or_dash(type), or_dash(where));
 }
@@ -217,7 +211,7 @@ ctl_render_images(const cJSON *args, const cJSON *data)
 		ctl_format_size(image_size(m), size);
 		snprintf(assigned, sizeof(assigned), "%.0f", fmax(get_num(m, "assigned"), 0));
 		format_time(get_num(m, "created"), created);
-		table_add(&t, get_str(m, "name"), src, size, assigned, created);
+		table_add(&t, control_json_string(m, "name"), src, size, assigned, created);
 	}
 	table_print_free(&t);
 }
@@ -228,7 +222,7 @@ ctl_render_add_image(const cJSON *args, const cJSON *data)
 	const cJSON *files = cJSON_GetObjectItemCaseSensitive(data, "files"), *f;
 	const char *sep = ": ";
 
-	printf("added image %s", or_dash(get_str(data, "name")));
+	printf("added image %s", or_dash(control_json_string(data, "name")));
 	cJSON_ArrayForEach(f, files)
 	{
 		char size[32];
@@ -243,18 +237,19 @@ ctl_render_add_image(const cJSON *args, const cJSON *data)
 void
 ctl_render_remove_image(const cJSON *args, const cJSON *data)
 {
-	printf("removed image %s\n", or_dash(get_str(data, "name")));
+	printf("removed image %s\n", or_dash(control_json_string(data, "name")));
 }
 
 static void
 format_cmdline(const cJSON *m, char *buf, size_t size)
 {
-	const char *cmdline = get_str(m, "cmdline");
+	const char *cmdline = control_json_string(m, "cmdline");
 
 	if (cmdline == NULL)
 		snprintf(buf, size, "-");
 	else
-		snprintf(buf, size, "(%s) %s", get_str(m, "cmdline_mode") ?: "append", cmdline);
+		snprintf(buf, size, "(%s) %s", control_json_string(m, "cmdline_mode") ?: "append",
+		    cmdline);
 }
 
 static void
@@ -268,7 +263,7 @@ format_last_event(const cJSON *m, char *buf, size_t size)
 		return;
 	}
 	format_time(get_num(ev, "time") / 1000, when);
-	snprintf(buf, size, "%s %s", or_dash(get_str(ev, "kind")), when);
+	snprintf(buf, size, "%s %s", or_dash(control_json_string(ev, "kind")), when);
 }
 
 void
@@ -288,8 +283,8 @@ ctl_render_machines(const cJSON *args, const cJSON *data)
 
 		format_cmdline(m, cmdline, sizeof(cmdline));
 		format_last_event(m, last, sizeof(last));
-		table_add(&t, get_str(m, "mac"), get_str(m, "image"), get_str(m, "config"), cmdline,
-		    last);
+		table_add(&t, control_json_string(m, "mac"), control_json_string(m, "image"),
+		    control_json_string(m, "config"), cmdline, last);
 	}
 	table_print_free(&t);
 }
@@ -299,11 +294,11 @@ ctl_render_assign(const cJSON *args, const cJSON *data)
 {
 	char cmdline[CONTROL_MAX_CMDLINE + 32];
 
-	printf("assigned %s to image %s", or_dash(get_str(data, "mac")),
-	    or_dash(get_str(data, "image")));
-	if (get_str(data, "config") != NULL)
-		printf(", config %s", get_str(data, "config"));
-	if (get_str(data, "cmdline") != NULL) {
+	printf("assigned %s to image %s", or_dash(control_json_string(data, "mac")),
+	    or_dash(control_json_string(data, "image")));
+	if (control_json_string(data, "config") != NULL)
+		printf(", config %s", control_json_string(data, "config"));
+	if (control_json_string(data, "cmdline") != NULL) {
 		format_cmdline(data, cmdline, sizeof(cmdline));
 		printf(", cmdline %s", cmdline);
 	}
@@ -313,20 +308,20 @@ ctl_render_assign(const cJSON *args, const cJSON *data)
 void
 ctl_render_unassign(const cJSON *args, const cJSON *data)
 {
-	printf("unassigned %s\n", or_dash(get_str(data, "mac")));
+	printf("unassigned %s\n", or_dash(control_json_string(data, "mac")));
 }
 
 void
 ctl_render_config_set(const cJSON *args, const cJSON *data)
 {
-	printf("stored config %s (%.0f bytes)\n", or_dash(get_str(data, "name")),
+	printf("stored config %s (%.0f bytes)\n", or_dash(control_json_string(data, "name")),
 	    fmax(get_num(data, "size"), 0));
 }
 
 void
 ctl_render_config_get(const cJSON *args, const cJSON *data)
 {
-	const char *content = get_str(data, "content");
+	const char *content = control_json_string(data, "content");
 
 	if (content != NULL)
 		fputs(content, stdout);
@@ -349,7 +344,7 @@ ctl_render_config_list(const cJSON *args, const cJSON *data)
 		bool def = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "default"));
 
 		snprintf(size, sizeof(size), "%.0f", fmax(get_num(c, "size"), 0));
-		table_add(&t, get_str(c, "name"), size, def ? "yes" : "");
+		table_add(&t, control_json_string(c, "name"), size, def ? "yes" : "");
 	}
 	table_print_free(&t);
 }
@@ -357,7 +352,7 @@ ctl_render_config_list(const cJSON *args, const cJSON *data)
 void
 ctl_render_config_default(const cJSON *args, const cJSON *data)
 {
-	printf("default config: %s\n", get_str(data, "name") ?: "none (built-in)");
+	printf("default config: %s\n", control_json_string(data, "name") ?: "none (built-in)");
 }
 
 void
@@ -393,7 +388,8 @@ ctl_render_boot_event(const cJSON *data)
 	char when[32];
 
 	format_time(get_num(data, "time") / 1000, when);
-	printf("%s %s %s", when, or_dash(get_str(data, "mac")), or_dash(get_str(data, "kind")));
+	printf("%s %s %s", when, or_dash(control_json_string(data, "mac")),
+	    or_dash(control_json_string(data, "kind")));
 	cJSON_ArrayForEach(v, data)
 	{
 		if (strcmp(v->string, "time") == 0 || strcmp(v->string, "mac") == 0 ||
@@ -474,7 +470,8 @@ print_line(const char *label, uint64_t done, uint64_t total)
 void
 ctl_progress_update(struct ctl_progress *p, const cJSON *data)
 {
-	const char *phase = get_str(data, "phase"), *file = get_str(data, "file");
+	const char *phase = control_json_string(data, "phase"),
+	           *file = control_json_string(data, "file");
 	double dn = get_num(data, "done"), tn = get_num(data, "total"), now = now_s();
 	uint64_t done = dn > 0 ? (uint64_t)dn : 0, total = tn > 0 ? (uint64_t)tn : 0;
 	char label[160];

@@ -33,14 +33,6 @@ struct cmd_state {
 
 /* ---- helpers ---- */
 
-static const char *
-arg_str(const cJSON *args, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static bool
 arg_true(const cJSON *args, const char *key)
 {
@@ -335,7 +327,7 @@ static int
 cmd_config_get(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	struct server *srv = control_client_server(c);
-	const char *name = arg_str(args, "name");
+	const char *name = control_json_string(args, "name");
 	_cleanup_free_ char *content = NULL;
 	size_t len;
 	cJSON *o;
@@ -426,7 +418,7 @@ cmd_watch(struct control_client *c, const cJSON *args, cJSON **ret, struct contr
 {
 	struct server *srv = control_client_server(c);
 	struct cmd_state *st = client_state(c);
-	const char *s = arg_str(args, "mac");
+	const char *s = control_json_string(args, "mac");
 	uint8_t mac[MAC_LEN];
 	struct watch_ctx w = {.client = c, .mac = s != NULL ? mac : NULL};
 
@@ -517,13 +509,14 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 	struct server *srv = control_client_server(c);
 	const struct control_peer *peer = control_client_peer(c);
 	const cJSON *src = cJSON_GetObjectItemCaseSensitive(args, "source");
-	const char *type = arg_str(src, "type"), *name = arg_str(args, "name");
+	const char *type = control_json_string(src, "type"),
+	           *name = control_json_string(args, "name");
 	struct cmd_state *st = client_state(c);
 	int fds[CONTROL_MAX_FDS];
 	size_t n_fds = st != NULL ? control_client_take_fds(c, fds, ELEMENTSOF(fds)) : 0;
 	struct import_params p = {.name = name,
-	    .src_dir = arg_str(src, "path"),
-	    .cmdline = arg_str(args, "cmdline"),
+	    .src_dir = control_json_string(src, "path"),
+	    .cmdline = control_json_string(args, "cmdline"),
 	    .force = arg_true(args, "force"),
 	    .uid = peer->uid,
 	    .fds = fds,
@@ -544,10 +537,10 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 		p.type = MANIFEST_SOURCE_ISO;
 	if (strcmp(type, "oci") == 0) {
 		p.type = MANIFEST_SOURCE_OCI;
-		p.ref = p.src_dir = arg_str(src, "ref");
-		p.platform = arg_str(src, "platform");
-		p.kernel = arg_str(src, "kernel");
-		p.initrd = arg_str(src, "initrd");
+		p.ref = p.src_dir = control_json_string(src, "ref");
+		p.platform = control_json_string(src, "platform");
+		p.kernel = control_json_string(src, "kernel");
+		p.initrd = control_json_string(src, "initrd");
 	}
 	snprintf(st->image, sizeof(st->image), "%s", name);
 	r = import_start(srv, &p, on_import_progress, on_import_done, c, &st->import);
@@ -566,7 +559,7 @@ cmd_remove_image(
     struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	struct server *srv = control_client_server(c);
-	const char *name = arg_str(args, "name");
+	const char *name = control_json_string(args, "name");
 	size_t dangling = 0;
 	int r = store_image_remove(srv->store, name, arg_true(args, "force"), &dangling);
 
@@ -594,10 +587,11 @@ static int
 cmd_assign(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	struct server *srv = control_client_server(c);
-	const char *mac = arg_str(args, "mac"), *mode = arg_str(args, "cmdline_mode");
-	struct store_machine m = {.image = (char *)arg_str(args, "image"),
-	    .config = (char *)arg_str(args, "config"),
-	    .cmdline = (char *)arg_str(args, "cmdline")};
+	const char *mac = control_json_string(args, "mac"),
+	           *mode = control_json_string(args, "cmdline_mode");
+	struct store_machine m = {.image = (char *)control_json_string(args, "image"),
+	    .config = (char *)control_json_string(args, "config"),
+	    .cmdline = (char *)control_json_string(args, "cmdline")};
 	char sentence[160];
 	int r;
 
@@ -620,7 +614,7 @@ static int
 cmd_unassign(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	struct server *srv = control_client_server(c);
-	const char *mac = arg_str(args, "mac");
+	const char *mac = control_json_string(args, "mac");
 	uint8_t m[MAC_LEN];
 	char sentence[80];
 	int r;
@@ -641,7 +635,8 @@ static int
 cmd_config_set(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	struct server *srv = control_client_server(c);
-	const char *name = arg_str(args, "name"), *content = arg_str(args, "content");
+	const char *name = control_json_string(args, "name"),
+	           *content = control_json_string(args, "content");
 	_cleanup_free_ char *why = NULL;
 	size_t len = strlen(content);
 	char sentence[120];
@@ -666,7 +661,7 @@ cmd_config_default(
     struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	struct server *srv = control_client_server(c);
-	const char *name = arg_str(args, "name"); /* NULL: cleared */
+	const char *name = control_json_string(args, "name"); /* NULL: cleared */
 	char sentence[120];
 	int r = store_set_default_config(srv->store, name);
 

@@ -137,7 +137,7 @@ on_pull_progress(const char *digest, uint64_t done, uint64_t total, void *userda
 	import_report(userdata, "pull", file, done, total);
 }
 
-/* oci_layers_build: "layers" (reading the headers) is "scan", then "write". */
+/* oci_layers_build: "scan" (the layers' headers), then "write" (the squashfs). */
 static void
 on_build_progress(const char *phase, uint64_t done, uint64_t total, void *userdata)
 {

@@ -804,3 +804,11 @@ control_message_done(struct control_message *m)
 	cJSON_Delete(m->root);
 	m->root = NULL;
 }
+
+const char *
+control_json_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}

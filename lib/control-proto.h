@@ -167,6 +167,9 @@ int control_args_validate(
  */
 int control_source_fds(const cJSON *source);
 
+/* The string member 'key' of 'obj', or NULL if absent or not a string. */
+const char *control_json_string(const cJSON *obj, const char *key);
+
 /*
  * Canonicalise a MAC given with ':' or '-' in any case to lower-case colon
  * form.  0 or -EINVAL.
