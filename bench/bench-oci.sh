@@ -20,22 +20,15 @@ CTL=${1:-${NETBOOTCTL:-$HERE/../build/ctl/netbootctl}}
 BENCH_DIRS=${BENCH_DIRS:-/usr/include /usr/libexec /usr/sbin /usr/share/locale}
 # shellcheck source=../tests/lib/registry.sh
 . "$HERE/../tests/lib/registry.sh"
+# shellcheck source=../tests/lib/common.sh
+. "$HERE/../tests/lib/common.sh"
 
 for c in docker-registry skopeo umoci mksquashfs gzip du awk "$CTL"; do
 	command -v "$c" >/dev/null || { echo "bench-oci: $c missing" >&2; exit 1; }
 done
 
-W=$(mktemp -d /var/tmp/bench-oci.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$W"
-}
-trap cleanup EXIT
+new_tmpdir bench-oci /var/tmp
+W=$TMPDIR_NEW
 
 calc() { awk "BEGIN { print $* }"; }
 
@@ -60,7 +53,7 @@ t0=$(date +%s.%N)
 rm -rf "$W/src"
 PORT=$(registry_free_port)
 registry_start "$W/reg" "$PORT"
-PIDS+=("$REGISTRY_PID")
+track_child "$REGISTRY_PID"
 REF=127.0.0.1:$PORT/bench/usr:v1
 registry_push "$W/layout" v1 "$REF"
 rm -rf "$W/layout"

@@ -12,13 +12,4 @@ set -euo pipefail
 E2E_NAME=boot-bios
 . "$(dirname "$0")/../lib/boot.sh"
 
-netbootd=$(resolve_netbootd "${NETBOOTD:-}")
-say "netbootd: $netbootd"
-if boot_run bios "$netbootd" "${E2E_TIMEOUT:-200}"; then
-	say "$BOOT_SUMMARY"
-	say "PASS: BIOS network boot"
-	exit 0
-fi
-say "$BOOT_SUMMARY"
-say "FAIL: BIOS network boot ($BOOT_FAILURES failed checks)"
-exit 1
+boot_main bios 200 "BIOS network boot"

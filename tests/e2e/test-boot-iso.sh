@@ -12,37 +12,16 @@ set -euo pipefail
 E2E_NAME=boot-iso
 . "$(dirname "$0")/../lib/boot.sh"
 
-netbootd=$(resolve_netbootd "${NETBOOTD:-}")
-ctl=${NETBOOTCTL:-$(dirname "$netbootd")/../ctl/netbootctl}
-[ -x "$ctl" ] || die "no netbootctl at $ctl"
+boot_ctl_setup boot-iso
 require_cmds xorriso
 say "netbootd: $netbootd, netbootctl: $ctl"
 
-WORK=$(mktemp -d /tmp/netbootd-boot-iso.XXXXXX)
-cleanup_push "rm -rf '$WORK'"
-export BOOT_CONTROL_SOCKET=$WORK/control.sock
-nctl() { "$ctl" -s "$BOOT_CONTROL_SOCKET" "$@"; }
-FAILS=0
-verify() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then
-		say "PASS: $what"
-	else
-		say "FAIL: $what"
-		FAILS=$((FAILS + 1))
-	fi
-}
-
 say "== boot 1: image e2e (the LAN and netbootd as in test-boot-bios.sh)"
-if ! boot_run bios "$netbootd" "${E2E_TIMEOUT:-200}"; then
-	say "$BOOT_SUMMARY"
-	die "the first boot failed"
-fi
+boot_first "the first boot"
 
 say "== the Kairos-layout ISO"
-"$E2E_LIB/mkimage.sh" "$WORK/c" C 2>"$WORK/mkimage.log" || die "building image C failed"
-C_MARKER=$(. "$WORK/c/expected.env" && echo "$MARKER_TOKEN")
+boot_mkimage "$WORK/c" C
+C_MARKER=$IMG_MARKER
 mkdir -p "$WORK/iso/boot"
 cp "$WORK/c/images/C/kernel" "$WORK/iso/boot/kernel"
 cp "$WORK/c/images/C/initrd" "$WORK/iso/boot/initrd"
@@ -60,22 +39,12 @@ done
 verify "netbootctl assign $VM_MAC iso" nctl assign "$VM_MAC" iso
 
 say "== boot 2: the same VM, assigned to the ISO image"
-vm_start bios "$BOOT_DIR/serial2.log"
-rc=0
-vm_wait "${E2E_TIMEOUT:-200}" || rc=$?
-vm_serial_text >"$BOOT_DIR/serial2.txt"
-grep -av '^\s*$' "$BOOT_DIR/serial2.txt" | tail -n 25
-s2() { grep -qaF -- "$1" "$BOOT_DIR/serial2.txt"; }
+boot_again 25
 url="http://$LAN_SERVER:8090"
-verify "the VM booted the ISO image and reported success" [ "$rc" = 0 ]
+verify "the VM booted the ISO image and reported success" [ "$BOOT_AGAIN_RC" = 0 ]
 verify "its kernel command line points at image iso" s2 "root=live:$url/images/iso/rootfs.squashfs"
 verify "the VM found this run's marker ($C_MARKER) in the squashfs from the ISO" \
 	s2 "squashfs marker $C_MARKER ok"
 verify "netbootd served the image's kernel" log_has "HTTP GET \"/images/iso/kernel\" from [^ ]+: 200"
 
-if [ "$FAILS" -gt 0 ]; then
-	lan_netbootd_log_tail 40
-	say "FAIL: ISO boot ($FAILS failed checks)"
-	exit 1
-fi
-say "PASS: a VM booted an image imported from a Kairos ISO"
+boot_verdict "ISO boot" "a VM booted an image imported from a Kairos ISO"

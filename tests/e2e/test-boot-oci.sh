@@ -18,39 +18,17 @@ E2E_NAME=boot-oci
 # shellcheck source=tests/lib/registry.sh
 . "$E2E_LIB/registry.sh"
 
-netbootd=$(resolve_netbootd "${NETBOOTD:-}")
-ctl=${NETBOOTCTL:-$(dirname "$netbootd")/../ctl/netbootctl}
-[ -x "$ctl" ] || die "no netbootctl at $ctl"
+boot_ctl_setup boot-oci
 require_cmds docker-registry skopeo unsquashfs zstd
 say "netbootd: $netbootd, netbootctl: $ctl"
 
-WORK=$(mktemp -d /tmp/netbootd-boot-oci.XXXXXX)
-cleanup_push "rm -rf '$WORK'"
-export BOOT_CONTROL_SOCKET=$WORK/control.sock
-nctl() { "$ctl" -s "$BOOT_CONTROL_SOCKET" "$@"; }
-FAILS=0
-verify() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then
-		say "PASS: $what"
-	else
-		say "FAIL: $what"
-		FAILS=$((FAILS + 1))
-	fi
-}
-
 say "== boot 1: image e2e (the LAN and netbootd as in test-boot-bios.sh)"
-if ! boot_run bios "$netbootd" "${E2E_TIMEOUT:-200}"; then
-	say "$BOOT_SUMMARY"
-	die "the first boot failed"
-fi
-PID=$LAN_NETBOOTD_PID
+boot_first "the first boot"
 
 say "== the OCI image"
-"$E2E_LIB/mkimage.sh" "$WORK/b" B 2>"$WORK/mkimage.log" || die "building image B failed"
-B_MARKER=$(. "$WORK/b/expected.env" && echo "$MARKER_TOKEN")
-KVER=$(. "$WORK/b/expected.env" && echo "$KERNEL_VERSION")
+boot_mkimage "$WORK/b" B
+B_MARKER=$IMG_MARKER
+KVER=$IMG_KVER
 unsquashfs -no-progress -d "$WORK/tree" "$WORK/b/images/B/rootfs.squashfs" >/dev/null
 L0=$WORK/l0
 L1=$WORK/l1
@@ -93,14 +71,9 @@ verify "the whiteout removed /junk" \
 verify "netbootctl assign $VM_MAC oci" nctl assign "$VM_MAC" oci
 
 say "== boot 2: the same VM, assigned to the OCI image"
-vm_start bios "$BOOT_DIR/serial2.log"
-rc=0
-vm_wait "${E2E_TIMEOUT:-200}" || rc=$?
-vm_serial_text >"$BOOT_DIR/serial2.txt"
-grep -av '^\s*$' "$BOOT_DIR/serial2.txt" | tail -n 25
-s2() { grep -qaF -- "$1" "$BOOT_DIR/serial2.txt"; }
+boot_again 25
 url="http://$LAN_SERVER:8090"
-verify "the VM booted the OCI image and reported success" [ "$rc" = 0 ]
+verify "the VM booted the OCI image and reported success" [ "$BOOT_AGAIN_RC" = 0 ]
 verify "its kernel command line points at image oci" s2 "root=live:$url/images/oci/rootfs.squashfs"
 verify "the VM mounted our squashfs and found this run's marker ($B_MARKER)" \
 	s2 "squashfs marker $B_MARKER ok"
@@ -108,9 +81,4 @@ verify "the squashfs the VM downloaded is the stored one (sha256)" \
 	s2 "squashfs sha256 $(sha256sum "$BOOT_DIR/state/images/oci/rootfs.squashfs" | cut -d' ' -f1)"
 verify "netbootd served the image's kernel" log_has "HTTP GET \"/images/oci/kernel\" from [^ ]+: 200"
 
-if [ "$FAILS" -gt 0 ]; then
-	lan_netbootd_log_tail 40
-	say "FAIL: OCI boot ($FAILS failed checks)"
-	exit 1
-fi
-say "PASS: a VM booted an image imported from an OCI registry (kernel $KVER, our squashfs)"
+boot_verdict "OCI boot" "a VM booted an image imported from an OCI registry (kernel $KVER, our squashfs)"

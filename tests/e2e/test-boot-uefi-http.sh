@@ -8,13 +8,4 @@ set -euo pipefail
 E2E_NAME=boot-uefi-http
 . "$(dirname "$0")/../lib/boot.sh"
 
-netbootd=$(resolve_netbootd "${NETBOOTD:-}")
-say "netbootd: $netbootd"
-if boot_run uefi-http "$netbootd" "${E2E_TIMEOUT:-330}"; then
-	say "$BOOT_SUMMARY"
-	say "PASS: UEFI HTTP Boot network boot"
-	exit 0
-fi
-say "$BOOT_SUMMARY"
-say "FAIL: UEFI HTTP Boot network boot ($BOOT_FAILURES failed checks)"
-exit 1
+boot_main uefi-http 330 "UEFI HTTP Boot network boot"

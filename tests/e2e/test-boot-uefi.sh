@@ -10,13 +10,4 @@ set -euo pipefail
 E2E_NAME=boot-uefi
 . "$(dirname "$0")/../lib/boot.sh"
 
-netbootd=$(resolve_netbootd "${NETBOOTD:-}")
-say "netbootd: $netbootd"
-if boot_run uefi "$netbootd" "${E2E_TIMEOUT:-330}"; then
-	say "$BOOT_SUMMARY"
-	say "PASS: UEFI PXE network boot"
-	exit 0
-fi
-say "$BOOT_SUMMARY"
-say "FAIL: UEFI PXE network boot ($BOOT_FAILURES failed checks)"
-exit 1
+boot_main uefi 330 "UEFI PXE network boot"

@@ -10,39 +10,17 @@ set -euo pipefail
 E2E_NAME=reassign
 . "$(dirname "$0")/../lib/boot.sh"
 
-netbootd=$(resolve_netbootd "${NETBOOTD:-}")
-ctl=${NETBOOTCTL:-$(dirname "$netbootd")/../ctl/netbootctl}
-[ -x "$ctl" ] || die "no netbootctl at $ctl"
+boot_ctl_setup reassign
 say "netbootd: $netbootd, netbootctl: $ctl"
 
-WORK=$(mktemp -d /tmp/netbootd-reassign.XXXXXX)
-cleanup_push "rm -rf '$WORK'"
-export BOOT_CONTROL_SOCKET=$WORK/control.sock
-nctl() { "$ctl" -s "$BOOT_CONTROL_SOCKET" "$@"; }
-FAILS=0
-verify() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then
-		say "PASS: $what"
-	else
-		say "FAIL: $what"
-		FAILS=$((FAILS + 1))
-	fi
-}
-
 say "== boot 1: image A (e2e), the only image"
-if ! boot_run bios "$netbootd" "${E2E_TIMEOUT:-200}"; then
-	say "$BOOT_SUMMARY"
-	die "the first boot (image A) failed"
-fi
+boot_first "the first boot (image A)"
 say "$BOOT_SUMMARY"
-PID=$LAN_NETBOOTD_PID
 
 say "== reassign with netbootctl, netbootd pid $PID keeps running"
-"$E2E_LIB/mkimage.sh" "$WORK/b" B 2>"$WORK/mkimage.log" || die "building image B failed"
-B_MARKER=$(. "$WORK/b/expected.env" && echo "$MARKER_TOKEN")
-B_CONFIG=$(. "$WORK/b/expected.env" && echo "$CONFIG_TOKEN")
+boot_mkimage "$WORK/b" B
+B_MARKER=$IMG_MARKER
+B_CONFIG=$IMG_CONFIG
 say "image B: squashfs marker $B_MARKER, cloud-config token $B_CONFIG"
 verify "netbootctl status reaches the daemon" nctl status
 verify "netbootctl add-image B --dir" nctl add-image B --dir "$WORK/b/images/B"
@@ -57,16 +35,11 @@ cleanup_push "kill_pid $WATCH_PID"
 sleep 0.5
 
 say "== boot 2: the same VM, now assigned to B"
-vm_start bios "$BOOT_DIR/serial2.log"
-rc=0
-vm_wait "${E2E_TIMEOUT:-200}" || rc=$?
-vm_serial_text >"$BOOT_DIR/serial2.txt"
-grep -av '^\s*$' "$BOOT_DIR/serial2.txt" | tail -n 30
+boot_again 30
 sleep 1
 kill_pid "$WATCH_PID"
-s2() { grep -qaF -- "$1" "$BOOT_DIR/serial2.txt"; }
 url="http://$LAN_SERVER:8090"
-verify "the VM booted again and reported success" [ "$rc" = 0 ]
+verify "the VM booted again and reported success" [ "$BOOT_AGAIN_RC" = 0 ]
 verify "netbootd is the same process (pid $PID)" kill -0 "$PID"
 verify "the VM booted image B (marker $B_MARKER)" s2 "squashfs marker $B_MARKER ok"
 verify "the VM fetched cfgB (token $B_CONFIG)" s2 "cloud-config $B_CONFIG ok"
@@ -96,9 +69,4 @@ for k in script kernel initrd rootfs; do
 done
 verify "watch showed the config event of cfgB" grep -qE '"detail": *"cfgB"' "$WORK/watch.out"
 
-if [ "$FAILS" -gt 0 ]; then
-	lan_netbootd_log_tail 40
-	say "FAIL: reassign ($FAILS failed checks)"
-	exit 1
-fi
-say "PASS: a running netbootd reassigned the VM from image A to image B"
+boot_verdict reassign "a running netbootd reassigned the VM from image A to image B"

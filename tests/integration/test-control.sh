@@ -17,58 +17,25 @@ MAC=52:54:00:aa:bb:01
 export TZ=UTC LC_ALL=C
 unset NETBOOTD_SOCKET
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for c in curl ip cmp mksquashfs setpriv runuser groupadd groupdel "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
+# shellcheck source=../lib/netbootd.sh
+. "$(dirname "$0")/../lib/netbootd.sh"
+require_root
+require_cmds curl ip cmp mksquashfs setpriv runuser groupadd groupdel "$PY"
 
-T=$(mktemp -d /tmp/test-control.XXXXXX)
+new_tmpdir test-control
+T=$TMPDIR_NEW
 chmod 755 "$T"
 SOCK=$T/run/control.sock
 STATE=$T/state
-PID=
+CTL_ARGS=(-s "$SOCK")
 BG=
-cleanup() {
-	[ -n "$BG" ] && kill -9 "$BG" 2>/dev/null || true
-	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	ip netns del "$NS" 2>/dev/null || true
-	groupdel "$GROUP" 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+cleanup_push 'groupdel "$GROUP" 2>/dev/null'
+cleanup_push '[ -z "$BG" ] || kill -9 "$BG" 2>/dev/null'
 
-FAILS=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-# run WANT-RC ARGS...: netbootctl as root, output in $T/out, $T/err
-run() {
-	local want=$1 rc=0
-	shift
-	"$CTL" -s "$SOCK" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
-	if [ "$rc" != "$want" ]; then
-		bad "netbootctl $* exited $rc, expected $want: $(head -c 300 "$T/err")"
-	else
-		ok "netbootctl $* exits $want"
-	fi
-}
-out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout: $(head -c 500 "$T/out")"; false; }; }
-err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c 500 "$T/err")"; false; }; }
 json() { "$PY" -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }
 in_ns() { ip netns exec "$NS" "$@"; }
 
-ip netns add "$NS"
-in_ns ip link set lo up
+new_netns "$NS"
 groupadd "$GROUP"
 GID=$(getent group "$GROUP" | cut -d: -f3)
 NOBODY=$(id -u nobody)
@@ -82,20 +49,12 @@ control: {socket: $SOCK, group: $GROUP}
 EOF
 
 start() {
-	ip netns exec "$NS" "$NETBOOTD" -f -c "$T/netbootd.yaml" >>"$T/log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && "$CTL" -s "$SOCK" status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
+	netbootd_start "$T/log" "$NS" -f -c "$T/netbootd.yaml"
+	netbootd_wait_ctl "$SOCK" && return 0
 	bad "netbootd did not start: $(tail -5 "$T/log")"
 	exit 1
 }
-stop() {
-	kill "$PID"
-	wait "$PID" || true
-	PID=
-}
+stop() { netbootd_stop; }
 
 # --- an image source made by the test -----------------------------------
 SRC=$T/src
@@ -378,6 +337,7 @@ for _ in $(seq 50); do [ -S "$T/run2/c.sock" ] && break; sleep 0.1; done
 check "SIGHUP moves the control socket" "$CTL" -s "$T/run2/c.sock" status >/dev/null
 check "... and removes the old one" test ! -e "$SOCK"
 SOCK=$T/run2/c.sock
+CTL_ARGS=(-s "$SOCK")
 
 # --- a stopped daemon -------------------------------------------------------------
 stop
@@ -385,9 +345,4 @@ run 3 status
 check "unreachable daemon: one line" test "$(wc -l <"$T/err")" = 1
 check "... with the message" err_has "netbootctl: cannot reach netbootd at $SOCK"
 
-if [ "$FAILS" -gt 0 ]; then
-	echo "$FAILS check(s) failed; daemon log:"
-	tail -40 "$T/log"
-	exit 1
-fi
-echo "all control socket checks passed"
+check_summary tail -40 "$T/log"

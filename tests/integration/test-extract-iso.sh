@@ -15,51 +15,13 @@ PORT=18097
 export LC_ALL=C
 unset NETBOOTD_SOCKET
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for c in xorriso cmp unshare mount jq curl ip /usr/bin/time mksquashfs; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
+# shellcheck source=../lib/netbootd.sh
+. "$(dirname "$0")/../lib/netbootd.sh"
+require_root
+require_cmds xorriso cmp unshare mount jq curl ip /usr/bin/time mksquashfs
 
-T=$(mktemp -d /tmp/test-extract-iso.XXXXXX)
-PID=
-cleanup() {
-	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	ip netns del "$NS" 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-FAILS=0
-CHECKS=0
-ok() {
-	echo "ok: $*"
-	CHECKS=$((CHECKS + 1))
-}
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-# run WANT-RC ARGS...: netbootctl, output in $T/out, $T/err
-run() {
-	local want=$1 rc=0
-	shift
-	"$CTL" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
-	if [ "$rc" != "$want" ]; then
-		bad "netbootctl $* exited $rc, expected $want: $(head -c 300 "$T/err")"
-	else
-		ok "netbootctl $* exits $want"
-	fi
-}
-out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout: $(head -c 500 "$T/out")"; false; }; }
-err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c 500 "$T/err")"; false; }; }
+new_tmpdir test-extract-iso
+T=$TMPDIR_NEW
 jqq() { jq -e "$@" >/dev/null; }
 empty_dir() { [ -z "$(ls -A "$1")" ] || { echo "  left behind: $(ls -A "$1")"; false; }; }
 mkiso() { # ISO DIR [LABEL]
@@ -255,8 +217,7 @@ check "big squashfs byte-identical" cmp -s "$O/kairos.squashfs" "$B/rootfs.squas
 rm -f "$T/big.iso" "$O"/* "$B/rootfs.squashfs"
 
 echo "== add-image --iso through netbootd"
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
+new_netns "$NS"
 SOCK=$T/control.sock
 mkdir -p "$T/real/boot"
 cp "$K/boot/kernel" "$K/boot/initrd" "$T/real/boot/"
@@ -270,12 +231,8 @@ tftp: {enabled: false}
 http: {port: $PORT}
 control: {socket: $SOCK}
 EOF
-ip netns exec "$NS" "$NETBOOTD" -f -c "$T/netbootd.yaml" >>"$T/log" 2>&1 &
-PID=$!
-for _ in $(seq 100); do
-	[ -S "$SOCK" ] && "$CTL" -s "$SOCK" status >/dev/null 2>&1 && break
-	sleep 0.1
-done
+netbootd_start "$T/log" "$NS" -f -c "$T/netbootd.yaml"
+netbootd_wait_ctl "$SOCK" || true
 run 0 -s "$SOCK" add-image fromiso --iso "$T/real.iso"
 check "add-image --iso streamed progress" err_has "^copy .*100%"
 run 0 -s "$SOCK" images
@@ -293,5 +250,4 @@ check "daemon: not an ISO refused" err_has "is not a readable ISO 9660 image"
 check "daemon: no image and no temporary left" \
 	test "$(ls -A "$T/state/images")" = fromiso
 
-echo "$CHECKS checks passed, $FAILS failed"
-[ "$FAILS" = 0 ]
+check_summary

@@ -14,36 +14,14 @@ NS=nbhttp$$
 PORT=18090
 BASE=http://127.0.0.1:$PORT
 MAC=52-54-00-12-34-56
-FAILS=0
-
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
-for c in curl ip cmp "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
+# shellcheck source=../lib/netbootd.sh
+. "$HERE/../lib/netbootd.sh"
+require_root
+require_cmds curl ip cmp "$PY"
 [ -x "$NETBOOTD" ] || { echo "FAIL: no netbootd at $NETBOOTD"; exit 1; }
 
-TMP=$(mktemp -d /tmp/test-http.XXXXXX)
-PID=
-cleanup() {
-	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+new_tmpdir test-http
+TMP=$TMPDIR_NEW
 in_ns() { ip netns exec "$NS" "$@"; }
 # status of a request: curl options... URL
 status() { in_ns curl -s -o /dev/null -w '%{http_code}' "$@"; }
@@ -54,8 +32,7 @@ header() { # name, curl args...: the value of one response header
 		awk -v n="$(echo "$name" | tr 'A-Z' 'a-z')" -F': ' 'tolower($1) == n { print $2 }'
 }
 
-ip netns add "$NS"
-in_ns ip link set lo up
+new_netns "$NS"
 
 # --- files ----------------------------------------------------------------
 STATE=$TMP/state
@@ -91,13 +68,9 @@ default:
   cloud_config: $TMP/cloud.yaml
 EOF
 
-# Not through in_ns: $! must be netbootd itself (ip netns exec execs it).
-ip netns exec "$NS" "$NETBOOTD" -f -d -c "$TMP/a.yaml" >"$TMP/log" 2>&1 &
-PID=$!
-for _ in $(seq 50); do
-	[ "$(status "$BASE/healthz" || true)" = 200 ] && break
-	sleep 0.1
-done
+netbootd_start "$TMP/log" "$NS" -f -d -c "$TMP/a.yaml"
+healthy() { [ "$(status "$BASE/healthz" || true)" = 200 ]; }
+wait_until 50 healthy || true
 
 # --- basics ---------------------------------------------------------------
 check "/healthz is 200 ok" [ "$(in_ns curl -sf "$BASE/healthz")" = ok ]
@@ -235,10 +208,8 @@ PID=
 check "SIGTERM stops netbootd with status 0 (got $RC)" [ "$RC" = 0 ]
 check "no sanitizer report in the log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' '$TMP/log'"
 
-if [ "$FAILS" -gt 0 ]; then
+dump() {
 	echo "--- netbootd log (tail) ---"
 	tail -30 "$TMP/log"
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+}
+check_summary dump

@@ -26,44 +26,17 @@ M1=52:54:00:00:00:01 # image B, config cfgB, cmdline appended
 M2=52:54:00:00:00:02 # image A, cmdline replaced
 M3=52:54:00:00:00:03 # image "gone": dangling
 M9=52:54:00:00:00:09 # unknown
-FAILS=0
-
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for c in curl ip cmp sha256sum "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
-"$PY" -c 'import scapy.all' 2>/dev/null || { echo "SKIP: python3-scapy missing"; exit 77; }
+# shellcheck source=../lib/netbootd.sh
+. "$HERE/../lib/netbootd.sh"
+require_root
+require_cmds curl ip cmp sha256sum "$PY"
+"$PY" -c 'import scapy.all' 2>/dev/null || skip "python3-scapy missing"
 [ -x "$NETBOOTD" ] || { echo "FAIL: no netbootd at $NETBOOTD"; exit 1; }
 
-TMP=$(mktemp -d /tmp/test-machines.XXXXXX)
-PID=
+new_tmpdir test-machines
+TMP=$TMPDIR_NEW
 CURLPID=
-stop_daemon() {
-	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	PID=
-}
-cleanup() {
-	[ -n "$CURLPID" ] && kill "$CURLPID" 2>/dev/null || true
-	stop_daemon
-	ip netns del "$SRV" 2>/dev/null || true
-	ip netns del "$CLI" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+stop_daemon() { netbootd_stop; }
 cli() { ip netns exec "$CLI" "$@"; }
 hy() { echo "$1" | tr : -; }
 get() { cli curl -s -o "$2" -w '%{http_code}' "$BASE$1"; }
@@ -74,14 +47,8 @@ probe() { # MAC yes|no
 }
 
 echo "== namespaces $SRV and $CLI"
-ip netns add "$SRV"
-ip netns add "$CLI"
-ip link add "$VS" netns "$SRV" type veth peer name "$VC" netns "$CLI"
-ip -n "$SRV" addr add $SADDR/24 dev "$VS"
-ip -n "$CLI" addr add $CADDR/24 dev "$VC"
-for ns in "$SRV" "$CLI"; do ip -n "$ns" link set lo up; done
-ip -n "$SRV" link set "$VS" up
-ip -n "$CLI" link set "$VC" up
+new_veth_pair "$SRV" "$CLI" "$VS" "$VC" $SADDR/24 $CADDR/24
+cleanup_push '[ -z "$CURLPID" ] || kill "$CURLPID" 2>/dev/null'
 
 echo "== state directory"
 STATE=$TMP/state
@@ -133,13 +100,8 @@ default:
 EOF
 
 start_daemon() {
-	ip netns exec "$SRV" "$NETBOOTD" -f -d -c "$TMP/netbootd.yaml" >>"$TMP/log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do
-		[ "$(grep -c ready "$TMP/log" 2>/dev/null)" -ge "$1" ] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	netbootd_start "$TMP/log" "$SRV" -f -d -c "$TMP/netbootd.yaml"
+	netbootd_wait_ready "$TMP/log" "$1" && return 0
 	echo "FAIL: netbootd did not start"
 	cat "$TMP/log"
 	exit 1
@@ -272,10 +234,8 @@ stop_daemon
 check "no sanitizer report or error in the log" \
 	sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error|netbootd: (error|crit)' '$TMP/log'"
 
-if [ "$FAILS" -gt 0 ]; then
+dump() {
 	echo "--- netbootd log ---"
 	tail -n 60 "$TMP/log"
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+}
+check_summary dump

@@ -13,39 +13,18 @@ PY=/usr/bin/python3
 NS=nbnotify$$
 PORT=18094
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for c in ip "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+require_root
+require_cmds ip "$PY"
 
-T=$(mktemp -d /tmp/test-notify.XXXXXX)
+new_tmpdir test-notify
+T=$TMPDIR_NEW
 PID=
 LPID=
-cleanup() {
-	for p in $PID $LPID; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	ip netns del "$NS" 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-FAILS=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+new_netns "$NS"
+cleanup_push 'stop_child "$LPID"; stop_child "$PID"'
 in_ns() { ip netns exec "$NS" "$@"; }
-
-ip netns add "$NS"
-in_ns ip link set lo up
 
 mkdir -p "$T/state/images/demo"
 head -c 1000 /dev/urandom >"$T/state/images/demo/kernel"
@@ -131,10 +110,7 @@ waitfor() { # pattern count seconds
 
 ip netns exec "$NS" "$PY" "$T/listen.py" "$T/notify.sock" "$PORT" "$T/notify.log" &
 LPID=$!
-for _ in $(seq 50); do
-	[ -S "$T/notify.sock" ] && break
-	sleep 0.1
-done
+wait_until 50 test -S "$T/notify.sock" || true
 [ -S "$T/notify.sock" ] || { echo "FAIL: the listener did not start"; exit 1; }
 
 # Not through in_ns: $! must be the daemon's pid.  ip netns exec, env and sh
@@ -183,12 +159,10 @@ kill -TERM "$PID"
 wait "$PID" || true
 PID=
 
-if [ "$FAILS" -ne 0 ]; then
+dump() {
 	echo "--- notifications"
 	cat "$T/notify.log"
 	echo "--- netbootd"
 	cat "$T/netbootd.log"
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+}
+check_summary dump

@@ -25,58 +25,24 @@ export LC_ALL=C
 unset NETBOOTD_SOCKET
 # shellcheck source=../lib/registry.sh
 . "$HERE/../lib/registry.sh"
+CTL_ERR_BYTES=400 CTL_SHOW_BYTES=600
+# shellcheck source=../lib/netbootd.sh
+. "$HERE/../lib/netbootd.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespace)"; exit 77; }
-for c in docker-registry skopeo unsquashfs zstd gzip curl jq ip "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing (tools/install-deps.sh)"; exit 77; }
-done
+require_root
+require_cmds docker-registry skopeo unsquashfs zstd gzip curl jq ip "$PY"
 # Everything (registries, netbootd, clients) runs in a network namespace of
 # our own, on its loopback: nothing listens on the host's interfaces.
 if [ -z "${OCI_IMPORT_IN_NS:-}" ]; then
-	ip netns add "$NS"
-	trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
-	ip netns exec "$NS" ip link set lo up
+	new_netns "$NS"
 	RC=0
 	OCI_IMPORT_IN_NS=1 ip netns exec "$NS" "$0" "$@" || RC=$?
 	exit "$RC"
 fi
 
-T=$(mktemp -d /tmp/test-oci-import.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-FAILS=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-# run WANT-RC ARGS...: netbootctl, output in $T/out, $T/err
-run() {
-	local want=$1 rc=0
-	shift
-	"$CTL" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
-	if [ "$rc" != "$want" ]; then
-		bad "netbootctl $* exited $rc, expected $want: $(head -c 400 "$T/err")"
-	else
-		ok "netbootctl $* exits $want"
-	fi
-}
+new_tmpdir test-oci-import
+T=$TMPDIR_NEW
 jqq() { jq -e "$@" >/dev/null; }
-err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c 600 "$T/err")"; false; }; }
 no_image() { [ ! -e "$STATE/images/$1" ] && ! ls -A "$STATE/images" | grep -q '^\.tmp-'; }
 no_partial() { [ -z "$(find "$STATE/cache" -name '*.partial' 2>/dev/null)" ]; }
 
@@ -117,7 +83,7 @@ M1=$(awk '$1 == "manifest" { print $2 }' "$T/tag1.txt")
 P1=$(registry_free_port)
 REG=127.0.0.1:$P1
 registry_start "$T/reg" "$P1"
-PIDS+=("$REGISTRY_PID")
+track_child "$REGISTRY_PID"
 registry_push "$LAYOUT" tag1 "$REG/ns/img:tag1"
 registry_push "$LAYOUT" tag2 "$REG/ns/img:tag2"
 echo "registry on $REG, tag1 = $M1"
@@ -127,7 +93,7 @@ head -c $((4 * 1048576)) /dev/urandom >"$L/fat/fat.bin"
 "$PY" "$HERE/registry-mkimage.py" "$LAYOUT" --tag fat "$L/base:gzip" "$L/fat:gzip" >/dev/null
 PS=$(registry_free_port)
 "$PY" "$HERE/registry-fake.py" --layout "$LAYOUT" --port "$PS" --mode slow --log "$T/fake.log" &
-PIDS+=($!)
+track_child $!
 registry_wait_port 127.0.0.1 "$PS"
 PDOWN=$(registry_free_port)
 
@@ -147,11 +113,8 @@ registry:
 EOF
 "$NETBOOTD" -f -c "$T/netbootd.yaml" >>"$T/log" 2>&1 &
 NBPID=$!
-PIDS+=("$NBPID")
-for _ in $(seq 100); do
-	[ -S "$SOCK" ] && "$CTL" -s "$SOCK" status >/dev/null 2>&1 && break
-	sleep 0.1
-done
+track_child "$NBPID"
+netbootd_wait_ctl "$SOCK" || true
 [ -S "$SOCK" ] || { echo "FAIL: netbootd did not start: $(tail -5 "$T/log")"; exit 1; }
 
 # ---- the import ----
@@ -294,9 +257,4 @@ XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:tag1" "$O2"
 check "without --insecure: refused over plain HTTP" err_has "https://"
 check "... nothing written" [ -z "$(ls -A "$O2")" ]
 
-if [ "$FAILS" -gt 0 ]; then
-	echo "$FAILS check(s) failed; netbootd log tail:"
-	tail -20 "$T/log"
-	exit 1
-fi
-echo "all OCI import checks passed"
+check_summary tail -20 "$T/log"

@@ -15,16 +15,12 @@ NETBOOTD=${NETBOOTD:-$SRCDIR/build/daemon/netbootd}
 PY=/usr/bin/python3
 CLIENT=$SRCDIR/tests/integration/proxydhcp-client.py
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# shellcheck source=../lib/check.sh
+. "$SRCDIR/tests/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+require_root
 [ -x "$NETBOOTD" ] || skip "no netbootd binary at $NETBOOTD"
-command -v ip >/dev/null || skip "no ip(8)"
-command -v tcpdump >/dev/null || skip "no tcpdump"
-command -v tshark >/dev/null || skip "no tshark"
+require_cmds ip tcpdump tshark
 $PY -c 'import scapy.all' 2>/dev/null || skip "no scapy for $PY"
 
 SRV=pdhcp-srv-$$
@@ -33,49 +29,15 @@ VS=pds$$
 VC=pdc$$
 VS2=pdt$$
 VC2=pdu$$
-TMP=$(mktemp -d /tmp/test-proxydhcp.XXXXXX)
+new_tmpdir test-proxydhcp
+TMP=$TMPDIR_NEW
 DPID=
 TPID=
-fails=0
-
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-	if [ -n "$TPID" ]; then kill "$TPID" 2>/dev/null || true; fi
-	if [ -n "$DPID" ]; then kill "$DPID" 2>/dev/null || true; fi
-	wait 2>/dev/null || true
-	ip netns del "$SRV" 2>/dev/null || true
-	ip netns del "$CLI" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok: $what"
-	else
-		echo "FAIL: $what"
-		fails=$((fails + 1))
-	fi
-}
 
 echo "== setting up namespaces $SRV and $CLI"
-ip netns add "$SRV"
-ip netns add "$CLI"
-ip link add "$VS" netns "$SRV" type veth peer name "$VC" netns "$CLI"
-ip link add "$VS2" netns "$SRV" type veth peer name "$VC2" netns "$CLI"
-ip -n "$SRV" addr add 10.77.0.1/24 dev "$VS"
-ip -n "$CLI" addr add 10.77.0.2/24 dev "$VC"
-ip -n "$SRV" addr add 10.78.0.1/24 dev "$VS2"
-ip -n "$CLI" addr add 10.78.0.2/24 dev "$VC2"
-for ns in "$SRV" "$CLI"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$SRV" link set "$VS" up
-ip -n "$SRV" link set "$VS2" up
-ip -n "$CLI" link set "$VC" up
-ip -n "$CLI" link set "$VC2" up
+new_veth_pair "$SRV" "$CLI" "$VS" "$VC" 10.77.0.1/24 10.77.0.2/24
+add_veth "$SRV" "$CLI" "$VS2" "$VC2" 10.78.0.1/24 10.78.0.2/24
+cleanup_push 'stop_child "$TPID"; stop_child "$DPID"'
 
 mkdir -p "$TMP/state"
 cat >"$TMP/netbootd.yaml" <<EOF
@@ -195,6 +157,4 @@ wait "$DPID" 2>/dev/null || true
 DPID=
 check "netbootd stopped cleanly" grep -q "Stopped" "$TMP/netbootd.log"
 
-echo "$fails failed checks"
-[ "$fails" -eq 0 ] || exit 1
-exit 0
+check_summary

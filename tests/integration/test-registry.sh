@@ -17,35 +17,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BUILDDIR=${BUILDDIR:-$HERE/../../build}
 HELPER=${REGISTRY_PULL_HELPER:-$BUILDDIR/tests/registry-pull-helper}
 PY=/usr/bin/python3
-FAILS=0
-
-for c in docker-registry skopeo htpasswd sha256sum "$PY"; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing (tools/install-deps.sh)"; exit 77; }
-done
+# shellcheck source=../lib/check.sh
+. "$HERE/../lib/check.sh"
+require_cmds docker-registry skopeo htpasswd sha256sum "$PY"
 [ -x "$HELPER" ] || { echo "FAIL: no registry-pull-helper at $HELPER"; exit 1; }
 
-TMP=$(mktemp -d /tmp/test-registry.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+new_tmpdir test-registry
+TMP=$TMPDIR_NEW
 
 # free_port, wait_port, the registry: tests/lib/registry.sh
 # shellcheck source=../lib/registry.sh
@@ -88,7 +66,7 @@ ARM64=$(awk '$1 == "arm64" { print $2 }' "$TMP/image.txt")
 start_registry() { # start_registry NAME PORT [AUTH-YAML]
 	local rc=0
 	registry_start "$TMP/$1" "$2" "${3:-}" || rc=$?
-	PIDS+=("$REGISTRY_PID")
+	track_child "$REGISTRY_PID"
 	[ "$rc" -eq 0 ] || exit 1
 }
 blob_gets() { registry_blob_gets "$TMP/$1" ns/img; }
@@ -184,7 +162,7 @@ start_fake() { # start_fake MODE: sets FAKE (host:port) and FLOG
 	FLOG=$TMP/fake-$1.log
 	"$PY" "$HERE/registry-fake.py" --layout "$TMP/layout" --port "$port" --mode "$1" \
 		--log "$FLOG" --redirect-host 127.0.0.2 --redirect-port "$sport" &
-	PIDS+=($!)
+	track_child $!
 	wait_port 127.0.0.1 "$port"
 }
 
@@ -249,5 +227,4 @@ check "cancel: no partial file left" [ -z "$(find "$TMP/cache-s" -name '*.partia
 check "cancel: the slow blob is not in the cache" \
 	[ "$(find "$TMP/cache-s" -type f | wc -l)" -eq 1 ] # the config, fetched before it
 
-echo "$FAILS failure(s)"
-[ "$FAILS" -eq 0 ]
+check_summary

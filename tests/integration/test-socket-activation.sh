@@ -14,44 +14,22 @@ NS=nbsact$$
 GROUP=nbsact$$
 PORT=18095
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for c in ip systemd-socket-activate setpriv groupadd groupdel; do
-	command -v "$c" >/dev/null || { echo "SKIP: $c missing"; exit 77; }
-done
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+require_root
+require_cmds ip systemd-socket-activate setpriv groupadd groupdel
 
-T=$(mktemp -d /tmp/test-socket-activation.XXXXXX)
+new_tmpdir test-socket-activation
+T=$TMPDIR_NEW
 chmod 755 "$T"
 PID=
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	ip netns del "$NS" 2>/dev/null || true
-	groupdel "$GROUP" 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-FAILS=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+cleanup_push 'groupdel "$GROUP" 2>/dev/null'
+new_netns "$NS"
+cleanup_push 'stop_child "$PID"'
 log_has() { grep -qE -- "$1" "$T/netbootd.log" || { echo "  log: $(tail -5 "$T/netbootd.log")"; false; }; }
 status_ok() { "$CTL" -s "$1" status >/dev/null 2>&1; }
 wait_status() {
-	for _ in $(seq 50); do
-		status_ok "$1" && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 50 status_ok "$1"
 }
 stop() {
 	kill -TERM "$PID"
@@ -59,8 +37,6 @@ stop() {
 	PID=
 }
 
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
 groupadd "$GROUP"
 mkdir -p "$T/state" "$T/run"
 SOCK=$T/run/control.sock
@@ -81,10 +57,7 @@ config "$SOCK"
 ip netns exec "$NS" systemd-socket-activate -l "$SOCK" \
 	"$NETBOOTD" -f -c "$T/netbootd.yaml" 2>"$T/netbootd.log" &
 PID=$!
-for _ in $(seq 50); do
-	[ -S "$SOCK" ] && break
-	sleep 0.1
-done
+wait_until 50 test -S "$SOCK" || true
 INODE=$(stat -c %i "$SOCK")
 MODE=$(stat -c %a:%u:%g "$SOCK")
 check "netbootctl status works through the passed socket" wait_status "$SOCK"
@@ -145,10 +118,8 @@ check "the 0600 fallback is logged" log_has "Not root nor in group \"$GROUP\": t
 stop
 check "the socket netbootd made is removed on SIGTERM" test ! -e "$SOCK"
 
-if [ "$FAILS" -ne 0 ]; then
+dump() {
 	echo "--- netbootd"
 	cat "$T/netbootd.log"
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+}
+check_summary dump

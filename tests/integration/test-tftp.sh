@@ -8,35 +8,14 @@ set -euo pipefail
 : "${NETBOOTD:?}" "${SRCDIR:?}"
 PY=/usr/bin/python3
 CLIENT="$SRCDIR/tests/integration/tftp-client.py"
-for t in curl atftp tftp cmp "$PY"; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-[ -r /usr/lib/ipxe/undionly.kpxe ] || { echo "SKIP: /usr/lib/ipxe/undionly.kpxe missing"; exit 77; }
+# shellcheck source=../lib/netbootd.sh
+. "$SRCDIR/tests/lib/netbootd.sh"
+require_cmds curl atftp tftp cmp "$PY"
+[ -r /usr/lib/ipxe/undionly.kpxe ] || skip "/usr/lib/ipxe/undionly.kpxe missing"
 
-TMP=$(mktemp -d /tmp/netbootd-tftp-test.XXXXXX)
+new_tmpdir netbootd-tftp-test
+TMP=$TMPDIR_NEW
 PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-FAILED=0
-pass() { echo "PASS: $*"; }
-failure() { echo "FAIL: $*"; FAILED=1; }
-check() { # description, command...
-	local what=$1; shift
-	if "$@"; then pass "$what"; else failure "$what"; fi
-}
-
-# A free UDP port on 127.0.0.1 (bound and released; good enough for a test).
-free_port() {
-	"$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-free_tcp_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 ROOT=$TMP/state/tftp
 mkdir -p "$ROOT/sub" "$TMP/ipxe" "$TMP/outside" "$TMP/out"
@@ -73,19 +52,15 @@ start_daemon() {
 	control:
 	  socket: $TMP/$name.sock
 	EOF
-	"$NETBOOTD" -f -d -c "$TMP/$name.yaml" >"$TMP/$name.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 50); do
-		grep -q "ready" "$TMP/$name.log" && return 0
-		kill -0 "$!" 2>/dev/null || break
-		sleep 0.1
-	done
+	netbootd_start "$TMP/$name.log" "" -f -d -c "$TMP/$name.yaml"
+	PIDS+=("$PID")
+	netbootd_wait_ready "$TMP/$name.log" 1 50 && return 0
 	echo "netbootd $name did not start:"; cat "$TMP/$name.log"; exit 1
 }
 
-PORT=$(free_port)
+PORT=$(free_udp_port)
 start_daemon main "$PORT" "  timeout: 1"
-CAPPORT=$(free_port)
+CAPPORT=$(free_udp_port)
 start_daemon cap "$CAPPORT" $'  max_sessions: 2\n  retries: 2\n  timeout: 1'
 URL=tftp://127.0.0.1:$PORT
 
@@ -93,9 +68,9 @@ fetch_cmp() { # description, source file, output, command...
 	local what=$1 src=$2 out=$3; shift 3
 	rm -f "$out"
 	if "$@" >/dev/null 2>"$TMP/client.err" && cmp -s "$src" "$out"; then
-		pass "$what"
+		ok "$what"
 	else
-		failure "$what"; cat "$TMP/client.err"
+		bad "$what"; cat "$TMP/client.err"
 	fi
 }
 
@@ -191,9 +166,8 @@ check "completed transfers logged with client, file, bytes and duration" \
 check "no errors or sanitizer reports in the logs" \
 	bash -c "! grep -Eq 'runtime error|AddressSanitizer|LeakSanitizer' '$TMP/main.log' '$TMP/cap.log'"
 
-if [ "$FAILED" -ne 0 ]; then
+dump() {
 	echo "--- main.log (tail) ---"; tail -n 40 "$TMP/main.log"
 	echo "--- cap.log (tail) ---"; tail -n 40 "$TMP/cap.log"
-	exit 1
-fi
-echo "all TFTP checks passed"
+}
+check_summary dump

@@ -13,7 +13,35 @@
 #   BOOT_KEEP=1 keeps the work directory (logs, capture) for debugging.
 #   BOOT_CONTROL_SOCKET=PATH puts netbootd's control socket at PATH.
 #   After boot_run: BOOT_DIR, BOOT_SUMMARY (one paragraph), BOOT_TIMELINE.
+#
+# For tests that drive netbootd with netbootctl between boots:
+#   boot_ctl_setup NAME     netbootd and ctl (the binaries, from NETBOOTD,
+#                           NETBOOTCTL or the build directory), WORK (a
+#                           temporary directory removed at exit),
+#                           BOOT_CONTROL_SOCKET in it, nctl ARGS... (netbootctl
+#                           on that socket)
+#   verify WHAT COMMAND...  like check, failures counted in FAILS
+#   boot_first WHAT         boot_run bios, or die "WHAT failed"; netbootd's
+#                           PID in PID
+#   boot_mkimage DIR NAME   one more test image NAME built in DIR
+#                           (mkimage.sh): its squashfs marker in IMG_MARKER,
+#                           its cloud-config token in IMG_CONFIG, its kernel
+#                           version in IMG_KVER
+#   boot_again LINES        boot the VM of boot_run again (bios), show the last
+#                           LINES of its console; its vm_wait status in
+#                           BOOT_AGAIN_RC, its console in $BOOT_DIR/serial2.txt
+#                           (grep it with s2 STRING)
+#   boot_main MODE TIMEOUT WHAT
+#                           a whole test of one boot: boot_run MODE with the
+#                           netbootd of NETBOOTD (or the build directory) and
+#                           E2E_TIMEOUT or TIMEOUT seconds, then its summary
+#                           and "PASS: WHAT", or exit 1 with "FAIL: WHAT (N
+#                           failed checks)"
+#   boot_verdict WHAT PASS-MESSAGE
+#                           exit 1 with "FAIL: WHAT (N failed checks)" and
+#                           netbootd's log when a verify failed, else say PASS
 
+# shellcheck disable=SC2034 # variables for the tests that source this file
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck source=tests/lib/lan.sh
@@ -41,16 +69,82 @@ boot_requirements() {
 		skip "no test kernel: tools/fetch-kernel.sh failed"
 }
 
-# check DESCRIPTION COMMAND...: run a check, print PASS/FAIL.
-check() {
-	local what=$1
-	shift
+# count_check VAR DESCRIPTION COMMAND...: run a check, print PASS/FAIL,
+# count a failure in variable VAR.
+count_check() {
+	local var=$1 what=$2
+	shift 2
 	if "$@"; then
 		say "PASS: $what"
 	else
 		say "FAIL: $what"
-		BOOT_FAILURES=$((BOOT_FAILURES + 1))
+		printf -v "$var" %d $((${!var} + 1))
 	fi
+}
+
+# check DESCRIPTION COMMAND...: boot_run's checks.
+check() { count_check BOOT_FAILURES "$@"; }
+
+FAILS=0
+verify() { count_check FAILS "$@"; }
+
+boot_ctl_setup() {
+	netbootd=$(resolve_netbootd "${NETBOOTD:-}")
+	ctl=${NETBOOTCTL:-$(dirname "$netbootd")/../ctl/netbootctl}
+	[ -x "$ctl" ] || die "no netbootctl at $ctl"
+	WORK=$(mktemp -d "/tmp/netbootd-$1.XXXXXX")
+	cleanup_push "rm -rf '$WORK'"
+	export BOOT_CONTROL_SOCKET=$WORK/control.sock
+}
+
+boot_first() {
+	if ! boot_run bios "$netbootd" "${E2E_TIMEOUT:-200}"; then
+		say "$BOOT_SUMMARY"
+		die "$1 failed"
+	fi
+	PID=$LAN_NETBOOTD_PID
+}
+
+nctl() { "$ctl" -s "$BOOT_CONTROL_SOCKET" "$@"; }
+
+boot_mkimage() {
+	"$E2E_LIB/mkimage.sh" "$1" "$2" 2>"$WORK/mkimage.log" || die "building image $2 failed"
+	IMG_MARKER=$(. "$1/expected.env" && echo "$MARKER_TOKEN")
+	IMG_CONFIG=$(. "$1/expected.env" && echo "$CONFIG_TOKEN")
+	IMG_KVER=$(. "$1/expected.env" && echo "$KERNEL_VERSION")
+}
+
+boot_again() {
+	vm_start bios "$BOOT_DIR/serial2.log"
+	BOOT_AGAIN_RC=0
+	vm_wait "${E2E_TIMEOUT:-200}" || BOOT_AGAIN_RC=$?
+	vm_serial_text >"$BOOT_DIR/serial2.txt"
+	grep -av '^\s*$' "$BOOT_DIR/serial2.txt" | tail -n "$1"
+}
+
+s2() { grep -qaF -- "$1" "$BOOT_DIR/serial2.txt"; }
+
+boot_main() {
+	local netbootd
+	netbootd=$(resolve_netbootd "${NETBOOTD:-}")
+	say "netbootd: $netbootd"
+	if boot_run "$1" "$netbootd" "${E2E_TIMEOUT:-$2}"; then
+		say "$BOOT_SUMMARY"
+		say "PASS: $3"
+		exit 0
+	fi
+	say "$BOOT_SUMMARY"
+	say "FAIL: $3 ($BOOT_FAILURES failed checks)"
+	exit 1
+}
+
+boot_verdict() {
+	if [ "$FAILS" -gt 0 ]; then
+		lan_netbootd_log_tail 40
+		say "FAIL: $1 ($FAILS failed checks)"
+		exit 1
+	fi
+	say "PASS: $2"
 }
 
 log_has() {

@@ -22,6 +22,10 @@ seconds_between() {
 }
 
 say() {
+	if [ "${E2E_PLAIN:-0}" = 1 ]; then
+		echo "$*"
+		return
+	fi
 	printf '%s [%5ss] %s\n' "$E2E_NAME" "$(elapsed)" "$*" >&2
 }
 
@@ -99,4 +103,71 @@ resolve_netbootd() {
 	fi
 	[ -x "$arg" ] || die "no netbootd binary at $arg (build it: meson setup build && ninja -C build)"
 	(cd "$(dirname "$arg")" && echo "$(pwd)/$(basename "$arg")")
+}
+
+# --- helpers for the integration tests ---------------------------------------
+# wait_until TRIES COMMAND...: run COMMAND every 0.1 s until it succeeds, at
+# most TRIES times; 1 when it never did.
+wait_until() {
+	local n=$1 _
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_child PID [SIGNAL]: signal (TERM) a background job of this shell and
+# reap it; nothing when PID is no longer one (never a recycled PID).
+stop_child() {
+	[ -n "${1:-}" ] || return 0
+	jobs -p | grep -qx -- "$1" || return 0
+	kill "-${2:-TERM}" "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# track_child PID: stop_child PID at exit (a registry, a slow client...).
+track_child() {
+	cleanup_push "stop_child $1"
+}
+
+# free_tcp_port, free_udp_port: a free port on 127.0.0.1 (bound and
+# released: good enough for a test).
+free_tcp_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+free_udp_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# new_tmpdir NAME [PARENT]: a new directory PARENT/NAME.XXXXXX (PARENT /tmp
+# by default) in TMPDIR_NEW, removed at exit unless KEEP is set.
+new_tmpdir() {
+	TMPDIR_NEW=$(mktemp -d "${2:-/tmp}/$1.XXXXXX")
+	cleanup_push "[ -n \"\${KEEP:-}\" ] || rm -rf '$TMPDIR_NEW'"
+}
+
+# new_netns NS: a network namespace with its loopback up, deleted at exit.
+new_netns() {
+	ip netns add "$1"
+	cleanup_push "ip netns del '$1' 2>/dev/null"
+	ip -n "$1" link set lo up
+}
+
+# new_veth_pair NS1 NS2 IF1 IF2 ADDR1/LEN ADDR2/LEN: two new namespaces
+# (see new_netns) joined by a veth pair, IF1 (ADDR1) in NS1, IF2 in NS2.
+# add_veth NS1 NS2 IF1 IF2 ADDR1/LEN ADDR2/LEN: one more pair between them.
+new_veth_pair() {
+	new_netns "$1"
+	new_netns "$2"
+	add_veth "$@"
+}
+
+add_veth() {
+	ip link add "$3" netns "$1" type veth peer name "$4" netns "$2"
+	ip -n "$1" addr add "$5" dev "$3"
+	ip -n "$2" addr add "$6" dev "$4"
+	ip -n "$1" link set "$3" up
+	ip -n "$2" link set "$4" up
 }

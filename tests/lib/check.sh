@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Pass/fail bookkeeping for the integration tests (source from bash; it
+# sources common.sh for the cleanup stack and the namespace helpers).
+#
+#   ok MSG               print "ok: MSG", count a passed check
+#   bad MSG              print "FAIL: MSG", count a failed check
+#   check WHAT CMD...    run CMD: ok WHAT when it succeeds, else bad WHAT
+#   check_summary [CMD...]
+#                        when a check failed, run CMD (e.g. dump a log);
+#                        print "N checks passed, M failed"; return 1 when
+#                        any failed (end a test with it).  It counts every
+#                        ok and bad, also those run in subshells (a tally
+#                        file), while FAILS counts this shell's only
+# Integration tests print plain "SKIP: ..." lines (E2E_PLAIN), not the e2e ones.
+E2E_PLAIN=${E2E_PLAIN:-1}
+
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+CHECKS=0
+FAILS=0
+CHECK_TALLY=$(mktemp /tmp/check-tally.XXXXXX)
+cleanup_push "rm -f '$CHECK_TALLY'"
+
+ok() {
+	echo "ok: $*"
+	echo ok >>"$CHECK_TALLY"
+	CHECKS=$((CHECKS + 1))
+}
+
+bad() {
+	echo "FAIL: $*"
+	echo FAIL >>"$CHECK_TALLY"
+	FAILS=$((FAILS + 1))
+}
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+check_summary() {
+	local passed failed
+	passed=$(grep -c '^ok$' "$CHECK_TALLY" || true)
+	failed=$(grep -c '^FAIL$' "$CHECK_TALLY" || true)
+	if [ "$failed" -gt 0 ] && [ $# -gt 0 ]; then
+		"$@" || true
+	fi
+	echo "$passed checks passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}

@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# A netbootd under test, and netbootctl against it (source from bash; it
+# sources check.sh).  Needs NETBOOTD, and CTL for run; T is the test's
+# temporary directory.
+#
+#   netbootd_start LOG NS ARGS...
+#                        start "$NETBOOTD ARGS..." inside network namespace NS
+#                        (on the host when NS is ""), output appended to LOG;
+#                        its PID in PID, stopped at exit
+#   netbootd_wait_ready LOG [N] [TRIES]
+#                        wait until LOG has N (1) lines with "ready", TRIES
+#                        (100) times 0.1 s at most; 1 when netbootd PID exited
+#                        or the time ran out
+#   netbootd_stop [SIGNAL]
+#                        signal PID (TERM) and reap it; PID emptied
+#   netbootd_wait_ctl SOCK
+#                        wait (10 s at most) until netbootctl status answers
+#                        on control socket SOCK; 1 when it never did
+#   run WANT-RC ARGS...  netbootctl "${CTL_ARGS[@]}" ARGS..., stdout in
+#                        $T/out, stderr in $T/err: a check that it exits WANT-RC
+#   out_has RE, err_has RE
+#                        grep $T/out or $T/err, showing it when RE is missing
+
+# shellcheck source=tests/lib/check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/check.sh"
+
+PID=
+[ -n "${CTL_ARGS+x}" ] || CTL_ARGS=()
+CTL_ERR_BYTES=${CTL_ERR_BYTES:-300}
+
+netbootd_start() {
+	local log=$1 ns=$2
+	shift 2
+	if [ -n "$ns" ]; then
+		# Not through a function: $! must be netbootd itself (ip netns exec execs it).
+		ip netns exec "$ns" "$NETBOOTD" "$@" >>"$log" 2>&1 &
+	else
+		"$NETBOOTD" "$@" >>"$log" 2>&1 &
+	fi
+	PID=$!
+	# Pushed now, so it runs before the removal of the namespaces and
+	# directories made earlier.
+	track_child "$PID"
+}
+
+netbootd_wait_ready() {
+	local _
+	for _ in $(seq "${3:-100}"); do
+		[ "$(grep -c ready "$1" 2>/dev/null)" -ge "${2:-1}" ] && return 0
+		kill -0 "$PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+netbootd_stop() {
+	stop_child "$PID" "${1:-TERM}"
+	PID=
+}
+
+_netbootd_ctl_up() { [ -S "$1" ] && "$CTL" -s "$1" status >/dev/null 2>&1; }
+netbootd_wait_ctl() { wait_until 100 _netbootd_ctl_up "$1"; }
+
+run() {
+	local want=$1 rc=0
+	shift
+	"$CTL" "${CTL_ARGS[@]}" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	if [ "$rc" != "$want" ]; then
+		bad "netbootctl $* exited $rc, expected $want: $(head -c "$CTL_ERR_BYTES" "$T/err")"
+	else
+		ok "netbootctl $* exits $want"
+	fi
+}
+
+out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout: $(head -c 500 "$T/out")"; false; }; }
+err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c "${CTL_SHOW_BYTES:-500}" "$T/err")"; false; }; }
