@@ -6,10 +6,10 @@
 # Builds a LAN out of network namespaces (a bridge, dnsmasq as the site's
 # address-only DHCP server, netbootd on its own host), a test image (Debian
 # kernel, busybox initrd, squashfs root filesystem, cloud-config), starts
-# netbootd with its built-in defaults except the state directory and the
-# cloud-config, and boots a qemu VM: SeaBIOS + the iPXE NIC ROM by default,
-# OVMF's own PXE client with --uefi (ipxe.efi over TFTP first), OVMF UEFI
-# HTTP Boot with --uefi-http.  The VM's serial console is shown live until
+# netbootd with its built-in defaults except the state directory, the
+# cloud-config and a private control socket, and boots a qemu VM: SeaBIOS +
+# the iPXE NIC ROM by default, OVMF's own PXE client with --uefi (ipxe.efi
+# over TFTP first), OVMF UEFI HTTP Boot with --uefi-http.  The VM's serial console is shown live until
 # the VM reports that it fetched its squashfs and cloud-config from netbootd;
 # then everything is torn down and a summary printed.
 set -euo pipefail

@@ -205,11 +205,11 @@ EOF
 	boot_write_control "$conf"
 }
 
-# With BOOT_CONTROL_SOCKET set, netbootd's control socket goes there (not
-# the system-wide default), for tests that drive it with netbootctl.
+# netbootd's control socket goes to BOOT_CONTROL_SOCKET (tests that drive it
+# with netbootctl set it) or beside the config: never the system-wide
+# default, so that a boot works next to a netbootd running on the host.
 boot_write_control() {
-	[ -n "${BOOT_CONTROL_SOCKET:-}" ] || return 0
-	printf 'control:\n  socket: %s\n' "$BOOT_CONTROL_SOCKET" >>"$1"
+	printf 'control:\n  socket: %s\n' "${BOOT_CONTROL_SOCKET:-$(dirname "$1")/control.sock}" >>"$1"
 }
 
 boot_cleanup_dir() {
