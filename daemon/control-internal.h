@@ -55,8 +55,4 @@ void control_client_send_error(struct control_client *c, const struct control_st
 /* A CONTROL_PENDING request finished (its reply sent): take the next one. */
 void control_client_request_done(struct control_client *c);
 
-/* Fill *err and return -EBADMSG. */
-int control_fail(struct control_status *err, enum control_error code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #endif

@@ -62,18 +62,6 @@ struct control_server {
 	unsigned n_clients;
 };
 
-int
-control_fail(struct control_status *err, enum control_error code, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
-
 struct server *
 control_client_server(const struct control_client *c)
 {

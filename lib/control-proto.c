@@ -232,11 +232,8 @@ json_parse(const void *buf, size_t len, const char **ret_why)
 	return root;
 }
 
-static int status_set(struct control_status *s, enum control_error code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-status_set(struct control_status *s, enum control_error code, const char *fmt, ...)
+int
+control_fail(struct control_status *s, enum control_error code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -285,10 +282,10 @@ request_check_keys(const cJSON *root, struct control_status *err)
 		while (i < 3 && strcmp(it->string, known[i]) != 0)
 			i++;
 		if (i == 3)
-			return status_set(err, CONTROL_ERR_BAD_JSON,
+			return control_fail(err, CONTROL_ERR_BAD_JSON,
 			    "Unexpected key \"%s\" in request.", show(it->string, b));
 		if (seen & (1u << i))
-			return status_set(err, CONTROL_ERR_BAD_JSON,
+			return control_fail(err, CONTROL_ERR_BAD_JSON,
 			    "Duplicate key \"%s\" in request.", known[i]);
 		seen |= 1u << i;
 	}
@@ -305,25 +302,25 @@ request_check(
 	int k;
 
 	if (!cJSON_IsObject(root))
-		return status_set(err, CONTROL_ERR_BAD_JSON, "The request is not a JSON object.");
+		return control_fail(err, CONTROL_ERR_BAD_JSON, "The request is not a JSON object.");
 	version = cJSON_GetObjectItemCaseSensitive(root, "version");
 	if (!json_is_integer(version, CONTROL_PROTOCOL_VERSION))
-		return status_set(err, CONTROL_ERR_BAD_VERSION, "Protocol version %d is required.",
-		    CONTROL_PROTOCOL_VERSION);
+		return control_fail(err, CONTROL_ERR_BAD_VERSION,
+		    "Protocol version %d is required.", CONTROL_PROTOCOL_VERSION);
 	k = request_check_keys(root, err);
 	if (k < 0)
 		return k;
 	command = cJSON_GetObjectItemCaseSensitive(root, "command");
 	if (!cJSON_IsString(command))
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_UNKNOWN_COMMAND, "The request names no command.");
 	info = control_command_lookup(command->valuestring);
 	if (info == NULL)
-		return status_set(err, CONTROL_ERR_UNKNOWN_COMMAND, "Unknown command \"%s\".",
+		return control_fail(err, CONTROL_ERR_UNKNOWN_COMMAND, "Unknown command \"%s\".",
 		    show(command->valuestring, b));
 	args = cJSON_GetObjectItemCaseSensitive(root, "args");
 	if (args != NULL && !cJSON_IsObject(args))
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "The args of a request must be an object.");
 	k = control_args_validate(info->cmd, args, err);
 	if (k < 0)
@@ -343,7 +340,7 @@ control_request_parse(
 
 	root = json_parse(buf, len, &why);
 	if (root == NULL)
-		return status_set(ret_error, CONTROL_ERR_BAD_JSON, "The request %s.", why);
+		return control_fail(ret_error, CONTROL_ERR_BAD_JSON, "The request %s.", why);
 	k = request_check(root, &info, ret_error);
 	if (k < 0) {
 		cJSON_Delete(root);
@@ -461,18 +458,18 @@ static int
 oci_option_check(const cJSON *v, const cJSON *it, struct control_status *err)
 {
 	if (it != cJSON_GetObjectItemCaseSensitive(v, it->string))
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "source %s is given twice.", it->string);
 	for (size_t i = 0; i < sizeof(oci_options) / sizeof(oci_options[0]); i++) {
 		if (strcmp(it->string, oci_options[i].key) != 0)
 			continue;
 		if (string_bounded(it, oci_options[i].max) && it->valuestring[0] != '\0')
 			return 0;
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "source %s must be a non-empty string of at most %zu bytes.", it->string,
 		    oci_options[i].max);
 	}
-	return status_set(err, CONTROL_ERR_BAD_ARGS,
+	return control_fail(err, CONTROL_ERR_BAD_ARGS,
 	    "source of type \"oci\" takes only \"ref\", \"platform\", \"kernel\" and "
 	    "\"initrd\".");
 }
@@ -486,7 +483,7 @@ source_check(const cJSON *v, struct control_status *err)
 	int nfds = 0;
 
 	if (!cJSON_IsObject(v) || !cJSON_IsString(type))
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "source must be an object with a type.");
 	if (strcmp(type->valuestring, "dir") == 0)
 		want = "path", nfds = 3;
@@ -495,7 +492,7 @@ source_check(const cJSON *v, struct control_status *err)
 	else if (strcmp(type->valuestring, "oci") == 0)
 		want = "ref";
 	else
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "source type must be \"dir\", \"iso\" or \"oci\".");
 	fds = cJSON_GetObjectItemCaseSensitive(v, "fds");
 	cJSON_ArrayForEach(it, v)
@@ -510,17 +507,17 @@ source_check(const cJSON *v, struct control_status *err)
 				return -EBADMSG;
 			continue;
 		}
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "source of type \"%s\" takes only \"path\" and \"fds\".", type->valuestring);
 	}
 	it = cJSON_GetObjectItemCaseSensitive(v, want);
 	if (!string_bounded(it, CONTROL_MAX_PATH) || it->valuestring[0] == '\0')
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "source %s must be a non-empty string.", want);
 	if (strcmp(want, "path") == 0 && it->valuestring[0] != '/')
-		return status_set(err, CONTROL_ERR_BAD_ARGS, "source path must be absolute.");
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "source path must be absolute.");
 	if (nfds > 0 && !(cJSON_IsNumber(fds) && fds->valuedouble == nfds))
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "source of type \"%s\" needs \"fds\": %d, its files passed as open "
 		    "descriptors.",
 		    type->valuestring, nfds);
@@ -552,41 +549,41 @@ arg_check(const struct arg_spec *spec, const cJSON *v, struct control_status *er
 	case ARG_NAME:
 		if (cJSON_IsString(v) && name_valid(v->valuestring))
 			return 0;
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a name of 1-64 characters A-Z a-z 0-9 . _ -, not starting with \".\".",
 		    spec->key);
 	case ARG_MAC:
 		if (mac_is_canonical(v))
 			return 0;
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a MAC address like \"52:54:00:12:34:56\".", spec->key);
 	case ARG_SOURCE:
 		return source_check(v, err);
 	case ARG_CMDLINE:
 		if (cJSON_IsNull(v) || string_bounded(v, CONTROL_MAX_CMDLINE))
 			return 0;
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a string of at most %d bytes.", spec->key, CONTROL_MAX_CMDLINE);
 	case ARG_MODE: {
 		enum control_cmdline_mode m;
 
 		if (cJSON_IsString(v) && control_cmdline_mode_from_string(v->valuestring, &m) == 0)
 			return 0;
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "%s must be \"append\" or \"replace\".", spec->key);
 	}
 	case ARG_CONTENT:
 		if (string_bounded(v, CONTROL_MAX_CONFIG))
 			return 0;
-		return status_set(err, CONTROL_ERR_BAD_ARGS,
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a string of at most %d bytes.", spec->key, CONTROL_MAX_CONFIG);
 	case ARG_BOOL:
 		if (cJSON_IsBool(v))
 			return 0;
-		return status_set(
+		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "%s must be true or false.", spec->key);
 	}
-	return status_set(err, CONTROL_ERR_INTERNAL, "Unknown argument type.");
+	return control_fail(err, CONTROL_ERR_INTERNAL, "Unknown argument type.");
 }
 
 static const struct arg_spec *
@@ -610,9 +607,9 @@ control_args_validate(enum control_command cmd, const cJSON *args, struct contro
 	char b[48];
 
 	if (info == NULL)
-		return status_set(ret_error, CONTROL_ERR_UNKNOWN_COMMAND, "Unknown command.");
+		return control_fail(ret_error, CONTROL_ERR_UNKNOWN_COMMAND, "Unknown command.");
 	if (args != NULL && !cJSON_IsObject(args))
-		return status_set(ret_error, CONTROL_ERR_BAD_ARGS, "The args must be an object.");
+		return control_fail(ret_error, CONTROL_ERR_BAD_ARGS, "The args must be an object.");
 	specs = arg_specs[cmd];
 	cJSON_ArrayForEach(it, args)
 	{
@@ -621,10 +618,10 @@ control_args_validate(enum control_command cmd, const cJSON *args, struct contro
 		int k;
 
 		if (s == NULL)
-			return status_set(ret_error, CONTROL_ERR_BAD_ARGS,
+			return control_fail(ret_error, CONTROL_ERR_BAD_ARGS,
 			    "%s takes no argument \"%s\".", info->name, show(it->string, b));
 		if (seen & (1u << i))
-			return status_set(ret_error, CONTROL_ERR_BAD_ARGS,
+			return control_fail(ret_error, CONTROL_ERR_BAD_ARGS,
 			    "Argument \"%s\" is given twice.", s->key);
 		seen |= 1u << i;
 		k = arg_check(s, it, ret_error);
@@ -633,7 +630,7 @@ control_args_validate(enum control_command cmd, const cJSON *args, struct contro
 	}
 	for (size_t i = 0; i < ARGS_MAX && specs[i].key != NULL; i++)
 		if (specs[i].required && !(seen & (1u << i)))
-			return status_set(ret_error, CONTROL_ERR_BAD_ARGS,
+			return control_fail(ret_error, CONTROL_ERR_BAD_ARGS,
 			    "%s needs the argument \"%s\".", info->name, specs[i].key);
 	return 0;
 }

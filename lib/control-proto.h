@@ -167,6 +167,10 @@ int control_args_validate(
  */
 int control_source_fds(const cJSON *source);
 
+/* Fill *err with a stable code and a message; returns -EBADMSG. */
+int control_fail(struct control_status *err, enum control_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The string member 'key' of 'obj', or NULL if absent or not a string. */
 const char *control_json_string(const cJSON *obj, const char *key);
 
