@@ -513,48 +513,43 @@ refuse_busy(int fd)
 	close(fd);
 }
 
+/* Takes 'fd' over: on failure it is closed too. */
 static int
 client_new(struct control_server *s, int fd)
 {
 	struct control_client *c = calloc(1, sizeof(*c));
 	int r;
 
-	if (c == NULL)
+	if (c == NULL) {
+		close(fd);
 		return -ENOMEM;
+	}
 	c->server = s;
-	if ((r = peer_credentials(fd, &c->peer)) < 0) {
-		free(c);
-		return r;
-	}
-	c->bev = bufferevent_socket_new(s->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->rev = event_new(s->srv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
-	c->in = evbuffer_new();
-	c->reaper = event_new(s->srv->base, -1, 0, client_reap, c);
-	if (c->bev == NULL || c->rev == NULL || c->in == NULL || c->reaper == NULL ||
-	    event_add(c->rev, NULL) < 0) {
-		if (c->rev != NULL)
-			event_free(c->rev);
-		if (c->in != NULL)
-			evbuffer_free(c->in);
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
-		else
-			close(fd);
-		if (c->reaper != NULL)
-			event_free(c->reaper);
-		free(c);
-		return 0;
-	}
-	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
-	bufferevent_enable(c->bev, EV_WRITE);
 	c->next = s->clients;
 	if (s->clients != NULL)
 		s->clients->prev = c;
 	s->clients = c;
 	s->n_clients++;
+	if ((r = peer_credentials(fd, &c->peer)) < 0)
+		goto fail;
+	c->bev = bufferevent_socket_new(s->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->rev = event_new(s->srv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+	c->in = evbuffer_new();
+	c->reaper = event_new(s->srv->base, -1, 0, client_reap, c);
+	r = -ENOMEM;
+	if (c->bev == NULL || c->rev == NULL || c->in == NULL || c->reaper == NULL ||
+	    event_add(c->rev, NULL) < 0)
+		goto fail;
+	bufferevent_setcb(c->bev, NULL, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_WRITE);
 	log_debug(
 	    NULL, "Control connection from uid %u pid %d", (unsigned)c->peer.uid, (int)c->peer.pid);
 	return 0;
+fail:
+	if (c->bev == NULL)
+		close(fd); /* otherwise the bufferevent closes it */
+	client_free(c);
+	return r;
 }
 
 static void
@@ -571,10 +566,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		return;
 	}
 	r = client_new(s, fd);
-	if (r < 0) {
+	if (r < 0)
 		log_warn(NULL, "Cannot set up a control connection: %s, ignoring", strerror(-r));
-		close(fd);
-	}
 }
 
 static void
