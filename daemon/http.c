@@ -38,6 +38,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "boot-view.h"
 #include "cloud-config.h"
 #include "http-path.h"
 #include "http-range.h"
@@ -659,12 +660,12 @@ http_route_boot(struct http_req *c, const struct http_route *rt)
 	off_t size;
 	int fd;
 
-	if (!loader_is_configured(cfg, rt->name)) {
+	if (!loader_known(c->s->srv, rt->name)) {
 		http_reply_error(c, 404, "Not Found");
 		return;
 	}
 	c->artifact = true;
-	fd = loader_open(cfg, rt->name, &size);
+	fd = loader_open(c->s->srv, rt->name, &size);
 	if (fd < 0) {
 		log_warn(NULL, "Cannot open the loader \"%s\" in \"%s\": %s, answering 404",
 		    rt->name, cfg->ipxe.dir ? cfg->ipxe.dir : CONFIG_DEFAULT_IPXEDIR,
@@ -742,62 +743,17 @@ http_server_url(struct http_req *c, char *buf, size_t len)
 	return 0;
 }
 
-/* What a machine boots. */
-enum http_boot {
-	HTTP_BOOT_IMAGE,   /* *ret_image */
-	HTTP_BOOT_NONE,    /* no default image */
-	HTTP_BOOT_MISSING, /* *ret_image is assigned (or the default) but does not exist */
-	HTTP_BOOT_REFUSED, /* unknown machine and default_boot off */
-};
-
+/* Ask the boot decision about the machine with 'mac'. */
 static int
-http_pick_image(
-    struct http_req *c, const struct store_machine *m, enum http_boot *ret_kind, char **ret_image)
+http_decide(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_service service,
+    struct boot_plan *ret)
 {
-	struct store *st = c->s->srv->store;
-	char *name = NULL;
+	struct boot_client client = {.firmware = BOOT_FIRMWARE_IPXE, .has_mac = true};
+	struct boot_view view;
 
-	if (m == NULL && !store_settings(st)->default_boot) {
-		*ret_kind = HTTP_BOOT_REFUSED;
-		return 0;
-	}
-	if (m != NULL && m->image != NULL) {
-		if ((name = strdup(m->image)) == NULL)
-			return -ENOMEM;
-	} else if (store_image_default(st, c->s->srv->cfg->def.image, &name) < 0) {
-		*ret_kind = HTTP_BOOT_NONE;
-		return 0;
-	}
-	*ret_kind = store_image_exists(st, name) ? HTTP_BOOT_IMAGE : HTTP_BOOT_MISSING;
-	*ret_image = name;
-	return 0;
-}
-
-/*
- * The kernel command line template: the image's override, else
- * default.cmdline, else the built-in one; then the machine's own, appended
- * or instead.
- */
-static int
-http_cmdline_template(
-    const struct config *cfg, const struct manifest *man, const struct store_machine *m, char **ret)
-{
-	const char *base = man != NULL && man->cmdline != NULL ? man->cmdline
-	                   : cfg->def.cmdline != NULL          ? cfg->def.cmdline
-	                                                       : CONFIG_DEFAULT_CMDLINE;
-	char *t;
-
-	if (m != NULL && m->cmdline != NULL && m->cmdline_mode == STORE_CMDLINE_REPLACE)
-		t = strdup(m->cmdline);
-	else if (m != NULL && m->cmdline != NULL && m->cmdline[0] != '\0') {
-		if (asprintf(&t, "%s %s", base, m->cmdline) < 0)
-			t = NULL;
-	} else
-		t = strdup(base);
-	if (t == NULL)
-		return -ENOMEM;
-	*ret = t;
-	return 0;
+	memcpy(client.mac, mac, MAC_LEN);
+	boot_view_init(c->s->srv, &view);
+	return boot_decide(&view, &client, service, ret);
 }
 
 static void
@@ -832,51 +788,45 @@ http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
 	http_reply_error(c, 404, "Not Found");
 }
 
-/* Render the script for 'image' (NULL: none, 'missing' says which one is absent). */
+/* Render the script of the plan: its image, or one that waits. */
 static int
-http_render_script(struct http_req *c, const struct store_machine *m, const char *image,
-    const char *missing, char **ret)
+http_render_script(struct http_req *c, const struct boot_plan *p, char **ret)
 {
-	_cleanup_free_ char *tmpl = NULL;
-	struct manifest *man = NULL;
 	char server[64];
-	struct ipxe_vars v = {.server = server, .image = image, .missing = missing};
+	struct ipxe_vars v = {.server = server,
+	    .image = p->action == BOOT_NETBOOT ? p->image : NULL,
+	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL};
 	int r;
 
 	memcpy(v.mac, c->mac, MAC_LEN);
-	if (image != NULL && store_image_get(c->s->srv->store, image, &man) < 0)
-		man = NULL; /* no manifest: no override */
-	r = http_cmdline_template(c->s->srv->cfg, man, m, &tmpl);
-	manifest_free(man);
+	r = http_server_url(c, server, sizeof(server));
 	if (r >= 0)
-		r = http_server_url(c, server, sizeof(server));
-	if (r >= 0)
-		r = ipxe_script_render(tmpl, &v, ret);
+		r = ipxe_script_render(p->cmdline, &v, ret);
 	return r;
 }
 
 static void
 http_route_ipxe(struct http_req *c, const struct http_route *rt)
 {
-	const struct store_machine *m = store_machine_get(c->s->srv->store, rt->mac);
-	_cleanup_free_ char *script = NULL, *image = NULL;
+	_cleanup_free_ char *script = NULL;
 	struct progress_event ev;
-	enum http_boot kind;
+	_cleanup_(boot_plan_done) struct boot_plan plan = {.cmdline = NULL};
+	const char *image;
 	int r;
 
 	c->artifact = true;
 	if (c->s->srv->progress != NULL && c->addr.s_addr != htonl(INADDR_ANY))
 		progress_learn(c->s->srv->progress, c->addr, rt->mac);
-	r = http_pick_image(c, m, &kind, &image);
-	if (r >= 0 && kind == HTTP_BOOT_REFUSED) {
+	r = http_decide(c, rt->mac, BOOT_SERVICE_SCRIPT, &plan);
+	if (r >= 0 && plan.action == BOOT_IGNORE) {
 		http_refuse_unknown(c, rt->mac);
 		return;
 	}
-	if (r >= 0 && kind != HTTP_BOOT_IMAGE)
-		http_warn_noimage(c, rt->mac, kind == HTTP_BOOT_MISSING ? image : NULL);
+	if (r >= 0 && plan.action == BOOT_WAIT)
+		http_warn_noimage(
+		    c, rt->mac, plan.reason == BOOT_REASON_IMAGE_MISSING ? plan.missing : NULL);
 	if (r >= 0)
-		r = http_render_script(c, m, kind == HTTP_BOOT_IMAGE ? image : NULL,
-		    kind == HTTP_BOOT_MISSING ? image : NULL, &script);
+		r = http_render_script(c, &plan, &script);
 	if (r < 0) {
 		log_err(NULL, "Cannot generate the iPXE script for %s: %s", c->path,
 		    r == -EINVAL ? "bad kernel command line or image name" : strerror(-r));
@@ -884,8 +834,9 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 		return;
 	}
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
-	http_event_init(c, PROGRESS_SCRIPT, kind == HTTP_BOOT_IMAGE ? image : "none", &ev);
-	http_progress(c->s, &ev, kind == HTTP_BOOT_IMAGE ? image : NULL);
+	image = plan.action == BOOT_NETBOOT ? plan.image : NULL;
+	http_event_init(c, PROGRESS_SCRIPT, image != NULL ? image : "none", &ev);
+	http_progress(c->s, &ev, image);
 }
 
 /* The built-in cloud-config, when none is configured anywhere. */
@@ -920,47 +871,41 @@ http_read_config_file(const char *file, char **ret, size_t *ret_len)
 	return 0;
 }
 
-/*
- * The template for a machine: its own config, else settings.default_config,
- * else the default.cloud_config file, else the built-in one.  *ret_name says
- * which ("default" for the last two).
- */
+/* The cloud-config the plan names ("default" for the file and the built-in one). */
 static int
-http_config_template(struct http_req *c, const struct store_machine *m, char **ret, size_t *ret_len,
+http_config_template(struct http_req *c, const struct boot_plan *p, char **ret, size_t *ret_len,
     const char **ret_name)
 {
-	struct store *st = c->s->srv->store;
-	const char *name =
-	    m != NULL && m->config != NULL ? m->config : store_settings(st)->default_config;
-	const char *file = c->s->srv->cfg->def.cloud_config;
-
 	*ret_name = "default";
-	if (name != NULL) {
-		*ret_name = name;
-		return store_config_get(st, name, ret, ret_len);
+	switch (p->config_source) {
+	case BOOT_CONFIG_STORED:
+		*ret_name = p->config;
+		return store_config_get(c->s->srv->store, p->config, ret, ret_len);
+	case BOOT_CONFIG_FILE:
+		return http_read_config_file(c->s->srv->cfg->def.cloud_config, ret, ret_len);
+	default:
+		if ((*ret = strdup(http_config_none)) == NULL)
+			return -ENOMEM;
+		*ret_len = sizeof(http_config_none) - 1;
+		return 0;
 	}
-	if (file != NULL)
-		return http_read_config_file(file, ret, ret_len);
-	if ((*ret = strdup(http_config_none)) == NULL)
-		return -ENOMEM;
-	*ret_len = sizeof(http_config_none) - 1;
-	return 0;
 }
 
 static void
 http_route_config(struct http_req *c, const struct http_route *rt)
 {
-	const struct store_machine *m = store_machine_get(c->s->srv->store, rt->mac);
-	_cleanup_free_ char *tmpl = NULL, *out = NULL, *image = NULL;
+	_cleanup_free_ char *tmpl = NULL, *out = NULL;
 	struct cloud_config_vars vars = {.image = NULL};
+	_cleanup_(boot_plan_done) struct boot_plan plan = {.cmdline = NULL};
 	struct progress_event ev;
-	enum http_boot kind = HTTP_BOOT_NONE;
-	const char *name;
+	const char *name = "default";
 	size_t tlen = 0, olen = 0;
 	int r;
 
 	c->artifact = true;
-	r = http_config_template(c, m, &tmpl, &tlen, &name);
+	r = http_decide(c, rt->mac, BOOT_SERVICE_CONFIG, &plan);
+	if (r >= 0)
+		r = http_config_template(c, &plan, &tmpl, &tlen, &name);
 	if (r < 0) {
 		const char *file = c->s->srv->cfg->def.cloud_config;
 
@@ -971,8 +916,7 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 		return;
 	}
 	memcpy(vars.mac, rt->mac, MAC_LEN);
-	if (http_pick_image(c, m, &kind, &image) >= 0 && kind == HTTP_BOOT_IMAGE)
-		vars.image = image;
+	vars.image = plan.image[0] != '\0' ? plan.image : NULL;
 	r = cloud_config_render(tmpl, tlen, &vars, CLOUD_CONFIG_RENDER_MAX, &out, &olen);
 	if (r < 0) {
 		log_err(NULL, "Cannot render the cloud-config \"%s\": %s", name, strerror(-r));

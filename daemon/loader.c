@@ -5,29 +5,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot-view.h"
 #include "fsutil.h"
 #include "util.h"
 
 bool
-loader_is_configured(const struct config *c, const char *name)
+loader_known(struct server *srv, const char *name)
 {
-	const char *loaders[] = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64};
+	struct boot_view v;
 
-	for (size_t i = 0; i < ELEMENTSOF(loaders); i++)
-		if (loaders[i] != NULL && loaders[i][0] != '\0' && strcmp(loaders[i], name) == 0)
-			return true;
-	return false;
+	boot_view_init(srv, &v);
+	return boot_loader_known(&v, name);
 }
 
 int
-loader_open(const struct config *c, const char *name, off_t *ret_size)
+loader_open(struct server *srv, const char *name, off_t *ret_size)
 {
-	const char *dir = c->ipxe.dir != NULL ? c->ipxe.dir : CONFIG_DEFAULT_IPXEDIR;
+	const char *dir = srv->cfg->ipxe.dir != NULL ? srv->cfg->ipxe.dir : CONFIG_DEFAULT_IPXEDIR;
 	_cleanup_close_ int fd = -1;
 	char path[4096];
 	int r;
 
-	if (!loader_is_configured(c, name))
+	if (!loader_known(srv, name))
 		return -ENOENT;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;

@@ -20,12 +20,12 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "boot-view.h"
 #include "iface.h"
 #include "log.h"
 #include "mac.h"
 #include "progress.h"
 #include "pxe.h"
-#include "store.h"
 #include "util.h"
 
 #define PD_RECV_BUF     2048 /* larger datagrams are truncated, hence malformed */
@@ -104,10 +104,6 @@ params_from_config(
 	    .server = server,
 	    .http_port = c->http.port,
 	    .pxe_port = pxe_port,
-	    .bios = c->ipxe.bios,
-	    .efi32 = c->ipxe.efi32,
-	    .efi64 = c->ipxe.efi64,
-	    .arm64 = c->ipxe.arm64,
 	};
 }
 
@@ -193,36 +189,77 @@ record_offer(struct proxydhcp *pd, const struct pxe_request *req, const struct p
 	progress_record(pd->srv->progress, &ev);
 }
 
-/*
- * Whether the store lets this machine boot: not an unknown MAC while default
- * boot is off, not a MAC assigned to an image that does not exist.
- */
-static bool
-store_allows(struct proxydhcp *pd, const struct pxe_request *req, const struct pd_origin *o)
+/* What ProxyDHCP knows of a client, for the boot decision. */
+static void
+client_from_request(
+    const struct pxe_request *req, const struct pd_origin *o, struct boot_client *ret)
 {
-	const struct store_machine *m;
-	char mac[MAC_STRLEN], fields[96];
-	const char *why;
+	static const enum boot_firmware firmware[] = {
+	    [PXE_CLIENT_NONE] = BOOT_FIRMWARE_NONE,
+	    [PXE_CLIENT_PXE] = BOOT_FIRMWARE_PXE,
+	    [PXE_CLIENT_IPXE] = BOOT_FIRMWARE_IPXE,
+	    [PXE_CLIENT_HTTP] = BOOT_FIRMWARE_HTTP,
+	};
 
-	if (pd->srv->store == NULL || !req->has_mac)
-		return true;
-	m = store_machine_get(pd->srv->store, req->mac);
-	if (m == NULL && !store_settings(pd->srv->store)->default_boot)
-		why = "default boot disabled";
-	else if (m != NULL && m->image != NULL && !store_image_exists(pd->srv->store, m->image))
-		why = "its image is missing";
-	else
-		return true;
+	*ret = (struct boot_client){
+	    .firmware = firmware[req->client],
+	    .has_mac = req->has_mac,
+	    .has_arch = true, /* option 93, else from option 60 */
+	    .arch = req->arch,
+	    .has_uuid = req->has_uuid,
+	    .relay = req->header.giaddr,
+	};
+	memcpy(ret->mac, req->mac, MAC_LEN);
+	memcpy(ret->uuid, req->uuid + 1, BOOT_UUID_LEN); /* after the type byte */
+	snprintf(ret->ifname, sizeof(ret->ifname), "%s", o->ifname);
+}
+
+/* The store would not boot it: an unknown MAC while default boot is off, its image missing. */
+static void
+note_store_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct boot_plan *p,
+    const struct pd_origin *o)
+{
+	bool missing = p->reason == BOOT_REASON_IMAGE_MISSING;
+	char mac[MAC_STRLEN], fields[96];
+
 	pd->stats.refused++;
 	mac_format(req->mac, ':', mac);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=refused", mac);
 	if (first_time_for_mac(&pd->refused, req->mac))
 		log_info(fields, "Not answering %s client %s on %s: %s%s%s%s",
-		    pxe_client_name(req->client), mac, o->ifname, why, m ? " (\"" : "",
-		    m ? m->image : "", m ? "\")" : "");
+		    pxe_client_name(req->client), mac, o->ifname, boot_reason_name(p->reason),
+		    missing ? " (\"" : "", missing ? p->missing : "", missing ? "\")" : "");
 	else
-		log_debug(fields, "Not answering client %s on %s: %s", mac, o->ifname, why);
-	return false;
+		log_debug(fields, "Not answering client %s on %s: %s", mac, o->ifname,
+		    boot_reason_name(p->reason));
+}
+
+/* The boot decision said not to answer. */
+static void
+note_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct boot_plan *p,
+    const struct pd_origin *o)
+{
+	char mac[MAC_STRLEN] = "-", fields[64];
+
+	if (p->reason == BOOT_REASON_DEFAULT_BOOT_OFF || p->reason == BOOT_REASON_IMAGE_MISSING) {
+		note_store_refused(pd, req, p, o);
+		return;
+	}
+	if (req->has_mac)
+		mac_format(req->mac, ':', mac);
+	if (p->reason == BOOT_REASON_UNKNOWN_ARCH || p->reason == BOOT_REASON_NO_LOADER) {
+		pd->stats.unsupported_arch++;
+		snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=unsupported", mac);
+		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {
+			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
+			    pxe_client_name(req->client), mac, o->ifname,
+			    boot_reason_name(p->reason), req->arch);
+			return;
+		}
+	} else
+		pd->stats.ignored_not_pxe++;
+	log_debug(NULL, "Not answering client %s on %s: %s (message type %u, arch %u)", mac,
+	    o->ifname, boot_reason_name(p->reason), req->msg_type, req->arch);
 }
 
 /* Option 93 values with their own counter slot; the last slot is "other". */
@@ -298,24 +335,12 @@ note_ignored(struct proxydhcp *pd, const struct pxe_request *req, enum pxe_verdi
     const struct pd_origin *o)
 {
 	char mac[MAC_STRLEN] = "-";
-	char fields[64];
 
 	if (req->has_mac)
 		mac_format(req->mac, ':', mac);
 	switch (v) {
 	case PXE_IGNORE_MSG_TYPE:
 		pd->stats.ignored_msg_type++;
-		break;
-	case PXE_IGNORE_ARCH:
-	case PXE_IGNORE_NO_LOADER:
-		pd->stats.unsupported_arch++;
-		snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=unsupported", mac);
-		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {
-			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
-			    pxe_client_name(req->client), mac, o->ifname, pxe_verdict_name(v),
-			    req->arch);
-			return;
-		}
 		break;
 	case PXE_IGNORE_TOO_LONG:
 		pd->stats.unsupported_arch++;
@@ -330,6 +355,34 @@ note_ignored(struct proxydhcp *pd, const struct pxe_request *req, enum pxe_verdi
 	    o->ifname, pxe_verdict_name(v), req->msg_type, req->arch);
 }
 
+/* Ask the boot decision, then answer with its loader (or the iPXE script URL). */
+static void
+decide_and_answer(struct pd_socket *s, const struct pxe_request *req, const struct pxe_params *p,
+    const struct pd_origin *o)
+{
+	struct proxydhcp *pd = s->pd;
+	struct boot_client client;
+	struct boot_view view;
+	struct boot_plan plan;
+	struct pxe_answer a;
+	enum pxe_verdict v;
+
+	client_from_request(req, o, &client);
+	boot_view_init(pd->srv, &view);
+	if (boot_decide(&view, &client, BOOT_SERVICE_DHCP, &plan) < 0) {
+		log_warn(
+		    NULL, "Cannot decide how to answer a DHCP request: out of memory, ignoring");
+		return;
+	}
+	if (plan.action == BOOT_IGNORE)
+		note_refused(pd, req, &plan, o);
+	else if ((v = pxe_decide(req, p, plan.loader, &a)) != PXE_ANSWER)
+		note_ignored(pd, req, v, o);
+	else
+		answer(s, req, p, &a, o);
+	boot_plan_done(&plan);
+}
+
 static void
 handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struct pd_origin *o)
 {
@@ -337,7 +390,6 @@ handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struc
 	const struct config *cfg = pd->srv->cfg; /* afresh per packet: SIGHUP may replace it */
 	struct pxe_request req;
 	struct pxe_params params;
-	struct pxe_answer a;
 	struct in_addr server;
 	enum pxe_verdict v;
 	int r;
@@ -363,14 +415,12 @@ handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struc
 		return;
 	}
 	params_from_config(cfg, server, s->pxe_port, &params);
-	v = pxe_decide(&req, &params, &a);
+	v = pxe_check(&req, s->pxe_port);
 	if (v != PXE_ANSWER) {
 		note_ignored(pd, &req, v, o);
 		return;
 	}
-	if (!store_allows(pd, &req, o))
-		return;
-	answer(s, &req, &params, &a, o);
+	decide_and_answer(s, &req, &params, o);
 }
 
 /* Read one datagram.  1 with data, 0 when the socket is drained, <0 on error. */

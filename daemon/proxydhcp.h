@@ -3,9 +3,11 @@
  *
  * Answers PXE and UEFI HTTP Boot clients beside the site's DHCP server (the
  * port-67 socket sets SO_REUSEADDR so both can bind) and never hands out
- * addresses; policy lives in lib/pxe.h.  Machines the store would not boot
- * get no answer: an unknown MAC while settings.default_boot is off, a MAC
- * assigned to an image that does not exist.  Keeps no per-client state: a peer
+ * addresses.  Whether and with which loader to answer is the boot decision's
+ * (lib/boot-policy.h, BOOT_SERVICE_DHCP): machines the store would not boot
+ * get no answer (an unknown MAC while settings.default_boot is off, a MAC
+ * assigned to an image that does not exist), nor do architectures without a
+ * loader.  How to answer is lib/pxe.h's.  Keeps no per-client state: a peer
  * can make it allocate nothing.
  */
 #ifndef NETBOOTD_PROXYDHCP_H

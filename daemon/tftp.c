@@ -532,13 +532,13 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 
 /* Open a requested file per the TFTP namespace.  fd or -errno. */
 static int
-open_file(const struct config *c, const char *path, off_t *ret_size)
+open_file(struct server *srv, const char *path, off_t *ret_size)
 {
 	_cleanup_free_ char *root = NULL;
 
-	if (loader_is_configured(c, path))
-		return loader_open(c, path, ret_size);
-	root = config_tftp_root(c);
+	if (loader_known(srv, path))
+		return loader_open(srv, path, ret_size);
+	root = config_tftp_root(srv->cfg);
 	if (root == NULL)
 		return -ENOMEM;
 	return fs_open_beneath(root, path, ret_size);
@@ -613,14 +613,14 @@ handle_request(struct tftp_server *s, const struct tftp_origin *o, const uint8_t
 		refuse(s, o, &req, TFTP_EACCESS, "Access violation");
 		return;
 	}
-	fd = open_file(s->srv->cfg, path, &size);
+	fd = open_file(s->srv, path, &size);
 	if (fd < 0) {
 		refuse_open_error(s, o, &req, fd);
 		return;
 	}
 	log_debug(
 	    NULL, "Sending \"%s\" (%lld bytes) to %s", req.filename, (long long)size, o->client);
-	if ((r = session_new(s, o, &req, fd, size, loader_is_configured(s->srv->cfg, path))) < 0) {
+	if ((r = session_new(s, o, &req, fd, size, loader_known(s->srv, path))) < 0) {
 		log_err(NULL, "Cannot start a transfer to %s: %s", o->client, strerror(-r));
 		reply_error(s, o, TFTP_EUNDEF, "Server error");
 	}

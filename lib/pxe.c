@@ -161,65 +161,16 @@ pxe_request_parse(const void *buf, size_t len, struct pxe_request *ret)
 	return 0;
 }
 
-static enum pxe_verdict
-check_msg_type(const struct pxe_request *req, bool pxe_port, uint8_t *ret_type)
+enum pxe_verdict
+pxe_check(const struct pxe_request *req, bool pxe_port)
 {
-	if (!pxe_port && req->msg_type == DHCP_DISCOVER) {
-		*ret_type = DHCP_OFFER;
+	if (req->client == PXE_CLIENT_NONE)
+		return PXE_IGNORE_NOT_PXE;
+	if (!pxe_port && req->msg_type == DHCP_DISCOVER)
 		return PXE_ANSWER;
-	}
-	if (pxe_port && (req->msg_type == DHCP_REQUEST || req->msg_type == DHCP_INFORM)) {
-		*ret_type = DHCP_ACK;
+	if (pxe_port && (req->msg_type == DHCP_REQUEST || req->msg_type == DHCP_INFORM))
 		return PXE_ANSWER;
-	}
 	return PXE_IGNORE_MSG_TYPE;
-}
-
-static const char *
-nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : NULL;
-}
-
-/* The loader for a PXE ROM (http false) or an HTTP Boot client (http true). */
-static enum pxe_verdict
-pick_loader(const struct pxe_params *p, uint16_t arch, bool http, const char **ret)
-{
-	const char *l;
-
-	switch (arch) {
-	case PXE_ARCH_BIOS:
-		l = http ? NULL : nonempty(p->bios);
-		break;
-	case PXE_ARCH_EFI_IA32:
-		l = http ? NULL : nonempty(p->efi32);
-		break;
-	case PXE_ARCH_EFI_X64:
-	case PXE_ARCH_EFI_BC:
-		l = http ? NULL : nonempty(p->efi64);
-		break;
-	case PXE_ARCH_EFI_ARM32:
-		l = NULL; /* known, but there is no loader setting for it */
-		break;
-	case PXE_ARCH_EFI_ARM64:
-		l = http ? NULL : nonempty(p->arm64);
-		break;
-	case PXE_ARCH_HTTP_X64:
-		l = http ? nonempty(p->efi64) : NULL;
-		break;
-	case PXE_ARCH_HTTP_ARM64:
-		l = http ? nonempty(p->arm64) : NULL;
-		break;
-	default:
-		return PXE_IGNORE_ARCH;
-	}
-	if (l == NULL) {
-		/* An HTTP arch from a PXE ROM (or the reverse) is as unknown as any. */
-		bool http_arch = arch == PXE_ARCH_HTTP_X64 || arch == PXE_ARCH_HTTP_ARM64;
-		return http_arch == http ? PXE_IGNORE_NO_LOADER : PXE_IGNORE_ARCH;
-	}
-	*ret = l;
-	return PXE_ANSWER;
 }
 
 static enum pxe_verdict format_file(char buf[DHCP_FILE_LEN], const char *fmt, ...)
@@ -238,11 +189,10 @@ format_file(char buf[DHCP_FILE_LEN], const char *fmt, ...)
 }
 
 static enum pxe_verdict
-boot_file(const struct pxe_request *req, const struct pxe_params *p, char buf[DHCP_FILE_LEN])
+boot_file(const struct pxe_request *req, const struct pxe_params *p, const char *loader,
+    char buf[DHCP_FILE_LEN])
 {
 	char addr[INET_ADDRSTRLEN], mac[MAC_STRLEN];
-	const char *loader = NULL;
-	enum pxe_verdict v;
 
 	inet_ntop(AF_INET, &p->server, addr, sizeof(addr));
 	if (req->client == PXE_CLIENT_IPXE) {
@@ -251,26 +201,24 @@ boot_file(const struct pxe_request *req, const struct pxe_params *p, char buf[DH
 		mac_format(req->mac, '-', mac);
 		return format_file(buf, "http://%s:%u/ipxe/%s", addr, p->http_port, mac);
 	}
-	v = pick_loader(p, req->arch, req->client == PXE_CLIENT_HTTP, &loader);
-	if (v != PXE_ANSWER)
-		return v;
+	if (loader == NULL)
+		return PXE_IGNORE_NOT_PXE;
 	if (req->client == PXE_CLIENT_HTTP)
 		return format_file(buf, "http://%s:%u/boot/%s", addr, p->http_port, loader);
 	return format_file(buf, "%s", loader);
 }
 
 enum pxe_verdict
-pxe_decide(const struct pxe_request *req, const struct pxe_params *p, struct pxe_answer *ret)
+pxe_decide(const struct pxe_request *req, const struct pxe_params *p, const char *loader,
+    struct pxe_answer *ret)
 {
 	struct pxe_answer a = {0};
-	enum pxe_verdict v;
+	enum pxe_verdict v = pxe_check(req, p->pxe_port);
 
-	if (req->client == PXE_CLIENT_NONE)
-		return PXE_IGNORE_NOT_PXE;
-	v = check_msg_type(req, p->pxe_port, &a.msg_type);
 	if (v != PXE_ANSWER)
 		return v;
-	v = boot_file(req, p, a.boot_file);
+	a.msg_type = p->pxe_port ? DHCP_ACK : DHCP_OFFER;
+	v = boot_file(req, p, loader, a.boot_file);
 	if (v != PXE_ANSWER)
 		return v;
 	a.vendor_options = req->client == PXE_CLIENT_PXE && req->arch == PXE_ARCH_BIOS;
@@ -347,8 +295,6 @@ pxe_verdict_name(enum pxe_verdict v)
 	    [PXE_ANSWER] = "answer",
 	    [PXE_IGNORE_NOT_PXE] = "not a PXE or HTTP boot client",
 	    [PXE_IGNORE_MSG_TYPE] = "message type not answered on this port",
-	    [PXE_IGNORE_ARCH] = "unsupported architecture",
-	    [PXE_IGNORE_NO_LOADER] = "no loader configured for this architecture",
 	    [PXE_IGNORE_NO_MAC] = "no Ethernet MAC address for the script URL",
 	    [PXE_IGNORE_TOO_LONG] = "boot file name longer than 127 bytes",
 	};

@@ -3,14 +3,14 @@
  * and build the reply.  Pure code: the daemon maps its config and the
  * receiving socket to a struct pxe_params and does the I/O.
  *
- * Who gets what:
+ * Which loader a client gets is the boot decision's (lib/boot-policy.h);
+ * this module says how it is told:
  *   iPXE (option 77 user class "iPXE", RFC 3004 or raw encoding), any arch:
  *     http://<server>:<http_port>/ipxe/<mac-with-hyphens>
- *   UEFI HTTP Boot (option 60 "HTTPClient...", arch 16 or 19):
- *     http://<server>:<http_port>/boot/<efi64 or arm64 loader>, option 60
- *     "HTTPClient" echoed
- *   PXE ROMs (option 60 "PXEClient...", arch 0, 6, 7, 9, 11): the loader's
- *     TFTP name (bios, efi32, efi64, efi64, arm64), siaddr = server.
+ *   UEFI HTTP Boot (option 60 "HTTPClient..."):
+ *     http://<server>:<http_port>/boot/<loader>, option 60 "HTTPClient" echoed
+ *   PXE ROMs (option 60 "PXEClient..."): the loader's TFTP name, siaddr =
+ *     server.
  *     BIOS ROMs (arch 0) also get option 43 with PXE discovery control 0x08
  *     (boot the file, no boot server discovery, no menu).  EFI ROMs (OVMF)
  *     get no option 43: without it they send a REQUEST to port 4011, the
@@ -74,18 +74,15 @@ int pxe_request_parse(const void *buf, size_t len, struct pxe_request *ret);
 struct pxe_params {
 	struct in_addr server; /* advertised address: siaddr, option 54, URLs */
 	uint16_t http_port;
-	bool pxe_port;                            /* the request came in on the PXE port (4011) */
-	const char *bios, *efi32, *efi64, *arm64; /* loader names, NULL = none */
+	bool pxe_port; /* the request came in on the PXE port (4011) */
 };
 
 enum pxe_verdict {
 	PXE_ANSWER,
-	PXE_IGNORE_NOT_PXE,   /* not a PXE/HTTP boot request */
-	PXE_IGNORE_MSG_TYPE,  /* a message type not answered on this port */
-	PXE_IGNORE_ARCH,      /* architecture we know nothing about */
-	PXE_IGNORE_NO_LOADER, /* known architecture, no loader configured */
-	PXE_IGNORE_NO_MAC,    /* iPXE without an Ethernet MAC: no script URL */
-	PXE_IGNORE_TOO_LONG,  /* boot file does not fit the 128-byte 'file' field */
+	PXE_IGNORE_NOT_PXE,  /* not a PXE/HTTP boot request */
+	PXE_IGNORE_MSG_TYPE, /* a message type not answered on this port */
+	PXE_IGNORE_NO_MAC,   /* iPXE without an Ethernet MAC: no script URL */
+	PXE_IGNORE_TOO_LONG, /* boot file does not fit the 128-byte 'file' field */
 };
 
 struct pxe_answer {
@@ -94,9 +91,21 @@ struct pxe_answer {
 	char boot_file[DHCP_FILE_LEN];
 };
 
-/* Decide whether and what to answer; ret is filled only for PXE_ANSWER. */
-enum pxe_verdict pxe_decide(
-    const struct pxe_request *req, const struct pxe_params *p, struct pxe_answer *ret);
+/*
+ * Whether the request is one we answer on this port at all: PXE_ANSWER,
+ * PXE_IGNORE_NOT_PXE or PXE_IGNORE_MSG_TYPE.  Asked before the boot decision
+ * (lib/boot-policy.h), which picks the loader.
+ */
+enum pxe_verdict pxe_check(const struct pxe_request *req, bool pxe_port);
+
+/*
+ * The answer, once the boot decision said to answer with 'loader' (its file
+ * name; NULL for iPXE, which gets its script URL): ret is filled only for
+ * PXE_ANSWER.  Also PXE_IGNORE_NO_MAC (iPXE without a MAC) and
+ * PXE_IGNORE_TOO_LONG.
+ */
+enum pxe_verdict pxe_decide(const struct pxe_request *req, const struct pxe_params *p,
+    const char *loader, struct pxe_answer *ret);
 
 /*
  * Build the reply bytes into buf (cap bytes, DHCP_MAX_REPLY_LEN is enough).

@@ -1,6 +1,7 @@
 /*
  * Arbitrary bytes through the ProxyDHCP path: parse, walk every option,
- * classify, decide on both ports and build the reply.
+ * classify, decide on both ports and build the reply (the boot decision
+ * itself has its own target, fuzz-boot-policy).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -29,24 +30,18 @@ walk_options(const uint8_t *data, size_t size)
 		abort(); /* unreachable; keeps 'total' alive */
 }
 
+/* With the loader a boot decision could pick (NULL: none, as for iPXE). */
 static void
-reply_on(const struct pxe_request *req, bool pxe_port)
+reply_on(const struct pxe_request *req, bool pxe_port, const char *loader)
 {
-	struct pxe_params p = {
-	    .http_port = 8090,
-	    .pxe_port = pxe_port,
-	    .bios = "undionly.kpxe",
-	    .efi32 = "ipxe-i386.efi",
-	    .efi64 = "ipxe.efi",
-	    .arm64 = "ipxe-arm64.efi",
-	};
+	struct pxe_params p = {.http_port = 8090, .pxe_port = pxe_port};
 	uint8_t out[DHCP_MAX_REPLY_LEN];
 	struct dhcp_packet check;
 	struct pxe_answer a;
 	size_t n;
 
 	p.server.s_addr = htonl(0x0a4d0001);
-	if (pxe_decide(req, &p, &a) != PXE_ANSWER)
+	if (pxe_decide(req, &p, loader, &a) != PXE_ANSWER)
 		return;
 	if (pxe_reply_build(req, &p, &a, out, sizeof(out), &n) < 0)
 		abort(); /* a reply always fits DHCP_MAX_REPLY_LEN */
@@ -62,7 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk_options(data, size);
 	if (pxe_request_parse(data, size, &req) < 0)
 		return 0;
-	reply_on(&req, false);
-	reply_on(&req, true);
+	reply_on(&req, false, "ipxe.efi");
+	reply_on(&req, true, "ipxe.efi");
+	reply_on(&req, false, NULL);
 	return 0;
 }

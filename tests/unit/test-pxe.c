@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 
+#include "boot-policy.h"
 #include "pxe.h"
 #include "util.h"
 #include "test.h"
@@ -127,11 +128,66 @@ params(bool pxe_port)
 	    .server.s_addr = inet_addr("10.77.0.1"),
 	    .http_port = 8090,
 	    .pxe_port = pxe_port,
-	    .bios = "undionly.kpxe",
-	    .efi32 = NULL,
-	    .efi64 = "ipxe.efi",
-	    .arm64 = NULL,
 	};
+}
+
+/* The loaders the boot decision picks from (ipxe.bios, efi32, efi64, arm64). */
+static const char *loaders[_BOOT_LOADER_MAX] = {"undionly.kpxe", NULL, "ipxe.efi", NULL};
+
+static int
+no_machine(void *u, const uint8_t m[MAC_LEN], struct boot_machine *ret)
+{
+	return -ENOENT;
+}
+
+static bool
+no_image(void *u, const char *name)
+{
+	return false;
+}
+
+static int
+no_only_image(void *u, char **ret)
+{
+	return -ENOENT;
+}
+
+static int
+no_cmdline(void *u, const char *name, char **ret)
+{
+	*ret = NULL;
+	return 0;
+}
+
+/* As ProxyDHCP does: the packet check, the boot decision, the answer. */
+#define POLICY(reason) (100 + (reason)) /* the boot decision said no, for this reason */
+
+static int
+decide(const struct pxe_request *req, const struct pxe_params *p, struct pxe_answer *a)
+{
+	static const enum boot_firmware fw[] = {
+	    BOOT_FIRMWARE_NONE, BOOT_FIRMWARE_PXE, BOOT_FIRMWARE_IPXE, BOOT_FIRMWARE_HTTP};
+	struct boot_view v = {.default_boot = true,
+	    .cmdline = "",
+	    .machine = no_machine,
+	    .image_exists = no_image,
+	    .image_only = no_only_image,
+	    .image_cmdline = no_cmdline};
+	struct boot_client c = {.firmware = fw[req->client],
+	    .has_mac = req->has_mac,
+	    .has_arch = true,
+	    .arch = req->arch};
+	struct boot_plan plan;
+	enum pxe_verdict pv = pxe_check(req, p->pxe_port);
+
+	if (pv != PXE_ANSWER)
+		return pv;
+	memcpy(v.loaders, loaders, sizeof(loaders));
+	memcpy(c.mac, req->mac, MAC_LEN);
+	CHECK_EQ_INT(boot_decide(&v, &c, BOOT_SERVICE_DHCP, &plan), 0);
+	if (plan.action == BOOT_IGNORE)
+		return POLICY(plan.reason);
+	return pxe_decide(req, p, plan.loader, a);
 }
 
 struct expect {
@@ -205,15 +261,15 @@ check_reply(const uint8_t *r, size_t len, const struct expect *e)
 }
 
 /* Parse, decide and build; the verdict is returned, the reply in 'out'. */
-static enum pxe_verdict
+static int
 run(size_t len, bool pxe_port, struct pxe_request *req, uint8_t *out, size_t *out_len)
 {
 	struct pxe_params p = params(pxe_port);
 	struct pxe_answer a;
-	enum pxe_verdict v;
+	int v;
 
 	CHECK_EQ_INT(pxe_request_parse(pkt_buf, len, req), 0);
-	v = pxe_decide(req, &p, &a);
+	v = decide(req, &p, &a);
 	if (v == PXE_ANSWER)
 		CHECK_EQ_INT(pxe_reply_build(req, &p, &a, out, DHCP_MAX_REPLY_LEN, out_len), 0);
 	return v;
@@ -328,11 +384,11 @@ test_http_boot(void)
 
 	/* ARM64 HTTP Boot without an arm64 loader. */
 	pkt_buf[240 + sizeof(opts_http) - 37] = 19;
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_NO_LOADER);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_NO_LOADER));
 	CHECK_EQ_INT(req.arch, 19);
 	/* HTTPClient with a PXE arch is unsupported. */
 	pkt_buf[240 + sizeof(opts_http) - 37] = 7;
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_ARCH);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_UNKNOWN_ARCH));
 }
 
 static void
@@ -362,21 +418,21 @@ test_arch_without_loader(void)
 	struct pxe_request req;
 	size_t n = 0;
 
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_NO_LOADER);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_NO_LOADER));
 	CHECK_EQ_INT(req.arch, 10);
 	pkt_buf[240 + 6] = 11; /* ARM64 PXE, arm64 loader unset */
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_NO_LOADER);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_NO_LOADER));
 	pkt_buf[240 + 6] = 6; /* IA32, efi32 unset */
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_NO_LOADER);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_NO_LOADER));
 	pkt_buf[240 + 5] = 0x12; /* 0x1206: unknown */
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_ARCH);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_UNKNOWN_ARCH));
 	CHECK_EQ_INT(req.arch, 0x1206);
 	/* With option 93 gone, the arch comes from option 60: 00010. */
 	pkt_buf[240 + 3] = 0;
 	pkt_buf[240 + 4] = 0;
 	pkt_buf[240 + 5] = 0;
 	pkt_buf[240 + 6] = 0;
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_NO_LOADER);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_NO_LOADER));
 	CHECK_EQ_INT(req.arch, 10);
 }
 
@@ -391,16 +447,17 @@ test_loader_too_long(void)
 
 	memset(name, 'x', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	p.efi64 = name;
+	loaders[BOOT_LOADER_EFI64] = name;
 	CHECK_EQ_INT(pxe_request_parse(pkt_buf, len, &req), 0);
-	CHECK_EQ_INT(pxe_decide(&req, &p, &a), PXE_IGNORE_TOO_LONG);
+	CHECK_EQ_INT(decide(&req, &p, &a), PXE_IGNORE_TOO_LONG);
 	name[128] = '\0';
-	CHECK_EQ_INT(pxe_decide(&req, &p, &a), PXE_IGNORE_TOO_LONG);
+	CHECK_EQ_INT(decide(&req, &p, &a), PXE_IGNORE_TOO_LONG);
 	name[127] = '\0'; /* 127 bytes + NUL fill the 'file' field */
-	CHECK_EQ_INT(pxe_decide(&req, &p, &a), PXE_ANSWER);
+	CHECK_EQ_INT(decide(&req, &p, &a), PXE_ANSWER);
 	CHECK_EQ_INT(strlen(a.boot_file), 127);
-	p.efi64 = ""; /* empty means unset */
-	CHECK_EQ_INT(pxe_decide(&req, &p, &a), PXE_IGNORE_NO_LOADER);
+	loaders[BOOT_LOADER_EFI64] = ""; /* empty means unset */
+	CHECK_EQ_INT(decide(&req, &p, &a), POLICY(BOOT_REASON_NO_LOADER));
+	loaders[BOOT_LOADER_EFI64] = "ipxe.efi";
 }
 
 static void
@@ -413,7 +470,7 @@ test_ipxe_without_mac(void)
 
 	pkt_buf[1] = 32; /* InfiniBand */
 	pkt_buf[2] = 0;
-	CHECK_EQ_INT(run(len, false, &req, out, &n), PXE_IGNORE_NO_MAC);
+	CHECK_EQ_INT(run(len, false, &req, out, &n), POLICY(BOOT_REASON_NO_MAC));
 }
 
 static void
@@ -482,7 +539,7 @@ test_truncations_and_flips(void)
 
 				copy[i] ^= (uint8_t)(1u << bit);
 				if (pxe_request_parse(copy, len, &req) == 0 &&
-				    pxe_decide(&req, &p, &a) == PXE_ANSWER) {
+				    decide(&req, &p, &a) == PXE_ANSWER) {
 					CHECK_EQ_INT(
 					    pxe_reply_build(&req, &p, &a, out, sizeof(out), &n), 0);
 					answered++;

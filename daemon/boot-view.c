@@ -1,0 +1,78 @@
+#include "boot-view.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static int
+view_machine(void *userdata, const uint8_t mac[MAC_LEN], struct boot_machine *ret)
+{
+	const struct store_machine *m = store_machine_get(userdata, mac);
+
+	if (m == NULL)
+		return -ENOENT;
+	*ret = (struct boot_machine){
+	    .image = m->image,
+	    .config = m->config,
+	    .cmdline = m->cmdline,
+	    .cmdline_mode = m->cmdline_mode == STORE_CMDLINE_REPLACE ? BOOT_CMDLINE_REPLACE
+	                                                             : BOOT_CMDLINE_APPEND,
+	};
+	return 0;
+}
+
+static bool
+view_image_exists(void *userdata, const char *name)
+{
+	return store_image_exists(userdata, name);
+}
+
+/* Asked only when neither settings.default_image nor default.image is set. */
+static int
+view_image_only(void *userdata, char **ret)
+{
+	return store_image_default(userdata, NULL, ret);
+}
+
+static int
+view_image_cmdline(void *userdata, const char *name, char **ret)
+{
+	struct manifest *man = NULL;
+	char *s = NULL;
+
+	if (store_image_get(userdata, name, &man) < 0) {
+		*ret = NULL; /* no manifest: no override */
+		return 0;
+	}
+	if (man->cmdline != NULL && (s = strdup(man->cmdline)) == NULL) {
+		manifest_free(man);
+		return -ENOMEM;
+	}
+	manifest_free(man);
+	*ret = s;
+	return 0;
+}
+
+void
+boot_view_init(struct server *srv, struct boot_view *ret)
+{
+	const struct store_settings *set = store_settings(srv->store);
+	const struct config *c = srv->cfg;
+
+	*ret = (struct boot_view){
+	    .default_boot = set->default_boot,
+	    .default_image = set->default_image,
+	    .default_config = set->default_config,
+	    .cfg_image = c->def.image,
+	    .cfg_cloud_config = c->def.cloud_config,
+	    .cmdline = c->def.cmdline != NULL ? c->def.cmdline : CONFIG_DEFAULT_CMDLINE,
+	    .loaders = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64},
+	    .machine = view_machine,
+	    .image_exists = view_image_exists,
+	    .image_only = view_image_only,
+	    .image_cmdline = view_image_cmdline,
+	    .userdata = srv->store,
+	};
+}

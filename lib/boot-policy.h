@@ -1,0 +1,180 @@
+/*
+ * What a machine boots: the one decision every service asks.  Pure code: the
+ * daemon describes what it knows about the client (struct boot_client) and
+ * what the store and the configuration say (struct boot_view, whose
+ * callbacks do the store's I/O), and gets one plan back (struct boot_plan).
+ * ProxyDHCP, TFTP and HTTP never decide on their own.
+ *
+ * The decision, by the service that asks:
+ *
+ *   BOOT_SERVICE_DHCP     a ProxyDHCP request.  PXE ROMs and UEFI HTTP Boot
+ *                         firmware get the loader of their architecture
+ *                         (plan.loader), iPXE gets its script (it must have
+ *                         a MAC).  Not answered: an architecture we know
+ *                         nothing about, one without a configured loader, a
+ *                         MAC the store has no entry for while default boot
+ *                         is off, a MAC assigned to an image that does not
+ *                         exist.  A machine that would boot no image at all
+ *                         is answered: its script says so and waits.
+ *   BOOT_SERVICE_SCRIPT   /ipxe/<mac>.  BOOT_NETBOOT with the image and the
+ *                         kernel command line template; BOOT_WAIT when the
+ *                         machine has no image (none is the default, or its
+ *                         image is missing: plan.missing names it); BOOT_IGNORE
+ *                         for an unknown machine while default boot is off.
+ *   BOOT_SERVICE_CONFIG   /config/<mac>.  Always served (BOOT_NETBOOT):
+ *                         plan.config_source says which cloud-config;
+ *                         plan.reason and plan.image are those of the image
+ *                         decision (plan.image only when it boots one, for
+ *                         {{image}}).
+ *
+ * The image of a machine: its assignment, else the effective default
+ * (settings.default_image, else default.image, else the only image).  The
+ * command line template: the image's own, else the view's default; then the
+ * machine's own, appended or instead.  The cloud-config: the machine's,
+ * else settings.default_config, else the default.cloud_config file, else
+ * the built-in one.
+ */
+#ifndef NETBOOTD_BOOT_POLICY_H
+#define NETBOOTD_BOOT_POLICY_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mac.h"
+#include "name.h"
+
+#define BOOT_UUID_LEN   16
+#define BOOT_IFNAME_MAX 16 /* IF_NAMESIZE */
+
+/* What asked. */
+enum boot_service {
+	BOOT_SERVICE_DHCP,
+	BOOT_SERVICE_SCRIPT,
+	BOOT_SERVICE_CONFIG,
+};
+
+/* The client's boot firmware, as ProxyDHCP classifies it (enum pxe_client). */
+enum boot_firmware {
+	BOOT_FIRMWARE_NONE,
+	BOOT_FIRMWARE_PXE,  /* a PXE ROM: a TFTP loader */
+	BOOT_FIRMWARE_IPXE, /* iPXE: the script */
+	BOOT_FIRMWARE_HTTP, /* UEFI HTTP Boot: a loader URL */
+};
+
+/* The loaders of the configuration (ipxe.bios, ...), by slot. */
+enum boot_loader_slot {
+	BOOT_LOADER_BIOS,
+	BOOT_LOADER_EFI32,
+	BOOT_LOADER_EFI64,
+	BOOT_LOADER_ARM64,
+	_BOOT_LOADER_MAX,
+};
+
+/* What is known about the client. */
+struct boot_client {
+	enum boot_firmware firmware;
+	bool has_mac;
+	uint8_t mac[MAC_LEN];
+	bool has_arch;
+	uint16_t arch; /* RFC 4578 option 93 */
+	bool has_uuid;
+	uint8_t uuid[BOOT_UUID_LEN];  /* option 97 */
+	char ifname[BOOT_IFNAME_MAX]; /* receiving interface, "" if unknown */
+	struct in_addr relay;         /* giaddr, 0.0.0.0 when not relayed */
+};
+
+enum boot_cmdline_mode {
+	BOOT_CMDLINE_APPEND,
+	BOOT_CMDLINE_REPLACE,
+};
+
+/* A machine's entry in the store; strings are borrowed, NULL when unset. */
+struct boot_machine {
+	const char *image;
+	const char *config;
+	const char *cmdline;
+	enum boot_cmdline_mode cmdline_mode;
+};
+
+/*
+ * The store and the configuration as the decision sees them.  Strings are
+ * borrowed for the duration of one boot_decide() call.  The callbacks get
+ * 'userdata'; every one must be set.
+ */
+struct boot_view {
+	bool default_boot;                     /* settings: unknown machines boot */
+	const char *default_image;             /* settings.default_image, NULL: unset */
+	const char *default_config;            /* settings.default_config, NULL: unset */
+	const char *cfg_image;                 /* default.image, NULL: unset */
+	const char *cfg_cloud_config;          /* default.cloud_config file, NULL: unset */
+	const char *cmdline;                   /* template of images without their own (set) */
+	const char *loaders[_BOOT_LOADER_MAX]; /* file names, NULL or "": none */
+	/* 0 and *ret, or -ENOENT for a MAC without an entry. */
+	int (*machine)(void *userdata, const uint8_t mac[MAC_LEN], struct boot_machine *ret);
+	bool (*image_exists)(void *userdata, const char *name);
+	/* The only image, if there is exactly one: 0 and a malloc'd name, or -ENOENT, -ENOMEM. */
+	int (*image_only)(void *userdata, char **ret);
+	/* The image's own command line template: 0 and a malloc'd string or NULL; -ENOMEM. */
+	int (*image_cmdline)(void *userdata, const char *name, char **ret);
+	void *userdata;
+};
+
+enum boot_action {
+	BOOT_IGNORE,  /* no answer (DHCP), 404 (script) */
+	BOOT_NETBOOT, /* boot plan.image; for CONFIG: serve the cloud-config */
+	BOOT_WAIT,    /* no image to boot: a script that says so and asks again */
+	_BOOT_ACTION_MAX,
+};
+
+/* Why: the reasons behind every plan, for logs, counters and `explain`. */
+enum boot_reason {
+	BOOT_REASON_ASSIGNED,         /* the machine's assignment */
+	BOOT_REASON_DEFAULT_IMAGE,    /* settings.default_image */
+	BOOT_REASON_CONFIG_IMAGE,     /* default.image */
+	BOOT_REASON_ONLY_IMAGE,       /* the only image */
+	BOOT_REASON_LOADER,           /* DHCP: the loader of the architecture */
+	BOOT_REASON_SCRIPT,           /* DHCP: iPXE gets its script */
+	BOOT_REASON_NOT_BOOT_CLIENT,  /* not a PXE or HTTP boot client */
+	BOOT_REASON_UNKNOWN_ARCH,     /* an architecture we know nothing about */
+	BOOT_REASON_NO_LOADER,        /* no loader configured for the architecture */
+	BOOT_REASON_NO_MAC,           /* iPXE without an Ethernet MAC */
+	BOOT_REASON_DEFAULT_BOOT_OFF, /* unknown machine, default boot off */
+	BOOT_REASON_IMAGE_MISSING,    /* its image does not exist (plan.image) */
+	BOOT_REASON_NO_IMAGE,         /* no assignment and no default image */
+	_BOOT_REASON_MAX,
+};
+
+enum boot_config_source {
+	BOOT_CONFIG_STORED,  /* plan.config, from the store */
+	BOOT_CONFIG_FILE,    /* the view's cfg_cloud_config file */
+	BOOT_CONFIG_BUILTIN, /* the built-in one */
+};
+
+struct boot_plan {
+	enum boot_action action;
+	enum boot_reason reason;
+	bool known;                            /* the store has an entry for the MAC */
+	const char *loader;                    /* DHCP, PXE/HTTP firmware: borrowed from the view */
+	char image[NAME_MAX_LEN + 1];          /* the image it boots, "" if none */
+	char missing[NAME_MAX_LEN + 1];        /* IMAGE_MISSING: the image that does not exist */
+	char *cmdline;                         /* SCRIPT, NETBOOT: the template (owned) */
+	enum boot_config_source config_source; /* CONFIG */
+	char config[NAME_MAX_LEN + 1];         /* CONFIG, STORED: its name */
+};
+
+/*
+ * Decide.  0 and *ret (release with boot_plan_done()), or -ENOMEM, or
+ * -EINVAL for a service the client cannot ask (no MAC for SCRIPT/CONFIG).
+ */
+int boot_decide(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
+    struct boot_plan *ret);
+void boot_plan_done(struct boot_plan *p);
+
+/* Whether 'name' is one of the view's loaders (what TFTP and /boot/ serve as such). */
+bool boot_loader_known(const struct boot_view *v, const char *name);
+
+/* "default boot disabled", "its image is missing", ...: a phrase for a log line. */
+const char *boot_reason_name(enum boot_reason r);
+
+#endif

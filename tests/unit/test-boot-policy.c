@@ -1,0 +1,398 @@
+/*
+ * The boot decision against an in-memory store: every rule of
+ * lib/boot-policy.h, for each service that asks.
+ */
+#include <stdint.h>
+
+#include "boot-policy.h"
+#include "util.h"
+#include "test.h"
+
+#define N_FAKE 4
+
+/* A store the tests fill: machines by MAC, images with an optional command line. */
+struct fake {
+	struct {
+		uint8_t mac[MAC_LEN];
+		struct boot_machine m;
+	} machines[N_FAKE];
+	size_t n_machines;
+	struct {
+		const char *name, *cmdline;
+	} images[N_FAKE];
+	size_t n_images;
+	int fail; /* returned by image_only and image_cmdline when set */
+};
+
+static const uint8_t mac_a[MAC_LEN] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0a};
+static const uint8_t mac_b[MAC_LEN] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0b};
+
+static int
+fake_machine(void *u, const uint8_t mac[MAC_LEN], struct boot_machine *ret)
+{
+	struct fake *f = u;
+
+	for (size_t i = 0; i < f->n_machines; i++)
+		if (memcmp(f->machines[i].mac, mac, MAC_LEN) == 0) {
+			*ret = f->machines[i].m;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static bool
+fake_image_exists(void *u, const char *name)
+{
+	struct fake *f = u;
+
+	for (size_t i = 0; i < f->n_images; i++)
+		if (strcmp(f->images[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+fake_image_only(void *u, char **ret)
+{
+	struct fake *f = u;
+
+	if (f->fail != 0)
+		return f->fail;
+	if (f->n_images != 1)
+		return -ENOENT;
+	*ret = strdup(f->images[0].name);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+static int
+fake_image_cmdline(void *u, const char *name, char **ret)
+{
+	struct fake *f = u;
+
+	*ret = NULL;
+	if (f->fail != 0)
+		return f->fail;
+	for (size_t i = 0; i < f->n_images; i++)
+		if (strcmp(f->images[i].name, name) == 0 && f->images[i].cmdline != NULL)
+			*ret = strdup(f->images[i].cmdline);
+	return 0;
+}
+
+static struct fake fake;
+static struct boot_view view;
+
+static void
+reset(void)
+{
+	fake = (struct fake){0};
+	view = (struct boot_view){
+	    .default_boot = true,
+	    .cmdline = "console=ttyS0",
+	    .loaders = {"undionly.kpxe", NULL, "ipxe.efi", ""},
+	    .machine = fake_machine,
+	    .image_exists = fake_image_exists,
+	    .image_only = fake_image_only,
+	    .image_cmdline = fake_image_cmdline,
+	    .userdata = &fake,
+	};
+}
+
+static void
+add_image(const char *name, const char *cmdline)
+{
+	fake.images[fake.n_images].name = name;
+	fake.images[fake.n_images++].cmdline = cmdline;
+}
+
+static void
+add_machine(const uint8_t mac[MAC_LEN], const char *image, const char *config, const char *cmdline,
+    enum boot_cmdline_mode mode)
+{
+	memcpy(fake.machines[fake.n_machines].mac, mac, MAC_LEN);
+	fake.machines[fake.n_machines++].m = (struct boot_machine){image, config, cmdline, mode};
+}
+
+static struct boot_client
+client(enum boot_firmware fw, const uint8_t *mac, uint16_t arch)
+{
+	struct boot_client c = {
+	    .firmware = fw, .has_mac = mac != NULL, .has_arch = true, .arch = arch};
+
+	if (mac != NULL)
+		memcpy(c.mac, mac, MAC_LEN);
+	return c;
+}
+
+/* Decide and keep the plan in 'plan' (freed by the next call). */
+static struct boot_plan plan;
+
+static int
+ask(enum boot_service s, const struct boot_client *c)
+{
+	boot_plan_done(&plan);
+	plan = (struct boot_plan){0};
+	return boot_decide(&view, c, s, &plan);
+}
+
+static void
+expect(enum boot_action action, enum boot_reason reason)
+{
+	CHECK_EQ_INT(plan.action, action);
+	CHECK_EQ_INT(plan.reason, reason);
+}
+
+static void
+test_dhcp_loaders(void)
+{
+	static const struct {
+		enum boot_firmware fw;
+		uint16_t arch;
+		enum boot_reason reason;
+		const char *loader;
+	} cases[] = {
+	    {BOOT_FIRMWARE_PXE, 0, BOOT_REASON_LOADER, "undionly.kpxe"},
+	    {BOOT_FIRMWARE_PXE, 6, BOOT_REASON_NO_LOADER, NULL},
+	    {BOOT_FIRMWARE_PXE, 7, BOOT_REASON_LOADER, "ipxe.efi"},
+	    {BOOT_FIRMWARE_PXE, 9, BOOT_REASON_LOADER, "ipxe.efi"},
+	    {BOOT_FIRMWARE_PXE, 10, BOOT_REASON_NO_LOADER, NULL},
+	    {BOOT_FIRMWARE_PXE, 11, BOOT_REASON_NO_LOADER, NULL}, /* "" is unset */
+	    {BOOT_FIRMWARE_PXE, 16, BOOT_REASON_UNKNOWN_ARCH, NULL},
+	    {BOOT_FIRMWARE_PXE, 0x1206, BOOT_REASON_UNKNOWN_ARCH, NULL},
+	    {BOOT_FIRMWARE_HTTP, 16, BOOT_REASON_LOADER, "ipxe.efi"},
+	    {BOOT_FIRMWARE_HTTP, 19, BOOT_REASON_NO_LOADER, NULL},
+	    {BOOT_FIRMWARE_HTTP, 7, BOOT_REASON_UNKNOWN_ARCH, NULL},
+	    {BOOT_FIRMWARE_IPXE, 0x1206, BOOT_REASON_SCRIPT, NULL},
+	    {BOOT_FIRMWARE_NONE, 0, BOOT_REASON_NOT_BOOT_CLIENT, NULL},
+	};
+
+	reset();
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct boot_client c = client(cases[i].fw, mac_a, cases[i].arch);
+		bool ok =
+		    cases[i].reason == BOOT_REASON_LOADER || cases[i].reason == BOOT_REASON_SCRIPT;
+
+		CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+		expect(ok ? BOOT_NETBOOT : BOOT_IGNORE, cases[i].reason);
+		if (cases[i].loader != NULL)
+			CHECK_EQ_STR(plan.loader, cases[i].loader);
+		else
+			CHECK(plan.loader == NULL);
+	}
+	view.loaders[BOOT_LOADER_ARM64] = "grubaa64.efi";
+	struct boot_client c = client(BOOT_FIRMWARE_HTTP, mac_a, 19);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_STR(plan.loader, "grubaa64.efi");
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 0);
+	c.has_arch = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_UNKNOWN_ARCH);
+	c = client(BOOT_FIRMWARE_IPXE, NULL, 0);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_NO_MAC);
+}
+
+static void
+test_dhcp_store(void)
+{
+	struct boot_client ipxe_a = client(BOOT_FIRMWARE_IPXE, mac_a, 0),
+	                   ipxe_b = client(BOOT_FIRMWARE_IPXE, mac_b, 0),
+	                   rom = client(BOOT_FIRMWARE_PXE, NULL, 0);
+
+	reset();
+	add_image("kairos", NULL);
+	add_machine(mac_a, "gone", NULL, NULL, BOOT_CMDLINE_APPEND);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &ipxe_a), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_IMAGE_MISSING);
+	CHECK_EQ_STR(plan.missing, "gone");
+	CHECK(plan.known);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &ipxe_b), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_SCRIPT);
+	CHECK(!plan.known);
+	view.default_boot = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &ipxe_b), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_DEFAULT_BOOT_OFF);
+	/* A ROM without a MAC cannot be looked up: answered. */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &rom), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_LOADER);
+	/* A known machine boots with default boot off, also one without an image of its own. */
+	fake.machines[0].m.image = "kairos";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &ipxe_a), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_SCRIPT);
+	fake.machines[0].m.image = NULL;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &ipxe_a), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_SCRIPT);
+	/* The architecture is decided before the store. */
+	struct boot_client arm = client(BOOT_FIRMWARE_PXE, mac_b, 10);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &arm), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_NO_LOADER);
+}
+
+static void
+test_script_image(void)
+{
+	struct boot_client a = client(BOOT_FIRMWARE_IPXE, mac_a, 0),
+	                   b = client(BOOT_FIRMWARE_IPXE, mac_b, 0);
+
+	reset();
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_WAIT, BOOT_REASON_NO_IMAGE);
+	CHECK(plan.image[0] == '\0' && plan.missing[0] == '\0' && plan.cmdline == NULL);
+	add_image("one", NULL);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_ONLY_IMAGE);
+	CHECK_EQ_STR(plan.image, "one");
+	add_image("two", NULL);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_WAIT, BOOT_REASON_NO_IMAGE);
+	view.cfg_image = "two";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_CONFIG_IMAGE);
+	CHECK_EQ_STR(plan.image, "two");
+	view.default_image = "one"; /* the setting wins over the file */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_DEFAULT_IMAGE);
+	CHECK_EQ_STR(plan.image, "one");
+	view.default_image = "three";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_WAIT, BOOT_REASON_IMAGE_MISSING);
+	CHECK_EQ_STR(plan.missing, "three");
+	CHECK(plan.image[0] == '\0');
+	add_machine(mac_a, "two", NULL, NULL, BOOT_CMDLINE_APPEND);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &a), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_ASSIGNED);
+	CHECK_EQ_STR(plan.image, "two");
+	view.default_boot = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &b), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_DEFAULT_BOOT_OFF);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &a), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_ASSIGNED);
+	fake.machines[0].m.image = "../etc"; /* not a name: as missing */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &a), 0);
+	expect(BOOT_WAIT, BOOT_REASON_IMAGE_MISSING);
+}
+
+static void
+test_script_cmdline(void)
+{
+	struct boot_client a = client(BOOT_FIRMWARE_IPXE, mac_a, 0);
+	static const struct {
+		const char *image_cmdline, *own;
+		enum boot_cmdline_mode mode;
+		const char *want;
+	} cases[] = {
+	    {NULL, NULL, BOOT_CMDLINE_APPEND, "console=ttyS0"},
+	    {"rd.img={image}", NULL, BOOT_CMDLINE_APPEND, "rd.img={image}"},
+	    {NULL, "quiet", BOOT_CMDLINE_APPEND, "console=ttyS0 quiet"},
+	    {"own", "quiet", BOOT_CMDLINE_APPEND, "own quiet"},
+	    {NULL, "", BOOT_CMDLINE_APPEND, "console=ttyS0"},
+	    {"own", "only this", BOOT_CMDLINE_REPLACE, "only this"},
+	    {NULL, "", BOOT_CMDLINE_REPLACE, ""},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		reset();
+		add_image("k", cases[i].image_cmdline);
+		add_machine(mac_a, "k", NULL, cases[i].own, cases[i].mode);
+		CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &a), 0);
+		CHECK_EQ_STR(plan.cmdline, cases[i].want);
+	}
+}
+
+static void
+test_config(void)
+{
+	struct boot_client a = client(BOOT_FIRMWARE_IPXE, mac_a, 0),
+	                   b = client(BOOT_FIRMWARE_IPXE, mac_b, 0);
+
+	reset();
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &b), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_NO_IMAGE);
+	CHECK_EQ_INT(plan.config_source, BOOT_CONFIG_BUILTIN);
+	CHECK(plan.image[0] == '\0' && plan.cmdline == NULL);
+	view.cfg_cloud_config = "/etc/netbootd/cloud-config.yaml";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &b), 0);
+	CHECK_EQ_INT(plan.config_source, BOOT_CONFIG_FILE);
+	view.default_config = "site";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &b), 0);
+	CHECK_EQ_INT(plan.config_source, BOOT_CONFIG_STORED);
+	CHECK_EQ_STR(plan.config, "site");
+	add_image("k", "ignored for configs");
+	add_machine(mac_a, "k", "worker", NULL, BOOT_CMDLINE_APPEND);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &a), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_ASSIGNED);
+	CHECK_EQ_STR(plan.config, "worker");
+	CHECK_EQ_STR(plan.image, "k");
+	CHECK(plan.cmdline == NULL);
+	/* Served to unknown machines with default boot off too, without an image. */
+	view.default_boot = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &b), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_DEFAULT_BOOT_OFF);
+	CHECK_EQ_STR(plan.config, "site");
+	CHECK(plan.image[0] == '\0');
+	/* An assigned image that is missing is not {{image}}. */
+	fake.machines[0].m.image = "gone";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &a), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_IMAGE_MISSING);
+	CHECK(plan.image[0] == '\0');
+	CHECK_EQ_STR(plan.missing, "gone");
+}
+
+static void
+test_errors(void)
+{
+	struct boot_client none = client(BOOT_FIRMWARE_IPXE, NULL, 0),
+	                   b = client(BOOT_FIRMWARE_IPXE, mac_b, 0);
+	struct boot_plan untouched = {.reason = _BOOT_REASON_MAX}, p = untouched;
+
+	reset();
+	CHECK_EQ_INT(boot_decide(&view, &none, BOOT_SERVICE_SCRIPT, &p), -EINVAL);
+	CHECK_EQ_INT(boot_decide(&view, &none, BOOT_SERVICE_CONFIG, &p), -EINVAL);
+	CHECK_EQ_INT(boot_decide(&view, &b, (enum boot_service)42, &p), -EINVAL);
+	fake.fail = -ENOMEM;
+	CHECK_EQ_INT(boot_decide(&view, &b, BOOT_SERVICE_SCRIPT, &p), -ENOMEM);
+	CHECK_EQ_MEM(&p, &untouched, sizeof(p));
+	add_image("k", NULL);
+	view.default_image = "k";
+	CHECK_EQ_INT(boot_decide(&view, &b, BOOT_SERVICE_SCRIPT, &p), -ENOMEM); /* cmdline */
+	CHECK_EQ_MEM(&p, &untouched, sizeof(p));
+	CHECK_EQ_INT(boot_decide(&view, &b, BOOT_SERVICE_DHCP, &p), 0); /* needs neither */
+}
+
+static void
+test_loader_known(void)
+{
+	reset();
+	CHECK(boot_loader_known(&view, "undionly.kpxe"));
+	CHECK(boot_loader_known(&view, "ipxe.efi"));
+	CHECK(!boot_loader_known(&view, ""));
+	CHECK(!boot_loader_known(&view, "ipxe.efi.bak"));
+	CHECK(!boot_loader_known(&view, "kernel"));
+}
+
+static void
+test_reason_names(void)
+{
+	for (int i = 0; i < _BOOT_REASON_MAX; i++) {
+		CHECK(boot_reason_name(i) != NULL && strcmp(boot_reason_name(i), "unknown") != 0);
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(boot_reason_name(i), boot_reason_name(j)) != 0);
+	}
+	CHECK_EQ_STR(boot_reason_name(_BOOT_REASON_MAX), "unknown");
+	/* ProxyDHCP's log lines, which tests and operators grep for. */
+	CHECK_EQ_STR(boot_reason_name(BOOT_REASON_DEFAULT_BOOT_OFF), "default boot disabled");
+	CHECK_EQ_STR(boot_reason_name(BOOT_REASON_IMAGE_MISSING), "its image is missing");
+	CHECK_EQ_STR(
+	    boot_reason_name(BOOT_REASON_NO_LOADER), "no loader configured for this architecture");
+}
+
+static void
+test_done(void)
+{
+	boot_plan_done(&plan);
+	CHECK(plan.cmdline == NULL);
+	boot_plan_done(&plan); /* twice is harmless */
+}
+
+TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
+    TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_loader_known),
+    TEST(test_reason_names), TEST(test_done))
