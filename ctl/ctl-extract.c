@@ -14,11 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "ctl.h"
 #include "iso-extract.h"
-#include "oci-layers.h"
+#include "oci-pull.h"
 #include "oci-ref.h"
-#include "registry.h"
 #include "util.h"
 
 #define EXTRACT_DEFAULT_PREFIX "kairos"
@@ -308,18 +309,9 @@ struct oci_pull {
 };
 
 static void
-on_pull(const char *digest, uint64_t done, uint64_t total, void *userdata)
+on_pull(const char *phase, const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	char file[13];
-
-	oci_digest_short(digest, file);
-	extract_progress(userdata, "pull", file, done, total);
-}
-
-static void
-on_build(const char *phase, uint64_t done, uint64_t total, void *userdata)
-{
-	extract_progress(userdata, "squashfs", phase, done, total);
+	extract_progress(userdata, phase, file, done, total);
 }
 
 /* Temporary names beside the outputs: OUTDIR/.PREFIX-kernel.XXXXXX ... */
@@ -399,12 +391,18 @@ static int
 oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char **ret_error)
 {
 	_cleanup_free_ char *cache = NULL, *auth = auth_file(a);
-	_cleanup_free_ struct oci_layer *layers = NULL;
 	struct oci_ref *ref = NULL;
 	const char *insecure[2] = {NULL, NULL};
 	struct registry_opts ro = {.auth_file = auth, .insecure = insecure};
 	struct oci_build_opts bo = {
 	    .compressor = a->compression, .kernel = a->kernel, .initrd = a->initrd};
+	struct oci_pull_params pp = {.registry = &ro,
+	    .ref = a->pos[0],
+	    .platform = a->platform,
+	    .build = &bo,
+	    .progress = on_pull,
+	    .userdata = &p->x,
+	    .cancel = &p->x.cancel};
 	int r;
 
 	if (auth == NULL || (r = dest_check(dest, a->force, ret_error)) < 0)
@@ -415,21 +413,12 @@ oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char *
 		return r;
 	if (a->insecure)
 		insecure[0] = ref->registry;
-	if ((r = cache_dir(&cache)) == 0)
-		r = registry_pull(&ro, a->pos[0], a->platform, cache, on_pull, &p->x, &p->x.cancel,
-		    &p->img, ret_error);
+	pp.out_kernel = p->tmp[0], pp.out_initrd = p->tmp[1], pp.out_squashfs = p->tmp[2];
+	if ((r = cache_dir(&cache)) == 0) {
+		pp.cache_dir = cache;
+		r = oci_pull_build(&pp, &p->img, ret_error);
+	}
 	oci_ref_free(ref);
-	if (r < 0)
-		return r;
-	if ((layers = calloc(p->img->n_layers + 1, sizeof(*layers))) == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->img->n_layers; i++)
-		layers[i] =
-		    (struct oci_layer){p->img->layers[i].path, p->img->layers[i].media_type};
-	r = oci_layers_build(layers, p->img->n_layers, &bo, p->tmp[0], p->tmp[1], p->tmp[2],
-	    on_build, &p->x, &p->x.cancel, ret_error);
-	if (r == 0 && atomic_load(&p->x.cancel))
-		r = -ECANCELED;
 	if (r == 0)
 		r = tmp_publish(p, dest, ret_error);
 	return r;
@@ -483,7 +472,9 @@ extract_oci(const struct ctl_options *o, int argc, char **argv)
 	}
 	if (!o->json && isatty(STDERR_FILENO))
 		p.x.progress = ctl_progress_new(true);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = oci_run(&p, &a, dest, &error);
+	curl_global_cleanup();
 	tmp_remove(&p);
 	ctl_progress_finish(p.x.progress);
 	ctl_progress_free(p.x.progress);

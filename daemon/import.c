@@ -21,9 +21,7 @@
 #include "error.h"
 #include "iso-extract.h"
 #include "log.h"
-#include "oci-layers.h"
-#include "oci-ref.h"
-#include "registry.h"
+#include "oci-pull.h"
 #include "store.h"
 #include "util.h"
 
@@ -127,21 +125,11 @@ on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata
 	import_report(userdata, "copy", file, done, total);
 }
 
-/* A blob of the pull, named by the first 12 hex digits of its digest. */
+/* The pull ("pull" per blob, then "squashfs": "scan", "write"). */
 static void
-on_pull_progress(const char *digest, uint64_t done, uint64_t total, void *userdata)
+on_pull_progress(const char *phase, const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	char file[13];
-
-	oci_digest_short(digest, file);
-	import_report(userdata, "pull", file, done, total);
-}
-
-/* oci_layers_build: "scan" (the layers' headers), then "write" (the squashfs). */
-static void
-on_build_progress(const char *phase, uint64_t done, uint64_t total, void *userdata)
-{
-	import_report(userdata, "squashfs", phase, done, total);
+	import_report(userdata, phase, file, done, total);
 }
 
 /* ---- worker: the client's files ---- */
@@ -221,7 +209,16 @@ import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
 	    .auth_file = imp->auth_file, .insecure = (const char *const *)imp->insecure};
 	struct oci_build_opts bo = {
 	    .compressor = imp->compression, .kernel = imp->kernel, .initrd = imp->initrd};
-	_cleanup_free_ struct oci_layer *layers = NULL;
+	struct oci_pull_params pp = {.registry = &ro,
+	    .ref = imp->ref,
+	    .platform = imp->platform,
+	    .build = &bo,
+	    .out_kernel = store_txn_path(imp->txn, MANIFEST_KERNEL),
+	    .out_initrd = store_txn_path(imp->txn, MANIFEST_INITRD),
+	    .out_squashfs = store_txn_path(imp->txn, MANIFEST_ROOTFS),
+	    .progress = on_pull_progress,
+	    .userdata = imp,
+	    .cancel = &imp->cancel};
 	_cleanup_free_ char *cache = NULL, *source = NULL;
 	struct oci_image *img = NULL;
 	int r;
@@ -230,23 +227,10 @@ import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
 		cache = NULL;
 		return -ENOMEM;
 	}
-	r = registry_pull(&ro, imp->ref, imp->platform, cache, on_pull_progress, imp, &imp->cancel,
-	    &img, ret_error);
-	if (r < 0)
+	pp.cache_dir = cache;
+	if ((r = oci_pull_build(&pp, &img, ret_error)) < 0)
 		return r;
-	layers = calloc(img->n_layers + 1, sizeof(*layers));
-	if (layers == NULL) {
-		oci_image_free(img);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < img->n_layers; i++)
-		layers[i] = (struct oci_layer){img->layers[i].path, img->layers[i].media_type};
-	r = oci_layers_build(layers, img->n_layers, &bo, store_txn_path(imp->txn, MANIFEST_KERNEL),
-	    store_txn_path(imp->txn, MANIFEST_INITRD), store_txn_path(imp->txn, MANIFEST_ROOTFS),
-	    on_build_progress, imp, &imp->cancel, ret_error);
-	if (r == 0 && atomic_load(&imp->cancel))
-		r = -ECANCELED;
-	if (r == 0 && strchr(imp->ref, '@') == NULL &&
+	if (strchr(imp->ref, '@') == NULL &&
 	    asprintf(&source, "%s@%s", imp->ref, img->manifest_digest) < 0) {
 		source = NULL;
 		r = -ENOMEM;

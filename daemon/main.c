@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
@@ -193,6 +194,11 @@ server_open_state(struct server *srv)
 	int r;
 
 	srv->started = (int64_t)time(NULL);
+	/* Once, before any import thread can pull (not thread-safe). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err(NULL, "Cannot initialise libcurl");
+		return -ENOMEM;
+	}
 	r = store_open(srv->cfg->state_dir, &srv->store, &error);
 	if (r < 0) {
 		log_err(NULL, "Cannot open the state directory \"%s\": %s", srv->cfg->state_dir,
@@ -411,6 +417,7 @@ server_free(struct server *srv)
 	config_free(srv->cfg);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
+	curl_global_cleanup();
 }
 
 int

@@ -1295,7 +1295,6 @@ registry_pull(const struct registry_opts *opts, const char *ref, const char *pla
 		oci_ref_free(parsed);
 		return -ENOMEM;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = pull(&s, platform, cache_dir, img);
 	if (r < 0) {
 		oci_image_free(img);
@@ -1306,6 +1305,5 @@ registry_pull(const struct registry_opts *opts, const char *ref, const char *pla
 	}
 	session_done(&s);
 	oci_ref_free(parsed);
-	curl_global_cleanup();
 	return r;
 }

@@ -99,6 +99,8 @@ typedef void (*registry_progress_fn)(
  *   -EFBIG    a manifest or blob larger than its cap or descriptor
  *   -EIO, -ECONNRESET, -ETIMEDOUT  transport failures (after retries)
  *   -ECANCELED
+ * The program calls curl_global_init() once, before any thread that pulls
+ * starts (it is not thread-safe), and curl_global_cleanup() at exit.
  */
 int registry_pull(const struct registry_opts *opts, const char *ref, const char *platform,
     const char *cache_dir, registry_progress_fn progress, void *userdata, const atomic_bool *cancel,

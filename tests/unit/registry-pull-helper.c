@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "registry.h"
 
 static atomic_bool cancel_flag;
@@ -83,6 +85,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = registry_pull(
 	    &opts, argv[optind], platform, cache, on_progress, NULL, &cancel_flag, &img, &err);
 	if (r < 0) {
