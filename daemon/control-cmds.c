@@ -182,8 +182,8 @@ cmd_status(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	cJSON *o = cJSON_CreateObject();
 
 	(void)args;
-	tftp_server_get_stats(srv->tftp, &ts);
-	http_server_get_stats(srv->http, &hs);
+	ts = srv->stats.tftp;
+	hs = srv->stats.http;
 	store_machine_list(srv->store, &n_machines);
 	(void)store_image_default(srv->store, srv->cfg->def.image, &def);
 	if (o == NULL || !cJSON_AddStringToObject(o, "version", NETBOOTD_VERSION) ||

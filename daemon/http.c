@@ -44,7 +44,6 @@
 #include "http-range.h"
 #include "iface.h"
 #include "loader.h"
-#include "metrics.h"
 #include "ipxe-script.h"
 #include "log.h"
 #include "progress.h"
@@ -63,6 +62,13 @@
 #define CTYPE_BINARY    "application/octet-stream"
 #define CTYPE_TEXT      "text/plain; charset=utf-8"
 
+/* A path another module answers (http_server_add_handler). */
+struct http_handler {
+	const char *path;
+	http_handler_fn fn;
+	void *userdata;
+};
+
 struct http_server {
 	struct server *srv;
 	struct evhttp *http;
@@ -75,7 +81,9 @@ struct http_server {
 	unsigned max_connections;
 	unsigned timeout; /* seconds, as last given to evhttp */
 	bool accept_paused, freeing;
-	struct http_stats stats;
+	struct http_stats *stats; /* srv->stats.http */
+	struct http_handler handlers[HTTP_MAX_HANDLERS];
+	size_t n_handlers;
 	LIST_HEAD(, http_xfer) xfers; /* file bodies being sent, for progress events */
 	unsigned n_xfers;
 };
@@ -162,7 +170,7 @@ http_xfer_done(struct evhttp_request *req, void *arg)
 	struct http_xfer *x = arg;
 	struct http_server *s = x->s;
 
-	s->stats.bytes_sent += x->body;
+	s->stats->bytes_sent += x->body;
 	(void)req;
 	x->ev.bytes = x->body;
 	x->ev.complete = x->body == x->ev.total;
@@ -210,12 +218,12 @@ http_accept_set(struct http_server *s, bool on)
 static void
 http_conn_gone(struct http_server *s)
 {
-	if (s->freeing || s->stats.active == 0)
+	if (s->freeing || s->stats->active == 0)
 		return;
-	s->stats.active--;
-	if (s->accept_paused && s->stats.active < s->max_connections) {
+	s->stats->active--;
+	if (s->accept_paused && s->stats->active < s->max_connections) {
 		s->accept_paused = false;
-		s->stats.paused = 0;
+		s->stats->paused = 0;
 		if (!evtimer_pending(s->resume_ev, NULL))
 			http_accept_set(s, true);
 		log_debug(NULL, "HTTP connections below the cap of %u again, accepting",
@@ -297,11 +305,11 @@ http_new_bev(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(bev);
 	event_active(s->resolve_ev, EV_TIMEOUT, 0);
-	s->stats.active++;
-	s->stats.connections++;
-	if (s->stats.active >= s->max_connections && !s->accept_paused) {
+	s->stats->active++;
+	s->stats->connections++;
+	if (s->stats->active >= s->max_connections && !s->accept_paused) {
 		s->accept_paused = true;
-		s->stats.paused = 1;
+		s->stats->paused = 1;
 		http_accept_set(s, false);
 		log_warn(
 		    NULL, "HTTP connection cap of %u reached, pausing accept", s->max_connections);
@@ -414,7 +422,7 @@ http_count_sent(struct evhttp_request *req, void *arg)
 	    evhttp_find_header(evhttp_request_get_output_headers(req), "Content-Length");
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && cl != NULL)
-		s->stats.bytes_sent += strtoull(cl, NULL, 10);
+		s->stats->bytes_sent += strtoull(cl, NULL, 10);
 }
 
 static const char *
@@ -475,7 +483,7 @@ http_send(struct http_req *c, int code, const char *reason, struct evbuffer *bod
 	evhttp_remove_header(h, "Content-Length");
 	evhttp_add_header(h, "Content-Length", n);
 	if (code >= 100 && code < 600)
-		c->s->stats.responses[code / 100 - 1]++;
+		c->s->stats->responses[code / 100 - 1]++;
 	http_log(c, code, c->head ? 0 : len);
 	if (c->xfer != NULL && c->xfer->evcon != NULL)
 		evhttp_request_set_on_complete_cb(c->req, http_xfer_done, TAKE_PTR(c->xfer));
@@ -954,26 +962,33 @@ http_dispatch(struct http_req *c, const struct http_route *rt)
 	}
 }
 
-/* "/metrics", with or without a query string. */
-static bool
-http_is_metrics(const char *path)
+/* A handler's path, with or without a query string. */
+static const struct http_handler *
+http_find_handler(const struct http_server *s, const char *path)
 {
-	return strncmp(path, "/metrics", 8) == 0 && (path[8] == '\0' || path[8] == '?');
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		size_t n = strlen(s->handlers[i].path);
+
+		if (strncmp(path, s->handlers[i].path, n) == 0 &&
+		    (path[n] == '\0' || path[n] == '?'))
+			return &s->handlers[i];
+	}
+	return NULL;
 }
 
 static void
-http_reply_metrics(struct http_req *c)
+http_reply_handler(struct http_req *c, const struct http_handler *h)
 {
 	struct evbuffer *body = evbuffer_new();
+	const char *ctype = CTYPE_TEXT;
 
-	if (body == NULL || metrics_render(c->s->srv, body) < 0) {
+	if (body == NULL || h->fn(body, &ctype, h->userdata) < 0) {
 		if (body != NULL)
 			evbuffer_free(body);
 		http_reply_error(c, 500, "Internal Server Error");
 		return;
 	}
-	evhttp_add_header(
-	    evhttp_request_get_output_headers(c->req), "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type", ctype);
 	http_send(c, 200, "OK", body, evbuffer_get_length(body));
 	evbuffer_free(body);
 }
@@ -984,6 +999,7 @@ http_handle(struct evhttp_request *req, void *arg)
 	struct http_req c = {.s = arg, .req = req, .path = evhttp_request_get_uri(req)};
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	const struct http_handler *h;
 	struct http_route rt;
 	char *host = NULL;
 	ev_uint16_t port = 0;
@@ -1002,8 +1018,8 @@ http_handle(struct evhttp_request *req, void *arg)
 		http_reply_error(&c, 405, "Method Not Allowed");
 		return;
 	}
-	if (http_is_metrics(c.path)) {
-		http_reply_metrics(&c);
+	if ((h = http_find_handler(c.s, c.path)) != NULL) {
+		http_reply_handler(&c, h);
 		return;
 	}
 	r = http_route_parse(c.path, strlen(c.path), &rt);
@@ -1057,6 +1073,7 @@ http_server_new(struct server *srv, struct http_server **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->srv = srv;
+	s->stats = &srv->stats.http;
 	LIST_INIT(&s->xfers);
 	r = http_setup(s);
 	if (r < 0) {
@@ -1083,6 +1100,7 @@ http_server_free(struct http_server *s)
 		evhttp_free(s->http); /* frees the bound sockets and connections */
 	while (!LIST_EMPTY(&s->xfers))
 		http_xfer_free(LIST_FIRST(&s->xfers));
+	s->stats->active = s->stats->paused = 0;
 	if (s->resolve_ev != NULL)
 		event_free(s->resolve_ev);
 	if (s->resume_ev != NULL)
@@ -1092,12 +1110,11 @@ http_server_free(struct http_server *s)
 	free(s);
 }
 
-void
-http_server_get_stats(const struct http_server *s, struct http_stats *ret)
+int
+http_server_add_handler(struct http_server *s, const char *path, http_handler_fn fn, void *userdata)
 {
-	if (s == NULL) {
-		*ret = (struct http_stats){0};
-		return;
-	}
-	*ret = s->stats;
+	if (s->n_handlers == HTTP_MAX_HANDLERS)
+		return -E2BIG;
+	s->handlers[s->n_handlers++] = (struct http_handler){path, fn, userdata};
+	return 0;
 }

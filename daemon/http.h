@@ -14,28 +14,30 @@
 
 #include <stdint.h>
 
+#include <event2/buffer.h>
+
 #include "server.h"
 
 #define HTTP_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_DEFAULT_TIMEOUT         60
 #define HTTP_MAX_HEADERS_SIZE        8192
 #define HTTP_MAX_BODY_SIZE           4096
+#define HTTP_MAX_HANDLERS            4
 
 struct http_server;
-
-struct http_stats {
-	uint64_t responses[5]; /* by status class: [0] 1xx ... [4] 5xx */
-	uint64_t bytes_sent;   /* body bytes of responses written completely */
-	uint64_t connections;  /* accepted since start */
-	unsigned active;       /* open connections now */
-	unsigned paused;       /* 1 while accepting is paused at the cap */
-};
 
 /* Open the sockets and register events on srv->base.  0 or -errno (logged). */
 int http_server_new(struct server *srv, struct http_server **ret);
 /* Close sockets, drop in-flight sessions.  Accepts NULL. */
 void http_server_free(struct http_server *s);
-/* Counters for /metrics.  's' may be NULL (all zero). */
-void http_server_get_stats(const struct http_server *s, struct http_stats *ret);
+/*
+ * Answer GET/HEAD of 'path' (with any query string) with what 'fn' appends
+ * to 'body' (0, or <0 for a 500) and the content type it sets (text/plain by
+ * default).  For pages other modules own, such as /metrics.  At most
+ * HTTP_MAX_HANDLERS; -E2BIG beyond.
+ */
+typedef int (*http_handler_fn)(struct evbuffer *body, const char **ret_ctype, void *userdata);
+int http_server_add_handler(
+    struct http_server *s, const char *path, http_handler_fn fn, void *userdata);
 
 #endif

@@ -71,11 +71,6 @@ void import_cancel(struct import *imp);
 /* At shutdown: cancel every import and wait for the workers. */
 void import_shutdown(void);
 
-struct import_stats {
-	unsigned running;
-	uint64_t completed, failed, cancelled;
-};
-
 /* Loop thread: imports running now and finished since start-up. */
 void import_get_stats(struct import_stats *ret);
 

@@ -169,6 +169,9 @@ server_apply(struct server *srv, const struct config *old)
 		srv->http = NULL;
 		if (c->http.enabled && (r = http_server_new(srv, &srv->http)) < 0)
 			return r;
+		if (srv->http != NULL &&
+		    (r = http_server_add_handler(srv->http, "/metrics", metrics_http, srv)) < 0)
+			return r;
 	}
 	if (control_server_activated(srv->control)) {
 		if (strcmp(old->control.socket, c->control.socket) != 0)

@@ -11,14 +11,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "control.h"
-#include "http.h"
 #include "import.h"
 #include "log.h"
-#include "progress.h"
 #include "proxydhcp.h"
-#include "store.h"
-#include "tftp.h"
+#include "stats.h"
 #include "util.h"
 
 #ifndef NETBOOTD_VERSION
@@ -159,40 +155,18 @@ render_protocols(const struct proxydhcp_stats *d, const struct tftp_stats *t,
 	out_printf(o, "netbootd_sent_bytes_total{protocol=\"http\"} %" PRIu64 "\n", h->bytes_sent);
 }
 
-static size_t
-image_count(struct server *srv)
-{
-	struct manifest **list = NULL;
-	size_t n = 0;
-
-	if (srv->store == NULL || store_image_list(srv->store, &list, &n) < 0)
-		return 0;
-	store_image_list_free(list, n);
-	return n;
-}
-
-static size_t
-machine_count(struct server *srv)
-{
-	size_t n = 0;
-
-	if (srv->store != NULL)
-		(void)store_machine_list(srv->store, &n);
-	return n;
-}
-
 static void
-render_state(struct server *srv, struct metrics_out *o)
+render_state(const struct stats_state *st, struct metrics_out *o)
 {
 	struct import_stats is;
 	struct log_counts lc;
 
-	single(o, "images", "gauge", "Images in the store.", image_count(srv));
-	single(o, "machines", "gauge", "Machines registered in the store.", machine_count(srv));
+	single(o, "images", "gauge", "Images in the store.", st->images);
+	single(o, "machines", "gauge", "Machines registered in the store.", st->machines);
 	single(o, "boot_progress_machines", "gauge", "Machines with recent boot progress events.",
-	    srv->progress != NULL ? progress_machines(srv->progress) : 0);
+	    st->progress_machines);
 	single(o, "control_clients", "gauge", "Connections on the control socket.",
-	    control_server_clients(srv->control));
+	    st->control_clients);
 	import_get_stats(&is);
 	single(o, "imports_running", "gauge", "add-image imports in progress.", is.running);
 	family(o, "imports_total", "counter", "Finished add-image imports by result.");
@@ -208,21 +182,25 @@ render_state(struct server *srv, struct metrics_out *o)
 int
 metrics_render(struct server *srv, struct evbuffer *out)
 {
+	const struct server_stats *s = &srv->stats;
 	struct metrics_out o = {.buf = out};
-	struct proxydhcp_stats d;
-	struct tftp_stats t;
-	struct http_stats h;
+	struct stats_state st;
 
-	proxydhcp_get_stats(srv->dhcp, &d);
-	tftp_server_get_stats(srv->tftp, &t);
-	http_server_get_stats(srv->http, &h);
+	stats_state(srv, &st);
 	render_process(srv, &o);
-	render_protocols(&d, &t, &h, &o);
-	render_dhcp(&d, &o);
-	render_tftp(&t, &o);
-	render_http(&h, &o);
-	render_state(srv, &o);
+	render_protocols(&s->dhcp, &s->tftp, &s->http, &o);
+	render_dhcp(&s->dhcp, &o);
+	render_tftp(&s->tftp, &o);
+	render_http(&s->http, &o);
+	render_state(&st, &o);
 	return o.error;
+}
+
+int
+metrics_http(struct evbuffer *body, const char **ret_ctype, void *userdata)
+{
+	*ret_ctype = METRICS_CONTENT_TYPE;
+	return metrics_render(userdata, body);
 }
 
 static const char *
@@ -234,19 +212,19 @@ plural(size_t n, const char *one, const char *many)
 void
 metrics_status_line(struct server *srv, char *buf, size_t len)
 {
-	struct tftp_stats t;
-	struct http_stats h;
+	const struct tftp_stats *t = &srv->stats.tftp;
+	const struct http_stats *h = &srv->stats.http;
 	struct import_stats is;
-	size_t images = image_count(srv), machines = machine_count(srv);
+	struct stats_state st;
 	int n;
 
-	tftp_server_get_stats(srv->tftp, &t);
-	http_server_get_stats(srv->http, &h);
+	stats_state(srv, &st);
 	import_get_stats(&is);
-	n = snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", images,
-	    plural(images, "image", "images"), machines, plural(machines, "machine", "machines"),
-	    t.active, plural(t.active, "session", "sessions"), h.active,
-	    plural(h.active, "connection", "connections"));
+	n = snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", st.images,
+	    plural(st.images, "image", "images"), st.machines,
+	    plural(st.machines, "machine", "machines"), t->active,
+	    plural(t->active, "session", "sessions"), h->active,
+	    plural(h->active, "connection", "connections"));
 	if (is.running > 0 && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ", %u %s running", is.running,
 		    plural(is.running, "import", "imports"));

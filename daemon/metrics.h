@@ -2,10 +2,10 @@
  * /metrics: the counters of every module in the Prometheus text exposition
  * format 0.0.4, and the one-line summary sent to systemd as STATUS=.
  *
- * Counters live in the modules (proxydhcp_get_stats, tftp_server_get_stats,
- * http_server_get_stats, log_get_counts); this file only renders them.  A
- * module restarted by a reload (new port, interfaces) starts its counters
- * from zero again, which Prometheus treats as a counter reset.
+ * The numbers come from srv->stats and stats_state() (daemon/stats.h), the
+ * same ones the control socket's status shows, and log_get_counts(); this
+ * file only renders them.  main.c registers metrics_http() with the HTTP
+ * server for /metrics.
  */
 #ifndef NETBOOTD_METRICS_H
 #define NETBOOTD_METRICS_H
@@ -20,6 +20,8 @@
 
 /* Append the exposition to 'out'.  0 or -ENOMEM. */
 int metrics_render(struct server *srv, struct evbuffer *out);
+/* The same as an HTTP handler (http_server_add_handler()); userdata is the server. */
+int metrics_http(struct evbuffer *body, const char **ret_ctype, void *userdata);
 
 /* "2 images, 5 machines, 0 TFTP sessions, 1 HTTP connection" into buf. */
 void metrics_status_line(struct server *srv, char *buf, size_t len);

@@ -48,8 +48,8 @@ struct pd_socket {
 
 struct proxydhcp {
 	struct server *srv;
-	struct pd_socket sock[2]; /* DHCP port, PXE port */
-	struct proxydhcp_stats stats;
+	struct pd_socket sock[2];      /* DHCP port, PXE port */
+	struct proxydhcp_stats *stats; /* srv->stats.dhcp */
 	struct pd_seen no_loader, refused;
 };
 
@@ -222,7 +222,7 @@ note_store_refused(struct proxydhcp *pd, const struct pxe_request *req, const st
 	bool missing = p->reason == BOOT_REASON_IMAGE_MISSING;
 	char mac[MAC_STRLEN], fields[96];
 
-	pd->stats.refused++;
+	pd->stats->refused++;
 	mac_format(req->mac, ':', mac);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=refused", mac);
 	if (first_time_for_mac(&pd->refused, req->mac))
@@ -248,7 +248,7 @@ note_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct b
 	if (req->has_mac)
 		mac_format(req->mac, ':', mac);
 	if (p->reason == BOOT_REASON_UNKNOWN_ARCH || p->reason == BOOT_REASON_NO_LOADER) {
-		pd->stats.unsupported_arch++;
+		pd->stats->unsupported_arch++;
 		snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=unsupported", mac);
 		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {
 			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
@@ -257,7 +257,7 @@ note_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct b
 			return;
 		}
 	} else
-		pd->stats.ignored_not_pxe++;
+		pd->stats->ignored_not_pxe++;
 	log_debug(NULL, "Not answering client %s on %s: %s (message type %u, arch %u)", mac,
 	    o->ifname, boot_reason_name(p->reason), req->msg_type, req->arch);
 }
@@ -293,11 +293,11 @@ count_answer(struct proxydhcp *pd, const struct pxe_request *req, const struct p
 	while (slot < ELEMENTSOF(arch_slots) && arch_slots[slot].arch != req->arch)
 		slot++;
 	if (a->msg_type == DHCP_OFFER) {
-		pd->stats.offers++;
-		pd->stats.offers_by[kind][slot]++;
+		pd->stats->offers++;
+		pd->stats->offers_by[kind][slot]++;
 	} else {
-		pd->stats.acks++;
-		pd->stats.acks_by[kind][slot]++;
+		pd->stats->acks++;
+		pd->stats->acks_by[kind][slot]++;
 	}
 }
 
@@ -313,14 +313,14 @@ answer(struct pd_socket *s, const struct pxe_request *req, const struct pxe_para
 
 	r = pxe_reply_build(req, p, a, buf, sizeof(buf), &len);
 	if (r < 0) {
-		pd->stats.send_errors++;
+		pd->stats->send_errors++;
 		log_warn(NULL, "Cannot build a DHCP reply: %s, ignoring", strerror(-r));
 		return;
 	}
 	reply_destination(s, req, o, &to, &ifindex);
 	r = send_reply(s, buf, len, &to, ifindex, o->local);
 	if (r < 0) {
-		pd->stats.send_errors++;
+		pd->stats->send_errors++;
 		log_warn(
 		    NULL, "Cannot send a DHCP reply on %s: %s, ignoring", o->ifname, strerror(-r));
 		return;
@@ -340,15 +340,15 @@ note_ignored(struct proxydhcp *pd, const struct pxe_request *req, enum pxe_verdi
 		mac_format(req->mac, ':', mac);
 	switch (v) {
 	case PXE_IGNORE_MSG_TYPE:
-		pd->stats.ignored_msg_type++;
+		pd->stats->ignored_msg_type++;
 		break;
 	case PXE_IGNORE_TOO_LONG:
-		pd->stats.unsupported_arch++;
+		pd->stats->unsupported_arch++;
 		log_warn(NULL, "Not answering %s client %s on %s: %s, ignoring",
 		    pxe_client_name(req->client), mac, o->ifname, pxe_verdict_name(v));
 		return;
 	default:
-		pd->stats.ignored_not_pxe++;
+		pd->stats->ignored_not_pxe++;
 		break;
 	}
 	log_debug(NULL, "Not answering client %s on %s: %s (message type %u, arch %u)", mac,
@@ -395,13 +395,13 @@ handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struc
 	int r;
 
 	if (!iface_allowed(cfg, o->ifindex)) {
-		pd->stats.ignored_iface++;
+		pd->stats->ignored_iface++;
 		log_debug(NULL, "Ignoring a DHCP packet from interface %s, not served", o->ifname);
 		return;
 	}
 	r = pxe_request_parse(buf, len, &req);
 	if (r < 0) {
-		pd->stats.malformed++;
+		pd->stats->malformed++;
 		log_debug(NULL, "Malformed DHCP packet (%zu bytes) from %s on %s: %s, ignoring",
 		    len, inet_ntoa(o->from.sin_addr), o->ifname, strerror(-r));
 		return;
@@ -409,7 +409,7 @@ handle_datagram(struct pd_socket *s, const uint8_t *buf, size_t len, const struc
 	if (req.has_mac && req.header.ciaddr.s_addr != htonl(INADDR_ANY) && pd->srv->progress)
 		progress_learn(pd->srv->progress, req.header.ciaddr, req.mac);
 	if (iface_advertise(cfg, o->ifindex, o->local, &server) < 0) {
-		pd->stats.no_address++;
+		pd->stats->no_address++;
 		log_warn(
 		    NULL, "No IPv4 address to advertise on %s, ignoring a DHCP packet", o->ifname);
 		return;
@@ -480,7 +480,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 			    NULL, "Cannot receive on the DHCP socket: %s, ignoring", strerror(-r));
 		if (r <= 0)
 			return;
-		s->pd->stats.received++;
+		s->pd->stats->received++;
 		handle_datagram(s, buf, len, &o);
 	}
 }
@@ -516,6 +516,7 @@ proxydhcp_new(struct server *srv, struct proxydhcp **ret)
 	if (pd == NULL)
 		return -ENOMEM;
 	pd->srv = srv;
+	pd->stats = &srv->stats.dhcp;
 	pd->sock[0].fd = pd->sock[1].fd = -1;
 	if ((r = socket_start(pd, &pd->sock[0], srv->cfg->dhcp.port, false)) < 0 ||
 	    (r = socket_start(pd, &pd->sock[1], srv->cfg->dhcp.pxe_port, true)) < 0) {
@@ -540,10 +541,4 @@ proxydhcp_free(struct proxydhcp *pd)
 			close(pd->sock[i].fd);
 	}
 	free(pd);
-}
-
-void
-proxydhcp_get_stats(const struct proxydhcp *pd, struct proxydhcp_stats *ret)
-{
-	*ret = pd != NULL ? pd->stats : (struct proxydhcp_stats){0};
 }

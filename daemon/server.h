@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "stats.h"
 
 struct proxydhcp;
 struct tftp_server;
@@ -33,6 +34,7 @@ struct server {
 	struct store *store;       /* images, machines, cloud-configs (daemon/store.h) */
 	struct progress *progress; /* per-MAC boot progress (daemon/progress.h) */
 	int64_t started;           /* CLOCK_REALTIME seconds at start-up */
+	struct server_stats stats; /* every service's counters (daemon/stats.h) */
 };
 
 #endif

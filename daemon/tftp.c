@@ -77,7 +77,7 @@ struct tftp_server {
 	int sock;
 	struct event *ev;
 	LIST_HEAD(, tftp_session) sessions;
-	struct tftp_stats stats;
+	struct tftp_stats *stats; /* srv->stats.tftp */
 };
 
 /* Where a request came from and went to. */
@@ -127,7 +127,7 @@ send_error_on(
 		log_debug(NULL, "Cannot send an ERROR packet: %m, ignoring");
 		return;
 	}
-	s->stats.errors_sent++;
+	s->stats->errors_sent++;
 }
 
 /* A socket on an ephemeral port of the address the request was sent to. */
@@ -209,7 +209,7 @@ session_free(struct tftp_session *t)
 		return;
 	if (t->server != NULL) {
 		LIST_REMOVE(t, link);
-		t->server->stats.active--;
+		t->server->stats->active--;
 	}
 	if (t->sock >= 0) {
 		event_del(&t->ev);
@@ -267,7 +267,7 @@ session_send_block(struct tftp_session *t, uint64_t idx)
 	if (n < 0 || (size_t)n != len)
 		return n < 0 ? -errno : -EIO;
 	t->bytes += len;
-	t->server->stats.bytes_sent += len;
+	t->server->stats->bytes_sent += len;
 	return session_sendbuf(t, TFTP_HEADER_LEN + len);
 }
 
@@ -284,7 +284,7 @@ session_send_range(struct tftp_session *t, uint64_t from, uint64_t to)
 		if (r < 0)
 			return r;
 		if (i <= t->sent)
-			t->server->stats.retransmits++;
+			t->server->stats->retransmits++;
 		else
 			t->sent = i;
 	}
@@ -328,7 +328,7 @@ session_complete(struct tftp_session *t)
 	log_info(fields,
 	    "Sent \"%s\" to %s: %" PRIu64 " bytes in %.3f s (blksize %u, windowsize %u)", t->file,
 	    t->client, t->size, secs, t->params.blksize, t->params.windowsize);
-	t->server->stats.transfers++;
+	t->server->stats->transfers++;
 	session_free(t);
 }
 
@@ -401,13 +401,13 @@ session_on_timeout(struct tftp_session *t)
 		log_warn(fields,
 		    "Giving up on %s: no answer after %u retransmits of \"%s\" (block %" PRIu64 ")",
 		    t->client, t->tries, t->file, t->acked + 1);
-		t->server->stats.timeouts++;
+		t->server->stats->timeouts++;
 		session_free(t);
 		return 1;
 	}
 	t->tries++;
 	if (t->oack_pending) {
-		t->server->stats.retransmits++;
+		t->server->stats->retransmits++;
 		r = session_send_oack(t);
 	} else {
 		r = session_send_window(t);
@@ -524,7 +524,7 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST, session_cb, t);
 	t->server = s;
 	LIST_INSERT_HEAD(&s->sessions, t, link);
-	s->stats.active++;
+	s->stats->active++;
 	if ((r = session_start(t)) < 0)
 		session_free(t);
 	return r;
@@ -585,9 +585,9 @@ request_check(struct tftp_server *s, const struct tftp_origin *o, const struct t
 	else if (req->mode == TFTP_MODE_NETASCII)
 		refuse(
 		    s, o, req, TFTP_EUNDEF, "Netascii mode is not supported, use octet (binary)");
-	else if (s->stats.active >= cap) {
+	else if (s->stats->active >= cap) {
 		log_warn(NULL, "Refused \"%s\" to %s: %u transfers are running (tftp.max_sessions)",
-		    req->filename, o->client, s->stats.active);
+		    req->filename, o->client, s->stats->active);
 		reply_error(s, o, TFTP_EUNDEF, "Too many transfers, try again later");
 	} else
 		return 0;
@@ -640,7 +640,7 @@ handle_packet(struct tftp_server *s, const struct tftp_origin *o, const uint8_t 
 		reply_error(s, o, TFTP_EBADOP, "Illegal TFTP operation");
 		return;
 	}
-	s->stats.requests++;
+	s->stats->requests++;
 	handle_request(s, o, buf, len);
 }
 
@@ -728,6 +728,7 @@ tftp_server_new(struct server *srv, struct tftp_server **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->srv = srv;
+	s->stats = &srv->stats.tftp;
 	LIST_INIT(&s->sessions);
 	s->sock = listen_socket(port);
 	if (s->sock < 0) {
@@ -755,19 +756,10 @@ tftp_server_free(struct tftp_server *s)
 		return;
 	while (!LIST_EMPTY(&s->sessions))
 		session_free(LIST_FIRST(&s->sessions));
+	s->stats->active = 0;
 	if (s->ev != NULL)
 		event_free(s->ev);
 	if (s->sock >= 0)
 		close(s->sock);
 	free(s);
-}
-
-void
-tftp_server_get_stats(const struct tftp_server *s, struct tftp_stats *ret)
-{
-	if (s == NULL) {
-		*ret = (struct tftp_stats){0};
-		return;
-	}
-	*ret = s->stats;
 }

@@ -1,0 +1,46 @@
+#include "stats.h"
+
+#include <stdlib.h>
+
+#include "control.h"
+#include "progress.h"
+#include "server.h"
+#include "store.h"
+
+static size_t
+image_count(struct store *st)
+{
+	struct manifest **list = NULL;
+	size_t n = 0;
+
+	if (store_image_list(st, &list, &n) < 0)
+		return 0;
+	store_image_list_free(list, n);
+	return n;
+}
+
+static size_t
+config_count(struct store *st)
+{
+	struct store_config_info *list = NULL;
+	size_t n = 0;
+
+	if (store_config_list(st, &list, &n) < 0)
+		return 0;
+	free(list);
+	return n;
+}
+
+void
+stats_state(struct server *srv, struct stats_state *ret)
+{
+	*ret = (struct stats_state){
+	    .progress_machines = srv->progress != NULL ? progress_machines(srv->progress) : 0,
+	    .control_clients = control_server_clients(srv->control),
+	};
+	if (srv->store == NULL)
+		return;
+	ret->images = image_count(srv->store);
+	ret->configs = config_count(srv->store);
+	(void)store_machine_list(srv->store, &ret->machines);
+}
