@@ -4,7 +4,7 @@
  *
  * The numbers come from srv->stats and stats_state() (daemon/stats.h), the
  * same ones the control socket's status shows, and log_get_counts(); this
- * file only renders them.  main.c registers metrics_http() with the HTTP
+ * file only renders them.  server.c registers metrics_http() with the HTTP
  * server for /metrics.
  */
 #ifndef NETBOOTD_METRICS_H

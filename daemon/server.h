@@ -1,11 +1,13 @@
 /*
- * The daemon's shared context: one event_base, the current configuration and
- * the protocol modules.  One thread does all network I/O.
+ * The daemon's shared context: one event_base, the current configuration,
+ * the services and the state; its lifecycle in server.c.  One thread does
+ * all network I/O.
  *
  * srv->cfg is replaced on SIGHUP.  Modules read it afresh in each callback and
  * never keep pointers into it across callbacks.  A module whose listening
- * parameters changed is freed and created again by main.c (dropping its
- * in-flight transfers); the others keep running with the new config.
+ * parameters changed is freed and created again by server_reload()
+ * (dropping its in-flight transfers); the others keep running with the new
+ * config.
  */
 #ifndef NETBOOTD_SERVER_H
 #define NETBOOTD_SERVER_H
@@ -36,5 +38,15 @@ struct server {
 	int64_t started;           /* CLOCK_REALTIME seconds at start-up */
 	struct server_stats stats; /* every service's counters (daemon/stats.h) */
 };
+
+/* Open the state directory and start the enabled services (logged).  0 or -errno. */
+int server_start(struct server *srv);
+/*
+ * Make 'c' (taken over) the configuration: services whose listening
+ * parameters changed restart, the others go on; state_dir keeps its value.
+ */
+void server_reload(struct server *srv, struct config *c);
+/* Stop every service and free the state.  For a half-started server too. */
+void server_free(struct server *srv);
 
 #endif

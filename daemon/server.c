@@ -1,0 +1,186 @@
+/*
+ * The server's lifecycle: the state (store, boot progress) opened once, the
+ * services started, restarted on reload when their listening parameters
+ * change, and torn down.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "control.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "progress.h"
+#include "proxydhcp.h"
+#include "store.h"
+#include "tftp.h"
+#include "util.h"
+
+static bool
+same_strv(char **a, size_t na, char **b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static int
+apply_dhcp(struct server *srv, const struct config *old, bool ifs)
+{
+	const struct config *c = srv->cfg;
+
+	if (!ifs && old->dhcp.enabled == c->dhcp.enabled && old->dhcp.port == c->dhcp.port &&
+	    old->dhcp.pxe_port == c->dhcp.pxe_port)
+		return 0;
+	proxydhcp_free(srv->dhcp);
+	srv->dhcp = NULL;
+	return c->dhcp.enabled ? proxydhcp_new(srv, &srv->dhcp) : 0;
+}
+
+static int
+apply_tftp(struct server *srv, const struct config *old, bool ifs)
+{
+	const struct config *c = srv->cfg;
+
+	if (!ifs && old->tftp.enabled == c->tftp.enabled && old->tftp.port == c->tftp.port)
+		return 0;
+	tftp_server_free(srv->tftp);
+	srv->tftp = NULL;
+	return c->tftp.enabled ? tftp_server_new(srv, &srv->tftp) : 0;
+}
+
+/* The HTTP server, with the pages other modules own (/metrics). */
+static int
+apply_http(struct server *srv, const struct config *old, bool ifs)
+{
+	const struct config *c = srv->cfg;
+	int r;
+
+	if (!ifs && old->http.enabled == c->http.enabled && old->http.port == c->http.port &&
+	    old->http.max_connections == c->http.max_connections)
+		return 0;
+	http_server_free(srv->http);
+	srv->http = NULL;
+	if (!c->http.enabled)
+		return 0;
+	if ((r = http_server_new(srv, &srv->http)) < 0)
+		return r;
+	return http_server_add_handler(srv->http, "/metrics", metrics_http, srv);
+}
+
+static int
+apply_control(struct server *srv, const struct config *old)
+{
+	const struct config *c = srv->cfg;
+
+	if (control_server_activated(srv->control)) {
+		if (strcmp(old->control.socket, c->control.socket) != 0)
+			log_notice(NULL,
+			    "control.socket changed to \"%s\", but the control socket comes from "
+			    "systemd and cannot move, ignoring",
+			    c->control.socket);
+		return 0;
+	}
+	if (old != NULL && strcmp(old->control.socket, c->control.socket) == 0 &&
+	    strcmp(old->control.group, c->control.group) == 0)
+		return 0;
+	control_server_free(srv->control);
+	srv->control = NULL;
+	return control_server_new(srv, &srv->control);
+}
+
+/* Start (or restart) each enabled service whose listening parameters differ from 'old'. */
+static int
+server_apply(struct server *srv, const struct config *old)
+{
+	const struct config *c = srv->cfg;
+	bool ifs = old == NULL ||
+	           !same_strv(old->interfaces, old->n_interfaces, c->interfaces, c->n_interfaces);
+	int r;
+
+	if ((r = apply_dhcp(srv, old, ifs)) < 0 || (r = apply_tftp(srv, old, ifs)) < 0 ||
+	    (r = apply_http(srv, old, ifs)) < 0)
+		return r;
+	return apply_control(srv, old);
+}
+
+/* The store (state directory) and the progress recorder. */
+static int
+server_open_state(struct server *srv)
+{
+	_cleanup_free_ char *error = NULL;
+	int r;
+
+	srv->started = (int64_t)time(NULL);
+	/* Once, before any import thread can pull (not thread-safe). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err(NULL, "Cannot initialise libcurl");
+		return -ENOMEM;
+	}
+	r = store_open(srv->cfg->state_dir, &srv->store, &error);
+	if (r < 0) {
+		log_err(NULL, "Cannot open the state directory \"%s\": %s", srv->cfg->state_dir,
+		    error != NULL ? error : strerror(-r));
+		return r;
+	}
+	r = progress_new(&srv->progress);
+	if (r < 0)
+		log_err(NULL, "Cannot set up boot progress: %s", strerror(-r));
+	return r;
+}
+
+int
+server_start(struct server *srv)
+{
+	int r = server_open_state(srv);
+
+	return r < 0 ? r : server_apply(srv, NULL);
+}
+
+void
+server_reload(struct server *srv, struct config *c)
+{
+	struct config *old;
+
+	if (strcmp(c->state_dir, srv->cfg->state_dir) != 0) {
+		log_warn(NULL,
+		    "state_dir cannot change on reload (restart netbootd for that), keeping \"%s\"",
+		    srv->cfg->state_dir);
+		free(c->state_dir);
+		c->state_dir = strdup(srv->cfg->state_dir);
+		if (c->state_dir == NULL) {
+			config_free(c);
+			return;
+		}
+	}
+	old = srv->cfg;
+	srv->cfg = c;
+	if (server_apply(srv, old) < 0)
+		log_err(NULL, "Some services failed to restart after reload, see above");
+	config_free(old);
+}
+
+void
+server_free(struct server *srv)
+{
+	control_server_free(srv->control);
+	http_server_free(srv->http);
+	tftp_server_free(srv->tftp);
+	proxydhcp_free(srv->dhcp);
+	progress_free(srv->progress);
+	store_free(srv->store);
+	config_free(srv->cfg);
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	curl_global_cleanup();
+}
