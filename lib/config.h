@@ -11,6 +11,7 @@
 #ifndef NETBOOTD_CONFIG_H
 #define NETBOOTD_CONFIG_H
 
+#include "ipxe-script.h"
 #include "name.h"
 
 #include <netinet/in.h>
@@ -32,13 +33,8 @@
 #define CONFIG_DEFAULT_AUTHFILE "/etc/netbootd/auth.json"
 #define CONFIG_DEFAULT_PLATFORM "linux/amd64"
 
-/*
- * The default kernel command line for Kairos images (AuroraBoot's).  The
- * placeholders are expanded per request by ipxe_script (lib/ipxe-script.h).
- */
-#define CONFIG_DEFAULT_CMDLINE                                                                     \
-	"rd.neednet=1 ip=dhcp rd.cos.disable root=live:{squashfs_url} netboot install-mode "       \
-	"config_url={config_url} console=tty1 console=ttyS0 rd.live.overlay.overlayfs"
+/* The default kernel command line for Kairos images (lib/ipxe-script.h). */
+#define CONFIG_DEFAULT_CMDLINE IPXE_DEFAULT_CMDLINE
 
 struct config {
 	char *path; /* file it was read from, NULL for built-in defaults */

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-
 #define SCRIPT_MAX   (64 * 1024)
 #define VALUE_MAX    512
 #define VAR_NAME_MAX 16
@@ -225,7 +223,7 @@ ipxe_cmdline_expand(const char *tmpl, const struct ipxe_vars *v, char **ret)
 
 	if (!word_safe(v->server))
 		return -EINVAL;
-	r = expand(tmpl != NULL ? tmpl : CONFIG_DEFAULT_CMDLINE, v, &sb);
+	r = expand(tmpl != NULL ? tmpl : IPXE_DEFAULT_CMDLINE, v, &sb);
 	if (r < 0) {
 		free(sb.p);
 		return r;

@@ -28,6 +28,14 @@
 
 #include "mac.h"
 
+/*
+ * The default kernel command line for Kairos images (AuroraBoot's), for
+ * images and configurations without their own.
+ */
+#define IPXE_DEFAULT_CMDLINE                                                                       \
+	"rd.neednet=1 ip=dhcp rd.cos.disable root=live:{squashfs_url} netboot install-mode "       \
+	"config_url={config_url} console=tty1 console=ttyS0 rd.live.overlay.overlayfs"
+
 #define IPXE_CMDLINE_MAX          4096 /* longest template, and longest expansion */
 #define IPXE_SCRIPT_TRIES         3
 #define IPXE_SCRIPT_RETRY_DELAY   5
@@ -49,7 +57,7 @@ struct ipxe_vars {
 int ipxe_cmdline_validate(const char *tmpl);
 
 /*
- * Expand a template (NULL: CONFIG_DEFAULT_CMDLINE) into a malloc'd string in
+ * Expand a template (NULL: IPXE_DEFAULT_CMDLINE) into a malloc'd string in
  * *ret.  -EINVAL for a bad template, or when an expanded value would break
  * the iPXE line (whitespace, control characters) or v->image is NULL where
  * {image} or an image URL is used; -ENOMEM.
