@@ -352,69 +352,33 @@ parse_watch(int argc, char **argv, cJSON *args)
 
 #define NO_ARGS parse_none
 
-const struct ctl_command ctl_commands[] = {
-    {"status", "status", "status",
-        "Show the daemon's version, uptime, counts of images, machines and cloud-configs,\n"
-        "the defaults and the number of TFTP sessions and HTTP connections.\n",
-        NO_ARGS, ctl_render_status},
-    {"images", "images", "images",
-        "List the images with their source, size, creation time and the number of\n"
-        "machines assigned to each.\n",
-        NO_ARGS, ctl_render_images},
-    {"add-image", "add-image",
-        "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--platform OS/ARCH] "
-        "[--kernel PATH] [--initrd PATH] [--force] [--cmdline STR]",
-        "Add image NAME from a directory holding kernel, initrd and rootfs.squashfs\n"
-        "(--dir), from a Kairos ISO (--iso) or from an OCI image reference, which\n"
-        "netbootd pulls from the registry and turns into kernel, initrd and squashfs.\n"
-        "Shows progress while the files are copied or pulled; Ctrl-C cancels.\n"
-        "\n"
-        "  --dir DIR          directory with kernel, initrd and rootfs.squashfs\n"
-        "  --iso FILE         a Kairos ISO file\n"
-        "  --platform OS/ARCH the platform to pull (default: registry.platform)\n"
-        "  --kernel PATH      the kernel inside the OCI image (default: from /boot)\n"
-        "  --initrd PATH      the initrd inside the OCI image (default: from /boot)\n"
-        "  --force            replace an existing image of that name\n"
-        "  --cmdline STR      the image's kernel command line template\n",
-        parse_add_image, ctl_render_add_image},
-    {"remove-image", "remove-image", "remove-image NAME [--force]",
-        "Remove image NAME.  Refused while machines are assigned to it, unless --force.\n",
-        parse_remove_image, ctl_render_remove_image},
-    {"machines", "machines", "machines",
-        "List the assigned machines and the machines seen booting, with their image,\n"
-        "cloud-config, kernel command line and last boot event.\n",
-        NO_ARGS, ctl_render_machines},
-    {"assign", "assign", "assign MAC IMAGE [--config NAME] [--cmdline STR | --append-cmdline STR]",
-        "Boot the machine with MAC (52:54:00:12:34:56 or 52-54-00-12-34-56) into IMAGE.\n"
-        "\n"
-        "  --config NAME          the cloud-config to serve to it\n"
-        "  --cmdline STR          replace the image's kernel command line\n"
-        "  --append-cmdline STR   append to the image's kernel command line\n",
-        parse_assign, ctl_render_assign},
-    {"unassign", "unassign", "unassign MAC",
-        "Forget the assignment of the machine with MAC; it gets the default again.\n",
-        parse_unassign, ctl_render_unassign},
-    {"config set", "config-set", "config set NAME FILE|-",
-        "Store cloud-config NAME from FILE (or standard input for -).  It must be\n"
-        "YAML starting with \"#cloud-config\", at most 256 KiB.\n",
-        parse_config_set, ctl_render_config_set},
-    {"config get", "config-get", "config get NAME", "Print cloud-config NAME as stored.\n",
-        parse_name, ctl_render_config_get},
-    {"config list", "config-list", "config list",
-        "List the cloud-configs with their sizes; the default one is marked.\n", NO_ARGS,
-        ctl_render_config_list},
-    {"config default", "config-default", "config default (NAME | --none)",
-        "Make cloud-config NAME the default for machines without their own, or use\n"
-        "the built-in default with --none.\n",
-        parse_config_default, ctl_render_config_default},
-    {"default-boot", "default-boot", "default-boot on|off",
-        "Whether unknown machines boot the default image (on) or get nothing (off).\n",
-        parse_default_boot, ctl_render_default_boot},
-    {"watch", "watch", "watch [MAC]",
-        "Print boot events as they happen, one line each, until Ctrl-C.  With MAC,\n"
-        "only that machine's.\n",
-        parse_watch, NULL},
-    {"extract iso", NULL,
+static const struct ctl_command ctl_commands[] = {
+    {"status", NO_ARGS, ctl_render_status},
+    {"images", NO_ARGS, ctl_render_images},
+    {"add-image", parse_add_image, ctl_render_add_image},
+    {"remove-image", parse_remove_image, ctl_render_remove_image},
+    {"machines", NO_ARGS, ctl_render_machines},
+    {"assign", parse_assign, ctl_render_assign},
+    {"unassign", parse_unassign, ctl_render_unassign},
+    {"config-set", parse_config_set, ctl_render_config_set},
+    {"config-get", parse_name, ctl_render_config_get},
+    {"config-list", NO_ARGS, ctl_render_config_list},
+    {"config-default", parse_config_default, ctl_render_config_default},
+    {"default-boot", parse_default_boot, ctl_render_default_boot},
+    {"watch", parse_watch, NULL},
+};
+
+const struct ctl_command *
+ctl_commands_find(const char *wire)
+{
+	for (size_t i = 0; i < ELEMENTSOF(ctl_commands); i++)
+		if (strcmp(ctl_commands[i].wire, wire) == 0)
+			return &ctl_commands[i];
+	return NULL;
+}
+
+const struct ctl_local_command ctl_local_commands[] = {
+    {"extract iso",
         "extract iso ISO OUTDIR [PREFIX] [--kernel PATH] [--initrd PATH] [--rootfs PATH] [--force]",
         "Extract the kernel, initrd and squashfs root file system of a Kairos ISO into\n"
         "OUTDIR as PREFIX-kernel, PREFIX-initrd and PREFIX.squashfs (PREFIX defaults to\n"
@@ -426,9 +390,8 @@ const struct ctl_command ctl_commands[] = {
         "  --kernel PATH  take the kernel from PATH in the ISO\n"
         "  --initrd PATH  take the initrd from PATH in the ISO\n"
         "  --rootfs PATH  take the squashfs from PATH in the ISO\n"
-        "  --force        replace existing output files\n",
-        NULL, NULL},
-    {"extract oci", NULL,
+        "  --force        replace existing output files\n"},
+    {"extract oci",
         "extract oci REF OUTDIR [PREFIX] [--platform OS/ARCH] [--insecure] [--auth-file FILE] "
         "[--compression gzip|zstd|xz] [--kernel PATH] [--initrd PATH] [--force]",
         "Pull OCI image REF from its registry and write its kernel, initrd and a\n"
@@ -444,8 +407,7 @@ const struct ctl_command ctl_commands[] = {
         "  --compression ALGO    squashfs compression: gzip (default), zstd or xz\n"
         "  --kernel PATH         take the kernel from PATH in the image\n"
         "  --initrd PATH         take the initrd from PATH in the image\n"
-        "  --force               replace existing output files\n",
-        NULL, NULL},
+        "  --force               replace existing output files\n"},
 };
 
-const size_t ctl_n_commands = ELEMENTSOF(ctl_commands);
+const size_t ctl_n_local_commands = ELEMENTSOF(ctl_local_commands);

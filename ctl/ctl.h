@@ -29,19 +29,30 @@ struct ctl_options {
 	bool json;
 };
 
+/*
+ * A command netbootctl sends to netbootd: the client side of an entry of
+ * lib/control-commands.c, which gives its words, usage line and help.
+ */
 struct ctl_command {
-	const char *name;  /* "add-image", "config set" */
-	const char *wire;  /* "add-image", "config-set"; NULL: handled locally */
-	const char *usage; /* synopsis after "netbootctl " */
-	const char *help;  /* description and options, each line ending in \n */
-	/* Fill the request args from argv (argv[0] is the last command word); -EINVAL on usage errors. */
+	const char *wire; /* the entry's wire name: "add-image", "config-set" */
+	/* Fill the request args from argv (argv[0] is the command's words); -EINVAL on usage errors. */
 	int (*parse)(int argc, char **argv, cJSON *args);
-	/* Human rendering of the data of an ok reply. */
+	/* Human rendering of the data of an ok reply; NULL: nothing. */
 	void (*render)(const cJSON *args, const cJSON *data);
 };
 
-extern const struct ctl_command ctl_commands[];
-extern const size_t ctl_n_commands;
+/* A command netbootctl runs itself, without netbootd (ctl-extract.c). */
+struct ctl_local_command {
+	const char *words; /* "extract iso" */
+	const char *usage; /* synopsis after "netbootctl " */
+	const char *help;  /* description and options, each line ending in \n */
+};
+
+/* ctl-commands.c: the client side of a wire command, NULL if none. */
+const struct ctl_command *ctl_commands_find(const char *wire);
+/* ctl-commands.c: listed by --help after the wire commands. */
+extern const struct ctl_local_command ctl_local_commands[];
+extern const size_t ctl_n_local_commands;
 
 /* Print "netbootctl: ..." to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

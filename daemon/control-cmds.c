@@ -697,26 +697,32 @@ cmd_default_boot(
 	return 0;
 }
 
-static const control_handler_fn handlers[_CONTROL_CMD_MAX] = {
-    [CONTROL_CMD_STATUS] = cmd_status,
-    [CONTROL_CMD_IMAGES] = cmd_images,
-    [CONTROL_CMD_ADD_IMAGE] = cmd_add_image,
-    [CONTROL_CMD_REMOVE_IMAGE] = cmd_remove_image,
-    [CONTROL_CMD_MACHINES] = cmd_machines,
-    [CONTROL_CMD_ASSIGN] = cmd_assign,
-    [CONTROL_CMD_UNASSIGN] = cmd_unassign,
-    [CONTROL_CMD_CONFIG_SET] = cmd_config_set,
-    [CONTROL_CMD_CONFIG_GET] = cmd_config_get,
-    [CONTROL_CMD_CONFIG_LIST] = cmd_config_list,
-    [CONTROL_CMD_CONFIG_DEFAULT] = cmd_config_default,
-    [CONTROL_CMD_DEFAULT_BOOT] = cmd_default_boot,
-    [CONTROL_CMD_WATCH] = cmd_watch,
+static const struct {
+	const char *name;
+	control_handler_fn fn;
+} handlers[] = {
+    {"status", cmd_status},
+    {"images", cmd_images},
+    {"add-image", cmd_add_image},
+    {"remove-image", cmd_remove_image},
+    {"machines", cmd_machines},
+    {"assign", cmd_assign},
+    {"unassign", cmd_unassign},
+    {"config-set", cmd_config_set},
+    {"config-get", cmd_config_get},
+    {"config-list", cmd_config_list},
+    {"config-default", cmd_config_default},
+    {"default-boot", cmd_default_boot},
+    {"watch", cmd_watch},
 };
 
 control_handler_fn
-control_cmd_handler(enum control_command cmd)
+control_cmd_handler(const struct control_command *cmd)
 {
-	return handlers[cmd];
+	for (size_t i = 0; i < ELEMENTSOF(handlers); i++)
+		if (strcmp(handlers[i].name, cmd->name) == 0)
+			return handlers[i].fn;
+	return NULL;
 }
 
 void

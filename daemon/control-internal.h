@@ -33,7 +33,7 @@ typedef int (*control_handler_fn)(
     struct control_client *c, const cJSON *args, cJSON **ret_data, struct control_status *err);
 
 /* The handler of a command (control-cmds.c). */
-control_handler_fn control_cmd_handler(enum control_command cmd);
+control_handler_fn control_cmd_handler(const struct control_command *cmd);
 /* Called when a client goes away: drop its watch, cancel its import. */
 void control_cmd_client_gone(struct control_client *c);
 

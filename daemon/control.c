@@ -260,8 +260,8 @@ client_may_change(const struct control_client *c)
 }
 
 static int
-client_authorise(const struct control_client *c, const struct control_command_info *info,
-    struct control_status *err)
+client_authorise(
+    const struct control_client *c, const struct control_command *info, struct control_status *err)
 {
 	const char *group = control_client_server(c)->cfg->control.group;
 	char fields[64];
@@ -296,7 +296,7 @@ client_request(struct control_client *c, const uint8_t *buf, size_t len)
 	if (k == 0) {
 		log_debug(NULL, "Control request \"%s\" from uid %u", req.command->name,
 		    (unsigned)c->peer.uid);
-		k = control_cmd_handler(req.command->cmd)(c, req.args, &data, &err);
+		k = control_cmd_handler(req.command)(c, req.args, &data, &err);
 	}
 	control_request_done(&req);
 	if (k == CONTROL_PENDING) {
