@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl-progress.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -28,6 +29,20 @@ ctl_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void
+ctl_print_json(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+
+	if (s == NULL) {
+		ctl_error("out of memory");
+		return;
+	}
+	puts(s);
+	fflush(stdout);
+	cJSON_free(s);
 }
 
 static void
@@ -170,7 +185,7 @@ handle_event(
 	if (strcmp(m->event, "progress") == 0 && progress != NULL)
 		ctl_progress_update(progress, m->data);
 	else if (strcmp(m->event, "boot") == 0)
-		ctl_render_boot_event(m->data);
+		cmd_watch_render_event(m->data);
 	/* other events are for newer clients */
 }
 
