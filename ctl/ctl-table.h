@@ -11,7 +11,7 @@ struct ctl_table {
 	char **cells; /* nrows * ncols */
 };
 
-/* Add a row of t->ncols strings (NULL prints as "-"); a row that does not fit in memory is left out. */
+/* Add a row of t->ncols strings (NULL shows as "-"); out of memory, the row is left out. */
 void ctl_table_add(struct ctl_table *t, ...);
 /* Print the rows and free them. */
 void ctl_table_print_free(struct ctl_table *t);

@@ -79,7 +79,7 @@ command_help(const struct command *c)
 	printf("usage: netbootctl %s\n\n%s", c->usage, c->help);
 }
 
-/* Find the command named by argv[0] (and argv[1] for two-word commands): its number of words, or 0. */
+/* The command named by argv[0] (and argv[1] for two-word ones): its number of words, or 0. */
 static int
 command_find(int argc, char **argv, struct command *ret)
 {

@@ -8,22 +8,12 @@
 
 #include "util.h"
 
-#define NAME         CONTROL_ARG_NAME
-#define NAME_OR_NULL CONTROL_ARG_NAME_OR_NULL
-#define MAC          CONTROL_ARG_MAC
-#define SOURCE       CONTROL_ARG_SOURCE
-#define CMDLINE      CONTROL_ARG_CMDLINE
-#define MODE         CONTROL_ARG_MODE
-#define CONTENT      CONTROL_ARG_CONTENT
-#define BOOL         CONTROL_ARG_BOOL
-
 const struct control_command control_commands[] = {
     {
         .name = "status",
         .words = "status",
         .usage = "status",
-        .help = "Show the daemon's version, uptime, counts of images, machines and "
-                "cloud-configs,\n"
+        .help = "Show the daemon's version, uptime, counts of images, machines and cloud-configs,\n"
                 "the defaults and the number of TFTP sessions and HTTP connections.\n",
     },
     {
@@ -37,14 +27,13 @@ const struct control_command control_commands[] = {
         .name = "add-image",
         .words = "add-image",
         .flags = CONTROL_CMD_RW | CONTROL_CMD_STREAM,
-        .args = {{"name", NAME, true}, {"source", SOURCE, true}, {"force", BOOL, false},
-            {"cmdline", CMDLINE, false}},
+        .args = {{"name", CONTROL_ARG_NAME, true}, {"source", CONTROL_ARG_SOURCE, true},
+            {"force", CONTROL_ARG_BOOL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false}},
         .usage = "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--platform OS/ARCH] "
                  "[--kernel PATH] [--initrd PATH] [--force] [--cmdline STR]",
         .help = "Add image NAME from a directory holding kernel, initrd and rootfs.squashfs\n"
                 "(--dir), from a Kairos ISO (--iso) or from an OCI image reference, which\n"
-                "netbootd pulls from the registry and turns into kernel, initrd and "
-                "squashfs.\n"
+                "netbootd pulls from the registry and turns into kernel, initrd and squashfs.\n"
                 "Shows progress while the files are copied or pulled; Ctrl-C cancels.\n"
                 "\n"
                 "  --dir DIR          directory with kernel, initrd and rootfs.squashfs\n"
@@ -59,10 +48,9 @@ const struct control_command control_commands[] = {
         .name = "remove-image",
         .words = "remove-image",
         .flags = CONTROL_CMD_RW,
-        .args = {{"name", NAME, true}, {"force", BOOL, false}},
+        .args = {{"name", CONTROL_ARG_NAME, true}, {"force", CONTROL_ARG_BOOL, false}},
         .usage = "remove-image NAME [--force]",
-        .help = "Remove image NAME.  Refused while machines are assigned to it, unless "
-                "--force.\n",
+        .help = "Remove image NAME.  Refused while machines are assigned to it, unless --force.\n",
     },
     {
         .name = "machines",
@@ -75,11 +63,11 @@ const struct control_command control_commands[] = {
         .name = "assign",
         .words = "assign",
         .flags = CONTROL_CMD_RW,
-        .args = {{"mac", MAC, true}, {"image", NAME, true}, {"config", NAME_OR_NULL, false},
-            {"cmdline", CMDLINE, false}, {"cmdline_mode", MODE, false}},
+        .args = {{"mac", CONTROL_ARG_MAC, true}, {"image", CONTROL_ARG_NAME, true},
+            {"config", CONTROL_ARG_NAME_OR_NULL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
+            {"cmdline_mode", CONTROL_ARG_MODE, false}},
         .usage = "assign MAC IMAGE [--config NAME] [--cmdline STR | --append-cmdline STR]",
-        .help = "Boot the machine with MAC (52:54:00:12:34:56 or 52-54-00-12-34-56) into "
-                "IMAGE.\n"
+        .help = "Boot the machine with MAC (52:54:00:12:34:56 or 52-54-00-12-34-56) into IMAGE.\n"
                 "\n"
                 "  --config NAME          the cloud-config to serve to it\n"
                 "  --cmdline STR          replace the image's kernel command line\n"
@@ -89,7 +77,7 @@ const struct control_command control_commands[] = {
         .name = "unassign",
         .words = "unassign",
         .flags = CONTROL_CMD_RW,
-        .args = {{"mac", MAC, true}},
+        .args = {{"mac", CONTROL_ARG_MAC, true}},
         .usage = "unassign MAC",
         .help = "Forget the assignment of the machine with MAC; it gets the default again.\n",
     },
@@ -97,7 +85,7 @@ const struct control_command control_commands[] = {
         .name = "config-set",
         .words = "config set",
         .flags = CONTROL_CMD_RW,
-        .args = {{"name", NAME, true}, {"content", CONTENT, true}},
+        .args = {{"name", CONTROL_ARG_NAME, true}, {"content", CONTROL_ARG_CONTENT, true}},
         .usage = "config set NAME FILE|-",
         .help = "Store cloud-config NAME from FILE (or standard input for -).  It must be\n"
                 "YAML starting with \"#cloud-config\", at most 256 KiB.\n",
@@ -105,7 +93,7 @@ const struct control_command control_commands[] = {
     {
         .name = "config-get",
         .words = "config get",
-        .args = {{"name", NAME, true}},
+        .args = {{"name", CONTROL_ARG_NAME, true}},
         .usage = "config get NAME",
         .help = "Print cloud-config NAME as stored.\n",
     },
@@ -119,7 +107,7 @@ const struct control_command control_commands[] = {
         .name = "config-default",
         .words = "config default",
         .flags = CONTROL_CMD_RW,
-        .args = {{"name", NAME_OR_NULL, true}},
+        .args = {{"name", CONTROL_ARG_NAME_OR_NULL, true}},
         .usage = "config default (NAME | --none)",
         .help = "Make cloud-config NAME the default for machines without their own, or use\n"
                 "the built-in default with --none.\n",
@@ -128,16 +116,15 @@ const struct control_command control_commands[] = {
         .name = "default-boot",
         .words = "default-boot",
         .flags = CONTROL_CMD_RW,
-        .args = {{"enabled", BOOL, true}},
+        .args = {{"enabled", CONTROL_ARG_BOOL, true}},
         .usage = "default-boot on|off",
-        .help = "Whether unknown machines boot the default image (on) or get nothing "
-                "(off).\n",
+        .help = "Whether unknown machines boot the default image (on) or get nothing (off).\n",
     },
     {
         .name = "watch",
         .words = "watch",
         .flags = CONTROL_CMD_STREAM,
-        .args = {{"mac", MAC, false}},
+        .args = {{"mac", CONTROL_ARG_MAC, false}},
         .usage = "watch [MAC]",
         .help = "Print boot events as they happen, one line each, until Ctrl-C.  With MAC,\n"
                 "only that machine's.\n",
