@@ -16,6 +16,8 @@
 
 #include <curl/curl.h>
 
+#include "ctl-format.h"
+#include "ctl-progress.h"
 #include "ctl.h"
 #include "iso-extract.h"
 #include "oci-pull.h"

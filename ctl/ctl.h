@@ -1,6 +1,7 @@
 /*
- * netbootctl internals: the command table (ctl-commands.c), the connection
- * (ctl-conn.c) and the renderers (ctl-render.c).
+ * netbootctl internals: the commands (ctl-commands.c and one file per
+ * family, cmd-*.c), the connection (ctl-conn.c) and the local extract
+ * commands (ctl-extract.c).
  */
 #ifndef NETBOOTD_CTL_H
 #define NETBOOTD_CTL_H
@@ -29,22 +30,46 @@ struct ctl_options {
 	bool json;
 };
 
+/*
+ * A command netbootctl sends to netbootd: the client side of an entry of
+ * lib/control-commands.c, which gives its words, usage line and help.
+ */
 struct ctl_command {
-	const char *name;  /* "add-image", "config set" */
-	const char *wire;  /* "add-image", "config-set"; NULL: handled locally */
-	const char *usage; /* synopsis after "netbootctl " */
-	const char *help;  /* description and options, each line ending in \n */
-	/* Fill the request args from argv (argv[0] is the last command word); -EINVAL on usage errors. */
+	const char *wire; /* the entry's wire name: "add-image", "config-set" */
+	/* Fill the request args from argv (argv[0] is the command's words); -EINVAL on usage errors. */
 	int (*parse)(int argc, char **argv, cJSON *args);
-	/* Human rendering of the data of an ok reply. */
+	/* Human rendering of the data of an ok reply; NULL: nothing. */
 	void (*render)(const cJSON *args, const cJSON *data);
 };
 
-extern const struct ctl_command ctl_commands[];
-extern const size_t ctl_n_commands;
+/* A command netbootctl runs itself, without netbootd (ctl-extract.c). */
+struct ctl_local_command {
+	const char *words; /* "extract iso" */
+	const char *usage; /* synopsis after "netbootctl " */
+	const char *help;  /* description and options, each line ending in \n */
+};
 
-/* Print "netbootctl: ..." to stderr. */
+/* The families' tables (ctl/cmd-*.c), each ending with {NULL}. */
+extern const struct ctl_command cmd_status_commands[];
+extern const struct ctl_command cmd_image_commands[];
+extern const struct ctl_command cmd_machine_commands[];
+extern const struct ctl_command cmd_config_commands[];
+extern const struct ctl_command cmd_settings_commands[];
+extern const struct ctl_command cmd_watch_commands[];
+
+/* cmd-watch.c: one boot event as a line. */
+void cmd_watch_render_event(const cJSON *data);
+
+/* ctl-commands.c: the client side of a wire command, NULL if none. */
+const struct ctl_command *ctl_commands_find(const char *wire);
+/* ctl-commands.c: listed by --help after the wire commands. */
+extern const struct ctl_local_command ctl_local_commands[];
+extern const size_t ctl_n_local_commands;
+
+/* netbootctl.c: print "netbootctl: ..." to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* netbootctl.c: print a JSON value as one line on stdout (--json). */
+void ctl_print_json(const cJSON *v);
 
 /* ctl-extract.c */
 int ctl_extract_iso(const struct ctl_options *o, int argc, char **argv);
@@ -62,28 +87,5 @@ int ctl_conn_send_fds(int fd, const uint8_t *buf, size_t len, const int *fds, si
 int ctl_source_open(const cJSON *source, int fds[CONTROL_MAX_FDS], size_t *ret_n);
 /* 0 and *ret; -EPIPE: the daemon closed; -EBADMSG: garbage; -EINTR; -errno. */
 int ctl_conn_recv(int fd, struct control_message *ret);
-
-/* ctl-render.c */
-void ctl_print_json(const cJSON *v);
-void ctl_render_boot_event(const cJSON *data);
-struct ctl_progress;
-struct ctl_progress *ctl_progress_new(bool tty);
-void ctl_progress_update(struct ctl_progress *p, const cJSON *data);
-void ctl_progress_finish(struct ctl_progress *p);
-void ctl_progress_free(struct ctl_progress *p);
-void ctl_format_size(uint64_t n, char buf[32]);
-
-void ctl_render_status(const cJSON *args, const cJSON *data);
-void ctl_render_images(const cJSON *args, const cJSON *data);
-void ctl_render_add_image(const cJSON *args, const cJSON *data);
-void ctl_render_remove_image(const cJSON *args, const cJSON *data);
-void ctl_render_machines(const cJSON *args, const cJSON *data);
-void ctl_render_assign(const cJSON *args, const cJSON *data);
-void ctl_render_unassign(const cJSON *args, const cJSON *data);
-void ctl_render_config_set(const cJSON *args, const cJSON *data);
-void ctl_render_config_get(const cJSON *args, const cJSON *data);
-void ctl_render_config_list(const cJSON *args, const cJSON *data);
-void ctl_render_config_default(const cJSON *args, const cJSON *data);
-void ctl_render_default_boot(const cJSON *args, const cJSON *data);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl-progress.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -30,6 +31,20 @@ ctl_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void
+ctl_print_json(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+
+	if (s == NULL) {
+		ctl_error("out of memory");
+		return;
+	}
+	puts(s);
+	fflush(stdout);
+	cJSON_free(s);
+}
+
 static void
 usage(FILE *f)
 {
@@ -45,34 +60,47 @@ usage(FILE *f)
 	      "\n"
 	      "Commands:\n",
 	    f);
-	for (size_t i = 0; i < ctl_n_commands; i++)
-		fprintf(f, "  netbootctl %s\n", ctl_commands[i].usage);
+	for (size_t i = 0; i < control_commands_n; i++)
+		fprintf(f, "  netbootctl %s\n", control_commands[i].usage);
+	for (size_t i = 0; i < ctl_n_local_commands; i++)
+		fprintf(f, "  netbootctl %s\n", ctl_local_commands[i].usage);
 }
 
+/* What the command words name: a wire command (its entry and client side) or a local one. */
+struct command {
+	const char *words, *usage, *help;
+	const struct control_command *entry; /* NULL: a local command */
+	const struct ctl_command *ctl;       /* the client side of entry */
+};
+
 static void
-command_help(const struct ctl_command *c)
+command_help(const struct command *c)
 {
 	printf("usage: netbootctl %s\n\n%s", c->usage, c->help);
 }
 
-/* Find the command named by argv[0] (and argv[1] for two-word commands). */
-static const struct ctl_command *
-command_find(int argc, char **argv, int *ret_words)
+/* The command named by argv[0] (and argv[1] for two-word ones): its number of words, or 0. */
+static int
+command_find(int argc, char **argv, struct command *ret)
 {
-	for (size_t i = 0; i < ctl_n_commands; i++) {
-		const char *name = ctl_commands[i].name, *sp = strchr(name, ' ');
+	const struct control_command *e;
+	int n;
 
-		if (sp == NULL && strcmp(argv[0], name) == 0) {
-			*ret_words = 1;
-			return &ctl_commands[i];
-		}
-		if (sp != NULL && strncmp(argv[0], name, (size_t)(sp - name)) == 0 &&
-		    argv[0][sp - name] == '\0' && argc > 1 && strcmp(argv[1], sp + 1) == 0) {
-			*ret_words = 2;
-			return &ctl_commands[i];
+	e = control_commands_by_words(argc, argv, &n);
+	if (e != NULL) {
+		*ret = (struct command){e->words, e->usage, e->help, e, ctl_commands_find(e->name)};
+		return n;
+	}
+	for (size_t i = 0; i < ctl_n_local_commands; i++) {
+		const struct ctl_local_command *l = &ctl_local_commands[i];
+
+		n = control_commands_words_match(l->words, argc, argv);
+		if (n > 0) {
+			*ret = (struct command){l->words, l->usage, l->help, NULL, NULL};
+			return n;
 		}
 	}
-	return NULL;
+	return 0;
 }
 
 static bool
@@ -129,7 +157,7 @@ exit_for_error(const struct control_message *m)
 }
 
 static int
-handle_final(const struct ctl_options *o, const struct ctl_command *c, const cJSON *args,
+handle_final(const struct ctl_options *o, const struct command *c, const cJSON *args,
     const struct control_message *m)
 {
 	if (m->kind == CONTROL_MSG_ERROR) {
@@ -140,8 +168,8 @@ handle_final(const struct ctl_options *o, const struct ctl_command *c, const cJS
 	}
 	if (o->json)
 		ctl_print_json(m->data);
-	else if (c->render != NULL)
-		c->render(args, m->data);
+	else if (c->ctl->render != NULL)
+		c->ctl->render(args, m->data);
 	fflush(stdout);
 	return CTL_EXIT_OK;
 }
@@ -157,21 +185,21 @@ handle_event(
 	if (strcmp(m->event, "progress") == 0 && progress != NULL)
 		ctl_progress_update(progress, m->data);
 	else if (strcmp(m->event, "boot") == 0)
-		ctl_render_boot_event(m->data);
+		cmd_watch_render_event(m->data);
 	/* other events are for newer clients */
 }
 
 static int
-recv_error(const struct ctl_options *o, const struct ctl_command *c, int k)
+recv_error(const struct ctl_options *o, const struct command *c, int k)
 {
 	if (k == -EINTR) {
 		/* Ctrl-C: closing the connection cancels add-image; ends watch. */
-		if (strcmp(c->wire, "watch") == 0)
+		if (strcmp(c->entry->name, "watch") == 0)
 			return CTL_EXIT_OK;
 		ctl_error("interrupted");
 		return CTL_INTERRUPTED_EXIT;
 	}
-	if (k == -EPIPE && strcmp(c->wire, "watch") == 0)
+	if (k == -EPIPE && strcmp(c->entry->name, "watch") == 0)
 		ctl_error("netbootd at %s closed the connection", o->socket);
 	else if (k == -EPIPE)
 		ctl_error("netbootd at %s closed the connection without a reply", o->socket);
@@ -184,12 +212,12 @@ recv_error(const struct ctl_options *o, const struct ctl_command *c, int k)
 
 /* Read events until the final reply. */
 static int
-converse(const struct ctl_options *o, const struct ctl_command *c, const cJSON *args, int fd)
+converse(const struct ctl_options *o, const struct command *c, const cJSON *args, int fd)
 {
 	struct ctl_progress *progress = NULL;
 	int r;
 
-	if (strcmp(c->wire, "add-image") == 0 && !o->json)
+	if (strcmp(c->entry->name, "add-image") == 0 && !o->json)
 		progress = ctl_progress_new(isatty(STDERR_FILENO));
 	for (;;) {
 		struct control_message m;
@@ -215,7 +243,7 @@ converse(const struct ctl_options *o, const struct ctl_command *c, const cJSON *
 }
 
 static int
-send_request(const struct ctl_options *o, const struct ctl_command *c, const cJSON *args)
+send_request(const struct ctl_options *o, const struct command *c, const cJSON *args)
 {
 	_cleanup_free_ uint8_t *frame = NULL;
 	_cleanup_close_ int fd = -1;
@@ -223,9 +251,9 @@ send_request(const struct ctl_options *o, const struct ctl_command *c, const cJS
 	size_t len, nfds = 0;
 	int k;
 
-	k = control_request_build(c->wire, args, &frame, &len);
+	k = control_request_build(c->entry->name, args, &frame, &len);
 	if (k < 0) {
-		ctl_error("%s: cannot build the request: %s", c->name, strerror(-k));
+		ctl_error("%s: cannot build the request: %s", c->words, strerror(-k));
 		return k == -EMSGSIZE ? CTL_EXIT_USAGE : CTL_EXIT_DAEMON;
 	}
 	k = ctl_conn_open(o->socket, &fd);
@@ -249,18 +277,22 @@ send_request(const struct ctl_options *o, const struct ctl_command *c, const cJS
 }
 
 static int
-run_command(const struct ctl_options *o, const struct ctl_command *c, int argc, char **argv)
+run_command(const struct ctl_options *o, const struct command *c, int argc, char **argv)
 {
 	cJSON *args;
 	struct control_status st;
 	int k, r;
 
-	/* The one local command: extract iso. */
-	if (c->wire == NULL) {
-		argv[0] = (char *)c->name; /* error messages name the whole command */
+	/* The local commands: extract iso, extract oci. */
+	if (c->entry == NULL) {
+		argv[0] = (char *)c->words; /* error messages name the whole command */
 		optind = 0;
 		opterr = 0;
 		return ctl_extract_iso(o, argc, argv);
+	}
+	if (c->ctl == NULL) { /* an entry no ctl/cmd-*.c table holds: a bug */
+		ctl_error("%s: this netbootctl cannot send it", c->words);
+		return CTL_EXIT_USAGE;
 	}
 	args = cJSON_CreateObject();
 	if (args == NULL)
@@ -272,12 +304,12 @@ run_command(const struct ctl_options *o, const struct ctl_command *c, int argc, 
 		return CTL_EXIT_DAEMON;
 	}
 	memcpy(av, argv, (size_t)argc * sizeof(char *));
-	av[0] = (char *)c->name; /* error messages name the whole command */
-	optind = 0;              /* reset getopt for the command's own options */
+	av[0] = (char *)c->words; /* error messages name the whole command */
+	optind = 0;               /* reset getopt for the command's own options */
 	opterr = 0;
-	k = c->parse(argc, av, args);
-	if (k == 0 && control_args_validate(control_command_lookup(c->wire)->cmd, args, &st) < 0) {
-		ctl_error("%s: %s", c->name, st.message);
+	k = c->ctl->parse(argc, av, args);
+	if (k == 0 && control_args_validate(c->entry, args, &st) < 0) {
+		ctl_error("%s: %s", c->words, st.message);
 		k = -EINVAL;
 	}
 	if (k < 0) {
@@ -312,7 +344,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctl_options o = {.socket = getenv("NETBOOTD_SOCKET")};
-	const struct ctl_command *c;
+	struct command c;
 	int i, words;
 
 	if (o.socket == NULL || o.socket[0] == '\0')
@@ -324,15 +356,15 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	c = command_find(argc - i, argv + i, &words);
-	if (c == NULL) {
+	words = command_find(argc - i, argv + i, &c);
+	if (words == 0) {
 		ctl_error("unknown command \"%s\" (try --help)", argv[i]);
 		return CTL_EXIT_USAGE;
 	}
 	if (wants_help(argc - i - words + 1, argv + i + words - 1)) {
-		command_help(c);
+		command_help(&c);
 		return CTL_EXIT_OK;
 	}
 	setup_signals();
-	return run_command(&o, c, argc - i - words + 1, argv + i + words - 1);
+	return run_command(&o, &c, argc - i - words + 1, argv + i + words - 1);
 }

@@ -1,6 +1,6 @@
 /*
- * Between the control server (control.c), its command handlers
- * (control-cmds.c) and the image import worker (import.c).  Loop thread only.
+ * Between the control server (control.c), its command handlers (cmd.h:
+ * cmd.c, cmd-*.c) and the image import worker (import.c).  Loop thread only.
  */
 #ifndef NETBOOTD_CONTROL_INTERNAL_H
 #define NETBOOTD_CONTROL_INTERNAL_H
@@ -31,11 +31,6 @@ struct control_peer {
 
 typedef int (*control_handler_fn)(
     struct control_client *c, const cJSON *args, cJSON **ret_data, struct control_status *err);
-
-/* The handler of a command (control-cmds.c). */
-control_handler_fn control_cmd_handler(enum control_command cmd);
-/* Called when a client goes away: drop its watch, cancel its import. */
-void control_cmd_client_gone(struct control_client *c);
 
 struct server *control_client_server(const struct control_client *c);
 const struct control_peer *control_client_peer(const struct control_client *c);

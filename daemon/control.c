@@ -1,6 +1,6 @@
 /*
  * The control socket: listening, connections, frame assembly, authorisation
- * and dispatch to the command table of control-cmds.c.
+ * and dispatch to the command handlers of cmd.c.
  */
 #include "control.h"
 
@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 #include <systemd/sd-daemon.h>
 
+#include "cmd.h"
 #include "control-internal.h"
 #include "import.h"
 #include "log.h"
@@ -41,7 +42,7 @@ struct control_client {
 	bool read_paused;        /* input at CONTROL_IN_LIMIT: 'rev' waits for room */
 	struct event *reaper;    /* frees a client outside of callbacks that use it */
 	struct control_peer peer;
-	void *slot;               /* control-cmds.c: watch subscription or import */
+	void *slot;               /* cmd.c: watch subscription or import */
 	bool pending;             /* a request is in progress: later frames wait */
 	bool closing;             /* close once the output is written */
 	bool dead;                /* to be freed by the reaper */
@@ -101,7 +102,7 @@ client_free(struct control_client *c)
 {
 	struct control_server *s = c->server;
 
-	control_cmd_client_gone(c);
+	cmd_client_gone(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -260,8 +261,8 @@ client_may_change(const struct control_client *c)
 }
 
 static int
-client_authorise(const struct control_client *c, const struct control_command_info *info,
-    struct control_status *err)
+client_authorise(
+    const struct control_client *c, const struct control_command *info, struct control_status *err)
 {
 	const char *group = control_client_server(c)->cfg->control.group;
 	char fields[64];
@@ -296,7 +297,7 @@ client_request(struct control_client *c, const uint8_t *buf, size_t len)
 	if (k == 0) {
 		log_debug(NULL, "Control request \"%s\" from uid %u", req.command->name,
 		    (unsigned)c->peer.uid);
-		k = control_cmd_handler(req.command->cmd)(c, req.args, &data, &err);
+		k = cmd_handler(req.command)(c, req.args, &data, &err);
 	}
 	control_request_done(&req);
 	if (k == CONTROL_PENDING) {
@@ -791,7 +792,7 @@ control_server_new(struct server *srv, struct control_server **ret)
 	struct control_server *s;
 	int fd;
 
-	if (path == NULL)
+	if (path == NULL || cmd_handlers_check() < 0)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

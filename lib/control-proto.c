@@ -25,22 +25,6 @@ static const char *const error_names[_CONTROL_ERR_MAX] = {
     [CONTROL_ERR_INTERNAL] = "internal",
 };
 
-static const struct control_command_info commands[_CONTROL_CMD_MAX] = {
-    {CONTROL_CMD_STATUS, "status", 0},
-    {CONTROL_CMD_IMAGES, "images", 0},
-    {CONTROL_CMD_ADD_IMAGE, "add-image", CONTROL_CMD_RW | CONTROL_CMD_STREAM},
-    {CONTROL_CMD_REMOVE_IMAGE, "remove-image", CONTROL_CMD_RW},
-    {CONTROL_CMD_MACHINES, "machines", 0},
-    {CONTROL_CMD_ASSIGN, "assign", CONTROL_CMD_RW},
-    {CONTROL_CMD_UNASSIGN, "unassign", CONTROL_CMD_RW},
-    {CONTROL_CMD_CONFIG_SET, "config-set", CONTROL_CMD_RW},
-    {CONTROL_CMD_CONFIG_GET, "config-get", 0},
-    {CONTROL_CMD_CONFIG_LIST, "config-list", 0},
-    {CONTROL_CMD_CONFIG_DEFAULT, "config-default", CONTROL_CMD_RW},
-    {CONTROL_CMD_DEFAULT_BOOT, "default-boot", CONTROL_CMD_RW},
-    {CONTROL_CMD_WATCH, "watch", CONTROL_CMD_STREAM},
-};
-
 const char *
 control_error_to_string(enum control_error e)
 {
@@ -56,23 +40,6 @@ control_error_from_string(const char *s)
 		if (strcmp(s, error_names[i]) == 0)
 			return (int)i;
 	return -EINVAL;
-}
-
-const struct control_command_info *
-control_command_lookup(const char *name)
-{
-	for (size_t i = 0; name != NULL && i < _CONTROL_CMD_MAX; i++)
-		if (strcmp(name, commands[i].name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
-const struct control_command_info *
-control_command_get(enum control_command cmd)
-{
-	if ((unsigned)cmd >= _CONTROL_CMD_MAX)
-		return NULL;
-	return &commands[cmd];
 }
 
 /* ---- Frames ---- */
@@ -293,11 +260,10 @@ request_check_keys(const cJSON *root, struct control_status *err)
 }
 
 static int
-request_check(
-    const cJSON *root, const struct control_command_info **ret_cmd, struct control_status *err)
+request_check(const cJSON *root, const struct control_command **ret_cmd, struct control_status *err)
 {
 	const cJSON *version, *command, *args;
-	const struct control_command_info *info;
+	const struct control_command *info;
 	char b[48];
 	int k;
 
@@ -314,7 +280,7 @@ request_check(
 	if (!cJSON_IsString(command))
 		return control_fail(
 		    err, CONTROL_ERR_UNKNOWN_COMMAND, "The request names no command.");
-	info = control_command_lookup(command->valuestring);
+	info = control_commands_lookup(command->valuestring);
 	if (info == NULL)
 		return control_fail(err, CONTROL_ERR_UNKNOWN_COMMAND, "Unknown command \"%s\".",
 		    show(command->valuestring, b));
@@ -322,7 +288,7 @@ request_check(
 	if (args != NULL && !cJSON_IsObject(args))
 		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "The args of a request must be an object.");
-	k = control_args_validate(info->cmd, args, err);
+	k = control_args_validate(info, args, err);
 	if (k < 0)
 		return k;
 	*ret_cmd = info;
@@ -333,7 +299,7 @@ int
 control_request_parse(
     const void *buf, size_t len, struct control_request *ret, struct control_status *ret_error)
 {
-	const struct control_command_info *info = NULL;
+	const struct control_command *info = NULL;
 	const char *why = NULL;
 	cJSON *root, *args;
 	int k;
@@ -362,40 +328,6 @@ control_request_done(struct control_request *r)
 }
 
 /* ---- Argument validation ---- */
-
-enum arg_type {
-	ARG_NAME,         /* image or config name */
-	ARG_NAME_OR_NULL, /* name, or null */
-	ARG_MAC,          /* canonical MAC */
-	ARG_SOURCE,       /* add-image source object */
-	ARG_CMDLINE,      /* string (bounded) or null */
-	ARG_MODE,         /* "append" | "replace" */
-	ARG_CONTENT,      /* cloud-config text (bounded) */
-	ARG_BOOL,
-};
-
-struct arg_spec {
-	const char *key;
-	enum arg_type type;
-	bool required;
-};
-
-#define ARGS_MAX 5
-
-static const struct arg_spec arg_specs[_CONTROL_CMD_MAX][ARGS_MAX] = {
-    [CONTROL_CMD_ADD_IMAGE] = {{"name", ARG_NAME, true}, {"source", ARG_SOURCE, true},
-        {"force", ARG_BOOL, false}, {"cmdline", ARG_CMDLINE, false}},
-    [CONTROL_CMD_REMOVE_IMAGE] = {{"name", ARG_NAME, true}, {"force", ARG_BOOL, false}},
-    [CONTROL_CMD_ASSIGN] = {{"mac", ARG_MAC, true}, {"image", ARG_NAME, true},
-        {"config", ARG_NAME_OR_NULL, false}, {"cmdline", ARG_CMDLINE, false},
-        {"cmdline_mode", ARG_MODE, false}},
-    [CONTROL_CMD_UNASSIGN] = {{"mac", ARG_MAC, true}},
-    [CONTROL_CMD_CONFIG_SET] = {{"name", ARG_NAME, true}, {"content", ARG_CONTENT, true}},
-    [CONTROL_CMD_CONFIG_GET] = {{"name", ARG_NAME, true}},
-    [CONTROL_CMD_CONFIG_DEFAULT] = {{"name", ARG_NAME_OR_NULL, true}},
-    [CONTROL_CMD_DEFAULT_BOOT] = {{"enabled", ARG_BOOL, true}},
-    [CONTROL_CMD_WATCH] = {{"mac", ARG_MAC, false}},
-};
 
 int
 control_mac_canonical(const char *s, char ret[MAC_STRLEN])
@@ -539,32 +471,32 @@ control_source_fds(const cJSON *source)
 }
 
 static int
-arg_check(const struct arg_spec *spec, const cJSON *v, struct control_status *err)
+arg_check(const struct control_arg *spec, const cJSON *v, struct control_status *err)
 {
 	switch (spec->type) {
-	case ARG_NAME_OR_NULL:
+	case CONTROL_ARG_NAME_OR_NULL:
 		if (cJSON_IsNull(v))
 			return 0;
 		/* fall through */
-	case ARG_NAME:
+	case CONTROL_ARG_NAME:
 		if (cJSON_IsString(v) && name_valid(v->valuestring))
 			return 0;
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a name of 1-64 characters A-Z a-z 0-9 . _ -, not starting with \".\".",
 		    spec->key);
-	case ARG_MAC:
+	case CONTROL_ARG_MAC:
 		if (mac_is_canonical(v))
 			return 0;
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a MAC address like \"52:54:00:12:34:56\".", spec->key);
-	case ARG_SOURCE:
+	case CONTROL_ARG_SOURCE:
 		return source_check(v, err);
-	case ARG_CMDLINE:
+	case CONTROL_ARG_CMDLINE:
 		if (cJSON_IsNull(v) || string_bounded(v, CONTROL_MAX_CMDLINE))
 			return 0;
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a string of at most %d bytes.", spec->key, CONTROL_MAX_CMDLINE);
-	case ARG_MODE: {
+	case CONTROL_ARG_MODE: {
 		enum control_cmdline_mode m;
 
 		if (cJSON_IsString(v) && control_cmdline_mode_from_string(v->valuestring, &m) == 0)
@@ -572,12 +504,12 @@ arg_check(const struct arg_spec *spec, const cJSON *v, struct control_status *er
 		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "%s must be \"append\" or \"replace\".", spec->key);
 	}
-	case ARG_CONTENT:
+	case CONTROL_ARG_CONTENT:
 		if (string_bounded(v, CONTROL_MAX_CONFIG))
 			return 0;
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a string of at most %d bytes.", spec->key, CONTROL_MAX_CONFIG);
-	case ARG_BOOL:
+	case CONTROL_ARG_BOOL:
 		if (cJSON_IsBool(v))
 			return 0;
 		return control_fail(
@@ -586,10 +518,10 @@ arg_check(const struct arg_spec *spec, const cJSON *v, struct control_status *er
 	return control_fail(err, CONTROL_ERR_INTERNAL, "Unknown argument type.");
 }
 
-static const struct arg_spec *
-spec_find(const struct arg_spec *specs, const char *key, size_t *ret_index)
+static const struct control_arg *
+spec_find(const struct control_arg *specs, const char *key, size_t *ret_index)
 {
-	for (size_t i = 0; i < ARGS_MAX && specs[i].key != NULL; i++)
+	for (size_t i = 0; i < CONTROL_ARGS_MAX && specs[i].key != NULL; i++)
 		if (strcmp(specs[i].key, key) == 0) {
 			*ret_index = i;
 			return &specs[i];
@@ -598,28 +530,28 @@ spec_find(const struct arg_spec *specs, const char *key, size_t *ret_index)
 }
 
 int
-control_args_validate(enum control_command cmd, const cJSON *args, struct control_status *ret_error)
+control_args_validate(
+    const struct control_command *cmd, const cJSON *args, struct control_status *ret_error)
 {
-	const struct control_command_info *info = control_command_get(cmd);
-	const struct arg_spec *specs;
+	const struct control_arg *specs;
 	unsigned seen = 0;
 	const cJSON *it;
 	char b[48];
 
-	if (info == NULL)
+	if (cmd == NULL)
 		return control_fail(ret_error, CONTROL_ERR_UNKNOWN_COMMAND, "Unknown command.");
 	if (args != NULL && !cJSON_IsObject(args))
 		return control_fail(ret_error, CONTROL_ERR_BAD_ARGS, "The args must be an object.");
-	specs = arg_specs[cmd];
+	specs = cmd->args;
 	cJSON_ArrayForEach(it, args)
 	{
 		size_t i;
-		const struct arg_spec *s = spec_find(specs, it->string, &i);
+		const struct control_arg *s = spec_find(specs, it->string, &i);
 		int k;
 
 		if (s == NULL)
 			return control_fail(ret_error, CONTROL_ERR_BAD_ARGS,
-			    "%s takes no argument \"%s\".", info->name, show(it->string, b));
+			    "%s takes no argument \"%s\".", cmd->name, show(it->string, b));
 		if (seen & (1u << i))
 			return control_fail(ret_error, CONTROL_ERR_BAD_ARGS,
 			    "Argument \"%s\" is given twice.", s->key);
@@ -628,10 +560,10 @@ control_args_validate(enum control_command cmd, const cJSON *args, struct contro
 		if (k < 0)
 			return k;
 	}
-	for (size_t i = 0; i < ARGS_MAX && specs[i].key != NULL; i++)
+	for (size_t i = 0; i < CONTROL_ARGS_MAX && specs[i].key != NULL; i++)
 		if (specs[i].required && !(seen & (1u << i)))
 			return control_fail(ret_error, CONTROL_ERR_BAD_ARGS,
-			    "%s needs the argument \"%s\".", info->name, specs[i].key);
+			    "%s needs the argument \"%s\".", cmd->name, specs[i].key);
 	return 0;
 }
 

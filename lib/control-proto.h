@@ -16,14 +16,14 @@
 #ifndef NETBOOTD_CONTROL_PROTO_H
 #define NETBOOTD_CONTROL_PROTO_H
 
-#include "name.h"
-
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control-commands.h"
 #include "mac.h"
+#include "name.h"
 
 #define CONTROL_PROTOCOL_VERSION 1
 #define CONTROL_HEADER_LEN       4
@@ -60,36 +60,6 @@ const char *control_error_to_string(enum control_error e);
 /* The code for a string, or -EINVAL for an unknown one. */
 int control_error_from_string(const char *s);
 
-enum control_command {
-	CONTROL_CMD_STATUS,
-	CONTROL_CMD_IMAGES,
-	CONTROL_CMD_ADD_IMAGE,
-	CONTROL_CMD_REMOVE_IMAGE,
-	CONTROL_CMD_MACHINES,
-	CONTROL_CMD_ASSIGN,
-	CONTROL_CMD_UNASSIGN,
-	CONTROL_CMD_CONFIG_SET,
-	CONTROL_CMD_CONFIG_GET,
-	CONTROL_CMD_CONFIG_LIST,
-	CONTROL_CMD_CONFIG_DEFAULT,
-	CONTROL_CMD_DEFAULT_BOOT,
-	CONTROL_CMD_WATCH,
-	_CONTROL_CMD_MAX,
-};
-
-#define CONTROL_CMD_RW     (1u << 0) /* changes state: uid 0 or the control group only */
-#define CONTROL_CMD_STREAM (1u << 1) /* sends events before (or instead of) the reply */
-
-struct control_command_info {
-	enum control_command cmd;
-	const char *name; /* wire name: "config-set" */
-	unsigned flags;   /* CONTROL_CMD_RW, CONTROL_CMD_STREAM */
-};
-
-/* NULL for an unknown name / out-of-range value. */
-const struct control_command_info *control_command_lookup(const char *name);
-const struct control_command_info *control_command_get(enum control_command cmd);
-
 /* ---- Frames ---- */
 
 /* Encode the 4-byte header of a frame of 'len' bytes. */
@@ -122,7 +92,7 @@ struct control_status {
 };
 
 struct control_request {
-	const struct control_command_info *command;
+	const struct control_command *command; /* its entry in control_commands[] */
 	cJSON *args; /* owned; an empty object when the request had none */
 };
 
@@ -141,23 +111,21 @@ int control_request_parse(
 void control_request_done(struct control_request *r);
 
 /*
- * Check the args object of a command: every key known to the command and
- * present once, with a value of the right type and form:
- *   name, image, config   names (name_valid(), lib/name.h)
- *   mac                   canonical "52:54:00:12:34:56"
- *   source                {"type":"dir"|"iso","path":"/abs","fds":3|1} or {"type":"oci","ref":S}
- *   cmdline               string up to CONTROL_MAX_CMDLINE bytes, or null
- *   cmdline_mode          "append" or "replace"
- *   content               string up to CONTROL_MAX_CONFIG bytes
- *   force, enabled        booleans
- *   config-default's name may be null; assign's config may be null.
- * Required keys: add-image name+source; remove-image name; assign mac+image;
- * unassign mac; config-set name+content; config-get name; config-default
- * name; default-boot enabled.
- * 0, or -EBADMSG with *ret_error = bad-args and a message naming the key.
+ * Check the args object of a command against the schema of its entry
+ * (cmd->args, lib/control-commands.c): every key known to the command and
+ * present once, every required key present, each value of its type:
+ *   NAME           a name (name_valid(), lib/name.h); NAME_OR_NULL: or null
+ *   MAC            canonical "52:54:00:12:34:56"
+ *   SOURCE         {"type":"dir"|"iso","path":"/abs","fds":3|1} or {"type":"oci","ref":S}
+ *   CMDLINE        string up to CONTROL_MAX_CMDLINE bytes, or null
+ *   MODE           "append" or "replace"
+ *   CONTENT        string up to CONTROL_MAX_CONFIG bytes
+ *   BOOL           true or false
+ * 0, or -EBADMSG with *ret_error = bad-args and a message naming the key
+ * (unknown-command for a NULL cmd).
  */
 int control_args_validate(
-    enum control_command cmd, const cJSON *args, struct control_status *ret_error);
+    const struct control_command *cmd, const cJSON *args, struct control_status *ret_error);
 
 /*
  * How many open files (SCM_RIGHTS) an add-image source carries: 3 for a

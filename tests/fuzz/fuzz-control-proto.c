@@ -22,7 +22,8 @@ check_request(const uint8_t *p, size_t n)
 		return;
 	}
 	FUZZ_CHECK(r.command != NULL && cJSON_IsObject(r.args));
-	FUZZ_CHECK(control_args_validate(r.command->cmd, r.args, &err) == 0);
+	FUZZ_CHECK(control_commands_lookup(r.command->name) == r.command);
+	FUZZ_CHECK(control_args_validate(r.command, r.args, &err) == 0);
 	/* a request that parses survives a rebuild */
 	if (control_request_build(r.command->name, r.args, &f, &len) == 0) {
 		struct control_request again;

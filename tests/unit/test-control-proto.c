@@ -36,25 +36,108 @@ test_error_names(void)
 	CHECK_EQ_INT(control_error_from_string(NULL), -EINVAL);
 }
 
+/* The entry of a wire name; every test names an existing command. */
+static const struct control_command *
+cmd(const char *name)
+{
+	const struct control_command *c = control_commands_lookup(name);
+
+	CHECK(c != NULL);
+	return c;
+}
+
+/* Split an entry's CLI words into argv (at most two words) and look them up again. */
+static void
+check_words(const struct control_command *c)
+{
+	char buf[64], *argv[3] = {buf, NULL, NULL}, *sp;
+	int n = 0;
+
+	CHECK(strlen(c->words) < sizeof(buf));
+	snprintf(buf, sizeof(buf), "%s", c->words);
+	sp = strchr(buf, ' ');
+	if (sp != NULL) {
+		*sp = '\0';
+		argv[1] = sp + 1;
+		CHECK(strchr(argv[1], ' ') == NULL);
+	}
+	CHECK(control_commands_by_words(sp != NULL ? 2 : 1, argv, &n) == c);
+	CHECK_EQ_INT(n, sp != NULL ? 2 : 1);
+	CHECK_EQ_INT(control_commands_words_match(c->words, sp != NULL ? 2 : 1, argv), n);
+	argv[sp != NULL ? 2 : 1] = "extra"; /* more words after the command's */
+	CHECK(control_commands_by_words(sp != NULL ? 3 : 2, argv, &n) == c);
+	CHECK_EQ_INT(n, sp != NULL ? 2 : 1);
+	if (sp != NULL) /* the first word alone is no command */
+		CHECK(control_commands_by_words(1, argv, &n) == NULL);
+}
+
 static void
 test_command_table(void)
 {
-	const struct control_command_info *c;
+	const struct control_command *c;
+	struct control_status err = {.code = _CONTROL_ERR_MAX};
 
-	for (int i = 0; i < _CONTROL_CMD_MAX; i++) {
-		c = control_command_get(i);
-		CHECK(c != NULL && (int)c->cmd == i);
-		CHECK(c != NULL && control_command_lookup(c->name) == c);
+	CHECK(control_commands_n > 0);
+	for (size_t i = 0; i < control_commands_n; i++) {
+		size_t nw;
+
+		c = &control_commands[i];
+		CHECK(control_commands_lookup(c->name) == c);
+		/* the usage line starts with the CLI words, then ends or goes on after a space */
+		CHECK(c->words != NULL && c->usage != NULL && c->help != NULL);
+		nw = strlen(c->words);
+		CHECK(strncmp(c->usage, c->words, nw) == 0);
+		CHECK(c->usage[nw] == '\0' || c->usage[nw] == ' ');
+		CHECK(c->help[0] != '\0' && c->help[strlen(c->help) - 1] == '\n');
+		check_words(c);
+		for (size_t j = 0; j < i; j++) {
+			CHECK(strcmp(c->name, control_commands[j].name) != 0);
+			CHECK(strcmp(c->words, control_commands[j].words) != 0);
+		}
+		for (size_t a = 0; a < CONTROL_ARGS_MAX && c->args[a].key != NULL; a++)
+			for (size_t b = 0; b < a; b++)
+				CHECK(strcmp(c->args[a].key, c->args[b].key) != 0);
 	}
-	c = control_command_lookup("add-image");
+	c = control_commands_lookup("add-image");
 	CHECK(c != NULL && (c->flags & CONTROL_CMD_RW) && (c->flags & CONTROL_CMD_STREAM));
-	c = control_command_lookup("watch");
+	c = control_commands_lookup("watch");
 	CHECK(c != NULL && !(c->flags & CONTROL_CMD_RW) && (c->flags & CONTROL_CMD_STREAM));
-	c = control_command_lookup("status");
+	c = control_commands_lookup("status");
 	CHECK(c != NULL && c->flags == 0);
-	CHECK(control_command_lookup("config set") == NULL);
-	CHECK(control_command_lookup("") == NULL);
-	CHECK(control_command_get(_CONTROL_CMD_MAX) == NULL);
+	CHECK(control_commands_lookup("config set") == NULL);
+	CHECK(control_commands_lookup("") == NULL);
+	CHECK(control_commands_lookup(NULL) == NULL);
+	c = control_commands_by_words(2, (char *[]){"config", "set"}, &(int){0});
+	CHECK(c == control_commands_lookup("config-set"));
+	CHECK(control_commands_by_words(1, (char *[]){"config-set"}, &(int){0}) == NULL);
+	CHECK(control_commands_by_words(1, (char *[]){"config set"}, &(int){0}) == NULL);
+	CHECK(control_commands_by_words(2, (char *[]){"config", "bogus"}, &(int){0}) == NULL);
+	CHECK(control_commands_by_words(2, (char *[]){"configx", "set"}, &(int){0}) == NULL);
+	CHECK(control_commands_by_words(0, (char *[]){NULL}, &(int){0}) == NULL);
+	CHECK_EQ_INT(control_args_validate(NULL, NULL, &err), -EBADMSG);
+	CHECK_EQ_INT(err.code, CONTROL_ERR_UNKNOWN_COMMAND);
+}
+
+/* Only these read: everything else changes state (see netbootctl(1)). */
+static void
+test_command_flags(void)
+{
+	static const char *const read_only[] = {
+	    "status", "images", "machines", "config-get", "config-list", "watch"};
+	static const char *const streaming[] = {"add-image", "watch"};
+
+	for (size_t i = 0; i < control_commands_n; i++) {
+		const struct control_command *c = &control_commands[i];
+		bool ro = false, stream = false;
+
+		for (size_t j = 0; j < sizeof(read_only) / sizeof(read_only[0]); j++)
+			ro |= strcmp(c->name, read_only[j]) == 0;
+		for (size_t j = 0; j < sizeof(streaming) / sizeof(streaming[0]); j++)
+			stream |= strcmp(c->name, streaming[j]) == 0;
+		CHECK(!(c->flags & CONTROL_CMD_RW) == ro);
+		CHECK(!(c->flags & CONTROL_CMD_STREAM) == !stream);
+		CHECK((c->flags & ~(CONTROL_CMD_RW | CONTROL_CMD_STREAM)) == 0);
+	}
 }
 
 static void
@@ -113,7 +196,7 @@ test_request_ok(void)
 	struct control_status err;
 
 	CHECK_EQ_INT(req("{\"version\":1,\"command\":\"status\"}", &r, &err), 0);
-	CHECK_EQ_INT(r.command->cmd, CONTROL_CMD_STATUS);
+	CHECK(r.command == cmd("status"));
 	CHECK(cJSON_IsObject(r.args) && r.args->child == NULL);
 	control_request_done(&r);
 	CHECK(r.args == NULL);
@@ -123,7 +206,7 @@ test_request_ok(void)
 	                 "\"cmdline_mode\":\"replace\"},\"version\":1.0}\r\n",
 	                 &r, &err),
 	    0);
-	CHECK_EQ_INT(r.command->cmd, CONTROL_CMD_ASSIGN);
+	CHECK(r.command == cmd("assign"));
 	CHECK_EQ_STR(cJSON_GetObjectItem(r.args, "image")->valuestring, "kairos-1.0");
 	control_request_done(&r);
 
@@ -198,14 +281,14 @@ test_request_errors(void)
 }
 
 static int
-args_code(enum control_command cmd, const char *json)
+args_code(const char *name, const char *json)
 {
 	struct control_status err = {.code = _CONTROL_ERR_MAX};
 	cJSON *args = cJSON_Parse(json);
 	int k;
 
 	CHECK(args != NULL);
-	k = control_args_validate(cmd, args, &err);
+	k = control_args_validate(cmd(name), args, &err);
 	cJSON_Delete(args);
 	if (k < 0)
 		CHECK_EQ_INT(err.code, CONTROL_ERR_BAD_ARGS);
@@ -215,7 +298,7 @@ args_code(enum control_command cmd, const char *json)
 static void
 test_args(void)
 {
-	const enum control_command A = CONTROL_CMD_ASSIGN, I = CONTROL_CMD_ADD_IMAGE;
+	const char *const A = "assign", *const I = "add-image";
 
 	CHECK_EQ_INT(args_code(A, "{\"mac\":\"52:54:00:12:34:56\",\"image\":\"x\"}"), 0);
 	CHECK_EQ_INT(args_code(A, "{\"mac\":\"52-54-00-12-34-56\",\"image\":\"x\"}"), -EBADMSG);
@@ -278,18 +361,16 @@ test_args(void)
 	CHECK_EQ_INT(args_code(I, "{\"name\":\"x\",\"source\":{\"type\":\"dir\",\"path\":\"/a\"},"
 	                          "\"force\":1}"),
 	    -EBADMSG);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_DEFAULT_BOOT, "{\"enabled\":false}"), 0);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_DEFAULT_BOOT, "{\"enabled\":\"on\"}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_DEFAULT_BOOT, "{}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_CONFIG_DEFAULT, "{}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_CONFIG_GET, "{\"name\":null}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_WATCH, "{}"), 0);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_WATCH, "{\"mac\":\"aa:bb:cc:dd:ee:ff\"}"), 0);
-	CHECK_EQ_INT(args_code(CONTROL_CMD_WATCH, "{\"mac\":\"AA:bb:cc:dd:ee:ff\"}"), -EBADMSG);
-	CHECK_EQ_INT(
-	    args_code(CONTROL_CMD_UNASSIGN, "{\"mac\":\"aa:bb:cc:dd:ee:ff\",\"x\":1}"), -EBADMSG);
-	CHECK_EQ_INT(
-	    control_args_validate(CONTROL_CMD_STATUS, NULL, &(struct control_status){0}), 0);
+	CHECK_EQ_INT(args_code("default-boot", "{\"enabled\":false}"), 0);
+	CHECK_EQ_INT(args_code("default-boot", "{\"enabled\":\"on\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("default-boot", "{}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("config-default", "{}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("config-get", "{\"name\":null}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("watch", "{}"), 0);
+	CHECK_EQ_INT(args_code("watch", "{\"mac\":\"aa:bb:cc:dd:ee:ff\"}"), 0);
+	CHECK_EQ_INT(args_code("watch", "{\"mac\":\"AA:bb:cc:dd:ee:ff\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("unassign", "{\"mac\":\"aa:bb:cc:dd:ee:ff\",\"x\":1}"), -EBADMSG);
+	CHECK_EQ_INT(control_args_validate(cmd("status"), NULL, &(struct control_status){0}), 0);
 }
 
 static void
@@ -307,10 +388,10 @@ test_config_content_cap(void)
 	s[n] = '\0';
 	cJSON_AddStringToObject(args, "name", "big");
 	cJSON_AddStringToObject(args, "content", s);
-	CHECK_EQ_INT(control_args_validate(CONTROL_CMD_CONFIG_SET, args, &err), -EBADMSG);
+	CHECK_EQ_INT(control_args_validate(cmd("config-set"), args, &err), -EBADMSG);
 	s[n - 1] = '\0';
 	cJSON_ReplaceItemInObject(args, "content", cJSON_CreateString(s));
-	CHECK_EQ_INT(control_args_validate(CONTROL_CMD_CONFIG_SET, args, &err), 0);
+	CHECK_EQ_INT(control_args_validate(cmd("config-set"), args, &err), 0);
 	cJSON_Delete(args);
 	free(s);
 }
@@ -441,7 +522,7 @@ test_builders_round_trip(void)
 	    "{\"version\":1,\"command\":\"assign\",\"args\":{\"mac\":\"52:54:00:12:34:56\","
 	    "\"image\":\"kairos\"}}");
 	CHECK_EQ_INT(control_request_parse(f + 4, n - 4, &r, &err), 0);
-	CHECK_EQ_INT(r.command->cmd, CONTROL_CMD_ASSIGN);
+	CHECK(r.command == cmd("assign"));
 	CHECK(cJSON_Compare(r.args, args, true));
 	control_request_done(&r);
 	free(s);
@@ -545,7 +626,8 @@ test_message_bad(void)
 	control_message_done(&m);
 }
 
-TEST_MAIN(TEST(test_error_names), TEST(test_command_table), TEST(test_frame_decode),
-    TEST(test_frame_at_cap), TEST(test_request_ok), TEST(test_request_errors), TEST(test_args),
-    TEST(test_config_content_cap), TEST(test_nesting), TEST(test_utf8), TEST(test_helpers),
-    TEST(test_builders_round_trip), TEST(test_builder_over_cap), TEST(test_message_bad))
+TEST_MAIN(TEST(test_error_names), TEST(test_command_table), TEST(test_command_flags),
+    TEST(test_frame_decode), TEST(test_frame_at_cap), TEST(test_request_ok),
+    TEST(test_request_errors), TEST(test_args), TEST(test_config_content_cap), TEST(test_nesting),
+    TEST(test_utf8), TEST(test_helpers), TEST(test_builders_round_trip),
+    TEST(test_builder_over_cap), TEST(test_message_bad))

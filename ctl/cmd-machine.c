@@ -1,0 +1,129 @@
+/* machines, assign, unassign: parsing and rendering. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "ctl-args.h"
+#include "ctl-format.h"
+#include "ctl-table.h"
+#include "ctl.h"
+
+static int
+parse_assign(int argc, char **argv, cJSON *args)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'C'},
+	    {"cmdline", required_argument, NULL, 'r'},
+	    {"append-cmdline", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+	const char *config = NULL, *cmdline = NULL, *mode = "append";
+	int c, n_cmdline = 0;
+
+	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
+		if (c < 0)
+			return c;
+		if (c == 'C')
+			config = optarg;
+		else {
+			cmdline = optarg;
+			mode = c == 'r' ? "replace" : "append";
+			n_cmdline++;
+		}
+	}
+	if (n_cmdline > 1) {
+		ctl_error("assign: give at most one of --cmdline and --append-cmdline");
+		return -EINVAL;
+	}
+	if (ctl_args_positionals(argc, argv, 2, 2) < 0 ||
+	    ctl_args_add_mac(args, "mac", "assign", argv[optind]) < 0)
+		return -EINVAL;
+	if (!cJSON_AddStringToObject(args, "image", argv[optind + 1]) ||
+	    (config != NULL && !cJSON_AddStringToObject(args, "config", config)) ||
+	    (cmdline != NULL && !cJSON_AddStringToObject(args, "cmdline", cmdline)) ||
+	    !cJSON_AddStringToObject(args, "cmdline_mode", mode))
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+parse_unassign(int argc, char **argv, cJSON *args)
+{
+	if (ctl_args_no_options(argc, argv) < 0 || ctl_args_positionals(argc, argv, 1, 1) < 0)
+		return -EINVAL;
+	return ctl_args_add_mac(args, "mac", "unassign", argv[optind]);
+}
+
+static void
+format_cmdline(const cJSON *m, char *buf, size_t size)
+{
+	const char *cmdline = control_json_string(m, "cmdline");
+
+	if (cmdline == NULL)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "(%s) %s", control_json_string(m, "cmdline_mode") ?: "append",
+		    cmdline);
+}
+
+static void
+format_last_event(const cJSON *m, char *buf, size_t size)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(m, "last_event");
+	char when[32];
+
+	if (!cJSON_IsObject(ev)) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	ctl_format_time(ctl_format_num(ev, "time") / 1000, when);
+	snprintf(buf, size, "%s %s", ctl_format_dash(control_json_string(ev, "kind")), when);
+}
+
+static void
+render_machines(const cJSON *args, const cJSON *data)
+{
+	struct ctl_table t = {.ncols = 5};
+	const cJSON *m;
+
+	if (cJSON_GetArraySize(data) == 0) {
+		puts("no machines");
+		return;
+	}
+	ctl_table_add(&t, "MAC", "IMAGE", "CONFIG", "CMDLINE", "LAST EVENT");
+	cJSON_ArrayForEach(m, data)
+	{
+		char cmdline[CONTROL_MAX_CMDLINE + 32], last[128];
+
+		format_cmdline(m, cmdline, sizeof(cmdline));
+		format_last_event(m, last, sizeof(last));
+		ctl_table_add(&t, control_json_string(m, "mac"), control_json_string(m, "image"),
+		    control_json_string(m, "config"), cmdline, last);
+	}
+	ctl_table_print_free(&t);
+}
+
+static void
+render_assign(const cJSON *args, const cJSON *data)
+{
+	char cmdline[CONTROL_MAX_CMDLINE + 32];
+
+	printf("assigned %s to image %s", ctl_format_dash(control_json_string(data, "mac")),
+	    ctl_format_dash(control_json_string(data, "image")));
+	if (control_json_string(data, "config") != NULL)
+		printf(", config %s", control_json_string(data, "config"));
+	if (control_json_string(data, "cmdline") != NULL) {
+		format_cmdline(data, cmdline, sizeof(cmdline));
+		printf(", cmdline %s", cmdline);
+	}
+	putchar('\n');
+}
+
+static void
+render_unassign(const cJSON *args, const cJSON *data)
+{
+	printf("unassigned %s\n", ctl_format_dash(control_json_string(data, "mac")));
+}
+
+const struct ctl_command cmd_machine_commands[] = {
+    {"machines", ctl_args_none, render_machines},
+    {"assign", parse_assign, render_assign},
+    {"unassign", parse_unassign, render_unassign},
+    {NULL, NULL, NULL},
+};

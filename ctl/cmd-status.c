@@ -1,0 +1,38 @@
+/* status: parsing and rendering. */
+#include <stdio.h>
+
+#include "ctl-args.h"
+#include "ctl-format.h"
+#include "ctl.h"
+
+static void
+print_count(const char *label, const cJSON *data, const char *key)
+{
+	printf("%-18s%.0f\n", label, ctl_format_num(data, key));
+}
+
+static void
+render_status(const cJSON *args, const cJSON *data)
+{
+	char up[48];
+
+	ctl_format_duration(ctl_format_num(data, "uptime_s"), up);
+	printf("%-18s%s\n", "version:", ctl_format_dash(control_json_string(data, "version")));
+	printf("%-18s%s\n", "uptime:", up);
+	print_count("images:", data, "images");
+	print_count("machines:", data, "machines");
+	print_count("configs:", data, "configs");
+	printf(
+	    "%-18s%s\n", "default image:", control_json_string(data, "default_image") ?: "(none)");
+	printf("%-18s%s\n",
+	    "default config:", control_json_string(data, "default_config") ?: "(built-in)");
+	printf("%-18s%s\n", "default boot:",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "default_boot")) ? "on" : "off");
+	print_count("tftp sessions:", data, "tftp_sessions");
+	print_count("http connections:", data, "http_connections");
+}
+
+const struct ctl_command cmd_status_commands[] = {
+    {"status", ctl_args_none, render_status},
+    {NULL, NULL, NULL},
+};

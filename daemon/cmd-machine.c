@@ -1,0 +1,141 @@
+/* machines, assign, unassign. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "progress.h"
+#include "store.h"
+
+/* Sorting and de-duplicating the MACs seen in progress. */
+struct mac_set {
+	uint8_t (*macs)[MAC_LEN];
+	size_t n, cap;
+	bool failed;
+};
+
+static void
+collect_mac(const struct progress_event *ev, void *userdata)
+{
+	struct mac_set *set = userdata;
+
+	if (!ev->has_mac || set->failed)
+		return;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		void *p = realloc(set->macs, cap * MAC_LEN);
+
+		if (p == NULL) {
+			set->failed = true;
+			return;
+		}
+		set->macs = p, set->cap = cap;
+	}
+	memcpy(set->macs[set->n++], ev->mac, MAC_LEN);
+}
+
+static int
+mac_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MAC_LEN);
+}
+
+/* Machines seen booting but not assigned. */
+static bool
+add_seen_machines(struct server *srv, cJSON *a)
+{
+	struct mac_set set = {0};
+	bool ok = true;
+
+	progress_foreach(srv->progress, collect_mac, &set);
+	if (set.n > 0)
+		qsort(set.macs, set.n, MAC_LEN, mac_cmp);
+	for (size_t i = 0; ok && i < set.n; i++) {
+		if ((i > 0 && memcmp(set.macs[i], set.macs[i - 1], MAC_LEN) == 0) ||
+		    store_machine_get(srv->store, set.macs[i]) != NULL)
+			continue;
+		cJSON *m = cmd_machine_to_json(srv, set.macs[i], NULL);
+
+		ok = m != NULL && cJSON_AddItemToArray(a, m);
+	}
+	free(set.macs);
+	return ok && !set.failed;
+}
+
+static int
+cmd_machines(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
+{
+	struct server *srv = control_client_server(c);
+	size_t n;
+	const struct store_machine *list = store_machine_list(srv->store, &n);
+	cJSON *a = cJSON_CreateArray();
+	bool ok = a != NULL;
+
+	(void)args;
+	for (size_t i = 0; ok && i < n; i++) {
+		cJSON *m = cmd_machine_to_json(srv, list[i].mac, &list[i]);
+
+		ok = m != NULL && cJSON_AddItemToArray(a, m);
+	}
+	if (!ok || !add_seen_machines(srv, a)) {
+		cJSON_Delete(a);
+		return cmd_oom(err);
+	}
+	*ret = a;
+	return 0;
+}
+
+static int
+cmd_assign(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
+{
+	struct server *srv = control_client_server(c);
+	const char *mac = control_json_string(args, "mac"),
+	           *mode = control_json_string(args, "cmdline_mode");
+	struct store_machine m = {.image = (char *)control_json_string(args, "image"),
+	    .config = (char *)control_json_string(args, "config"),
+	    .cmdline = (char *)control_json_string(args, "cmdline")};
+	char sentence[160];
+	int r;
+
+	if (mac_parse(mac, m.mac) < 0)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Bad MAC address.");
+	if (mode != NULL && store_cmdline_mode_parse(mode, &m.cmdline_mode) < 0)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Bad cmdline_mode.");
+	r = store_machine_set(srv->store, &m);
+	if (r == -ENOKEY)
+		return cmd_store_fail(err, r, "cloud-config", m.config);
+	if (r < 0)
+		return cmd_store_fail(err, r, "image", m.image);
+	snprintf(sentence, sizeof(sentence), "Assigned %s to image \"%s\"", mac, m.image);
+	cmd_log_change(c, "assign", mac, m.image, sentence);
+	*ret = cmd_machine_to_json(srv, m.mac, store_machine_get(srv->store, m.mac));
+	return *ret != NULL ? 0 : cmd_oom(err);
+}
+
+static int
+cmd_unassign(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
+{
+	struct server *srv = control_client_server(c);
+	const char *mac = control_json_string(args, "mac");
+	uint8_t m[MAC_LEN];
+	char sentence[80];
+	int r;
+
+	if (mac_parse(mac, m) < 0)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Bad MAC address.");
+	if ((r = store_machine_remove(srv->store, m)) < 0)
+		return cmd_store_fail(err, r, "machine", mac);
+	snprintf(sentence, sizeof(sentence), "Unassigned %s", mac);
+	cmd_log_change(c, "unassign", mac, NULL, sentence);
+	*ret = cJSON_CreateObject();
+	if (*ret == NULL || !cJSON_AddStringToObject(*ret, "mac", mac))
+		return cmd_oom(err);
+	return 0;
+}
+
+const struct cmd_handler cmd_machine_handlers[] = {
+    {"machines", cmd_machines},
+    {"assign", cmd_assign},
+    {"unassign", cmd_unassign},
+    {NULL, NULL},
+};

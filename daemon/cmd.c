@@ -1,0 +1,209 @@
+/*
+ * What the command handlers share: the list of families and the lookup of a
+ * handler, the client's state slot, the store error mapping and the JSON of
+ * machines and boot events.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "import.h"
+#include "log.h"
+#include "progress.h"
+#include "store.h"
+#include "util.h"
+
+/* Every family of handlers: the one list to extend with a new cmd-FAMILY.c. */
+static const struct cmd_handler *const families[] = {
+    cmd_status_handlers,
+    cmd_image_handlers,
+    cmd_machine_handlers,
+    cmd_config_handlers,
+    cmd_settings_handlers,
+    cmd_watch_handlers,
+};
+
+control_handler_fn
+cmd_handler(const struct control_command *cmd)
+{
+	for (size_t f = 0; f < ELEMENTSOF(families); f++)
+		for (const struct cmd_handler *h = families[f]; h->name != NULL; h++)
+			if (strcmp(h->name, cmd->name) == 0)
+				return h->fn;
+	return NULL;
+}
+
+static size_t
+handlers_named(const char *name)
+{
+	size_t n = 0;
+
+	for (size_t f = 0; f < ELEMENTSOF(families); f++)
+		for (const struct cmd_handler *h = families[f]; h->name != NULL; h++)
+			n += strcmp(h->name, name) == 0;
+	return n;
+}
+
+int
+cmd_handlers_check(void)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < control_commands_n; i++) {
+		size_t n = handlers_named(control_commands[i].name);
+
+		if (n != 1) {
+			log_err(NULL, "Control command \"%s\" has %zu handlers instead of one",
+			    control_commands[i].name, n);
+			r = -EINVAL;
+		}
+	}
+	for (size_t f = 0; f < ELEMENTSOF(families); f++)
+		for (const struct cmd_handler *h = families[f]; h->name != NULL; h++)
+			if (control_commands_lookup(h->name) == NULL) {
+				log_err(NULL, "Control handler \"%s\" has no command", h->name);
+				r = -EINVAL;
+			}
+	return r;
+}
+
+struct cmd_state *
+cmd_state(struct control_client *c)
+{
+	void **slot = control_client_slot(c);
+
+	if (*slot == NULL)
+		*slot = calloc(1, sizeof(struct cmd_state));
+	return *slot;
+}
+
+void
+cmd_client_gone(struct control_client *c)
+{
+	struct cmd_state *st = *control_client_slot(c);
+
+	if (st == NULL)
+		return;
+	progress_unsubscribe(st->watch);
+	if (st->import != NULL) {
+		log_info(NULL, "The client adding image \"%s\" went away, cancelling", st->image);
+		import_cancel(st->import);
+	}
+	free(st);
+	*control_client_slot(c) = NULL;
+}
+
+bool
+cmd_arg_true(const cJSON *args, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, key));
+}
+
+int
+cmd_store_fail(struct control_status *err, int r, const char *what, const char *name)
+{
+	switch (r) {
+	case -ENOENT:
+		return control_fail(err, CONTROL_ERR_NOT_FOUND, "No such %s \"%s\".", what, name);
+	case -ENOKEY:
+		return control_fail(
+		    err, CONTROL_ERR_NOT_FOUND, "no such cloud-config \"%s\".", name);
+	case -EEXIST:
+		return control_fail(
+		    err, CONTROL_ERR_EXISTS, "The %s \"%s\" exists already.", what, name);
+	case -EBUSY:
+		return control_fail(
+		    err, CONTROL_ERR_IN_USE, "The %s \"%s\" is in use.", what, name);
+	case -E2BIG:
+		return control_fail(
+		    err, CONTROL_ERR_INVALID, "Too many entries: a limit is reached.");
+	case -EINVAL:
+		return control_fail(err, CONTROL_ERR_INVALID, "Invalid %s \"%s\".", what, name);
+	default:
+		return control_fail(err, CONTROL_ERR_IO, "Cannot change the %s \"%s\": %s.", what,
+		    name, strerror(-r));
+	}
+}
+
+int
+cmd_oom(struct control_status *err)
+{
+	return control_fail(err, CONTROL_ERR_INTERNAL, "Out of memory.");
+}
+
+cJSON *
+cmd_json_str_or_null(const char *s)
+{
+	return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+void
+cmd_log_change(const struct control_client *c, const char *event, const char *mac,
+    const char *image, const char *sentence)
+{
+	char fields[256];
+
+	snprintf(fields, sizeof(fields), "NETBOOT_EVENT=%s\nUID=%u%s%s%s%s", event,
+	    (unsigned)control_client_peer(c)->uid, mac != NULL ? "\nNETBOOT_MAC=" : "",
+	    mac ? mac : "", image != NULL ? "\nNETBOOT_IMAGE=" : "", image ? image : "");
+	log_info(fields, "%s (uid %u)", sentence, (unsigned)control_client_peer(c)->uid);
+}
+
+cJSON *
+cmd_event_to_json(const struct progress_event *ev)
+{
+	cJSON *o = cJSON_CreateObject();
+	char mac[MAC_STRLEN], addr[INET_ADDRSTRLEN] = "";
+	bool ok;
+
+	if (o == NULL)
+		return NULL;
+	if (ev->has_mac)
+		mac_format(ev->mac, ':', mac);
+	if (ev->client.s_addr != 0)
+		inet_ntop(AF_INET, &ev->client, addr, sizeof(addr));
+	ok = cJSON_AddItemToObject(o, "mac", cmd_json_str_or_null(ev->has_mac ? mac : NULL)) &&
+	     cJSON_AddNumberToObject(o, "time", (double)ev->time_ms) &&
+	     cJSON_AddStringToObject(o, "kind", progress_kind_name(ev->kind)) &&
+	     cJSON_AddItemToObject(o, "client", cmd_json_str_or_null(addr[0] ? addr : NULL)) &&
+	     cJSON_AddStringToObject(o, "detail", ev->detail) &&
+	     cJSON_AddNumberToObject(o, "bytes", (double)ev->bytes) &&
+	     cJSON_AddNumberToObject(o, "total", (double)ev->total) &&
+	     cJSON_AddBoolToObject(o, "complete", ev->complete);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+cJSON *
+cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct store_machine *m)
+{
+	const struct progress_event *ev = progress_last(srv->progress, mac);
+	cJSON *o = cJSON_CreateObject();
+	char s[MAC_STRLEN];
+	bool ok;
+
+	if (o == NULL)
+		return NULL;
+	mac_format(mac, ':', s);
+	ok =
+	    cJSON_AddStringToObject(o, "mac", s) &&
+	    cJSON_AddItemToObject(o, "image", cmd_json_str_or_null(m ? m->image : NULL)) &&
+	    cJSON_AddItemToObject(o, "config", cmd_json_str_or_null(m ? m->config : NULL)) &&
+	    cJSON_AddItemToObject(o, "cmdline", cmd_json_str_or_null(m ? m->cmdline : NULL)) &&
+	    cJSON_AddStringToObject(o, "cmdline_mode",
+	        store_cmdline_mode_name(m ? m->cmdline_mode : STORE_CMDLINE_APPEND)) &&
+	    cJSON_AddItemToObject(o, "last_event", ev ? cmd_event_to_json(ev) : cJSON_CreateNull());
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
