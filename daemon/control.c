@@ -24,7 +24,6 @@
 
 #include "cmd.h"
 #include "control-internal.h"
-#include "import.h"
 #include "log.h"
 #include "util.h"
 
@@ -785,12 +784,47 @@ control_listen_fd(struct server *srv, struct control_server *s)
 	return fd;
 }
 
+/* Accept on 'fd' (taken over unless it is systemd's). */
+static int
+listener_start(struct control_server *s, int fd)
+{
+	s->listener = evconnlistener_new(s->srv->base, on_accept, s,
+	    LEV_OPT_CLOSE_ON_EXEC | (s->activated ? 0 : LEV_OPT_CLOSE_ON_FREE),
+	    s->activated ? 0 : CONTROL_BACKLOG, fd);
+	if (s->listener == NULL) {
+		log_err(NULL, "Cannot listen on the control socket \"%s\"", s->path);
+		if (!s->activated)
+			close(fd);
+		return -EIO;
+	}
+	evconnlistener_set_error_cb(s->listener, on_accept_error);
+	log_info(NULL, "Control socket %s \"%s\"",
+	    s->activated ? "passed by systemd, listening on" : "listening on", s->path);
+	return 0;
+}
+
+/* Stop accepting; remove the socket only if we made it and it is still ours. */
+static void
+listener_stop(struct control_server *s)
+{
+	struct stat st;
+
+	if (s->listener != NULL)
+		evconnlistener_free(s->listener);
+	s->listener = NULL;
+	if (!s->activated && s->path != NULL && stat(s->path, &st) == 0 && st.st_dev == s->dev &&
+	    st.st_ino == s->ino)
+		unlink(s->path);
+	free(s->path);
+	s->path = NULL;
+}
+
 int
 control_server_new(struct server *srv, struct control_server **ret)
 {
 	const char *path = srv->cfg->control.socket;
 	struct control_server *s;
-	int fd;
+	int fd, r;
 
 	if (path == NULL || cmd_handlers_check() < 0)
 		return -EINVAL;
@@ -804,40 +838,45 @@ control_server_new(struct server *srv, struct control_server **ret)
 		control_server_free(s);
 		return fd;
 	}
-	s->listener = evconnlistener_new(srv->base, on_accept, s,
-	    LEV_OPT_CLOSE_ON_EXEC | (s->activated ? 0 : LEV_OPT_CLOSE_ON_FREE),
-	    s->activated ? 0 : CONTROL_BACKLOG, fd);
-	if (s->listener == NULL) {
-		log_err(NULL, "Cannot listen on the control socket \"%s\"", s->path);
-		if (!s->activated)
-			close(fd);
+	if ((r = listener_start(s, fd)) < 0) {
 		control_server_free(s);
-		return -EIO;
+		return r;
 	}
-	evconnlistener_set_error_cb(s->listener, on_accept_error);
-	log_info(NULL, "Control socket %s \"%s\"",
-	    s->activated ? "passed by systemd, listening on" : "listening on", s->path);
 	*ret = s;
 	return 0;
+}
+
+int
+control_server_reopen(struct control_server *s)
+{
+	const struct config *c = s->srv->cfg;
+	struct control_server next = {.srv = s->srv};
+	int fd;
+
+	if (s->activated)
+		return 0;
+	if (strcmp(s->path, c->control.socket) == 0)
+		return socket_permissions(s->path, c->control.group);
+	fd = control_listen_fd(s->srv, &next);
+	if (fd < 0) {
+		log_err(NULL, "Cannot open the control socket \"%s\": %s, keeping \"%s\"",
+		    c->control.socket, strerror(-fd), s->path);
+		free(next.path);
+		return fd;
+	}
+	listener_stop(s);
+	s->path = next.path, s->dev = next.dev, s->ino = next.ino;
+	return listener_start(s, fd);
 }
 
 void
 control_server_free(struct control_server *s)
 {
-	struct stat st;
-
 	if (s == NULL)
 		return;
 	while (s->clients != NULL)
-		client_free(s->clients);
-	import_shutdown(); /* the cancelled imports of those clients: wait for them */
-	if (s->listener != NULL)
-		evconnlistener_free(s->listener);
-	/* remove the socket only if we made it and it is still ours */
-	if (!s->activated && s->path != NULL && stat(s->path, &st) == 0 && st.st_dev == s->dev &&
-	    st.st_ino == s->ino)
-		unlink(s->path);
-	free(s->path);
+		client_free(s->clients); /* their imports are cancelled */
+	listener_stop(s);
 	free(s);
 }
 

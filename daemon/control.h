@@ -30,7 +30,14 @@ struct control_server;
 
 /* Create the socket and listen on srv->base.  0 or -errno (logged). */
 int control_server_new(struct server *srv, struct control_server **ret);
-/* Close every connection, cancel and wait for imports, remove the socket.  Accepts NULL. */
+/*
+ * After a reload: listen at the new control.socket, or give the socket the
+ * new control.group.  Connected clients and their requests (running
+ * imports, watches) stay.  On failure (logged) the old socket stays.  A
+ * socket from systemd is left as it is.
+ */
+int control_server_reopen(struct control_server *s);
+/* Close every connection (cancelling their imports) and remove the socket.  Accepts NULL. */
 void control_server_free(struct control_server *s);
 /* Whether the socket came from systemd (socket activation); false for NULL. */
 bool control_server_activated(const struct control_server *s);

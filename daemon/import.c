@@ -28,7 +28,8 @@
 #define IMPORT_MAX_COMPLETED 8
 
 struct import {
-	struct import *prev, *next; /* every live import: loop thread only */
+	struct import *prev, *next; /* srv->imports: loop thread only */
+	struct server *srv;
 	struct store *store;
 	struct store_txn *txn;
 	pthread_t thread;
@@ -68,9 +69,6 @@ struct import {
 	char *error;
 	int64_t last_ms; /* worker only: last progress notification */
 };
-
-static struct import *imports;
-static struct import_stats import_counts; /* finished imports; 'running' is counted live */
 
 static int64_t
 now_ms(void)
@@ -266,12 +264,14 @@ import_thread(void *arg)
 static void
 import_free(struct import *imp)
 {
-	if (imp->started)
+	if (imp->started) {
 		pthread_join(imp->thread, NULL);
+		imp->srv->stats.imports.running--;
+	}
 	if (imp->prev != NULL)
 		imp->prev->next = imp->next;
-	else if (imports == imp)
-		imports = imp->next;
+	else if (imp->srv->imports == imp)
+		imp->srv->imports = imp->next;
 	if (imp->next != NULL)
 		imp->next->prev = imp->prev;
 	store_txn_free(imp->txn);
@@ -335,11 +335,11 @@ out:
 	if (!finished)
 		return;
 	if (imp->result == 0)
-		import_counts.completed++;
+		imp->srv->stats.imports.completed++;
 	else if (imp->result == -ECANCELED || imp->done == NULL)
-		import_counts.cancelled++;
+		imp->srv->stats.imports.cancelled++;
 	else
-		import_counts.failed++;
+		imp->srv->stats.imports.failed++;
 	if (imp->done != NULL)
 		imp->done(imp->result, imp->manifest, imp->error, imp->userdata);
 	import_free(imp);
@@ -404,7 +404,8 @@ import_start(struct server *srv, const struct import_params *p, import_progress_
 			close(p->fds[f]);
 		return -ENOMEM;
 	}
-	*imp = (struct import){.store = srv->store,
+	*imp = (struct import){.srv = srv,
+	    .store = srv->store,
 	    .pipe = {-1, -1},
 	    .progress = progress,
 	    .done = done,
@@ -423,10 +424,11 @@ import_start(struct server *srv, const struct import_params *p, import_progress_
 	if ((r = -pthread_create(&imp->thread, NULL, import_thread, imp)) < 0)
 		goto fail;
 	imp->started = true;
-	imp->next = imports;
-	if (imports != NULL)
-		imports->prev = imp;
-	imports = imp;
+	imp->next = srv->imports;
+	if (srv->imports != NULL)
+		srv->imports->prev = imp;
+	srv->imports = imp;
+	srv->stats.imports.running++;
 	*ret = imp;
 	return 0;
 fail:
@@ -445,19 +447,10 @@ import_cancel(struct import *imp)
 }
 
 void
-import_shutdown(void)
+import_shutdown(struct server *srv)
 {
-	while (imports != NULL) {
-		import_cancel(imports);
-		import_free(imports); /* joins the worker */
+	while (srv->imports != NULL) {
+		import_cancel(srv->imports);
+		import_free(srv->imports); /* joins the worker */
 	}
-}
-
-void
-import_get_stats(struct import_stats *ret)
-{
-	*ret = import_counts;
-	ret->running = 0;
-	for (struct import *imp = imports; imp != NULL; imp = imp->next)
-		ret->running++;
 }

@@ -61,17 +61,15 @@ typedef void (*import_progress_fn)(
 typedef void (*import_done_fn)(int r, const struct manifest *m, const char *error, void *userdata);
 
 /*
- * Start an import.  -EBUSY when one for that name is running (store), other
+ * Start an import, one of srv->imports (counted in srv->stats.imports).
+ * -EBUSY when one for that name is running (store), other
  * -errno on failure.  The import frees itself after calling done.
  */
 int import_start(struct server *srv, const struct import_params *p, import_progress_fn progress,
     import_done_fn done, void *userdata, struct import **ret);
 /* Cancel: the callbacks are never called again; the transaction is aborted. */
 void import_cancel(struct import *imp);
-/* At shutdown: cancel every import and wait for the workers. */
-void import_shutdown(void);
-
-/* Loop thread: imports running now and finished since start-up. */
-void import_get_stats(struct import_stats *ret);
+/* At shutdown: cancel every import of the server and wait for the workers. */
+void import_shutdown(struct server *srv);
 
 #endif

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "import.h"
 #include "log.h"
 #include "proxydhcp.h"
 #include "stats.h"
@@ -156,9 +155,9 @@ render_protocols(const struct proxydhcp_stats *d, const struct tftp_stats *t,
 }
 
 static void
-render_state(const struct stats_state *st, struct metrics_out *o)
+render_state(const struct server *srv, const struct stats_state *st, struct metrics_out *o)
 {
-	struct import_stats is;
+	const struct import_stats *is = &srv->stats.imports;
 	struct log_counts lc;
 
 	single(o, "images", "gauge", "Images in the store.", st->images);
@@ -167,12 +166,11 @@ render_state(const struct stats_state *st, struct metrics_out *o)
 	    st->progress_machines);
 	single(o, "control_clients", "gauge", "Connections on the control socket.",
 	    st->control_clients);
-	import_get_stats(&is);
-	single(o, "imports_running", "gauge", "add-image imports in progress.", is.running);
+	single(o, "imports_running", "gauge", "add-image imports in progress.", is->running);
 	family(o, "imports_total", "counter", "Finished add-image imports by result.");
-	out_printf(o, "netbootd_imports_total{result=\"completed\"} %" PRIu64 "\n", is.completed);
-	out_printf(o, "netbootd_imports_total{result=\"failed\"} %" PRIu64 "\n", is.failed);
-	out_printf(o, "netbootd_imports_total{result=\"cancelled\"} %" PRIu64 "\n", is.cancelled);
+	out_printf(o, "netbootd_imports_total{result=\"completed\"} %" PRIu64 "\n", is->completed);
+	out_printf(o, "netbootd_imports_total{result=\"failed\"} %" PRIu64 "\n", is->failed);
+	out_printf(o, "netbootd_imports_total{result=\"cancelled\"} %" PRIu64 "\n", is->cancelled);
 	log_get_counts(&lc);
 	family(o, "log_messages_total", "counter", "Errors and warnings logged.");
 	out_printf(o, "netbootd_log_messages_total{level=\"error\"} %" PRIu64 "\n", lc.errors);
@@ -192,7 +190,7 @@ metrics_render(struct server *srv, struct evbuffer *out)
 	render_dhcp(&s->dhcp, &o);
 	render_tftp(&s->tftp, &o);
 	render_http(&s->http, &o);
-	render_state(&st, &o);
+	render_state(srv, &st, &o);
 	return o.error;
 }
 
@@ -214,18 +212,17 @@ metrics_status_line(struct server *srv, char *buf, size_t len)
 {
 	const struct tftp_stats *t = &srv->stats.tftp;
 	const struct http_stats *h = &srv->stats.http;
-	struct import_stats is;
+	const struct import_stats *is = &srv->stats.imports;
 	struct stats_state st;
 	int n;
 
 	stats_state(srv, &st);
-	import_get_stats(&is);
 	n = snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", st.images,
 	    plural(st.images, "image", "images"), st.machines,
 	    plural(st.machines, "machine", "machines"), t->active,
 	    plural(t->active, "session", "sessions"), h->active,
 	    plural(h->active, "connection", "connections"));
-	if (is.running > 0 && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, ", %u %s running", is.running,
-		    plural(is.running, "import", "imports"));
+	if (is->running > 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", %u %s running", is->running,
+		    plural(is->running, "import", "imports"));
 }

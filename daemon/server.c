@@ -15,6 +15,7 @@
 
 #include "control.h"
 #include "http.h"
+#include "import.h"
 #include "log.h"
 #include "metrics.h"
 #include "progress.h"
@@ -91,12 +92,12 @@ apply_control(struct server *srv, const struct config *old)
 			    c->control.socket);
 		return 0;
 	}
-	if (old != NULL && strcmp(old->control.socket, c->control.socket) == 0 &&
+	if (srv->control == NULL)
+		return control_server_new(srv, &srv->control);
+	if (strcmp(old->control.socket, c->control.socket) == 0 &&
 	    strcmp(old->control.group, c->control.group) == 0)
 		return 0;
-	control_server_free(srv->control);
-	srv->control = NULL;
-	return control_server_new(srv, &srv->control);
+	return control_server_reopen(srv->control); /* clients and their imports stay */
 }
 
 /* Start (or restart) each enabled service whose listening parameters differ from 'old'. */
@@ -173,7 +174,8 @@ server_reload(struct server *srv, struct config *c)
 void
 server_free(struct server *srv)
 {
-	control_server_free(srv->control);
+	control_server_free(srv->control); /* cancels its clients' imports */
+	import_shutdown(srv);              /* waits for every worker */
 	http_server_free(srv->http);
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);

@@ -25,6 +25,7 @@ struct http_server;
 struct control_server;
 struct progress;
 struct store;
+struct import;
 
 struct server {
 	struct event_base *base;
@@ -35,6 +36,7 @@ struct server {
 	struct control_server *control;
 	struct store *store;       /* images, machines, cloud-configs (daemon/store.h) */
 	struct progress *progress; /* per-MAC boot progress (daemon/progress.h) */
+	struct import *imports;    /* add-image workers running (daemon/import.h) */
 	int64_t started;           /* CLOCK_REALTIME seconds at start-up */
 	struct server_stats stats; /* every service's counters (daemon/stats.h) */
 };
