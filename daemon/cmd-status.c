@@ -1,6 +1,7 @@
 /* status: the daemon's version, uptime, counts, defaults and gauges. */
 #include <time.h>
 
+#include "boot-view.h"
 #include "cmd.h"
 #include "stats.h"
 #include "store.h"
@@ -16,12 +17,15 @@ cmd_status(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	struct server *srv = control_client_server(c);
 	const struct store_settings *set = store_settings(srv->store);
 	_cleanup_free_ char *def = NULL;
+	enum boot_reason why;
+	struct boot_view view;
 	struct stats_state st;
 	cJSON *o = cJSON_CreateObject();
 
 	(void)args;
 	stats_state(srv, &st);
-	(void)store_image_default(srv->store, srv->cfg->def.image, &def);
+	boot_view_init(srv, &view);
+	(void)boot_default_image(&view, &def, &why); /* the one the boot decision uses */
 	if (o == NULL || !cJSON_AddStringToObject(o, "version", NETBOOTD_VERSION) ||
 	    !cJSON_AddNumberToObject(o, "uptime_s", (double)(time(NULL) - srv->started)) ||
 	    !cJSON_AddNumberToObject(o, "images", (double)st.images) ||

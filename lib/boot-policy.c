@@ -72,9 +72,8 @@ lookup(const struct boot_view *v, const struct boot_client *c, struct boot_machi
 	return c->has_mac && v->machine(v->userdata, c->mac, ret) == 0;
 }
 
-/* The effective default image, malloc'd in *ret (NULL: none), and why. */
-static int
-default_image(const struct boot_view *v, char **ret, enum boot_reason *ret_reason)
+int
+boot_default_image(const struct boot_view *v, char **ret, enum boot_reason *ret_reason)
 {
 	const char *name = v->default_image != NULL ? v->default_image : v->cfg_image;
 	int r;
@@ -107,7 +106,7 @@ decide_image(const struct boot_view *v, const struct boot_machine *m, struct boo
 		return 0;
 	}
 	if (name == NULL) {
-		if ((r = default_image(v, &def, &why)) < 0)
+		if ((r = boot_default_image(v, &def, &why)) < 0)
 			return r;
 		name = def;
 	}

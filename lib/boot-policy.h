@@ -171,6 +171,13 @@ int boot_decide(const struct boot_view *v, const struct boot_client *c, enum boo
     struct boot_plan *ret);
 void boot_plan_done(struct boot_plan *p);
 
+/*
+ * The effective default image: settings.default_image, else default.image,
+ * else the only image.  0 with a malloc'd name in *ret (NULL when there is
+ * none) and why in *ret_reason; -ENOMEM.
+ */
+int boot_default_image(const struct boot_view *v, char **ret, enum boot_reason *ret_reason);
+
 /* Whether 'name' is one of the view's loaders (what TFTP and /boot/ serve as such). */
 bool boot_loader_known(const struct boot_view *v, const char *name);
 

@@ -359,6 +359,32 @@ test_errors(void)
 }
 
 static void
+test_default_image(void)
+{
+	enum boot_reason why;
+	char *name = (char *)"untouched";
+
+	reset();
+	CHECK_EQ_INT(boot_default_image(&view, &name, &why), 0);
+	CHECK(name == NULL);
+	add_image("one", NULL);
+	CHECK_EQ_INT(boot_default_image(&view, &name, &why), 0);
+	CHECK_EQ_STR(name, "one");
+	CHECK_EQ_INT(why, BOOT_REASON_ONLY_IMAGE);
+	free(name);
+	view.cfg_image = "yaml";
+	CHECK_EQ_INT(boot_default_image(&view, &name, &why), 0);
+	CHECK_EQ_STR(name, "yaml");
+	CHECK_EQ_INT(why, BOOT_REASON_CONFIG_IMAGE);
+	free(name);
+	view.default_image = "gone"; /* named, not checked: the decision says it is missing */
+	CHECK_EQ_INT(boot_default_image(&view, &name, &why), 0);
+	CHECK_EQ_STR(name, "gone");
+	CHECK_EQ_INT(why, BOOT_REASON_DEFAULT_IMAGE);
+	free(name);
+}
+
+static void
 test_loader_known(void)
 {
 	reset();
@@ -394,5 +420,5 @@ test_done(void)
 }
 
 TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
-    TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_loader_known),
-    TEST(test_reason_names), TEST(test_done))
+    TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_default_image),
+    TEST(test_loader_known), TEST(test_reason_names), TEST(test_done))
