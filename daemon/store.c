@@ -24,6 +24,7 @@
 #include "error.h"
 #include "cloud-config.h"
 #include "fsutil.h"
+#include "io.h"
 #include "log.h"
 #include "util.h"
 
@@ -68,24 +69,6 @@ random_suffix(char buf[7])
 	for (size_t i = 0; i < 6; i++)
 		buf[i] = chars[rnd[i] % (sizeof(chars) - 1)];
 	buf[6] = '\0';
-}
-
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Remove 'name' in dirfd and, if it is a directory, everything below it. */
@@ -139,7 +122,7 @@ atomic_write_at(int dirfd, const char *name, const void *data, size_t len)
 		if (fd < 0 && (errno != EEXIST || tries > 100))
 			return -errno;
 	}
-	r = write_all(fd, data, len);
+	r = io_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
@@ -1003,18 +986,6 @@ store_txn_path(const struct store_txn *t, enum manifest_file f)
 	return (size_t)f < MANIFEST_N_FILES ? t->paths[f] : NULL;
 }
 
-static void
-hex_digest(const unsigned char *md, char out[MANIFEST_SHA256_HEX + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < MANIFEST_SHA256_HEX / 2; i++) {
-		out[i * 2] = hex[md[i] >> 4];
-		out[i * 2 + 1] = hex[md[i] & 15];
-	}
-	out[MANIFEST_SHA256_HEX] = '\0';
-}
-
 struct copy_job {
 	const char *file; /* "kernel", ... */
 	int in, out;      /* out < 0: digest only */
@@ -1054,7 +1025,7 @@ copy_digest(const struct copy_job *j, struct manifest_file_info *ret)
 			r = -EIO;
 			break;
 		}
-		if (j->out >= 0 && (r = write_all(j->out, buf, (size_t)n)) < 0)
+		if (j->out >= 0 && (r = io_write_all(j->out, buf, (size_t)n)) < 0)
 			break;
 		done += (uint64_t)n;
 		if (j->progress != NULL)
@@ -1067,7 +1038,7 @@ copy_digest(const struct copy_job *j, struct manifest_file_info *ret)
 		return r;
 	ret->size = done;
 	ret->has_sha256 = true;
-	hex_digest(md, ret->sha256);
+	io_hex_encode(md, MANIFEST_SHA256_HEX / 2, ret->sha256);
 	return 0;
 }
 
