@@ -29,7 +29,6 @@
 #include "util.h"
 
 #define COPY_CHUNK     (1024 * 1024)
-#define RM_MAX_DEPTH   16
 #define SQUASHFS_MAGIC "hsqs"
 
 struct store {
@@ -52,161 +51,6 @@ struct store_txn {
 	struct manifest_file_info files[MANIFEST_N_FILES];
 	bool committed;
 };
-
-/* ---- filesystem helpers ---- */
-
-static void
-random_suffix(char buf[7])
-{
-	static const char chars[] =
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	uint8_t rnd[6];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)buf;
-		memcpy(rnd, &t, sizeof(rnd));
-	}
-	for (size_t i = 0; i < 6; i++)
-		buf[i] = chars[rnd[i] % (sizeof(chars) - 1)];
-	buf[6] = '\0';
-}
-
-/* Remove 'name' in dirfd and, if it is a directory, everything below it. */
-static int
-rm_rf_at(int dirfd, const char *name, unsigned depth)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
-
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > RM_MAX_DEPTH)
-		return -ELOOP;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		int q = rm_rf_at(fd, de->d_name, depth + 1);
-		if (q < 0 && r == 0)
-			r = q;
-	}
-	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-		r = -errno;
-	return r;
-}
-
-/*
- * Replace dirfd/name atomically with 'data': .tmp-<name>.XXXXXX, fsync,
- * rename, fsync the directory.
- */
-static int
-atomic_write_at(int dirfd, const char *name, const void *data, size_t len)
-{
-	char tmp[NAME_MAX + 1], sfx[7];
-	int fd = -1, r;
-
-	for (int tries = 0; fd < 0; tries++) {
-		random_suffix(sfx);
-		snprintf(tmp, sizeof(tmp), ".tmp-%s.%s", name, sfx);
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd < 0 && (errno != EEXIST || tries > 100))
-			return -errno;
-	}
-	r = io_write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(dirfd, tmp, 0);
-		return r;
-	}
-	return fsync(dirfd) < 0 ? -errno : 0;
-}
-
-/* Read a regular file of at most 'max' bytes, NUL-terminated.  -EFBIG if larger. */
-static int
-read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EISDIR;
-	if ((uint64_t)st.st_size > max)
-		return -EFBIG;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
-static int
-open_subdir(int dirfd, const char *name)
-{
-	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Remove every ".tmp-*" entry of a directory. */
-static void
-clean_leftovers(int dirfd, const char *path)
-{
-	struct dirent *de;
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		log_warn(NULL, "Cannot read \"%s\" to clean leftovers, ignoring", path);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, ".tmp-", 5) != 0)
-			continue;
-		int r = rm_rf_at(dirfd, de->d_name, 0);
-		if (r < 0)
-			log_warn(NULL, "Cannot remove leftover \"%s/%s\": %s, ignoring", path,
-			    de->d_name, strerror(-r));
-		else
-			log_info(NULL, "Removed leftover \"%s/%s\"", path, de->d_name);
-	}
-	closedir(d);
-}
 
 /* ---- small model helpers ---- */
 
@@ -332,7 +176,7 @@ json_write_at(int dirfd, const char *name, const cJSON *root, size_t max)
 	cJSON_free(text);
 	if (buf == NULL)
 		return -ENOMEM;
-	r = atomic_write_at(dirfd, name, buf, len + 1);
+	r = fs_atomic_write_at(dirfd, name, buf, len + 1);
 	free(buf);
 	return r;
 }
@@ -423,7 +267,7 @@ json_read_at(struct store *s, const char *name, size_t max, cJSON **ret, char **
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	cJSON *root;
-	int r = read_file_at(s->dir_fd, name, max, &text, &len);
+	int r = fs_read_file_at(s->dir_fd, name, max, &text, &len);
 
 	if (r == -ENOENT)
 		return r;
@@ -589,9 +433,9 @@ store_open_dirs(struct store *s, char **ret_error)
 	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir_fd < 0)
 		return error_set(ret_error, -errno, "Cannot open %s: %m", s->dir);
-	if ((r = open_subdir(s->dir_fd, "images")) < 0 ||
-	    (s->images_fd = r, r = open_subdir(s->dir_fd, "configs")) < 0 ||
-	    (s->configs_fd = r, r = open_subdir(s->dir_fd, "tftp")) < 0)
+	if ((r = fs_open_subdir(s->dir_fd, "images")) < 0 ||
+	    (s->images_fd = r, r = fs_open_subdir(s->dir_fd, "configs")) < 0 ||
+	    (s->configs_fd = r, r = fs_open_subdir(s->dir_fd, "tftp")) < 0)
 		return error_set(
 		    ret_error, r, "Cannot create the directories in %s: %s", s->dir, strerror(-r));
 	close(r);
@@ -617,9 +461,9 @@ store_open(const char *state_dir, struct store **ret, char **ret_error)
 	}
 	if ((r = store_open_dirs(s, ret_error)) < 0)
 		goto fail;
-	clean_leftovers(s->dir_fd, s->dir);
-	clean_leftovers(s->images_fd, s->images_dir);
-	clean_leftovers(s->configs_fd, s->configs_dir);
+	fs_clean_leftovers(s->dir_fd, s->dir);
+	fs_clean_leftovers(s->images_fd, s->images_dir);
+	fs_clean_leftovers(s->configs_fd, s->configs_dir);
 	if ((r = machines_load(s, ret_error)) < 0 || (r = settings_load(s, ret_error)) < 0)
 		goto fail;
 	*ret = s;
@@ -685,7 +529,7 @@ image_load(struct store *s, const char *name, struct manifest **ret)
 	fd = openat(s->images_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOMEM ? -ENOMEM : -ENOENT;
-	r = read_file_at(fd, "manifest.json", MANIFEST_MAX_SIZE, &text, &len);
+	r = fs_read_file_at(fd, "manifest.json", MANIFEST_MAX_SIZE, &text, &len);
 	if (r == 0 && (r = manifest_parse(text, len, &m, &error)) == 0) {
 		if (strcmp(m->name, name) == 0) {
 			*ret = m;
@@ -797,21 +641,6 @@ store_image_users(const struct store *s, const char *name)
 	return n;
 }
 
-/* renameat2() with a flag, falling back where the filesystem lacks it (NOREPLACE only). */
-static int
-rename_noreplace(int dirfd, const char *from, const char *to)
-{
-	struct stat st;
-
-	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return -EEXIST;
-	return renameat(dirfd, from, dirfd, to) < 0 ? -errno : 0;
-}
-
 int
 store_image_remove(struct store *s, const char *name, bool force, size_t *ret_dangling)
 {
@@ -825,13 +654,13 @@ store_image_remove(struct store *s, const char *name, bool force, size_t *ret_da
 	users = store_image_users(s, name);
 	if (users > 0 && !force)
 		return -EBUSY;
-	random_suffix(sfx);
+	fs_random_suffix(sfx);
 	snprintf(tmp, sizeof(tmp), ".tmp-rm-%s-%s", name, sfx);
-	if ((r = rename_noreplace(s->images_fd, name, tmp)) < 0)
+	if ((r = fs_rename_noreplace(s->images_fd, name, tmp)) < 0)
 		return r;
 	if (fsync(s->images_fd) < 0)
 		log_warn(NULL, "Cannot sync \"%s\": %m, ignoring", s->images_dir);
-	if ((r = rm_rf_at(s->images_fd, tmp, 0)) < 0)
+	if ((r = fs_rm_rf_at(s->images_fd, tmp)) < 0)
 		log_warn("IMAGE=%s",
 		    "Cannot delete the files of removed image \"%s\": %s, ignoring", name,
 		    strerror(-r));
@@ -928,7 +757,7 @@ store_txn_free(struct store_txn *t)
 	if (t == NULL)
 		return;
 	if (!t->committed && t->tmp_name != NULL) {
-		int r = rm_rf_at(t->s->images_fd, t->tmp_name, 0);
+		int r = fs_rm_rf_at(t->s->images_fd, t->tmp_name);
 		if (r < 0)
 			log_warn(
 			    NULL, "Cannot remove \"%s\": %s, ignoring", t->tmp_path, strerror(-r));
@@ -1160,7 +989,7 @@ txn_write_manifest(struct store_txn *t, const struct manifest *m, char **ret_err
 		return error_set(ret_error, -errno, "Cannot open %s: %m", t->tmp_path);
 	if ((r = manifest_format(m, &text)) < 0)
 		return r;
-	if ((r = atomic_write_at(dfd, "manifest.json", text, strlen(text))) < 0)
+	if ((r = fs_atomic_write_at(dfd, "manifest.json", text, strlen(text))) < 0)
 		return error_set(
 		    ret_error, r, "Cannot write %s/manifest.json: %s", t->tmp_path, strerror(-r));
 	return 0;
@@ -1172,17 +1001,17 @@ txn_publish(struct store_txn *t, bool force, char **ret_error)
 {
 	int fd = t->s->images_fd, r;
 
-	r = rename_noreplace(fd, t->tmp_name, t->name);
+	r = fs_rename_noreplace(fd, t->tmp_name, t->name);
 	if (r == -EEXIST && force) {
 		if (renameat2(fd, t->tmp_name, fd, t->name, RENAME_EXCHANGE) == 0)
 			r = 0;
 		else if (errno == ENOENT) /* removed meanwhile */
-			r = rename_noreplace(fd, t->tmp_name, t->name);
+			r = fs_rename_noreplace(fd, t->tmp_name, t->name);
 		else
 			r = -errno;
 		if (r == 0 && fsync(fd) == 0) {
 			/* The temp name now holds the old image; store_open() also cleans it. */
-			if ((r = rm_rf_at(fd, t->tmp_name, 0)) < 0)
+			if ((r = fs_rm_rf_at(fd, t->tmp_name)) < 0)
 				log_warn("IMAGE=%s",
 				    "Cannot delete the replaced image \"%s\": %s, ignoring",
 				    t->name, strerror(-r));
@@ -1338,7 +1167,7 @@ store_config_set(
 		return error_set(ret_error, -EINVAL, "\"%s\" is not a valid config name", name);
 	if ((r = cloud_config_validate(content, len, ret_error)) < 0)
 		return r;
-	if ((r = atomic_write_at(s->configs_fd, file, content, len)) < 0)
+	if ((r = fs_atomic_write_at(s->configs_fd, file, content, len)) < 0)
 		return error_set(
 		    ret_error, r, "Cannot write %s/%s: %s", s->configs_dir, file, strerror(-r));
 	return 0;
@@ -1352,7 +1181,7 @@ store_config_get(struct store *s, const char *name, char **ret, size_t *ret_len)
 
 	if (config_file(name, file) < 0)
 		return -ENOENT;
-	r = read_file_at(s->configs_fd, file, CLOUD_CONFIG_MAX, ret, ret_len);
+	r = fs_read_file_at(s->configs_fd, file, CLOUD_CONFIG_MAX, ret, ret_len);
 	return r == -EISDIR ? -ENOENT : r;
 }
 
