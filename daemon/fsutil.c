@@ -194,16 +194,29 @@ fs_open_subdir(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+int
+fs_opendir(int dirfd, DIR **ret)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*ret = d;
+	return 0;
+}
+
 void
 fs_clean_leftovers(int dirfd, const char *path)
 {
 	struct dirent *de;
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d;
 
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if (fs_opendir(dirfd, &d) < 0) {
 		log_warn(NULL, "Cannot read \"%s\" to clean leftovers, ignoring", path);
 		return;
 	}

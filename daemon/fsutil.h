@@ -5,6 +5,7 @@
 #ifndef NETBOOTD_FSUTIL_H
 #define NETBOOTD_FSUTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,6 +44,9 @@ int fs_atomic_write_at(int dirfd, const char *name, const void *data, size_t len
  * larger than 'max', or -errno.
  */
 int fs_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
+
+/* A stream over directory dirfd, on a new fd (dirfd stays the caller's); -errno. */
+int fs_opendir(int dirfd, DIR **ret);
 
 /* Remove dirfd/name and, if it is a directory, everything below it (16 levels). */
 int fs_rm_rf_at(int dirfd, const char *name);
