@@ -147,18 +147,6 @@ machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct sto
 /* ---- read-only commands ---- */
 
 static size_t
-image_count(struct server *srv)
-{
-	struct manifest **list = NULL;
-	size_t n = 0;
-
-	if (store_image_list(srv->store, &list, &n) < 0)
-		return 0;
-	store_image_list_free(list, n);
-	return n;
-}
-
-static size_t
 config_count(struct server *srv)
 {
 	struct store_config_info *list = NULL;
@@ -178,17 +166,18 @@ cmd_status(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	_cleanup_free_ char *def = NULL;
 	struct tftp_stats ts;
 	struct http_stats hs;
-	size_t n_machines;
+	size_t n_machines, n_images = 0;
 	cJSON *o = cJSON_CreateObject();
 
 	(void)args;
 	ts = srv->stats.tftp;
 	hs = srv->stats.http;
 	store_machine_list(srv->store, &n_machines);
+	(void)store_image_count(srv->store, &n_images);
 	(void)store_image_default(srv->store, srv->cfg->def.image, &def);
 	if (o == NULL || !cJSON_AddStringToObject(o, "version", NETBOOTD_VERSION) ||
 	    !cJSON_AddNumberToObject(o, "uptime_s", (double)(time(NULL) - srv->started)) ||
-	    !cJSON_AddNumberToObject(o, "images", (double)image_count(srv)) ||
+	    !cJSON_AddNumberToObject(o, "images", (double)n_images) ||
 	    !cJSON_AddNumberToObject(o, "machines", (double)n_machines) ||
 	    !cJSON_AddNumberToObject(o, "configs", (double)config_count(srv)) ||
 	    !cJSON_AddItemToObject(o, "default_image", json_str_or_null(def)) ||

@@ -122,7 +122,9 @@ void store_image_list_free(struct manifest **list, size_t n);
  * How many images there are, cheaply (for status and /metrics): without
  * reading any manifest.json.  Counted are the directories under images/ with
  * a valid name and the three files (at most STORE_MAX_IMAGES), so images
- * placed by hand count too; the count is cached until images/ changes.
+ * placed by hand count too.  The count is cached while the timestamps of
+ * images/ stay the same (an image added, removed or placed by hand changes
+ * them); a file deleted by hand inside an image is seen at the next change.
  */
 int store_image_count(struct store *s, size_t *ret_n);
 /* One image's manifest (legacy ones synthesized); -ENOENT. */
