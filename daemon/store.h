@@ -1,6 +1,8 @@
 /*
  * The persistent store in state_dir: images, machine assignments,
- * cloud-configs and settings.
+ * cloud-configs and settings.  These functions are the front (store.c);
+ * the data is kept by a backend (store-backend.h), today the directories
+ * and files described here (store-local*.c).
  *
  *   <state>/images/<name>/{kernel,initrd,rootfs.squashfs,manifest.json}
  *   <state>/configs/<name>.yaml
