@@ -1,9 +1,12 @@
 /*
- * File access below a root directory, for the files TFTP and HTTP serve.
+ * File helpers: access below a root directory, for the files TFTP and HTTP
+ * serve, and the atomic writes, reads and removals of the store.
  */
 #ifndef NETBOOTD_FSUTIL_H
 #define NETBOOTD_FSUTIL_H
 
+#include <dirent.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -24,5 +27,44 @@ int fs_open_beneath(const char *root, const char *path, off_t *ret_size);
  * return its size in *ret_size.  0, -EISDIR (not a regular file) or -errno.
  */
 int fs_regular_file(int fd, off_t *ret_size);
+
+/* Six random letters and digits and a NUL, for temporary names. */
+void fs_random_suffix(char buf[7]);
+
+/*
+ * Replace dirfd/name atomically with 'data': written to
+ * ".tmp-<name>.XXXXXX", fsync'ed, renamed into place, then the directory
+ * fsync'ed.  0 or -errno (the temporary file removed).
+ */
+int fs_atomic_write_at(int dirfd, const char *name, const void *data, size_t len);
+
+/*
+ * Read the regular file dirfd/name of at most 'max' bytes, NUL-terminated:
+ * a malloc'd buffer and its length.  -EISDIR not a regular file, -EFBIG
+ * larger than 'max', or -errno.
+ */
+int fs_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
+
+/* A stream over directory dirfd, on a new fd (dirfd stays the caller's); -errno. */
+int fs_opendir(int dirfd, DIR **ret);
+
+/* Remove dirfd/name and, if it is a directory, everything below it (16 levels). */
+int fs_rm_rf_at(int dirfd, const char *name);
+
+/* Create directory dirfd/name (mode 0755) if missing and open it: an fd or -errno. */
+int fs_open_subdir(int dirfd, const char *name);
+
+/*
+ * Rename dirfd/from to dirfd/to unless 'to' exists (-EEXIST): renameat2()
+ * RENAME_NOREPLACE, falling back to a check and renameat() where the
+ * filesystem lacks the flag.
+ */
+int fs_rename_noreplace(int dirfd, const char *from, const char *to);
+
+/*
+ * Remove every ".tmp-*" entry of directory dirfd ('path' names it in the
+ * log), logging each one; failures are logged and ignored.
+ */
+void fs_clean_leftovers(int dirfd, const char *path);
 
 #endif

@@ -8,18 +8,6 @@
 #include "store.h"
 
 static size_t
-image_count(struct store *st)
-{
-	struct manifest **list = NULL;
-	size_t n = 0;
-
-	if (store_image_list(st, &list, &n) < 0)
-		return 0;
-	store_image_list_free(list, n);
-	return n;
-}
-
-static size_t
 config_count(struct store *st)
 {
 	struct store_config_info *list = NULL;
@@ -40,7 +28,7 @@ stats_state(struct server *srv, struct stats_state *ret)
 	};
 	if (srv->store == NULL)
 		return;
-	ret->images = image_count(srv->store);
+	(void)store_image_count(srv->store, &ret->images); /* 0 on failure */
 	ret->configs = config_count(srv->store);
 	(void)store_machine_list(srv->store, &ret->machines);
 }

@@ -1,6 +1,8 @@
 /*
  * The persistent store in state_dir: images, machine assignments,
- * cloud-configs and settings.
+ * cloud-configs and settings.  These functions are the front (store.c);
+ * the data is kept by a backend (store-backend.h), today the directories
+ * and files described here (store-local*.c).
  *
  *   <state>/images/<name>/{kernel,initrd,rootfs.squashfs,manifest.json}
  *   <state>/configs/<name>.yaml
@@ -118,6 +120,15 @@ const char *store_images_dir(const struct store *s); /* <state>/images */
 /* Every image, sorted by name; free with store_image_list_free(). */
 int store_image_list(struct store *s, struct manifest ***ret, size_t *ret_n);
 void store_image_list_free(struct manifest **list, size_t n);
+/*
+ * How many images there are, cheaply (for status and /metrics): without
+ * reading any manifest.json.  Counted are the directories under images/ with
+ * a valid name and the three files (at most STORE_MAX_IMAGES), so images
+ * placed by hand count too.  The count is cached while the timestamps of
+ * images/ stay the same (an image added, removed or placed by hand changes
+ * them); a file deleted by hand inside an image is seen at the next change.
+ */
+int store_image_count(struct store *s, size_t *ret_n);
 /* One image's manifest (legacy ones synthesized); -ENOENT. */
 int store_image_get(struct store *s, const char *name, struct manifest **ret);
 bool store_image_exists(struct store *s, const char *name);

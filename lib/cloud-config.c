@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "error.h"
+#include "io.h"
 #include "util.h"
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
@@ -252,15 +253,8 @@ cloud_config_validate(const char *buf, size_t len, char **ret_error)
 void
 cloud_config_hostname(const uint8_t mac[MAC_LEN], char buf[CLOUD_CONFIG_HOSTNAME_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
-	char *p = buf + strlen("kairos-");
-
 	memcpy(buf, "kairos-", strlen("kairos-"));
-	for (size_t i = 0; i < MAC_LEN; i++) {
-		*p++ = hex[mac[i] >> 4];
-		*p++ = hex[mac[i] & 15];
-	}
-	*p = '\0';
+	io_hex_encode(mac, MAC_LEN, buf + strlen("kairos-"));
 }
 
 /* An output buffer; with p == NULL it only counts. */

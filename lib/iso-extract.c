@@ -17,6 +17,7 @@
 #include <archive_entry.h>
 
 #include "error.h"
+#include "io.h"
 #include "util.h"
 
 static const char *const kernel_candidates[] = {
@@ -389,28 +390,13 @@ out_open(struct out *o, bool force, char **ret_error)
 }
 
 static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k, n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int
 out_write(struct out *o, const uint8_t *p, size_t n, char **ret_error)
 {
 	int r;
 
 	for (size_t i = 0; i < n && o->written + i < sizeof(o->magic); i++)
 		o->magic[o->written + i] = p[i];
-	if ((r = write_all(o->fd, p, n)) < 0)
+	if ((r = io_write_all(o->fd, p, n)) < 0)
 		return error_set(ret_error, r, "Cannot write \"%s\": %s", o->dest, strerror(-r));
 	o->written += n;
 	return 0;

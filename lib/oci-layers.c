@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "util.h"
 
 #define SYMLINK_MAX_DEPTH 40
@@ -895,22 +896,6 @@ file_order(const void *pa, const void *pb)
 }
 
 static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 stream_chunk(struct build *b, struct squashfs_inode *n, const uint8_t *p, size_t len)
 {
 	int r = squashfs_writer_append(b->sqfs, p, len);
@@ -918,9 +903,9 @@ stream_chunk(struct build *b, struct squashfs_inode *n, const uint8_t *p, size_t
 	if (r < 0)
 		return tree_fail(b->tree, r, "writing the squashfs failed: %s", strerror(-r));
 	if (n == b->kernel)
-		r = write_all(b->kernel_fd, p, len);
+		r = io_write_all(b->kernel_fd, p, len);
 	if (r == 0 && n == b->initrd)
-		r = write_all(b->initrd_fd, p, len);
+		r = io_write_all(b->initrd_fd, p, len);
 	if (r < 0)
 		return tree_fail(
 		    b->tree, r, "writing the kernel or initrd failed: %s", strerror(-r));

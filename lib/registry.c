@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "error.h"
+#include "io.h"
 #include "oci-manifest.h"
 #include "oci-ref.h"
 #include "registry.h"
@@ -885,8 +886,7 @@ sha256_final(EVP_MD_CTX *md, char ret[72])
 	if (EVP_DigestFinal_ex(md, h, &n) != 1 || n != 32)
 		return -EIO;
 	strcpy(ret, "sha256:");
-	for (unsigned i = 0; i < 32; i++)
-		sprintf(ret + 7 + 2 * i, "%02x", h[i]);
+	io_hex_encode(h, 32, ret + 7);
 	return 0;
 }
 

@@ -379,6 +379,62 @@ test_legacy_and_default(void)
 	rm_tree(dir);
 }
 
+/* Write the three files of an image into dir (placing it by hand). */
+static void
+write_image_files(const char *dir)
+{
+	write_file(dir, "kernel", "kk", 2);
+	write_file(dir, "initrd", "ii", 2);
+	write_file(dir, "rootfs.squashfs", "hsqs", 4);
+}
+
+static size_t
+image_count(struct store *s)
+{
+	size_t n = 999;
+
+	CHECK_EQ_INT(store_image_count(s, &n), 0);
+	return n;
+}
+
+/* store_image_count(): after add and remove, images placed by hand, the cache. */
+static void
+test_image_count(void)
+{
+	const struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+	char *dir = make_tmpdir(), images[512], path[600];
+	struct store *s = open_store(dir);
+
+	snprintf(images, sizeof(images), "%s/images", dir);
+	CHECK_EQ_INT(image_count(s), 0);
+	CHECK_EQ_INT(add_image(s, "a", "k", false), 0);
+	CHECK_EQ_INT(image_count(s), 1);
+	/* Placed by hand, no manifest.json: counted; a directory lacking files is not. */
+	snprintf(path, sizeof(path), "%s/handmade", images);
+	mkdir(path, 0755);
+	write_image_files(path);
+	snprintf(path, sizeof(path), "%s/partial", images);
+	mkdir(path, 0755);
+	write_file(path, "kernel", "kk", 2);
+	CHECK_EQ_INT(image_count(s), 2);
+	/* Completed later (images/ unchanged): seen, a partial directory is never cached. */
+	write_image_files(path);
+	CHECK_EQ_INT(image_count(s), 3);
+	/* images/ old enough: cached, a file removed inside an image is not seen... */
+	CHECK_EQ_INT(utimensat(AT_FDCWD, images, old, 0), 0);
+	CHECK_EQ_INT(image_count(s), 3);
+	snprintf(path, sizeof(path), "%s/handmade/kernel", images);
+	CHECK_EQ_INT(unlink(path), 0);
+	CHECK_EQ_INT(image_count(s), 3);
+	/* ...until images/ changes: removing an image. */
+	CHECK_EQ_INT(store_image_remove(s, "a", false, NULL), 0);
+	CHECK_EQ_INT(image_count(s), 1);
+	CHECK_EQ_INT(add_image(s, "b", "k", false), 0);
+	CHECK_EQ_INT(image_count(s), 2);
+	store_free(s);
+	rm_tree(dir);
+}
+
 static void
 test_machines(void)
 {
@@ -625,5 +681,5 @@ test_write_failure(void)
 }
 
 TEST_MAIN(TEST(test_open_cleans), TEST(test_txn_commit), TEST(test_txn_checks),
-    TEST(test_replace_keeps_fd), TEST(test_legacy_and_default), TEST(test_machines),
-    TEST(test_configs_settings), TEST(test_corrupt), TEST(test_write_failure))
+    TEST(test_replace_keeps_fd), TEST(test_legacy_and_default), TEST(test_image_count),
+    TEST(test_machines), TEST(test_configs_settings), TEST(test_corrupt), TEST(test_write_failure))

@@ -1,0 +1,110 @@
+/*
+ * The local backend of the store (store-backend.h): the directories and
+ * files under state_dir described in store.h.  Private to store-local*.c:
+ *
+ *   store-local.c           open, free, the directories, leftovers; the ops
+ *   store-local-json.c      machines.json and settings.json: read, write, fields
+ *   store-local-images.c    images/: list, get, open, remove, count
+ *   store-local-txn.c       image transactions (worker threads) and busy names
+ *   store-local-machines.c  machines.json and the sorted table
+ *   store-local-configs.c   configs/<name>.yaml
+ *   store-local-settings.c  settings.json
+ */
+#ifndef NETBOOTD_STORE_LOCAL_H
+#define NETBOOTD_STORE_LOCAL_H
+
+#include <pthread.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "store-backend.h"
+
+/* store_local_image_count()'s cache, keyed by the timestamps of images/. */
+struct store_local_count {
+	struct timespec mtim, ctim;
+	size_t n;
+	bool valid;
+};
+
+struct store_local {
+	char *configs_dir;                 /* <state>/configs */
+	int dir_fd, images_fd, configs_fd; /* immutable after open: txns use images_fd */
+	struct store_machine *machines;    /* sorted by MAC */
+	size_t n_machines, cap_machines;
+	struct store_settings settings;
+	pthread_mutex_t lock; /* guards busy[] */
+	char **busy;          /* names with an open txn */
+	size_t n_busy;
+	struct store_local_count count;
+};
+
+static inline struct store_local *
+store_local(const struct store *s)
+{
+	return s->backend;
+}
+
+/* store-local.c */
+int store_local_open(struct store *s, char **ret_error);
+void store_local_free(struct store *s);
+
+/* store-local-json.c: the state files in state_dir. */
+/* Read and parse state_dir/name; -ENOENT passes through silently (no message). */
+int store_local_json_read(
+    struct store *s, const char *name, size_t max, cJSON **ret, char **ret_error);
+/* Pretty-print 'root' and write it atomically, refusing more than 'max' bytes (-E2BIG). */
+int store_local_json_write(struct store *s, const char *name, const cJSON *root, size_t max);
+/*
+ * A string|null|missing member 'key' of 'o' that must be a valid name
+ * (is_name) or a valid string of at most 'max' bytes: a copy or NULL in
+ * *ret.  NULL if fine, else what is wrong with it.
+ */
+const char *store_local_json_string(
+    const cJSON *o, const char *key, bool is_name, size_t max, char **ret);
+/* Add member 'key' to 'o': the string 'value', or null for NULL.  NULL if out of memory. */
+cJSON *store_local_json_add_string(cJSON *o, const char *key, const char *value);
+
+/* store-local-images.c */
+int store_local_image_list(struct store *s, struct manifest ***ret, size_t *ret_n);
+int store_local_image_get(struct store *s, const char *name, struct manifest **ret);
+bool store_local_image_exists(struct store *s, const char *name);
+int store_local_image_open(
+    struct store *s, const char *name, enum manifest_file f, off_t *ret_size);
+int store_local_image_remove(struct store *s, const char *name);
+int store_local_image_count(struct store *s, size_t *ret_n);
+int store_local_image_only(struct store *s, char **ret);
+
+/* store-local-txn.c */
+int store_local_txn_begin(struct store_txn *t);
+const char *store_local_txn_path(const struct store_txn *t, enum manifest_file f);
+int store_local_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES],
+    const char *src, store_progress_fn progress, void *userdata, const atomic_bool *cancel,
+    char **ret_error);
+int store_local_txn_commit(struct store_txn *t, enum manifest_source_type type, const char *source,
+    const char *cmdline, bool force, struct manifest **ret, char **ret_error);
+void store_local_txn_free(struct store_txn *t);
+
+/* store-local-machines.c */
+int store_local_machines_load(struct store *s, char **ret_error);
+void store_local_machines_free(struct store_local *l);
+const struct store_machine *store_local_machine_get(
+    const struct store *s, const uint8_t mac[MAC_LEN]);
+const struct store_machine *store_local_machine_list(const struct store *s, size_t *ret_n);
+int store_local_machine_set(struct store *s, const struct store_machine *m);
+int store_local_machine_remove(struct store *s, const uint8_t mac[MAC_LEN]);
+
+/* store-local-configs.c */
+int store_local_config_set(
+    struct store *s, const char *name, const char *content, size_t len, char **ret_error);
+int store_local_config_get(struct store *s, const char *name, char **ret, size_t *ret_len);
+bool store_local_config_exists(struct store *s, const char *name);
+int store_local_config_list(struct store *s, struct store_config_info **ret, size_t *ret_n);
+int store_local_config_remove(struct store *s, const char *name);
+
+/* store-local-settings.c */
+int store_local_settings_load(struct store *s, char **ret_error);
+const struct store_settings *store_local_settings_get(const struct store *s);
+int store_local_settings_replace(struct store *s, struct store_settings *next);
+
+#endif
