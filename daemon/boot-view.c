@@ -29,11 +29,10 @@ view_image_exists(void *userdata, const char *name)
 	return store_image_exists(userdata, name);
 }
 
-/* Asked only when neither settings.default_image nor default.image is set. */
 static int
 view_image_only(void *userdata, char **ret)
 {
-	return store_image_default(userdata, NULL, ret);
+	return store_image_only(userdata, ret);
 }
 
 static int

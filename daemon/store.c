@@ -186,18 +186,9 @@ store_image_remove(struct store *s, const char *name, bool force, size_t *ret_da
 }
 
 int
-store_image_default(struct store *s, const char *cfg_image, char **ret)
+store_image_only(struct store *s, char **ret)
 {
-	const char *def = s->ops->settings_get(s)->default_image;
-	const char *name = def != NULL ? def : cfg_image;
-	char *copy;
-
-	if (name == NULL)
-		return s->ops->image_only(s, ret);
-	if ((copy = strdup(name)) == NULL)
-		return -ENOMEM;
-	*ret = copy;
-	return 0;
+	return s->ops->image_only(s, ret);
 }
 
 /* ---- image transactions (any thread) ---- */

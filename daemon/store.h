@@ -142,11 +142,12 @@ size_t store_image_users(const struct store *s, const char *name);
  */
 int store_image_remove(struct store *s, const char *name, bool force, size_t *ret_dangling);
 /*
- * The effective default image: settings.default_image, else cfg_image (the
- * YAML default.image, may be NULL), else the only image if there is exactly
- * one.  -ENOENT if none.  A malloc'd name in *ret.
+ * The only directory under images/ (an image, or one being placed by hand),
+ * if there is exactly one: its malloc'd name in *ret; -ENOENT otherwise.
+ * The boot decision falls back to it when no default image is set
+ * (boot_default_image(), lib/boot-policy.h).
  */
-int store_image_default(struct store *s, const char *cfg_image, char **ret);
+int store_image_only(struct store *s, char **ret);
 
 /* ---- image transactions (any thread, see THREADING) ---- */
 

@@ -337,7 +337,7 @@ test_legacy_and_default(void)
 	struct manifest **list = NULL;
 	size_t n = 0;
 
-	CHECK_EQ_INT(store_image_default(s, NULL, &name), -ENOENT);
+	CHECK_EQ_INT(store_image_only(s, &name), -ENOENT);
 	snprintf(path, sizeof(path), "%s/images/handmade", dir);
 	mkdir(path, 0755);
 	write_file(path, "kernel", "kk", 2);
@@ -358,21 +358,17 @@ test_legacy_and_default(void)
 	}
 	store_image_list_free(list, n);
 
-	/* Two directories: no automatic default; settings and YAML win. */
-	CHECK_EQ_INT(store_image_default(s, NULL, &name), -ENOENT);
-	CHECK_EQ_INT(store_image_default(s, "fromyaml", &name), 0);
-	CHECK_EQ_STR(name, "fromyaml");
-	free(name);
+	/* Two directories (one incomplete): no only image. */
+	CHECK_EQ_INT(store_image_only(s, &name), -ENOENT);
 	CHECK_EQ_INT(store_set_default_image(s, "nope"), -ENOENT);
 	CHECK_EQ_INT(store_set_default_image(s, "handmade"), 0);
-	CHECK_EQ_INT(store_image_default(s, "fromyaml", &name), 0);
-	CHECK_EQ_STR(name, "handmade");
-	free(name);
+	CHECK_EQ_STR(store_settings(s)->default_image, "handmade");
+	CHECK_EQ_INT(store_image_only(s, &name), -ENOENT); /* the setting is not the only image */
 	CHECK_EQ_INT(store_image_users(s, "handmade"), 1);
 	CHECK_EQ_INT(store_image_remove(s, "handmade", false, NULL), -EBUSY);
 	CHECK_EQ_INT(store_set_default_image(s, NULL), 0);
 	CHECK_EQ_INT(store_image_remove(s, "incomplete", false, NULL), 0);
-	CHECK_EQ_INT(store_image_default(s, NULL, &name), 0);
+	CHECK_EQ_INT(store_image_only(s, &name), 0);
 	CHECK_EQ_STR(name, "handmade");
 	free(name);
 	store_free(s);
