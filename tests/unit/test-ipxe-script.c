@@ -1,6 +1,5 @@
 #include <stdlib.h>
 
-#include "config.h"
 #include "ipxe-script.h"
 #include "test.h"
 
@@ -50,7 +49,7 @@ test_expand_default(void)
 	      strstr(out, "config_url=http://10.0.0.2:8090/config/52-54-00-ab-cd-ef ") != NULL);
 	CHECK(out != NULL && strchr(out, '{') == NULL);
 	free(out);
-	CHECK_EQ_INT(ipxe_cmdline_validate(CONFIG_DEFAULT_CMDLINE), 0);
+	CHECK_EQ_INT(ipxe_cmdline_validate(IPXE_DEFAULT_CMDLINE), 0);
 }
 
 static void
