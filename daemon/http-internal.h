@@ -1,0 +1,110 @@
+/*
+ * Between the parts of the HTTP server: http.c (connections, listening
+ * sockets, the request entry point), http-reply.c (responses: text, errors,
+ * files with ranges, their progress events) and http-route.c (what each
+ * path of lib/http-path.h answers).  Loop thread only.
+ */
+#ifndef NETBOOTD_HTTP_INTERNAL_H
+#define NETBOOTD_HTTP_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/http.h>
+
+#include "http-path.h"
+#include "http.h"
+#include "progress.h"
+
+#define HTTP_LOG_PATH_MAX 200
+/*
+ * libevent 2.1 sends a file chain with one sendfile(2) of the whole chain,
+ * whatever its size: on a fast link one big file would hold the loop (and
+ * TFTP) for its whole transfer.  Chains of this size bound each call.
+ */
+#define HTTP_FILE_CHUNK (1024 * 1024)
+#define CTYPE_BINARY    "application/octet-stream"
+#define CTYPE_TEXT      "text/plain; charset=utf-8"
+
+/* A path another module answers (http_server_add_handler). */
+struct http_handler {
+	const char *path;
+	http_handler_fn fn;
+	void *userdata;
+};
+
+struct http_server {
+	struct server *srv;
+	struct evhttp *http;
+	struct evhttp_bound_socket **socks;
+	size_t n_socks;
+	struct event *resolve_ev; /* attaches close callbacks to new connections */
+	struct event *resume_ev;  /* re-enables accepting after an accept error */
+	struct bufferevent **pending;
+	size_t n_pending, cap_pending;
+	unsigned max_connections;
+	unsigned timeout; /* seconds, as last given to evhttp */
+	bool accept_paused, freeing;
+	struct http_stats *stats; /* srv->stats.http */
+	struct http_handler handlers[HTTP_MAX_HANDLERS];
+	size_t n_handlers;
+	LIST_HEAD(, http_xfer) xfers; /* file bodies being sent, for progress events */
+	unsigned n_xfers;
+};
+
+/*
+ * A file body on its way out: its progress event is recorded when evhttp
+ * reports the response complete, or with the bytes that left when the
+ * connection closes first.  The body is the last 'body' bytes of the
+ * connection's output buffer when the reply is queued.
+ */
+struct http_xfer {
+	LIST_ENTRY(http_xfer) link;
+	struct http_server *s;
+	struct evhttp_connection *evcon;
+	struct progress_event ev;
+	char image[HTTP_NAME_MAX + 1];
+	uint64_t body;
+};
+
+/* One request being answered. */
+struct http_req {
+	struct http_server *s;
+	struct evhttp_request *req;
+	const char *path;
+	bool head;
+	bool artifact; /* a boot artifact: logged at info */
+	const uint8_t *mac;
+	char client[INET6_ADDRSTRLEN];
+	struct in_addr addr;    /* the client's IPv4 address, 0.0.0.0 if unknown */
+	struct http_xfer *xfer; /* set by a route that wants a progress event for its file */
+};
+
+/* ---- http-reply.c ---- */
+
+void http_reply_event_init(const struct http_req *c, enum progress_kind kind, const char *detail,
+    struct progress_event *ev);
+/* Record a progress event (the recorder finds the MAC of an address) and log it. */
+void http_reply_progress(struct http_server *s, struct progress_event *ev, const char *image);
+/* Ask for a progress event for the file about to be sent; NULL when out of memory. */
+struct http_xfer *http_reply_xfer_new(
+    struct http_req *c, enum progress_kind kind, const char *detail, const char *image);
+void http_reply_xfer_free(struct http_xfer *x);
+/* The connection closed before its responses went out: record what left. */
+void http_reply_xfers_closed(struct http_server *s, struct evhttp_connection *evcon);
+/* Send with a Content-Length of 'len' (the body, or what GET would get for HEAD). */
+void http_reply_send(
+    struct http_req *c, int code, const char *reason, struct evbuffer *body, uint64_t len);
+void http_reply_text(struct http_req *c, int code, const char *reason, const char *ctype,
+    const char *text, size_t len);
+void http_reply_error(struct http_req *c, int code, const char *reason);
+/* Serve the open regular file 'fd' (taken over), with Range. */
+void http_reply_file(struct http_req *c, int fd, const char *ctype);
+
+/* ---- http-route.c ---- */
+
+void http_route_dispatch(struct http_req *c, const struct http_route *rt);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * What each path of the URL space (lib/http-path.h) answers: loaders, image
+ * files, and the iPXE scripts and cloud-configs of the boot decision
+ * (lib/boot-policy.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+
+#include "boot-view.h"
+#include "cloud-config.h"
+#include "http-internal.h"
+#include "iface.h"
+#include "ipxe-script.h"
+#include "loader.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+static void
+http_route_boot(struct http_req *c, const struct http_route *rt)
+{
+	const struct config *cfg = c->s->srv->cfg;
+	off_t size;
+	int fd;
+
+	if (!loader_known(c->s->srv, rt->name)) {
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	c->artifact = true;
+	fd = loader_open(c->s->srv, rt->name, &size);
+	if (fd < 0) {
+		log_warn(NULL, "Cannot open the loader \"%s\" in \"%s\": %s, answering 404",
+		    rt->name, cfg->ipxe.dir ? cfg->ipxe.dir : CONFIG_DEFAULT_IPXEDIR,
+		    strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	http_reply_xfer_new(c, PROGRESS_LOADER, rt->name, NULL);
+	http_reply_file(c, fd, CTYPE_BINARY);
+}
+
+static int
+http_image_file(const char *file, enum manifest_file *ret_f, enum progress_kind *ret_kind)
+{
+	static const enum progress_kind kinds[MANIFEST_N_FILES] = {
+	    [MANIFEST_KERNEL] = PROGRESS_KERNEL,
+	    [MANIFEST_INITRD] = PROGRESS_INITRD,
+	    [MANIFEST_ROOTFS] = PROGRESS_ROOTFS,
+	};
+
+	for (int f = 0; f < MANIFEST_N_FILES; f++)
+		if (strcmp(file, manifest_file_names[f]) == 0) {
+			*ret_f = (enum manifest_file)f;
+			*ret_kind = kinds[f];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Through the store: the fd stays valid if the image is removed or replaced meanwhile. */
+static void
+http_route_image(struct http_req *c, const struct http_route *rt)
+{
+	enum manifest_file f;
+	enum progress_kind kind;
+	off_t size;
+	int fd;
+
+	c->artifact = true;
+	if (http_image_file(rt->file, &f, &kind) < 0) {
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	fd = store_image_open(c->s->srv->store, rt->name, f, &size);
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			log_debug(NULL, "Cannot open \"%s/%s\" of the images: %s", rt->name,
+			    rt->file, strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	http_reply_xfer_new(c, kind, rt->name, rt->name);
+	http_reply_file(c, fd, CTYPE_BINARY);
+}
+
+static int
+http_server_url(struct http_req *c, char *buf, size_t len)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct sockaddr_in sin = {0};
+	socklen_t sl = sizeof(sin);
+	struct in_addr local = {htonl(INADDR_ANY)}, addr;
+	char a[INET_ADDRSTRLEN];
+	int fd, r;
+
+	fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 &&
+	    sin.sin_family == AF_INET)
+		local = sin.sin_addr;
+	r = iface_advertise(c->s->srv->cfg, 0, local, &addr);
+	if (r < 0)
+		return r;
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(buf, len, "http://%s:%u", a, c->s->srv->cfg->http.port);
+	return 0;
+}
+
+/* Ask the boot decision about the machine with 'mac'. */
+static int
+http_decide(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_service service,
+    struct boot_plan *ret)
+{
+	struct boot_client client = {.firmware = BOOT_FIRMWARE_IPXE, .has_mac = true};
+	struct boot_view view;
+
+	memcpy(client.mac, mac, MAC_LEN);
+	boot_view_init(c->s->srv, &view);
+	return boot_decide(&view, &client, service, ret);
+}
+
+static void
+http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const char *missing)
+{
+	char fields[256], m[MAC_STRLEN];
+
+	mac_format(mac, ':', m);
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_IMAGE=%s", m,
+	    c->client, missing ? missing : "");
+	if (missing != NULL)
+		log_warn(fields,
+		    "No image to boot for %s: its image \"%s\" does not exist, serving a "
+		    "script that waits",
+		    m, missing);
+	else
+		log_warn(fields,
+		    "No image to boot for %s: set default.image or keep exactly one image in "
+		    "\"%s/images\", serving a script that waits",
+		    m, c->s->srv->cfg->state_dir);
+}
+
+static void
+http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
+{
+	char fields[128], m[MAC_STRLEN];
+
+	mac_format(mac, ':', m);
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m,
+	    c->client);
+	log_info(fields, "Not serving a script to unknown machine %s: default boot disabled", m);
+	http_reply_error(c, 404, "Not Found");
+}
+
+/* Render the script of the plan: its image, or one that waits. */
+static int
+http_render_script(struct http_req *c, const struct boot_plan *p, char **ret)
+{
+	char server[64];
+	struct ipxe_vars v = {.server = server,
+	    .image = p->action == BOOT_NETBOOT ? p->image : NULL,
+	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL};
+	int r;
+
+	memcpy(v.mac, c->mac, MAC_LEN);
+	r = http_server_url(c, server, sizeof(server));
+	if (r >= 0)
+		r = ipxe_script_render(p->cmdline, &v, ret);
+	return r;
+}
+
+static void
+http_route_ipxe(struct http_req *c, const struct http_route *rt)
+{
+	_cleanup_free_ char *script = NULL;
+	struct progress_event ev;
+	_cleanup_(boot_plan_done) struct boot_plan plan = {.cmdline = NULL};
+	const char *image;
+	int r;
+
+	c->artifact = true;
+	if (c->s->srv->progress != NULL && c->addr.s_addr != htonl(INADDR_ANY))
+		progress_learn(c->s->srv->progress, c->addr, rt->mac);
+	r = http_decide(c, rt->mac, BOOT_SERVICE_SCRIPT, &plan);
+	if (r >= 0 && plan.action == BOOT_IGNORE) {
+		http_refuse_unknown(c, rt->mac);
+		return;
+	}
+	if (r >= 0 && plan.action == BOOT_WAIT)
+		http_warn_noimage(
+		    c, rt->mac, plan.reason == BOOT_REASON_IMAGE_MISSING ? plan.missing : NULL);
+	if (r >= 0)
+		r = http_render_script(c, &plan, &script);
+	if (r < 0) {
+		log_err(NULL, "Cannot generate the iPXE script for %s: %s", c->path,
+		    r == -EINVAL ? "bad kernel command line or image name" : strerror(-r));
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
+	image = plan.action == BOOT_NETBOOT ? plan.image : NULL;
+	http_reply_event_init(c, PROGRESS_SCRIPT, image != NULL ? image : "none", &ev);
+	http_reply_progress(c->s, &ev, image);
+}
+
+/* The built-in cloud-config, when none is configured anywhere. */
+static const char http_config_none[] =
+    "#cloud-config\n"
+    "# netbootd: no cloud-config is configured (default.cloud_config)\n";
+
+/* Read the YAML default.cloud_config file (at most CLOUD_CONFIG_MAX bytes). */
+static int
+http_read_config_file(const char *file, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if ((buf = malloc(CLOUD_CONFIG_MAX + 1)) == NULL)
+		return -ENOMEM;
+	while (
+	    len <= CLOUD_CONFIG_MAX && (n = read(fd, buf + len, CLOUD_CONFIG_MAX + 1 - len)) != 0) {
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	if (len > CLOUD_CONFIG_MAX)
+		return -EFBIG;
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* The cloud-config the plan names ("default" for the file and the built-in one). */
+static int
+http_config_template(struct http_req *c, const struct boot_plan *p, char **ret, size_t *ret_len,
+    const char **ret_name)
+{
+	*ret_name = "default";
+	switch (p->config_source) {
+	case BOOT_CONFIG_STORED:
+		*ret_name = p->config;
+		return store_config_get(c->s->srv->store, p->config, ret, ret_len);
+	case BOOT_CONFIG_FILE:
+		return http_read_config_file(c->s->srv->cfg->def.cloud_config, ret, ret_len);
+	default:
+		if ((*ret = strdup(http_config_none)) == NULL)
+			return -ENOMEM;
+		*ret_len = sizeof(http_config_none) - 1;
+		return 0;
+	}
+}
+
+static void
+http_route_config(struct http_req *c, const struct http_route *rt)
+{
+	_cleanup_free_ char *tmpl = NULL, *out = NULL;
+	struct cloud_config_vars vars = {.image = NULL};
+	_cleanup_(boot_plan_done) struct boot_plan plan = {.cmdline = NULL};
+	struct progress_event ev;
+	const char *name = "default";
+	size_t tlen = 0, olen = 0;
+	int r;
+
+	c->artifact = true;
+	r = http_decide(c, rt->mac, BOOT_SERVICE_CONFIG, &plan);
+	if (r >= 0)
+		r = http_config_template(c, &plan, &tmpl, &tlen, &name);
+	if (r < 0) {
+		const char *file = c->s->srv->cfg->def.cloud_config;
+
+		log_warn(NULL, "Cannot read the cloud-config \"%s\" for %s: %s, answering 404",
+		    strcmp(name, "default") != 0 || file == NULL ? name : file, c->client,
+		    strerror(-r));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	memcpy(vars.mac, rt->mac, MAC_LEN);
+	vars.image = plan.image[0] != '\0' ? plan.image : NULL;
+	r = cloud_config_render(tmpl, tlen, &vars, CLOUD_CONFIG_RENDER_MAX, &out, &olen);
+	if (r < 0) {
+		log_err(NULL, "Cannot render the cloud-config \"%s\": %s", name, strerror(-r));
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	http_reply_text(c, 200, "OK", CTYPE_TEXT, out, olen);
+	http_reply_event_init(c, PROGRESS_CONFIG, name, &ev);
+	ev.bytes = ev.total = olen;
+	ev.complete = true;
+	http_reply_progress(c->s, &ev, vars.image);
+}
+
+void
+http_route_dispatch(struct http_req *c, const struct http_route *rt)
+{
+	switch (rt->kind) {
+	case HTTP_ROUTE_HEALTHZ:
+		http_reply_text(c, 200, "OK", CTYPE_TEXT, "ok\n", 3);
+		break;
+	case HTTP_ROUTE_BOOT:
+		http_route_boot(c, rt);
+		break;
+	case HTTP_ROUTE_IPXE:
+		c->mac = rt->mac;
+		http_route_ipxe(c, rt);
+		break;
+	case HTTP_ROUTE_IMAGE:
+		http_route_image(c, rt);
+		break;
+	case HTTP_ROUTE_CONFIG:
+		c->mac = rt->mac;
+		http_route_config(c, rt);
+		break;
+	}
+}
+
+/* A handler's path, with or without a query string. */
