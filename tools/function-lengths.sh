@@ -6,8 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 max=${1:-60}
-git ls-files --cached --others --exclude-standard 'lib/*.c' 'daemon/*.c' 'ctl/*.c' 'lib/**/*.c' |
-    sort -u | xargs awk -v max="$max" '
+{ git ls-files --cached --others --exclude-standard 'lib/*.c' 'daemon/*.c' 'ctl/*.c' 2>/dev/null ||
+    find lib daemon ctl -name '*.c'; } | sort -u | xargs awk -v max="$max" '
 	FNR == 1 { name = "" }
 	/^[A-Za-z_][A-Za-z0-9_]*\(/ { name = $0; sub(/\(.*/, "", name) }
 	/^\{/ { start = FNR }
