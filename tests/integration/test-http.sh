@@ -70,7 +70,7 @@ EOF
 
 netbootd_start "$TMP/log" "$NS" -f -d -c "$TMP/a.yaml"
 healthy() { [ "$(status "$BASE/healthz" || true)" = 200 ]; }
-wait_until 50 healthy || true
+wait_until 30 healthy || true
 
 # --- basics ---------------------------------------------------------------
 check "/healthz is 200 ok" [ "$(in_ns curl -sf "$BASE/healthz")" = ok ]

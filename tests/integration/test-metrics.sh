@@ -46,7 +46,7 @@ control: {socket: $T/control.sock}
 EOF
 ip netns exec "$SRV" "$NETBOOTD" -f -c "$T/netbootd.yaml" 2>"$T/netbootd.log" &
 PID=$!
-wait_until 50 cli curl -s -o /dev/null --max-time 1 http://10.79.0.1:8090/healthz || true
+wait_until 30 cli curl -s -o /dev/null --max-time 1 http://10.79.0.1:8090/healthz || true
 
 BASE=http://10.79.0.1:8090
 scrape() { cli curl -s -D "$T/$1.headers" -o "$T/$1" "$BASE/metrics"; }

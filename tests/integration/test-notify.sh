@@ -110,7 +110,7 @@ waitfor() { # pattern count seconds
 
 ip netns exec "$NS" "$PY" "$T/listen.py" "$T/notify.sock" "$PORT" "$T/notify.log" &
 LPID=$!
-wait_until 50 test -S "$T/notify.sock" || true
+wait_until 30 test -S "$T/notify.sock" || true
 [ -S "$T/notify.sock" ] || { echo "FAIL: the listener did not start"; exit 1; }
 
 # Not through in_ns: $! must be the daemon's pid.  ip netns exec, env and sh

@@ -29,7 +29,7 @@ cleanup_push 'stop_child "$PID"'
 log_has() { grep -qE -- "$1" "$T/netbootd.log" || { echo "  log: $(tail -5 "$T/netbootd.log")"; false; }; }
 status_ok() { "$CTL" -s "$1" status >/dev/null 2>&1; }
 wait_status() {
-	wait_until 50 status_ok "$1"
+	wait_until 30 status_ok "$1"
 }
 stop() {
 	kill -TERM "$PID"
@@ -57,7 +57,7 @@ config "$SOCK"
 ip netns exec "$NS" systemd-socket-activate -l "$SOCK" \
 	"$NETBOOTD" -f -c "$T/netbootd.yaml" 2>"$T/netbootd.log" &
 PID=$!
-wait_until 50 test -S "$SOCK" || true
+wait_until 30 test -S "$SOCK" || true
 INODE=$(stat -c %i "$SOCK")
 MODE=$(stat -c %a:%u:%g "$SOCK")
 check "netbootctl status works through the passed socket" wait_status "$SOCK"

@@ -54,7 +54,7 @@ start_daemon() {
 	EOF
 	netbootd_start "$TMP/$name.log" "" -f -d -c "$TMP/$name.yaml"
 	PIDS+=("$PID")
-	netbootd_wait_ready "$TMP/$name.log" 1 50 && return 0
+	netbootd_wait_ready "$TMP/$name.log" && return 0
 	echo "netbootd $name did not start:"; cat "$TMP/$name.log"; exit 1
 }
 
