@@ -155,14 +155,16 @@ def sc_retransmit(port, name, retries):
 
 
 def sc_retransmit_timing(port, name):
-    """No ACK: the resend comes after about the timeout (1 s), not at once."""
+    """No ACK: the resend comes after the timeout (1 s), not at once, and
+    before twice the timeout (a timer fires late, never early: the margin
+    is for a loaded machine)."""
     s = sock()
     s.sendto(req(RRQ, name), (HOST, port))
     recv(s)
     t0 = time.monotonic()
     op, data, server = recv(s)
     dt = time.monotonic() - t0
-    if op != DATA or not 0.7 < dt < 1.6:
+    if op != DATA or not 0.7 < dt < 2.0:
         fail("resend after %.2f s (opcode %d), expected DATA 1 after ~1 s" % (dt, op))
     fetch(s, server, (op, data, server))
     print("ok: DATA 1 resent after %.2f s, then the transfer completed" % dt)
