@@ -184,11 +184,8 @@ check "garbage on the socket does not stop the daemon" in_ns "$PY" "$HERE/http-c
 mkdir -p "$STATE/images/other"
 cp "$TMP/b.yaml" "$TMP/a.yaml"
 kill -HUP "$PID"
-for _ in $(seq 50); do
-	grep -q "listening on port $PORT (1 socket, at most 1024" "$TMP/log" && break
-	sleep 0.1
-done
-sleep 0.2
+reloaded() { grep -q "listening on port $PORT (1 socket, at most 1024" "$TMP/log"; }
+wait_until 30 reloaded || true # logged by the reload, which runs before any later request
 check "after SIGHUP the HTTP server runs without interfaces" [ "$(status "$BASE/healthz")" = 200 ]
 in_ns curl -sf -o "$TMP/script" "$BASE/ipxe/$MAC"
 check "no default and two images: a waiting script, no kernel" sh -c "grep -q 'no image to boot' '$TMP/script' && ! grep -q '^kernel' '$TMP/script' && grep -qx 'sleep 60' '$TMP/script'"

@@ -71,10 +71,7 @@ check "the daemon is the activated process (fd 3 is a socket)" \
 
 config "$T/run/moved.sock"
 kill -HUP "$PID"
-for _ in $(seq 30); do
-	grep -q 'cannot move' "$T/netbootd.log" && break
-	sleep 0.1
-done
+wait_until 30 grep -q 'cannot move' "$T/netbootd.log" || true
 check "reload that moves control.socket is logged and ignored" log_has 'control.socket changed to ".*/run/moved.sock", but the control socket comes from systemd and cannot move'
 check "netbootctl still works on the passed socket after reload" status_ok "$SOCK"
 check "no socket at the new path" test ! -e "$T/run/moved.sock"
