@@ -163,6 +163,8 @@ check "an interrupted download is logged incomplete with the bytes that left" \
 # through at full speed), return once its first bytes arrived.  in_flight FILE SIZE WHAT:
 # a check that, right now, bytes of that download have arrived but not all
 # SIZE, and netbootd has not logged it complete: it runs while WHAT happens.
+# (netbootd's send buffer grows with the congestion window, which the 64 KiB
+# receive window of slow-get.py keeps small: it cannot take in most of 4 MiB.)
 done_lines() { grep -cE "rootfs \"B\", $1 of $1 bytes\$" "$TMP/log" || true; }
 slow_get() {
 	DONE0=$(done_lines "$(sz "$STATE/images/B/rootfs.squashfs")")
