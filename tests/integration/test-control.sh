@@ -29,8 +29,9 @@ SOCK=$T/run/control.sock
 STATE=$T/state
 CTL_ARGS=(-s "$SOCK")
 BG=
+BG2=
 cleanup_push 'groupdel "$GROUP" 2>/dev/null'
-cleanup_push '[ -z "$BG" ] || kill -9 "$BG" 2>/dev/null'
+cleanup_push '[ -z "$BG" ] || kill -9 "$BG" 2>/dev/null; [ -z "$BG2" ] || kill -9 "$BG2" 2>/dev/null'
 
 json() { "$PY" -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }
 in_ns() { ip netns exec "$NS" "$@"; }
@@ -199,8 +200,8 @@ chmod 0660 "$SOCK"
 
 # --- garbage on the socket --------------------------------------------------
 cat >"$T/garbage.py" <<'EOF'
-import json, os, socket, struct, sys, time
-path = sys.argv[1]
+import json, os, re, socket, struct, sys, time, urllib.request
+path, port = sys.argv[1], int(sys.argv[2])
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(path); s.settimeout(5); return s
 def frame(obj):
@@ -223,12 +224,39 @@ def closed(s):
         return s.recv(1) == b""
     except OSError:
         return True
+def reply_or_close(s):                # the reply; None when closed (or reset); "timeout"
+    try:
+        return recv(s)
+    except ConnectionResetError:
+        return None
+    except socket.timeout:
+        return "timeout"
+STORED = ("images", "machines", "configs", "default_image", "default_config", "default_boot")
+def stored():                         # what status says is stored, from a new client; None: no answer
+    try:
+        s = conn(); s.sendall(frame({"version": 1, "command": "status"})); r = recv(s); s.close()
+    except OSError:
+        return None
+    return r and r.get("ok") and {k: r["data"][k] for k in STORED} or None
+def control_clients():                # the daemon's own count, from /metrics; -1: no answer
+    try:
+        t = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+    except OSError:
+        return -1
+    return int(re.search(r"^netbootd_control_clients (\d+)$", t, re.M).group(1))
+def wait_until(secs, cond):
+    end = time.monotonic() + secs
+    while not cond():
+        if time.monotonic() > end: return False
+        time.sleep(0.1)
+    return True
 fails = 0
 def check(what, cond):
     global fails
     print(("ok: " if cond else "FAIL: ") + what)
     fails += 0 if cond else 1
 bystander = conn()                    # a client connected through all of this
+before = stored()
 def code(r): return r and not r.get("ok") and r["error"]["code"]
 s = conn(); s.sendall(frame({"version": 1, "command": "status", "args": {}}) * 3)
 check("three pipelined requests get three replies", all(recv(s)["ok"] for _ in range(3)))
@@ -243,21 +271,31 @@ s = conn(); s.sendall(struct.pack(">I", 0)); r = recv(s)
 check("zero length: bad-frame then close", code(r) == "bad-frame" and closed(s))
 s = conn(); s.sendall(struct.pack(">I", 1 << 30) + b"x" * 100); r = recv(s)
 check("oversized length: bad-frame then close", code(r) == "bad-frame" and closed(s))
-s = conn(); s.sendall(os.urandom(4096))
-r = recv(s); check("random bytes: an error or a close", r is None or not r.get("ok"))
-s.close()
+# Then EOF, so that a random length below the cap does not leave it waiting.
+# An error frame or a close, and then the daemon still answers a new client
+# with everything it had stored (a dead daemon closes too).
+s = conn(); s.sendall(os.urandom(4096)); s.shutdown(socket.SHUT_WR)
+r = reply_or_close(s); s.close(); after = stored()
+check("random bytes: an error or a close",
+      (r is None or isinstance(r, dict) and not r.get("ok")) and after is not None and after == before)
+print("  reply %s, then status from a new client: %s" % (r and (r.get("error") if isinstance(r, dict) else r), after))
 s = conn(); s.sendall(frame({"version": 1, "command": "status"})[:7]); s.close()   # half a frame
 bystander.sendall(frame({"version": 1, "command": "status"}))
 check("the bystander client is unaffected", recv(bystander)["ok"])
 # the client cap: 64 connections, the 65th gets "busy"
-time.sleep(0.3)                        # the closed ones above are gone
+check("the closed connections are gone (only the bystander left)", wait_until(30, lambda: control_clients() == 1))
 extra = [conn() for _ in range(63)]
 s = conn(); r = recv(s); check("connection 65 gets a busy error", code(r) == "busy")
 for e in extra: e.close()
 sys.exit(1 if fails else 0)
 EOF
-check "garbage on the socket is survived" "$PY" "$T/garbage.py" "$SOCK"
+stored_lists() { "$CTL" -s "$SOCK" --json images && "$CTL" -s "$SOCK" --json machines &&
+	"$CTL" -s "$SOCK" --json config list; }
+stored_same() { stored_lists >"$T/stored.after" && cmp -s "$T/stored.before" "$T/stored.after"; }
+stored_lists >"$T/stored.before"
+check "garbage on the socket is survived" in_ns "$PY" "$T/garbage.py" "$SOCK" "$PORT"
 run 0 status
+check "nothing stored was lost to the garbage (images, machines, configs)" stored_same
 
 # --- clients that never read --------------------------------------------------
 cat >"$T/stuck.py" <<'EOF'
@@ -268,21 +306,24 @@ b = json.dumps({"version": 1, "command": "images"}).encode()
 req = json.dumps({"version": 1, "command": "watch"}).encode()
 w.sendall(struct.pack(">I", len(req)) + req)   # a watcher that never reads
 s.setblocking(False)
-sent = 0
+sent, blocked = 0, False
 frame = struct.pack(">I", len(b)) + b
 deadline = time.time() + 60
 while time.time() < deadline:               # pipeline requests, never read a reply
     try:
         sent += s.send(frame * 64)
     except BlockingIOError:
+        if not blocked:                      # the daemon stopped taking them in
+            blocked = True; open(sys.argv[2], "w").close()
         time.sleep(0.01)
     except (BrokenPipeError, ConnectionResetError):
         print("dropped after", sent, "bytes of requests"); sys.exit(0)
 print("never dropped"); sys.exit(1)
 EOF
-"$PY" "$T/stuck.py" "$SOCK" >"$T/stuck.out" 2>&1 &
+"$PY" "$T/stuck.py" "$SOCK" "$T/stuck.blocked" >"$T/stuck.out" 2>&1 &
 BG=$!
-sleep 1
+stuck_or_gone() { [ -e "$T/stuck.blocked" ] || ! kill -0 "$BG" 2>/dev/null; }
+wait_until 30 stuck_or_gone || true
 check "HTTP keeps answering while a client does not read" in_ns curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/healthz"
 for _ in 1 2 3 4 5; do in_ns curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/images/k2/kernel" || true; done
 check "control socket keeps answering too" "$CTL" -s "$SOCK" status >/dev/null
@@ -299,13 +340,13 @@ cp "$SRC/kernel" "$SRC/initrd" "$BIG/"
 { printf 'hsqs'; head -c $((768 * 1048576)) /dev/urandom; } >"$BIG/rootfs.squashfs"
 chmod -R a+rX "$BIG"
 tmp_in_images() { ls -A "$STATE/images" | grep -q '^\.tmp-'; }
-wait_tmp() { for _ in $(seq 200); do tmp_in_images && return 0; sleep 0.02; done; return 1; }
+wait_tmp() { wait_until 30 tmp_in_images; }
 "$CTL" -s "$SOCK" add-image big --dir "$BIG" >/dev/null 2>&1 &
 BG=$!
 check "import in progress has a temp directory" wait_tmp
 kill -9 "$BG"; wait "$BG" 2>/dev/null || true; BG=
-for _ in $(seq 100); do tmp_in_images || break; sleep 0.1; done
-check "client disconnect cancels: no temp directory left" eval '! tmp_in_images'
+no_tmp_in_images() { ! tmp_in_images; }
+check "client disconnect cancels: no temp directory left" wait_until 30 no_tmp_in_images
 check "... and no image" test ! -e "$STATE/images/big"
 check "... the daemon logged the cancel" grep -q "went away, cancelling" "$T/log"
 run 0 status
@@ -323,17 +364,42 @@ run 0 --json images
 check "... images list OK" json "[i['name'] for i in d] == ['k2','k4']"
 
 # --- watch ---------------------------------------------------------------------
+# Real boot events: GET /ipxe/MAC before the watchers start (replayed to each
+# as it subscribes, so once it printed that one it is subscribed), then
+# GET /ipxe/OTHER and GET /ipxe/MAC again, live.  Both live events travel the
+# same connection in that order: once "watch MAC" has MAC's second event, it
+# would have had OTHER's before it.
+OTHER=52:54:00:aa:bb:02
+ipxe_get() { in_ns curl -sf -o /dev/null "http://127.0.0.1:$PORT/ipxe/$(echo "$1" | tr : -)"; }
+boot_events() { # FILE MAC: how many "script" boot events of MAC FILE has
+	"$PY" -c '
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+print(sum(e.get("event") == "boot" and e["data"]["mac"] == sys.argv[2] and e["data"]["kind"] == "script" for e in evs))
+' "$@"
+}
+saw() { [ "$(boot_events "$1" "$2")" -ge "$3" ]; } # FILE MAC N
+ipxe_get "$MAC"
 "$CTL" -s "$SOCK" --json watch >"$T/watch.out" 2>&1 &
 BG=$!
-sleep 0.5
+"$CTL" -s "$SOCK" --json watch "$MAC" >"$T/watch-mac.out" 2>&1 &
+BG2=$!
+check "watch replays the boot event of GET /ipxe/$MAC made before it" wait_until 30 saw "$T/watch.out" "$MAC" 1
+check "watch $MAC replays it too" wait_until 30 saw "$T/watch-mac.out" "$MAC" 1
+ipxe_get "$OTHER"
+ipxe_get "$MAC"
+saw_both() { saw "$T/watch.out" "$OTHER" 1 && saw "$T/watch.out" "$MAC" 2; }
+check "watch receives the live events of GET /ipxe/ for $OTHER and $MAC" wait_until 30 saw_both
+check "watch $MAC receives the live event of $MAC" wait_until 30 saw "$T/watch-mac.out" "$MAC" 2
+check "... and none of $OTHER" test "$(boot_events "$T/watch-mac.out" "$OTHER")" = 0
 check "watch keeps running" kill -0 "$BG"
-kill "$BG"; wait "$BG" 2>/dev/null || true; BG=
+kill "$BG" "$BG2"; wait "$BG" "$BG2" 2>/dev/null || true; BG="" BG2=""
 run 0 status
 
 # --- SIGHUP with a new socket path ----------------------------------------------
 sed -i "s#socket: $SOCK#socket: $T/run2/c.sock#" "$T/netbootd.yaml"
 kill -HUP "$PID"
-for _ in $(seq 50); do [ -S "$T/run2/c.sock" ] && break; sleep 0.1; done
+wait_until 30 test -S "$T/run2/c.sock" || true
 check "SIGHUP moves the control socket" "$CTL" -s "$T/run2/c.sock" status >/dev/null
 check "... and removes the old one" test ! -e "$SOCK"
 SOCK=$T/run2/c.sock

@@ -41,6 +41,8 @@ cli() { ip netns exec "$CLI" "$@"; }
 hy() { echo "$1" | tr : -; }
 get() { cli curl -s -o "$2" -w '%{http_code}' "$BASE$1"; }
 log_has() { grep -qE -- "$1" "$TMP/log"; }
+# log_soon RE: the log has RE within 30 s (a line written after the reply)
+log_soon() { wait_until 30 log_has "$1"; }
 probe() { # MAC yes|no
 	cli "$PY" "$HERE/proxydhcp-client.py" probe "$VC" "$SADDR" "$CADDR" "$1" "$2" >"$TMP/probe.out" 2>&1 ||
 		{ cat "$TMP/probe.out"; return 1; }
@@ -72,6 +74,7 @@ cat >"$B/manifest.json" <<EOF
            "rootfs.squashfs": {"size": $(sz "$B/rootfs.squashfs"), "sha256": "$(dg "$B/rootfs.squashfs")"}}}
 EOF
 cp "$B/rootfs.squashfs" "$TMP/B-old.squashfs"
+B_OLD_SHA256=$(dg "$B/rootfs.squashfs") # as in its manifest
 mkdir -p "$STATE/configs"
 printf '#cloud-config\nhostname: {{hostname}}\nmac: {{ mac }}\nimage: {{image}}\nkeep: "{{ .Values.x }}"\n' \
 	>"$STATE/configs/cfgB.yaml"
@@ -145,43 +148,59 @@ echo "== progress and downloads"
 get "/ipxe/$(hy $M1)" /dev/null >/dev/null # this client address is M1 now
 check "kernel of B 200" test "$(get /images/B/kernel "$TMP/k")" = 200
 check "kernel bytes" cmp -s "$TMP/k" "$B/kernel"
-sleep 0.3
-check "progress logged: script for M1" log_has "Boot progress of $M1 at $CADDR: script \"B\""
+check "progress logged: script for M1" log_soon "Boot progress of $M1 at $CADDR: script \"B\""
 check "progress logged: whole kernel for M1 (MAC learned from /ipxe/)" \
-	log_has "Boot progress of $M1 at $CADDR: kernel \"B\", $(sz "$B/kernel") of $(sz "$B/kernel") bytes\$"
-check "progress logged: config for M1" log_has "Boot progress of $M1 at $CADDR: config \"cfgB\""
+	log_soon "Boot progress of $M1 at $CADDR: kernel \"B\", $(sz "$B/kernel") of $(sz "$B/kernel") bytes\$"
+check "progress logged: config for M1" log_soon "Boot progress of $M1 at $CADDR: config \"cfgB\""
 check "unknown image file 404" test "$(get /images/nope/kernel /dev/null)" = 404
 
 cli curl -s --max-time 1 --limit-rate 1M -o /dev/null "$BASE/images/C/rootfs.squashfs" || true
-sleep 0.5
 check "an interrupted download is logged incomplete with the bytes that left" \
-	log_has "Boot progress of $M1 at $CADDR: rootfs \"C\", [0-9]+ of $(sz "$STATE/images/C/rootfs.squashfs") bytes, incomplete"
+	log_soon "Boot progress of $M1 at $CADDR: rootfs \"C\", [0-9]+ of $(sz "$STATE/images/C/rootfs.squashfs") bytes, incomplete"
 
+# slow_get FILE: download B's squashfs to FILE at 1 MB/s in the background
+# (CURLPID; slow-get.py, as curl's --limit-rate lets the first megabytes
+# through at full speed), return once its first bytes arrived.  in_flight FILE SIZE WHAT:
+# a check that, right now, bytes of that download have arrived but not all
+# SIZE, and netbootd has not logged it complete: it runs while WHAT happens.
+# (netbootd's send buffer grows with the congestion window, which the 64 KiB
+# receive window of slow-get.py keeps small: it cannot take in most of 4 MiB.)
+done_lines() { grep -cE "rootfs \"B\", $1 of $1 bytes\$" "$TMP/log" || true; }
+slow_get() {
+	DONE0=$(done_lines "$(sz "$STATE/images/B/rootfs.squashfs")")
+	cli "$PY" "$HERE/slow-get.py" "$BASE/images/B/rootfs.squashfs" "$1" 1000000 &
+	CURLPID=$!
+	wait_until 30 test -s "$1" || true
+}
+in_flight() {
+	local got
+	got=$(sz "$1" 2>/dev/null || echo 0)
+	check "the download was running when $3 ($got of $2 bytes had arrived, not logged complete)" \
+		test "$got" -gt 0 -a "$got" -lt "$2" -a "$(done_lines "$2")" = "$DONE0"
+}
 # Replace image B the way the store does (new directory, renames, old one
 # removed) while a slow download of its squashfs runs.
-cli curl -s --limit-rate 2M -o "$TMP/slow" "$BASE/images/B/rootfs.squashfs" &
-CURLPID=$!
-sleep 0.7
 mkimage "$STATE/images/.tmp-B-new" 64
+slow_get "$TMP/slow"
 mv "$STATE/images/B" "$STATE/images/.tmp-B-old"
 mv "$STATE/images/.tmp-B-new" "$STATE/images/B"
 rm -rf "$STATE/images/.tmp-B-old"
+in_flight "$TMP/slow" "$(sz "$TMP/B-old.squashfs")" "image B was replaced"
 check "the slow download finished" wait "$CURLPID"
 CURLPID=
 check "the slow download has the OLD image's bytes" cmp -s "$TMP/slow" "$TMP/B-old.squashfs"
+check "... the sha256 of the old manifest" test "$(dg "$TMP/slow")" = "$B_OLD_SHA256"
 get /images/B/rootfs.squashfs "$TMP/new" >/dev/null
 check "a new download gets the new image" cmp -s "$TMP/new" "$STATE/images/B/rootfs.squashfs"
-sleep 0.3
 check "progress logged: the whole old squashfs, complete" \
-	log_has "rootfs \"B\", $(sz "$TMP/B-old.squashfs") of $(sz "$TMP/B-old.squashfs") bytes\$"
+	log_soon "rootfs \"B\", $(sz "$TMP/B-old.squashfs") of $(sz "$TMP/B-old.squashfs") bytes\$"
 # Removed outright: the new B goes away during a download.
 mkimage "$STATE/images/B" 4096 # bigger again, so the download is slow
 cp "$STATE/images/B/rootfs.squashfs" "$TMP/B-3.squashfs"
-cli curl -s --limit-rate 2M -o "$TMP/slow2" "$BASE/images/B/rootfs.squashfs" &
-CURLPID=$!
-sleep 0.7
+slow_get "$TMP/slow2"
 mv "$STATE/images/B" "$STATE/images/.tmp-B-gone"
 rm -rf "$STATE/images/.tmp-B-gone"
+in_flight "$TMP/slow2" "$(sz "$TMP/B-3.squashfs")" "image B was removed"
 check "a download survives the removal of its image" wait "$CURLPID"
 CURLPID=
 check "... with the removed image's bytes" cmp -s "$TMP/slow2" "$TMP/B-3.squashfs"

@@ -46,7 +46,7 @@ control: {socket: $T/control.sock}
 EOF
 ip netns exec "$SRV" "$NETBOOTD" -f -c "$T/netbootd.yaml" 2>"$T/netbootd.log" &
 PID=$!
-wait_until 50 cli curl -s -o /dev/null --max-time 1 http://10.79.0.1:8090/healthz || true
+wait_until 30 cli curl -s -o /dev/null --max-time 1 http://10.79.0.1:8090/healthz || true
 
 BASE=http://10.79.0.1:8090
 scrape() { cli curl -s -D "$T/$1.headers" -o "$T/$1" "$BASE/metrics"; }
@@ -128,9 +128,14 @@ cli curl -s -o /dev/null "$BASE/healthz"
 cli curl -s -o /dev/null "$BASE/nothing-here"
 cli curl -s -o "$T/loader2" "$BASE/boot/undionly.kpxe"
 check "HTTP loader fetched whole" cmp -s "$T/loader2" "$T/ipxe/undionly.kpxe"
-"$CTL" -s "$T/control.sock" watch >/dev/null 2>&1 &
+# The watcher is counted once netbootd has its watch request, which it
+# answers by replaying the stored boot events: among them the two loaders,
+# recorded as each transfer ended, when the TFTP and HTTP counters moved.
+"$CTL" -s "$T/control.sock" --json watch >"$T/watch.out" 2>&1 &
 WPID=$!
-sleep 0.5
+loaders_seen() { [ "$(grep -c '"kind": *"loader"' "$T/watch.out")" -ge 2 ]; }
+check "the watcher gets both loader events (it is subscribed, the transfers are over)" \
+	wait_until 30 loaders_seen
 
 scrape m1
 check "second scrape parses" parse m1

@@ -80,12 +80,20 @@ if what == "ready-status":  # the first READY message carries a STATUS= matching
     st = [l for l in recs[i]["msg"].split("\n") if l.startswith("STATUS=")] if i >= 0 else []
     print("  " + (st[0] if st else "(no STATUS=)"))
     sys.exit(0 if st and re.fullmatch(sys.argv[3], st[0]) else 1)
-if what == "watchdog":  # at least N WATCHDOG=1 after READY, gaps within 0.7..1.5 s
+if what == "watchdog":  # at least N WATCHDOG=1 after READY, the median gap within 0.7..1.5 s
+    # (the median: one ping late on a loaded machine, or the one after it
+    # early, does not move it)
     i = idx("READY=1")
     ts = [r["t"] for r in recs[i:] if has(r, "WATCHDOG=1")]
     gaps = [b - a for a, b in zip(ts, ts[1:])]
-    print("  %d pings, gaps %s" % (len(ts), ", ".join("%.2f" % g for g in gaps)))
-    sys.exit(0 if len(ts) >= int(sys.argv[3]) and all(0.7 <= g <= 1.5 for g in gaps) else 1)
+    med = sorted(gaps)[len(gaps) // 2] if gaps else 0
+    print("  %d pings, gaps %s, median %.2f" % (len(ts), ", ".join("%.2f" % g for g in gaps), med))
+    sys.exit(0 if len(ts) >= int(sys.argv[3]) and 0.7 <= med <= 1.5 else 1)
+if what == "quiet":  # no WATCHDOG=1 at all, and STOPPING=1 at least SECS after READY=1
+    i, j = idx("READY=1"), idx("STOPPING=1")
+    span = recs[j]["t"] - recs[i]["t"] if i >= 0 and j >= 0 else 0
+    print("  READY=1 to STOPPING=1: %.2f s" % span)
+    sys.exit(0 if idx("WATCHDOG=1") < 0 and span >= float(sys.argv[3]) else 1)
 if what == "first":  # PAT1 found, and before any PAT2
     i, j = idx(sys.argv[3]), idx(sys.argv[4])
     sys.exit(0 if i >= 0 and (j < 0 or i < j) else 1)
@@ -100,17 +108,11 @@ if what == "order":  # order PAT1 PAT2 ...: each found after the previous
 sys.exit(2)
 PYEOF
 q() { "$PY" "$T/query.py" "$T/notify.log" "$@"; }
-waitfor() { # pattern count seconds
-	for _ in $(seq $(($3 * 10))); do
-		q wait "$1" "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+waitfor() { wait_until "$3" q wait "$1" "$2"; } # pattern count seconds
 
 ip netns exec "$NS" "$PY" "$T/listen.py" "$T/notify.sock" "$PORT" "$T/notify.log" &
 LPID=$!
-wait_until 50 test -S "$T/notify.sock" || true
+wait_until 30 test -S "$T/notify.sock" || true
 [ -S "$T/notify.sock" ] || { echo "FAIL: the listener did not start"; exit 1; }
 
 # Not through in_ns: $! must be the daemon's pid.  ip netns exec, env and sh
@@ -120,22 +122,23 @@ ip netns exec "$NS" env NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
 	2>"$T/netbootd.log" &
 PID=$!
 
-check "READY=1 arrives" waitfor 'READY=1' 1 10
+check "READY=1 arrives" waitfor 'READY=1' 1 30
 check "the HTTP port accepted when READY=1 arrived" q ready-http
 check "STATUS= with READY=1 counts the store's image" \
 	q ready-status 'STATUS=1 image, 0 machines, 0 TFTP sessions, 0 HTTP connections'
-sleep 4.5
+# Six pings (five gaps) with a deadline far beyond the six seconds they take.
+check "six WATCHDOG=1 arrive" waitfor 'WATCHDOG=1' 6 60
 check "no WATCHDOG=1 before READY=1" q first 'READY=1' 'WATCHDOG=1'
-check "WATCHDOG=1 about every second (WATCHDOG_USEC=2 s)" q watchdog 4
+check "WATCHDOG=1 about every second (WATCHDOG_USEC=2 s)" q watchdog 6
 
 # STATUS= follows the store within its 5 s refresh
 "$CTL" -s "$T/control.sock" assign 52:54:00:00:00:01 demo >/dev/null
 check "STATUS= refreshed after a change" \
-	waitfor 'STATUS=1 image, 1 machine, 0 TFTP sessions, 0 HTTP connections' 1 8
+	waitfor 'STATUS=1 image, 1 machine, 0 TFTP sessions, 0 HTTP connections' 1 15
 
 kill -HUP "$PID"
-check "RELOADING=1 with MONOTONIC_USEC on SIGHUP" waitfor 'MONOTONIC_USEC=[0-9]+' 1 5
-check "READY=1 again after RELOADING=1" waitfor 'READY=1' 2 5
+check "RELOADING=1 with MONOTONIC_USEC on SIGHUP" waitfor 'MONOTONIC_USEC=[0-9]+' 1 30
+check "READY=1 again after RELOADING=1" waitfor 'READY=1' 2 30
 check "order: READY=1, RELOADING=1, READY=1" q order 'READY=1' 'RELOADING=1' 'READY=1'
 check "the daemon still serves after the reload" in_ns "$PY" -c "
 import socket; socket.create_connection(('127.0.0.1', $PORT), 2)"
@@ -145,19 +148,23 @@ rc=0
 wait "$PID" || rc=$?
 PID=
 check "netbootd exits 0 on SIGTERM" test "$rc" = 0
-check "STOPPING=1 on SIGTERM" waitfor 'STOPPING=1' 1 3
+check "STOPPING=1 on SIGTERM" waitfor 'STOPPING=1' 1 30
 
 # Without WATCHDOG_USEC: no pings at all.
 : >"$T/notify.log" # the listener appends (O_APPEND): truncating is safe
 ip netns exec "$NS" env NOTIFY_SOCKET="$T/notify.sock" "$NETBOOTD" -f -c "$T/netbootd.yaml" \
 	2>>"$T/netbootd.log" &
 PID=$!
-check "READY=1 without a watchdog" waitfor 'READY=1' 1 10
-sleep 1.5
-check "no WATCHDOG=1 when WATCHDOG_USEC is unset" sh -c "! grep -q WATCHDOG=1 '$T/notify.log'"
+check "READY=1 without a watchdog" waitfor 'READY=1' 1 30
+# An absence needs a time span: two seconds of running (where a watchdog
+# would have pinged twice), then STOPPING=1 as a barrier, so that whatever
+# netbootd sent before it is in the log when it is read.
+sleep 2
 kill -TERM "$PID"
 wait "$PID" || true
 PID=
+waitfor 'STOPPING=1' 1 30 || true
+check "no WATCHDOG=1 when WATCHDOG_USEC is unset" q quiet 2
 
 dump() {
 	echo "--- notifications"

@@ -210,8 +210,11 @@ run 1 -s "$SOCK" add-image bad "127.0.0.1:$PDOWN/ns/img:tag1"
 check "registry down: clear error" err_has "127.0.0.1:$PDOWN"
 check "... no image" no_image bad
 sed -i "s#  insecure: .*#  insecure: [127.0.0.1:$PS, 127.0.0.1:$PDOWN]#" "$T/netbootd.yaml"
+reloads() { grep -c "Reloading configuration" "$T/log" || true; }
+RELOADS=$(reloads)
 kill -HUP "$NBPID"
-sleep 0.5
+reloaded() { [ "$(reloads)" -gt "$RELOADS" ]; }
+wait_until 30 reloaded || true # the reload runs before any later request
 run 1 -s "$SOCK" add-image bad "$REG/ns/img:tag1"
 check "registry no longer insecure after SIGHUP: refused over plain HTTP" err_has "https://"
 check "... no image" no_image bad

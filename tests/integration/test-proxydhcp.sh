@@ -91,7 +91,13 @@ ip netns exec "$CLI" "$PY" "$CLIENT" run "$VC" 10.77.0.1 10.77.0.2 "$VC2" >"$TMP
 cat "$TMP/client.out"
 check "every client case behaved (exit $rc)" test "$rc" -eq 0
 
-sleep 0.5
+# A marker datagram after the last reply: once tcpdump (-U: one write per
+# packet) has it in the file, it has every packet before it.
+MARK=end-of-capture-$$
+ip netns exec "$CLI" "$PY" -c "import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ('10.77.0.1', 9))" "$MARK"
+marked() { grep -qa "$MARK" "$TMP/cap.pcap"; }
+wait_until 30 marked || true
 kill -INT "$TPID"
 wait "$TPID" 2>/dev/null || true
 TPID=

@@ -29,7 +29,7 @@ cleanup_push 'stop_child "$PID"'
 log_has() { grep -qE -- "$1" "$T/netbootd.log" || { echo "  log: $(tail -5 "$T/netbootd.log")"; false; }; }
 status_ok() { "$CTL" -s "$1" status >/dev/null 2>&1; }
 wait_status() {
-	wait_until 50 status_ok "$1"
+	wait_until 30 status_ok "$1"
 }
 stop() {
 	kill -TERM "$PID"
@@ -57,7 +57,7 @@ config "$SOCK"
 ip netns exec "$NS" systemd-socket-activate -l "$SOCK" \
 	"$NETBOOTD" -f -c "$T/netbootd.yaml" 2>"$T/netbootd.log" &
 PID=$!
-wait_until 50 test -S "$SOCK" || true
+wait_until 30 test -S "$SOCK" || true
 INODE=$(stat -c %i "$SOCK")
 MODE=$(stat -c %a:%u:%g "$SOCK")
 check "netbootctl status works through the passed socket" wait_status "$SOCK"
@@ -71,10 +71,7 @@ check "the daemon is the activated process (fd 3 is a socket)" \
 
 config "$T/run/moved.sock"
 kill -HUP "$PID"
-for _ in $(seq 30); do
-	grep -q 'cannot move' "$T/netbootd.log" && break
-	sleep 0.1
-done
+wait_until 30 grep -q 'cannot move' "$T/netbootd.log" || true
 check "reload that moves control.socket is logged and ignored" log_has 'control.socket changed to ".*/run/moved.sock", but the control socket comes from systemd and cannot move'
 check "netbootctl still works on the passed socket after reload" status_ok "$SOCK"
 check "no socket at the new path" test ! -e "$T/run/moved.sock"

@@ -54,7 +54,7 @@ start_daemon() {
 	EOF
 	netbootd_start "$TMP/$name.log" "" -f -d -c "$TMP/$name.yaml"
 	PIDS+=("$PID")
-	netbootd_wait_ready "$TMP/$name.log" 1 50 && return 0
+	netbootd_wait_ready "$TMP/$name.log" && return 0
 	echo "netbootd $name did not start:"; cat "$TMP/$name.log"; exit 1
 }
 
@@ -150,13 +150,18 @@ check "daemon still running" kill -0 "${PIDS[0]}"
 echo "== retry cap and session cap (tftp.retries 2, tftp.max_sessions 2) =="
 check "no ACK: DATA 1 sent 1 + 2 times, then give up" "$PY" "$CLIENT" "$CAPPORT" retransmit small.bin 2
 check "give-up logged" grep -q "Giving up on 127.0.0.1" "$TMP/cap.log"
-"$PY" "$CLIENT" "$CAPPORT" hold small.bin 2 >/dev/null & HOLD1=$!
-"$PY" "$CLIENT" "$CAPPORT" hold small.bin 2 >/dev/null & HOLD2=$!
-sleep 0.5
+give_ups() { grep -c "Giving up on 127.0.0.1" "$TMP/cap.log" || true; }
+GIVE_UPS=$(give_ups)
+"$PY" "$CLIENT" "$CAPPORT" hold small.bin 2 >"$TMP/hold1" & HOLD1=$!
+"$PY" "$CLIENT" "$CAPPORT" hold small.bin 2 >"$TMP/hold2" & HOLD2=$!
+holding() { grep -q holding "$TMP/hold1" && grep -q holding "$TMP/hold2"; }
+wait_until 30 holding || true # both got DATA 1: two sessions run
 check "third concurrent client: ERROR 0 (too many transfers)" "$PY" "$CLIENT" "$CAPPORT" error small.bin 0
 check "session cap logged" grep -q "tftp.max_sessions" "$TMP/cap.log"
 wait "$HOLD1" "$HOLD2" || true
-sleep 3.5 # the held sessions give up after 1 + 2 timeouts of 1 s
+# The held sessions give up after 1 + 2 timeouts of 1 s: wait for that.
+gave_up_twice() { [ "$(give_ups)" -ge $((GIVE_UPS + 2)) ]; }
+check "the two held sessions time out (logged)" wait_until 30 gave_up_twice
 fetch_cmp "after the held sessions time out, a new client is served" "$ROOT/small.bin" "$TMP/out/18" \
 	curl -sS -o "$TMP/out/18" "tftp://127.0.0.1:$CAPPORT/small.bin"
 

@@ -106,16 +106,16 @@ resolve_netbootd() {
 }
 
 # --- helpers for the integration tests ---------------------------------------
-# wait_until TRIES COMMAND...: run COMMAND every 0.1 s until it succeeds, at
-# most TRIES times; 1 when it never did.
+# wait_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
+# 1 when it still fails after SECONDS (whole seconds) of wall-clock time.
+# Tests wait for the event they need with a generous deadline, never sleep.
 wait_until() {
-	local n=$1 _
+	local end=$((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000))
 	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
+	until "$@"; do
+		[ "${EPOCHREALTIME//[!0-9]/}" -lt "$end" ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
 
 # stop_child PID [SIGNAL]: signal (TERM) a background job of this shell and

@@ -7,14 +7,14 @@
 #                        start "$NETBOOTD ARGS..." inside network namespace NS
 #                        (on the host when NS is ""), output appended to LOG;
 #                        its PID in PID, stopped at exit
-#   netbootd_wait_ready LOG [N] [TRIES]
-#                        wait until LOG has N (1) lines with "ready", TRIES
-#                        (100) times 0.1 s at most; 1 when netbootd PID exited
-#                        or the time ran out
+#   netbootd_wait_ready LOG [N] [SECONDS]
+#                        wait until LOG has N (1) lines with "ready", SECONDS
+#                        (30) at most; 1 when netbootd PID exited first or the
+#                        time ran out
 #   netbootd_stop [SIGNAL]
 #                        signal PID (TERM) and reap it; PID emptied
 #   netbootd_wait_ctl SOCK
-#                        wait (10 s at most) until netbootctl status answers
+#                        wait (30 s at most) until netbootctl status answers
 #                        on control socket SOCK; 1 when it never did
 #   run WANT-RC ARGS...  netbootctl "${CTL_ARGS[@]}" ARGS..., stdout in
 #                        $T/out, stderr in $T/err: a check that it exits WANT-RC
@@ -43,14 +43,10 @@ netbootd_start() {
 	track_child "$PID"
 }
 
+_netbootd_ready() { [ "$(grep -c ready "$1" 2>/dev/null)" -ge "$2" ]; }
+_netbootd_ready_or_gone() { _netbootd_ready "$@" || ! kill -0 "$PID" 2>/dev/null; }
 netbootd_wait_ready() {
-	local _
-	for _ in $(seq "${3:-100}"); do
-		[ "$(grep -c ready "$1" 2>/dev/null)" -ge "${2:-1}" ] && return 0
-		kill -0 "$PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	wait_until "${3:-30}" _netbootd_ready_or_gone "$1" "${2:-1}" && _netbootd_ready "$1" "${2:-1}"
 }
 
 netbootd_stop() {
@@ -59,7 +55,7 @@ netbootd_stop() {
 }
 
 _netbootd_ctl_up() { [ -S "$1" ] && "$CTL" -s "$1" status >/dev/null 2>&1; }
-netbootd_wait_ctl() { wait_until 100 _netbootd_ctl_up "$1"; }
+netbootd_wait_ctl() { wait_until 30 _netbootd_ctl_up "$1"; }
 
 run() {
 	local want=$1 rc=0
