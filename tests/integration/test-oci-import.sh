@@ -241,13 +241,14 @@ check "netbootd still answers" "$CTL" -s "$SOCK" status >/dev/null
 echo "== a reload that moves the control socket keeps a running import"
 "$CTL" -s "$SOCK" add-image slow2 "127.0.0.1:$PS/ns/img:fat" >"$T/slow2.out" 2>"$T/slow2.err" &
 BG=$!
-for _ in $(seq 600); do [ -n "$(find "$STATE/cache" -name '*.partial')" ] && break; sleep 0.05; done
-check "the slow blob is being downloaded again" [ -n "$(find "$STATE/cache" -name '*.partial')" ]
+has_partial() { ! no_partial; }
+wait_until 30 has_partial || true
+check "the slow blob is being downloaded again" has_partial
 SOCK2=$T/control2.sock
 CANCELS=$(grep -c 'went away, cancelling' "$T/log" || true)
 sed -i "s#^control: .*#control: {socket: $SOCK2, group: root}#" "$T/netbootd.yaml"
 kill -HUP "$NBPID"
-for _ in $(seq 300); do "$CTL" -s "$SOCK2" status >/dev/null 2>&1 && break; sleep 0.1; done
+wait_until 30 "$CTL" -s "$SOCK2" status >/dev/null 2>&1 || true
 check "after SIGHUP the control socket moved to control.socket's new path" \
 	"$CTL" -s "$SOCK2" status
 check "... and the old one is gone" [ ! -e "$SOCK" ]
@@ -260,8 +261,9 @@ kill -INT "$BG"
 RC=0
 wait "$BG" || RC=$?
 check "Ctrl-C still reaches it: netbootctl exits 130 (got $RC)" [ "$RC" -eq 130 ]
-for _ in $(seq 100); do no_image slow2 && no_partial && break; sleep 0.1; done
-check "cancelled: no image, no partial blob" sh -c "[ ! -e '$STATE/images/slow2' ] && [ -z \"\$(find '$STATE/cache' -name '*.partial')\" ]"
+cancelled2() { no_image slow2 && no_partial; }
+wait_until 30 cancelled2 || true
+check "cancelled: no image, no partial blob" cancelled2
 SOCK=$SOCK2
 
 echo "== netbootctl extract oci (no daemon)"
