@@ -173,7 +173,7 @@ check "unassign of an unknown machine: not found" err_has "No such machine"
 chmod 0666 "$SOCK" # an operator opening the socket to everyone for reads
 as_nobody() { setpriv --reuid="$NOBODY" --regid=65534 --clear-groups "$CTL" -s "$SOCK" "$@"; }
 as_member() { setpriv --reuid="$NOBODY" --regid=65534 --groups="$GID" "$CTL" -s "$SOCK" "$@"; }
-check "nobody: status works" as_nobody status >/dev/null
+check "nobody: status works" quiet as_nobody status
 check "nobody: images/machines/config list work" eval 'as_nobody images >/dev/null && as_nobody machines >/dev/null && as_nobody config list >/dev/null'
 rc=0
 as_nobody default-boot off >"$T/out" 2>"$T/err" || rc=$?
@@ -183,8 +183,8 @@ rc=0
 runuser -u nobody -- "$CTL" -s "$SOCK" assign "$MAC" k2 >"$T/out" 2>"$T/err" || rc=$?
 check "runuser nobody: assign exits 4" test "$rc" = 4
 check "daemon logs the refused uid and command" grep -q "Refused \"assign\" from uid $NOBODY" "$T/log"
-check "group member may assign" as_member assign "$MAC" k2 >/dev/null
-check "group member may unassign" as_member unassign "$MAC" >/dev/null
+check "group member may assign" quiet as_member assign "$MAC" k2
+check "group member may unassign" quiet as_member unassign "$MAC"
 mkdir -p "$T/private" && cp "$SRC"/{kernel,initrd,rootfs.squashfs} "$T/private/" && chmod 700 "$T/private"
 rc=0
 as_member add-image k4 --dir "$T/private" >"$T/out" 2>"$T/err" || rc=$?
@@ -326,7 +326,7 @@ stuck_or_gone() { [ -e "$T/stuck.blocked" ] || ! kill -0 "$BG" 2>/dev/null; }
 wait_until 30 stuck_or_gone || true
 check "HTTP keeps answering while a client does not read" in_ns curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/healthz"
 for _ in 1 2 3 4 5; do in_ns curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/images/k2/kernel" || true; done
-check "control socket keeps answering too" "$CTL" -s "$SOCK" status >/dev/null
+check "control socket keeps answering too" quiet "$CTL" -s "$SOCK" status
 rc=0
 wait "$BG" || rc=$?
 BG=
@@ -400,7 +400,7 @@ run 0 status
 sed -i "s#socket: $SOCK#socket: $T/run2/c.sock#" "$T/netbootd.yaml"
 kill -HUP "$PID"
 wait_until 30 test -S "$T/run2/c.sock" || true
-check "SIGHUP moves the control socket" "$CTL" -s "$T/run2/c.sock" status >/dev/null
+check "SIGHUP moves the control socket" quiet "$CTL" -s "$T/run2/c.sock" status
 check "... and removes the old one" test ! -e "$SOCK"
 SOCK=$T/run2/c.sock
 CTL_ARGS=(-s "$SOCK")

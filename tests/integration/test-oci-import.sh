@@ -236,7 +236,7 @@ check "netbootctl exits 130 on Ctrl-C (got $RC)" [ "$RC" -eq 130 ]
 for _ in $(seq 100); do no_image slow && no_partial && break; sleep 0.1; done
 check "cancelled: no image, no temporary directory" no_image slow
 check "cancelled: no partial blob left" no_partial
-check "netbootd still answers" "$CTL" -s "$SOCK" status >/dev/null
+check "netbootd still answers" quiet "$CTL" -s "$SOCK" status
 
 echo "== a reload that moves the control socket keeps a running import"
 "$CTL" -s "$SOCK" add-image slow2 "127.0.0.1:$PS/ns/img:fat" >"$T/slow2.out" 2>"$T/slow2.err" &

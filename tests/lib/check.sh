@@ -5,6 +5,8 @@
 #   ok MSG               print "ok: MSG", count a passed check
 #   bad MSG              print "FAIL: MSG", count a failed check
 #   check WHAT CMD...    run CMD: ok WHAT when it succeeds, else bad WHAT
+#   quiet CMD...         CMD with its output thrown away (check WHAT quiet CMD:
+#                        a redirect after check would hide the ok/FAIL line)
 #   check_summary [CMD...]
 #                        when a check failed, run CMD (e.g. dump a log);
 #                        print "N checks passed, M failed"; return 1 when
@@ -38,6 +40,10 @@ check() {
 	local what=$1
 	shift
 	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+quiet() {
+	"$@" >/dev/null
 }
 
 check_summary() {
