@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fleet.h"
 #include "mac.h"
 #include "name.h"
 
@@ -77,24 +78,22 @@ struct boot_client {
 	bool has_mac;
 	uint8_t mac[MAC_LEN];
 	bool has_arch;
-	uint16_t arch; /* RFC 4578 option 93 */
+	uint16_t arch;           /* RFC 4578 option 93 (DHCP), for the loader */
+	enum boot_arch platform; /* for the arch selector: from option 93, or the URL */
 	bool has_uuid;
 	uint8_t uuid[BOOT_UUID_LEN];  /* option 97 */
 	char ifname[BOOT_IFNAME_MAX]; /* receiving interface, "" if unknown */
 	struct in_addr relay;         /* giaddr, 0.0.0.0 when not relayed */
 };
 
-enum boot_cmdline_mode {
-	BOOT_CMDLINE_APPEND,
-	BOOT_CMDLINE_REPLACE,
-};
-
 /* A machine's entry in the store; strings are borrowed, NULL when unset. */
 struct boot_machine {
-	const char *image;
+	const char *image; /* an assignment: overrides every group */
 	const char *config;
 	const char *cmdline;
 	enum boot_cmdline_mode cmdline_mode;
+	const char *profile;               /* overrides every group (never with image) */
+	const struct fleet_labels *labels; /* NULL: none */
 };
 
 /*
@@ -117,6 +116,10 @@ struct boot_view {
 	int (*image_only)(void *userdata, char **ret);
 	/* The image's own command line template: 0 and a malloc'd string or NULL; -ENOMEM. */
 	int (*image_cmdline)(void *userdata, const char *name, char **ret);
+	/* The fleet's groups (sorted by name, validated) and its profiles by name (NULL: none). */
+	const struct fleet_group *groups;
+	size_t n_groups;
+	const struct fleet_profile *(*profile)(void *userdata, const char *name);
 	void *userdata;
 };
 
@@ -124,6 +127,7 @@ enum boot_action {
 	BOOT_IGNORE,  /* no answer (DHCP), 404 (script) */
 	BOOT_NETBOOT, /* boot plan.image; for CONFIG: serve the cloud-config */
 	BOOT_WAIT,    /* no image to boot: a script that says so and asks again */
+	BOOT_LOCAL,   /* boot from the disk: a script that exits (iPXE), no answer (firmware) */
 	_BOOT_ACTION_MAX,
 };
 
@@ -142,6 +146,10 @@ enum boot_reason {
 	BOOT_REASON_DEFAULT_BOOT_OFF, /* unknown machine, default boot off */
 	BOOT_REASON_IMAGE_MISSING,    /* its image does not exist (plan.image) */
 	BOOT_REASON_NO_IMAGE,         /* no assignment and no default image */
+	BOOT_REASON_MACHINE_PROFILE,  /* the profile its machine entry names */
+	BOOT_REASON_GROUP,            /* the profile of the group it matched (plan.group) */
+	BOOT_REASON_LOCAL,            /* DHCP: its profile says local, and it has no iPXE yet */
+	BOOT_REASON_PROFILE_IGNORE,   /* its profile says ignore */
 	_BOOT_REASON_MAX,
 };
 
@@ -161,7 +169,36 @@ struct boot_plan {
 	char *cmdline;                         /* SCRIPT, NETBOOT: the template (owned) */
 	enum boot_config_source config_source; /* CONFIG */
 	char config[NAME_MAX_LEN + 1];         /* CONFIG, STORED: its name */
+	const char *profile;                   /* its profile's name, NULL if none (borrowed) */
+	const char *group;                     /* the group it matched, NULL if none (borrowed) */
+	const struct fleet_labels *labels;     /* its machine's labels, NULL if none (borrowed) */
 };
+
+/* Why each group of the view won or lost, for `netbootctl explain`. */
+enum boot_verdict {
+	BOOT_GROUP_WON,
+	BOOT_GROUP_NO_MATCH,       /* a selector failed: candidate.selector */
+	BOOT_GROUP_LESS_SPECIFIC,  /* matched, fewer selectors than the winner */
+	BOOT_GROUP_LOWER_PRIORITY, /* matched, as specific, lower priority */
+	BOOT_GROUP_OVERRIDDEN,     /* matched, but the machine entry decides */
+	BOOT_GROUP_DEFAULT_IMAGE,  /* the default group, but a default image is set */
+	_BOOT_VERDICT_MAX,
+};
+
+struct boot_candidate {
+	const struct fleet_group *group; /* borrowed from the view */
+	enum boot_verdict verdict;
+	char selector[FLEET_LABEL_KEY_MAX + 8]; /* NO_MATCH: "mac", "arch", "labels.role", ... */
+};
+
+struct boot_trace {
+	struct boot_candidate *candidates; /* one per group of the view, in its order */
+	size_t n;
+};
+
+/* "won", "no match", ...; a phrase for explain. */
+const char *boot_verdict_name(enum boot_verdict v);
+void boot_trace_done(struct boot_trace *t);
 
 /*
  * Decide.  0 and *ret (release with boot_plan_done()), or -ENOMEM, or
@@ -169,6 +206,12 @@ struct boot_plan {
  */
 int boot_decide(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
     struct boot_plan *ret);
+/*
+ * The same decision (boot_decide() is this with no trace), with why each
+ * group won or lost in *ret_trace (release with boot_trace_done()).
+ */
+int boot_explain(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
+    struct boot_plan *ret, struct boot_trace *ret_trace);
 void boot_plan_done(struct boot_plan *p);
 
 /*
