@@ -259,6 +259,10 @@ boot_reason_name(enum boot_reason r)
 	    [BOOT_REASON_DEFAULT_BOOT_OFF] = "default boot disabled",
 	    [BOOT_REASON_IMAGE_MISSING] = "its image is missing",
 	    [BOOT_REASON_NO_IMAGE] = "no image to boot",
+	    [BOOT_REASON_MACHINE_PROFILE] = "the profile of its machine entry",
+	    [BOOT_REASON_GROUP] = "the profile of its group",
+	    [BOOT_REASON_LOCAL] = "its profile boots from the local disk",
+	    [BOOT_REASON_PROFILE_IGNORE] = "its profile says ignore",
 	};
 
 	return (unsigned)r < _BOOT_REASON_MAX ? names[r] : "unknown";

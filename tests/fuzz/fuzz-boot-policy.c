@@ -118,7 +118,10 @@ read_store(struct reader *r, struct store *s, struct boot_view *v)
 		(void)read_u8(r, &last), (void)read_u8(r, &mode);
 		memset(s->macs[i], 0x52, MAC_LEN);
 		s->macs[i][5] = last % 4;
-		s->machines[i] = (struct boot_machine){pick(r), pick(r), pick(r), mode & 1};
+		s->machines[i] = (struct boot_machine){.cmdline_mode = mode & 1};
+		s->machines[i].image = pick(r);
+		s->machines[i].config = pick(r);
+		s->machines[i].cmdline = pick(r);
 	}
 }
 

@@ -109,7 +109,8 @@ add_machine(const uint8_t mac[MAC_LEN], const char *image, const char *config, c
     enum boot_cmdline_mode mode)
 {
 	memcpy(fake.machines[fake.n_machines].mac, mac, MAC_LEN);
-	fake.machines[fake.n_machines++].m = (struct boot_machine){image, config, cmdline, mode};
+	fake.machines[fake.n_machines++].m = (struct boot_machine){
+	    .image = image, .config = config, .cmdline = cmdline, .cmdline_mode = mode};
 }
 
 static struct boot_client
