@@ -1,6 +1,7 @@
 #include "boot-view.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,22 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .image_cmdline = view_image_cmdline,
 	    .userdata = srv->store,
 	};
+}
+
+void
+boot_view_query(const struct boot_client *c, char *buf, size_t len)
+{
+	const char *arch = boot_arch_name(c->platform);
+	char uuid[37] = "";
+	int n = 0;
+
+	buf[0] = '\0';
+	if (c->has_uuid)
+		fleet_uuid_format(c->uuid, uuid);
+	if (arch != NULL)
+		n = snprintf(buf, len, "?arch=%s%s%s", arch, uuid[0] ? "&uuid=" : "", uuid);
+	else if (uuid[0] != '\0')
+		n = snprintf(buf, len, "?uuid=%s", uuid);
+	if (n < 0 || (size_t)n >= len)
+		buf[0] = '\0';
 }

@@ -93,21 +93,30 @@ http_route_image(struct http_req *c, const struct http_route *rt)
 	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
-static int
-http_server_url(struct http_req *c, char *buf, size_t len)
+/* Our address on the request's connection, 0.0.0.0 if unknown. */
+static struct in_addr
+http_local_addr(struct http_req *c)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
 	struct sockaddr_in sin = {0};
 	socklen_t sl = sizeof(sin);
-	struct in_addr local = {htonl(INADDR_ANY)}, addr;
-	char a[INET_ADDRSTRLEN];
-	int fd, r;
+	struct in_addr local = {htonl(INADDR_ANY)};
+	int fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
 
-	fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 &&
 	    sin.sin_family == AF_INET)
 		local = sin.sin_addr;
-	r = iface_advertise(c->s->srv->cfg, 0, local, &addr);
+	return local;
+}
+
+static int
+http_server_url(struct http_req *c, char *buf, size_t len)
+{
+	struct in_addr addr;
+	char a[INET_ADDRSTRLEN];
+	int r;
+
+	r = iface_advertise(c->s->srv->cfg, 0, http_local_addr(c), &addr);
 	if (r < 0)
 		return r;
 	inet_ntop(AF_INET, &addr, a, sizeof(a));
@@ -115,17 +124,29 @@ http_server_url(struct http_req *c, char *buf, size_t len)
 	return 0;
 }
 
-/* Ask the boot decision about the machine with 'mac'. */
+/* What HTTP knows of the client: its MAC, what the URL says, its address, our interface. */
+static void
+http_client(struct http_req *c, const struct http_route *rt, struct boot_client *ret)
+{
+	*ret =
+	    (struct boot_client){.firmware = BOOT_FIRMWARE_IPXE, .has_mac = true, .addr = c->addr};
+	memcpy(ret->mac, rt->mac, MAC_LEN);
+	if (boot_arch_from_name(rt->arch, &ret->platform) < 0)
+		ret->platform = boot_arch_from_ipxe(rt->platform, rt->buildarch);
+	ret->has_uuid = fleet_uuid_parse(rt->uuid, ret->uuid) == 0;
+	if (iface_name_of(http_local_addr(c), ret->ifname) < 0)
+		ret->ifname[0] = '\0';
+}
+
+/* Ask the boot decision about the client of this request. */
 static int
-http_decide(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_service service,
+http_decide(struct http_req *c, const struct boot_client *client, enum boot_service service,
     struct boot_plan *ret)
 {
-	struct boot_client client = {.firmware = BOOT_FIRMWARE_IPXE, .has_mac = true};
 	struct boot_view view;
 
-	memcpy(client.mac, mac, MAC_LEN);
 	boot_view_init(c->s->srv, &view);
-	return boot_decide(&view, &client, service, ret);
+	return boot_decide(&view, client, service, ret);
 }
 
 static void
@@ -160,17 +181,21 @@ http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
 	http_reply_error(c, 404, "Not Found");
 }
 
-/* Render the script of the plan: its image, or one that waits. */
+/* Render the script of the plan: its image, one that waits, or one that exits. */
 static int
-http_render_script(struct http_req *c, const struct boot_plan *p, char **ret)
+http_render_script(
+    struct http_req *c, const struct boot_client *client, const struct boot_plan *p, char **ret)
 {
-	char server[64];
+	char server[64], query[BOOT_VIEW_QUERY_MAX];
 	struct ipxe_vars v = {.server = server,
 	    .image = p->action == BOOT_NETBOOT ? p->image : NULL,
-	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL};
+	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL,
+	    .query = query,
+	    .local = p->action == BOOT_LOCAL};
 	int r;
 
 	memcpy(v.mac, c->mac, MAC_LEN);
+	boot_view_query(client, query, sizeof(query));
 	r = http_server_url(c, server, sizeof(server));
 	if (r >= 0)
 		r = ipxe_script_render(p->cmdline, &v, ret);
@@ -183,13 +208,15 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 	_cleanup_free_ char *script = NULL;
 	struct progress_event ev;
 	_cleanup_(boot_plan_done) struct boot_plan plan = {.cmdline = NULL};
+	struct boot_client client;
 	const char *image;
 	int r;
 
 	c->artifact = true;
 	if (c->s->srv->progress != NULL && c->addr.s_addr != htonl(INADDR_ANY))
 		progress_learn(c->s->srv->progress, c->addr, rt->mac);
-	r = http_decide(c, rt->mac, BOOT_SERVICE_SCRIPT, &plan);
+	http_client(c, rt, &client);
+	r = http_decide(c, &client, BOOT_SERVICE_SCRIPT, &plan);
 	if (r >= 0 && plan.action == BOOT_IGNORE) {
 		http_refuse_unknown(c, rt->mac);
 		return;
@@ -198,7 +225,7 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 		http_warn_noimage(
 		    c, rt->mac, plan.reason == BOOT_REASON_IMAGE_MISSING ? plan.missing : NULL);
 	if (r >= 0)
-		r = http_render_script(c, &plan, &script);
+		r = http_render_script(c, &client, &plan, &script);
 	if (r < 0) {
 		log_err(NULL, "Cannot generate the iPXE script for %s: %s", c->path,
 		    r == -EINVAL ? "bad kernel command line or image name" : strerror(-r));
@@ -207,7 +234,11 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 	}
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
 	image = plan.action == BOOT_NETBOOT ? plan.image : NULL;
-	http_reply_event_init(c, PROGRESS_SCRIPT, image != NULL ? image : "none", &ev);
+	http_reply_event_init(c, PROGRESS_SCRIPT,
+	    image != NULL               ? image
+	    : plan.action == BOOT_LOCAL ? "local"
+	                                : "none",
+	    &ev);
 	http_reply_progress(c->s, &ev, image);
 }
 
@@ -270,12 +301,14 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 	struct cloud_config_vars vars = {.image = NULL};
 	_cleanup_(boot_plan_done) struct boot_plan plan = {.cmdline = NULL};
 	struct progress_event ev;
+	struct boot_client client;
 	const char *name = "default";
 	size_t tlen = 0, olen = 0;
 	int r;
 
 	c->artifact = true;
-	r = http_decide(c, rt->mac, BOOT_SERVICE_CONFIG, &plan);
+	http_client(c, rt, &client);
+	r = http_decide(c, &client, BOOT_SERVICE_CONFIG, &plan);
 	if (r >= 0)
 		r = http_config_template(c, &plan, &tmpl, &tlen, &name);
 	if (r < 0) {
@@ -289,6 +322,7 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 	}
 	memcpy(vars.mac, rt->mac, MAC_LEN);
 	vars.image = plan.image[0] != '\0' ? plan.image : NULL;
+	vars.group = plan.group, vars.profile = plan.profile, vars.labels = plan.labels;
 	r = cloud_config_render(tmpl, tlen, &vars, CLOUD_CONFIG_RENDER_MAX, &out, &olen);
 	if (r < 0) {
 		log_err(NULL, "Cannot render the cloud-config \"%s\": %s", name, strerror(-r));

@@ -1,6 +1,8 @@
 #include "iface.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <string.h>
@@ -56,4 +58,24 @@ iface_advertise(const struct config *c, int ifindex, struct in_addr local, struc
 		return 0;
 	}
 	return iface_first_addr(ifindex, ret);
+}
+
+int
+iface_name_of(struct in_addr local, char ret[IF_NAMESIZE])
+{
+	struct ifaddrs *ifa, *i;
+	int r = -EADDRNOTAVAIL;
+
+	if (local.s_addr == htonl(INADDR_ANY) || getifaddrs(&ifa) < 0)
+		return -EADDRNOTAVAIL;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr != local.s_addr)
+			continue;
+		snprintf(ret, IF_NAMESIZE, "%s", i->ifa_name);
+		r = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return r;
 }

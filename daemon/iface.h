@@ -4,6 +4,7 @@
 #ifndef NETBOOTD_IFACE_H
 #define NETBOOTD_IFACE_H
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 
@@ -19,5 +20,8 @@ bool iface_allowed(const struct config *c, int ifindex);
  * Returns 0 or -EADDRNOTAVAIL.
  */
 int iface_advertise(const struct config *c, int ifindex, struct in_addr local, struct in_addr *ret);
+
+/* The interface that has local address 'local': its name; -EADDRNOTAVAIL. */
+int iface_name_of(struct in_addr local, char ret[IF_NAMESIZE]);
 
 #endif

@@ -206,6 +206,8 @@ client_from_request(
 	    .has_mac = req->has_mac,
 	    .has_arch = true, /* option 93, else from option 60 */
 	    .arch = req->arch,
+	    .platform = boot_arch_from_option93(req->arch),
+	    .addr = req->header.ciaddr,
 	    .has_uuid = req->has_uuid,
 	    .relay = req->header.giaddr,
 	};
@@ -361,13 +363,20 @@ decide_and_answer(struct pd_socket *s, const struct pxe_request *req, const stru
     const struct pd_origin *o)
 {
 	struct proxydhcp *pd = s->pd;
+	struct pxe_params params = *p;
 	struct boot_client client;
 	struct boot_view view;
 	struct boot_plan plan;
 	struct pxe_answer a;
 	enum pxe_verdict v;
+	char uuid[37];
 
 	client_from_request(req, o, &client);
+	params.arch = boot_arch_name(client.platform); /* the script URL carries them */
+	if (client.has_uuid) {
+		fleet_uuid_format(client.uuid, uuid);
+		params.uuid = uuid;
+	}
 	boot_view_init(pd->srv, &view);
 	if (boot_decide(&view, &client, BOOT_SERVICE_DHCP, &plan) < 0) {
 		log_warn(
@@ -376,10 +385,10 @@ decide_and_answer(struct pd_socket *s, const struct pxe_request *req, const stru
 	}
 	if (plan.action == BOOT_IGNORE)
 		note_refused(pd, req, &plan, o);
-	else if ((v = pxe_decide(req, p, plan.loader, &a)) != PXE_ANSWER)
+	else if ((v = pxe_decide(req, &params, plan.loader, &a)) != PXE_ANSWER)
 		note_ignored(pd, req, v, o);
 	else
-		answer(s, req, p, &a, o);
+		answer(s, req, &params, &a, o);
 	boot_plan_done(&plan);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot-select.h"
 #include "util.h"
 
 /* RFC 4578 / IANA processor architectures (option 93) and the loader each gets. */
@@ -89,26 +90,48 @@ boot_default_image(const struct boot_view *v, char **ret, enum boot_reason *ret_
 	return r == -ENOENT ? 0 : r;
 }
 
+/* The plan's profile, group and labels, as the want and the entry name them. */
+static void
+plan_names(const struct boot_want *w, const struct boot_machine *m, struct boot_plan *p)
+{
+	p->profile = w->profile != NULL ? w->profile->name : NULL;
+	p->group = w->group != NULL ? w->group->name : NULL;
+	p->labels = m->labels;
+}
+
+/* A refusal of the want (default boot off, a missing profile, ignore); false when none. */
+static bool
+want_refused(const struct boot_want *w, struct boot_plan *p)
+{
+	if (w->action != FLEET_ACTION_IGNORE)
+		return false;
+	p->action = BOOT_IGNORE;
+	p->reason = w->why == BOOT_REASON_DEFAULT_BOOT_OFF || w->why == BOOT_REASON_PROFILE_MISSING
+	                ? w->why
+	                : BOOT_REASON_PROFILE_IGNORE;
+	return true;
+}
+
 /*
- * Which image the machine boots: plan->image and NETBOOT, or WAIT (none, or
- * plan->missing), or IGNORE (unknown while default boot is off).
+ * Which image the want boots: plan->image and NETBOOT, or WAIT (none, or
+ * plan->missing).
  */
 static int
-decide_image(const struct boot_view *v, const struct boot_machine *m, struct boot_plan *p)
+decide_image(const struct boot_view *v, const struct boot_want *w, struct boot_plan *p)
 {
 	_cleanup_free_ char *def = NULL;
-	enum boot_reason why = BOOT_REASON_ASSIGNED;
-	const char *name = m->image;
+	enum boot_reason why = w->why;
+	const char *name = w->image;
 	int r;
 
-	if (!p->known && !v->default_boot) {
-		p->action = BOOT_IGNORE, p->reason = BOOT_REASON_DEFAULT_BOOT_OFF;
-		return 0;
-	}
 	if (name == NULL) {
-		if ((r = boot_default_image(v, &def, &why)) < 0)
+		enum boot_reason dwhy;
+
+		if ((r = boot_default_image(v, &def, &dwhy)) < 0)
 			return r;
 		name = def;
+		if (why == BOOT_REASON_NO_IMAGE)
+			why = dwhy;
 	}
 	if (name == NULL) {
 		p->action = BOOT_WAIT, p->reason = BOOT_REASON_NO_IMAGE;
@@ -122,21 +145,21 @@ decide_image(const struct boot_view *v, const struct boot_machine *m, struct boo
 	return 0;
 }
 
-/* The template: the image's own or the default, then the machine's, appended or instead. */
+/* The template: the image's own or the default, then the want's, appended or instead. */
 static int
-compose_cmdline(const struct boot_view *v, const struct boot_machine *m, struct boot_plan *p)
+compose_cmdline(const struct boot_view *v, const struct boot_want *w, struct boot_plan *p)
 {
 	_cleanup_free_ char *own = NULL;
 	const char *base;
 	int r;
 
-	if (m->cmdline != NULL && m->cmdline_mode == BOOT_CMDLINE_REPLACE)
-		return (p->cmdline = strdup(m->cmdline)) != NULL ? 0 : -ENOMEM;
+	if (w->cmdline != NULL && w->cmdline_mode == BOOT_CMDLINE_REPLACE)
+		return (p->cmdline = strdup(w->cmdline)) != NULL ? 0 : -ENOMEM;
 	if ((r = v->image_cmdline(v->userdata, p->image, &own)) < 0)
 		return r;
 	base = own != NULL ? own : v->cmdline != NULL ? v->cmdline : "";
-	if (m->cmdline != NULL && m->cmdline[0] != '\0')
-		r = asprintf(&p->cmdline, "%s %s", base, m->cmdline) < 0 ? -ENOMEM : 0;
+	if (w->cmdline != NULL && w->cmdline[0] != '\0')
+		r = asprintf(&p->cmdline, "%s %s", base, w->cmdline) < 0 ? -ENOMEM : 0;
 	else
 		r = (p->cmdline = strdup(base)) != NULL ? 0 : -ENOMEM;
 	if (r < 0)
@@ -144,58 +167,104 @@ compose_cmdline(const struct boot_view *v, const struct boot_machine *m, struct 
 	return r;
 }
 
-static int
-decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p)
+/* The client's firmware and loader: BOOT_REASON_SCRIPT or _LOADER, or why not. */
+static enum boot_reason
+dhcp_client(const struct boot_view *v, const struct boot_client *c, const char **ret_loader)
 {
-	struct boot_machine m;
-
-	p->action = BOOT_IGNORE;
 	if (c->firmware == BOOT_FIRMWARE_NONE)
-		p->reason = BOOT_REASON_NOT_BOOT_CLIENT;
-	else if (c->firmware == BOOT_FIRMWARE_IPXE)
-		p->reason = c->has_mac ? BOOT_REASON_SCRIPT : BOOT_REASON_NO_MAC;
-	else
-		p->reason = pick_loader(v, c, &p->loader);
-	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER)
-		return 0;
-	p->known = lookup(v, c, &m);
-	if (c->has_mac && !p->known && !v->default_boot)
-		p->reason = BOOT_REASON_DEFAULT_BOOT_OFF;
-	else if (p->known && m.image != NULL &&
-	         (!name_valid(m.image) || !v->image_exists(v->userdata, m.image))) {
-		p->reason = BOOT_REASON_IMAGE_MISSING;
-		set_name(p->missing, m.image);
+		return BOOT_REASON_NOT_BOOT_CLIENT;
+	if (c->firmware == BOOT_FIRMWARE_IPXE)
+		return c->has_mac ? BOOT_REASON_SCRIPT : BOOT_REASON_NO_MAC;
+	return pick_loader(v, c, ret_loader);
+}
+
+/*
+ * DHCP: answer unless the want refuses, names an image that does not
+ * exist, or boots from the disk where the client has no iPXE to say so.
+ */
+static void
+dhcp_want(const struct boot_view *v, const struct boot_client *c, const struct boot_want *w,
+    struct boot_plan *p)
+{
+	if (want_refused(w, p))
+		return;
+	if (w->image != NULL &&
+	    (!name_valid(w->image) || !v->image_exists(v->userdata, w->image))) {
+		p->action = BOOT_IGNORE, p->reason = BOOT_REASON_IMAGE_MISSING;
+		set_name(p->missing, w->image);
+	} else if (w->action == FLEET_ACTION_LOCAL) {
+		p->action = c->firmware == BOOT_FIRMWARE_IPXE ? BOOT_LOCAL : BOOT_IGNORE;
+		p->reason = c->firmware == BOOT_FIRMWARE_IPXE ? p->reason : BOOT_REASON_LOCAL;
 	} else
 		p->action = BOOT_NETBOOT;
+}
+
+static int
+decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p,
+    struct boot_trace *t)
+{
+	struct boot_machine m;
+	struct boot_want w;
+
+	p->action = BOOT_IGNORE;
+	p->reason = dhcp_client(v, c, &p->loader);
+	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER) {
+		p->loader = NULL;
+		return 0;
+	}
+	p->known = lookup(v, c, &m);
+	if (boot_select(v, c, &m, p->known, &w, t) < 0)
+		return -ENOMEM;
+	plan_names(&w, &m, p);
+	dhcp_want(v, c, &w, p);
 	if (p->action == BOOT_IGNORE)
 		p->loader = NULL;
 	return 0;
 }
 
 static int
-decide_script(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p)
+decide_script(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p,
+    struct boot_trace *t)
 {
 	struct boot_machine m;
+	struct boot_want w;
 	int r;
 
 	p->known = lookup(v, c, &m);
-	if ((r = decide_image(v, &m, p)) < 0)
+	if ((r = boot_select(v, c, &m, p->known, &w, t)) < 0)
 		return r;
-	return p->action == BOOT_NETBOOT ? compose_cmdline(v, &m, p) : 0;
+	plan_names(&w, &m, p);
+	if (want_refused(&w, p))
+		return 0;
+	if (w.action == FLEET_ACTION_LOCAL) {
+		p->action = BOOT_LOCAL, p->reason = w.why;
+		return 0;
+	}
+	if ((r = decide_image(v, &w, p)) < 0)
+		return r;
+	return p->action == BOOT_NETBOOT ? compose_cmdline(v, &w, p) : 0;
 }
 
 static int
-decide_config(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p)
+decide_config(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p,
+    struct boot_trace *t)
 {
 	struct boot_machine m;
+	struct boot_want w;
 	const char *name;
 	int r;
 
 	p->known = lookup(v, c, &m);
-	if ((r = decide_image(v, &m, p)) < 0)
+	if ((r = boot_select(v, c, &m, p->known, &w, t)) < 0)
 		return r;
+	plan_names(&w, &m, p);
+	if (!want_refused(&w, p) && w.action == FLEET_ACTION_NETBOOT &&
+	    (r = decide_image(v, &w, p)) < 0)
+		return r;
+	if (w.action == FLEET_ACTION_LOCAL)
+		p->reason = w.why;
 	p->action = BOOT_NETBOOT;
-	name = m.config != NULL ? m.config : v->default_config;
+	name = w.config != NULL ? w.config : v->default_config;
 	if (name != NULL) {
 		p->config_source = BOOT_CONFIG_STORED;
 		set_name(p->config, name);
@@ -205,34 +274,72 @@ decide_config(const struct boot_view *v, const struct boot_client *c, struct boo
 	return 0;
 }
 
+static int
+decide(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
+    struct boot_plan *p, struct boot_trace *t)
+{
+	switch (service) {
+	case BOOT_SERVICE_DHCP:
+		return decide_dhcp(v, c, p, t);
+	case BOOT_SERVICE_SCRIPT:
+		return decide_script(v, c, p, t);
+	case BOOT_SERVICE_CONFIG:
+		return decide_config(v, c, p, t);
+	default:
+		return -EINVAL;
+	}
+}
+
 int
-boot_decide(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
-    struct boot_plan *ret)
+boot_explain(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
+    struct boot_plan *ret, struct boot_trace *ret_trace)
 {
 	struct boot_plan p = {.action = BOOT_IGNORE};
+	struct boot_trace t = {.n = 0};
 	int r;
 
 	if (service != BOOT_SERVICE_DHCP && !c->has_mac)
 		return -EINVAL;
-	switch (service) {
-	case BOOT_SERVICE_DHCP:
-		r = decide_dhcp(v, c, &p);
-		break;
-	case BOOT_SERVICE_SCRIPT:
-		r = decide_script(v, c, &p);
-		break;
-	case BOOT_SERVICE_CONFIG:
-		r = decide_config(v, c, &p);
-		break;
-	default:
-		return -EINVAL;
-	}
+	r = decide(v, c, service, &p, ret_trace != NULL ? &t : NULL);
 	if (r < 0) {
 		boot_plan_done(&p);
+		boot_trace_done(&t);
 		return r;
 	}
 	*ret = p;
+	if (ret_trace != NULL)
+		*ret_trace = t;
 	return 0;
+}
+
+int
+boot_decide(const struct boot_view *v, const struct boot_client *c, enum boot_service service,
+    struct boot_plan *ret)
+{
+	return boot_explain(v, c, service, ret, NULL);
+}
+
+void
+boot_trace_done(struct boot_trace *t)
+{
+	free(t->candidates);
+	t->candidates = NULL;
+	t->n = 0;
+}
+
+const char *
+boot_verdict_name(enum boot_verdict v)
+{
+	static const char *const names[_BOOT_VERDICT_MAX] = {
+	    [BOOT_GROUP_WON] = "won",
+	    [BOOT_GROUP_NO_MATCH] = "no match",
+	    [BOOT_GROUP_LESS_SPECIFIC] = "matched, less specific",
+	    [BOOT_GROUP_LOWER_PRIORITY] = "matched, lower priority",
+	    [BOOT_GROUP_OVERRIDDEN] = "matched, the machine entry decides",
+	    [BOOT_GROUP_DEFAULT_IMAGE] = "matched, a default image is set",
+	};
+
+	return (unsigned)v < _BOOT_VERDICT_MAX ? names[v] : "unknown";
 }
 
 void
@@ -263,6 +370,7 @@ boot_reason_name(enum boot_reason r)
 	    [BOOT_REASON_GROUP] = "the profile of its group",
 	    [BOOT_REASON_LOCAL] = "its profile boots from the local disk",
 	    [BOOT_REASON_PROFILE_IGNORE] = "its profile says ignore",
+	    [BOOT_REASON_PROFILE_MISSING] = "it names a profile that does not exist",
 	};
 
 	return (unsigned)r < _BOOT_REASON_MAX ? names[r] : "unknown";

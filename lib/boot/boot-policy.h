@@ -84,6 +84,7 @@ struct boot_client {
 	uint8_t uuid[BOOT_UUID_LEN];  /* option 97 */
 	char ifname[BOOT_IFNAME_MAX]; /* receiving interface, "" if unknown */
 	struct in_addr relay;         /* giaddr, 0.0.0.0 when not relayed */
+	struct in_addr addr;          /* the client's address, 0.0.0.0 if unknown */
 };
 
 /* A machine's entry in the store; strings are borrowed, NULL when unset. */
@@ -150,6 +151,7 @@ enum boot_reason {
 	BOOT_REASON_GROUP,            /* the profile of the group it matched (plan.group) */
 	BOOT_REASON_LOCAL,            /* DHCP: its profile says local, and it has no iPXE yet */
 	BOOT_REASON_PROFILE_IGNORE,   /* its profile says ignore */
+	BOOT_REASON_PROFILE_MISSING,  /* its entry or group names a profile that does not exist */
 	_BOOT_REASON_MAX,
 };
 

@@ -274,6 +274,19 @@ emit(struct out *o, const char *s, size_t n)
 	return 0;
 }
 
+/* The machine's label 'key' (n bytes), "" when it has none. */
+static const char *
+label_value(const struct fleet_labels *l, const char *key, size_t n)
+{
+	char k[FLEET_LABEL_KEY_MAX + 1];
+	const char *v;
+
+	memcpy(k, key, n);
+	k[n] = '\0';
+	v = l != NULL ? fleet_labels_get(l, k) : NULL;
+	return v != NULL ? v : "";
+}
+
 /* The value of placeholder 'name' (n bytes), or NULL if it is not one of ours. */
 static const char *
 placeholder_value(const char *name, size_t n, const struct cloud_config_vars *v, char *tmp)
@@ -286,6 +299,12 @@ placeholder_value(const char *name, size_t n, const struct cloud_config_vars *v,
 		cloud_config_hostname(v->mac, tmp);
 	else if (n == 5 && memcmp(name, "image", 5) == 0)
 		return v->image != NULL ? v->image : "";
+	else if (n == 5 && memcmp(name, "group", 5) == 0)
+		return v->group != NULL ? v->group : "";
+	else if (n == 7 && memcmp(name, "profile", 7) == 0)
+		return v->profile != NULL ? v->profile : "";
+	else if (n > 7 && n - 7 <= FLEET_LABEL_KEY_MAX && memcmp(name, "labels.", 7) == 0)
+		return label_value(v->labels, name + 7, n - 7);
 	else
 		return NULL;
 	return tmp;
@@ -302,7 +321,8 @@ match_placeholder(
 	while (i < left && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	start = i;
-	while (i < left && ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+	while (i < left && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+	                       s[i] == '_' || s[i] == '.' || s[i] == '-' || s[i] == '/'))
 		i++;
 	end = i;
 	while (i < left && (s[i] == ' ' || s[i] == '\t'))

@@ -24,6 +24,9 @@
  *   {{mac_hyphen}}  52-54-00-12-34-56
  *   {{hostname}}    kairos-525400123456  ("kairos-" + the MAC's 12 hex digits)
  *   {{image}}       the machine's image name (empty when it has none)
+ *   {{group}}       the fleet group it matched (empty when none)
+ *   {{profile}}     its profile (empty when none)
+ *   {{labels.KEY}}  its label KEY (empty when it has none)
  * Anything else between "{{" and "}}" is copied unchanged, so Kairos, Helm
  * and Go templates in users' configs ("{{ .Values.x }}", "{{ trunc 4 .MachineID }}")
  * reach the machine intact.  There is no escape syntax: a literal "{{mac}}"
@@ -35,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fleet.h"
 #include "mac.h"
 
 #define CLOUD_CONFIG_MAX         (256 * 1024)
@@ -46,8 +50,8 @@
 #define CLOUD_CONFIG_HOSTNAME_LEN 20
 /*
  * A cap for rendering a stored config: every placeholder is at least 7 bytes
- * and expands to at most 64 (an image name), so a CLOUD_CONFIG_MAX document
- * renders to less than this.
+ * and expands to at most 64 (a name or a label value), so a CLOUD_CONFIG_MAX
+ * document renders to less than this.
  */
 #define CLOUD_CONFIG_RENDER_MAX (CLOUD_CONFIG_MAX * 10)
 
@@ -63,7 +67,9 @@ void cloud_config_hostname(const uint8_t mac[MAC_LEN], char buf[CLOUD_CONFIG_HOS
 
 struct cloud_config_vars {
 	uint8_t mac[MAC_LEN];
-	const char *image; /* NULL: expands to "" */
+	const char *image;                 /* NULL: expands to "" */
+	const char *group, *profile;       /* NULL: expand to "" */
+	const struct fleet_labels *labels; /* NULL: none */
 };
 
 /*

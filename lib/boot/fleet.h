@@ -74,6 +74,11 @@ int boot_arch_from_name(const char *s, enum boot_arch *ret);
  * 19 http-arm64; anything else BOOT_ARCH_UNKNOWN.
  */
 enum boot_arch boot_arch_from_option93(uint16_t arch);
+/*
+ * From iPXE's ${platform} and ${buildarch}: pcbios -> bios; efi with
+ * x86_64, i386 or arm64 -> efi-x86_64, efi-ia32, efi-arm64; else unknown.
+ */
+enum boot_arch boot_arch_from_ipxe(const char *platform, const char *buildarch);
 
 enum boot_cmdline_mode {
 	BOOT_CMDLINE_APPEND,
@@ -203,6 +208,8 @@ int fleet_uuid_parse(const char *s, uint8_t ret[FLEET_UUID_LEN]);
 void fleet_uuid_format(const uint8_t uuid[FLEET_UUID_LEN], char buf[37]);
 /* An interface name (IFNAMSIZ rules) or "a.b.c.d/len", 0 <= len <= 32; -EINVAL. */
 int fleet_interface_check(const char *s);
+/* A name equals 'ifname'; a subnet holds 'addr' (0.0.0.0 never matches one). */
+bool fleet_interface_match(const char *sel, const char *ifname, struct in_addr addr);
 
 /* How many selectors the group has: its specificity. */
 unsigned fleet_match_specificity(const struct fleet_match *m);

@@ -143,7 +143,8 @@ var_value(enum var var, const struct ipxe_vars *v, char buf[VALUE_MAX])
 	else if (var == VAR_MAC)
 		n = snprintf(buf, VALUE_MAX, "%s", mac);
 	else if (var == VAR_CONFIG_URL)
-		n = snprintf(buf, VALUE_MAX, "%s/config/%s", v->server, mac);
+		n = snprintf(buf, VALUE_MAX, "%s/config/%s%s", v->server, mac,
+		    v->query != NULL ? v->query : "");
 	else if (v->image == NULL)
 		return -EINVAL;
 	else if (var == VAR_IMAGE)
@@ -293,21 +294,36 @@ script_noimage(struct strbuf *sb, const char *mac, const char *missing, const ch
 	sb_printf(sb, "chain --replace %s || goto retry\n", self);
 }
 
+/* Boot from the disk: iPXE hands back to the firmware, which tries its next boot device. */
+static void
+script_local(struct strbuf *sb, const char *mac)
+{
+	sb_str(sb, "#!ipxe\n");
+	sb_printf(sb, "echo netbootd: %s boots from its local disk\n", mac);
+	sb_str(sb, "exit\n");
+}
+
 int
 ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret)
 {
 	char mac[MAC_STRLEN], machy[MAC_STRLEN], self[VALUE_MAX];
 	bool ok = word_safe(v->server) && (v->image == NULL || word_safe(v->image)) &&
-	          (v->missing == NULL || word_safe(v->missing));
+	          (v->missing == NULL || word_safe(v->missing)) &&
+	          (v->query == NULL || v->query[0] == '\0' || word_safe(v->query));
 	struct strbuf sb = {0};
 	char *cmdline = NULL;
 	int r;
 
 	mac_format(v->mac, ':', mac);
 	mac_format(v->mac, '-', machy);
-	r = snprintf(self, sizeof(self), "%s/ipxe/%s", v->server, machy);
+	r = snprintf(
+	    self, sizeof(self), "%s/ipxe/%s%s", v->server, machy, v->query != NULL ? v->query : "");
 	if (!ok || r < 0 || (size_t)r >= sizeof(self))
 		return -EINVAL;
+	if (v->local) {
+		script_local(&sb, mac);
+		return sb_finish(&sb, ret);
+	}
 	if (v->image == NULL) {
 		script_noimage(&sb, mac, v->missing, self);
 		return sb_finish(&sb, ret);

@@ -9,7 +9,7 @@
  *   {kernel_url}    {server}/images/{image}/kernel
  *   {initrd_url}    {server}/images/{image}/initrd
  *   {squashfs_url}  {server}/images/{image}/rootfs.squashfs
- *   {config_url}    {server}/config/<mac with hyphens>
+ *   {config_url}    {server}/config/<mac with hyphens>[?arch=A&uuid=U]
  * "{{" is a literal "{"; a lone "}" is literal.  Any other "{...}" is an
  * error, as are control characters (a newline would end the iPXE line).
  *
@@ -23,6 +23,7 @@
 #ifndef NETBOOTD_IPXE_SCRIPT_H
 #define NETBOOTD_IPXE_SCRIPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ struct ipxe_vars {
 	const char *image;   /* image name, NULL when there is none */
 	const char *missing; /* with image NULL: the assigned image that does not exist */
 	uint8_t mac[MAC_LEN];
+	/* "?arch=A&uuid=U": what the script's own URL and {config_url} carry; NULL: none */
+	const char *query;
+	bool local; /* boot from the local disk: a script that runs "exit" */
 };
 
 /*
@@ -65,7 +69,9 @@ int ipxe_cmdline_validate(const char *tmpl);
 int ipxe_cmdline_expand(const char *tmpl, const struct ipxe_vars *v, char **ret);
 
 /*
- * The whole script, malloc'd, in *ret.  With v->image NULL, a script that
+ * The whole script, malloc'd, in *ret.  With v->local, a script that runs
+ * "exit" (the firmware goes on to its next boot device, the disk).  With
+ * v->image NULL, a script that
  * says no image is configured and asks again every
  * IPXE_SCRIPT_NOIMAGE_DELAY seconds (naming v->missing, the machine's
  * assigned image, when that is set).  Errors as ipxe_cmdline_expand().

@@ -1,6 +1,7 @@
 #include "http-path.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "buf.h"
@@ -138,6 +139,72 @@ route_match(const struct segment *segs, size_t n, struct http_route *r)
 	return -ENOENT;
 }
 
+/* Decode one query value (up to '&', '#' or the end) into buf; -EBADMSG. */
+static int
+read_value(struct reader *r, char buf[HTTP_QUERY_VALUE_MAX + 1])
+{
+	size_t n = 0;
+
+	while (r->left > 0 && r->p[0] != '&' && r->p[0] != '#') {
+		uint8_t c;
+
+		if (read_pchar(r, &c) < 0 || c < ' ' || c >= 0x7f || n == HTTP_QUERY_VALUE_MAX)
+			return -EBADMSG;
+		buf[n++] = c == '+' ? ' ' : (char)c;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The slot of a known parameter named by the next bytes ("arch="), or NULL (skipped). */
+static char *
+query_slot(struct reader *r, struct http_route *rt)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} params[] = {
+	    {"arch=", offsetof(struct http_route, arch)},
+	    {"uuid=", offsetof(struct http_route, uuid)},
+	    {"buildarch=", offsetof(struct http_route, buildarch)},
+	    {"platform=", offsetof(struct http_route, platform)},
+	};
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		size_t n = strlen(params[i].name);
+
+		if (r->left >= n && memcmp(r->p, params[i].name, n) == 0) {
+			(void)read_skip(r, n);
+			return (char *)rt + params[i].offset;
+		}
+	}
+	return NULL;
+}
+
+/* The parameters of /ipxe/ and /config/ after the '?'. */
+static int
+parse_query(const char *target, size_t len, struct http_route *rt)
+{
+	const char *q = memchr(target, '?', len);
+	struct reader r;
+
+	if (q == NULL)
+		return 0;
+	r = reader_init(q + 1, len - (size_t)(q + 1 - target));
+	while (r.left > 0 && r.p[0] != '#') {
+		char *slot = query_slot(&r, rt);
+
+		if (slot == NULL) { /* an unknown parameter: to the next '&' */
+			while (r.left > 0 && r.p[0] != '&' && r.p[0] != '#')
+				(void)read_skip(&r, 1);
+		} else if (read_value(&r, slot) < 0)
+			return -EBADMSG;
+		if (r.left > 0 && r.p[0] == '&')
+			(void)read_skip(&r, 1);
+	}
+	return 0;
+}
+
 int
 http_route_parse(const char *target, size_t len, struct http_route *ret)
 {
@@ -150,6 +217,8 @@ http_route_parse(const char *target, size_t len, struct http_route *ret)
 	if (k < 0)
 		return k;
 	k = route_match(segs, n, &r);
+	if (k == 0 && (r.kind == HTTP_ROUTE_IPXE || r.kind == HTTP_ROUTE_CONFIG))
+		k = parse_query(target, len, &r);
 	if (k < 0)
 		return k;
 	*ret = r;

@@ -9,8 +9,15 @@
  *   /config/<mac>
  *
  * Each path segment is percent-decoded on its own, so an encoded "/" (%2F)
- * never splits a segment: it is refused.  The query string and fragment are
- * ignored.
+ * never splits a segment: it is refused.  The fragment is ignored; so is the
+ * query string, but for /ipxe/ and /config/, where these parameters say what
+ * ProxyDHCP saw of the client (lib/wire/pxe.h puts them into the script URL)
+ * or what iPXE says of itself:
+ *   arch=A        the boot decision's name of the platform ("efi-x86_64")
+ *   uuid=U        the SMBIOS UUID (option 97, iPXE's ${uuid})
+ *   buildarch=B, platform=P   iPXE's ${buildarch} and ${platform}
+ * Values are percent-decoded, printable ASCII, at most HTTP_QUERY_VALUE_MAX
+ * bytes (else the request is malformed); unknown parameters are ignored.
  */
 #ifndef NETBOOTD_HTTP_PATH_H
 #define NETBOOTD_HTTP_PATH_H
@@ -23,9 +30,10 @@
 
 #include "mac.h"
 
-#define HTTP_PATH_MAX     1024         /* request targets longer than this are refused */
-#define HTTP_NAME_MAX     NAME_MAX_LEN /* image and loader names */
-#define HTTP_SEGMENTS_MAX 4
+#define HTTP_PATH_MAX        1024         /* request targets longer than this are refused */
+#define HTTP_NAME_MAX        NAME_MAX_LEN /* image and loader names */
+#define HTTP_SEGMENTS_MAX    4
+#define HTTP_QUERY_VALUE_MAX 40
 
 enum http_route_kind {
 	HTTP_ROUTE_HEALTHZ,
@@ -40,6 +48,11 @@ struct http_route {
 	char name[HTTP_NAME_MAX + 1]; /* BOOT: loader name; IMAGE: image name */
 	const char *file;             /* IMAGE: "kernel", "initrd" or "rootfs.squashfs" */
 	uint8_t mac[MAC_LEN];         /* IPXE, CONFIG */
+	/* IPXE, CONFIG: the query parameters, "" when absent */
+	char arch[HTTP_QUERY_VALUE_MAX + 1];
+	char uuid[HTTP_QUERY_VALUE_MAX + 1];
+	char buildarch[HTTP_QUERY_VALUE_MAX + 1];
+	char platform[HTTP_QUERY_VALUE_MAX + 1];
 };
 
 /*

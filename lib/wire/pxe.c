@@ -188,6 +188,20 @@ format_file(char buf[DHCP_FILE_LEN], const char *fmt, ...)
 	return n >= 0 && n < DHCP_FILE_LEN ? PXE_ANSWER : PXE_IGNORE_TOO_LONG;
 }
 
+/* The script URL with what it can carry of arch and uuid. */
+static enum pxe_verdict
+script_url(char buf[DHCP_FILE_LEN], const char *addr, const struct pxe_params *p, const char *mac)
+{
+	if (p->arch != NULL && p->uuid != NULL &&
+	    format_file(buf, "http://%s:%u/ipxe/%s?arch=%s&uuid=%s", addr, p->http_port, mac,
+	        p->arch, p->uuid) == PXE_ANSWER)
+		return PXE_ANSWER;
+	if (p->arch != NULL)
+		return format_file(
+		    buf, "http://%s:%u/ipxe/%s?arch=%s", addr, p->http_port, mac, p->arch);
+	return format_file(buf, "http://%s:%u/ipxe/%s", addr, p->http_port, mac);
+}
+
 static enum pxe_verdict
 boot_file(const struct pxe_request *req, const struct pxe_params *p, const char *loader,
     char buf[DHCP_FILE_LEN])
@@ -199,7 +213,7 @@ boot_file(const struct pxe_request *req, const struct pxe_params *p, const char 
 		if (!req->has_mac)
 			return PXE_IGNORE_NO_MAC;
 		mac_format(req->mac, '-', mac);
-		return format_file(buf, "http://%s:%u/ipxe/%s", addr, p->http_port, mac);
+		return script_url(buf, addr, p, mac);
 	}
 	if (loader == NULL)
 		return PXE_IGNORE_NOT_PXE;

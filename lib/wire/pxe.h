@@ -6,7 +6,7 @@
  * Which loader a client gets is the boot decision's (lib/boot-policy.h);
  * this module says how it is told:
  *   iPXE (option 77 user class "iPXE", RFC 3004 or raw encoding), any arch:
- *     http://<server>:<http_port>/ipxe/<mac-with-hyphens>
+ *     http://<server>:<http_port>/ipxe/<mac-with-hyphens>[?arch=A[&uuid=U]]
  *   UEFI HTTP Boot (option 60 "HTTPClient..."):
  *     http://<server>:<http_port>/boot/<loader>, option 60 "HTTPClient" echoed
  *   PXE ROMs (option 60 "PXEClient..."): the loader's TFTP name, siaddr =
@@ -75,6 +75,13 @@ struct pxe_params {
 	struct in_addr server; /* advertised address: siaddr, option 54, URLs */
 	uint16_t http_port;
 	bool pxe_port; /* the request came in on the PXE port (4011) */
+	/*
+	 * What the script URL tells the HTTP side (lib/wire/http-path.h), so
+	 * that it decides as ProxyDHCP did: "?arch=A&uuid=U"; uuid is left out
+	 * when the URL would not fit the 'file' field.  NULL: not said.
+	 */
+	const char *arch; /* "efi-x86_64", ... */
+	const char *uuid; /* "8c2f6b1e-..." */
 };
 
 enum pxe_verdict {

@@ -27,6 +27,7 @@ IP_PKTINFO = 8
 HTTP_PORT = 8090
 COOKIE = b"\x63\x82\x53\x63"
 UUID = bytes([0x00]) + bytes(range(0x10, 0x20))
+UUID_TEXT = "10111213-1415-1617-1819-1a1b1c1d1e1f"  # as the script URL carries it
 
 
 def opt(code, data):
@@ -84,11 +85,14 @@ def cases(server, client, other=None):
     def add(name, xid, mac, payload, send, expect):
         c.append(dict(name=name, xid=xid, mac=mac, payload=payload, send=send, expect=expect))
 
-    ipxe_url = "http://%s:%d/ipxe/" % (server, HTTP_PORT)
+    def ipxe_script(m, arch):
+        """The script URL carries the arch and UUID ProxyDHCP saw."""
+        return "http://%s:%d/ipxe/%s?arch=%s&uuid=%s" % (server, HTTP_PORT, mac_hyphens(m), arch,
+                                                        UUID_TEXT)
     m = mac_of(1)
     add("iPXE ROM under SeaBIOS (arch 0, raw user class)", 0x77000001, m,
         header(0x77000001, m) + ipxe_opts(1, 0, "002001", False), "bcast",
-        dict(type=2, file=ipxe_url + mac_hyphens(m), vc=b"PXEClient", uuid=True, o43=None,
+        dict(type=2, file=ipxe_script(m, "bios"), vc=b"PXEClient", uuid=True, o43=None,
              dst="255.255.255.255", port=68))
     m = mac_of(2)
     add("BIOS PXE ROM (arch 0, no iPXE)", 0x77000002, m,
@@ -98,7 +102,7 @@ def cases(server, client, other=None):
     m = mac_of(3)
     add("iPXE EFI (arch 7, RFC 3004 user class)", 0x77000003, m,
         header(0x77000003, m) + ipxe_opts(1, 7, "003010", True), "bcast",
-        dict(type=2, file=ipxe_url + mac_hyphens(m), vc=b"PXEClient", uuid=True, o43=None,
+        dict(type=2, file=ipxe_script(m, "efi-x86_64"), vc=b"PXEClient", uuid=True, o43=None,
              dst="255.255.255.255", port=68))
     m = mac_of(4)
     add("OVMF PXE DISCOVER (arch 7)", 0x77000004, m,
@@ -112,7 +116,7 @@ def cases(server, client, other=None):
     m = mac_of(5)
     add("iPXE REQUEST to port 4011 from port 68", 0x77000005, m,
         header(0x77000005, m, ciaddr=client) + ipxe_opts(3, 7, "003010", False), "pxe68",
-        dict(type=5, file=ipxe_url + mac_hyphens(m), vc=b"PXEClient", uuid=True, o43=None,
+        dict(type=5, file=ipxe_script(m, "efi-x86_64"), vc=b"PXEClient", uuid=True, o43=None,
              dst=client, port=68, ciaddr=client))
     m = mac_of(6)
     add("UEFI HTTP Boot (arch 16)", 0x77000006, m,
@@ -143,7 +147,7 @@ def cases(server, client, other=None):
     m = mac_of(12)
     add("DISCOVER with ciaddr set (unicast reply)", 0x7700000c, m,
         header(0x7700000c, m, ciaddr=client) + ipxe_opts(1, 0, "002001", False), "bcast",
-        dict(type=2, file=ipxe_url + mac_hyphens(m), vc=b"PXEClient", uuid=True, o43=None,
+        dict(type=2, file=ipxe_script(m, "bios"), vc=b"PXEClient", uuid=True, o43=None,
              dst=client, port=68))
     if other is not None:
         m = mac_of(13)
@@ -310,7 +314,8 @@ def probe(argv):
     xid = int.from_bytes(mac[2:], "big") & 0x7fffffff
     exp = None
     if want == "yes":
-        exp = dict(type=2, file="http://%s:%d/ipxe/%s" % (server, HTTP_PORT, mac_hyphens(mac)),
+        exp = dict(type=2, file="http://%s:%d/ipxe/%s?arch=bios&uuid=%s"
+                   % (server, HTTP_PORT, mac_hyphens(mac), UUID_TEXT),
                    vc=b"PXEClient", uuid=True, o43=None, dst="255.255.255.255", port=68)
     cl = Client(iface, server, client, None)
     cl.run_case(dict(name="iPXE DISCOVER from %s, answer expected: %s" % (mac_s, want),

@@ -213,7 +213,8 @@ check "unknown M9 gets an offer" probe "$M9" yes
 check "assigned M1 gets an offer" probe "$M1" yes
 check "M3 (dangling image) gets no answer" probe "$M3" no
 check "refusal logged once with the reason" log_has "Not answering iPXE client $M3 .*its image is missing"
-check "offer recorded as progress (ProxyDHCP answered M9)" log_has "Offered \"$BASE/ipxe/$(hy $M9)\""
+check "offer recorded as progress (ProxyDHCP answered M9, with its arch and UUID)" \
+	log_has "Offered \"$BASE/ipxe/$(hy $M9)[?]arch=bios&uuid=[0-9a-f-]*\""
 
 echo "== phase 2: restart with default_boot false"
 stop_daemon

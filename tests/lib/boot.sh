@@ -270,6 +270,9 @@ boot_run() {
 	fi
 
 	local ip_mac="$VM_MAC_HYPHEN" url="http://$LAN_SERVER:8090"
+	# The script URL carries what ProxyDHCP saw: ?arch=A, and &uuid=U when the firmware sent one.
+	local q='[?]arch=' uuid='(&uuid=[0-9a-f-]{36})?'
+	local any='([?][^"]*)?' 
 	say "Checks:"
 	check "the VM booted from the network and reported success" [ "$rc" = 0 ]
 	check "the squashfs marker is this run's ($MARKER_TOKEN)" serial_has "squashfs marker $MARKER_TOKEN ok"
@@ -280,28 +283,28 @@ boot_run() {
 	case $mode in
 	bios)
 		check "netbootd offered the iPXE ROM the script URL" \
-			log_has "Offered \"$url/ipxe/$ip_mac\" to iPXE client"
+			log_has "Offered \"$url/ipxe/$ip_mac${q}bios$uuid\" to iPXE client"
 		;;
 	uefi)
 		check "netbootd offered OVMF's PXE client the TFTP loader ipxe.efi" \
 			log_has "(Offered|Acknowledged) \"ipxe.efi\" to .* \(arch 7\)"
 		check "netbootd sent ipxe.efi over TFTP" log_has "Sent \"/?ipxe.efi\" to $LAN_NET\.[0-9]+"
 		check "netbootd offered the chainloaded iPXE the script URL" \
-			log_has "Offered \"$url/ipxe/$ip_mac\" to iPXE client"
+			log_has "Offered \"$url/ipxe/$ip_mac${q}efi-x86_64$uuid\" to iPXE client"
 		;;
 	uefi-http)
 		check "netbootd offered the UEFI HTTP Boot client the loader URL" \
 			log_has "Offered \"$url/boot/ipxe.efi\" to .* \(arch 16\)"
 		check "netbootd served /boot/ipxe.efi over HTTP" log_has "HTTP GET \"/boot/ipxe.efi\" from [^ ]+: 200"
 		check "netbootd offered the chainloaded iPXE the script URL" \
-			log_has "Offered \"$url/ipxe/$ip_mac\" to iPXE client"
+			log_has "Offered \"$url/ipxe/$ip_mac${q}efi-x86_64$uuid\" to iPXE client"
 		;;
 	esac
-	check "netbootd served the iPXE script" log_has "HTTP GET \"/ipxe/$ip_mac\" from [^ ]+: 200"
+	check "netbootd served the iPXE script" log_has "HTTP GET \"/ipxe/$ip_mac$any\" from [^ ]+: 200"
 	check "netbootd served the kernel" log_has "HTTP GET \"/images/e2e/kernel\" from [^ ]+: 200"
 	check "netbootd served the initrd" log_has "HTTP GET \"/images/e2e/initrd\" from [^ ]+: 200"
 	check "netbootd served the squashfs" log_has "HTTP GET \"/images/e2e/rootfs.squashfs\" from [^ ]+: 200"
-	check "netbootd served the cloud-config" log_has "HTTP GET \"/config/$ip_mac\" from [^ ]+: 200"
+	check "netbootd served the cloud-config" log_has "HTTP GET \"/config/$ip_mac$any\" from [^ ]+: 200"
 	check "netbootd logged no error" bash -c "! grep -qE '^netbootd: (emerg|alert|crit|error): ' '$LAN_NETBOOTD_LOG'"
 
 	BOOT_TIMELINE=$(boot_timeline "$LAN_CAPTURE")

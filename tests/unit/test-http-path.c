@@ -1,3 +1,5 @@
+#include <stdio.h>
+
 #include "http-path.h"
 #include "test.h"
 
@@ -109,5 +111,43 @@ test_name_valid(void)
 	CHECK(!name_valid("ä"));
 }
 
-TEST_MAIN(TEST(test_routes), TEST(test_not_found), TEST(test_bad), TEST(test_lengths),
-    TEST(test_name_valid))
+static void
+test_query(void)
+{
+	struct http_route r;
+	char long_value[64];
+
+	CHECK_EQ_INT(route("/ipxe/52-54-00-12-34-56", &r), 0);
+	CHECK_EQ_STR(r.arch, "");
+	CHECK_EQ_STR(r.uuid, "");
+	CHECK_EQ_INT(
+	    route(
+	        "/ipxe/52-54-00-12-34-56?arch=efi-x86_64&uuid=10111213-1415-1617-1819-1a1b1c1d1e1f",
+	        &r),
+	    0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_IPXE);
+	CHECK_EQ_STR(r.arch, "efi-x86_64");
+	CHECK_EQ_STR(r.uuid, "10111213-1415-1617-1819-1a1b1c1d1e1f");
+	/* iPXE's own variables, percent-encoding, unknown and empty parameters, a fragment. */
+	CHECK_EQ_INT(
+	    route("/config/52:54:00:12:34:56?x=1&&buildarch=x86%5F64&platform=efi&y#z", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_CONFIG);
+	CHECK_EQ_STR(r.buildarch, "x86_64");
+	CHECK_EQ_STR(r.platform, "efi");
+	CHECK_EQ_STR(r.arch, "");
+	CHECK_EQ_INT(route("/ipxe/52-54-00-12-34-56?arch=", &r), 0);
+	CHECK_EQ_STR(r.arch, "");
+	/* Malformed: bad escapes, control characters, overlong values. */
+	CHECK_EQ_INT(route("/ipxe/52-54-00-12-34-56?arch=%zz", &r), -EBADMSG);
+	CHECK_EQ_INT(route("/ipxe/52-54-00-12-34-56?uuid=a%0Ab", &r), -EBADMSG);
+	memset(long_value, 'a', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	char target[128];
+	snprintf(target, sizeof(target), "/ipxe/52-54-00-12-34-56?arch=%s", long_value);
+	CHECK_EQ_INT(route(target, &r), -EBADMSG);
+	/* Other routes ignore their query strings, whatever they hold. */
+	CHECK_EQ_INT(route("/images/k/kernel?arch=%zz", &r), 0);
+}
+
+TEST_MAIN(TEST(test_routes), TEST(test_query), TEST(test_not_found), TEST(test_bad),
+    TEST(test_lengths), TEST(test_name_valid))
