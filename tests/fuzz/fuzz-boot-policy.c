@@ -32,7 +32,23 @@ struct store {
 	uint8_t macs[N_MAX][MAC_LEN];
 	struct boot_machine machines[N_MAX];
 	size_t n_machines;
+	struct fleet_group groups[N_MAX];
+	struct fleet_label group_labels[N_MAX], machine_labels[N_MAX];
+	struct fleet_labels machine_label_sets[N_MAX];
 };
+
+/* Profiles the groups and machines draw from (one name is missing on purpose). */
+static const char *const profile_names[] = {
+    "p-net", "p-local", "p-ignore", "p-noimage", "p-missing"};
+static const struct fleet_profile profiles[] = {
+    {.name = "p-ignore", .action = FLEET_ACTION_IGNORE},
+    {.name = "p-local", .action = FLEET_ACTION_LOCAL},
+    {.name = "p-net", .image = "kairos", .config = "a.b_c-d", .cmdline = "quiet"},
+    {.name = "p-noimage", .cmdline = "x", .cmdline_mode = BOOT_CMDLINE_REPLACE},
+};
+static const char *const mac_globs[] = {
+    "52:52:52:52:52:5?", "52:*", "aa:*", "*", "52:52:52:52:52:52"};
+static struct fleet_label label_pool[] = {{"role", "cp"}, {"role", "worker"}, {"rack", "9"}};
 
 static const char *
 pick(struct reader *r)
@@ -90,6 +106,15 @@ f_cmdline(void *u, const char *name, char **ret)
 	return 0;
 }
 
+static const struct fleet_profile *
+f_profile(void *u, const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(profiles); i++)
+		if (strcmp(profiles[i].name, name) == 0)
+			return &profiles[i];
+	return NULL;
+}
+
 static void
 read_store(struct reader *r, struct store *s, struct boot_view *v)
 {
@@ -145,8 +170,15 @@ check_config(const struct boot_view *v, const struct boot_client *c, const struc
 {
 	struct boot_machine m = {0};
 	bool known = c->has_mac && f_machine(v->userdata, c->mac, &m) == 0;
-	const char *want = known && m.config != NULL ? m.config : v->default_config;
+	const struct fleet_profile *prof = p->profile != NULL ? f_profile(NULL, p->profile) : NULL;
+	const char *want = prof != NULL                 ? prof->config
+	                   : known && m.profile != NULL ? NULL /* missing profile */
+	                   : known && m.image == NULL && p->group != NULL ? NULL
+	                   : known                                        ? m.config
+	                                                                  : NULL;
 
+	if (want == NULL)
+		want = v->default_config;
 	FUZZ_CHECK(p->action == BOOT_NETBOOT);
 	FUZZ_CHECK(known == p->known);
 	FUZZ_CHECK((want != NULL) == (p->config_source == BOOT_CONFIG_STORED));
@@ -170,7 +202,9 @@ check_plan(const struct boot_view *v, const struct boot_client *c, enum boot_ser
 	if (s == BOOT_SERVICE_SCRIPT && p->action != BOOT_NETBOOT)
 		FUZZ_CHECK(p->image[0] == '\0');
 	if (s == BOOT_SERVICE_SCRIPT && p->action == BOOT_IGNORE)
-		FUZZ_CHECK(!p->known && !v->default_boot);
+		FUZZ_CHECK((!p->known && !v->default_boot) ||
+		           p->reason == BOOT_REASON_PROFILE_IGNORE ||
+		           p->reason == BOOT_REASON_PROFILE_MISSING);
 	if (s == BOOT_SERVICE_CONFIG)
 		check_config(v, c, p);
 	if (s == BOOT_SERVICE_DHCP && p->action == BOOT_NETBOOT &&
@@ -183,6 +217,80 @@ check_plan(const struct boot_view *v, const struct boot_client *c, enum boot_ser
 	if (p->action == BOOT_NETBOOT && s == BOOT_SERVICE_DHCP &&
 	    c->firmware == BOOT_FIRMWARE_IPXE)
 		FUZZ_CHECK(c->has_mac);
+}
+
+/* Groups (selectors from the pools) and machines' labels and profiles, after the client. */
+static void
+read_fleet(struct reader *r, struct store *s, struct boot_view *v)
+{
+	uint8_t n = 0, b[5] = {0};
+
+	(void)read_u8(r, &n);
+	v->n_groups = n % (N_MAX + 1);
+	v->groups = s->groups;
+	v->profile = f_profile;
+	for (size_t i = 0; i < v->n_groups; i++) {
+		struct fleet_group *g = &s->groups[i];
+
+		for (size_t j = 0; j < ELEMENTSOF(b); j++)
+			(void)read_u8(r, &b[j]);
+		*g = (struct fleet_group){.name = (char *)mac_globs[i], /* distinct names */
+		    .profile = (char *)profile_names[b[1] % ELEMENTSOF(profile_names)],
+		    .priority = (int8_t)b[2] % 3};
+		if (b[0] & 1)
+			g->match.mac = (char *)mac_globs[b[3] % ELEMENTSOF(mac_globs)];
+		if (b[0] & 2)
+			g->match.arch = (enum boot_arch)(b[4] % _BOOT_ARCH_MAX);
+		if (b[0] & 4) {
+			s->group_labels[i] = label_pool[b[3] % ELEMENTSOF(label_pool)];
+			g->match.labels = (struct fleet_labels){&s->group_labels[i], 1};
+		}
+		if (b[0] & 8)
+			g->match.interface = b[4] & 1 ? "eth0" : "10.0.0.0/8";
+	}
+	for (size_t i = 0; i < s->n_machines; i++) {
+		(void)read_u8(r, &b[0]);
+		if (b[0] & 1) {
+			s->machine_labels[i] = label_pool[(b[0] >> 1) % ELEMENTSOF(label_pool)];
+			s->machine_label_sets[i] = (struct fleet_labels){&s->machine_labels[i], 1};
+			s->machines[i].labels = &s->machine_label_sets[i];
+		}
+		if (b[0] & 8 && s->machines[i].image == NULL)
+			s->machines[i].profile =
+			    profile_names[(b[0] >> 4) % ELEMENTSOF(profile_names)];
+	}
+}
+
+/* The trace agrees with the plan: one winner exactly when a group decided, and nobody beat it. */
+static void
+check_trace(const struct boot_plan *p, const struct boot_trace *t)
+{
+	const struct fleet_group *won = NULL;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct boot_candidate *k = &t->candidates[i];
+
+		FUZZ_CHECK((unsigned)k->verdict < _BOOT_VERDICT_MAX);
+		if (k->verdict == BOOT_GROUP_NO_MATCH)
+			FUZZ_CHECK(k->selector[0] != '\0');
+		if (k->verdict == BOOT_GROUP_WON) {
+			FUZZ_CHECK(won == NULL);
+			won = k->group;
+		}
+	}
+	FUZZ_CHECK((won != NULL) == (p->group != NULL));
+	if (won != NULL)
+		FUZZ_CHECK(strcmp(won->name, p->group) == 0);
+	for (size_t i = 0; won != NULL && i < t->n; i++) {
+		const struct fleet_group *g = t->candidates[i].group;
+		unsigned sg = fleet_match_specificity(&g->match),
+		         sw = fleet_match_specificity(&won->match);
+
+		if (t->candidates[i].verdict == BOOT_GROUP_LESS_SPECIFIC)
+			FUZZ_CHECK(sg < sw);
+		if (t->candidates[i].verdict == BOOT_GROUP_LOWER_PRIORITY)
+			FUZZ_CHECK(sg == sw && g->priority <= won->priority);
+	}
 }
 
 int
@@ -200,8 +308,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct boot_plan p, again;
 	int k;
 
+	struct boot_trace t;
+
 	read_store(&r, &s, &v);
 	read_client(&r, &c, &service);
+	read_fleet(&r, &s, &v);
 	k = boot_decide(&v, &c, service, &p);
 	if (service != BOOT_SERVICE_DHCP && !c.has_mac) {
 		FUZZ_CHECK(k == -EINVAL);
@@ -215,6 +326,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	           again.loader == p.loader);
 	FUZZ_CHECK((p.cmdline == NULL) == (again.cmdline == NULL) &&
 	           (p.cmdline == NULL || strcmp(p.cmdline, again.cmdline) == 0));
+	boot_plan_done(&again);
+	FUZZ_CHECK(boot_explain(&v, &c, service, &again, &t) == 0);
+	FUZZ_CHECK(again.action == p.action && again.reason == p.reason && again.group == p.group);
+	check_trace(&again, &t);
+	boot_trace_done(&t);
 	boot_plan_done(&again);
 	boot_plan_done(&p);
 	return 0;

@@ -2,7 +2,9 @@
  * The boot decision against an in-memory store: every rule of
  * lib/boot-policy.h, for each service that asks.
  */
+#include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "boot-policy.h"
 #include "util.h"
@@ -412,6 +414,228 @@ test_reason_names(void)
 	    boot_reason_name(BOOT_REASON_NO_LOADER), "no loader configured for this architecture");
 }
 
+/* ---- the fleet: the example ---- */
+
+static struct fleet_label label_cp = {"role", "cp"};
+static struct fleet_profile example_profiles[] = {
+    {.name = "arm-edge", .image = "kairos-arm64", .cmdline = "console=ttyAMA0"},
+    {.name = "disk", .action = FLEET_ACTION_LOCAL},
+    {.name = "kairos-cp", .image = "kairos", .config = "control-plane", .cmdline = "console=ttyS1"},
+    {.name = "kairos-node", .image = "kairos", .config = "worker"},
+    {.name = "off", .action = FLEET_ACTION_IGNORE},
+};
+static struct fleet_group example_groups[] = {
+    {.name = "arm", .match = {.arch = BOOT_ARCH_EFI_ARM64}, .profile = "arm-edge"},
+    {.name = "control-plane",
+        .match = {.labels = {&label_cp, 1}},
+        .profile = "kairos-cp",
+        .priority = 20},
+    {.name = "default", .profile = "kairos-node"},
+    {.name = "lab", .match = {.mac = "52:54:00:*"}, .profile = "kairos-node", .priority = 10},
+};
+static struct fleet_labels cp_labels = {&label_cp, 1};
+static const uint8_t bb01[MAC_LEN] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0x01};
+static const uint8_t bb09[MAC_LEN] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0x09};
+static const uint8_t other[MAC_LEN] = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+
+static const struct fleet_profile *
+fake_profile(void *u, const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(example_profiles); i++)
+		if (strcmp(example_profiles[i].name, name) == 0)
+			return &example_profiles[i];
+	return NULL;
+}
+
+static void
+reset_fleet(void)
+{
+	reset();
+	view.groups = example_groups;
+	view.n_groups = ELEMENTSOF(example_groups);
+	view.profile = fake_profile;
+	add_image("kairos", NULL);
+	add_image("kairos-arm64", NULL);
+	add_machine(bb01, NULL, NULL, NULL, BOOT_CMDLINE_APPEND);
+	fake.machines[0].m.labels = &cp_labels;
+	add_machine(bb09, NULL, NULL, NULL, BOOT_CMDLINE_APPEND);
+	fake.machines[1].m.profile = "disk";
+}
+
+static struct boot_client
+client_arch(enum boot_firmware fw, const uint8_t *mac, enum boot_arch arch)
+{
+	struct boot_client c = client(fw, mac, 0);
+
+	c.platform = arch;
+	return c;
+}
+
+static void
+test_fleet_groups(void)
+{
+	struct boot_client cp = client_arch(BOOT_FIRMWARE_IPXE, bb01, BOOT_ARCH_BIOS),
+	                   lab = client_arch(BOOT_FIRMWARE_IPXE, mac_a, BOOT_ARCH_BIOS),
+	                   arm = client_arch(BOOT_FIRMWARE_IPXE, other, BOOT_ARCH_EFI_ARM64),
+	                   plain = client_arch(BOOT_FIRMWARE_IPXE, other, BOOT_ARCH_BIOS);
+
+	reset_fleet();
+	/* Labels only: the groups decide; control-plane and lab both match, priority 20 wins. */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_GROUP);
+	CHECK_EQ_STR(plan.group, "control-plane");
+	CHECK_EQ_STR(plan.profile, "kairos-cp");
+	CHECK_EQ_STR(plan.image, "kairos");
+	CHECK_EQ_STR(plan.cmdline, "console=ttyS0 console=ttyS1");
+	CHECK(plan.labels == &cp_labels);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &cp), 0);
+	CHECK_EQ_STR(plan.config, "control-plane");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &lab), 0);
+	CHECK_EQ_STR(plan.group, "lab");
+	CHECK_EQ_STR(plan.cmdline, "console=ttyS0");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &lab), 0);
+	CHECK_EQ_STR(plan.config, "worker");
+	CHECK(plan.labels == NULL);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &arm), 0);
+	CHECK_EQ_STR(plan.group, "arm");
+	CHECK_EQ_STR(plan.image, "kairos-arm64");
+	/* Unmatched: the default group, unless a default image is set. */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &plain), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_GROUP);
+	CHECK_EQ_STR(plan.group, "default");
+	view.cfg_image = "kairos-arm64";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &plain), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_CONFIG_IMAGE);
+	CHECK(plan.group == NULL && plan.profile == NULL);
+	CHECK_EQ_STR(plan.image, "kairos-arm64");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &lab), 0); /* a real group still wins */
+	CHECK_EQ_STR(plan.group, "lab");
+}
+
+static void
+test_fleet_actions(void)
+{
+	struct boot_client disk_ipxe = client_arch(BOOT_FIRMWARE_IPXE, bb09, BOOT_ARCH_BIOS),
+	                   disk_rom = client_arch(BOOT_FIRMWARE_PXE, bb09, BOOT_ARCH_BIOS),
+	                   unknown = client_arch(BOOT_FIRMWARE_IPXE, other, BOOT_ARCH_BIOS),
+	                   lab = client_arch(BOOT_FIRMWARE_IPXE, mac_a, BOOT_ARCH_BIOS);
+
+	reset_fleet();
+	/* local: iPXE gets a script that exits, firmware without iPXE gets no answer. */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &disk_ipxe), 0);
+	expect(BOOT_LOCAL, BOOT_REASON_MACHINE_PROFILE);
+	CHECK_EQ_STR(plan.profile, "disk");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &disk_ipxe), 0);
+	CHECK_EQ_INT(plan.action, BOOT_LOCAL);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &disk_rom), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_LOCAL);
+	CHECK(plan.loader == NULL);
+	/* ignore */
+	fake.machines[1].m.profile = "off";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &disk_ipxe), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_PROFILE_IGNORE);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &disk_rom), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_PROFILE_IGNORE);
+	/* a profile that does not exist refuses, it never falls back */
+	fake.machines[1].m.profile = "nope";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &disk_ipxe), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_PROFILE_MISSING);
+	/* an assignment overrides every group */
+	fake.machines[1].m.profile = NULL;
+	fake.machines[1].m.image = "kairos-arm64";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &disk_ipxe), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_ASSIGNED);
+	CHECK(plan.group == NULL);
+	/* a profile's missing image: the script waits, ProxyDHCP says nothing */
+	example_profiles[3].image = "gone";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &lab), 0);
+	expect(BOOT_WAIT, BOOT_REASON_IMAGE_MISSING);
+	CHECK_EQ_STR(plan.missing, "gone");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &lab), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_IMAGE_MISSING);
+	example_profiles[3].image = "kairos";
+	/* default boot off: a group with selectors still boots its machines, the default does not */
+	view.default_boot = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &lab), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_GROUP);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &unknown), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_DEFAULT_BOOT_OFF);
+}
+
+static void
+test_fleet_selectors(void)
+{
+	struct fleet_group g[] = {
+	    {.name = "by-if", .match = {.interface = "eth1"}, .profile = "kairos-node"},
+	    {.name = "by-net",
+	        .match = {.interface = "10.9.0.0/16"},
+	        .profile = "arm-edge",
+	        .priority = 1},
+	    {.name = "by-uuid",
+	        .match = {.has_uuid = true, .uuid = {1, 2}},
+	        .profile = "disk",
+	        .priority = 2},
+	};
+	struct boot_client c = client_arch(BOOT_FIRMWARE_IPXE, other, BOOT_ARCH_BIOS);
+
+	reset_fleet();
+	view.groups = g;
+	view.n_groups = ELEMENTSOF(g);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK(plan.group == NULL); /* nothing matches, no default group: the only-image rule */
+	snprintf(c.ifname, sizeof(c.ifname), "eth1");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_STR(plan.group, "by-if");
+	c.addr.s_addr = htonl(0x0a090102); /* 10.9.1.2 */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_STR(plan.group, "by-net");
+	c.addr.s_addr = htonl(0x0a0a0102);
+	c.relay.s_addr = htonl(0x0a090001); /* the relay's subnet counts, not the client's */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_STR(plan.group, "by-net");
+	c.has_uuid = true;
+	c.uuid[0] = 1, c.uuid[1] = 2;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_STR(plan.group, "by-uuid");
+}
+
+static void
+test_fleet_explain(void)
+{
+	struct boot_client cp = client_arch(BOOT_FIRMWARE_IPXE, bb01, BOOT_ARCH_BIOS),
+	                   disk = client_arch(BOOT_FIRMWARE_IPXE, bb09, BOOT_ARCH_BIOS);
+	static const enum boot_verdict want_cp[] = {BOOT_GROUP_NO_MATCH, BOOT_GROUP_WON,
+	    BOOT_GROUP_LESS_SPECIFIC, BOOT_GROUP_LOWER_PRIORITY};
+	struct boot_trace t;
+	struct boot_plan p;
+
+	reset_fleet();
+	CHECK_EQ_INT(boot_explain(&view, &cp, BOOT_SERVICE_SCRIPT, &p, &t), 0);
+	CHECK_EQ_INT(t.n, ELEMENTSOF(example_groups));
+	for (size_t i = 0; i < t.n && i < ELEMENTSOF(want_cp); i++) {
+		CHECK(t.candidates[i].group == &example_groups[i]);
+		CHECK_EQ_INT(t.candidates[i].verdict, want_cp[i]);
+	}
+	CHECK_EQ_STR(t.candidates[0].selector, "arch");
+	boot_trace_done(&t);
+	boot_plan_done(&p);
+	/* The machine entry decides: every matching group is overridden. */
+	CHECK_EQ_INT(boot_explain(&view, &disk, BOOT_SERVICE_SCRIPT, &p, &t), 0);
+	CHECK_EQ_INT(t.candidates[1].verdict, BOOT_GROUP_NO_MATCH);
+	CHECK_EQ_STR(t.candidates[1].selector, "labels.role");
+	CHECK_EQ_INT(t.candidates[3].verdict, BOOT_GROUP_OVERRIDDEN);
+	boot_trace_done(&t);
+	boot_plan_done(&p);
+	/* The same plan as boot_decide. */
+	CHECK_EQ_INT(boot_explain(&view, &cp, BOOT_SERVICE_SCRIPT, &p, NULL), 0);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	CHECK_EQ_STR(p.cmdline, plan.cmdline);
+	CHECK(p.group == plan.group && p.reason == plan.reason);
+	boot_plan_done(&p);
+	for (int v = 0; v < _BOOT_VERDICT_MAX; v++)
+		CHECK(strcmp(boot_verdict_name(v), "unknown") != 0);
+}
+
 static void
 test_done(void)
 {
@@ -422,4 +646,5 @@ test_done(void)
 
 TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
     TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_default_image),
-    TEST(test_loader_known), TEST(test_reason_names), TEST(test_done))
+    TEST(test_loader_known), TEST(test_reason_names), TEST(test_fleet_groups),
+    TEST(test_fleet_actions), TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done))

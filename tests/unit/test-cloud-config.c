@@ -199,5 +199,33 @@ test_render_cap(void)
 	CHECK_EQ_INT(cloud_config_render("abc", 3, &vars, 2, &out, &len), -ENOBUFS);
 }
 
-TEST_MAIN(TEST(test_valid), TEST(test_header), TEST(test_bad_yaml), TEST(test_bad_bytes),
-    TEST(test_caps), TEST(test_render), TEST(test_render_cap))
+static void
+test_render_fleet(void)
+{
+	struct fleet_label l[] = {{"kairos.io/zone", "b"}, {"role", "cp"}};
+	struct fleet_labels labels = {l, 2};
+	struct cloud_config_vars v = {.mac = {0x52, 0x54, 0, 0xaa, 0xbb, 1},
+	    .image = "kairos",
+	    .group = "control-plane",
+	    .profile = "kairos-cp",
+	    .labels = &labels};
+	static const char in[] =
+	    "#cloud-config\nhostname: cp-{{labels.role}}-{{ labels.kairos.io/zone }}"
+	    "\n# {{group}} {{profile}} [{{labels.rack}}] {{ .Values.x }} {{labels.}}\n";
+	char *out = NULL;
+	size_t len;
+
+	CHECK_EQ_INT(cloud_config_render(in, strlen(in), &v, 1 << 20, &out, &len), 0);
+	CHECK_EQ_STR(out, "#cloud-config\nhostname: cp-cp-b\n# control-plane kairos-cp [] "
+	                  "{{ .Values.x }} {{labels.}}\n");
+	free(out);
+	v.labels = NULL, v.group = NULL, v.profile = NULL; /* none: empty */
+	CHECK_EQ_INT(
+	    cloud_config_render("{{group}}{{profile}}{{labels.role}}.", 35, &v, 100, &out, &len),
+	    0);
+	CHECK_EQ_STR(out, ".");
+	free(out);
+}
+
+TEST_MAIN(TEST(test_valid), TEST(test_render_fleet), TEST(test_header), TEST(test_bad_yaml),
+    TEST(test_bad_bytes), TEST(test_caps), TEST(test_render), TEST(test_render_cap))

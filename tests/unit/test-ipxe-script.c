@@ -159,5 +159,33 @@ test_script_errors(void)
 	CHECK_EQ_STR(s, "untouched");
 }
 
-TEST_MAIN(TEST(test_expand), TEST(test_expand_default), TEST(test_bad_templates),
-    TEST(test_bad_values), TEST(test_script), TEST(test_script_noimage), TEST(test_script_errors))
+/* The query ProxyDHCP saw rides along; local: a script that exits, nothing else. */
+static void
+test_script_query_and_local(void)
+{
+	struct ipxe_vars v = vars;
+	char *s = NULL, *out = NULL;
+
+	v.query = "?arch=efi-x86_64&uuid=10111213-1415-1617-1819-1a1b1c1d1e1f";
+	CHECK_EQ_INT(ipxe_cmdline_expand("config_url={config_url}", &v, &out), 0);
+	CHECK_EQ_STR(out, "config_url=http://10.0.0.2:8090/config/52-54-00-ab-cd-ef"
+	                  "?arch=efi-x86_64&uuid=10111213-1415-1617-1819-1a1b1c1d1e1f");
+	free(out);
+	CHECK_EQ_INT(ipxe_script_render("{squashfs_url}", &v, &s), 0);
+	CHECK(s != NULL && strstr(s, "chain --replace http://10.0.0.2:8090/ipxe/52-54-00-ab-cd-ef"
+	                             "?arch=efi-x86_64&uuid=") != NULL);
+	free(s);
+	v.query = "?arch=a b"; /* a space would end the iPXE word */
+	CHECK_EQ_INT(ipxe_script_render("{squashfs_url}", &v, &s), -EINVAL);
+	v.query = "";
+	v.local = true;
+	s = NULL;
+	CHECK_EQ_INT(ipxe_script_render("{bogus}", &v, &s), 0); /* no command line in it */
+	CHECK_EQ_STR(
+	    s, "#!ipxe\necho netbootd: 52:54:00:ab:cd:ef boots from its local disk\nexit\n");
+	free(s);
+}
+
+TEST_MAIN(TEST(test_expand), TEST(test_script_query_and_local), TEST(test_expand_default),
+    TEST(test_bad_templates), TEST(test_bad_values), TEST(test_script), TEST(test_script_noimage),
+    TEST(test_script_errors))
