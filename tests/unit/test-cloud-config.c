@@ -220,9 +220,8 @@ test_render_fleet(void)
 	                  "{{ .Values.x }} {{labels.}}\n");
 	free(out);
 	v.labels = NULL, v.group = NULL, v.profile = NULL; /* none: empty */
-	CHECK_EQ_INT(
-	    cloud_config_render("{{group}}{{profile}}{{labels.role}}.", 35, &v, 100, &out, &len),
-	    0);
+	static const char none[] = "{{group}}{{profile}}{{labels.role}}.";
+	CHECK_EQ_INT(cloud_config_render(none, strlen(none), &v, 100, &out, &len), 0);
 	CHECK_EQ_STR(out, ".");
 	free(out);
 }
