@@ -32,6 +32,7 @@ extern const struct cmd_handler cmd_machine_handlers[];
 extern const struct cmd_handler cmd_config_handlers[];
 extern const struct cmd_handler cmd_settings_handlers[];
 extern const struct cmd_handler cmd_watch_handlers[];
+extern const struct cmd_handler cmd_explain_handlers[];
 
 /* The handler of a command; NULL if none (cmd_handlers_check() says so at start-up). */
 control_handler_fn cmd_handler(const struct control_command *cmd);
