@@ -56,6 +56,7 @@ extern const struct ctl_command cmd_machine_commands[];
 extern const struct ctl_command cmd_config_commands[];
 extern const struct ctl_command cmd_settings_commands[];
 extern const struct ctl_command cmd_watch_commands[];
+extern const struct ctl_command cmd_explain_commands[];
 
 /* cmd-watch.c: one boot event as a line. */
 void cmd_watch_render_event(const cJSON *data);
