@@ -113,7 +113,7 @@ urls_to_json(struct server *srv, const struct boot_client *c, const struct boot_
 	bool boots = p->action == BOOT_NETBOOT;
 	char mac[MAC_STRLEN];
 
-	if (iface_advertise(srv->cfg, 0, (struct in_addr){htonl(INADDR_ANY)}, &addr) == 0)
+	if (iface_any_address(srv->cfg, &addr) == 0)
 		inet_ntop(AF_INET, &addr, a, sizeof(a));
 	snprintf(server, sizeof(server), "http://%s:%u", a, srv->cfg->http.port);
 	boot_view_query(c, query, sizeof(query));

@@ -79,3 +79,27 @@ iface_name_of(struct in_addr local, char ret[IF_NAMESIZE])
 	freeifaddrs(ifa);
 	return r;
 }
+
+int
+iface_any_address(const struct config *c, struct in_addr *ret)
+{
+	struct ifaddrs *ifa, *i;
+	int r = -EADDRNOTAVAIL;
+
+	if (c->has_advertise) {
+		*ret = c->advertise;
+		return 0;
+	}
+	if (getifaddrs(&ifa) < 0)
+		return -EADDRNOTAVAIL;
+	for (i = ifa; i != NULL && r < 0; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    (i->ifa_flags & IFF_LOOPBACK) ||
+		    !iface_allowed(c, (int)if_nametoindex(i->ifa_name)))
+			continue;
+		*ret = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		r = 0;
+	}
+	freeifaddrs(ifa);
+	return r;
+}

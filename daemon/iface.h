@@ -21,6 +21,13 @@ bool iface_allowed(const struct config *c, int ifindex);
  */
 int iface_advertise(const struct config *c, int ifindex, struct in_addr local, struct in_addr *ret);
 
+/*
+ * An address to show in URLs when no request says which: advertise: from the
+ * config if set, else the first IPv4 address of a served, non-loopback
+ * interface.  0 or -EADDRNOTAVAIL.
+ */
+int iface_any_address(const struct config *c, struct in_addr *ret);
+
 /* The interface that has local address 'local': its name; -EADDRNOTAVAIL. */
 int iface_name_of(struct in_addr local, char ret[IF_NAMESIZE]);
 
