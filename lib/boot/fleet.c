@@ -7,7 +7,7 @@
  *
  * The four arrays of a fleet are handled alike through one table of their
  * kinds (struct kind): element size, where the array and its length live in
- * struct fleet, and the element's compare, copy, clear and equal.
+ * struct fleet, and the element's compare and equal (copy and clear by kind).
  */
 #include "fleet.h"
 
@@ -19,6 +19,7 @@
 
 #include "cloud-config.h"
 #include "error.h"
+#include "text.h"
 #include "util.h"
 
 #define WHAT_MAX 96 /* "profile \"<64 characters>\"" */
@@ -41,27 +42,17 @@ dup_str(const char *s, char **ret)
 
 /* ---- labels ---- */
 
-/* The index of 'key' in l, or where it would go (*ret_found false). */
+/* The index of 'key' in l, or where it would go (*ret_found false): at most 32 to look at. */
 static size_t
 labels_index(const struct fleet_labels *l, const char *key, bool *ret_found)
 {
-	size_t lo = 0, hi = l->n;
+	size_t i = 0;
+	int c = 1;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(l->v[mid].key, key);
-
-		if (c == 0) {
-			*ret_found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*ret_found = false;
-	return lo;
+	while (i < l->n && (c = strcmp(l->v[i].key, key)) < 0)
+		i++;
+	*ret_found = i < l->n && c == 0;
+	return i;
 }
 
 void
@@ -369,84 +360,65 @@ mac_cmp(const void *a, const void *b)
 	return memcmp(a, b, MAC_LEN);
 }
 
-static int
-profile_copy_any(const void *src, void *dst)
-{
-	return fleet_profile_copy(src, dst);
-}
-
-static int
-group_copy_any(const void *src, void *dst)
-{
-	return fleet_group_copy(src, dst);
-}
-
-static int
-machine_copy_any(const void *src, void *dst)
-{
-	return fleet_machine_copy(src, dst);
-}
-
-static int
-config_copy_any(const void *src, void *dst)
-{
-	return config_copy(src, dst);
-}
-
-static void
-profile_clear_any(void *p)
-{
-	fleet_profile_clear(p);
-}
-
-static void
-group_clear_any(void *g)
-{
-	fleet_group_clear(g);
-}
-
-static void
-machine_clear_any(void *m)
-{
-	fleet_machine_clear(m);
-}
-
-static void
-config_clear_any(void *c)
-{
-	fleet_config_clear(c);
-}
-
 struct kind {
 	const char *noun;
 	size_t size, max;
 	size_t v_offset, n_offset; /* of the array and its length in struct fleet */
 	size_t line_offset;        /* of 'line' in the element */
 	int (*cmp)(const void *a, const void *b);
-	int (*copy)(const void *src, void *dst);
-	void (*clear)(void *item);
 	bool (*equal)(const void *a, const void *b);
 };
 
-#define KIND(noun, type, array, max, cmp, copy, clear, equal)                                      \
+#define KIND(noun, type, array, max, cmp, equal)                                                   \
 	{                                                                                          \
 		noun, sizeof(type), max, offsetof(struct fleet, array),                            \
-		    offsetof(struct fleet, n_##array), offsetof(type, line), cmp, copy, clear,     \
-		    equal                                                                          \
+		    offsetof(struct fleet, n_##array), offsetof(type, line), cmp, equal            \
 	}
 
 enum { KIND_PROFILES, KIND_GROUPS, KIND_MACHINES, KIND_CONFIGS, _KIND_MAX };
 
 static const struct kind kinds[_KIND_MAX] = {
-    [KIND_PROFILES] = KIND("profile", struct fleet_profile, profiles, FLEET_MAX_PROFILES, name_cmp,
-        profile_copy_any, profile_clear_any, profile_equal),
-    [KIND_GROUPS] = KIND("group", struct fleet_group, groups, FLEET_MAX_GROUPS, name_cmp,
-        group_copy_any, group_clear_any, group_equal),
-    [KIND_MACHINES] = KIND("machine", struct fleet_machine, machines, FLEET_MAX_MACHINES, mac_cmp,
-        machine_copy_any, machine_clear_any, machine_equal),
-    [KIND_CONFIGS] = KIND("config", struct fleet_config, configs, SIZE_MAX, name_cmp,
-        config_copy_any, config_clear_any, config_equal),
+    [KIND_PROFILES] = KIND(
+        "profile", struct fleet_profile, profiles, FLEET_MAX_PROFILES, name_cmp, profile_equal),
+    [KIND_GROUPS] =
+        KIND("group", struct fleet_group, groups, FLEET_MAX_GROUPS, name_cmp, group_equal),
+    [KIND_MACHINES] =
+        KIND("machine", struct fleet_machine, machines, FLEET_MAX_MACHINES, mac_cmp, machine_equal),
+    [KIND_CONFIGS] = KIND("config", struct fleet_config, configs, SIZE_MAX, name_cmp, config_equal),
 };
+
+static int
+item_copy(const struct kind *k, const void *src, void *dst)
+{
+	switch (k - kinds) {
+	case KIND_PROFILES:
+		return fleet_profile_copy(src, dst);
+	case KIND_GROUPS:
+		return fleet_group_copy(src, dst);
+	case KIND_MACHINES:
+		return fleet_machine_copy(src, dst);
+	default:
+		return config_copy(src, dst);
+	}
+}
+
+static void
+item_clear(const struct kind *k, void *item)
+{
+	switch (k - kinds) {
+	case KIND_PROFILES:
+		fleet_profile_clear(item);
+		break;
+	case KIND_GROUPS:
+		fleet_group_clear(item);
+		break;
+	case KIND_MACHINES:
+		fleet_machine_clear(item);
+		break;
+	default:
+		fleet_config_clear(item);
+	}
+}
 
 static void *
 kind_items(const struct fleet *f, const struct kind *k)
@@ -501,7 +473,7 @@ static void
 items_free(const struct kind *k, void *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		k->clear(item_at(k, v, i));
+		item_clear(k, item_at(k, v, i));
 	free(v);
 }
 
@@ -510,7 +482,7 @@ static int
 items_append(const struct kind *k, void *v, size_t *n, const void *src, size_t count)
 {
 	for (size_t i = 0; i < count; i++, (*n)++)
-		if (k->copy(item_at(k, src, i), item_at(k, v, *n)) < 0)
+		if (item_copy(k, item_at(k, src, i), item_at(k, v, *n)) < 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -673,17 +645,6 @@ fail(char **ret_error, unsigned line, const char *fmt, ...)
 	return error_set(ret_error, -EINVAL, "%s", msg);
 }
 
-static bool
-string_valid(const char *s, size_t max)
-{
-	size_t len = 0;
-
-	for (; s[len] != '\0'; len++)
-		if ((unsigned char)s[len] < 0x20 || s[len] == 0x7f)
-			return false;
-	return len <= max;
-}
-
 /* An optional name; a message naming 'what' and the field. */
 static int
 name_check(const char *s, const char *field, const char *what, unsigned line, char **ret_error)
@@ -699,7 +660,7 @@ cmdline_check(
 {
 	if (mode != BOOT_CMDLINE_APPEND && mode != BOOT_CMDLINE_REPLACE)
 		return fail(ret_error, line, "%s: the command line mode is not known", what);
-	if (s != NULL && !string_valid(s, FLEET_CMDLINE_MAX))
+	if (s != NULL && !text_valid(s, FLEET_CMDLINE_MAX))
 		return fail(ret_error, line,
 		    "%s: the command line is longer than %d bytes or holds a control character",
 		    what, FLEET_CMDLINE_MAX);

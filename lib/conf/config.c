@@ -640,15 +640,6 @@ parse_value(struct parser *p, const struct key *k, const char *name)
 	}
 }
 
-static const struct key *
-lookup_key(const struct key *keys, const char *s)
-{
-	for (const struct key *k = keys; k->name != NULL; k++)
-		if (strcmp(k->name, s) == 0)
-			return k;
-	return NULL;
-}
-
 /* The body of a mapping whose MAPPING-START is the current event. */
 static int
 parse_map(struct parser *p, const struct key *keys, const char *prefix)
@@ -665,7 +656,7 @@ parse_map(struct parser *p, const struct key *keys, const char *prefix)
 		if (p->r.ev.type != YAML_SCALAR_EVENT)
 			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), prefix,
 			    "a key must be a string, not %s", yaml_reader_kind(&p->r.ev));
-		k = strlen(s) == len ? lookup_key(keys, s) : NULL;
+		k = strlen(s) == len ? yaml_reader_lookup(keys, sizeof(*keys), s) : NULL;
 		if (k == NULL)
 			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), NULL,
 			    "unknown key %s%s%s", prefix != NULL ? prefix : "",
@@ -729,12 +720,8 @@ config_parse(const char *buf, size_t len, const char *name, struct config **ret,
 	int r;
 
 	name = name != NULL ? name : "<config>";
-	if (len > CONFIG_MAX_FILE_SIZE) {
-		if (asprintf(ret_error, "%s: too large (%zu bytes, at most %d)", name, len,
-		        CONFIG_MAX_FILE_SIZE) < 0)
-			return -ENOMEM;
-		return -EINVAL;
-	}
+	if ((r = yaml_reader_check_size(name, len, CONFIG_MAX_FILE_SIZE, ret_error)) < 0)
+		return r;
 	p.cfg = config_new();
 	if (p.cfg == NULL || yaml_reader_init(&p.r, name, buf, len, CONFIG_MAX_DEPTH) < 0) {
 		config_free(p.cfg);

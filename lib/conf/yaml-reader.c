@@ -15,6 +15,16 @@
 #include "util.h"
 
 int
+yaml_reader_check_size(const char *name, size_t len, size_t max, char **ret_error)
+{
+	if (len <= max)
+		return 0;
+	if (asprintf(ret_error, "%s: too large (%zu bytes, at most %zu)", name, len, max) < 0)
+		return -ENOMEM;
+	return -EINVAL;
+}
+
+int
 yaml_reader_init(
     struct yaml_reader *r, const char *name, const char *buf, size_t len, unsigned max_depth)
 {
@@ -192,6 +202,15 @@ yaml_reader_document(struct yaml_reader *r, int (*root)(void *userdata), void *u
 		return yaml_reader_fail(
 		    r, yaml_reader_line(r), NULL, "only one YAML document is allowed");
 	return 0;
+}
+
+const void *
+yaml_reader_lookup(const void *table, size_t size, const char *name)
+{
+	for (const char *e = table; *(const char *const *)e != NULL; e += size)
+		if (strcmp(*(const char *const *)e, name) == 0)
+			return e;
+	return NULL;
 }
 
 const char *

@@ -25,6 +25,8 @@ struct yaml_reader {
 	char *error; /* the first error */
 };
 
+/* A document of 'len' bytes: 0, or -EINVAL and "NAME: too large (LEN bytes, at most MAX)". */
+int yaml_reader_check_size(const char *name, size_t len, size_t max, char **ret_error);
 /* Read 'len' bytes of 'buf'; 'name' prefixes messages.  -ENOMEM. */
 int yaml_reader_init(
     struct yaml_reader *r, const char *name, const char *buf, size_t len, unsigned max_depth);
@@ -48,6 +50,12 @@ int yaml_reader_next(struct yaml_reader *r);
  * refused.
  */
 int yaml_reader_document(struct yaml_reader *r, int (*root)(void *userdata), void *userdata);
+
+/*
+ * The entry named 'name' of a key table: elements of 'size' bytes that start
+ * with their name (a const char *), the last one named NULL.  NULL if absent.
+ */
+const void *yaml_reader_lookup(const void *table, size_t size, const char *name);
 
 /* "a scalar", "a list", "a mapping", for "expected X, not Y". */
 const char *yaml_reader_kind(const yaml_event_t *e);

@@ -41,13 +41,14 @@ grow(void *v, size_t n, size_t size)
 	return p;
 }
 
+/* A new zeroed element at the end of array v of n. */
+#define ADD(v, n) ((v) = grow((v), (n), sizeof(*(v))), &(v)[(n)++])
+
 static struct fleet_profile *
 add_profile(struct fleet *f, const char *name, const char *image, const char *config, unsigned line)
 {
-	struct fleet_profile *p;
+	struct fleet_profile *p = ADD(f->profiles, f->n_profiles);
 
-	f->profiles = grow(f->profiles, f->n_profiles, sizeof(*f->profiles));
-	p = &f->profiles[f->n_profiles++];
 	p->name = strdup(name);
 	p->image = dup_or_null(image);
 	p->config = dup_or_null(config);
@@ -58,10 +59,8 @@ add_profile(struct fleet *f, const char *name, const char *image, const char *co
 static struct fleet_group *
 add_group(struct fleet *f, const char *name, const char *profile, int priority, unsigned line)
 {
-	struct fleet_group *g;
+	struct fleet_group *g = ADD(f->groups, f->n_groups);
 
-	f->groups = grow(f->groups, f->n_groups, sizeof(*f->groups));
-	g = &f->groups[f->n_groups++];
 	g->name = strdup(name);
 	g->profile = dup_or_null(profile);
 	g->priority = priority;
@@ -72,10 +71,8 @@ add_group(struct fleet *f, const char *name, const char *profile, int priority, 
 static struct fleet_machine *
 add_machine(struct fleet *f, const char *mac, const char *profile, unsigned line)
 {
-	struct fleet_machine *m;
+	struct fleet_machine *m = ADD(f->machines, f->n_machines);
 
-	f->machines = grow(f->machines, f->n_machines, sizeof(*f->machines));
-	m = &f->machines[f->n_machines++];
 	CHECK_EQ_INT(mac_parse(mac, m->mac), 0);
 	m->profile = dup_or_null(profile);
 	m->line = line;
@@ -85,10 +82,8 @@ add_machine(struct fleet *f, const char *mac, const char *profile, unsigned line
 static void
 add_config(struct fleet *f, const char *name, const char *content, unsigned line)
 {
-	struct fleet_config *c;
+	struct fleet_config *c = ADD(f->configs, f->n_configs);
 
-	f->configs = grow(f->configs, f->n_configs, sizeof(*f->configs));
-	c = &f->configs[f->n_configs++];
 	c->name = strdup(name);
 	c->content = strdup(content);
 	c->len = strlen(content);
