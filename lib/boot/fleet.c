@@ -19,6 +19,7 @@
 
 #include "cloud-config.h"
 #include "error.h"
+#include "ipxe-script.h"
 #include "text.h"
 #include "util.h"
 
@@ -731,6 +732,10 @@ profile_check(const struct fleet *f, const struct fleet_world *w, const struct f
 		return fail(ret_error, p->line, "%s: the loader is not ipxe", what);
 	if ((unsigned)p->action >= _FLEET_ACTION_MAX)
 		return fail(ret_error, p->line, "%s: the action is not known", what);
+	if (p->cmdline != NULL && text_valid(p->cmdline, FLEET_CMDLINE_MAX) &&
+	    ipxe_cmdline_validate(p->cmdline) < 0)
+		return fail(ret_error, p->line,
+		    "%s: the command line has an unknown or unterminated {placeholder}", what);
 	return boot_fields_check(
 	    f, w, p->image, p->config, p->cmdline, p->cmdline_mode, what, p->line, ret_error);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cloud-config.h"
+#include "ipxe-script.h"
 #include "util.h"
 #include "yaml-reader.h"
 
@@ -506,6 +507,12 @@ item_name(struct parser *p, const struct section *s, void *item, char what[stati
 static int
 item_end(struct parser *p, const struct section *s, const void *item, unsigned at, const char *what)
 {
+	const char *cmdline = ((const struct fleet_profile *)item)->cmdline;
+
+	if (s == &sections[S_PROFILES] && cmdline != NULL && ipxe_cmdline_validate(cmdline) < 0)
+		return yaml_reader_fail(&p->r, at, what,
+		    "the command line has an unknown or unterminated {placeholder} (see "
+		    "default.cmdline in netbootd.yaml(5))");
 	if (s == &sections[S_GROUPS] && ((const struct fleet_group *)item)->profile == NULL)
 		return yaml_reader_fail(
 		    &p->r, at, what, "names no profile (every group needs one)");

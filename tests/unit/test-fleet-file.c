@@ -215,6 +215,36 @@ test_example(void)
 	fleet_clear(&f);
 }
 
+/* systemd/fleet.example.yaml, the commented copy in the tree: the same fleet. */
+static void
+test_example_file(void)
+{
+	const char *srcdir = getenv("SRCDIR");
+	char path[4096], *text = calloc(1, FLEET_FILE_MAX_SIZE + 1);
+	struct fleet f, g;
+	FILE *in;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/systemd/fleet.example.yaml", srcdir ? srcdir : "..");
+	in = fopen(path, "r");
+	if (in == NULL)
+		fprintf(stderr, "%s: cannot open (set SRCDIR to the source tree)\n", path);
+	CHECK(in != NULL && text != NULL);
+	if (in == NULL || text == NULL) {
+		free(text);
+		return;
+	}
+	n = fread(text, 1, FLEET_FILE_MAX_SIZE, in);
+	fclose(in);
+	text[n] = '\0';
+	parse_ok(text, &f);
+	parse_ok(example, &g);
+	CHECK(fleet_equal(&f, &g));
+	fleet_clear(&f);
+	fleet_clear(&g);
+	free(text);
+}
+
 /* Every key, in block style, then the same in flow style. */
 static const char every_key_block[] =
     "configs:\n"
@@ -256,7 +286,7 @@ static const char every_key_block[] =
     "    labels: { role: worker }\n"
     "    image: kairos\n"
     "    config: odd\n"
-    "    cmdline_append: a=b\n"
+    "    cmdline_append: a={b}\n"
     "  \"52:54:00:aa:bb:0d\": ~\n";
 
 static const char every_key_flow[] =
@@ -270,7 +300,7 @@ static const char every_key_flow[] =
     "{example.com/rack: \"12\", role: \"\", zone: \"null\"}}, profile: everything, priority: "
     "-1000000}, eth: {match: {interface: enp1s0.100}, profile: \"null\", priority: 1000000}},\n"
     " machines: {\"52:54:00:aa:bb:0c\": {labels: {role: worker}, image: kairos, config: odd, "
-    "cmdline_append: a=b}, \"52:54:00:aa:bb:0d\": {}}}\n";
+    "cmdline_append: \"a={b}\"}, \"52:54:00:aa:bb:0d\": {}}}\n";
 
 static void
 test_every_key(void)
@@ -305,7 +335,7 @@ test_every_key(void)
 	CHECK_EQ_INT(all->priority, -1000000);
 	CHECK_EQ_STR(fleet_config_find(&f, "crlf")->content, "#cloud-config\r\nhostname: x\r\n");
 	CHECK_EQ_STR(f.machines[0].config, "odd");
-	CHECK_EQ_STR(f.machines[0].cmdline, "a=b");
+	CHECK_EQ_STR(f.machines[0].cmdline, "a={b}"); /* any text, as `assign` takes it */
 	CHECK_EQ_INT(f.machines[0].cmdline_mode, BOOT_CMDLINE_APPEND);
 	CHECK_EQ_INT(f.machines[0].line, 36);
 	CHECK_EQ_INT(f.machines[1].line, 41);
@@ -438,6 +468,9 @@ test_bad_values(void)
 	    "ignore)");
 	parse_err("profiles: {p: {cmdline_append: \"a\\nb\"}}\n",
 	    "fleet.yaml:1: profile \"p\": cmdline_append: contains a newline or control character");
+	parse_err("profiles:\n  p: {cmdline_append: \"x={nope}\"}\n",
+	    "fleet.yaml:2: profile \"p\": the command line has an unknown or unterminated "
+	    "{placeholder} (see default.cmdline in netbootd.yaml(5))");
 	parse_err("groups: {g: {profile: p, priority: 1000001}}\n",
 	    "fleet.yaml:1: group \"g\": priority: 1000001 is out of range (-1000000-1000000)");
 	parse_err("groups: {g: {profile: p, priority: 0x10}}\n",
@@ -643,7 +676,7 @@ test_format_store_fleet(void)
 	fleet_clear(&f);
 }
 
-TEST_MAIN(TEST(test_example), TEST(test_every_key), TEST(test_empty), TEST(test_bad_yaml),
-    TEST(test_bad_keys), TEST(test_bad_items), TEST(test_bad_values), TEST(test_bad_configs),
-    TEST(test_caps), TEST(test_validate_after_parse), TEST(test_diff),
+TEST_MAIN(TEST(test_example), TEST(test_example_file), TEST(test_every_key), TEST(test_empty),
+    TEST(test_bad_yaml), TEST(test_bad_keys), TEST(test_bad_items), TEST(test_bad_values),
+    TEST(test_bad_configs), TEST(test_caps), TEST(test_validate_after_parse), TEST(test_diff),
     TEST(test_format_store_fleet))

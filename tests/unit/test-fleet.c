@@ -351,6 +351,13 @@ test_validate_values(void)
 	big[FLEET_CMDLINE_MAX] = '\0';
 	set(&PROFILE(&f, "kairos-node")->cmdline, big);
 	check_validate(&f, NULL);
+	set(&PROFILE(&f, "kairos-node")->cmdline, "x={nope}");
+	check_validate(&f, "line 6: profile \"kairos-node\": the command line has an unknown or "
+	                   "unterminated {placeholder}");
+	set(&PROFILE(&f, "kairos-node")->cmdline, "x={mac} {{");
+	check_validate(&f, NULL);
+	f.machines[0].cmdline = strdup("{anything}"); /* an assignment's: as `assign` takes it */
+	check_validate(&f, NULL);
 	GROUP(&f, "control-plane")->priority = FLEET_PRIORITY_MAX + 1;
 	check_validate(&f, "line 10: group \"control-plane\": priority 1000001 is out of range "
 	                   "(-1000000-1000000)");
