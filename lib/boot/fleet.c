@@ -456,14 +456,13 @@ item_line(const struct kind *k, const void *item)
 static const char *
 item_what(const struct kind *k, const void *item, char buf[static WHAT_MAX])
 {
-	const char *name = *(char *const *)item;
 	char mac[MAC_STRLEN];
 
 	if (k->cmp == mac_cmp) {
 		mac_format(item, ':', mac);
 		snprintf(buf, WHAT_MAX, "%s %s", k->noun, mac);
-	} else if (name_valid(name)) {
-		snprintf(buf, WHAT_MAX, "%s \"%s\"", k->noun, name);
+	} else if (name_valid(*(char *const *)item)) {
+		snprintf(buf, WHAT_MAX, "%s \"%s\"", k->noun, *(char *const *)item);
 	} else {
 		snprintf(buf, WHAT_MAX, "%s with an invalid name", k->noun);
 	}
@@ -478,7 +477,7 @@ items_free(const struct kind *k, void *v, size_t n)
 	free(v);
 }
 
-/* n elements appended to v[*n], a copy of each; -ENOMEM leaves *n counting the copies. */
+/* A copy of each of the 'count' elements of src appended to v[*n]; *n counts the copies. */
 static int
 items_append(const struct kind *k, void *v, size_t *n, const void *src, size_t count)
 {
@@ -498,6 +497,7 @@ fleet_clear(struct fleet *f)
 	*f = (struct fleet){0};
 }
 
+/* *dst is overwritten, not cleared first; on failure it is untouched. */
 int
 fleet_copy(const struct fleet *src, struct fleet *dst)
 {
@@ -605,6 +605,7 @@ items_merge(
 	return 0;
 }
 
+/* Both fleets sorted (fleet_sort()), as the merge walks them side by side. */
 int
 fleet_merge(const struct fleet *running, const struct fleet *file, bool prune, struct fleet *ret)
 {

@@ -165,7 +165,8 @@ match(struct writer *w, const struct fleet_match *m)
 {
 	char uuid[37];
 
-	if (fleet_match_specificity(m) == 0)
+	if (m->mac == NULL && !m->has_uuid && m->arch == BOOT_ARCH_UNKNOWN &&
+	    m->interface == NULL && m->labels.n == 0)
 		return;
 	string(w, "match");
 	map_start(w, true);
