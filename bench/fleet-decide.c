@@ -6,6 +6,7 @@
  *
  *   bench/fleet-decide [MACHINES GROUPS PROFILES [ROUNDS]]   (10000 500 50 200000)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,23 @@ view_profile(void *u, const char *name)
 	return fleet_profile_find(&fleet, name);
 }
 
+/* "p007": a prefix and a zero-padded number. */
 static char *
-dupf(const char *fmt, unsigned n)
+dupn(const char *prefix, int width, unsigned n)
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), fmt, n);
+	snprintf(buf, sizeof(buf), "%s%0*u", prefix, width, n);
+	return strdup(buf);
+}
+
+/* "52:54:XX:*" */
+static char *
+mac_glob(unsigned x)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "52:54:%02x:*", x);
 	return strdup(buf);
 }
 
@@ -83,18 +95,17 @@ make_fleet(unsigned n_machines, unsigned n_groups, unsigned n_profiles)
 	fleet.groups = calloc(n_groups, sizeof(*fleet.groups));
 	fleet.machines = calloc(n_machines, sizeof(*fleet.machines));
 	for (unsigned i = 0; i < n_profiles; i++)
-		fleet.profiles[fleet.n_profiles++] =
-		    (struct fleet_profile){.name = dupf("p%03u", i),
-		        .image = strdup("kairos"),
-		        .cmdline = dupf("console=ttyS%u", i % 4)};
+		fleet.profiles[fleet.n_profiles++] = (struct fleet_profile){.name = dupn("p", 3, i),
+		    .image = strdup("kairos"),
+		    .cmdline = dupn("console=ttyS", 1, i % 4)};
 	for (unsigned i = 0; i < n_groups; i++) {
 		struct fleet_group *g = &fleet.groups[fleet.n_groups++];
 
-		*g = (struct fleet_group){.name = dupf("g%04u", i),
-		    .profile = dupf("p%03u", i % n_profiles),
+		*g = (struct fleet_group){.name = dupn("g", 4, i),
+		    .profile = dupn("p", 3, i % n_profiles),
 		    .priority = (int)i};
 		if (i % 3 == 0)
-			g->match.mac = dupf("52:54:%02x:*", i % 256);
+			g->match.mac = mac_glob(i % 256);
 		else if (i % 3 == 1)
 			set_rack(&g->match.labels, i);
 		else

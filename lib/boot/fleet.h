@@ -189,6 +189,8 @@ void fleet_clear(struct fleet *f);
 int fleet_copy(const struct fleet *src, struct fleet *dst);
 /* Sort the arrays (profiles, groups, configs by name, machines by MAC). */
 void fleet_sort(struct fleet *f);
+/* Every field but the lines the same (a command line's mode only where it has one). */
+bool fleet_equal(const struct fleet *a, const struct fleet *b);
 
 /* Binary searches over a sorted fleet; NULL when absent. */
 const struct fleet_profile *fleet_profile_find(const struct fleet *f, const char *name);

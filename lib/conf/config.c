@@ -1,11 +1,10 @@
 /*
  * netbootd.yaml(5): libyaml's event parser driven by tables of keys.
  *
- * The walker is strict: it knows the shape of the whole document, so any
- * event it does not expect (a list where a port belongs, an unknown key, a
- * second document, an alias) is an error at once, and it never has to skip
- * or build a tree.  Aliases and anchors are refused, which rules out the
- * "billion laughs" expansion; nesting is capped as well.
+ * The walker is strict (lib/conf/yaml-reader.h): it knows the shape of the
+ * whole document, so any event it does not expect (a list where a port
+ * belongs, an unknown key, a second document, an alias) is an error at once,
+ * and it never has to skip or build a tree.
  */
 #include "config.h"
 
@@ -28,9 +27,9 @@
 #include "ipxe-script.h"
 #include "oci-manifest.h"
 #include "util.h"
+#include "yaml-reader.h"
 
-#define CONFIG_MAX_DEPTH 8  /* the real document needs 2 */
-#define SHOW_MAX         64 /* bytes of a bad value quoted in a message */
+#define CONFIG_MAX_DEPTH 8 /* the real document needs 2 */
 #define SOCKET_PATH_MAX  (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
 #define MAX_KEYS         32 /* keys in one table: one bit each in parse_map() */
 
@@ -167,13 +166,7 @@ static const char *const placeholders[] = {
 };
 
 struct parser {
-	yaml_parser_t yp;
-	yaml_event_t ev;
-	const char *name;
-	const char *buf;
-	size_t len;
-	unsigned depth;
-	char *error;
+	struct yaml_reader r;
 	struct config *cfg;
 	struct {
 		size_t offset;
@@ -181,165 +174,6 @@ struct parser {
 	} set[64]; /* the line of each scalar key given in the file */
 	size_t n_set;
 };
-
-static unsigned
-ev_line(const struct parser *p)
-{
-	return (unsigned)p->ev.start_mark.line + 1;
-}
-
-/* Record the first error as "name:line: key: message". */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct parser *p, unsigned line, const char *key, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (p->error != NULL)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (asprintf(&p->error, "%s:%u: %s%s%s", p->name, line, key != NULL ? key : "",
-	        key != NULL ? ": " : "", msg) < 0) {
-		p->error = NULL;
-		return -ENOMEM;
-	}
-	return -EINVAL;
-}
-
-/*
- * A value fit for an error message: printable ASCII as is, other bytes as
- * \xNN, at most SHOW_MAX bytes of it, in double quotes if 'quote'.
- */
-static const char *
-show(const char *s, size_t len, bool quote, char buf[static SHOW_MAX * 4 + 8])
-{
-	size_t n = 0;
-
-	if (quote)
-		buf[n++] = '"';
-	for (size_t i = 0; i < len && i < SHOW_MAX; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\')
-			n += (size_t)sprintf(buf + n, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			n += (size_t)sprintf(buf + n, "\\x%02x", ch);
-		else
-			buf[n++] = (char)ch;
-	}
-	if (len > SHOW_MAX)
-		n += (size_t)sprintf(buf + n, "...");
-	if (quote)
-		buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
-}
-
-/* libyaml's own error, with the line it happened on. */
-static int
-fail_yaml(struct parser *p)
-{
-	const yaml_parser_t *yp = &p->yp;
-	unsigned line = (unsigned)yp->problem_mark.line + 1;
-
-	if (yp->error == YAML_MEMORY_ERROR)
-		return -ENOMEM;
-	if (yp->error == YAML_READER_ERROR) {
-		line = 1;
-		for (size_t i = 0; i < yp->problem_offset && i < p->len; i++)
-			line += p->buf[i] == '\n';
-	}
-	if (yp->context != NULL)
-		return fail(p, line, NULL, "invalid YAML: %s %s",
-		    yp->problem != NULL ? yp->problem : "error", yp->context);
-	return fail(p, line, NULL, "invalid YAML: %s", yp->problem != NULL ? yp->problem : "error");
-}
-
-/* Refuse what this format has no use for: aliases, anchors and tags. */
-static int
-check_event(struct parser *p)
-{
-	const yaml_event_t *e = &p->ev;
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-
-	switch (e->type) {
-	case YAML_ALIAS_EVENT:
-		return fail(p, ev_line(p), NULL, "YAML aliases are not supported");
-	case YAML_SCALAR_EVENT:
-		anchor = e->data.scalar.anchor;
-		tag = e->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = e->data.sequence_start.anchor;
-		tag = e->data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = e->data.mapping_start.anchor;
-		tag = e->data.mapping_start.tag;
-		break;
-	default:
-		return 0;
-	}
-	if (anchor != NULL)
-		return fail(p, ev_line(p), NULL, "YAML anchors are not supported");
-	if (tag != NULL)
-		return fail(p, ev_line(p), NULL, "YAML tags are not supported");
-	return 0;
-}
-
-static int
-next_event(struct parser *p)
-{
-	yaml_event_delete(&p->ev);
-	if (!yaml_parser_parse(&p->yp, &p->ev))
-		return fail_yaml(p);
-	if (p->ev.type == YAML_SEQUENCE_START_EVENT || p->ev.type == YAML_MAPPING_START_EVENT) {
-		if (++p->depth > CONFIG_MAX_DEPTH)
-			return fail(p, ev_line(p), NULL, "nested too deeply");
-	} else if (p->ev.type == YAML_SEQUENCE_END_EVENT || p->ev.type == YAML_MAPPING_END_EVENT) {
-		p->depth--;
-	}
-	return check_event(p);
-}
-
-static const char *
-ev_kind(const yaml_event_t *e)
-{
-	switch (e->type) {
-	case YAML_SCALAR_EVENT:
-		return "a scalar";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	default:
-		return "something else";
-	}
-}
-
-static bool
-ev_is_null(const yaml_event_t *e)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-
-	if (e->type != YAML_SCALAR_EVENT || e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < ELEMENTSOF(nulls); i++)
-		if (strcmp((const char *)e->data.scalar.value, nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-static bool
-has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	return false;
-}
 
 /* Replace a string field with a copy of s. */
 static int
@@ -354,66 +188,42 @@ set_string(char **field, const char *s, size_t len)
 	return 0;
 }
 
-/*
- * A decimal integer: "0" or [1-9][0-9]*, optionally negative.  Values beyond
- * ULLONG_MAX saturate.  -EBADMSG for anything else (hex, octal-looking
- * leading zeros, signs, spaces, exponents, trailing junk).
- */
-static int
-parse_decimal(const char *s, size_t len, bool *ret_neg, unsigned long long *ret)
-{
-	unsigned long long v = 0;
-	bool neg = len > 0 && s[0] == '-';
-	size_t i = neg ? 1 : 0;
-
-	if (i == len || (s[i] == '0' && len - i > 1))
-		return -EBADMSG;
-	for (; i < len; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EBADMSG;
-		v = v > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : v * 10 + d;
-	}
-	*ret_neg = neg;
-	*ret = v;
-	return 0;
-}
-
 static int
 set_bool(struct parser *p, const char *name, const char *s, size_t len, bool *field)
 {
 	static const char *const words[] = {"true", "false", "yes", "no", "on", "off"};
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	for (size_t i = 0; i < ELEMENTSOF(words); i++)
 		if (strcasecmp(s, words[i]) == 0) {
 			*field = i % 2 == 0;
 			return 0;
 		}
-	return fail(p, ev_line(p), name, "%s is not a boolean (true/false, yes/no, on/off)",
-	    show(s, len, true, buf));
+	return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+	    "%s is not a boolean (true/false, yes/no, on/off)",
+	    yaml_reader_show(s, len, true, buf));
 }
 
 static int
 set_uint(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
 	void *field = (char *)p->cfg + k->offset;
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 	unsigned long long v;
 	bool neg;
-	int r = parse_decimal(s, len, &neg, &v);
+	int r = yaml_reader_decimal(s, len, &neg, &v);
 	bool ok = r == 0 && !neg && v >= k->min && v <= k->max;
 
 	if (!ok && k->type == K_PORT)
-		return fail(
-		    p, ev_line(p), name, "%s is not a port (1-65535)", show(s, len, r < 0, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not a port (1-65535)", yaml_reader_show(s, len, r < 0, buf));
 	if (r < 0)
-		return fail(
-		    p, ev_line(p), name, "%s is not a decimal number", show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not a decimal number", yaml_reader_show(s, len, true, buf));
 	if (!ok)
-		return fail(p, ev_line(p), name, "%s is out of range (%u-%u)",
-		    show(s, len, false, buf), k->min, k->max);
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is out of range (%u-%u)", yaml_reader_show(s, len, false, buf), k->min,
+		    k->max);
 	if (k->type == K_PORT)
 		*(uint16_t *)field = (uint16_t)v;
 	else
@@ -425,17 +235,17 @@ static int
 set_path(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
 	size_t max = k->type == K_SOCKET ? SOCKET_PATH_MAX : PATH_MAX - 1;
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	if (len == 0 || s[0] != '/')
-		return fail(
-		    p, ev_line(p), name, "%s is not an absolute path", show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not an absolute path", yaml_reader_show(s, len, true, buf));
 	if (len > max)
-		return fail(
-		    p, ev_line(p), name, "path is too long (%zu bytes, at most %zu)", len, max);
-	if (has_control(s, len))
-		return fail(p, ev_line(p), name, "%s contains a control character",
-		    show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "path is too long (%zu bytes, at most %zu)", len, max);
+	if (yaml_reader_has_control(s, len))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s contains a control character", yaml_reader_show(s, len, true, buf));
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
@@ -443,7 +253,7 @@ static bool
 file_name_valid(const char *s, size_t len)
 {
 	return len > 0 && len <= NAME_MAX && memchr(s, '/', len) == NULL && strcmp(s, ".") != 0 &&
-	       strcmp(s, "..") != 0 && !has_control(s, len);
+	       strcmp(s, "..") != 0 && !yaml_reader_has_control(s, len);
 }
 
 /* A loader file name; null or "" leaves that architecture without one. */
@@ -451,42 +261,42 @@ static int
 set_loader(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
 	char **field = (char **)((char *)p->cfg + k->offset);
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
-	if (ev_is_null(&p->ev) || len == 0) {
+	if (yaml_reader_is_null(&p->r.ev) || len == 0) {
 		free(*field);
 		*field = NULL;
 		return 0;
 	}
 	if (!file_name_valid(s, len))
-		return fail(p, ev_line(p), name,
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
 		    "%s is not a plain file name in ipxe.dir (use \"\" or null for none)",
-		    show(s, len, true, buf));
+		    yaml_reader_show(s, len, true, buf));
 	return set_string(field, s, len);
 }
 
 static int
 set_image(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	if (!name_valid(s))
-		return fail(p, ev_line(p), name,
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
 		    "%s is not an image name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
-		    show(s, len, true, buf));
+		    yaml_reader_show(s, len, true, buf));
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
 static int
 set_group(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	if (len == 0 || len > CONFIG_MAX_GROUP_NAME || s[0] == '-' ||
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
-		return fail(p, ev_line(p), name,
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
 		    "%s is not a group name (1-32 of A-Z a-z 0-9 . _ -, not starting with -)",
-		    show(s, len, true, buf));
+		    yaml_reader_show(s, len, true, buf));
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
@@ -495,23 +305,23 @@ static int
 set_platform(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
 	struct oci_platform pl;
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	if (len > 64 || oci_platform_parse(s, &pl) < 0)
-		return fail(p, ev_line(p), name,
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
 		    "%s is not a platform like linux/amd64 or linux/arm64",
-		    show(s, len, true, buf));
+		    yaml_reader_show(s, len, true, buf));
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
 static int
 set_compression(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	if (strcmp(s, "gzip") != 0 && strcmp(s, "zstd") != 0 && strcmp(s, "xz") != 0)
-		return fail(
-		    p, ev_line(p), name, "%s is not gzip, zstd or xz", show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not gzip, zstd or xz", yaml_reader_show(s, len, true, buf));
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
@@ -519,7 +329,7 @@ set_compression(struct parser *p, const struct key *k, const char *name, const c
 static int
 check_placeholders(struct parser *p, const char *name, const char *s)
 {
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 
 	for (const char *b = strchr(s, '{'); b != NULL; b = strchr(b, '{')) {
 		const char *e = strchr(b + 1, '}');
@@ -530,15 +340,17 @@ check_placeholders(struct parser *p, const char *name, const char *s)
 			continue;
 		}
 		if (e == NULL)
-			return fail(p, ev_line(p), name, "unterminated placeholder %s",
-			    show(b, strlen(b), true, buf));
+			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+			    "unterminated placeholder %s",
+			    yaml_reader_show(b, strlen(b), true, buf));
 		for (size_t i = 0; i < ELEMENTSOF(placeholders); i++)
 			known =
 			    known || ((size_t)(e - b - 1) == strlen(placeholders[i]) &&
 			                 strncmp(b + 1, placeholders[i], (size_t)(e - b - 1)) == 0);
 		if (!known)
-			return fail(p, ev_line(p), name, "unknown placeholder %s",
-			    show(b, (size_t)(e - b + 1), true, buf));
+			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+			    "unknown placeholder %s",
+			    yaml_reader_show(b, (size_t)(e - b + 1), true, buf));
 		b = e + 1;
 	}
 	return 0;
@@ -550,32 +362,34 @@ set_cmdline(struct parser *p, const struct key *k, const char *name, const char 
 	int r;
 
 	if (len > CONFIG_MAX_CMDLINE)
-		return fail(p, ev_line(p), name, "too long (%zu bytes, at most %d)", len,
-		    CONFIG_MAX_CMDLINE);
-	if (has_control(s, len))
-		return fail(p, ev_line(p), name, "contains a newline or control character");
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "too long (%zu bytes, at most %d)", len, CONFIG_MAX_CMDLINE);
+	if (yaml_reader_has_control(s, len))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "contains a newline or control character");
 	r = check_placeholders(p, name, s);
 	if (r < 0)
 		return r;
 	/* the expander's own check, so that the two can never disagree */
 	if (ipxe_cmdline_validate(s) < 0)
-		return fail(p, ev_line(p), name, "rejected by the iPXE script generator");
+		return yaml_reader_fail(
+		    &p->r, yaml_reader_line(&p->r), name, "rejected by the iPXE script generator");
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
 static int
 set_ipv4(struct parser *p, const char *name, const char *s, size_t len)
 {
-	char buf[SHOW_MAX * 4 + 8];
+	char buf[YAML_SHOW_BUF];
 	struct in_addr a;
 
 	if (inet_pton(AF_INET, s, &a) != 1)
-		return fail(
-		    p, ev_line(p), name, "%s is not an IPv4 address", show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not an IPv4 address", yaml_reader_show(s, len, true, buf));
 	if (a.s_addr == htonl(INADDR_ANY) || a.s_addr == htonl(INADDR_BROADCAST) ||
 	    IN_MULTICAST(ntohl(a.s_addr)))
-		return fail(p, ev_line(p), name, "%s cannot be advertised to clients",
-		    show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s cannot be advertised to clients", yaml_reader_show(s, len, true, buf));
 	p->cfg->advertise = a;
 	p->cfg->has_advertise = true;
 	return 0;
@@ -586,7 +400,7 @@ record_line(struct parser *p, size_t offset)
 {
 	if (p->n_set < ELEMENTSOF(p->set)) {
 		p->set[p->n_set].offset = offset;
-		p->set[p->n_set].line = ev_line(p);
+		p->set[p->n_set].line = yaml_reader_line(&p->r);
 		p->n_set++;
 	}
 }
@@ -604,16 +418,17 @@ line_of(const struct parser *p, size_t offset)
 static int
 parse_scalar(struct parser *p, const struct key *k, const char *name)
 {
-	const char *s = (const char *)p->ev.data.scalar.value;
-	size_t len = p->ev.data.scalar.length;
+	const char *s = (const char *)p->r.ev.data.scalar.value;
+	size_t len = p->r.ev.data.scalar.length;
 
-	if (p->ev.type != YAML_SCALAR_EVENT)
-		return fail(p, ev_line(p), name, "expected %s, not %s", type_names[k->type],
-		    ev_kind(&p->ev));
+	if (p->r.ev.type != YAML_SCALAR_EVENT)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name, "expected %s, not %s",
+		    type_names[k->type], yaml_reader_kind(&p->r.ev));
 	if (strlen(s) != len)
-		return fail(p, ev_line(p), name, "contains a NUL character");
+		return yaml_reader_fail(
+		    &p->r, yaml_reader_line(&p->r), name, "contains a NUL character");
 	record_line(p, k->offset);
-	if (ev_is_null(&p->ev) && k->type != K_LOADER)
+	if (yaml_reader_is_null(&p->r.ev) && k->type != K_LOADER)
 		return 0;
 	switch (k->type) {
 	case K_BOOL:
@@ -672,24 +487,24 @@ strv_freep(char ***v)
 static int
 add_interface(struct parser *p, char **v, size_t n)
 {
-	const char *s = (const char *)p->ev.data.scalar.value;
-	size_t len = p->ev.data.scalar.length;
-	char buf[SHOW_MAX * 4 + 8];
+	const char *s = (const char *)p->r.ev.data.scalar.value;
+	size_t len = p->r.ev.data.scalar.length;
+	char buf[YAML_SHOW_BUF];
 
-	if (p->ev.type != YAML_SCALAR_EVENT)
-		return fail(p, ev_line(p), "interfaces", "expected an interface name, not %s",
-		    ev_kind(&p->ev));
+	if (p->r.ev.type != YAML_SCALAR_EVENT)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), "interfaces",
+		    "expected an interface name, not %s", yaml_reader_kind(&p->r.ev));
 	if (n >= CONFIG_MAX_INTERFACES)
-		return fail(
-		    p, ev_line(p), "interfaces", "more than %d interfaces", CONFIG_MAX_INTERFACES);
-	if (strlen(s) != len || ev_is_null(&p->ev) || !ifname_valid(s, len))
-		return fail(p, ev_line(p), "interfaces",
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), "interfaces",
+		    "more than %d interfaces", CONFIG_MAX_INTERFACES);
+	if (strlen(s) != len || yaml_reader_is_null(&p->r.ev) || !ifname_valid(s, len))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), "interfaces",
 		    "%s is not an interface name (1-15 characters, no '/', ':' or spaces)",
-		    show(s, len, true, buf));
+		    yaml_reader_show(s, len, true, buf));
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i], s) == 0)
-			return fail(p, ev_line(p), "interfaces", "%s is listed twice",
-			    show(s, len, true, buf));
+			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), "interfaces",
+			    "%s is listed twice", yaml_reader_show(s, len, true, buf));
 	v[n] = strdup(s);
 	return v[n] != NULL ? 0 : -ENOMEM;
 }
@@ -701,15 +516,15 @@ parse_iflist(struct parser *p)
 	size_t n = 0;
 	int r;
 
-	if (ev_is_null(&p->ev))
+	if (yaml_reader_is_null(&p->r.ev))
 		return 0;
-	if (p->ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail(p, ev_line(p), "interfaces", "expected %s, not %s",
-		    type_names[K_IFLIST], ev_kind(&p->ev));
+	if (p->r.ev.type != YAML_SEQUENCE_START_EVENT)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), "interfaces",
+		    "expected %s, not %s", type_names[K_IFLIST], yaml_reader_kind(&p->r.ev));
 	v = calloc(CONFIG_MAX_INTERFACES + 1, sizeof(*v));
 	if (v == NULL)
 		return -ENOMEM;
-	while ((r = next_event(p)) == 0 && p->ev.type != YAML_SEQUENCE_END_EVENT) {
+	while ((r = yaml_reader_next(&p->r)) == 0 && p->r.ev.type != YAML_SEQUENCE_END_EVENT) {
 		r = add_interface(p, v, n);
 		if (r < 0)
 			return r;
@@ -754,16 +569,19 @@ host_port_valid(const char *s, size_t len)
 static int
 add_host(struct parser *p, const char *name, char **v, size_t n)
 {
-	const char *s = (const char *)p->ev.data.scalar.value;
-	size_t len = p->ev.data.scalar.length;
-	char buf[SHOW_MAX * 4 + 8];
+	const char *s = (const char *)p->r.ev.data.scalar.value;
+	size_t len = p->r.ev.data.scalar.length;
+	char buf[YAML_SHOW_BUF];
 
-	if (p->ev.type != YAML_SCALAR_EVENT)
-		return fail(p, ev_line(p), name, "expected HOST[:PORT], not %s", ev_kind(&p->ev));
+	if (p->r.ev.type != YAML_SCALAR_EVENT)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "expected HOST[:PORT], not %s", yaml_reader_kind(&p->r.ev));
 	if (n >= CONFIG_MAX_INSECURE)
-		return fail(p, ev_line(p), name, "more than %d registries", CONFIG_MAX_INSECURE);
-	if (strlen(s) != len || ev_is_null(&p->ev) || !host_port_valid(s, len))
-		return fail(p, ev_line(p), name, "%s is not HOST[:PORT]", show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "more than %d registries", CONFIG_MAX_INSECURE);
+	if (strlen(s) != len || yaml_reader_is_null(&p->r.ev) || !host_port_valid(s, len))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not HOST[:PORT]", yaml_reader_show(s, len, true, buf));
 	v[n] = strdup(s);
 	return v[n] != NULL ? 0 : -ENOMEM;
 }
@@ -778,12 +596,12 @@ parse_hostlist(struct parser *p, const char *name)
 
 	if (v == NULL)
 		return -ENOMEM;
-	if (ev_is_null(&p->ev))
+	if (yaml_reader_is_null(&p->r.ev))
 		return 0;
-	if (p->ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail(p, ev_line(p), name, "expected %s, not %s", type_names[K_HOSTLIST],
-		    ev_kind(&p->ev));
-	while ((r = next_event(p)) == 0 && p->ev.type != YAML_SEQUENCE_END_EVENT) {
+	if (p->r.ev.type != YAML_SEQUENCE_START_EVENT)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name, "expected %s, not %s",
+		    type_names[K_HOSTLIST], yaml_reader_kind(&p->r.ev));
+	while ((r = yaml_reader_next(&p->r)) == 0 && p->r.ev.type != YAML_SEQUENCE_END_EVENT) {
 		if ((r = add_host(p, name, v, n)) < 0)
 			return r;
 		n++;
@@ -801,17 +619,17 @@ static int parse_map(struct parser *p, const struct key *keys, const char *prefi
 static int
 parse_value(struct parser *p, const struct key *k, const char *name)
 {
-	int r = next_event(p);
+	int r = yaml_reader_next(&p->r);
 
 	if (r < 0)
 		return r;
 	switch (k->type) {
 	case K_SECTION:
-		if (ev_is_null(&p->ev))
+		if (yaml_reader_is_null(&p->r.ev))
 			return 0;
-		if (p->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(
-			    p, ev_line(p), name, "expected a mapping, not %s", ev_kind(&p->ev));
+		if (p->r.ev.type != YAML_MAPPING_START_EVENT)
+			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+			    "expected a mapping, not %s", yaml_reader_kind(&p->r.ev));
 		return parse_map(p, k->section, name);
 	case K_IFLIST:
 		return parse_iflist(p);
@@ -822,40 +640,32 @@ parse_value(struct parser *p, const struct key *k, const char *name)
 	}
 }
 
-static const struct key *
-lookup_key(const struct key *keys, const char *s)
-{
-	for (const struct key *k = keys; k->name != NULL; k++)
-		if (strcmp(k->name, s) == 0)
-			return k;
-	return NULL;
-}
-
 /* The body of a mapping whose MAPPING-START is the current event. */
 static int
 parse_map(struct parser *p, const struct key *keys, const char *prefix)
 {
 	uint32_t seen = 0;
-	char buf[SHOW_MAX * 4 + 8], name[64];
+	char buf[YAML_SHOW_BUF], name[64];
 	const struct key *k;
 	int r;
 
-	while ((r = next_event(p)) == 0 && p->ev.type != YAML_MAPPING_END_EVENT) {
-		const char *s = (const char *)p->ev.data.scalar.value;
-		size_t len = p->ev.data.scalar.length;
+	while ((r = yaml_reader_next(&p->r)) == 0 && p->r.ev.type != YAML_MAPPING_END_EVENT) {
+		const char *s = (const char *)p->r.ev.data.scalar.value;
+		size_t len = p->r.ev.data.scalar.length;
 
-		if (p->ev.type != YAML_SCALAR_EVENT)
-			return fail(p, ev_line(p), prefix, "a key must be a string, not %s",
-			    ev_kind(&p->ev));
-		k = strlen(s) == len ? lookup_key(keys, s) : NULL;
+		if (p->r.ev.type != YAML_SCALAR_EVENT)
+			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), prefix,
+			    "a key must be a string, not %s", yaml_reader_kind(&p->r.ev));
+		k = strlen(s) == len ? yaml_reader_lookup(keys, sizeof(*keys), s) : NULL;
 		if (k == NULL)
-			return fail(p, ev_line(p), NULL, "unknown key %s%s%s",
-			    prefix != NULL ? prefix : "", prefix != NULL ? "." : "",
-			    show(s, len, len == 0, buf));
+			return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), NULL,
+			    "unknown key %s%s%s", prefix != NULL ? prefix : "",
+			    prefix != NULL ? "." : "", yaml_reader_show(s, len, len == 0, buf));
 		snprintf(name, sizeof(name), "%s%s%s", prefix != NULL ? prefix : "",
 		    prefix != NULL ? "." : "", k->name);
 		if (seen & (UINT32_C(1) << (k - keys)))
-			return fail(p, ev_line(p), NULL, "duplicate key %s", name);
+			return yaml_reader_fail(
+			    &p->r, yaml_reader_line(&p->r), NULL, "duplicate key %s", name);
 		seen |= UINT32_C(1) << (k - keys);
 		r = parse_value(p, k, name);
 		if (r < 0)
@@ -887,74 +697,39 @@ check_ports(struct parser *p)
 
 			if (!u[i].enabled || !u[j].enabled || u[i].port != u[j].port)
 				continue;
-			return fail(p, lj >= li ? lj : li, u[a].name, "%u is already used by %s",
-			    u[a].port, u[b].name);
+			return yaml_reader_fail(&p->r, lj >= li ? lj : li, u[a].name,
+			    "%u is already used by %s", u[a].port, u[b].name);
 		}
 	return 0;
 }
 
-/* The top-level node: a mapping, or nothing at all. */
+/* The top-level mapping, then what involves more than one key. */
 static int
-parse_root(struct parser *p)
+parse_top(void *userdata)
 {
-	int r = next_event(p);
+	struct parser *p = userdata;
+	int r = parse_map(p, top_keys, NULL);
 
-	if (r < 0)
-		return r;
-	if (ev_is_null(&p->ev))
-		return 0;
-	if (p->ev.type != YAML_MAPPING_START_EVENT)
-		return fail(p, ev_line(p), NULL, "the top level must be a mapping, not %s",
-		    ev_kind(&p->ev));
-	return parse_map(p, top_keys, NULL);
-}
-
-/* STREAM-START [DOCUMENT-START root DOCUMENT-END] STREAM-END */
-static int
-parse_stream(struct parser *p)
-{
-	int r;
-
-	if ((r = next_event(p)) < 0 || (r = next_event(p)) < 0)
-		return r;
-	if (p->ev.type == YAML_STREAM_END_EVENT)
-		return 0;
-	if ((r = parse_root(p)) < 0)
-		return r;
-	if ((r = next_event(p)) < 0 || (r = next_event(p)) < 0)
-		return r;
-	if (p->ev.type == YAML_DOCUMENT_START_EVENT)
-		return fail(p, ev_line(p), NULL, "only one YAML document is allowed");
-	return check_ports(p);
+	return r < 0 ? r : check_ports(p);
 }
 
 int
 config_parse(const char *buf, size_t len, const char *name, struct config **ret, char **ret_error)
 {
-	struct parser p = {.name = name != NULL ? name : "<config>", .buf = buf, .len = len};
+	struct parser p = {.cfg = NULL};
 	int r;
 
-	if (len > CONFIG_MAX_FILE_SIZE) {
-		if (asprintf(ret_error, "%s: too large (%zu bytes, at most %d)", p.name, len,
-		        CONFIG_MAX_FILE_SIZE) < 0)
-			return -ENOMEM;
-		return -EINVAL;
-	}
+	name = name != NULL ? name : "<config>";
+	if ((r = yaml_reader_check_size(name, len, CONFIG_MAX_FILE_SIZE, ret_error)) < 0)
+		return r;
 	p.cfg = config_new();
-	if (p.cfg == NULL || !yaml_parser_initialize(&p.yp)) {
+	if (p.cfg == NULL || yaml_reader_init(&p.r, name, buf, len, CONFIG_MAX_DEPTH) < 0) {
 		config_free(p.cfg);
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_string(&p.yp, (const unsigned char *)(len > 0 ? buf : ""), len);
-	yaml_parser_set_encoding(&p.yp, YAML_UTF8_ENCODING);
-	r = parse_stream(&p);
-	yaml_event_delete(&p.ev);
-	yaml_parser_delete(&p.yp);
+	r = yaml_reader_finish(&p.r, yaml_reader_document(&p.r, parse_top, &p), ret_error);
 	if (r < 0) {
 		config_free(p.cfg);
-		if (r == -EINVAL && p.error != NULL)
-			*ret_error = TAKE_PTR(p.error);
-		free(p.error);
 		return r;
 	}
 	*ret = p.cfg;

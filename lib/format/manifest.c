@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "text.h"
 #include "util.h"
 
 const char *const manifest_file_names[MANIFEST_N_FILES] = {
@@ -31,12 +32,7 @@ static const char *const source_type_names[] = {
 bool
 manifest_string_valid(const char *s, size_t max)
 {
-	size_t len = 0;
-
-	for (; s[len] != '\0'; len++)
-		if ((unsigned char)s[len] < 0x20 || s[len] == 0x7f)
-			return false;
-	return len <= max;
+	return text_valid(s, max);
 }
 
 const char *

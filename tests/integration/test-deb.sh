@@ -70,6 +70,7 @@ for f in /usr/sbin/netbootd /usr/bin/netbootctl \
 	/usr/lib/sysusers.d/netbootd.conf /usr/lib/tmpfiles.d/netbootd.conf \
 	/etc/netbootd/netbootd.yaml /usr/share/bash-completion/completions/netbootctl \
 	/usr/share/man/man8/netbootd.8.gz /usr/share/man/man5/netbootd.yaml.5.gz \
+	/usr/share/man/man5/netbootd-fleet.5.gz \
 	/usr/share/man/man1/netbootctl.1.gz /usr/share/doc/netbootd/copyright; do
 	if grep -qx "$f" "$TMP/files"; then ok "package has $f"; else bad "package lacks $f"; fi
 done
