@@ -126,14 +126,14 @@ static int
 loop_machines(const char *dir)
 {
 	struct store *s = open_or_die(dir);
-	const struct store_machine *cur = store_machine_get(s, mac);
+	const struct fleet_machine *cur = store_machine_get(s, mac);
 	long gen = cur != NULL ? gen_of(cur->cmdline) : -1;
 	char cmdline[32];
 
 	printf("%ld\n", gen);
 	fflush(stdout);
 	for (;;) {
-		struct store_machine m = {.cmdline = cmdline};
+		struct fleet_machine m = {.cmdline = cmdline};
 		int r;
 
 		gen++;
@@ -142,14 +142,14 @@ loop_machines(const char *dir)
 		m.mac[5] = (uint8_t)(gen % 7);
 		snprintf(cmdline, sizeof(cmdline), "other-%ld", gen);
 		if (gen % 3 == 0)
-			r = store_machine_remove(s, m.mac);
+			r = store_machine_unassign(s, m.mac);
 		else
-			r = store_machine_set(s, &m);
+			r = store_machine_assign(s, &m);
 		if (r < 0 && r != -ENOENT)
 			return 1;
 		memcpy(m.mac, mac, MAC_LEN);
 		snprintf(cmdline, sizeof(cmdline), "gen-%ld", gen);
-		if ((r = store_machine_set(s, &m)) < 0) {
+		if ((r = store_machine_assign(s, &m)) < 0) {
 			fprintf(stderr, "machines generation %ld failed: %s\n", gen, strerror(-r));
 			return 1;
 		}
@@ -242,7 +242,7 @@ static int
 check_machines(const char *dir)
 {
 	struct store *s = open_or_die(dir);
-	const struct store_machine *m = store_machine_get(s, mac);
+	const struct fleet_machine *m = store_machine_get(s, mac);
 	int bad = check_clean(dir, ".") < 0;
 
 	printf("%ld\n", m != NULL ? gen_of(m->cmdline) : -1L);

@@ -436,25 +436,25 @@ test_machines(void)
 {
 	char *dir = make_tmpdir();
 	struct store *s = open_store(dir);
-	struct store_machine m = {.image = (char *)"img",
+	struct fleet_machine m = {.image = (char *)"img",
 	    .cmdline = (char *)"quiet",
-	    .cmdline_mode = STORE_CMDLINE_REPLACE};
-	const struct store_machine *got, *all;
+	    .cmdline_mode = BOOT_CMDLINE_REPLACE};
+	const struct fleet_machine *got, *all;
 	size_t n, dangling = 99;
 
 	memcpy(m.mac, mac1, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOENT); /* no such image */
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOENT); /* no such image */
 	CHECK_EQ_INT(add_image(s, "img", "k", false), 0);
 	m.config = (char *)"cfg";
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOKEY); /* no such config */
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOKEY); /* no such config */
 	CHECK_EQ_INT(store_config_set(s, "cfg", "#cloud-config\na: 1\n", 19, NULL), 0);
 	m.cmdline = (char *)"bad\nline";
-	CHECK_EQ_INT(store_machine_set(s, &m), -EINVAL);
+	CHECK_EQ_INT(store_machine_assign(s, &m), -EINVAL);
 	m.cmdline = (char *)"quiet";
-	CHECK_EQ_INT(store_machine_set(s, &m), 0);
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
 	memcpy(m.mac, mac2, MAC_LEN);
-	m.config = NULL, m.cmdline = NULL, m.cmdline_mode = STORE_CMDLINE_APPEND;
-	CHECK_EQ_INT(store_machine_set(s, &m), 0);
+	m.config = NULL, m.cmdline = NULL, m.cmdline_mode = BOOT_CMDLINE_APPEND;
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
 	all = store_machine_list(s, &n);
 	CHECK_EQ_INT(n, 2);
 	CHECK(n == 2 && memcmp(all[0].mac, mac2, MAC_LEN) == 0); /* sorted */
@@ -472,7 +472,7 @@ test_machines(void)
 		CHECK_EQ_STR(got->image, "img");
 		CHECK_EQ_STR(got->config, "cfg");
 		CHECK_EQ_STR(got->cmdline, "quiet");
-		CHECK_EQ_INT(got->cmdline_mode, STORE_CMDLINE_REPLACE);
+		CHECK_EQ_INT(got->cmdline_mode, BOOT_CMDLINE_REPLACE);
 	}
 	got = store_machine_get(s, mac2);
 	CHECK(got != NULL && got->config == NULL && got->cmdline == NULL);
@@ -481,8 +481,8 @@ test_machines(void)
 	CHECK_EQ_INT(store_image_remove(s, "img", true, &dangling), 0);
 	CHECK_EQ_INT(dangling, 2);
 	CHECK(store_machine_get(s, mac1) != NULL);
-	CHECK_EQ_INT(store_machine_remove(s, mac1), 0);
-	CHECK_EQ_INT(store_machine_remove(s, mac1), -ENOENT);
+	CHECK_EQ_INT(store_machine_unassign(s, mac1), 0);
+	CHECK_EQ_INT(store_machine_unassign(s, mac1), -ENOENT);
 	CHECK_EQ_INT(store_config_remove(s, "cfg"), 0);
 	CHECK_EQ_INT(store_config_remove(s, "cfg"), -ENOENT);
 	store_free(s);
@@ -620,7 +620,7 @@ test_write_failure(void)
 {
 	char *dir;
 	struct store *s;
-	struct store_machine m = {.cmdline = NULL};
+	struct fleet_machine m = {.cmdline = NULL};
 	char big[1500];
 	size_t n;
 
@@ -639,16 +639,16 @@ test_write_failure(void)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(m.mac, mac1, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), 0);
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
 	CHECK_EQ_INT(store_config_set(s, "c", "#cloud-config\n", 14, NULL), 0);
 	fill_up(dir);
 
 	/* Every change fails and leaves memory and disk as they were. */
 	m.cmdline = big;
 	memcpy(m.mac, mac2, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOSPC);
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOSPC);
 	memcpy(m.mac, mac1, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOSPC);
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOSPC);
 	CHECK(store_machine_get(s, mac2) == NULL);
 	CHECK(store_machine_get(s, mac1) != NULL && store_machine_get(s, mac1)->cmdline == NULL);
 	CHECK_EQ_INT(store_set_default_boot(s, false), -ENOSPC);
