@@ -15,6 +15,7 @@ static const struct ctl_command *const families[] = {
     cmd_image_commands,
     cmd_machine_commands,
     cmd_config_commands,
+    cmd_fleet_commands,
     cmd_settings_commands,
     cmd_watch_commands,
 };
