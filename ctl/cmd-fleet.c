@@ -59,7 +59,7 @@ profile_opts(int argc, char **argv, struct profile_opts *o)
 			o->mode = c == 'r' ? "replace" : "append";
 			o->n_cmdline++;
 		}
-		*(c == 'i'   ? &o->image
+		*(c == 'i'     ? &o->image
 		    : c == 'C' ? &o->config
 		    : c == 'l' ? &o->loader
 		    : c == 'A' ? &o->action
@@ -79,10 +79,10 @@ parse_profile_set(int argc, char **argv, cJSON *args)
 
 	if (profile_opts(argc, argv, &o) < 0 || ctl_args_positionals(argc, argv, 1, 1) < 0)
 		return -EINVAL;
-	if (!cJSON_AddStringToObject(args, "name", argv[optind]) || !add_if(args, "image", o.image) ||
-	    !add_if(args, "config", o.config) || !add_if(args, "cmdline", o.cmdline) ||
-	    !add_if(args, "cmdline_mode", o.mode) || !add_if(args, "loader", o.loader) ||
-	    !add_if(args, "action", o.action))
+	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
+	    !add_if(args, "image", o.image) || !add_if(args, "config", o.config) ||
+	    !add_if(args, "cmdline", o.cmdline) || !add_if(args, "cmdline_mode", o.mode) ||
+	    !add_if(args, "loader", o.loader) || !add_if(args, "action", o.action))
 		return -ENOMEM;
 	return 0;
 }
@@ -160,7 +160,7 @@ struct group_opts {
 	const char *profile;
 	bool has_priority;
 	long priority;
-	cJSON *match, *labels; /* labels is a member of match */
+	cJSON *match, *labels; /* labels goes into match at the end, if not empty */
 };
 
 static int
@@ -186,8 +186,11 @@ group_opt(int c, struct group_opts *o)
 static int
 group_args(cJSON *args, const char *name, struct group_opts *o)
 {
-	if (cJSON_GetArraySize(o->labels) == 0)
-		cJSON_DeleteItemFromObjectCaseSensitive(o->match, "labels");
+	if (cJSON_GetArraySize(o->labels) > 0) {
+		if (!cJSON_AddItemToObject(o->match, "labels", o->labels))
+			return -ENOMEM;
+		o->labels = NULL;
+	}
 	if (!cJSON_AddStringToObject(args, "name", name) ||
 	    !cJSON_AddStringToObject(args, "profile", o->profile) ||
 	    (o->has_priority && !cJSON_AddNumberToObject(args, "priority", (double)o->priority)) ||
@@ -205,11 +208,9 @@ parse_group_set(int argc, char **argv, cJSON *args)
 	    {"uuid", required_argument, NULL, 'u'}, {"arch", required_argument, NULL, 'a'},
 	    {"interface", required_argument, NULL, 'I'}, {"label", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0}};
-	struct group_opts o = {.match = cJSON_CreateObject()};
-	int c, r = 0;
+	struct group_opts o = {.match = cJSON_CreateObject(), .labels = cJSON_CreateObject()};
+	int c, r = o.match != NULL && o.labels != NULL ? 0 : -ENOMEM;
 
-	if (o.match == NULL || (o.labels = cJSON_AddObjectToObject(o.match, "labels")) == NULL)
-		r = -ENOMEM;
 	while (r == 0 && (c = ctl_args_opt_next(argc, argv, opts)) != -1)
 		r = c < 0 ? c : group_opt(c, &o);
 	if (r == 0 && ctl_args_positionals(argc, argv, 1, 1) < 0)
@@ -221,6 +222,7 @@ parse_group_set(int argc, char **argv, cJSON *args)
 	if (r == 0)
 		r = group_args(args, argv[optind], &o);
 	cJSON_Delete(o.match);
+	cJSON_Delete(o.labels);
 	return r;
 }
 
@@ -323,7 +325,9 @@ parse_label(int argc, char **argv, cJSON *args)
 	int c, r = set != NULL && remove != NULL ? 0 : -ENOMEM;
 
 	while (r == 0 && (c = ctl_args_opt_next(argc, argv, opts)) != -1)
-		r = c < 0 ? c : cJSON_AddItemToArray(remove, cJSON_CreateString(optarg)) ? 0 : -ENOMEM;
+		r = c < 0                                                      ? c
+		    : cJSON_AddItemToArray(remove, cJSON_CreateString(optarg)) ? 0
+		                                                               : -ENOMEM;
 	if (r == 0 && (ctl_args_positionals(argc, argv, 1, INT_MAX) < 0 ||
 	                  ctl_args_add_mac(args, "mac", "label", argv[optind]) < 0))
 		r = -EINVAL;
@@ -452,8 +456,8 @@ parse_apply(int argc, char **argv, cJSON *args)
 	int r;
 
 	if ((r = apply_opts(argc, argv, &o)) < 0 ||
-	    (r = ctl_args_read_file("apply", "a fleet file", o.file, CONTROL_MAX_FRAME, &text, &len)) <
-	        0)
+	    (r = ctl_args_read_file(
+	         "apply", "a fleet file", o.file, CONTROL_MAX_FRAME, &text, &len)) < 0)
 		return r;
 	name = strcmp(o.file, "-") == 0 ? "stdin" : o.file;
 	if ((slash = strrchr(o.file, '/')) != NULL) {

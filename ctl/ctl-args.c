@@ -104,8 +104,8 @@ ctl_args_add_label(cJSON *labels, const char *cmd, const char *kv)
 }
 
 int
-ctl_args_load_file(const char *what, const char *path, size_t max, char **ret, size_t *ret_len,
-    char **ret_error)
+ctl_args_load_file(
+    const char *what, const char *path, size_t max, char **ret, size_t *ret_len, char **ret_error)
 {
 	_cleanup_fclose_ FILE *owned = NULL;
 	_cleanup_free_ char *buf = malloc(max + 2);
@@ -132,8 +132,8 @@ ctl_args_load_file(const char *what, const char *path, size_t max, char **ret, s
 }
 
 int
-ctl_args_read_file(const char *cmd, const char *what, const char *path, size_t max, char **ret,
-    size_t *ret_len)
+ctl_args_read_file(
+    const char *cmd, const char *what, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *why = NULL;
 	int r = ctl_args_load_file(what, path, max, ret, ret_len, &why);

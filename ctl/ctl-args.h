@@ -32,10 +32,10 @@ int ctl_args_add_label(cJSON *labels, const char *cmd, const char *kv);
  * its length.  -EINVAL after printing why, naming 'cmd' ("config set:
  * x.yaml: ..."); -ENOMEM.
  */
-int ctl_args_read_file(const char *cmd, const char *what, const char *path, size_t max, char **ret,
-    size_t *ret_len);
+int ctl_args_read_file(
+    const char *cmd, const char *what, const char *path, size_t max, char **ret, size_t *ret_len);
 /* The same, printing nothing: -EINVAL with why in *ret_error. */
-int ctl_args_load_file(const char *what, const char *path, size_t max, char **ret, size_t *ret_len,
-    char **ret_error);
+int ctl_args_load_file(
+    const char *what, const char *path, size_t max, char **ret, size_t *ret_len, char **ret_error);
 
 #endif

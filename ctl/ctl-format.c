@@ -89,8 +89,8 @@ ctl_format_labels(const cJSON *labels, const char *prefix, char *buf, size_t siz
 	cJSON_ArrayForEach(l, labels)
 	{
 		if (cJSON_IsString(l) && n < size)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s%s=%s", n > 0 ? " " : "", prefix,
-			    l->string, l->valuestring);
+			n += (size_t)snprintf(buf + n, size - n, "%s%s%s=%s", n > 0 ? " " : "",
+			    prefix, l->string, l->valuestring);
 	}
 	if (n == 0)
 		snprintf(buf, size, "-");

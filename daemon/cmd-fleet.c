@@ -20,9 +20,9 @@
 static int
 fleet_fail(struct control_status *err, int r, const char *why)
 {
-	enum control_error code = r == -ENOENT   ? CONTROL_ERR_NOT_FOUND
-	                          : r == -EBUSY  ? CONTROL_ERR_IN_USE
-	                          : r == -ENOMEM ? CONTROL_ERR_INTERNAL
+	enum control_error code = r == -ENOENT                  ? CONTROL_ERR_NOT_FOUND
+	                          : r == -EBUSY                 ? CONTROL_ERR_IN_USE
+	                          : r == -ENOMEM                ? CONTROL_ERR_INTERNAL
 	                          : r == -EINVAL || r == -E2BIG ? CONTROL_ERR_INVALID
 	                                                        : CONTROL_ERR_IO;
 
@@ -76,8 +76,8 @@ cmd_profile_set(
 	if (r < 0)
 		return fleet_fail(err, r, why);
 	log_named(c, "profile-set", "Stored", "profile", name);
-	return reply(fleet_json_profile(fleet_profile_find(store_fleet(store_of(c)), name)), ret,
-	    err);
+	return reply(
+	    fleet_json_profile(fleet_profile_find(store_fleet(store_of(c)), name)), ret, err);
 }
 
 static int
@@ -191,8 +191,7 @@ group_item(const struct fleet *f, size_t i)
 }
 
 static int
-cmd_group_list(
-    struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
+cmd_group_list(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
 	const struct fleet *f = store_fleet(store_of(c));
 
@@ -241,8 +240,8 @@ cmd_label(struct control_client *c, const cJSON *args, cJSON **ret, struct contr
 		return fleet_fail(err, r, why);
 	snprintf(sentence, sizeof(sentence), "Changed the labels of %s", mac);
 	cmd_log_change(c, "label", mac, NULL, sentence);
-	return reply(cmd_machine_to_json(
-	                 control_client_server(c), m, store_machine_get(store_of(c), m)),
+	return reply(
+	    cmd_machine_to_json(control_client_server(c), m, store_machine_get(store_of(c), m)),
 	    ret, err);
 }
 
@@ -359,7 +358,8 @@ cmd_export(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	fleet_clear(&f);
 	if (r < 0)
 		return fleet_fail(err, r, NULL);
-	if ((o = cJSON_CreateObject()) != NULL && cJSON_AddStringToObject(o, "content", text) == NULL) {
+	if ((o = cJSON_CreateObject()) != NULL &&
+	    cJSON_AddStringToObject(o, "content", text) == NULL) {
 		cJSON_Delete(o);
 		o = NULL;
 	}

@@ -71,8 +71,8 @@ static bool
 add_cmdline(cJSON *o, const char *cmdline, enum boot_cmdline_mode mode)
 {
 	return fleet_json_add_string(o, "cmdline", cmdline) != NULL &&
-	       cJSON_AddStringToObject(o, "cmdline_mode",
-	           mode == BOOT_CMDLINE_REPLACE ? "replace" : "append") != NULL;
+	       cJSON_AddStringToObject(
+	           o, "cmdline_mode", mode == BOOT_CMDLINE_REPLACE ? "replace" : "append") != NULL;
 }
 
 /* o, or NULL (o freed) when !ok. */
@@ -420,7 +420,8 @@ fleet_json_to_machine(const cJSON *o, struct fleet_machine *ret, char **ret_erro
 		fleet_machine_clear(&m);
 		return invalid(ret_error, key, why);
 	}
-	r = fleet_json_to_labels(cJSON_GetObjectItemCaseSensitive(o, "labels"), &m.labels, ret_error);
+	r = fleet_json_to_labels(
+	    cJSON_GetObjectItemCaseSensitive(o, "labels"), &m.labels, ret_error);
 	if (r < 0) {
 		fleet_machine_clear(&m);
 		return r;

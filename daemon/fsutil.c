@@ -124,7 +124,8 @@ fs_rm_rf_at(int dirfd, const char *name)
 }
 
 int
-fs_stage_write_at(int dirfd, const char *name, const void *data, size_t len, char ret_tmp[NAME_MAX + 1])
+fs_stage_write_at(
+    int dirfd, const char *name, const void *data, size_t len, char ret_tmp[NAME_MAX + 1])
 {
 	char tmp[NAME_MAX + 1], sfx[7];
 	int fd = -1, r;

@@ -41,8 +41,7 @@ store_machine_list(const struct store *s, size_t *ret_n)
 }
 
 size_t
-store_fleet_users(
-    const struct store *s, const char *name, bool image, char ret_who[STORE_WHO_MAX])
+store_fleet_users(const struct store *s, const char *name, bool image, char ret_who[STORE_WHO_MAX])
 {
 	const struct fleet *f = s->ops->fleet_get(s);
 	char mac[MAC_STRLEN];
@@ -278,7 +277,8 @@ store_machine_assign(struct store *s, const struct fleet_machine *m)
 
 	if ((r = machine_check(s, m)) < 0)
 		return r;
-	if (store_machine_get(s, m->mac) == NULL && store_fleet(s)->n_machines >= STORE_MAX_MACHINES)
+	if (store_machine_get(s, m->mac) == NULL &&
+	    store_fleet(s)->n_machines >= STORE_MAX_MACHINES)
 		return -E2BIG;
 	return fleet_edit(s, edit_assign, m, NULL);
 }
@@ -316,8 +316,8 @@ label_set(struct fleet_labels *l, const struct fleet_label *kv, const char *mac,
 	int r = fleet_labels_set(l, kv->key, kv->value);
 
 	if (r == -EINVAL)
-		return error_set(ret_error, r, "The label %.63s=%.63s is not valid", kv->key,
-		    kv->value);
+		return error_set(
+		    ret_error, r, "The label %.63s=%.63s is not valid", kv->key, kv->value);
 	if (r == -E2BIG)
 		return error_set(ret_error, r, "Machine %s would have more than %d labels", mac,
 		    FLEET_MAX_LABELS);
@@ -343,8 +343,8 @@ edit_label(struct fleet *f, const void *arg, char **ret_error)
 		r = label_set(&m->labels, &a->set->v[i], mac, ret_error);
 	for (size_t i = 0; r == 0 && i < a->n_remove; i++)
 		if ((r = fleet_labels_remove(&m->labels, a->remove[i])) < 0)
-			error_set(ret_error, r, "Machine %s has no label \"%.63s\"", mac,
-			    a->remove[i]);
+			error_set(
+			    ret_error, r, "Machine %s has no label \"%.63s\"", mac, a->remove[i]);
 	if (r == 0)
 		machine_prune(f, m);
 	return r;
@@ -425,8 +425,8 @@ edit_profile_remove(struct fleet *f, const void *arg, char **ret_error)
 	if (p == NULL)
 		return error_set(ret_error, -ENOENT, "No such profile \"%s\"", (const char *)arg);
 	if (profile_user(f, p->name, who))
-		return error_set(ret_error, -EBUSY, "The profile \"%s\" is in use by %s", p->name,
-		    who);
+		return error_set(
+		    ret_error, -EBUSY, "The profile \"%s\" is in use by %s", p->name, who);
 	i = (size_t)(p - f->profiles);
 	fleet_profile_clear(&f->profiles[i]);
 	array_remove(f->profiles, f->n_profiles--, sizeof(*p), i);
@@ -446,7 +446,8 @@ edit_group_set(struct fleet *f, const void *arg, char **ret_error)
 	struct fleet_group copy, *v;
 
 	if (cur == NULL && f->n_groups >= FLEET_MAX_GROUPS)
-		return error_set(ret_error, -E2BIG, "Too many groups (at most %d)", FLEET_MAX_GROUPS);
+		return error_set(
+		    ret_error, -E2BIG, "Too many groups (at most %d)", FLEET_MAX_GROUPS);
 	if (fleet_group_copy(g, &copy) < 0)
 		return -ENOMEM;
 	copy.line = 0;

@@ -65,8 +65,8 @@ store_local_config_place(struct store *s, const char *name, const char *tmp, cha
 
 	config_file(name, file);
 	if (renameat(l->configs_fd, tmp, l->configs_fd, file) < 0)
-		return error_set(ret_error, -errno, "Cannot move %s/%s into place: %m",
-		    l->configs_dir, file);
+		return error_set(
+		    ret_error, -errno, "Cannot move %s/%s into place: %m", l->configs_dir, file);
 	return 0;
 }
 

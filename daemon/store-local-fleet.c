@@ -194,8 +194,8 @@ typedef char tmp_name[NAME_MAX + 1];
 
 /* Write every config to be written under a temporary name; on failure none is left. */
 static int
-configs_stage(struct store *s, const struct store_config_change *c, size_t n, tmp_name *tmp,
-    char **ret_error)
+configs_stage(
+    struct store *s, const struct store_config_change *c, size_t n, tmp_name *tmp, char **ret_error)
 {
 	int r = 0;
 	size_t i;
@@ -213,8 +213,8 @@ configs_stage(struct store *s, const struct store_config_change *c, size_t n, tm
 
 /* After the commit point: rename the staged configs into place, remove the others. */
 static int
-configs_place(struct store *s, const struct store_config_change *c, size_t n, tmp_name *tmp,
-    char **ret_error)
+configs_place(
+    struct store *s, const struct store_config_change *c, size_t n, tmp_name *tmp, char **ret_error)
 {
 	_cleanup_free_ char *why = NULL;
 	int r = 0, k;

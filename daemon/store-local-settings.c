@@ -30,8 +30,7 @@ store_local_settings_load(struct store *s, char **ret_error)
 		why = "is not a boolean";
 	else if ((why = fleet_json_string(
 	              root, key = "default_config", true, 0, &st->default_config)) == NULL)
-		why = fleet_json_string(
-		    root, key = "default_image", true, 0, &st->default_image);
+		why = fleet_json_string(root, key = "default_image", true, 0, &st->default_image);
 	if (why == NULL && b != NULL)
 		st->default_boot = cJSON_IsTrue(b);
 	cJSON_Delete(root);

@@ -521,19 +521,19 @@ labels_check(const char *key, const cJSON *v, struct control_status *err)
 	cJSON_ArrayForEach(it, v)
 	{
 		if (++n > CONTROL_MAX_LABELS)
-			return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s has more than %d labels.",
-			    key, CONTROL_MAX_LABELS);
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s has more than %d labels.", key, CONTROL_MAX_LABELS);
 		if (!member_first(v, it))
-			return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s names label \"%s\" twice.",
-			    key, show(it->string, b));
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s names label \"%s\" twice.", key, show(it->string, b));
 		if (strlen(it->string) < 1 || strlen(it->string) > CONTROL_MAX_LABEL)
 			return control_fail(err, CONTROL_ERR_BAD_ARGS,
-			    "%s: a label key must be 1-%d bytes, not \"%s\".", key, CONTROL_MAX_LABEL,
-			    show(it->string, b));
+			    "%s: a label key must be 1-%d bytes, not \"%s\".", key,
+			    CONTROL_MAX_LABEL, show(it->string, b));
 		if (!string_between(it, 0, CONTROL_MAX_LABEL))
 			return control_fail(err, CONTROL_ERR_BAD_ARGS,
-			    "%s: the value of label \"%s\" must be a string of at most %d bytes.", key,
-			    show(it->string, b), CONTROL_MAX_LABEL);
+			    "%s: the value of label \"%s\" must be a string of at most %d bytes.",
+			    key, show(it->string, b), CONTROL_MAX_LABEL);
 	}
 	return 0;
 }
@@ -575,8 +575,8 @@ match_check(const char *key, const cJSON *v, struct control_status *err)
 	cJSON_ArrayForEach(it, v)
 	{
 		if (!member_first(v, it))
-			return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s.%s is given twice.", key,
-			    it->string);
+			return control_fail(
+			    err, CONTROL_ERR_BAD_ARGS, "%s.%s is given twice.", key, it->string);
 		if (strcmp(it->string, "labels") == 0) {
 			if (labels_check("match.labels", it, err) < 0)
 				return -EBADMSG;

@@ -35,11 +35,11 @@
 #define CONTROL_MAX_PATH         4096          /* source paths and OCI references */
 #define CONTROL_MAX_FDS          3             /* descriptors passed with one request */
 #define CONTROL_MESSAGE_MAX      256           /* error message buffer, with NUL */
-#define CONTROL_MAX_LABELS       32            /* labels of one machine or group (FLEET_MAX_LABELS) */
-#define CONTROL_MAX_LABEL        63            /* bytes of a label key or value */
-#define CONTROL_MAX_SELECTOR     36            /* bytes of a mac, uuid, arch or interface selector */
-#define CONTROL_MAX_PRIORITY     1000000       /* |priority| of a group (FLEET_PRIORITY_MAX) */
-#define CONTROL_MAX_FILES        4096          /* files sent with one apply */
+#define CONTROL_MAX_LABELS       32      /* labels of one machine or group (FLEET_MAX_LABELS) */
+#define CONTROL_MAX_LABEL        63      /* bytes of a label key or value */
+#define CONTROL_MAX_SELECTOR     36      /* bytes of a mac, uuid, arch or interface selector */
+#define CONTROL_MAX_PRIORITY     1000000 /* |priority| of a group (FLEET_PRIORITY_MAX) */
+#define CONTROL_MAX_FILES        4096    /* files sent with one apply */
 
 /* Stable error codes of the wire protocol. */
 enum control_error {

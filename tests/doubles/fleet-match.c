@@ -80,7 +80,8 @@ fleet_label_key_valid(const char *s)
 	if (slash != NULL) {
 		size_t p = (size_t)(slash - s);
 		return p > 0 && chars_in(s, p, ".-", false) && slash[1] != '\0' &&
-		       isalnum((unsigned char)slash[1]) && chars_in(slash + 1, len - p - 1, "._-", false);
+		       isalnum((unsigned char)slash[1]) &&
+		       chars_in(slash + 1, len - p - 1, "._-", false);
 	}
 	return isalnum((unsigned char)s[0]) && chars_in(s, len, "._-", false);
 }

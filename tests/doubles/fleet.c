@@ -254,7 +254,8 @@ oom:
 static int
 profile_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct fleet_profile *)a)->name, ((const struct fleet_profile *)b)->name);
+	return strcmp(
+	    ((const struct fleet_profile *)a)->name, ((const struct fleet_profile *)b)->name);
 }
 
 static int
@@ -266,14 +267,15 @@ group_cmp(const void *a, const void *b)
 static int
 machine_cmp(const void *a, const void *b)
 {
-	return memcmp(((const struct fleet_machine *)a)->mac, ((const struct fleet_machine *)b)->mac,
-	    MAC_LEN);
+	return memcmp(((const struct fleet_machine *)a)->mac,
+	    ((const struct fleet_machine *)b)->mac, MAC_LEN);
 }
 
 static int
 config_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct fleet_config *)a)->name, ((const struct fleet_config *)b)->name);
+	return strcmp(
+	    ((const struct fleet_config *)a)->name, ((const struct fleet_config *)b)->name);
 }
 
 void
@@ -294,8 +296,9 @@ fleet_profile_find(const struct fleet *f, const char *name)
 {
 	struct fleet_profile key = {.name = (char *)name};
 
-	return f->n_profiles == 0 ? NULL
-	                          : bsearch(&key, f->profiles, f->n_profiles, sizeof(key), profile_cmp);
+	return f->n_profiles == 0
+	           ? NULL
+	           : bsearch(&key, f->profiles, f->n_profiles, sizeof(key), profile_cmp);
 }
 
 const struct fleet_group *
@@ -395,8 +398,10 @@ validate_groups(const struct fleet *f, char **ret_error)
 		for (size_t j = 0; j < i; j++) {
 			const struct fleet_group *o = &f->groups[j];
 
-			if (fleet_match_specificity(&o->match) == fleet_match_specificity(&g->match) &&
-			    o->priority == g->priority && fleet_match_may_overlap(&o->match, &g->match))
+			if (fleet_match_specificity(&o->match) ==
+			        fleet_match_specificity(&g->match) &&
+			    o->priority == g->priority &&
+			    fleet_match_may_overlap(&o->match, &g->match))
 				return fail(ret_error, g->line,
 				    "group \"%s\" ties with group \"%s\" (as specific, same priority)",
 				    g->name, o->name);
@@ -414,7 +419,8 @@ validate_machines(const struct fleet *f, const struct fleet_world *w, char **ret
 		if (i > 0 && memcmp(f->machines[i - 1].mac, m->mac, MAC_LEN) >= 0)
 			return fail(ret_error, m->line, "machine %zu is not in order", i);
 		if (m->profile != NULL && m->image != NULL)
-			return fail(ret_error, m->line, "a machine has both a profile and an image");
+			return fail(
+			    ret_error, m->line, "a machine has both a profile and an image");
 		if (m->profile != NULL && fleet_profile_find(f, m->profile) == NULL)
 			return fail(ret_error, m->line, "machine: no profile \"%s\"", m->profile);
 		if (!ref_ok(f, w, m->image, true))

@@ -265,7 +265,8 @@ config_gen(struct store *s)
 	size_t len;
 	long g = -1;
 
-	if (store_config_get(s, "c", &text, &len) == 0 && strncmp(text, "#cloud-config\ngen: ", 19) == 0)
+	if (store_config_get(s, "c", &text, &len) == 0 &&
+	    strncmp(text, "#cloud-config\ngen: ", 19) == 0)
 		g = atol(text + 19);
 	free(text);
 	return g;
@@ -292,7 +293,8 @@ fleet_of(long gen, struct fleet *f, char cmdline[32], char text[3][64], char nam
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], 8, i == 0 ? "c" : "o%zu", i);
 		snprintf(text[i], 64, "#cloud-config\ngen: %ld\n", gen);
-		c[i] = (struct fleet_config){.name = names[i], .content = text[i], .len = strlen(text[i])};
+		c[i] = (struct fleet_config){
+		    .name = names[i], .content = text[i], .len = strlen(text[i])};
 	}
 	*f = (struct fleet){.profiles = &p, .n_profiles = 1, .configs = c, .n_configs = n};
 }
@@ -341,8 +343,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(
-		    stderr, "usage: %s image|machines|fleet|check-image|check-machines|check-fleet STATE\n",
+		fprintf(stderr,
+		    "usage: %s image|machines|fleet|check-image|check-machines|check-fleet STATE\n",
 		    argv[0]);
 		return 2;
 	}

@@ -379,31 +379,35 @@ test_fleet_args(void)
 {
 	const char *const L = "label", *const G = "group-set", *const P = "profile-set";
 
-	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"role\":\"cp\",\"z\":\"\"},"
-	                          "\"remove\":[\"a\",\"b\"]}"),
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"role\":\"cp\",\"z\":\"\"},"
+	                 "\"remove\":[\"a\",\"b\"]}"),
 	    0);
 	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"a\":1}}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"\":\"x\"}}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"\":\"x\"}}"), -EBADMSG);
 	CHECK_EQ_INT(
 	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"a\":\"1\",\"a\":\"2\"}}"),
 	    -EBADMSG);
 	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":[\"a=1\"]}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":[\"a\",\"a\"]}"),
-	    -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":[\"a\",\"a\"]}"), -EBADMSG);
 	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":[\"\"]}"), -EBADMSG);
 	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":\"a\"}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":-20,"
-	                          "\"match\":{\"mac\":\"52:54:00:*\",\"uuid\":null,\"arch\":\"bios\","
-	                          "\"interface\":\"10.0.0.0/8\",\"labels\":{\"role\":\"cp\"}}}"),
+	CHECK_EQ_INT(
+	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":-20,"
+	                 "\"match\":{\"mac\":\"52:54:00:*\",\"uuid\":null,\"arch\":\"bios\","
+	                 "\"interface\":\"10.0.0.0/8\",\"labels\":{\"role\":\"cp\"}}}"),
 	    0);
 	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{}}"), 0);
 	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\"}"), -EBADMSG); /* profile is required */
 	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":1.5}"), -EBADMSG);
 	CHECK_EQ_INT(
 	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":1000001}"), -EBADMSG);
-	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":\"1\"}"), -EBADMSG);
 	CHECK_EQ_INT(
-	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"vlan\":\"1\"}}"), -EBADMSG);
+	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":\"1\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"vlan\":\"1\"}}"),
+	    -EBADMSG);
 	CHECK_EQ_INT(
 	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"mac\":\"\"}}"), -EBADMSG);
 	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"mac\":\"a\","
@@ -412,8 +416,9 @@ test_fleet_args(void)
 	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"labels\":"
 	                          "{\"k\":5}}}"),
 	    -EBADMSG);
-	CHECK_EQ_INT(args_code(P, "{\"name\":\"p\",\"image\":\"i\",\"config\":null,\"cmdline\":\"x\","
-	                          "\"cmdline_mode\":\"append\",\"loader\":\"ipxe\",\"action\":\"local\"}"),
+	CHECK_EQ_INT(
+	    args_code(P, "{\"name\":\"p\",\"image\":\"i\",\"config\":null,\"cmdline\":\"x\","
+	                 "\"cmdline_mode\":\"append\",\"loader\":\"ipxe\",\"action\":\"local\"}"),
 	    0);
 	CHECK_EQ_INT(args_code(P, "{\"name\":\"p\",\"action\":null}"), -EBADMSG);
 	CHECK_EQ_INT(args_code("apply", "{\"file\":\"f.yaml\",\"content\":\"x\","
@@ -425,7 +430,8 @@ test_fleet_args(void)
 	CHECK_EQ_INT(args_code("apply", "{\"file\":\"a\\nb\",\"content\":\"x\"}"), -EBADMSG);
 	CHECK_EQ_INT(
 	    args_code("apply", "{\"file\":\"f\",\"content\":\"x\",\"files\":{\"w\":1}}"), -EBADMSG);
-	CHECK_EQ_INT(args_code("apply", "{\"file\":\"f\",\"content\":\"x\",\"files\":{\"\":\"t\"}}"),
+	CHECK_EQ_INT(
+	    args_code("apply", "{\"file\":\"f\",\"content\":\"x\",\"files\":{\"\":\"t\"}}"),
 	    -EBADMSG);
 	CHECK_EQ_INT(args_code("export", "{}"), 0);
 }
@@ -714,6 +720,6 @@ test_message_bad(void)
 
 TEST_MAIN(TEST(test_error_names), TEST(test_command_table), TEST(test_command_flags),
     TEST(test_frame_decode), TEST(test_frame_at_cap), TEST(test_request_ok),
-    TEST(test_request_errors), TEST(test_args), TEST(test_fleet_args), TEST(test_label_caps), TEST(test_config_content_cap), TEST(test_nesting),
-    TEST(test_utf8), TEST(test_helpers), TEST(test_builders_round_trip),
-    TEST(test_builder_over_cap), TEST(test_message_bad))
+    TEST(test_request_errors), TEST(test_args), TEST(test_fleet_args), TEST(test_label_caps),
+    TEST(test_config_content_cap), TEST(test_nesting), TEST(test_utf8), TEST(test_helpers),
+    TEST(test_builders_round_trip), TEST(test_builder_over_cap), TEST(test_message_bad))

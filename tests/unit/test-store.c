@@ -585,7 +585,8 @@ test_corrupt(void)
 	    "machine 1: label key");
 	expect_corrupt("machines.json", "{\"machines\":[],\"profiles\":[{\"image\":\"x\"}]}",
 	    "profile 1: name is missing");
-	expect_corrupt("machines.json", "{\"machines\":[],\"profiles\":{}}", "no \"profiles\" list");
+	expect_corrupt(
+	    "machines.json", "{\"machines\":[],\"profiles\":{}}", "no \"profiles\" list");
 	expect_corrupt("machines.json",
 	    "{\"machines\":[],\"groups\":[{\"name\":\"g\",\"profile\":\"nope\"}]}", "nope");
 	expect_corrupt("settings.json", "nope", "not valid JSON");
@@ -734,10 +735,14 @@ static struct store *
 fleet_store(const char *dir)
 {
 	struct store *s = open_store(dir);
-	struct fleet_profile p = {.name = (char *)"p", .image = (char *)"img",
-	    .config = (char *)"cfg", .cmdline = (char *)"console=ttyS1",
+	struct fleet_profile p = {.name = (char *)"p",
+	    .image = (char *)"img",
+	    .config = (char *)"cfg",
+	    .cmdline = (char *)"console=ttyS1",
 	    .action = FLEET_ACTION_LOCAL};
-	struct fleet_group g = {.name = (char *)"g", .profile = (char *)"p", .priority = 5,
+	struct fleet_group g = {.name = (char *)"g",
+	    .profile = (char *)"p",
+	    .priority = 5,
 	    .match = {.mac = (char *)"52:54:00:*", .arch = BOOT_ARCH_EFI_ARM64}};
 	char *err = NULL;
 
@@ -768,7 +773,7 @@ test_fleet_persist(void)
 	fleet_labels_clear(&l);
 	memcpy(m.mac, mac1, MAC_LEN);
 	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
-	CHECK_EQ_INT(store_image_users(s, "img"), 2); /* machine mac1 and profile p */
+	CHECK_EQ_INT(store_image_users(s, "img"), 2);        /* machine mac1 and profile p */
 	CHECK_EQ_INT(store_config_remove(s, "cfg"), -EBUSY); /* profile p */
 	store_free(s);
 
@@ -825,7 +830,9 @@ test_fleet_refusals(void)
 	char *dir = make_tmpdir(), *err = NULL, *before;
 	struct store *s = fleet_store(dir);
 	struct fleet_profile p = {.name = (char *)"q", .image = (char *)"nope"};
-	struct fleet_group g = {.name = (char *)"h", .profile = (char *)"p", .priority = 5,
+	struct fleet_group g = {.name = (char *)"h",
+	    .profile = (char *)"p",
+	    .priority = 5,
 	    .match = {.mac = (char *)"52:54:00:*", .arch = BOOT_ARCH_EFI_ARM64}};
 	struct fleet_labels l;
 	const char *gone[] = {"nokey"};
@@ -852,8 +859,8 @@ test_fleet_refusals(void)
 	expect_refused(dir, store_profile_remove(s, "x", &err), -ENOENT, &err, "x", before);
 	expect_refused(dir, store_group_remove(s, "x"), -ENOENT, &err, NULL, before);
 	labels_of(&l, "ok", "1", NULL, NULL);
-	expect_refused(dir, store_machine_label(s, mac3, &l, gone, 1, &err), -ENOENT, &err,
-	    "nokey", before);
+	expect_refused(
+	    dir, store_machine_label(s, mac3, &l, gone, 1, &err), -ENOENT, &err, "nokey", before);
 	CHECK(store_machine_get(s, mac3) == NULL); /* not even the entry it would have made */
 	fleet_labels_clear(&l);
 	free(before);
