@@ -193,9 +193,9 @@ expect_out '{"name":"old"}' "--json remove-image"
 echo "== machines"
 run 0 machines
 expect_request '{"version":1,"command":"machines","args":{}}' machines
-expect_out "MAC                PROFILE  IMAGE   CONFIG  CMDLINE         LABELS         LAST EVENT
+expect_out "MAC                PROFILE  IMAGE   CONFIG  CMDLINE         LABELS          LAST EVENT
 52:54:00:12:34:56  -        kairos  web     (append) quiet  role=cp zone=a  kernel 2024-05-01 12:00:00
-52:54:00:00:00:99  disk     -       -       -               -              -" machines
+52:54:00:00:00:99  disk     -       -       -               -               -" machines
 
 echo "== assign / unassign"
 run 0 assign 52-54-00-AB-CD-EF kairos
