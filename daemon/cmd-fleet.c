@@ -275,6 +275,30 @@ apply_done(struct apply *a)
 	free(a->diff);
 }
 
+/*
+ * A message of fleet_validate() about the merged fleet, in the terms of the
+ * file: "line 7: ..." becomes "fleet.yaml:7: ..."; one about what the file
+ * does not define (no line) gets the file's name in front.
+ */
+static void
+located(const char *file, char **why)
+{
+	char *s = NULL;
+	unsigned line;
+	int n = 0;
+
+	if (*why == NULL)
+		return;
+	if (sscanf(*why, "line %u: %n", &line, &n) == 1 && n > 0)
+		error_set(&s, 0, "%s:%u: %s", file, line, *why + n);
+	else
+		error_set(&s, 0, "%s: %s", file, *why);
+	if (s != NULL) {
+		free(*why);
+		*why = s;
+	}
+}
+
 /* Parse the file, merge it into the running fleet, check the result and diff it. */
 static int
 apply_prepare(struct store *s, const cJSON *args, struct apply *a, char **ret_error)
@@ -289,8 +313,8 @@ apply_prepare(struct store *s, const cJSON *args, struct apply *a, char **ret_er
 	if (r == 0)
 		r = fleet_merge(&a->running, &file, cmd_arg_true(args, "prune"), &a->next);
 	fleet_clear(&file);
-	if (r == 0)
-		r = store_fleet_check(s, &a->next, ret_error);
+	if (r == 0 && (r = store_fleet_check(s, &a->next, ret_error)) < 0)
+		located(control_json_string(args, "file"), ret_error);
 	if (r == 0)
 		r = fleet_file_diff(&a->running, &a->next, &a->diff);
 	return r;

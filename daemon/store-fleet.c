@@ -551,6 +551,18 @@ config_changes(struct store *s, const struct fleet *next, const struct store_con
 	return 0;
 }
 
+/* The running fleet was defined in no file: forget the lines of the one applied. */
+static void
+lines_forget(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n_profiles; i++)
+		f->profiles[i].line = 0;
+	for (size_t i = 0; i < f->n_groups; i++)
+		f->groups[i].line = 0;
+	for (size_t i = 0; i < f->n_machines; i++)
+		f->machines[i].line = 0;
+}
+
 int
 store_fleet_apply(struct store *s, const struct fleet *next, char **ret_error)
 {
@@ -565,8 +577,10 @@ store_fleet_apply(struct store *s, const struct fleet *next, char **ret_error)
 		return r;
 	if ((r = store_config_list(s, &stored, &n_stored)) == 0 &&
 	    (r = config_changes(s, next, stored, n_stored, &changes, &n)) == 0 &&
-	    (r = fleet_copy(&bare, &copy)) == 0)
+	    (r = fleet_copy(&bare, &copy)) == 0) {
+		lines_forget(&copy);
 		r = s->ops->fleet_replace(s, &copy, changes, n, ret_error);
+	}
 	free(changes);
 	free(stored);
 	return r;
