@@ -179,15 +179,23 @@ fleet_edit(struct store *s, edit_fn edit, const void *arg, char **ret_error)
 	return s->ops->fleet_replace(s, &next, NULL, 0, ret_error);
 }
 
-/* 'v' (n elements of 'size' bytes) grown by one zeroed element; NULL when out of memory. */
+/*
+ * The element of array 'v' (*n elements of 'size' bytes) a new item goes
+ * to: index 'at' when it replaces one (the caller clears it), else a zeroed
+ * one appended (*n grows); the array, which may have moved, in *ret_v.
+ * NULL when out of memory (v untouched).
+ */
 static void *
-array_grow(void *v, size_t n, size_t size)
+array_slot(void *v, size_t *n, size_t size, size_t at, void **ret_v)
 {
-	char *nv = realloc(v, (n + 1) * size);
+	char *nv = at < *n ? v : realloc(v, (*n + 1) * size);
 
-	if (nv != NULL)
-		memset(nv + n * size, 0, size);
-	return nv;
+	if (nv == NULL)
+		return NULL;
+	if (at >= *n)
+		memset(nv + (at = (*n)++) * size, 0, size);
+	*ret_v = nv;
+	return nv + at * size;
 }
 
 /* Close the gap of element i (already cleared) of v, n elements of 'size' bytes. */
@@ -205,13 +213,13 @@ machine_edit(struct fleet *f, const uint8_t mac[MAC_LEN])
 {
 	const struct fleet_machine *m = fleet_machine_find(f, mac);
 	struct fleet_machine *v;
+	void *nv;
 
 	if (m != NULL)
 		return &f->machines[m - f->machines];
-	if ((v = array_grow(f->machines, f->n_machines, sizeof(*v))) == NULL)
+	if ((v = array_slot(f->machines, &f->n_machines, sizeof(*v), f->n_machines, &nv)) == NULL)
 		return NULL;
-	f->machines = v;
-	v = &v[f->n_machines++];
+	f->machines = nv;
 	memcpy(v->mac, mac, MAC_LEN);
 	return v;
 }
@@ -365,25 +373,23 @@ static int
 edit_profile_set(struct fleet *f, const void *arg, char **ret_error)
 {
 	const struct fleet_profile *p = arg, *cur = fleet_profile_find(f, p->name);
+	size_t at = cur != NULL ? (size_t)(cur - f->profiles) : f->n_profiles;
 	struct fleet_profile copy, *v;
+	void *nv;
 
 	if (cur == NULL && f->n_profiles >= FLEET_MAX_PROFILES)
 		return error_set(
 		    ret_error, -E2BIG, "Too many profiles (at most %d)", FLEET_MAX_PROFILES);
 	if (fleet_profile_copy(p, &copy) < 0)
 		return -ENOMEM;
-	copy.line = 0;
-	if (cur != NULL) {
-		v = &f->profiles[cur - f->profiles];
-		fleet_profile_clear(v);
-	} else if ((v = array_grow(f->profiles, f->n_profiles, sizeof(*v))) != NULL) {
-		f->profiles = v;
-		v = &v[f->n_profiles++];
-	} else {
+	if ((v = array_slot(f->profiles, &f->n_profiles, sizeof(*v), at, &nv)) == NULL) {
 		fleet_profile_clear(&copy);
 		return -ENOMEM;
 	}
+	f->profiles = nv;
+	fleet_profile_clear(v);
 	*v = copy;
+	v->line = 0;
 	return 0;
 }
 
@@ -443,25 +449,23 @@ static int
 edit_group_set(struct fleet *f, const void *arg, char **ret_error)
 {
 	const struct fleet_group *g = arg, *cur = fleet_group_find(f, g->name);
+	size_t at = cur != NULL ? (size_t)(cur - f->groups) : f->n_groups;
 	struct fleet_group copy, *v;
+	void *nv;
 
 	if (cur == NULL && f->n_groups >= FLEET_MAX_GROUPS)
 		return error_set(
 		    ret_error, -E2BIG, "Too many groups (at most %d)", FLEET_MAX_GROUPS);
 	if (fleet_group_copy(g, &copy) < 0)
 		return -ENOMEM;
-	copy.line = 0;
-	if (cur != NULL) {
-		v = &f->groups[cur - f->groups];
-		fleet_group_clear(v);
-	} else if ((v = array_grow(f->groups, f->n_groups, sizeof(*v))) != NULL) {
-		f->groups = v;
-		v = &v[f->n_groups++];
-	} else {
+	if ((v = array_slot(f->groups, &f->n_groups, sizeof(*v), at, &nv)) == NULL) {
 		fleet_group_clear(&copy);
 		return -ENOMEM;
 	}
+	f->groups = nv;
+	fleet_group_clear(v);
 	*v = copy;
+	v->line = 0;
 	return 0;
 }
 

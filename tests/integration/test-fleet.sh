@@ -38,7 +38,6 @@ STATE=$T/state
 CTL_ARGS=(-s "$SOCK")
 cleanup_push 'groupdel "$GROUP" 2>/dev/null'
 
-json() { "$PY" -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 hy() { echo "$1" | tr : -; }
 get() { ip netns exec "$NS" curl -s -o "$2" -w '%{http_code}' "http://127.0.0.1:$PORT$1"; }
@@ -53,7 +52,7 @@ unchanged() {
 
 new_netns "$NS"
 groupadd "$GROUP"
-GID=$(getent group "$GROUP" | cut -d: -f3)
+CTL_GID=$(getent group "$GROUP" | cut -d: -f3)
 NOBODY=$(id -u nobody)
 
 mkimage() { # DIR: an image placed by hand, as test-machines.sh does
@@ -65,18 +64,14 @@ mkimage() { # DIR: an image placed by hand, as test-machines.sh does
 mkimage "$STATE/images/kairos"
 cat >"$T/netbootd.yaml" <<EOF
 state_dir: $STATE
+# HTTP only, for /ipxe/ and /config/ of what the groups choose
 dhcp: {enabled: false}
 tftp: {enabled: false}
 http: {port: $PORT}
 control: {socket: $SOCK, group: $GROUP}
 EOF
 
-start() {
-	netbootd_start "$T/log" "$NS" -f -c "$T/netbootd.yaml"
-	netbootd_wait_ctl "$SOCK" && return 0
-	bad "netbootd did not start: $(tail -5 "$T/log")"
-	exit 1
-}
+start() { netbootd_start_ctl "$T/log" "$NS" "$SOCK" -f -c "$T/netbootd.yaml"; }
 start
 chmod 0666 "$SOCK" # readable by anyone, as in test-control.sh: the daemon decides who may change
 
@@ -124,19 +119,19 @@ done
 check "dry run says nothing was changed" out_has "dry run: nothing was changed"
 check "dry run changed nothing" unchanged
 run 0 --json apply -f "$F/fleet.yaml" --dry-run
-check "--json: changes and applied false" json "len(d['changes']) == 12 and d['applied'] is False"
+check "--json: changes and applied false" out_json "len(d['changes']) == 12 and d['applied'] is False"
 
 echo "== apply for real"
 run 0 apply -f "$F/fleet.yaml"
 check "apply prints what it changed" out_has "^+ group lab$"
 run 0 --json profile list
-check "the four profiles" json "[p['name'] for p in d] == ['arm-edge', 'disk', 'kairos-cp', 'kairos-node']"
-check "kairos-cp as written" json "[p for p in d if p['name'] == 'kairos-cp'][0] == {'name':'kairos-cp','image':'kairos','config':'control-plane','cmdline':'console=ttyS1','cmdline_mode':'append','loader':None,'action':'netboot'}"
-check "disk boots from the disk" json "[p['action'] for p in d if p['name'] == 'disk'] == ['local']"
+check "the four profiles" out_json "[p['name'] for p in d] == ['arm-edge', 'disk', 'kairos-cp', 'kairos-node']"
+check "kairos-cp as written" out_json "[p for p in d if p['name'] == 'kairos-cp'][0] == {'name':'kairos-cp','image':'kairos','config':'control-plane','cmdline':'console=ttyS1','cmdline_mode':'append','loader':None,'action':'netboot'}"
+check "disk boots from the disk" out_json "[p['action'] for p in d if p['name'] == 'disk'] == ['local']"
 run 0 --json group list
-check "the four groups, priorities and selectors" json "[(g['name'], g['priority'], g['match']['mac'], g['match']['arch'], g['match']['labels']) for g in d] == [('arm',0,None,'efi-arm64',{}), ('control-plane',20,None,None,{'role':'cp'}), ('default',0,None,None,{}), ('lab',10,'52:54:00:*',None,{})]"
+check "the four groups, priorities and selectors" out_json "[(g['name'], g['priority'], g['match']['mac'], g['match']['arch'], g['match']['labels']) for g in d] == [('arm',0,None,'efi-arm64',{}), ('control-plane',20,None,None,{'role':'cp'}), ('default',0,None,None,{}), ('lab',10,'52:54:00:*',None,{})]"
 run 0 --json machines
-check "the two machines: labels only, and a profile" json "[(m['mac'], m['labels'], m['profile'], m['image']) for m in d] == [('$CP',{'role':'cp'},None,None), ('$DISK',{},'disk',None)]"
+check "the two machines: labels only, and a profile" out_json "[(m['mac'], m['labels'], m['profile'], m['image']) for m in d] == [('$CP',{'role':'cp'},None,None), ('$DISK',{},'disk',None)]"
 run 0 config get worker
 check "config worker is worker.yaml, read by netbootctl" same "$T/out" "$F/worker.yaml"
 run 0 config get control-plane
@@ -170,7 +165,7 @@ check "export | apply -f - says no changes" sh -c \
 	"'$CTL' -s '$SOCK' export | '$CTL' -s '$SOCK' apply -f - | grep -qx 'no changes'"
 check "... and writes nothing" unchanged
 run 0 --json export
-check "export --json: {content}" json "list(d) == ['content'] and d['content'] == open('$T/export.yaml').read()"
+check "export --json: {content}" out_json "list(d) == ['content'] and d['content'] == open('$T/export.yaml').read()"
 
 echo "== a tie is refused, nothing changed"
 cat >"$F/tie.yaml" <<'EOF'
@@ -194,7 +189,7 @@ EOF
 run 0 apply -f "$F/prio.yaml" --dry-run
 check "dry run shows the priority change" out_has "^~ group lab: priority 10 -> 15"
 run 0 --json group get lab
-check "... and lab keeps priority 10" json "d['priority'] == 10"
+check "... and lab keeps priority 10" out_json "d['priority'] == 10"
 cat >"$F/small.yaml" <<'EOF'
 profiles:
   disk: { action: local }
@@ -207,7 +202,7 @@ for item in "profile kairos-cp" "group lab" "config worker" "machine $CP"; do
 done
 run 0 apply -f "$F/small.yaml" --prune
 run 0 --json profile list
-check "pruned: only disk is left" json "[p['name'] for p in d] == ['disk']"
+check "pruned: only disk is left" out_json "[p['name'] for p in d] == ['disk']"
 run 0 config list
 check "pruned: the configs went" out_has "^no configs"
 run 0 group list
@@ -221,7 +216,7 @@ echo "== label"
 run 0 label "$NEW" role=cp rack=r1
 check "label of an unknown MAC creates its entry" out_has "labels of $NEW: rack=r1 role=cp"
 run 0 --json machines
-check "machines lists it with its labels, no profile, no image" json "[m for m in d if m['mac'] == '$NEW'] == [{'mac':'$NEW','image':None,'config':None,'cmdline':None,'cmdline_mode':'append','labels':{'rack':'r1','role':'cp'},'profile':None,'last_event':None}]"
+check "machines lists it with its labels, no profile, no image" out_json "[m for m in d if m['mac'] == '$NEW'] == [{'mac':'$NEW','image':None,'config':None,'cmdline':None,'cmdline_mode':'append','labels':{'rack':'r1','role':'cp'},'profile':None,'last_event':None}]"
 check "its labels put it in group control-plane" \
 	sh -c "ip netns exec $NS curl -s http://127.0.0.1:$PORT/config/$(hy $NEW) | grep -qx 'hostname: cp-$NEW'"
 run 0 machines
@@ -236,19 +231,19 @@ run 0 label "$NEW" --remove role
 check "an entry left with nothing is forgotten" sh -c "! grep -q '$NEW' '$STATE/machines.json'"
 run 0 assign "$CP" kairos --append-cmdline x=1
 run 0 --json machines
-check "assign keeps the labels" json "[(m['image'], m['labels']) for m in d if m['mac'] == '$CP'] == [('kairos', {'role':'cp'})]"
+check "assign keeps the labels" out_json "[(m['image'], m['labels']) for m in d if m['mac'] == '$CP'] == [('kairos', {'role':'cp'})]"
 run 0 unassign "$CP"
 run 0 --json machines
-check "unassign keeps the entry with its labels" json "[(m['image'], m['labels']) for m in d if m['mac'] == '$CP'] == [(None, {'role':'cp'})]"
+check "unassign keeps the entry with its labels" out_json "[(m['image'], m['labels']) for m in d if m['mac'] == '$CP'] == [(None, {'role':'cp'})]"
 
 echo "== profile and group commands"
 run 0 profile set extra --image kairos --append-cmdline quiet --action netboot
 check "profile set" out_has "^stored profile extra$"
 run 0 --json profile get extra
-check "profile get" json "d['image'] == 'kairos' and d['cmdline'] == 'quiet' and d['cmdline_mode'] == 'append'"
+check "profile get" out_json "d['image'] == 'kairos' and d['cmdline'] == 'quiet' and d['cmdline_mode'] == 'append'"
 run 0 profile set extra --cmdline only
 run 0 --json profile get extra
-check "profile set replaces the profile whole" json "d['image'] is None and d['cmdline'] == 'only' and d['cmdline_mode'] == 'replace'"
+check "profile set replaces the profile whole" out_json "d['image'] is None and d['cmdline'] == 'only' and d['cmdline_mode'] == 'replace'"
 run 1 profile set bad --image nope
 check "a profile naming a missing image is refused" err_has "nope"
 run 1 profile set bad --action reboot
@@ -269,7 +264,7 @@ run 1 group set g --profile disk --mac 'zz:*'
 check "a bad MAC glob is refused" err_has "mac"
 run 0 group set edge --profile arm-edge --arch efi-arm64 --label zone=b --priority 3
 run 0 --json group get edge
-check "group set and get" json "d == {'name':'edge','profile':'arm-edge','priority':3,'match':{'mac':None,'uuid':None,'arch':'efi-arm64','interface':None,'labels':{'zone':'b'}}}"
+check "group set and get" out_json "d == {'name':'edge','profile':'arm-edge','priority':3,'match':{'mac':None,'uuid':None,'arch':'efi-arm64','interface':None,'labels':{'zone':'b'}}}"
 run 1 group set tie --profile disk --arch efi-arm64
 check "a group tying with arm (arch, priority 0) is refused" err_has "arm"
 run 0 group remove edge
@@ -278,8 +273,6 @@ run 1 group remove edge
 check "removing it again: not found" err_has "No such group"
 
 echo "== who may change the fleet"
-as_nobody() { setpriv --reuid="$NOBODY" --regid=65534 --clear-groups "$CTL" -s "$SOCK" "$@"; }
-as_member() { setpriv --reuid="$NOBODY" --regid=65534 --groups="$GID" "$CTL" -s "$SOCK" "$@"; }
 check "nobody may read: profile and group list and get, export" eval \
 	'as_nobody profile list >/dev/null && as_nobody group list >/dev/null && as_nobody profile get disk >/dev/null && as_nobody group get lab >/dev/null && as_nobody export >/dev/null'
 for cmd in "profile set x" "profile remove disk" "group set x --profile disk --uuid 8c2f6b1e-4b1d-4d3e-9f0a-1234567890ab" \
