@@ -499,6 +499,17 @@ store_group_remove(struct store *s, const char *name)
 
 /* ---- apply ---- */
 
+/* Whether the store holds config c with the same content. */
+static bool
+config_same(struct store *s, const struct fleet_config *c)
+{
+	_cleanup_free_ char *content = NULL;
+	size_t len;
+
+	return store_config_get(s, c->name, &content, &len) == 0 && len == c->len &&
+	       memcmp(content, c->content, len) == 0;
+}
+
 int
 store_fleet_check(struct store *s, const struct fleet *next, char **ret_error)
 {
@@ -510,27 +521,16 @@ store_fleet_check(struct store *s, const struct fleet *next, char **ret_error)
 		    "The cloud-config \"%s\" is the default one (netbootctl config default): "
 		    "it cannot be pruned",
 		    def);
-	for (size_t i = 0; i < next->n_configs; i++) {
+	for (size_t i = 0; i < next->n_configs; i++) { /* those to be written */
 		const struct fleet_config *c = &next->configs[i];
 
 		if (!name_valid(c->name))
 			return error_set(ret_error, -EINVAL, "Invalid config name");
-		if (cloud_config_validate(c->content, c->len, &why) < 0)
+		if (!config_same(s, c) && cloud_config_validate(c->content, c->len, &why) < 0)
 			return error_set(ret_error, -EINVAL, "config \"%s\": %s", c->name,
 			    why ? why : "not a valid cloud-config");
 	}
 	return fleet_check(s, next, true, ret_error);
-}
-
-/* Whether the store holds config c with the same content. */
-static bool
-config_same(struct store *s, const struct fleet_config *c)
-{
-	_cleanup_free_ char *content = NULL;
-	size_t len;
-
-	return store_config_get(s, c->name, &content, &len) == 0 && len == c->len &&
-	       memcmp(content, c->content, len) == 0;
 }
 
 /* What applying next does to the stored configs (listed in 'stored'): borrowed strings. */

@@ -257,7 +257,8 @@ int store_group_remove(struct store *s, const char *name); /* -ENOENT */
 /*
  * Whether 'next' (a whole fleet whose configs are ALL the cloud-configs the
  * store is to have, as fleet_merge() of store_fleet_copy() and a fleet file
- * gives) may replace the running fleet: fleet_validate() as above, and no
+ * gives) may replace the running fleet: fleet_validate() as above, every
+ * config it would write (new or changed) is a valid cloud-config, and no
  * config the settings use (default_config) goes.  0, or -EINVAL / -EBUSY
  * with a message.  Nothing is changed.
  */
