@@ -282,8 +282,9 @@ fleet_gen(struct store *s)
 
 /* The fleet of generation 'gen': profile p and config c, and 0-2 other configs. */
 static void
-fleet_of(long gen, struct fleet *f, char cmdline[32], char text[3][64], char names[3][8])
+fleet_of(long gen, struct fleet *f, char cmdline[32], char text[3][64])
 {
+	static const char *const names[3] = {"c", "o1", "o2"};
 	static struct fleet_profile p = {.name = (char *)"p", .config = (char *)"c"};
 	static struct fleet_config c[3];
 	size_t n = 1 + (size_t)(gen % 3);
@@ -291,10 +292,9 @@ fleet_of(long gen, struct fleet *f, char cmdline[32], char text[3][64], char nam
 	snprintf(cmdline, 32, "gen-%ld", gen);
 	p.cmdline = cmdline;
 	for (size_t i = 0; i < n; i++) {
-		snprintf(names[i], 8, i == 0 ? "c" : "o%zu", i);
 		snprintf(text[i], 64, "#cloud-config\ngen: %ld\n", gen);
 		c[i] = (struct fleet_config){
-		    .name = names[i], .content = text[i], .len = strlen(text[i])};
+		    .name = (char *)names[i], .content = text[i], .len = strlen(text[i])};
 	}
 	*f = (struct fleet){.profiles = &p, .n_profiles = 1, .configs = c, .n_configs = n};
 }
@@ -304,7 +304,7 @@ loop_fleet(const char *dir)
 {
 	struct store *s = open_or_die(dir);
 	long gen = fleet_gen(s);
-	char cmdline[32], text[3][64], names[3][8];
+	char cmdline[32], text[3][64];
 
 	printf("%ld\n", gen);
 	fflush(stdout);
@@ -313,7 +313,7 @@ loop_fleet(const char *dir)
 		char *err = NULL;
 
 		gen++;
-		fleet_of(gen, &f, cmdline, text, names);
+		fleet_of(gen, &f, cmdline, text);
 		if (store_fleet_apply(s, &f, &err) < 0) {
 			fprintf(stderr, "fleet generation %ld failed: %s\n", gen, err ? err : "");
 			return 1;
