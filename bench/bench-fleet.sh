@@ -12,7 +12,7 @@
 # selectors at runtime (Matchbox and Tinkerbell are not packaged).
 #
 # usage: bench/bench-fleet.sh [BUILD-DIR]     (default build)
-# env:   MACHINES (10000), GROUPS (500), PROFILES (50), ROUNDS (200000)
+# env:   MACHINES (10000), FLEET_GROUPS (500), PROFILES (50), ROUNDS (200000)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +21,7 @@ NETBOOTD=$BUILD/daemon/netbootd
 CTL=$BUILD/ctl/netbootctl
 DECIDE=$BUILD/bench/fleet-decide
 MACHINES=${MACHINES:-10000}
-GROUPS_N=${GROUPS:-500}
+GROUPS_N=${FLEET_GROUPS:-500}
 PROFILES=${PROFILES:-50}
 ROUNDS=${ROUNDS:-200000}
 HPORT=18492

@@ -11,61 +11,22 @@
 #include "ctl.h"
 #include "util.h"
 
-/* Read a cloud-config file (or stdin for "-") up to CONTROL_MAX_CONFIG bytes. */
-static int
-read_config(const char *path, char **ret)
-{
-	_cleanup_fclose_ FILE *owned = NULL;
-	_cleanup_free_ char *buf = malloc(CONTROL_MAX_CONFIG + 2);
-	FILE *f = stdin;
-	size_t n;
-
-	if (buf == NULL)
-		return -ENOMEM;
-	if (strcmp(path, "-") != 0 && (f = owned = fopen(path, "re")) == NULL) {
-		ctl_error("config set: %s: %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	n = fread(buf, 1, CONTROL_MAX_CONFIG + 1, f);
-	if (ferror(f)) {
-		ctl_error("config set: %s: %s", path, strerror(errno ? errno : EIO));
-		return -EINVAL;
-	}
-	if (n > CONTROL_MAX_CONFIG) {
-		ctl_error("config set: %s: a cloud-config is at most %d KiB", path,
-		    CONTROL_MAX_CONFIG / 1024);
-		return -EINVAL;
-	}
-	if (!control_utf8_valid(buf, n)) {
-		ctl_error("config set: %s: not UTF-8 text (or contains NUL bytes)", path);
-		return -EINVAL;
-	}
-	buf[n] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 static int
 parse_config_set(int argc, char **argv, cJSON *args)
 {
 	_cleanup_free_ char *content = NULL;
+	size_t len;
+	int r;
 
 	if (ctl_args_no_options(argc, argv) < 0 || ctl_args_positionals(argc, argv, 2, 2) < 0)
 		return -EINVAL;
-	if (read_config(argv[optind + 1], &content) < 0)
-		return -EINVAL;
+	if ((r = ctl_args_read_file("config set", "a cloud-config", argv[optind + 1],
+	         CONTROL_MAX_CONFIG, &content, &len)) < 0)
+		return r;
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
 	    !cJSON_AddStringToObject(args, "content", content))
 		return -ENOMEM;
 	return 0;
-}
-
-static int
-parse_name(int argc, char **argv, cJSON *args)
-{
-	if (ctl_args_no_options(argc, argv) < 0 || ctl_args_positionals(argc, argv, 1, 1) < 0)
-		return -EINVAL;
-	return cJSON_AddStringToObject(args, "name", argv[optind]) ? 0 : -ENOMEM;
 }
 
 static int
@@ -139,7 +100,7 @@ render_config_default(const cJSON *args, const cJSON *data)
 
 const struct ctl_command cmd_config_commands[] = {
     {"config-set", parse_config_set, render_config_set},
-    {"config-get", parse_name, render_config_get},
+    {"config-get", ctl_args_name, render_config_get},
     {"config-list", ctl_args_none, render_config_list},
     {"config-default", parse_config_default, render_config_default},
     {NULL, NULL, NULL},

@@ -51,18 +51,6 @@ parse_unassign(int argc, char **argv, cJSON *args)
 }
 
 static void
-format_cmdline(const cJSON *m, char *buf, size_t size)
-{
-	const char *cmdline = control_json_string(m, "cmdline");
-
-	if (cmdline == NULL)
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "(%s) %s", control_json_string(m, "cmdline_mode") ?: "append",
-		    cmdline);
-}
-
-static void
 format_last_event(const cJSON *m, char *buf, size_t size)
 {
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(m, "last_event");
@@ -79,22 +67,26 @@ format_last_event(const cJSON *m, char *buf, size_t size)
 static void
 render_machines(const cJSON *args, const cJSON *data)
 {
-	struct ctl_table t = {.ncols = 5};
+	struct ctl_table t = {.ncols = 7};
 	const cJSON *m;
 
 	if (cJSON_GetArraySize(data) == 0) {
 		puts("no machines");
 		return;
 	}
-	ctl_table_add(&t, "MAC", "IMAGE", "CONFIG", "CMDLINE", "LAST EVENT");
+	ctl_table_add(&t, "MAC", "PROFILE", "IMAGE", "CONFIG", "CMDLINE", "LABELS", "LAST EVENT");
 	cJSON_ArrayForEach(m, data)
 	{
 		char cmdline[CONTROL_MAX_CMDLINE + 32], last[128];
+		char labels[CONTROL_MAX_LABELS * (2 * CONTROL_MAX_LABEL + 2)];
 
-		format_cmdline(m, cmdline, sizeof(cmdline));
+		ctl_format_cmdline(m, cmdline, sizeof(cmdline));
+		ctl_format_labels(
+		    cJSON_GetObjectItemCaseSensitive(m, "labels"), "", labels, sizeof(labels));
 		format_last_event(m, last, sizeof(last));
-		ctl_table_add(&t, control_json_string(m, "mac"), control_json_string(m, "image"),
-		    control_json_string(m, "config"), cmdline, last);
+		ctl_table_add(&t, control_json_string(m, "mac"), control_json_string(m, "profile"),
+		    control_json_string(m, "image"), control_json_string(m, "config"), cmdline,
+		    labels, last);
 	}
 	ctl_table_print_free(&t);
 }
@@ -109,7 +101,7 @@ render_assign(const cJSON *args, const cJSON *data)
 	if (control_json_string(data, "config") != NULL)
 		printf(", config %s", control_json_string(data, "config"));
 	if (control_json_string(data, "cmdline") != NULL) {
-		format_cmdline(data, cmdline, sizeof(cmdline));
+		ctl_format_cmdline(data, cmdline, sizeof(cmdline));
 		printf(", cmdline %s", cmdline);
 	}
 	putchar('\n');

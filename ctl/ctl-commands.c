@@ -15,8 +15,10 @@ static const struct ctl_command *const families[] = {
     cmd_image_commands,
     cmd_machine_commands,
     cmd_config_commands,
+    cmd_fleet_commands,
     cmd_settings_commands,
     cmd_watch_commands,
+    cmd_explain_commands,
 };
 
 const struct ctl_command *

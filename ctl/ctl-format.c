@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "control-proto.h"
 #include "util.h"
 
 void
@@ -64,4 +65,33 @@ const char *
 ctl_format_dash(const char *s)
 {
 	return s != NULL ? s : "-";
+}
+
+void
+ctl_format_cmdline(const cJSON *obj, char *buf, size_t size)
+{
+	const char *cmdline = control_json_string(obj, "cmdline");
+
+	if (cmdline == NULL)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "(%s) %s", control_json_string(obj, "cmdline_mode") ?: "append",
+		    cmdline);
+}
+
+void
+ctl_format_labels(const cJSON *labels, const char *prefix, char *buf, size_t size)
+{
+	const cJSON *l;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(l, labels)
+	{
+		if (cJSON_IsString(l) && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s%s=%s", n > 0 ? " " : "",
+			    prefix, l->string, l->valuestring);
+	}
+	if (n == 0)
+		snprintf(buf, size, "-");
 }

@@ -2,6 +2,7 @@
 #ifndef NETBOOTD_CTL_FORMAT_H
 #define NETBOOTD_CTL_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -16,5 +17,9 @@ void ctl_format_duration(double s, char buf[48]);
 double ctl_format_num(const cJSON *obj, const char *key);
 /* 's', or "-" for NULL. */
 const char *ctl_format_dash(const char *s);
+/* The "cmdline" of obj as "(append) STR" or "(replace) STR", or "-". */
+void ctl_format_cmdline(const cJSON *obj, char *buf, size_t size);
+/* An object of labels as "PREFIXk=v PREFIXk2=v2", or "-" when empty. */
+void ctl_format_labels(const cJSON *labels, const char *prefix, char *buf, size_t size);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define CTL_TABLE_COLS 6
+#define CTL_TABLE_COLS 8
 
 struct ctl_table {
 	size_t ncols, nrows;

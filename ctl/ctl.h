@@ -54,6 +54,7 @@ extern const struct ctl_command cmd_status_commands[];
 extern const struct ctl_command cmd_image_commands[];
 extern const struct ctl_command cmd_machine_commands[];
 extern const struct ctl_command cmd_config_commands[];
+extern const struct ctl_command cmd_fleet_commands[];
 extern const struct ctl_command cmd_settings_commands[];
 extern const struct ctl_command cmd_watch_commands[];
 extern const struct ctl_command cmd_explain_commands[];

@@ -12,7 +12,7 @@ _netbootctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="status images add-image remove-image machines assign unassign config default-boot watch extract"
+	local commands="status images add-image remove-image machines assign unassign label config profile group apply export explain default-boot watch extract"
 	local i cmd="" sub="" _netbootctl_sock=""
 
 	for ((i = 1; i < cword; i++)); do
@@ -26,7 +26,7 @@ _netbootctl()
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=${words[i]}
-			elif [[ -z $sub && ($cmd == config || $cmd == extract) ]]; then
+			elif [[ -z $sub && ($cmd == config || $cmd == profile || $cmd == group || $cmd == extract) ]]; then
 				sub=${words[i]}
 			fi
 			;;
@@ -61,7 +61,32 @@ _netbootctl()
 		COMPREPLY=($(compgen -W "$(_netbootctl_query 'config list')" -- "$cur"))
 		return
 		;;
-	--cmdline | --append-cmdline | --platform) return ;;
+	--image)
+		COMPREPLY=($(compgen -W "$(_netbootctl_query images)" -- "$cur"))
+		return
+		;;
+	--profile)
+		COMPREPLY=($(compgen -W "$(_netbootctl_query 'profile list')" -- "$cur"))
+		return
+		;;
+	--action)
+		COMPREPLY=($(compgen -W "netboot local ignore" -- "$cur"))
+		return
+		;;
+	--loader)
+		COMPREPLY=($(compgen -W "ipxe" -- "$cur"))
+		return
+		;;
+	--arch)
+		COMPREPLY=($(compgen -W "bios efi-ia32 efi-x86_64 efi-arm64 http-x86_64 http-arm64" -- "$cur"))
+		return
+		;;
+	-f | --file)
+		_filedir '@(yaml|yml)'
+		COMPREPLY+=($(compgen -W "-" -- "$cur"))
+		return
+		;;
+	--cmdline | --append-cmdline | --platform | --priority | --mac | --uuid | --interface | --label | --remove) return ;;
 	--auth-file)
 		_filedir
 		return
@@ -84,6 +109,26 @@ _netbootctl()
 		;;
 	unassign | watch)
 		COMPREPLY=($(compgen -W "--help $(_netbootctl_query machines)" -- "$cur"))
+		;;
+	label)
+		COMPREPLY=($(compgen -W "--remove --help $(_netbootctl_query machines)" -- "$cur"))
+		;;
+	explain)
+		COMPREPLY=($(compgen -W "--arch --uuid --interface --help $(_netbootctl_query machines)" -- "$cur"))
+		;;
+	apply)
+		COMPREPLY=($(compgen -W "-f --dry-run --prune --help" -- "$cur"))
+		;;
+	profile | group)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "set get list remove" -- "$cur"))
+		elif [[ $sub == set && $cmd == profile && $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--image --config --cmdline --append-cmdline --loader --action --help" -- "$cur"))
+		elif [[ $sub == set && $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--profile --priority --mac --uuid --arch --interface --label --help" -- "$cur"))
+		elif [[ $sub != list ]]; then
+			COMPREPLY=($(compgen -W "--help $(_netbootctl_query "$cmd list")" -- "$cur"))
+		fi
 		;;
 	default-boot)
 		COMPREPLY=($(compgen -W "on off --help" -- "$cur"))

@@ -10,7 +10,7 @@
 static int
 view_machine(void *userdata, const uint8_t mac[MAC_LEN], struct boot_machine *ret)
 {
-	const struct store_machine *m = store_machine_get(userdata, mac);
+	const struct fleet_machine *m = store_machine_get(userdata, mac);
 
 	if (m == NULL)
 		return -ENOENT;
@@ -18,10 +18,17 @@ view_machine(void *userdata, const uint8_t mac[MAC_LEN], struct boot_machine *re
 	    .image = m->image,
 	    .config = m->config,
 	    .cmdline = m->cmdline,
-	    .cmdline_mode = m->cmdline_mode == STORE_CMDLINE_REPLACE ? BOOT_CMDLINE_REPLACE
-	                                                             : BOOT_CMDLINE_APPEND,
+	    .cmdline_mode = m->cmdline_mode,
+	    .profile = m->profile,
+	    .labels = &m->labels,
 	};
 	return 0;
+}
+
+static const struct fleet_profile *
+view_profile(void *userdata, const char *name)
+{
+	return fleet_profile_find(store_fleet(userdata), name);
 }
 
 static bool
@@ -59,6 +66,7 @@ void
 boot_view_init(struct server *srv, struct boot_view *ret)
 {
 	const struct store_settings *set = store_settings(srv->store);
+	const struct fleet *fleet = store_fleet(srv->store);
 	const struct config *c = srv->cfg;
 
 	*ret = (struct boot_view){
@@ -73,6 +81,9 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .image_exists = view_image_exists,
 	    .image_only = view_image_only,
 	    .image_cmdline = view_image_cmdline,
+	    .groups = fleet->groups,
+	    .n_groups = fleet->n_groups,
+	    .profile = view_profile,
 	    .userdata = srv->store,
 	};
 }

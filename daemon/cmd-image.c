@@ -14,7 +14,7 @@ static size_t
 image_assigned(struct server *srv, const char *name)
 {
 	size_t n, count = 0;
-	const struct store_machine *m = store_machine_list(srv->store, &n);
+	const struct fleet_machine *m = store_machine_list(srv->store, &n);
 
 	for (size_t i = 0; i < n; i++)
 		count += m[i].image != NULL && strcmp(m[i].image, name) == 0;

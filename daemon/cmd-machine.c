@@ -1,4 +1,5 @@
 /* machines, assign, unassign. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ cmd_machines(struct control_client *c, const cJSON *args, cJSON **ret, struct co
 {
 	struct server *srv = control_client_server(c);
 	size_t n;
-	const struct store_machine *list = store_machine_list(srv->store, &n);
+	const struct fleet_machine *list = store_machine_list(srv->store, &n);
 	cJSON *a = cJSON_CreateArray();
 	bool ok = a != NULL;
 
@@ -91,7 +92,7 @@ cmd_assign(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	struct server *srv = control_client_server(c);
 	const char *mac = control_json_string(args, "mac"),
 	           *mode = control_json_string(args, "cmdline_mode");
-	struct store_machine m = {.image = (char *)control_json_string(args, "image"),
+	struct fleet_machine m = {.image = (char *)control_json_string(args, "image"),
 	    .config = (char *)control_json_string(args, "config"),
 	    .cmdline = (char *)control_json_string(args, "cmdline")};
 	char sentence[160];
@@ -99,9 +100,9 @@ cmd_assign(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 
 	if (mac_parse(mac, m.mac) < 0)
 		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Bad MAC address.");
-	if (mode != NULL && store_cmdline_mode_parse(mode, &m.cmdline_mode) < 0)
-		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Bad cmdline_mode.");
-	r = store_machine_set(srv->store, &m);
+	if (mode != NULL && strcmp(mode, "replace") == 0)
+		m.cmdline_mode = BOOT_CMDLINE_REPLACE;
+	r = store_machine_assign(srv->store, &m);
 	if (r == -ENOKEY)
 		return cmd_store_fail(err, r, "cloud-config", m.config);
 	if (r < 0)
@@ -123,7 +124,7 @@ cmd_unassign(struct control_client *c, const cJSON *args, cJSON **ret, struct co
 
 	if (mac_parse(mac, m) < 0)
 		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Bad MAC address.");
-	if ((r = store_machine_remove(srv->store, m)) < 0)
+	if ((r = store_machine_unassign(srv->store, m)) < 0)
 		return cmd_store_fail(err, r, "machine", mac);
 	snprintf(sentence, sizeof(sentence), "Unassigned %s", mac);
 	cmd_log_change(c, "unassign", mac, NULL, sentence);

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 
+#include "fleet-json.h"
 #include "import.h"
 #include "log.h"
 #include "progress.h"
@@ -24,8 +25,10 @@ static const struct cmd_handler *const families[] = {
     cmd_image_handlers,
     cmd_machine_handlers,
     cmd_config_handlers,
+    cmd_fleet_handlers,
     cmd_settings_handlers,
     cmd_watch_handlers,
+    cmd_explain_handlers,
 };
 
 control_handler_fn
@@ -183,25 +186,20 @@ cmd_event_to_json(const struct progress_event *ev)
 }
 
 cJSON *
-cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct store_machine *m)
+cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct fleet_machine *m)
 {
 	const struct progress_event *ev = progress_last(srv->progress, mac);
-	cJSON *o = cJSON_CreateObject();
-	char s[MAC_STRLEN];
-	bool ok;
+	struct fleet_machine none = {.line = 0};
+	cJSON *o, *last;
 
-	if (o == NULL)
-		return NULL;
-	mac_format(mac, ':', s);
-	ok =
-	    cJSON_AddStringToObject(o, "mac", s) &&
-	    cJSON_AddItemToObject(o, "image", cmd_json_str_or_null(m ? m->image : NULL)) &&
-	    cJSON_AddItemToObject(o, "config", cmd_json_str_or_null(m ? m->config : NULL)) &&
-	    cJSON_AddItemToObject(o, "cmdline", cmd_json_str_or_null(m ? m->cmdline : NULL)) &&
-	    cJSON_AddStringToObject(o, "cmdline_mode",
-	        store_cmdline_mode_name(m ? m->cmdline_mode : STORE_CMDLINE_APPEND)) &&
-	    cJSON_AddItemToObject(o, "last_event", ev ? cmd_event_to_json(ev) : cJSON_CreateNull());
-	if (!ok) {
+	if (m == NULL) {
+		memcpy(none.mac, mac, MAC_LEN);
+		m = &none;
+	}
+	o = fleet_json_machine(m);
+	last = ev != NULL ? cmd_event_to_json(ev) : cJSON_CreateNull();
+	if (o == NULL || last == NULL || !cJSON_AddItemToObject(o, "last_event", last)) {
+		cJSON_Delete(last);
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -1,6 +1,7 @@
 /*
  * The control command handlers: one file per family (cmd-status.c,
- * cmd-image.c, cmd-machine.c, cmd-config.c, cmd-settings.c, cmd-watch.c),
+ * cmd-image.c, cmd-machine.c, cmd-config.c, cmd-fleet.c, cmd-settings.c,
+ * cmd-watch.c),
  * each exporting a table of { wire name, handler }, and the helpers they
  * share (cmd.c).  Argument shapes are already checked by
  * control_request_parse() against the command's entry
@@ -18,7 +19,7 @@
 #include "mac.h"
 
 struct progress_event;
-struct store_machine;
+struct fleet_machine;
 
 struct cmd_handler {
 	const char *name; /* the wire name of a lib entry; NULL ends a table */
@@ -30,6 +31,7 @@ extern const struct cmd_handler cmd_status_handlers[];
 extern const struct cmd_handler cmd_image_handlers[];
 extern const struct cmd_handler cmd_machine_handlers[];
 extern const struct cmd_handler cmd_config_handlers[];
+extern const struct cmd_handler cmd_fleet_handlers[];
 extern const struct cmd_handler cmd_settings_handlers[];
 extern const struct cmd_handler cmd_watch_handlers[];
 extern const struct cmd_handler cmd_explain_handlers[];
@@ -63,8 +65,11 @@ cJSON *cmd_json_str_or_null(const char *s);
 void cmd_log_change(const struct control_client *c, const char *event, const char *mac,
     const char *image, const char *sentence);
 cJSON *cmd_event_to_json(const struct progress_event *ev);
-/* {"mac","image","config","cmdline","cmdline_mode","last_event"}; m may be NULL. */
+/*
+ * {"mac","image","config","cmdline","cmdline_mode","labels","profile",
+ * "last_event"}; m may be NULL (a machine seen booting, without an entry).
+ */
 cJSON *cmd_machine_to_json(
-    struct server *srv, const uint8_t mac[MAC_LEN], const struct store_machine *m);
+    struct server *srv, const uint8_t mac[MAC_LEN], const struct fleet_machine *m);
 
 #endif

@@ -124,7 +124,8 @@ fs_rm_rf_at(int dirfd, const char *name)
 }
 
 int
-fs_atomic_write_at(int dirfd, const char *name, const void *data, size_t len)
+fs_stage_write_at(
+    int dirfd, const char *name, const void *data, size_t len, char ret_tmp[NAME_MAX + 1])
 {
 	char tmp[NAME_MAX + 1], sfx[7];
 	int fd = -1, r;
@@ -141,9 +142,24 @@ fs_atomic_write_at(int dirfd, const char *name, const void *data, size_t len)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
 	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	memcpy(ret_tmp, tmp, sizeof(tmp));
+	return 0;
+}
+
+int
+fs_atomic_write_at(int dirfd, const char *name, const void *data, size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	int r = fs_stage_write_at(dirfd, name, data, len, tmp);
+
+	if (r < 0)
+		return r;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		r = -errno;
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}

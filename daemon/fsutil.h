@@ -6,6 +6,7 @@
 #define NETBOOTD_FSUTIL_H
 
 #include <dirent.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -37,6 +38,13 @@ void fs_random_suffix(char buf[7]);
  * fsync'ed.  0 or -errno (the temporary file removed).
  */
 int fs_atomic_write_at(int dirfd, const char *name, const void *data, size_t len);
+/*
+ * The first half of it: 'data' written to dirfd/.tmp-<name>.XXXXXX and
+ * fsync'ed, its name in ret_tmp, for the caller to rename into place (or
+ * remove) later.  0 or -errno (nothing left behind).
+ */
+int fs_stage_write_at(
+    int dirfd, const char *name, const void *data, size_t len, char ret_tmp[NAME_MAX + 1]);
 
 /*
  * Read the regular file dirfd/name of at most 'max' bytes, NUL-terminated:

@@ -6,9 +6,10 @@
  * arguments (names, files, sources, command lines, config contents), keeps
  * the rules that span nouns (a machine may only name an existing image and
  * config, an image or config in use is not removed, which image is the
- * default, the settings setters, the cap on machines) and calls the backend
- * through s->ops.  The backend keeps the data: images and their files,
- * image transactions, machines, configs and settings.  store-local*.c is the
+ * default, the settings setters, the cap on machines, every edit of the
+ * fleet and its validation) and calls the backend through s->ops.  The
+ * backend keeps the data: images and their files, image transactions, the
+ * fleet (machines, profiles, groups), configs and settings.  store-local*.c is the
  * first backend (the directory layout of store.h).  A second one is its own
  * file(s) defining a `const struct store_ops`, declared below, plus the line
  * in store.c that chooses it.
@@ -45,6 +46,13 @@ struct store_txn {
 	char *name;     /* the image being built, a valid name */
 	bool committed; /* set by the front once ops->txn_commit succeeded */
 	void *backend;  /* set by ops->txn_begin, freed by ops->txn_free */
+};
+
+/* A cloud-config that store_fleet_apply() writes (content) or removes (content NULL). */
+struct store_config_change {
+	const char *name; /* a valid name */
+	const char *content;
+	size_t len;
 };
 
 struct store_ops {
@@ -85,13 +93,18 @@ struct store_ops {
 	/* Free t->backend (aborting unless t->committed); t->name is still set. */
 	void (*txn_free)(struct store_txn *t);
 
-	/* ---- machines (loop) ---- */
-	const struct store_machine *(*machine_get)(
-	    const struct store *s, const uint8_t mac[MAC_LEN]);
-	const struct store_machine *(*machine_list)(const struct store *s, size_t *ret_n);
-	/* Add or replace (copying the strings); image, config and cap checked. */
-	int (*machine_set)(struct store *s, const struct store_machine *m);
-	int (*machine_remove)(struct store *s, const uint8_t mac[MAC_LEN]);
+	/* ---- the fleet (loop) ---- */
+	/* The current fleet: sorted, validated, no configs.  Never NULL. */
+	const struct fleet *(*fleet_get)(const struct store *s);
+	/*
+	 * Persist 'next' (sorted and validated by the front, no configs) and
+	 * make it current, writing and removing the configs of 'changes' (a
+	 * NULL content removes one) as store_fleet_apply() describes: all or
+	 * nothing before the commit point.  The backend takes next's members
+	 * in every case (on failure it clears them and the current fleet stays).
+	 */
+	int (*fleet_replace)(struct store *s, struct fleet *next,
+	    const struct store_config_change *changes, size_t n_changes, char **ret_error);
 
 	/* ---- cloud-configs (loop) ---- */
 	/* 'content' has been validated. */
@@ -123,5 +136,15 @@ extern const struct store_ops store_local_ops; /* store-local*.c: the directorie
 int store_strdup_or_null(const char *s, char **ret);
 /* Free the strings and reset to the defaults (default_boot true). */
 void store_settings_clear(struct store_settings *st);
+/* Both set and equal. */
+bool store_streq(const char *a, const char *b);
+#define STORE_WHO_MAX 96
+/*
+ * How many machines and profiles of the fleet name 'name' as their image
+ * (image) or cloud-config (!image); the first of them described in
+ * ret_who ("profile \"x\"", "machine 52:54:00:12:34:56") when it is not NULL.
+ */
+size_t store_fleet_users(
+    const struct store *s, const char *name, bool image, char ret_who[STORE_WHO_MAX]);
 
 #endif

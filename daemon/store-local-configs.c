@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,40 @@ store_local_config_set(
 		return error_set(
 		    ret_error, r, "Cannot write %s/%s: %s", l->configs_dir, file, strerror(-r));
 	return 0;
+}
+
+int
+store_local_config_stage(struct store *s, const char *name, const char *content, size_t len,
+    char ret_tmp[NAME_MAX + 1], char **ret_error)
+{
+	struct store_local *l = store_local(s);
+	char file[CONFIG_FILE_MAX];
+	int r;
+
+	config_file(name, file);
+	if ((r = fs_stage_write_at(l->configs_fd, file, content, len, ret_tmp)) < 0)
+		return error_set(
+		    ret_error, r, "Cannot write %s/%s: %s", l->configs_dir, file, strerror(-r));
+	return 0;
+}
+
+int
+store_local_config_place(struct store *s, const char *name, const char *tmp, char **ret_error)
+{
+	struct store_local *l = store_local(s);
+	char file[CONFIG_FILE_MAX];
+
+	config_file(name, file);
+	if (renameat(l->configs_fd, tmp, l->configs_fd, file) < 0)
+		return error_set(
+		    ret_error, -errno, "Cannot move %s/%s into place: %m", l->configs_dir, file);
+	return 0;
+}
+
+void
+store_local_config_unstage(struct store *s, const char *tmp)
+{
+	unlinkat(store_local(s)->configs_fd, tmp, 0);
 }
 
 int

@@ -1,7 +1,7 @@
 /*
  * The local backend's state files, machines.json and settings.json in
- * state_dir: read and parse, print and write atomically, and the fields
- * both use.
+ * state_dir: read and parse, print and write atomically (their fields:
+ * fleet-json.h).
  */
 #include "store-local.h"
 
@@ -60,28 +60,4 @@ store_local_json_write(struct store *s, const char *name, const cJSON *root, siz
 	r = fs_atomic_write_at(store_local(s)->dir_fd, name, buf, len + 1);
 	free(buf);
 	return r;
-}
-
-const char *
-store_local_json_string(const cJSON *o, const char *key, bool is_name, size_t max, char **ret)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	*ret = NULL;
-	if (v == NULL || cJSON_IsNull(v))
-		return NULL;
-	if (!cJSON_IsString(v))
-		return "is not a string";
-	if (is_name ? !name_valid(v->valuestring) : !manifest_string_valid(v->valuestring, max))
-		return "is not valid";
-	if ((*ret = strdup(v->valuestring)) == NULL)
-		return "cannot be copied (out of memory)";
-	return NULL;
-}
-
-cJSON *
-store_local_json_add_string(cJSON *o, const char *key, const char *value)
-{
-	return value != NULL ? cJSON_AddStringToObject(o, key, value)
-	                     : cJSON_AddNullToObject(o, key);
 }

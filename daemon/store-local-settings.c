@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "error.h"
+#include "fleet-json.h"
 
 int
 store_local_settings_load(struct store *s, char **ret_error)
@@ -27,10 +28,9 @@ store_local_settings_load(struct store *s, char **ret_error)
 		why = "is not an object", key = "the document";
 	else if (b != NULL && !cJSON_IsBool(b))
 		why = "is not a boolean";
-	else if ((why = store_local_json_string(
+	else if ((why = fleet_json_string(
 	              root, key = "default_config", true, 0, &st->default_config)) == NULL)
-		why = store_local_json_string(
-		    root, key = "default_image", true, 0, &st->default_image);
+		why = fleet_json_string(root, key = "default_image", true, 0, &st->default_image);
 	if (why == NULL && b != NULL)
 		st->default_boot = cJSON_IsTrue(b);
 	cJSON_Delete(root);
@@ -47,9 +47,9 @@ settings_write(struct store *s, const struct store_settings *st)
 	int r = -ENOMEM;
 
 	if (root == NULL ||
-	    store_local_json_add_string(root, "default_config", st->default_config) == NULL ||
+	    fleet_json_add_string(root, "default_config", st->default_config) == NULL ||
 	    cJSON_AddBoolToObject(root, "default_boot", st->default_boot) == NULL ||
-	    store_local_json_add_string(root, "default_image", st->default_image) == NULL)
+	    fleet_json_add_string(root, "default_image", st->default_image) == NULL)
 		goto out;
 	r = store_local_json_write(s, "settings.json", root, STORE_SETTINGS_MAX_FILE);
 out:

@@ -31,10 +31,8 @@ const struct store_ops store_local_ops = {
     .txn_populate_fds = store_local_txn_populate_fds,
     .txn_commit = store_local_txn_commit,
     .txn_free = store_local_txn_free,
-    .machine_get = store_local_machine_get,
-    .machine_list = store_local_machine_list,
-    .machine_set = store_local_machine_set,
-    .machine_remove = store_local_machine_remove,
+    .fleet_get = store_local_fleet_get,
+    .fleet_replace = store_local_fleet_replace,
     .config_set = store_local_config_set,
     .config_get = store_local_config_get,
     .config_exists = store_local_config_exists,
@@ -49,7 +47,7 @@ store_local_free(struct store *s)
 {
 	struct store_local *l = store_local(s);
 
-	store_local_machines_free(l);
+	fleet_clear(&l->fleet);
 	store_settings_clear(&l->settings);
 	for (size_t i = 0; i < l->n_busy; i++)
 		free(l->busy[i]);
@@ -104,7 +102,7 @@ store_local_open(struct store *s, char **ret_error)
 	fs_clean_leftovers(l->dir_fd, s->state_dir);
 	fs_clean_leftovers(l->images_fd, s->images_dir);
 	fs_clean_leftovers(l->configs_fd, l->configs_dir);
-	if ((r = store_local_machines_load(s, ret_error)) < 0)
+	if ((r = store_local_fleet_load(s, ret_error)) < 0)
 		return r;
 	return store_local_settings_load(s, ret_error);
 }

@@ -3,16 +3,17 @@
  * files under state_dir described in store.h.  Private to store-local*.c:
  *
  *   store-local.c           open, free, the directories, leftovers; the ops
- *   store-local-json.c      machines.json and settings.json: read, write, fields
+ *   store-local-json.c      machines.json and settings.json: read, write
  *   store-local-images.c    images/: list, get, open, remove, count
  *   store-local-txn.c       image transactions (worker threads) and busy names
- *   store-local-machines.c  machines.json and the sorted table
+ *   store-local-fleet.c     the fleet: machines.json, and its configs when applied
  *   store-local-configs.c   configs/<name>.yaml
  *   store-local-settings.c  settings.json
  */
 #ifndef NETBOOTD_STORE_LOCAL_H
 #define NETBOOTD_STORE_LOCAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -30,8 +31,7 @@ struct store_local_count {
 struct store_local {
 	char *configs_dir;                 /* <state>/configs */
 	int dir_fd, images_fd, configs_fd; /* immutable after open: txns use images_fd */
-	struct store_machine *machines;    /* sorted by MAC */
-	size_t n_machines, cap_machines;
+	struct fleet fleet;                /* sorted, validated, no configs */
 	struct store_settings settings;
 	pthread_mutex_t lock; /* guards busy[] */
 	char **busy;          /* names with an open txn */
@@ -55,16 +55,6 @@ int store_local_json_read(
     struct store *s, const char *name, size_t max, cJSON **ret, char **ret_error);
 /* Pretty-print 'root' and write it atomically, refusing more than 'max' bytes (-E2BIG). */
 int store_local_json_write(struct store *s, const char *name, const cJSON *root, size_t max);
-/*
- * A string|null|missing member 'key' of 'o' that must be a valid name
- * (is_name) or a valid string of at most 'max' bytes: a copy or NULL in
- * *ret.  NULL if fine, else what is wrong with it.
- */
-const char *store_local_json_string(
-    const cJSON *o, const char *key, bool is_name, size_t max, char **ret);
-/* Add member 'key' to 'o': the string 'value', or null for NULL.  NULL if out of memory. */
-cJSON *store_local_json_add_string(cJSON *o, const char *key, const char *value);
-
 /* store-local-images.c */
 int store_local_image_list(struct store *s, struct manifest ***ret, size_t *ret_n);
 int store_local_image_get(struct store *s, const char *name, struct manifest **ret);
@@ -85,14 +75,11 @@ int store_local_txn_commit(struct store_txn *t, enum manifest_source_type type, 
     const char *cmdline, bool force, struct manifest **ret, char **ret_error);
 void store_local_txn_free(struct store_txn *t);
 
-/* store-local-machines.c */
-int store_local_machines_load(struct store *s, char **ret_error);
-void store_local_machines_free(struct store_local *l);
-const struct store_machine *store_local_machine_get(
-    const struct store *s, const uint8_t mac[MAC_LEN]);
-const struct store_machine *store_local_machine_list(const struct store *s, size_t *ret_n);
-int store_local_machine_set(struct store *s, const struct store_machine *m);
-int store_local_machine_remove(struct store *s, const uint8_t mac[MAC_LEN]);
+/* store-local-fleet.c */
+int store_local_fleet_load(struct store *s, char **ret_error);
+const struct fleet *store_local_fleet_get(const struct store *s);
+int store_local_fleet_replace(struct store *s, struct fleet *next,
+    const struct store_config_change *changes, size_t n_changes, char **ret_error);
 
 /* store-local-configs.c */
 int store_local_config_set(
@@ -101,6 +88,12 @@ int store_local_config_get(struct store *s, const char *name, char **ret, size_t
 bool store_local_config_exists(struct store *s, const char *name);
 int store_local_config_list(struct store *s, struct store_config_info **ret, size_t *ret_n);
 int store_local_config_remove(struct store *s, const char *name);
+/* Write config 'name' under a ".tmp-" name (in ret_tmp), fsync'ed, for _place() or _unstage(). */
+int store_local_config_stage(struct store *s, const char *name, const char *content, size_t len,
+    char ret_tmp[NAME_MAX + 1], char **ret_error);
+/* Rename a staged config into place (the directory is not fsync'ed). */
+int store_local_config_place(struct store *s, const char *name, const char *tmp, char **ret_error);
+void store_local_config_unstage(struct store *s, const char *tmp);
 
 /* store-local-settings.c */
 int store_local_settings_load(struct store *s, char **ret_error);

@@ -38,28 +38,10 @@ store_settings_clear(struct store_settings *st)
 	*st = (struct store_settings){.default_boot = true};
 }
 
-static bool
-streq_ptr(const char *a, const char *b)
+bool
+store_streq(const char *a, const char *b)
 {
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-const char *
-store_cmdline_mode_name(enum store_cmdline_mode m)
-{
-	return m == STORE_CMDLINE_REPLACE ? "replace" : "append";
-}
-
-int
-store_cmdline_mode_parse(const char *s, enum store_cmdline_mode *ret)
-{
-	if (strcmp(s, "append") == 0)
-		*ret = STORE_CMDLINE_APPEND;
-	else if (strcmp(s, "replace") == 0)
-		*ret = STORE_CMDLINE_REPLACE;
-	else
-		return -EINVAL;
-	return 0;
 }
 
 /* ---- open / free ---- */
@@ -158,13 +140,9 @@ store_image_open(struct store *s, const char *name, enum manifest_file f, off_t 
 size_t
 store_image_users(const struct store *s, const char *name)
 {
-	size_t n_machines, n = streq_ptr(s->ops->settings_get(s)->default_image, name) ? 1 : 0;
-	const struct store_machine *m = s->ops->machine_list(s, &n_machines);
+	size_t n = store_streq(s->ops->settings_get(s)->default_image, name) ? 1 : 0;
 
-	for (size_t i = 0; i < n_machines; i++)
-		if (streq_ptr(m[i].image, name))
-			n++;
-	return n;
+	return n + store_fleet_users(s, name, true, NULL);
 }
 
 int
@@ -278,55 +256,6 @@ store_txn_free(struct store_txn *t)
 	free(t);
 }
 
-/* ---- machines ---- */
-
-const struct store_machine *
-store_machine_get(const struct store *s, const uint8_t mac[MAC_LEN])
-{
-	return s->ops->machine_get(s, mac);
-}
-
-const struct store_machine *
-store_machine_list(const struct store *s, size_t *ret_n)
-{
-	return s->ops->machine_list(s, ret_n);
-}
-
-static int
-machine_check(struct store *s, const struct store_machine *m)
-{
-	if ((m->image != NULL && !name_valid(m->image)) ||
-	    (m->config != NULL && !name_valid(m->config)) ||
-	    (m->cmdline != NULL && !manifest_string_valid(m->cmdline, STORE_MAX_CMDLINE)) ||
-	    (m->cmdline_mode != STORE_CMDLINE_APPEND && m->cmdline_mode != STORE_CMDLINE_REPLACE))
-		return -EINVAL;
-	if (m->image != NULL && !store_image_exists(s, m->image))
-		return -ENOENT;
-	if (m->config != NULL && !store_config_exists(s, m->config))
-		return -ENOKEY;
-	return 0;
-}
-
-int
-store_machine_set(struct store *s, const struct store_machine *m)
-{
-	size_t n;
-	int r;
-
-	if ((r = machine_check(s, m)) < 0)
-		return r;
-	(void)store_machine_list(s, &n);
-	if (store_machine_get(s, m->mac) == NULL && n >= STORE_MAX_MACHINES)
-		return -E2BIG;
-	return s->ops->machine_set(s, m);
-}
-
-int
-store_machine_remove(struct store *s, const uint8_t mac[MAC_LEN])
-{
-	return s->ops->machine_remove(s, mac);
-}
-
 /* ---- cloud-configs ---- */
 
 int
@@ -367,7 +296,7 @@ store_config_list(struct store *s, struct store_config_info **ret, size_t *ret_n
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		list[i].is_default = streq_ptr(def, list[i].name);
+		list[i].is_default = store_streq(def, list[i].name);
 	*ret = list;
 	*ret_n = n;
 	return 0;
@@ -376,17 +305,11 @@ store_config_list(struct store *s, struct store_config_info **ret, size_t *ret_n
 int
 store_config_remove(struct store *s, const char *name)
 {
-	const struct store_machine *m;
-	size_t n;
-
 	if (!store_config_exists(s, name))
 		return -ENOENT;
-	if (streq_ptr(store_settings(s)->default_config, name))
+	if (store_streq(store_settings(s)->default_config, name) ||
+	    store_fleet_users(s, name, false, NULL) > 0)
 		return -EBUSY;
-	m = store_machine_list(s, &n);
-	for (size_t i = 0; i < n; i++)
-		if (streq_ptr(m[i].config, name))
-			return -EBUSY;
 	return s->ops->config_remove(s, name);
 }
 

@@ -6,7 +6,13 @@
  *
  *   <state>/images/<name>/{kernel,initrd,rootfs.squashfs,manifest.json}
  *   <state>/configs/<name>.yaml
- *   <state>/machines.json   {"machines":[{"mac","image","config","cmdline","cmdline_mode"}]}
+ *   <state>/machines.json   the fleet (lib/boot/fleet.h), see FLEET below:
+ *                           {"machines":[{"mac","image","config","cmdline","cmdline_mode",
+ *                                         "labels":{K:V},"profile"}],
+ *                            "profiles":[{"name","image","config","cmdline","cmdline_mode",
+ *                                         "loader","action"}],
+ *                            "groups":[{"name","profile","priority",
+ *                                       "match":{"mac","uuid","arch","interface","labels"}}]}
  *   <state>/settings.json   {"default_config","default_boot","default_image"}
  *   <state>/tftp/           created for the TFTP root default; not managed here
  *
@@ -22,13 +28,16 @@
  * start empty: an empty assignment table would let assigned machines fall
  * back to the default image, and Kairos images in install mode wipe disks.
  * Unknown keys in those files are ignored (forward compatibility); wrong
- * types, bad MACs or names and duplicate MACs are corruption.
+ * types, bad MACs, names, labels or selectors, duplicates and a fleet that
+ * fleet_validate() refuses (without looking at images and configs) are
+ * corruption.  A machines.json of before fleets (no "profiles", "groups",
+ * "labels" or "profile") loads as it did.
  *
- * Removing an image that machines (or settings.default_image) use is refused
- * with -EBUSY unless forced.  Forced, the assignments are KEPT, dangling, and
- * their number reported: "remove-image x --force; add-image x" keeps them,
- * and a machine whose image is missing should get no boot script at all
- * (not the default image, which might install the wrong system).
+ * Removing an image that machines, profiles (or settings.default_image) use
+ * is refused with -EBUSY unless forced.  Forced, the references are KEPT,
+ * dangling, and their number reported: "remove-image x --force; add-image x"
+ * keeps them, and a machine whose image is missing should get no boot script
+ * at all (not the default image, which might install the wrong system).
  *
  * Images placed by hand (issue 2) keep working: a directory under images/
  * with a valid name and the three files but no valid manifest.json is listed
@@ -62,6 +71,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fleet.h"
 #include "mac.h"
 #include "manifest.h"
 
@@ -75,19 +85,6 @@
 struct store;
 struct store_txn;
 
-enum store_cmdline_mode {
-	STORE_CMDLINE_APPEND,  /* "append": added to the default/image cmdline */
-	STORE_CMDLINE_REPLACE, /* "replace": used instead of it */
-};
-
-struct store_machine {
-	uint8_t mac[MAC_LEN];
-	char *image;   /* NULL: the default image */
-	char *config;  /* NULL: the default cloud-config */
-	char *cmdline; /* NULL: none */
-	enum store_cmdline_mode cmdline_mode;
-};
-
 struct store_settings {
 	bool default_boot;    /* unknown machines boot the default image; default true */
 	char *default_config; /* NULL: the YAML default.cloud_config / built-in one */
@@ -100,9 +97,9 @@ struct store_config_info {
 	bool is_default;
 };
 
-/* "append" / "replace"; parse returns -EINVAL for anything else. */
-const char *store_cmdline_mode_name(enum store_cmdline_mode m);
-int store_cmdline_mode_parse(const char *s, enum store_cmdline_mode *ret);
+/* "append" / "replace" (as machines.json writes them); parse returns -EINVAL for anything else. */
+const char *store_cmdline_mode_name(enum boot_cmdline_mode m);
+int store_cmdline_mode_parse(const char *s, enum boot_cmdline_mode *ret);
 
 /*
  * Open (creating state_dir, images/, configs/ and tftp/ with mode 0755 if
@@ -134,7 +131,7 @@ int store_image_get(struct store *s, const char *name, struct manifest **ret);
 bool store_image_exists(struct store *s, const char *name);
 /* Open one file of an image read-only: an fd and its size; -ENOENT. */
 int store_image_open(struct store *s, const char *name, enum manifest_file f, off_t *ret_size);
-/* Machines assigned to the image, plus 1 if it is settings.default_image. */
+/* Machines assigned to the image and profiles naming it, plus 1 if it is settings.default_image. */
 size_t store_image_users(const struct store *s, const char *name);
 /*
  * Remove an image: -ENOENT; -EBUSY if it has users and !force.  Open fds of
@@ -187,19 +184,93 @@ int store_txn_commit(struct store_txn *t, enum manifest_source_type type, const 
 /* Free a txn; an uncommitted one is aborted (its temp directory removed). */
 void store_txn_free(struct store_txn *t);
 
-/* ---- machines (loop thread) ---- */
+/* ---- the fleet: machines, profiles, groups (loop thread) ---- */
 
-/* NULL if unknown.  The pointer is valid until the next change. */
-const struct store_machine *store_machine_get(const struct store *s, const uint8_t mac[MAC_LEN]);
-/* All machines, sorted by MAC; valid until the next change. */
-const struct store_machine *store_machine_list(const struct store *s, size_t *ret_n);
 /*
- * Add or replace an assignment (the strings are copied).  -EINVAL bad
- * name/cmdline, -ENOENT the image does not exist, -ENOKEY the config does not
- * exist, -E2BIG STORE_MAX_MACHINES reached.
+ * FLEET.  The desired state is one struct fleet, kept whole in memory and
+ * in machines.json: machines by MAC (labels, and a profile or an
+ * assignment), profiles and groups.  Its configs are empty: the store keeps
+ * cloud-configs apart, in configs/.
+ *
+ * Every change below builds the would-be fleet and checks it with
+ * fleet_validate() against the store's images and cloud-configs before
+ * anything is written; a refusal (-EINVAL and a message in *ret_error,
+ * which may be NULL) or a failed write leaves memory and disk as they were.
+ * References that the running fleet has already left dangling (an image
+ * removed with --force) stay acceptable, so that the rest of the fleet can
+ * still change and an export applies again; new ones are refused.
  */
-int store_machine_set(struct store *s, const struct store_machine *m);
-int store_machine_remove(struct store *s, const uint8_t mac[MAC_LEN]); /* -ENOENT */
+
+/* The current fleet: sorted and valid, no configs.  Valid until the next change. */
+const struct fleet *store_fleet(struct store *s);
+/*
+ * A deep copy of the fleet with every stored cloud-config (its content) in
+ * ret->configs: what `export` writes and `apply` merges a file into.
+ * Release with fleet_clear().  -ENOMEM, -errno reading a config.
+ */
+int store_fleet_copy(struct store *s, struct fleet *ret);
+
+/* A machine's entry, NULL if none.  The pointer is valid until the next change. */
+const struct fleet_machine *store_machine_get(const struct store *s, const uint8_t mac[MAC_LEN]);
+/* All machines, sorted by MAC; valid until the next change. */
+const struct fleet_machine *store_machine_list(const struct store *s, size_t *ret_n);
+/*
+ * netbootctl assign: m's image (NULL: the default image), config and
+ * command line become the machine's assignment, its profile is cleared and
+ * its labels kept (m's labels and profile are not used); an unknown MAC gets
+ * an entry.  -EINVAL bad name/cmdline, -ENOENT the image does not exist,
+ * -ENOKEY the config does not exist, -E2BIG STORE_MAX_MACHINES reached.
+ */
+int store_machine_assign(struct store *s, const struct fleet_machine *m);
+/*
+ * netbootctl unassign: clear the assignment and the profile; the entry goes
+ * when it has no labels left.  -ENOENT no entry for the MAC.
+ */
+int store_machine_unassign(struct store *s, const uint8_t mac[MAC_LEN]);
+/*
+ * netbootctl label: set the labels of 'set' (adding or replacing keys) and
+ * then remove the keys of 'remove' on machine 'mac'.  An unknown MAC gets a
+ * labels-only entry; an entry left with nothing at all goes.  -EINVAL a bad
+ * key or value, -ENOENT a key to remove that the machine lacks (both with
+ * a message), -E2BIG more than FLEET_MAX_LABELS labels or machines.
+ */
+int store_machine_label(struct store *s, const uint8_t mac[MAC_LEN], const struct fleet_labels *set,
+    const char *const *remove, size_t n_remove, char **ret_error);
+
+/* Add or replace profile p->name (copied).  -EINVAL with a message (a missing image, ...). */
+int store_profile_set(struct store *s, const struct fleet_profile *p, char **ret_error);
+/* -ENOENT; -EBUSY (with a message naming the user) while a group or machine names it. */
+int store_profile_remove(struct store *s, const char *name, char **ret_error);
+/* Add or replace group g->name (copied).  -EINVAL with a message (a tie, no such profile, ...). */
+int store_group_set(struct store *s, const struct fleet_group *g, char **ret_error);
+int store_group_remove(struct store *s, const char *name); /* -ENOENT */
+
+/*
+ * Whether 'next' (a whole fleet whose configs are ALL the cloud-configs the
+ * store is to have, as fleet_merge() of store_fleet_copy() and a fleet file
+ * gives) may replace the running fleet: fleet_validate() as above, every
+ * config it would write (new or changed) is a valid cloud-config, and no
+ * config the settings use (default_config) goes.  0, or -EINVAL / -EBUSY
+ * with a message.  Nothing is changed.
+ */
+int store_fleet_check(struct store *s, const struct fleet *next, char **ret_error);
+/*
+ * Apply 'next' (see store_fleet_check(), which runs first): all or nothing.
+ * The configs of next->configs that are new or changed are first written
+ * under ".tmp-" names in configs/ and fsync'ed; then machines.json is
+ * written (THE COMMIT POINT: the new fleet is current from here on); then
+ * those configs are renamed into place and the stored configs next lacks
+ * are removed.  Any failure before the commit point removes the temporary
+ * files and changes nothing.
+ *
+ * The one window left: a crash after the commit point and before the
+ * renames leaves the new fleet with the OLD contents of the changed configs
+ * and without the new ones (store_open() removes the ".tmp-" files);
+ * applying the file again repairs it.  A failure of a rename after the
+ * commit point is returned (-errno, the message says the fleet was
+ * applied); a failed removal of a pruned config is logged and ignored.
+ */
+int store_fleet_apply(struct store *s, const struct fleet *next, char **ret_error);
 
 /* ---- cloud-configs (loop thread) ---- */
 
@@ -211,7 +282,7 @@ int store_config_get(struct store *s, const char *name, char **ret, size_t *ret_
 bool store_config_exists(struct store *s, const char *name);
 /* Sorted by name; free(*ret). */
 int store_config_list(struct store *s, struct store_config_info **ret, size_t *ret_n);
-/* -ENOENT; -EBUSY if a machine uses it or it is the default. */
+/* -ENOENT; -EBUSY if a machine or profile uses it or it is the default. */
 int store_config_remove(struct store *s, const char *name);
 
 /* ---- settings (loop thread) ---- */

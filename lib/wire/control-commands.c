@@ -56,8 +56,9 @@ const struct control_command control_commands[] = {
         .name = "machines",
         .words = "machines",
         .usage = "machines",
-        .help = "List the assigned machines and the machines seen booting, with their image,\n"
-                "cloud-config, kernel command line and last boot event.\n",
+        .help = "List the machines of the fleet and the machines seen booting, with their\n"
+                "profile or image, cloud-config, kernel command line, labels and last boot\n"
+                "event.\n",
     },
     {
         .name = "assign",
@@ -67,7 +68,8 @@ const struct control_command control_commands[] = {
             {"config", CONTROL_ARG_NAME_OR_NULL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
             {"cmdline_mode", CONTROL_ARG_MODE, false}},
         .usage = "assign MAC IMAGE [--config NAME] [--cmdline STR | --append-cmdline STR]",
-        .help = "Boot the machine with MAC (52:54:00:12:34:56 or 52-54-00-12-34-56) into IMAGE.\n"
+        .help = "Boot the machine with MAC (52:54:00:12:34:56 or 52-54-00-12-34-56) into IMAGE,\n"
+                "whatever the groups say (its profile is cleared, its labels kept).\n"
                 "\n"
                 "  --config NAME          the cloud-config to serve to it\n"
                 "  --cmdline STR          replace the image's kernel command line\n"
@@ -79,7 +81,23 @@ const struct control_command control_commands[] = {
         .flags = CONTROL_CMD_RW,
         .args = {{"mac", CONTROL_ARG_MAC, true}},
         .usage = "unassign MAC",
-        .help = "Forget the assignment of the machine with MAC; it gets the default again.\n",
+        .help = "Forget the assignment (or profile) of the machine with MAC; its labels stay,\n"
+                "and the groups or the default decide again.\n",
+    },
+    {
+        .name = "label",
+        .words = "label",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"mac", CONTROL_ARG_MAC, true}, {"set", CONTROL_ARG_LABELS, false},
+            {"remove", CONTROL_ARG_KEYS, false}},
+        .usage = "label MAC [K=V...] [--remove K]...",
+        .help = "Set labels (K=V, adding or replacing) on the machine with MAC, then remove\n"
+                "the keys given with --remove.  A MAC the fleet does not name gets an entry\n"
+                "with only its labels; the groups choose what it boots.  Keys: 1-63\n"
+                "characters a-z 0-9 . _ - (starting with a letter or digit, optionally after\n"
+                "a \"prefix/\"); values: up to 63 characters A-Z a-z 0-9 . _ -.\n"
+                "\n"
+                "  --remove K   remove label K (the machine must have it)\n",
     },
     {
         .name = "config-set",
@@ -113,12 +131,143 @@ const struct control_command control_commands[] = {
                 "the built-in default with --none.\n",
     },
     {
+        .name = "profile-set",
+        .words = "profile set",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"name", CONTROL_ARG_NAME, true}, {"image", CONTROL_ARG_NAME_OR_NULL, false},
+            {"config", CONTROL_ARG_NAME_OR_NULL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
+            {"cmdline_mode", CONTROL_ARG_MODE, false}, {"loader", CONTROL_ARG_NAME_OR_NULL, false},
+            {"action", CONTROL_ARG_NAME, false}},
+        .usage = "profile set NAME [--image I] [--config C] [--cmdline S | --append-cmdline S] "
+                 "[--loader ipxe] [--action netboot|local|ignore]",
+        .help = "Create profile NAME, or replace it whole: what a machine boots.  Options not\n"
+                "given are unset (the default image, the default cloud-config, no command\n"
+                "line, netboot).\n"
+                "\n"
+                "  --image I              the image to boot\n"
+                "  --config C             the cloud-config to serve\n"
+                "  --cmdline S            replace the image's kernel command line\n"
+                "  --append-cmdline S     append to the image's kernel command line\n"
+                "  --loader ipxe          the boot loader (ipxe, the only one today)\n"
+                "  --action A             netboot (default), local (boot from the disk) or\n"
+                "                         ignore (no answer)\n",
+    },
+    {
+        .name = "profile-get",
+        .words = "profile get",
+        .args = {{"name", CONTROL_ARG_NAME, true}},
+        .usage = "profile get NAME",
+        .help = "Show profile NAME.\n",
+    },
+    {
+        .name = "profile-list",
+        .words = "profile list",
+        .usage = "profile list",
+        .help = "List the profiles with their image, cloud-config, command line and action.\n",
+    },
+    {
+        .name = "profile-remove",
+        .words = "profile remove",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"name", CONTROL_ARG_NAME, true}},
+        .usage = "profile remove NAME",
+        .help = "Remove profile NAME.  Refused while a group or machine names it.\n",
+    },
+    {
+        .name = "group-set",
+        .words = "group set",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"name", CONTROL_ARG_NAME, true}, {"profile", CONTROL_ARG_NAME, true},
+            {"priority", CONTROL_ARG_INT, false}, {"match", CONTROL_ARG_MATCH, false}},
+        .usage = "group set NAME --profile P [--priority N] [--mac GLOB] [--uuid U] [--arch A] "
+                 "[--interface I] [--label K=V]...",
+        .help = "Create group NAME, or replace it whole: machines matching all its selectors\n"
+                "boot profile P.  The most specific matching group wins (most selectors),\n"
+                "then the higher priority; a group that would tie with another is refused.\n"
+                "A group without selectors is the default.\n"
+                "\n"
+                "  --profile P      the profile its machines boot\n"
+                "  --priority N     breaks ties of equal specificity (default 0; -1000000 to\n"
+                "                   1000000)\n"
+                "  --mac GLOB       a MAC, or a glob such as 52:54:00:*\n"
+                "  --uuid U         the machine's UUID (DHCP option 97)\n"
+                "  --arch A         bios, efi-ia32, efi-x86_64, efi-arm64, http-x86_64 or\n"
+                "                   http-arm64\n"
+                "  --interface I    the receiving interface, or a subnet a.b.c.d/len\n"
+                "  --label K=V      a label the machine carries (repeatable)\n",
+    },
+    {
+        .name = "group-get",
+        .words = "group get",
+        .args = {{"name", CONTROL_ARG_NAME, true}},
+        .usage = "group get NAME",
+        .help = "Show group NAME.\n",
+    },
+    {
+        .name = "group-list",
+        .words = "group list",
+        .usage = "group list",
+        .help = "List the groups with their profile, priority and selectors.\n",
+    },
+    {
+        .name = "group-remove",
+        .words = "group remove",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"name", CONTROL_ARG_NAME, true}},
+        .usage = "group remove NAME",
+        .help = "Remove group NAME.\n",
+    },
+    {
+        .name = "apply",
+        .words = "apply",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"file", CONTROL_ARG_PATH, true}, {"content", CONTROL_ARG_TEXT, true},
+            {"files", CONTROL_ARG_FILES, false}, {"dry_run", CONTROL_ARG_BOOL, false},
+            {"prune", CONTROL_ARG_BOOL, false}},
+        .usage = "apply -f FILE [--dry-run] [--prune]",
+        .help = "Apply fleet file FILE (netbootd-fleet(5); - for standard input): its\n"
+                "profiles, groups, machines and cloud-configs replace or add to the running\n"
+                "ones, validated as a whole and applied all or nothing.  netbootctl reads\n"
+                "FILE and the cloud-config files it names (relative to FILE's directory)\n"
+                "itself.  Prints what changed.\n"
+                "\n"
+                "  -f FILE     the fleet file\n"
+                "  --dry-run   print what would change, change nothing\n"
+                "  --prune     also remove what FILE does not name\n",
+    },
+    {
+        .name = "export",
+        .words = "export",
+        .usage = "export",
+        .help = "Print the running fleet (profiles, groups, machines and every cloud-config,\n"
+                "inline) as a fleet file; \"apply -f\" of it changes nothing.\n",
+    },
+    {
         .name = "default-boot",
         .words = "default-boot",
         .flags = CONTROL_CMD_RW,
         .args = {{"enabled", CONTROL_ARG_BOOL, true}},
         .usage = "default-boot on|off",
         .help = "Whether unknown machines boot the default image (on) or get nothing (off).\n",
+    },
+    {
+        .name = "explain",
+        .words = "explain",
+        .flags = 0,
+        .args = {{"mac", CONTROL_ARG_MAC, true}, {"arch", CONTROL_ARG_WORD, false},
+            {"uuid", CONTROL_ARG_WORD, false}, {"interface", CONTROL_ARG_WORD, false}},
+        .usage = "explain MAC [--arch A] [--uuid U] [--interface I]",
+        .help = "Show the boot decision for the machine with MAC as netbootd makes it when\n"
+                "the machine asks: its machine entry, every group and why it won or lost\n"
+                "(a selector that failed, fewer selectors, a lower priority), and the plan:\n"
+                "action, loader, script URL, kernel, initrd, squashfs, the expanded kernel\n"
+                "command line and the cloud-config.\n"
+                "\n"
+                "  --arch A       the client's platform: bios, efi-ia32, efi-x86_64, efi-arm64,\n"
+                "                 http-x86_64 or http-arm64 (as ProxyDHCP sees it)\n"
+                "  --uuid U       its SMBIOS UUID (DHCP option 97)\n"
+                "  --interface I  the interface it reaches netbootd on, or its (relay's) IPv4\n"
+                "                 address, for interface selectors\n",
     },
     {
         .name = "watch",

@@ -26,7 +26,7 @@
 #define CONTROL_CMD_RW     (1u << 0) /* changes state: uid 0 or the control group only */
 #define CONTROL_CMD_STREAM (1u << 1) /* sends events before (or instead of) the reply */
 
-#define CONTROL_ARGS_MAX 5 /* keys of one command's args */
+#define CONTROL_ARGS_MAX 8 /* keys of one command's args */
 
 /* The value types of arguments; control_args_validate() checks them. */
 enum control_arg_type {
@@ -38,6 +38,14 @@ enum control_arg_type {
 	CONTROL_ARG_MODE,         /* "append" | "replace" */
 	CONTROL_ARG_CONTENT,      /* cloud-config text (bounded) */
 	CONTROL_ARG_BOOL,
+	CONTROL_ARG_INT,    /* a group's priority */
+	CONTROL_ARG_LABELS, /* {key: value} */
+	CONTROL_ARG_KEYS,   /* [label key] */
+	CONTROL_ARG_MATCH,  /* a group's selectors */
+	CONTROL_ARG_PATH,   /* a file name, for messages */
+	CONTROL_ARG_TEXT,   /* a fleet file's text */
+	CONTROL_ARG_FILES,  /* {path: text}: the files a fleet file names */
+	CONTROL_ARG_WORD,   /* 1-64 printable bytes without spaces: an arch, a UUID, an interface */
 };
 
 struct control_arg {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "util.h"
 
 static const char *const error_names[_CONTROL_ERR_MAX] = {
     [CONTROL_ERR_BAD_FRAME] = "bad-frame",
@@ -470,6 +471,205 @@ control_source_fds(const cJSON *source)
 	return 0;
 }
 
+/* ---- the fleet's argument types ---- */
+
+static bool
+string_between(const cJSON *v, size_t min, size_t max)
+{
+	return cJSON_IsString(v) && strlen(v->valuestring) >= min && strlen(v->valuestring) <= max;
+}
+
+/* The first member of 'obj' with its name: no key twice. */
+static bool
+member_first(const cJSON *obj, const cJSON *it)
+{
+	return it == cJSON_GetObjectItemCaseSensitive(obj, it->string);
+}
+
+/* 1-CONTROL_WORD_MAX bytes of printable ASCII, no spaces. */
+static bool
+word_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return false;
+	return n > 0 && n <= CONTROL_WORD_MAX;
+}
+
+static bool
+path_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return n > 0 && n <= CONTROL_MAX_PATH;
+}
+
+static int
+int_check(const char *key, const cJSON *v, struct control_status *err)
+{
+	if (cJSON_IsNumber(v) && v->valuedouble >= -CONTROL_MAX_PRIORITY &&
+	    v->valuedouble <= CONTROL_MAX_PRIORITY &&
+	    v->valuedouble == (double)(long)v->valuedouble)
+		return 0;
+	return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s must be an integer from %d to %d.", key,
+	    -CONTROL_MAX_PRIORITY, CONTROL_MAX_PRIORITY);
+}
+
+static int
+labels_check(const char *key, const cJSON *v, struct control_status *err)
+{
+	const cJSON *it;
+	int n = 0;
+	char b[48];
+
+	if (!cJSON_IsObject(v))
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "%s must be an object of labels, {\"key\": \"value\", ...}.", key);
+	cJSON_ArrayForEach(it, v)
+	{
+		if (++n > CONTROL_MAX_LABELS)
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s has more than %d labels.", key, CONTROL_MAX_LABELS);
+		if (!member_first(v, it))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s names label \"%s\" twice.", key, show(it->string, b));
+		if (strlen(it->string) < 1 || strlen(it->string) > CONTROL_MAX_LABEL)
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s: a label key must be 1-%d bytes, not \"%s\".", key,
+			    CONTROL_MAX_LABEL, show(it->string, b));
+		if (!string_between(it, 0, CONTROL_MAX_LABEL))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s: the value of label \"%s\" must be a string of at most %d bytes.",
+			    key, show(it->string, b), CONTROL_MAX_LABEL);
+	}
+	return 0;
+}
+
+static int
+keys_check(const char *key, const cJSON *v, struct control_status *err)
+{
+	const cJSON *it, *prev;
+	int n = 0;
+	char b[48];
+
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > CONTROL_MAX_LABELS)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "%s must be a list of at most %d label keys.", key, CONTROL_MAX_LABELS);
+	cJSON_ArrayForEach(it, v)
+	{
+		if (!string_between(it, 1, CONTROL_MAX_LABEL))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s: label keys are strings of 1-%d bytes.", key, CONTROL_MAX_LABEL);
+		prev = v->child;
+		for (int i = 0; i < n; i++, prev = prev->next)
+			if (strcmp(prev->valuestring, it->valuestring) == 0)
+				return control_fail(err, CONTROL_ERR_BAD_ARGS,
+				    "%s names label \"%s\" twice.", key, show(it->valuestring, b));
+		n++;
+	}
+	return 0;
+}
+
+static int
+match_check(const char *key, const cJSON *v, struct control_status *err)
+{
+	static const char *const selectors[] = {"mac", "uuid", "arch", "interface"};
+	const cJSON *it;
+	size_t i;
+
+	if (!cJSON_IsObject(v))
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s must be an object.", key);
+	cJSON_ArrayForEach(it, v)
+	{
+		if (!member_first(v, it))
+			return control_fail(
+			    err, CONTROL_ERR_BAD_ARGS, "%s.%s is given twice.", key, it->string);
+		if (strcmp(it->string, "labels") == 0) {
+			if (labels_check("match.labels", it, err) < 0)
+				return -EBADMSG;
+			continue;
+		}
+		for (i = 0; i < ELEMENTSOF(selectors) && strcmp(it->string, selectors[i]) != 0; i++)
+			;
+		if (i == ELEMENTSOF(selectors))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s takes only mac, uuid, arch, interface and labels.", key);
+		if (!cJSON_IsNull(it) && !string_between(it, 1, CONTROL_MAX_SELECTOR))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s.%s must be a string of 1-%d bytes, or null.", key, selectors[i],
+			    CONTROL_MAX_SELECTOR);
+	}
+	return 0;
+}
+
+static int
+files_check(const char *key, const cJSON *v, struct control_status *err)
+{
+	const cJSON *it;
+	int n = 0;
+	char b[48];
+
+	if (!cJSON_IsObject(v))
+		return control_fail(
+		    err, CONTROL_ERR_BAD_ARGS, "%s must be an object, {\"path\": \"text\"}.", key);
+	cJSON_ArrayForEach(it, v)
+	{
+		if (++n > CONTROL_MAX_FILES)
+			return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s has more than %d files.",
+			    key, CONTROL_MAX_FILES);
+		if (!path_valid(it->string) || !member_first(v, it))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s: \"%s\" is not a path (1-%d bytes, no control characters) or is "
+			    "given twice.",
+			    key, show(it->string, b), CONTROL_MAX_PATH);
+		if (!string_bounded(it, CONTROL_MAX_CONFIG))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "%s: \"%s\" must be a string of at most %d bytes.", key,
+			    show(it->string, b), CONTROL_MAX_CONFIG);
+	}
+	return 0;
+}
+
+static int
+fleet_arg_check(const struct control_arg *spec, const cJSON *v, struct control_status *err)
+{
+	switch (spec->type) {
+	case CONTROL_ARG_INT:
+		return int_check(spec->key, v, err);
+	case CONTROL_ARG_LABELS:
+		return labels_check(spec->key, v, err);
+	case CONTROL_ARG_KEYS:
+		return keys_check(spec->key, v, err);
+	case CONTROL_ARG_MATCH:
+		return match_check(spec->key, v, err);
+	case CONTROL_ARG_PATH:
+		if (cJSON_IsString(v) && path_valid(v->valuestring))
+			return 0;
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "%s must be a path of 1-%d bytes without control characters.", spec->key,
+		    CONTROL_MAX_PATH);
+	case CONTROL_ARG_WORD:
+		if (cJSON_IsString(v) && word_valid(v->valuestring))
+			return 0;
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "%s must be 1-%d printable characters without spaces.", spec->key,
+		    CONTROL_WORD_MAX);
+	case CONTROL_ARG_TEXT:
+		if (cJSON_IsString(v))
+			return 0;
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "%s must be a string.", spec->key);
+	case CONTROL_ARG_FILES:
+		return files_check(spec->key, v, err);
+	default:
+		return control_fail(err, CONTROL_ERR_INTERNAL, "Unknown argument type.");
+	}
+}
+
 static int
 arg_check(const struct control_arg *spec, const cJSON *v, struct control_status *err)
 {
@@ -514,8 +714,9 @@ arg_check(const struct control_arg *spec, const cJSON *v, struct control_status 
 			return 0;
 		return control_fail(
 		    err, CONTROL_ERR_BAD_ARGS, "%s must be true or false.", spec->key);
+	default:
+		return fleet_arg_check(spec, v, err);
 	}
-	return control_fail(err, CONTROL_ERR_INTERNAL, "Unknown argument type.");
 }
 
 static const struct control_arg *

@@ -32,9 +32,15 @@
 #define CONTROL_NAME_MAX         NAME_MAX_LEN  /* image and config names */
 #define CONTROL_MAX_CONFIG       (256 * 1024)  /* bytes of one cloud-config */
 #define CONTROL_MAX_CMDLINE      2048          /* bytes of a kernel command line */
+#define CONTROL_WORD_MAX         64            /* an explain arch, uuid or interface */
 #define CONTROL_MAX_PATH         4096          /* source paths and OCI references */
 #define CONTROL_MAX_FDS          3             /* descriptors passed with one request */
 #define CONTROL_MESSAGE_MAX      256           /* error message buffer, with NUL */
+#define CONTROL_MAX_LABELS       32      /* labels of one machine or group (FLEET_MAX_LABELS) */
+#define CONTROL_MAX_LABEL        63      /* bytes of a label key or value */
+#define CONTROL_MAX_SELECTOR     36      /* bytes of a mac, uuid, arch or interface selector */
+#define CONTROL_MAX_PRIORITY     1000000 /* |priority| of a group (FLEET_PRIORITY_MAX) */
+#define CONTROL_MAX_FILES        4096    /* files sent with one apply */
 
 /* Stable error codes of the wire protocol. */
 enum control_error {
@@ -121,6 +127,20 @@ void control_request_done(struct control_request *r);
  *   MODE           "append" or "replace"
  *   CONTENT        string up to CONTROL_MAX_CONFIG bytes
  *   BOOL           true or false
+ *   INT            an integer, |n| <= CONTROL_MAX_PRIORITY
+ *   LABELS         {"key": "value", ...}: at most CONTROL_MAX_LABELS, keys of
+ *                  1 and values of 0 to CONTROL_MAX_LABEL bytes, no key twice
+ *   KEYS           ["key", ...]: as many, as long, no key twice
+ *   MATCH          {"mac","uuid","arch","interface": string of 1 to
+ *                  CONTROL_MAX_SELECTOR bytes or null, "labels": LABELS},
+ *                  each optional and once, nothing else
+ *   PATH           string of 1 to CONTROL_MAX_PATH bytes, no control characters
+ *   WORD           string of 1 to CONTROL_WORD_MAX printable bytes, no spaces
+ *   TEXT           string (the frame bounds it)
+ *   FILES          {PATH: string up to CONTROL_MAX_CONFIG bytes}, at most
+ *                  CONTROL_MAX_FILES, no path twice
+ * What the values mean (a label key's characters, a MAC glob, an arch name)
+ * the daemon checks.
  * 0, or -EBADMSG with *ret_error = bad-args and a message naming the key
  * (unknown-command for a NULL cmd).
  */

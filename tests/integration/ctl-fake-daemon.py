@@ -20,7 +20,9 @@ import sys
 MAX_FRAME = 1024 * 1024
 COMMANDS = {"status", "images", "add-image", "remove-image", "machines", "assign",
             "unassign", "config-set", "config-get", "config-list", "config-default",
-            "default-boot", "watch"}
+            "default-boot", "watch", "label", "profile-set", "profile-get", "profile-list",
+            "profile-remove", "group-set", "group-get", "group-list", "group-remove", "apply",
+            "export"}
 T0 = 1714564800000  # 2024-05-01 12:00:00 UTC, in ms
 
 
@@ -134,11 +136,69 @@ STATUS = {"version": "0.1.0", "uptime_s": 93784, "images": 2, "machines": 2, "co
 
 MACHINES = [
     {"mac": "52:54:00:12:34:56", "image": "kairos", "config": "web", "cmdline": "quiet",
-     "cmdline_mode": "append",
+     "cmdline_mode": "append", "labels": {"role": "cp", "zone": "a"}, "profile": None,
      "last_event": {"mac": "52:54:00:12:34:56", "time": T0, "kind": "kernel"}},
     {"mac": "52:54:00:00:00:99", "image": None, "config": None, "cmdline": None,
-     "cmdline_mode": "append", "last_event": None},
+     "cmdline_mode": "append", "labels": {}, "profile": "disk", "last_event": None},
 ]
+
+PROFILES = [
+    {"name": "disk", "image": None, "config": None, "cmdline": None, "cmdline_mode": "append",
+     "loader": None, "action": "local"},
+    {"name": "kairos-cp", "image": "kairos", "config": "cp", "cmdline": "console=ttyS1",
+     "cmdline_mode": "append", "loader": None, "action": "netboot"},
+]
+
+GROUPS = [
+    {"name": "default", "profile": "disk", "priority": 0,
+     "match": {"mac": None, "uuid": None, "arch": None, "interface": None, "labels": {}}},
+    {"name": "lab", "profile": "kairos-cp", "priority": 10,
+     "match": {"mac": "52:54:00:*", "uuid": None, "arch": "efi-arm64", "interface": None,
+               "labels": {"role": "cp"}}},
+]
+
+
+def reply_fleet(conn, cmd, args):
+    """The fleet's commands: canned answers, and the errors of special names."""
+    name = args.get("name")
+    if cmd == "profile-set":
+        if args.get("image") == "missing":
+            err(conn, "invalid", 'profile "%s": no image "missing".' % name)
+            return
+        p = {"name": name, "image": None, "config": None, "cmdline": None,
+             "cmdline_mode": "append", "loader": None, "action": "netboot"}
+        p.update(args)
+        ok(conn, p)
+    elif cmd in ("profile-get", "group-get"):
+        items = PROFILES if cmd == "profile-get" else GROUPS
+        found = [i for i in items if i["name"] == name]
+        if found:
+            ok(conn, found[0])
+        else:
+            err(conn, "not-found", 'No such %s "%s".' % (cmd.split("-")[0], name))
+    elif cmd == "profile-list":
+        ok(conn, PROFILES)
+    elif cmd == "group-list":
+        ok(conn, GROUPS)
+    elif cmd in ("profile-remove", "group-remove"):
+        if name == "used":
+            err(conn, "in-use", 'The profile "used" is in use by group "lab".')
+        else:
+            ok(conn, {"name": name})
+    elif cmd == "group-set":
+        ok(conn, {"name": name, "profile": args["profile"], "priority": args.get("priority", 0),
+                  "match": args.get("match", {})})
+    elif cmd == "label":
+        labels = dict(args.get("set", {}))
+        ok(conn, {"mac": args["mac"], "image": None, "config": None, "cmdline": None,
+                  "cmdline_mode": "append", "labels": labels, "profile": None,
+                  "last_event": None})
+    elif cmd == "apply":
+        changes = [] if "no-changes" in args["content"] else \
+            ["+ profile kairos-cp", "~ group lab: priority 0 -> 10"]
+        ok(conn, {"changes": changes, "applied": bool(changes) and not args.get("dry_run")})
+    elif cmd == "export":
+        ok(conn, {"content": "profiles:\n  disk: { action: local }\n"})
 
 
 def reply(conn, cmd, args, log):
@@ -190,6 +250,8 @@ def reply(conn, cmd, args, log):
         ok(conn, {"enabled": args["enabled"]})
     elif cmd == "watch":
         reply_watch(conn, args, log)
+    else:
+        reply_fleet(conn, cmd, args)
 
 
 def check_request(payload):

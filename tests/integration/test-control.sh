@@ -33,12 +33,11 @@ BG2=
 cleanup_push 'groupdel "$GROUP" 2>/dev/null'
 cleanup_push '[ -z "$BG" ] || kill -9 "$BG" 2>/dev/null; [ -z "$BG2" ] || kill -9 "$BG2" 2>/dev/null'
 
-json() { "$PY" -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }
 in_ns() { ip netns exec "$NS" "$@"; }
 
 new_netns "$NS"
 groupadd "$GROUP"
-GID=$(getent group "$GROUP" | cut -d: -f3)
+CTL_GID=$(getent group "$GROUP" | cut -d: -f3)
 NOBODY=$(id -u nobody)
 
 cat >"$T/netbootd.yaml" <<EOF
@@ -49,12 +48,7 @@ http: {port: $PORT}
 control: {socket: $SOCK, group: $GROUP}
 EOF
 
-start() {
-	netbootd_start "$T/log" "$NS" -f -c "$T/netbootd.yaml"
-	netbootd_wait_ctl "$SOCK" && return 0
-	bad "netbootd did not start: $(tail -5 "$T/log")"
-	exit 1
-}
+start() { netbootd_start_ctl "$T/log" "$NS" "$SOCK" -f -c "$T/netbootd.yaml"; }
 stop() { netbootd_stop; }
 
 # --- an image source made by the test -----------------------------------
@@ -78,7 +72,7 @@ check "socket is mode 0660 root:$GROUP" \
 run 0 status
 check "status human output" out_has "default boot: *on"
 run 0 --json status
-check "status --json has every field" json "set(d) == {'version','uptime_s','images','machines','configs','default_image','default_config','default_boot','tftp_sessions','http_connections'} and d['images'] == 0 and d['default_boot'] is True"
+check "status --json has every field" out_json "set(d) == {'version','uptime_s','images','machines','configs','default_image','default_config','default_boot','tftp_sessions','http_connections'} and d['images'] == 0 and d['default_boot'] is True"
 
 # --- add-image, images, HTTP ------------------------------------------------
 run 0 add-image k1 --dir "$SRC"
@@ -99,7 +93,7 @@ check "served squashfs is byte-identical" cmp -s "$T/rootfs.got" "$SRC/rootfs.sq
 run 0 images
 check "images lists k1 and k2" out_has "^k2 .*dir:$SRC"
 run 0 --json images
-check "images --json: manifests with sha256 and assigned" json "[i['name'] for i in d] == ['k1','k2'] and d[0]['assigned'] == 0 and len(d[0]['files']['initrd']['sha256']) == 64"
+check "images --json: manifests with sha256 and assigned" out_json "[i['name'] for i in d] == ['k1','k2'] and d[0]['assigned'] == 0 and len(d[0]['files']['initrd']['sha256']) == 64"
 run 1 add-image k1 --dir "$SRC"
 check "add-image of an existing name says exists" err_has "exists"
 run 0 add-image k1 --dir "$SRC" --force
@@ -107,7 +101,7 @@ run 1 add-image k3 --dir "$T/nonexistent"
 run 1 add-image k3 --iso "$T/nonexistent.iso"
 check "a missing ISO is reported" err_has "cannot read \"$T/nonexistent.iso\": No such file or directory"
 run 1 --json add-image k3 127.0.0.1:1/x:v1
-check "an unreachable OCI registry is an io error (--json)" json "d['code'] == 'io' and 'Couldn' in d['message']"
+check "an unreachable OCI registry is an io error (--json)" out_json "d['code'] == 'io' and 'Couldn' in d['message']"
 mkdir -p "$T/badsrc" && cp "$SRC/kernel" "$SRC/initrd" "$T/badsrc/" && head -c 4096 /dev/urandom >"$T/badsrc/rootfs.squashfs"
 run 1 add-image k3 --dir "$T/badsrc"
 check "a rootfs without the squashfs magic is invalid" err_has "hsqs\|squashfs"
@@ -120,24 +114,24 @@ run 1 config set c2 "$T/bad.yaml"
 run 0 config get c1
 check "config get returns the content" cmp -s "$T/out" "$T/cc.yaml"
 run 0 --json config get c1
-check "config get --json" json "d['name'] == 'c1' and d['content'].startswith('#cloud-config')"
+check "config get --json" out_json "d['name'] == 'c1' and d['content'].startswith('#cloud-config')"
 run 0 config default c1
 run 0 --json config list
-check "config list --json marks the default" json "d == [{'name':'c1','size':$(stat -c %s "$T/cc.yaml"),'default':True}]"
+check "config list --json marks the default" out_json "d == [{'name':'c1','size':$(stat -c %s "$T/cc.yaml"),'default':True}]"
 run 0 config list
 check "config list human" out_has "^c1 "
 run 1 config default nosuch
 check "config default of a missing config: not found" err_has "no such cloud-config"
 run 0 --json config default --none
-check "config default --none" json "d == {'name': None}"
+check "config default --none" out_json "d == {'name': None}"
 
 # --- machines ---------------------------------------------------------------
 run 0 assign "52-54-00-AA-BB-01" k1 --config c1 --append-cmdline "debug=1"
 check "assign human output" out_has "assigned $MAC to image k1"
 run 0 --json machines
-check "machines --json" json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','last_event':None}]"
+check "machines --json" out_json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','labels':{},'profile':None,'last_event':None}]"
 run 0 machines
-check "machines human" out_has "^$MAC *k1 *c1"
+check "machines human" out_has "^$MAC *- *k1 *c1"
 run 1 assign 52:54:00:aa:bb:02 nosuch
 check "assign to a missing image: not found" err_has "No such image"
 run 1 assign 52:54:00:aa:bb:02 k1 --config nosuch
@@ -145,25 +139,25 @@ check "assign with a missing config" err_has "no such cloud-config"
 run 1 remove-image k1
 check "remove-image refused while assigned" err_has "in use\|used by"
 run 0 --json images
-check "k1 counts one assigned machine" json "d[0]['assigned'] == 1"
+check "k1 counts one assigned machine" out_json "d[0]['assigned'] == 1"
 run 0 --json default-boot off
-check "default-boot off" json "d == {'enabled': False}"
+check "default-boot off" out_json "d == {'enabled': False}"
 run 0 --json status
-check "status shows default_boot off, 2 images, 1 machine, 1 config" json "d['default_boot'] is False and d['images'] == 2 and d['machines'] == 1 and d['configs'] == 1"
+check "status shows default_boot off, 2 images, 1 machine, 1 config" out_json "d['default_boot'] is False and d['images'] == 2 and d['machines'] == 1 and d['configs'] == 1"
 
 # --- persistence across a restart ------------------------------------------
 stop
 start
 run 0 --json machines
-check "assignment persists across a restart" json "d[0]['mac'] == '$MAC' and d[0]['image'] == 'k1'"
+check "assignment persists across a restart" out_json "d[0]['mac'] == '$MAC' and d[0]['image'] == 'k1'"
 run 0 --json status
-check "settings and images persist" json "d['default_boot'] is False and d['images'] == 2 and d['configs'] == 1"
+check "settings and images persist" out_json "d['default_boot'] is False and d['images'] == 2 and d['configs'] == 1"
 run 0 default-boot on
 check "default-boot human" out_has "on"
 run 0 remove-image k1 --force
 check "remove-image --force" out_has "removed image k1"
 run 0 --json images
-check "k1 is gone" json "[i['name'] for i in d] == ['k2']"
+check "k1 is gone" out_json "[i['name'] for i in d] == ['k2']"
 run 0 unassign "$MAC"
 check "unassign output" out_has "unassigned $MAC"
 run 1 unassign "$MAC"
@@ -171,8 +165,6 @@ check "unassign of an unknown machine: not found" err_has "No such machine"
 
 # --- authorisation ------------------------------------------------------------
 chmod 0666 "$SOCK" # an operator opening the socket to everyone for reads
-as_nobody() { setpriv --reuid="$NOBODY" --regid=65534 --clear-groups "$CTL" -s "$SOCK" "$@"; }
-as_member() { setpriv --reuid="$NOBODY" --regid=65534 --groups="$GID" "$CTL" -s "$SOCK" "$@"; }
 check "nobody: status works" quiet as_nobody status
 check "nobody: images/machines/config list work" eval 'as_nobody images >/dev/null && as_nobody machines >/dev/null && as_nobody config list >/dev/null'
 rc=0
@@ -361,7 +353,7 @@ check "after kill -9 and restart: no .tmp-* anywhere in the state dir" \
 	test -z "$(find "$STATE" -name '.tmp-*')"
 check "... no half image" test ! -e "$STATE/images/big"
 run 0 --json images
-check "... images list OK" json "[i['name'] for i in d] == ['k2','k4']"
+check "... images list OK" out_json "[i['name'] for i in d] == ['k2','k4']"
 
 # --- watch ---------------------------------------------------------------------
 # Real boot events: GET /ipxe/MAC before the watchers start (replayed to each

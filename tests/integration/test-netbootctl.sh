@@ -193,9 +193,9 @@ expect_out '{"name":"old"}' "--json remove-image"
 echo "== machines"
 run 0 machines
 expect_request '{"version":1,"command":"machines","args":{}}' machines
-expect_out "MAC                IMAGE   CONFIG  CMDLINE         LAST EVENT
-52:54:00:12:34:56  kairos  web     (append) quiet  kernel 2024-05-01 12:00:00
-52:54:00:00:00:99  -       -       -               -" machines
+expect_out "MAC                PROFILE  IMAGE   CONFIG  CMDLINE         LABELS          LAST EVENT
+52:54:00:12:34:56  -        kairos  web     (append) quiet  role=cp zone=a  kernel 2024-05-01 12:00:00
+52:54:00:00:00:99  disk     -       -       -               -               -" machines
 
 echo "== assign / unassign"
 run 0 assign 52-54-00-AB-CD-EF kairos
@@ -246,6 +246,77 @@ expect_request '{"version":1,"command":"config-default","args":{"name":null}}' "
 expect_out "default config: none (built-in)" "config default --none"
 run 0 --json config default --none
 expect_out '{"name":null}' "--json config default"
+
+echo "== profile, group, label, apply, export"
+run 0 profile set kairos-cp --image kairos --config cp --append-cmdline "console=ttyS1" --action local
+expect_request '{"version":1,"command":"profile-set","args":{"name":"kairos-cp","image":"kairos","config":"cp","cmdline":"console=ttyS1","cmdline_mode":"append","action":"local"}}' "profile set"
+expect_out "stored profile kairos-cp" "profile set"
+run 0 profile set plain
+expect_request '{"version":1,"command":"profile-set","args":{"name":"plain"}}' "profile set, no options"
+run 1 profile set p --image missing
+expect_err 'netbootctl: profile "p": no image "missing".' "profile set, missing image"
+run 0 profile get kairos-cp
+expect_request '{"version":1,"command":"profile-get","args":{"name":"kairos-cp"}}' "profile get"
+expect_out "name:     kairos-cp
+image:    kairos
+config:   cp
+cmdline:  (append) console=ttyS1
+loader:   -
+action:   netboot" "profile get"
+run 0 profile list
+expect_out "NAME       IMAGE   CONFIG  CMDLINE                 ACTION
+disk       -       -       -                       local
+kairos-cp  kairos  cp      (append) console=ttyS1  netboot" "profile list"
+run 1 profile remove used
+expect_err 'netbootctl: The profile "used" is in use by group "lab".' "profile remove in use"
+run 0 profile remove disk
+expect_request '{"version":1,"command":"profile-remove","args":{"name":"disk"}}' "profile remove"
+expect_out "removed profile disk" "profile remove"
+run 0 group set lab --profile kairos-cp --priority -10 --mac '52:54:00:*' --arch efi-arm64 --label role=cp --label zone=a
+expect_request '{"version":1,"command":"group-set","args":{"name":"lab","profile":"kairos-cp","priority":-10,"match":{"mac":"52:54:00:*","arch":"efi-arm64","labels":{"role":"cp","zone":"a"}}}}' "group set"
+expect_out "stored group lab" "group set"
+run 0 group set default --profile disk
+expect_request '{"version":1,"command":"group-set","args":{"name":"default","profile":"disk","match":{}}}' "group set, no selectors"
+run 0 group list
+expect_out "NAME     PROFILE    PRIORITY  MATCH
+default  disk       0         (default)
+lab      kairos-cp  10        mac=52:54:00:* arch=efi-arm64 labels.role=cp" "group list"
+run 0 group get lab
+expect_out "name:     lab
+profile:  kairos-cp
+priority: 10
+match:    mac=52:54:00:* arch=efi-arm64 labels.role=cp" "group get"
+run 1 group get nope
+expect_err 'netbootctl: No such group "nope".' "group get missing"
+run 0 group remove lab
+expect_out "removed group lab" "group remove"
+run 0 label 52-54-00-AA-BB-01 role=cp zone= --remove rack
+expect_request '{"version":1,"command":"label","args":{"mac":"52:54:00:aa:bb:01","set":{"role":"cp","zone":""},"remove":["rack"]}}' "label"
+expect_out "labels of 52:54:00:aa:bb:01: role=cp zone=" "label"
+run 0 label 52:54:00:aa:bb:01 --remove role
+expect_request '{"version":1,"command":"label","args":{"mac":"52:54:00:aa:bb:01","remove":["role"]}}' "label --remove"
+expect_out "labels of 52:54:00:aa:bb:01: none" "label --remove"
+run 0 export
+expect_request '{"version":1,"command":"export","args":{}}' "export"
+expect_out "profiles:
+  disk: { action: local }" "export"
+run 0 --json export
+expect_out '{"content":"profiles:\n  disk: { action: local }\n"}' "--json export"
+# apply reads the fleet file and its file: configs (lib/conf/fleet-file.c must be there).
+mkdir -p "$T/fleet"
+printf '#cloud-config\nrole: worker\n' >"$T/fleet/worker.yaml"
+printf 'configs:\n  worker: { file: worker.yaml }\nprofiles:\n  node: { config: worker }\n' >"$T/fleet/fleet.yaml"
+run 0 apply -f "$T/fleet/fleet.yaml" --dry-run
+expect_request '{"version":1,"command":"apply","args":{"files":{"worker.yaml":"#cloud-config\nrole: worker\n"},"file":"'"$T"'/fleet/fleet.yaml","content":"configs:\n  worker: { file: worker.yaml }\nprofiles:\n  node: { config: worker }\n","dry_run":true,"prune":false}}' "apply --dry-run"
+expect_out "+ profile kairos-cp
+~ group lab: priority 0 -> 10
+(dry run: nothing was changed)" "apply --dry-run"
+printf 'profiles: {}  # no-changes\n' >"$T/fleet/same.yaml"
+rc=0
+(cd "$T/fleet" && "$CTL" -s "$SOCK" apply --prune -f - <same.yaml >"$T/out" 2>"$T/err") || rc=$?
+[ "$rc" = 0 ] && pass || fail "apply -f - exited $rc: $(cat "$T/err")"
+expect_request '{"version":1,"command":"apply","args":{"files":{},"file":"stdin","content":"profiles: {}  # no-changes\n","dry_run":false,"prune":true}}' "apply -f -"
+expect_out "no changes" "apply, no changes"
 
 echo "== default-boot"
 run 0 default-boot off
@@ -312,6 +383,32 @@ printf '#cloud-config\n\xff\n' >"$T/latin.yaml"
 run 2 config set web "$T/latin.yaml"
 run 2 extract iso /tmp/x.iso
 expect_err "netbootctl: extract iso: missing argument" "extract iso"
+run 2 profile set p --cmdline a --append-cmdline b
+expect_err "netbootctl: profile set: give at most one of --cmdline and --append-cmdline" "profile set, two cmdlines"
+run 2 profile set
+run 2 profile get bad/name
+run 2 group set g
+expect_err "netbootctl: group set: --profile is required" "group set without --profile"
+run 2 group set g --profile p --priority 1x
+expect_err 'netbootctl: group set: --priority "1x" is not an integer from -1000000 to 1000000' "group set, bad priority"
+run 2 group set g --profile p --priority 1000001
+run 2 group set g --profile p --label novalue
+expect_err 'netbootctl: group set: "novalue" is not a label KEY=VALUE' "group set, bad label"
+run 2 group set g --profile p --mac a --mac b
+run 2 label 52:54:00:aa:bb:01
+expect_err "netbootctl: label: give labels to set (K=V) or to remove (--remove K)" "label, nothing to do"
+run 2 label zz role=cp
+run 2 label 52:54:00:aa:bb:01 =x
+run 2 label 52:54:00:aa:bb:01 a=1 a=2
+run 2 apply
+expect_err "netbootctl: apply: -f FILE is required" "apply without -f"
+run 2 apply -f "$T/nope.yaml"
+expect_err "netbootctl: apply: $T/nope.yaml: No such file or directory" "apply, missing file"
+run 2 apply -f "$T/fleet/fleet.yaml" extra
+printf 'configs:\n  w: { file: absent.yaml }\n' >"$T/fleet/dangling.yaml"
+run 2 apply -f "$T/fleet/dangling.yaml"
+err_has() { grep -q -- "$1" "$T/err" && pass || fail "stderr lacks $1: $(cat "$T/err")"; }
+err_has "absent.yaml"
 run 2
 after=$(wc -l <"$LOG")
 [ "$after" = $((before + 1)) ] && pass || fail "usage errors sent $((after - before)) requests, expected 1 (the 256 KiB config)"
@@ -327,13 +424,13 @@ while read -r line; do
 	grep -qxF "netbootctl $usage" "$MAN" && pass || fail "man page synopsis lacks \"netbootctl $usage\""
 	read -r -a words <<<"$usage"
 	cmd=(${words[0]})
-	[ "${words[0]}" = config ] || [ "${words[0]}" = extract ] && cmd+=("${words[1]}")
+	case ${words[0]} in config | extract | profile | group) cmd+=("${words[1]}") ;; esac
 	rc=0
 	"$CTL" "${cmd[@]}" --help >"$T/help" 2>&1 || rc=$?
 	[ "$rc" = 0 ] && pass || fail "${cmd[*]} --help exited $rc"
 	[ "$(head -n 1 "$T/help")" = "usage: netbootctl $usage" ] && pass || fail "${cmd[*]} --help: $(head -n 1 "$T/help")"
 done < <(sed -n 's/^  \(netbootctl .*\)$/\1/p' "$T/out")
-[ "$n" = 15 ] && pass || fail "--help lists $n commands, expected 15"
+[ "$n" = 27 ] && pass || fail "--help lists $n commands, expected 27"
 run 0 --version
 expect_out "netbootctl 0.1.0" --version
 

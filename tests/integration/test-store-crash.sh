@@ -1,10 +1,11 @@
 #!/bin/bash
 # Crash atomicity of the store: a helper replaces an image (3 MiB copied and
-# digested per round) or rewrites machines.json in a loop and is killed with
-# SIGKILL at random moments.  After every kill store_open() must succeed,
+# digested per round), rewrites machines.json or applies a fleet with its
+# cloud-configs in a loop and is killed with SIGKILL at random moments.  After every kill store_open() must succeed,
 # leave no .tmp-* behind, and find the last generation the helper reported
 # as committed or the one after it, complete: the image's files match the
-# digests in its manifest.  No network, no daemon.
+# digests in its manifest, the configs of a fleet at most one generation
+# behind it (the window store.h documents).  No network, no daemon.
 set -euo pipefail
 
 : "${BUILDDIR:?BUILDDIR must name the build directory}"
@@ -32,7 +33,7 @@ fail() {
 	FAILURES=$((FAILURES + 1))
 }
 
-for mode in image machines; do
+for mode in image machines fleet; do
 	state="$TMP/$mode"
 	max_gen=-1
 	for i in $(seq 1 "$KILLS"); do
@@ -70,4 +71,4 @@ if [ "$FAILURES" -gt 0 ]; then
 	echo "$FAILURES failure(s)"
 	exit 1
 fi
-echo "all $((KILLS * 2)) kills left a consistent store"
+echo "all $((KILLS * 3)) kills left a consistent store"

@@ -7,6 +7,11 @@
 #                        start "$NETBOOTD ARGS..." inside network namespace NS
 #                        (on the host when NS is ""), output appended to LOG;
 #                        its PID in PID, stopped at exit
+#   netbootd_start_ctl LOG NS SOCK ARGS...
+#                        netbootd_start LOG NS ARGS..., then wait for its
+#                        control socket SOCK (netbootd_wait_ctl); when it does
+#                        not answer, a failed check with the log's tail and
+#                        exit 1
 #   netbootd_wait_ready LOG [N] [SECONDS]
 #                        wait until LOG has N (1) lines with "ready", SECONDS
 #                        (30) at most; 1 when netbootd PID exited first or the
@@ -20,6 +25,12 @@
 #                        $T/out, stderr in $T/err: a check that it exits WANT-RC
 #   out_has RE, err_has RE
 #                        grep $T/out or $T/err, showing it when RE is missing
+#   out_json EXPR        whether the JSON in $T/out makes the Python
+#                        expression EXPR (on d) true
+#   as_nobody ARGS..., as_member ARGS...
+#                        netbootctl "${CTL_ARGS[@]}" ARGS... as user nobody,
+#                        without groups / in group $CTL_GID (a test's control
+#                        group) only
 
 # shellcheck source=tests/lib/check.sh
 . "$(dirname "${BASH_SOURCE[0]}")/check.sh"
@@ -41,6 +52,15 @@ netbootd_start() {
 	# Pushed now, so it runs before the removal of the namespaces and
 	# directories made earlier.
 	track_child "$PID"
+}
+
+netbootd_start_ctl() {
+	local log=$1 ns=$2 sock=$3
+	shift 3
+	netbootd_start "$log" "$ns" "$@"
+	netbootd_wait_ctl "$sock" && return 0
+	bad "netbootd did not start: $(tail -5 "$log")"
+	exit 1
 }
 
 _netbootd_ready() { [ "$(grep -c ready "$1" 2>/dev/null)" -ge "$2" ]; }
@@ -70,3 +90,6 @@ run() {
 
 out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout: $(head -c 500 "$T/out")"; false; }; }
 err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c "${CTL_SHOW_BYTES:-500}" "$T/err")"; false; }; }
+out_json() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }
+as_nobody() { setpriv --reuid="$(id -u nobody)" --regid=65534 --clear-groups "$CTL" "${CTL_ARGS[@]}" "$@"; }
+as_member() { setpriv --reuid="$(id -u nobody)" --regid=65534 --groups="$CTL_GID" "$CTL" "${CTL_ARGS[@]}" "$@"; }

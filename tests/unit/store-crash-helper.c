@@ -6,8 +6,15 @@
  *                                       (generation N in its cmdline "gen-N")
  *   store-crash-helper machines STATE   rewrite machines.json again and again
  *                                       (generation N in a machine's cmdline)
- *   store-crash-helper check-image STATE / check-machines STATE
+ *   store-crash-helper fleet STATE      apply a fleet again and again: profile
+ *                                       "p" with cmdline "gen-N" and config "c"
+ *                                       with content "gen: N" (store_fleet_apply)
+ *   store-crash-helper check-image STATE / check-machines STATE / check-fleet STATE
  *                                       store_open(), verify, print generation
+ *
+ * For the fleet, the one window store.h documents is allowed: config "c"
+ * may be one generation behind the profile (a crash after the commit point,
+ * before the config was renamed into place), never ahead.
  *
  * The loops print each generation once it is committed (and first the one
  * found at start), so the script knows the last completed one; a check must
@@ -126,14 +133,14 @@ static int
 loop_machines(const char *dir)
 {
 	struct store *s = open_or_die(dir);
-	const struct store_machine *cur = store_machine_get(s, mac);
+	const struct fleet_machine *cur = store_machine_get(s, mac);
 	long gen = cur != NULL ? gen_of(cur->cmdline) : -1;
 	char cmdline[32];
 
 	printf("%ld\n", gen);
 	fflush(stdout);
 	for (;;) {
-		struct store_machine m = {.cmdline = cmdline};
+		struct fleet_machine m = {.cmdline = cmdline};
 		int r;
 
 		gen++;
@@ -142,14 +149,14 @@ loop_machines(const char *dir)
 		m.mac[5] = (uint8_t)(gen % 7);
 		snprintf(cmdline, sizeof(cmdline), "other-%ld", gen);
 		if (gen % 3 == 0)
-			r = store_machine_remove(s, m.mac);
+			r = store_machine_unassign(s, m.mac);
 		else
-			r = store_machine_set(s, &m);
+			r = store_machine_assign(s, &m);
 		if (r < 0 && r != -ENOENT)
 			return 1;
 		memcpy(m.mac, mac, MAC_LEN);
 		snprintf(cmdline, sizeof(cmdline), "gen-%ld", gen);
-		if ((r = store_machine_set(s, &m)) < 0) {
+		if ((r = store_machine_assign(s, &m)) < 0) {
 			fprintf(stderr, "machines generation %ld failed: %s\n", gen, strerror(-r));
 			return 1;
 		}
@@ -242,10 +249,92 @@ static int
 check_machines(const char *dir)
 {
 	struct store *s = open_or_die(dir);
-	const struct store_machine *m = store_machine_get(s, mac);
+	const struct fleet_machine *m = store_machine_get(s, mac);
 	int bad = check_clean(dir, ".") < 0;
 
 	printf("%ld\n", m != NULL ? gen_of(m->cmdline) : -1L);
+	store_free(s);
+	return bad;
+}
+
+/* The generation of config "c" ("#cloud-config\ngen: N\n"), -1 if none. */
+static long
+config_gen(struct store *s)
+{
+	char *text = NULL;
+	size_t len;
+	long g = -1;
+
+	if (store_config_get(s, "c", &text, &len) == 0 &&
+	    strncmp(text, "#cloud-config\ngen: ", 19) == 0)
+		g = atol(text + 19);
+	free(text);
+	return g;
+}
+
+static long
+fleet_gen(struct store *s)
+{
+	const struct fleet *f = store_fleet(s);
+
+	return f->n_profiles == 1 ? gen_of(f->profiles[0].cmdline) : -1;
+}
+
+/* The fleet of generation 'gen': profile p and config c, and 0-2 other configs. */
+static void
+fleet_of(long gen, struct fleet *f, char cmdline[32], char text[3][64])
+{
+	static const char *const names[3] = {"c", "o1", "o2"};
+	static struct fleet_profile p = {.name = (char *)"p", .config = (char *)"c"};
+	static struct fleet_config c[3];
+	size_t n = 1 + (size_t)(gen % 3);
+
+	snprintf(cmdline, 32, "gen-%ld", gen);
+	p.cmdline = cmdline;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(text[i], 64, "#cloud-config\ngen: %ld\n", gen);
+		c[i] = (struct fleet_config){
+		    .name = (char *)names[i], .content = text[i], .len = strlen(text[i])};
+	}
+	*f = (struct fleet){.profiles = &p, .n_profiles = 1, .configs = c, .n_configs = n};
+}
+
+static int
+loop_fleet(const char *dir)
+{
+	struct store *s = open_or_die(dir);
+	long gen = fleet_gen(s);
+	char cmdline[32], text[3][64];
+
+	printf("%ld\n", gen);
+	fflush(stdout);
+	for (;;) {
+		struct fleet f;
+		char *err = NULL;
+
+		gen++;
+		fleet_of(gen, &f, cmdline, text);
+		if (store_fleet_apply(s, &f, &err) < 0) {
+			fprintf(stderr, "fleet generation %ld failed: %s\n", gen, err ? err : "");
+			return 1;
+		}
+		printf("%ld\n", gen);
+		fflush(stdout);
+	}
+}
+
+static int
+check_fleet(const char *dir)
+{
+	struct store *s = open_or_die(dir);
+	long g = fleet_gen(s), c = config_gen(s);
+	int bad = check_clean(dir, ".") < 0 || check_clean(dir, "configs") < 0;
+
+	if (g >= 0 && c != g && c != g - 1) {
+		fprintf(stderr, "config c is generation %ld, the fleet %ld\n", c, g);
+		bad = 1;
+	}
+	printf("%ld\n", g);
 	store_free(s);
 	return bad;
 }
@@ -254,8 +343,9 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(
-		    stderr, "usage: %s image|machines|check-image|check-machines STATE\n", argv[0]);
+		fprintf(stderr,
+		    "usage: %s image|machines|fleet|check-image|check-machines|check-fleet STATE\n",
+		    argv[0]);
 		return 2;
 	}
 	if (strcmp(argv[1], "image") == 0)
@@ -266,5 +356,9 @@ main(int argc, char **argv)
 		return check_image(argv[2]);
 	if (strcmp(argv[1], "check-machines") == 0)
 		return check_machines(argv[2]);
+	if (strcmp(argv[1], "fleet") == 0)
+		return loop_fleet(argv[2]);
+	if (strcmp(argv[1], "check-fleet") == 0)
+		return check_fleet(argv[2]);
 	return 2;
 }

@@ -122,8 +122,9 @@ test_command_table(void)
 static void
 test_command_flags(void)
 {
-	static const char *const read_only[] = {
-	    "status", "images", "machines", "config-get", "config-list", "watch"};
+	static const char *const read_only[] = {"status", "images", "machines", "config-get",
+	    "config-list", "watch", "profile-get", "profile-list", "group-get", "group-list",
+	    "export", "explain"};
 	static const char *const streaming[] = {"add-image", "watch"};
 
 	for (size_t i = 0; i < control_commands_n; i++) {
@@ -371,6 +372,97 @@ test_args(void)
 	CHECK_EQ_INT(args_code("watch", "{\"mac\":\"AA:bb:cc:dd:ee:ff\"}"), -EBADMSG);
 	CHECK_EQ_INT(args_code("unassign", "{\"mac\":\"aa:bb:cc:dd:ee:ff\",\"x\":1}"), -EBADMSG);
 	CHECK_EQ_INT(control_args_validate(cmd("status"), NULL, &(struct control_status){0}), 0);
+}
+
+static void
+test_fleet_args(void)
+{
+	const char *const L = "label", *const G = "group-set", *const P = "profile-set";
+
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"role\":\"cp\",\"z\":\"\"},"
+	                 "\"remove\":[\"a\",\"b\"]}"),
+	    0);
+	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"a\":1}}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"\":\"x\"}}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":{\"a\":\"1\",\"a\":\"2\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"set\":[\"a=1\"]}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":[\"a\",\"a\"]}"), -EBADMSG);
+	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":[\"\"]}"), -EBADMSG);
+	CHECK_EQ_INT(args_code(L, "{\"mac\":\"52:54:00:12:34:56\",\"remove\":\"a\"}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":-20,"
+	                 "\"match\":{\"mac\":\"52:54:00:*\",\"uuid\":null,\"arch\":\"bios\","
+	                 "\"interface\":\"10.0.0.0/8\",\"labels\":{\"role\":\"cp\"}}}"),
+	    0);
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{}}"), 0);
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\"}"), -EBADMSG); /* profile is required */
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":1.5}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":1000001}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"priority\":\"1\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"vlan\":\"1\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"mac\":\"\"}}"), -EBADMSG);
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"mac\":\"a\","
+	                          "\"mac\":\"b\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(args_code(G, "{\"name\":\"g\",\"profile\":\"p\",\"match\":{\"labels\":"
+	                          "{\"k\":5}}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code(P, "{\"name\":\"p\",\"image\":\"i\",\"config\":null,\"cmdline\":\"x\","
+	                 "\"cmdline_mode\":\"append\",\"loader\":\"ipxe\",\"action\":\"local\"}"),
+	    0);
+	CHECK_EQ_INT(args_code(P, "{\"name\":\"p\",\"action\":null}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("apply", "{\"file\":\"f.yaml\",\"content\":\"x\","
+	                                "\"files\":{\"w.yaml\":\"#cloud-config\\n\"},"
+	                                "\"dry_run\":true,\"prune\":false}"),
+	    0);
+	CHECK_EQ_INT(args_code("apply", "{\"file\":\"f.yaml\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("apply", "{\"file\":\"\",\"content\":\"x\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("apply", "{\"file\":\"a\\nb\",\"content\":\"x\"}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code("apply", "{\"file\":\"f\",\"content\":\"x\",\"files\":{\"w\":1}}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code("apply", "{\"file\":\"f\",\"content\":\"x\",\"files\":{\"\":\"t\"}}"),
+	    -EBADMSG);
+	CHECK_EQ_INT(args_code("export", "{}"), 0);
+}
+
+/* Caps: 32 labels, 63-byte keys and values. */
+static void
+test_label_caps(void)
+{
+	cJSON *args = cJSON_CreateObject(), *set = cJSON_AddObjectToObject(args, "set");
+	struct control_status err;
+	char key[80], value[80];
+
+	cJSON_AddStringToObject(args, "mac", "52:54:00:12:34:56");
+	for (int i = 0; i < CONTROL_MAX_LABELS; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		cJSON_AddStringToObject(set, key, "v");
+	}
+	CHECK_EQ_INT(control_args_validate(cmd("label"), args, &err), 0);
+	cJSON_AddStringToObject(set, "one-more", "v");
+	CHECK_EQ_INT(control_args_validate(cmd("label"), args, &err), -EBADMSG);
+	CHECK(strstr(err.message, "more than 32 labels") != NULL);
+	cJSON_DeleteItemFromObject(args, "set");
+	set = cJSON_AddObjectToObject(args, "set");
+	memset(key, 'k', 63), key[63] = '\0';
+	memset(value, 'v', 63), value[63] = '\0';
+	cJSON_AddStringToObject(set, key, value);
+	CHECK_EQ_INT(control_args_validate(cmd("label"), args, &err), 0);
+	key[63] = 'k', key[64] = '\0';
+	cJSON_AddStringToObject(set, key, "v");
+	CHECK_EQ_INT(control_args_validate(cmd("label"), args, &err), -EBADMSG);
+	cJSON_Delete(args);
 }
 
 static void
@@ -626,8 +718,26 @@ test_message_bad(void)
 	control_message_done(&m);
 }
 
-TEST_MAIN(TEST(test_error_names), TEST(test_command_table), TEST(test_command_flags),
-    TEST(test_frame_decode), TEST(test_frame_at_cap), TEST(test_request_ok),
-    TEST(test_request_errors), TEST(test_args), TEST(test_config_content_cap), TEST(test_nesting),
-    TEST(test_utf8), TEST(test_helpers), TEST(test_builders_round_trip),
-    TEST(test_builder_over_cap), TEST(test_message_bad))
+/* explain's words: arch, uuid and interface are short printable strings. */
+static void
+test_explain_args(void)
+{
+	CHECK_EQ_INT(args_code("explain", "{\"mac\":\"52:54:00:12:34:56\"}"), 0);
+	CHECK_EQ_INT(
+	    args_code("explain",
+	        "{\"mac\":\"52:54:00:12:34:56\",\"arch\":\"efi-x86_64\",\"uuid\":\"u\",\"interface\":\"eth0\"}"),
+	    0);
+	CHECK_EQ_INT(
+	    args_code("explain", "{\"mac\":\"52:54:00:12:34:56\",\"arch\":\"a b\"}"), -EBADMSG);
+	CHECK_EQ_INT(
+	    args_code("explain", "{\"mac\":\"52:54:00:12:34:56\",\"arch\":\"\"}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("explain", "{\"mac\":\"52:54:00:12:34:56\",\"uuid\":7}"), -EBADMSG);
+	CHECK_EQ_INT(args_code("explain", "{\"arch\":\"bios\"}"), -EBADMSG);
+}
+
+TEST_MAIN(TEST(test_explain_args), TEST(test_error_names), TEST(test_command_table),
+    TEST(test_command_flags), TEST(test_frame_decode), TEST(test_frame_at_cap),
+    TEST(test_request_ok), TEST(test_request_errors), TEST(test_args), TEST(test_fleet_args),
+    TEST(test_label_caps), TEST(test_config_content_cap), TEST(test_nesting), TEST(test_utf8),
+    TEST(test_helpers), TEST(test_builders_round_trip), TEST(test_builder_over_cap),
+    TEST(test_message_bad))

@@ -436,25 +436,25 @@ test_machines(void)
 {
 	char *dir = make_tmpdir();
 	struct store *s = open_store(dir);
-	struct store_machine m = {.image = (char *)"img",
+	struct fleet_machine m = {.image = (char *)"img",
 	    .cmdline = (char *)"quiet",
-	    .cmdline_mode = STORE_CMDLINE_REPLACE};
-	const struct store_machine *got, *all;
+	    .cmdline_mode = BOOT_CMDLINE_REPLACE};
+	const struct fleet_machine *got, *all;
 	size_t n, dangling = 99;
 
 	memcpy(m.mac, mac1, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOENT); /* no such image */
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOENT); /* no such image */
 	CHECK_EQ_INT(add_image(s, "img", "k", false), 0);
 	m.config = (char *)"cfg";
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOKEY); /* no such config */
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOKEY); /* no such config */
 	CHECK_EQ_INT(store_config_set(s, "cfg", "#cloud-config\na: 1\n", 19, NULL), 0);
 	m.cmdline = (char *)"bad\nline";
-	CHECK_EQ_INT(store_machine_set(s, &m), -EINVAL);
+	CHECK_EQ_INT(store_machine_assign(s, &m), -EINVAL);
 	m.cmdline = (char *)"quiet";
-	CHECK_EQ_INT(store_machine_set(s, &m), 0);
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
 	memcpy(m.mac, mac2, MAC_LEN);
-	m.config = NULL, m.cmdline = NULL, m.cmdline_mode = STORE_CMDLINE_APPEND;
-	CHECK_EQ_INT(store_machine_set(s, &m), 0);
+	m.config = NULL, m.cmdline = NULL, m.cmdline_mode = BOOT_CMDLINE_APPEND;
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
 	all = store_machine_list(s, &n);
 	CHECK_EQ_INT(n, 2);
 	CHECK(n == 2 && memcmp(all[0].mac, mac2, MAC_LEN) == 0); /* sorted */
@@ -472,7 +472,7 @@ test_machines(void)
 		CHECK_EQ_STR(got->image, "img");
 		CHECK_EQ_STR(got->config, "cfg");
 		CHECK_EQ_STR(got->cmdline, "quiet");
-		CHECK_EQ_INT(got->cmdline_mode, STORE_CMDLINE_REPLACE);
+		CHECK_EQ_INT(got->cmdline_mode, BOOT_CMDLINE_REPLACE);
 	}
 	got = store_machine_get(s, mac2);
 	CHECK(got != NULL && got->config == NULL && got->cmdline == NULL);
@@ -481,8 +481,8 @@ test_machines(void)
 	CHECK_EQ_INT(store_image_remove(s, "img", true, &dangling), 0);
 	CHECK_EQ_INT(dangling, 2);
 	CHECK(store_machine_get(s, mac1) != NULL);
-	CHECK_EQ_INT(store_machine_remove(s, mac1), 0);
-	CHECK_EQ_INT(store_machine_remove(s, mac1), -ENOENT);
+	CHECK_EQ_INT(store_machine_unassign(s, mac1), 0);
+	CHECK_EQ_INT(store_machine_unassign(s, mac1), -ENOENT);
 	CHECK_EQ_INT(store_config_remove(s, "cfg"), 0);
 	CHECK_EQ_INT(store_config_remove(s, "cfg"), -ENOENT);
 	store_free(s);
@@ -576,6 +576,19 @@ test_corrupt(void)
 	expect_corrupt("machines.json",
 	    "{\"machines\":[{\"mac\":\"52:54:00:00:00:01\",\"cmdline_mode\":\"x\"}]}",
 	    "cmdline_mode");
+	expect_corrupt("machines.json",
+	    "{\"machines\":[],\"groups\":[{\"name\":\"g\",\"profile\":\"p\","
+	    "\"match\":{\"arch\":\"x86\"}}]}",
+	    "group 1: match.arch");
+	expect_corrupt("machines.json",
+	    "{\"machines\":[{\"mac\":\"52:54:00:00:00:01\",\"labels\":{\"Bad Key\":\"x\"}}]}",
+	    "machine 1: label key");
+	expect_corrupt("machines.json", "{\"machines\":[],\"profiles\":[{\"image\":\"x\"}]}",
+	    "profile 1: name is missing");
+	expect_corrupt(
+	    "machines.json", "{\"machines\":[],\"profiles\":{}}", "no \"profiles\" list");
+	expect_corrupt("machines.json",
+	    "{\"machines\":[],\"groups\":[{\"name\":\"g\",\"profile\":\"nope\"}]}", "nope");
 	expect_corrupt("settings.json", "nope", "not valid JSON");
 	expect_corrupt("settings.json", "{\"default_boot\":\"yes\"}", "default_boot");
 	expect_corrupt("settings.json", "{\"default_config\":5}", "default_config");
@@ -620,7 +633,7 @@ test_write_failure(void)
 {
 	char *dir;
 	struct store *s;
-	struct store_machine m = {.cmdline = NULL};
+	struct fleet_machine m = {.cmdline = NULL};
 	char big[1500];
 	size_t n;
 
@@ -639,16 +652,16 @@ test_write_failure(void)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(m.mac, mac1, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), 0);
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
 	CHECK_EQ_INT(store_config_set(s, "c", "#cloud-config\n", 14, NULL), 0);
 	fill_up(dir);
 
 	/* Every change fails and leaves memory and disk as they were. */
 	m.cmdline = big;
 	memcpy(m.mac, mac2, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOSPC);
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOSPC);
 	memcpy(m.mac, mac1, MAC_LEN);
-	CHECK_EQ_INT(store_machine_set(s, &m), -ENOSPC);
+	CHECK_EQ_INT(store_machine_assign(s, &m), -ENOSPC);
 	CHECK(store_machine_get(s, mac2) == NULL);
 	CHECK(store_machine_get(s, mac1) != NULL && store_machine_get(s, mac1)->cmdline == NULL);
 	CHECK_EQ_INT(store_set_default_boot(s, false), -ENOSPC);
@@ -657,6 +670,18 @@ test_write_failure(void)
 	memset(doc, '#', CLOUD_CONFIG_MAX);
 	memcpy(doc, "#cloud-config\n", 14);
 	CHECK_EQ_INT(store_config_set(s, "c", doc, CLOUD_CONFIG_MAX, NULL), -ENOSPC);
+	/* An apply writing that config fails before its commit point: nothing changes. */
+	struct fleet next;
+	CHECK_EQ_INT(store_fleet_copy(s, &next), 0);
+	if (next.n_configs == 1) {
+		doc[CLOUD_CONFIG_MAX - 1] = '\0';
+		free(next.configs[0].content);
+		next.configs[0].content = doc;
+		next.configs[0].len = CLOUD_CONFIG_MAX - 1;
+		doc = NULL;
+	}
+	CHECK_EQ_INT(store_fleet_apply(s, &next, NULL), -ENOSPC);
+	fleet_clear(&next);
 	free(doc);
 	store_free(s);
 
@@ -676,6 +701,362 @@ test_write_failure(void)
 	rm_tree(dir);
 }
 
+/* ---- the fleet ---- */
+
+static const uint8_t mac3[MAC_LEN] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0x01};
+
+/* The bytes of dir/name, or "" when it cannot be read (malloc'd). */
+static char *
+slurp(const char *dir, const char *name)
+{
+	char path[512], *buf = calloc(1, 1 << 20);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (buf != NULL && (f = fopen(path, "r")) != NULL) {
+		if (fread(buf, 1, (1 << 20) - 1, f) == 0)
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+static void
+labels_of(struct fleet_labels *l, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	*l = (struct fleet_labels){0};
+	CHECK_EQ_INT(fleet_labels_set(l, k1, v1), 0);
+	if (k2 != NULL)
+		CHECK_EQ_INT(fleet_labels_set(l, k2, v2), 0);
+}
+
+/* A store with image "img", configs "cfg" and "old", profile "p" and group "g". */
+static struct store *
+fleet_store(const char *dir)
+{
+	struct store *s = open_store(dir);
+	struct fleet_profile p = {.name = (char *)"p",
+	    .image = (char *)"img",
+	    .config = (char *)"cfg",
+	    .cmdline = (char *)"console=ttyS1",
+	    .action = FLEET_ACTION_LOCAL};
+	struct fleet_group g = {.name = (char *)"g",
+	    .profile = (char *)"p",
+	    .priority = 5,
+	    .match = {.mac = (char *)"52:54:00:*", .arch = BOOT_ARCH_EFI_ARM64}};
+	char *err = NULL;
+
+	CHECK_EQ_INT(add_image(s, "img", "k", false), 0);
+	CHECK_EQ_INT(store_config_set(s, "cfg", "#cloud-config\na: 1\n", 19, NULL), 0);
+	CHECK_EQ_INT(store_config_set(s, "old", "#cloud-config\nold: 1\n", 21, NULL), 0);
+	labels_of(&g.match.labels, "role", "cp", NULL, NULL);
+	CHECK_EQ_INT(store_profile_set(s, &p, &err), 0);
+	CHECK_EQ_INT(store_group_set(s, &g, &err), 0);
+	fleet_labels_clear(&g.match.labels);
+	CHECK(err == NULL);
+	free(err);
+	return s;
+}
+
+static void
+test_fleet_persist(void)
+{
+	char *dir = make_tmpdir(), *err = NULL;
+	struct store *s = fleet_store(dir);
+	struct fleet_machine m = {.image = (char *)"img"};
+	struct fleet_labels l;
+	const struct fleet *f;
+	const struct fleet_machine *got;
+
+	labels_of(&l, "role", "cp", "zone", "a");
+	CHECK_EQ_INT(store_machine_label(s, mac3, &l, NULL, 0, &err), 0); /* creates the entry */
+	fleet_labels_clear(&l);
+	memcpy(m.mac, mac1, MAC_LEN);
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0);
+	CHECK_EQ_INT(store_image_users(s, "img"), 2);        /* machine mac1 and profile p */
+	CHECK_EQ_INT(store_config_remove(s, "cfg"), -EBUSY); /* profile p */
+	store_free(s);
+
+	s = open_store(dir);
+	f = store_fleet(s);
+	CHECK_EQ_INT(f->n_profiles, 1);
+	CHECK_EQ_INT(f->n_groups, 1);
+	CHECK_EQ_INT(f->n_machines, 2);
+	CHECK_EQ_INT(f->n_configs, 0);
+	if (f->n_profiles == 1 && f->n_groups == 1) {
+		CHECK_EQ_STR(f->profiles[0].image, "img");
+		CHECK_EQ_STR(f->profiles[0].config, "cfg");
+		CHECK_EQ_STR(f->profiles[0].cmdline, "console=ttyS1");
+		CHECK_EQ_INT(f->profiles[0].action, FLEET_ACTION_LOCAL);
+		CHECK_EQ_STR(f->groups[0].profile, "p");
+		CHECK_EQ_INT(f->groups[0].priority, 5);
+		CHECK_EQ_STR(f->groups[0].match.mac, "52:54:00:*");
+		CHECK_EQ_INT(f->groups[0].match.arch, BOOT_ARCH_EFI_ARM64);
+		CHECK_EQ_STR(fleet_labels_get(&f->groups[0].match.labels, "role"), "cp");
+	}
+	got = store_machine_get(s, mac3);
+	CHECK(got != NULL && got->image == NULL && got->labels.n == 2);
+	if (got != NULL)
+		CHECK_EQ_STR(fleet_labels_get(&got->labels, "zone"), "a");
+	got = store_machine_get(s, mac1);
+	CHECK(got != NULL && got->labels.n == 0 && got->profile == NULL);
+	if (got != NULL)
+		CHECK_EQ_STR(got->image, "img");
+	store_free(s);
+	free(err);
+	rm_tree(dir);
+}
+
+/* A refused change: its code, a message naming 'part', machines.json unchanged. */
+static void
+expect_refused(const char *dir, int r, int want, char **err, const char *part, const char *before)
+{
+	char *after = slurp(dir, "machines.json");
+
+	CHECK_EQ_INT(r, want);
+	if (part != NULL && (*err == NULL || strstr(*err, part) == NULL)) {
+		fprintf(stderr, "message \"%s\" lacks \"%s\"\n", *err ? *err : "(null)", part);
+		test_failures++;
+	}
+	CHECK(after != NULL && strcmp(after, before) == 0);
+	free(after);
+	free(*err);
+	*err = NULL;
+}
+
+static void
+test_fleet_refusals(void)
+{
+	char *dir = make_tmpdir(), *err = NULL, *before;
+	struct store *s = fleet_store(dir);
+	struct fleet_profile p = {.name = (char *)"q", .image = (char *)"nope"};
+	struct fleet_group g = {.name = (char *)"h",
+	    .profile = (char *)"p",
+	    .priority = 5,
+	    .match = {.mac = (char *)"52:54:00:*", .arch = BOOT_ARCH_EFI_ARM64}};
+	struct fleet_labels l;
+	const char *gone[] = {"nokey"};
+
+	before = slurp(dir, "machines.json");
+	expect_refused(dir, store_profile_set(s, &p, &err), -EINVAL, &err, "nope", before);
+	p.image = NULL, p.config = (char *)"nocfg";
+	expect_refused(dir, store_profile_set(s, &p, &err), -EINVAL, &err, "nocfg", before);
+	CHECK(fleet_profile_find(store_fleet(s), "q") == NULL);
+	g.profile = (char *)"nop";
+	expect_refused(dir, store_group_set(s, &g, &err), -EINVAL, &err, "nop", before);
+	g.profile = (char *)"p";
+	labels_of(&g.match.labels, "role", "worker", NULL, NULL);
+	CHECK_EQ_INT(store_group_set(s, &g, &err), 0); /* role=worker cannot match role=cp */
+	fleet_labels_clear(&g.match.labels);
+	free(before);
+	before = slurp(dir, "machines.json");
+	g.name = (char *)"tie";
+	labels_of(&g.match.labels, "zone", "a", NULL, NULL); /* may overlap group g */
+	expect_refused(dir, store_group_set(s, &g, &err), -EINVAL, &err, "tie", before);
+	fleet_labels_clear(&g.match.labels);
+	CHECK_EQ_INT(store_fleet(s)->n_groups, 2);
+	expect_refused(dir, store_profile_remove(s, "p", &err), -EBUSY, &err, "group", before);
+	expect_refused(dir, store_profile_remove(s, "x", &err), -ENOENT, &err, "x", before);
+	expect_refused(dir, store_group_remove(s, "x"), -ENOENT, &err, NULL, before);
+	labels_of(&l, "ok", "1", NULL, NULL);
+	expect_refused(
+	    dir, store_machine_label(s, mac3, &l, gone, 1, &err), -ENOENT, &err, "nokey", before);
+	CHECK(store_machine_get(s, mac3) == NULL); /* not even the entry it would have made */
+	fleet_labels_clear(&l);
+	free(before);
+	store_free(s);
+	rm_tree(dir);
+}
+
+/* label and unassign: entries come and go with what they carry. */
+static void
+test_fleet_labels(void)
+{
+	char *dir = make_tmpdir(), *err = NULL;
+	struct store *s = fleet_store(dir);
+	struct fleet_machine m = {.image = (char *)"img"};
+	struct fleet_labels l;
+	const char *role[] = {"role"}, *both[] = {"role", "zone"};
+	const struct fleet_machine *got;
+
+	labels_of(&l, "role", "cp", NULL, NULL);
+	CHECK_EQ_INT(store_machine_label(s, mac3, &l, NULL, 0, &err), 0);
+	fleet_labels_clear(&l);
+	memcpy(m.mac, mac3, MAC_LEN);
+	CHECK_EQ_INT(store_machine_assign(s, &m), 0); /* keeps the labels */
+	got = store_machine_get(s, mac3);
+	CHECK(got != NULL && got->labels.n == 1 && got->image != NULL);
+	CHECK_EQ_INT(store_machine_unassign(s, mac3), 0); /* labels left: the entry stays */
+	got = store_machine_get(s, mac3);
+	CHECK(got != NULL && got->labels.n == 1 && got->image == NULL);
+	labels_of(&l, "zone", "b", NULL, NULL);
+	CHECK_EQ_INT(store_machine_label(s, mac3, &l, role, 1, &err), 0); /* set, then remove */
+	fleet_labels_clear(&l);
+	got = store_machine_get(s, mac3);
+	CHECK(got != NULL && got->labels.n == 1 && fleet_labels_get(&got->labels, "role") == NULL);
+	CHECK_EQ_INT(store_machine_label(s, mac3, NULL, both + 1, 1, &err), 0);
+	CHECK(store_machine_get(s, mac3) == NULL); /* nothing left: gone */
+	CHECK_EQ_INT(store_machine_unassign(s, mac3), -ENOENT);
+	store_free(s);
+	s = open_store(dir);
+	CHECK(store_machine_get(s, mac3) == NULL);
+	store_free(s);
+	free(err);
+	rm_tree(dir);
+}
+
+/* The fleet of 's' with every config, p's command line set to 'cmdline'. */
+static void
+next_fleet(struct store *s, struct fleet *next, const char *cmdline)
+{
+	CHECK_EQ_INT(store_fleet_copy(s, next), 0);
+	CHECK_EQ_INT(next->n_configs, 2);
+	if (next->n_profiles == 1) {
+		free(next->profiles[0].cmdline);
+		next->profiles[0].cmdline = strdup(cmdline);
+	}
+}
+
+/* Replace the content of config 'name' in f (which has it). */
+static void
+set_config(struct fleet *f, const char *name, const char *text)
+{
+	for (size_t i = 0; i < f->n_configs; i++)
+		if (strcmp(f->configs[i].name, name) == 0) {
+			free(f->configs[i].content);
+			f->configs[i].content = strdup(text);
+			f->configs[i].len = strlen(text);
+		}
+}
+
+static void
+expect_config(struct store *s, const char *name, const char *want)
+{
+	char *content = NULL;
+	size_t len;
+
+	if (want == NULL) {
+		CHECK(!store_config_exists(s, name));
+		return;
+	}
+	CHECK_EQ_INT(store_config_get(s, name, &content, &len), 0);
+	CHECK_EQ_STR(content, want);
+	free(content);
+}
+
+static void
+test_fleet_apply(void)
+{
+	char *dir = make_tmpdir(), *err = NULL, *before;
+	struct store *s = fleet_store(dir);
+	struct fleet next;
+
+	/* Refused (a profile names a missing image): nothing changes, configs neither. */
+	next_fleet(s, &next, "new");
+	set_config(&next, "cfg", "#cloud-config\nchanged: 1\n");
+	free(next.profiles[0].image);
+	next.profiles[0].image = strdup("missing");
+	before = slurp(dir, "machines.json");
+	expect_refused(dir, store_fleet_apply(s, &next, &err), -EINVAL, &err, "missing", before);
+	expect_config(s, "cfg", "#cloud-config\na: 1\n");
+	CHECK_EQ_INT(count_tmp(dir, "configs"), 0);
+	fleet_clear(&next);
+	/* A config that is not a cloud-config is refused before anything is written. */
+	next_fleet(s, &next, "new");
+	set_config(&next, "old", "not: a cloud-config\n");
+	expect_refused(dir, store_fleet_apply(s, &next, &err), -EINVAL, &err, "old", before);
+	expect_config(s, "old", "#cloud-config\nold: 1\n");
+	fleet_clear(&next);
+	/* The default config cannot be pruned. */
+	CHECK_EQ_INT(store_set_default_config(s, "old"), 0);
+	next_fleet(s, &next, "new");
+	fleet_config_clear(&next.configs[1]); /* "old" */
+	next.n_configs = 1;
+	expect_refused(dir, store_fleet_apply(s, &next, &err), -EBUSY, &err, "old", before);
+	CHECK_EQ_INT(store_set_default_config(s, NULL), 0);
+	/* Applied: the profile changes, cfg is rewritten, old is pruned. */
+	set_config(&next, "cfg", "#cloud-config\nchanged: 1\n");
+	CHECK_EQ_INT(store_fleet_apply(s, &next, &err), 0);
+	CHECK_EQ_STR(store_fleet(s)->profiles[0].cmdline, "new");
+	expect_config(s, "cfg", "#cloud-config\nchanged: 1\n");
+	expect_config(s, "old", NULL);
+	CHECK_EQ_INT(count_tmp(dir, "configs"), 0);
+	fleet_clear(&next);
+	store_free(s);
+	s = open_store(dir);
+	CHECK_EQ_STR(store_fleet(s)->profiles[0].cmdline, "new");
+	store_free(s);
+	free(before);
+	free(err);
+	rm_tree(dir);
+}
+
+/* The commit point fails (machines.json cannot be replaced): the staged configs go. */
+static void
+test_fleet_apply_commit_fails(void)
+{
+	char *dir = make_tmpdir(), *err = NULL, path[512];
+	struct store *s = fleet_store(dir);
+	struct fleet next;
+
+	next_fleet(s, &next, "new");
+	set_config(&next, "cfg", "#cloud-config\nchanged: 1\n");
+	snprintf(path, sizeof(path), "%s/machines.json", dir);
+	CHECK_EQ_INT(unlink(path), 0);
+	CHECK_EQ_INT(mkdir(path, 0755), 0);
+	CHECK(store_fleet_apply(s, &next, &err) < 0);
+	CHECK(err != NULL && strstr(err, "machines.json") != NULL);
+	expect_config(s, "cfg", "#cloud-config\na: 1\n");
+	CHECK_EQ_INT(count_tmp(dir, "configs"), 0);
+	CHECK(store_fleet(s)->profiles[0].cmdline != NULL &&
+	      strcmp(store_fleet(s)->profiles[0].cmdline, "new") != 0);
+	fleet_clear(&next);
+	store_free(s);
+	free(err);
+	rm_tree(dir);
+}
+
+/* machines.json of before fleets loads as it did; the next write adds the new lists. */
+static void
+test_fleet_old_file(void)
+{
+	static const char old[] =
+	    "{\"machines\": [{\"mac\": \"52:54:00:12:34:56\", \"image\": \"B\", \"config\": "
+	    "\"cfgB\", \"cmdline\": \"extra=1\", \"cmdline_mode\": \"append\"},\n"
+	    " {\"mac\": \"52:54:00:00:00:01\", \"image\": \"gone\", \"config\": null, "
+	    "\"cmdline\": null, \"cmdline_mode\": \"replace\"}]}\n";
+	char *dir = make_tmpdir(), *text;
+	struct store *s;
+	const struct fleet_machine *got;
+	struct fleet_labels l;
+
+	write_file(dir, "machines.json", old, strlen(old));
+	s = open_store(dir);
+	got = store_machine_get(s, mac1);
+	CHECK(got != NULL && got->labels.n == 0 && got->profile == NULL);
+	if (got != NULL) {
+		CHECK_EQ_STR(got->image, "B");
+		CHECK_EQ_STR(got->config, "cfgB");
+	}
+	got = store_machine_get(s, mac2);
+	CHECK(got != NULL && got->cmdline_mode == BOOT_CMDLINE_REPLACE);
+	/* Dangling references (image "gone", config "cfgB") do not block other changes. */
+	labels_of(&l, "role", "cp", NULL, NULL);
+	CHECK_EQ_INT(store_machine_label(s, mac3, &l, NULL, 0, NULL), 0);
+	fleet_labels_clear(&l);
+	store_free(s);
+	text = slurp(dir, "machines.json");
+	CHECK(strstr(text, "\"profiles\"") != NULL && strstr(text, "\"groups\"") != NULL);
+	CHECK(strstr(text, "\"labels\"") != NULL);
+	free(text);
+	s = open_store(dir);
+	CHECK_EQ_INT(store_fleet(s)->n_machines, 3);
+	store_free(s);
+	rm_tree(dir);
+}
+
 TEST_MAIN(TEST(test_open_cleans), TEST(test_txn_commit), TEST(test_txn_checks),
     TEST(test_replace_keeps_fd), TEST(test_legacy_and_default), TEST(test_image_count),
-    TEST(test_machines), TEST(test_configs_settings), TEST(test_corrupt), TEST(test_write_failure))
+    TEST(test_machines), TEST(test_configs_settings), TEST(test_corrupt), TEST(test_write_failure),
+    TEST(test_fleet_persist), TEST(test_fleet_refusals), TEST(test_fleet_labels),
+    TEST(test_fleet_apply), TEST(test_fleet_apply_commit_fails), TEST(test_fleet_old_file))
