@@ -38,8 +38,6 @@ machines:
 EOF
 verify "netbootctl apply -f fleet.yaml" nctl apply -f "$WORK/fleet.yaml"
 nctl --json explain "$MAC1" --arch bios >"$WORK/explain1.json" || true
-nctl --json explain "$MAC2" --arch bios >"$WORK/explain2.json" || true
-nctl explain "$MAC2" --arch bios || true
 
 url="http://$LAN_SERVER:8090"
 explain_says() { # FILE PYTHON-EXPRESSION-ON-d
@@ -64,6 +62,11 @@ VM_MAC=$MAC2
 VM_MAC_HYPHEN=${VM_MAC//:/-}
 boot_again 10
 verify "MAC 2 booted and reported success" [ "$BOOT_AGAIN_RC" = 0 ]
+# Explain what ProxyDHCP saw of it: the arch and the UUID its script URL carried.
+UUID2=$(grep -ao "ipxe/${MAC2//:/-}?arch=bios&uuid=[0-9a-f-]*" "$LAN_NETBOOTD_LOG" | tail -1 | sed 's/.*uuid=//')
+say "MAC 2's UUID as ProxyDHCP saw it: ${UUID2:-none}"
+nctl --json explain "$MAC2" --arch bios ${UUID2:+--uuid "$UUID2"} >"$WORK/explain2.json" || true
+nctl explain "$MAC2" --arch bios ${UUID2:+--uuid "$UUID2"} || true
 verify "MAC 2 came up on image B (marker $IMG_MARKER)" s2 "squashfs marker $IMG_MARKER ok"
 verify "MAC 2 fetched cfg-b (token $IMG_CONFIG)" s2 "cloud-config $IMG_CONFIG ok"
 verify "its kernel command line points at image B" s2 "root=live:$url/images/B/rootfs.squashfs"
@@ -74,6 +77,8 @@ verify "explain MAC 2: the squashfs URL the VM fetched" \
 	explain_says "$WORK/explain2.json" 'd["plan"]["squashfs"].endswith("/images/B/rootfs.squashfs")'
 CMDLINE2=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["plan"]["cmdline"])' \
 	"$WORK/explain2.json" 2>/dev/null || true)
+say "explain's command line: $CMDLINE2"
+say "the VM's kernel: $(grep -ao 'Command line: .*' "$BOOT_DIR/serial2.txt" | head -1)"
 verify "explain MAC 2: the very command line the VM's kernel printed" \
 	s2 "Command line: $CMDLINE2 initrd=initrd"
 verify "the script URL carried the arch ProxyDHCP saw" \
