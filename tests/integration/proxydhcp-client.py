@@ -8,6 +8,10 @@
   proxydhcp-client.py probe IFACE SERVER CLIENT_ADDR MAC yes|no
                                   one iPXE DISCOVER from MAC: an offer of its
                                   /ipxe/ URL must (yes) or must not (no) come back
+  proxydhcp-client.py ask IFACE SERVER CLIENT_ADDR MAC ipxe|pxe|http ARCH
+                                  one DISCOVER of that kind and option-93 arch
+                                  from MAC: prints the boot file offered, or
+                                  "none" when no answer came
 
 'run' sends DISCOVERs the way firmware does (from 0.0.0.0:68 to
 255.255.255.255:67, through scapy on IFACE), REQUESTs to the PXE port from a
@@ -325,9 +329,27 @@ def probe(argv):
     return 1 if cl.failures else 0
 
 
+def ask(argv):
+    """One DISCOVER of a kind and arch; print what was offered."""
+    iface, server, client, mac_s, kind, arch = argv
+    mac = bytes.fromhex(mac_s.replace(":", "").replace("-", ""))
+    xid = (int.from_bytes(mac[2:], "big") ^ int(arch) << 8) & 0x7fffffff
+    if kind == "ipxe":
+        opts = ipxe_opts(1, int(arch), "003010", True)
+    else:
+        opts = firmware_opts(1, "HTTPClient" if kind == "http" else "PXEClient", int(arch))
+    cl = Client(iface, server, client, None)
+    cl.send(dict(send="bcast", mac=mac, payload=header(xid, mac) + opts))
+    got = cl.receive(xid, 3.0)
+    print(parse_reply(got[0])["file"] if got else "none")
+    return 0
+
+
 def main():
     if len(sys.argv) == 7 and sys.argv[1] == "probe":
         return probe(sys.argv[2:])
+    if len(sys.argv) == 8 and sys.argv[1] == "ask":
+        return ask(sys.argv[2:])
     if len(sys.argv) == 3 and sys.argv[1] == "corpus":
         import os
         for name, data in corpus_seeds().items():
