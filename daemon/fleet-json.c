@@ -197,15 +197,6 @@ fleet_json_to_labels(const cJSON *o, struct fleet_labels *ret, char **ret_error)
 	return 0;
 }
 
-static void
-match_clear(struct fleet_match *m)
-{
-	free(m->mac);
-	free(m->interface);
-	fleet_labels_clear(&m->labels);
-	*m = (struct fleet_match){0};
-}
-
 static int
 match_mac(const cJSON *o, struct fleet_match *m, char **ret_error)
 {
@@ -283,7 +274,7 @@ fleet_json_to_match(const cJSON *o, struct fleet_match *ret, char **ret_error)
 	    (r = match_arch(o, &m, ret_error)) < 0 || (r = match_interface(o, &m, ret_error)) < 0 ||
 	    (r = fleet_json_to_labels(
 	         cJSON_GetObjectItemCaseSensitive(o, "labels"), &m.labels, ret_error)) < 0) {
-		match_clear(&m);
+		fleet_match_clear(&m);
 		return r;
 	}
 	*ret = m;

@@ -34,3 +34,15 @@ io_hex_encode(const void *p, size_t len, char *ret)
 	}
 	ret[len * 2] = '\0';
 }
+
+int
+io_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

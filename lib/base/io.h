@@ -15,4 +15,7 @@ int io_write_all(int fd, const void *buf, size_t len);
  */
 void io_hex_encode(const void *p, size_t len, char *ret);
 
+/* The value of hex digit 'c' (either case), or -1. */
+int io_hex_value(char c);
+
 #endif

@@ -2,17 +2,7 @@
 
 #include <errno.h>
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "io.h"
 
 void
 mac_format(const uint8_t mac[MAC_LEN], char sep, char buf[MAC_STRLEN])
@@ -36,7 +26,7 @@ mac_parse(const char *s, uint8_t ret[MAC_LEN])
 		return -EINVAL;
 	for (size_t i = 0; i < MAC_LEN; i++) {
 		const char *p = s + i * 3;
-		int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+		int hi = io_hex_value(p[0]), lo = hi < 0 ? -1 : io_hex_value(p[1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fleet.h"
+#include "io.h"
 #include "util.h"
 
 static const char *const arch_names[_BOOT_ARCH_MAX] = {
@@ -211,18 +212,6 @@ fleet_mac_glob_match(const char *glob, const uint8_t mac[MAC_LEN])
 
 /* ---- UUIDs and interfaces ---- */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 fleet_uuid_parse(const char *s, uint8_t ret[FLEET_UUID_LEN])
 {
@@ -237,7 +226,7 @@ fleet_uuid_parse(const char *s, uint8_t ret[FLEET_UUID_LEN])
 				return -EINVAL;
 			continue;
 		}
-		int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+		int hi = io_hex_value(s[i]), lo = io_hex_value(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		u[j++] = (uint8_t)(hi << 4 | lo);

@@ -200,8 +200,8 @@ fleet_profile_copy(const struct fleet_profile *src, struct fleet_profile *dst)
 	return 0;
 }
 
-static void
-match_clear(struct fleet_match *m)
+void
+fleet_match_clear(struct fleet_match *m)
 {
 	free(m->mac);
 	free(m->interface);
@@ -214,7 +214,7 @@ fleet_group_clear(struct fleet_group *g)
 {
 	free(g->name);
 	free(g->profile);
-	match_clear(&g->match);
+	fleet_match_clear(&g->match);
 	*g = (struct fleet_group){0};
 }
 

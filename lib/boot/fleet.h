@@ -177,6 +177,7 @@ const char *fleet_labels_get(const struct fleet_labels *l, const char *key);
 
 void fleet_profile_clear(struct fleet_profile *p);
 int fleet_profile_copy(const struct fleet_profile *src, struct fleet_profile *dst);
+void fleet_match_clear(struct fleet_match *m);
 void fleet_group_clear(struct fleet_group *g);
 int fleet_group_copy(const struct fleet_group *src, struct fleet_group *dst);
 void fleet_machine_clear(struct fleet_machine *m);

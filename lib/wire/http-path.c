@@ -5,23 +5,13 @@
 #include <string.h>
 
 #include "buf.h"
+#include "io.h"
 
 /* One decoded segment: at most HTTP_NAME_MAX bytes plus room to detect overflow. */
 struct segment {
 	char s[HTTP_NAME_MAX + 2];
 	size_t len;
 };
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* Read one (possibly percent-encoded) byte of a segment. */
 static int
@@ -35,9 +25,10 @@ read_pchar(struct reader *r, uint8_t *ret)
 		*ret = c;
 		return 0;
 	}
-	if (read_u8(r, &hi) < 0 || read_u8(r, &lo) < 0 || hexval(hi) < 0 || hexval(lo) < 0)
+	if (read_u8(r, &hi) < 0 || read_u8(r, &lo) < 0 || io_hex_value(hi) < 0 ||
+	    io_hex_value(lo) < 0)
 		return -EBADMSG;
-	*ret = (uint8_t)(hexval(hi) << 4 | hexval(lo));
+	*ret = (uint8_t)(io_hex_value(hi) << 4 | io_hex_value(lo));
 	return 0;
 }
 
