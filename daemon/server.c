@@ -123,6 +123,12 @@ server_open_state(struct server *srv)
 	int r;
 
 	srv->started = (int64_t)time(NULL);
+	if (srv->cfg->store.backend != CONFIG_STORE_LOCAL) {
+		log_err(NULL,
+		    "store.backend etcd is not available in this version of netbootd yet; "
+		    "use store.backend local");
+		return -EOPNOTSUPP;
+	}
 	/* Once, before any import thread can pull (not thread-safe). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_err(NULL, "Cannot initialise libcurl");
@@ -148,6 +154,28 @@ server_start(struct server *srv)
 	return r < 0 ? r : server_apply(srv, NULL);
 }
 
+static bool
+streq_null(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether two configurations name the same store (it is opened once, at start-up). */
+static bool
+same_store(const struct config *a, const struct config *b)
+{
+	return a->store.backend == b->store.backend &&
+	       same_strv(a->store.endpoints, a->store.n_endpoints, b->store.endpoints,
+	           b->store.n_endpoints) &&
+	       streq_null(a->store.prefix, b->store.prefix) &&
+	       streq_null(a->store.instance, b->store.instance) &&
+	       streq_null(a->store.tls.ca, b->store.tls.ca) &&
+	       streq_null(a->store.tls.cert, b->store.tls.cert) &&
+	       streq_null(a->store.tls.key, b->store.tls.key) &&
+	       streq_null(a->store.username, b->store.username) &&
+	       streq_null(a->store.password, b->store.password);
+}
+
 void
 server_reload(struct server *srv, struct config *c)
 {
@@ -163,6 +191,14 @@ server_reload(struct server *srv, struct config *c)
 			config_free(c);
 			return;
 		}
+	}
+	if (!same_store(c, srv->cfg)) {
+		__typeof__(c->store) keep = srv->cfg->store;
+
+		log_warn(NULL, "store cannot change on reload (restart netbootd for that), keeping "
+		               "the running one");
+		srv->cfg->store = c->store; /* freed with the old configuration */
+		c->store = keep;
 	}
 	old = srv->cfg;
 	srv->cfg = c;

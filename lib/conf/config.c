@@ -49,6 +49,11 @@ enum key_type {
 	K_HOSTLIST,
 	K_PLATFORM,
 	K_COMPRESSION,
+	K_BACKEND,
+	K_URLLIST,
+	K_PREFIX,
+	K_SECRET,
+	K_INSTANCE,
 };
 
 struct key {
@@ -118,6 +123,24 @@ static const struct key registry_keys[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
+static const struct key store_tls_keys[] = {
+    {"ca", K_PATH, F(store.tls.ca), 0, 0, NULL},
+    {"cert", K_PATH, F(store.tls.cert), 0, 0, NULL},
+    {"key", K_PATH, F(store.tls.key), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct key store_keys[] = {
+    {"backend", K_BACKEND, F(store.backend), 0, 0, NULL},
+    {"endpoints", K_URLLIST, F(store.endpoints), 0, 0, NULL},
+    {"prefix", K_PREFIX, F(store.prefix), 0, 0, NULL},
+    {"instance", K_INSTANCE, F(store.instance), 0, 0, NULL},
+    {"tls", K_SECTION, 0, 0, 0, store_tls_keys},
+    {"username", K_SECRET, F(store.username), 0, 0, NULL},
+    {"password", K_SECRET, F(store.password), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
 static const struct key top_keys[] = {
     {"interfaces", K_IFLIST, F(interfaces), 0, 0, NULL},
     {"advertise", K_IPV4, F(advertise), 0, 0, NULL},
@@ -129,6 +152,7 @@ static const struct key top_keys[] = {
     {"default", K_SECTION, 0, 0, 0, default_keys},
     {"control", K_SECTION, 0, 0, 0, control_keys},
     {"registry", K_SECTION, 0, 0, 0, registry_keys},
+    {"store", K_SECTION, 0, 0, 0, store_keys},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -149,6 +173,11 @@ static const char *const type_names[] = {
     [K_HOSTLIST] = "a list of HOST[:PORT]",
     [K_PLATFORM] = "a platform like linux/amd64",
     [K_COMPRESSION] = "gzip, zstd or xz",
+    [K_BACKEND] = "local or etcd",
+    [K_URLLIST] = "a list of http(s)://HOST:PORT",
+    [K_PREFIX] = "a key prefix like /netbootd/",
+    [K_SECRET] = "a string",
+    [K_INSTANCE] = "an instance name",
 };
 
 /*
@@ -325,6 +354,60 @@ set_compression(struct parser *p, const struct key *k, const char *name, const c
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
 }
 
+static int
+set_backend(struct parser *p, const char *name, const char *s, size_t len)
+{
+	char buf[YAML_SHOW_BUF];
+
+	if (strcmp(s, "local") == 0)
+		p->cfg->store.backend = CONFIG_STORE_LOCAL;
+	else if (strcmp(s, "etcd") == 0)
+		p->cfg->store.backend = CONFIG_STORE_ETCD;
+	else
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not local or etcd", yaml_reader_show(s, len, true, buf));
+	return 0;
+}
+
+/* store.prefix: "/" ... "/", printable, no spaces. */
+static int
+set_prefix(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char buf[YAML_SHOW_BUF];
+	bool ok = len >= 1 && len <= CONFIG_MAX_ETCD_PREFIX && s[0] == '/' && s[len - 1] == '/';
+
+	for (size_t i = 0; ok && i < len; i++)
+		ok = s[i] > ' ' && s[i] < 0x7f;
+	if (!ok)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not a key prefix (starting and ending with /, at most %d printable "
+		    "characters)",
+		    yaml_reader_show(s, len, true, buf), CONFIG_MAX_ETCD_PREFIX);
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+/* store.username, store.password: printable, bounded; never shown in a message. */
+static int
+set_secret(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	if (len == 0 || len > CONFIG_MAX_SECRET || yaml_reader_has_control(s, len))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "must be 1-%d characters without control characters", CONFIG_MAX_SECRET);
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+static int
+set_instance(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char buf[YAML_SHOW_BUF];
+
+	if (!name_valid(s))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not an instance name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
+		    yaml_reader_show(s, len, true, buf));
+	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
 /* Check the {placeholder}s of a command line; "{{" is a literal brace. */
 static int
 check_placeholders(struct parser *p, const char *name, const char *s)
@@ -453,6 +536,14 @@ parse_scalar(struct parser *p, const struct key *k, const char *name)
 		return set_platform(p, k, name, s, len);
 	case K_COMPRESSION:
 		return set_compression(p, k, name, s, len);
+	case K_BACKEND:
+		return set_backend(p, name, s, len);
+	case K_PREFIX:
+		return set_prefix(p, k, name, s, len);
+	case K_SECRET:
+		return set_secret(p, k, name, s, len);
+	case K_INSTANCE:
+		return set_instance(p, k, name, s, len);
 	default:
 		return -EINVAL;
 	}
@@ -566,31 +657,55 @@ host_port_valid(const char *s, size_t len)
 	return true;
 }
 
+/* store.endpoints: http:// or https://, a host, an optional :port, no path. */
+static bool
+url_valid(const char *s, size_t len)
+{
+	size_t skip = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
+
+	return skip > 0 && len > skip && strchr(s + skip, '/') == NULL &&
+	       host_port_valid(s + skip, len - skip);
+}
+
+/* What a list holds: its elements' check, their description, the cap. */
+struct list_kind {
+	bool (*valid)(const char *s, size_t len);
+	const char *what;   /* "HOST[:PORT]" */
+	const char *plural; /* "registries" */
+	size_t max;
+};
+
+static const struct list_kind host_list = {
+    host_port_valid, "HOST[:PORT]", "registries", CONFIG_MAX_INSECURE};
+static const struct list_kind url_list = {
+    url_valid, "http(s)://HOST:PORT", "endpoints", CONFIG_MAX_ENDPOINTS};
+
 static int
-add_host(struct parser *p, const char *name, char **v, size_t n)
+add_item(struct parser *p, const char *name, const struct list_kind *lk, char **v, size_t n)
 {
 	const char *s = (const char *)p->r.ev.data.scalar.value;
 	size_t len = p->r.ev.data.scalar.length;
 	char buf[YAML_SHOW_BUF];
 
 	if (p->r.ev.type != YAML_SCALAR_EVENT)
-		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
-		    "expected HOST[:PORT], not %s", yaml_reader_kind(&p->r.ev));
-	if (n >= CONFIG_MAX_INSECURE)
-		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
-		    "more than %d registries", CONFIG_MAX_INSECURE);
-	if (strlen(s) != len || yaml_reader_is_null(&p->r.ev) || !host_port_valid(s, len))
-		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
-		    "%s is not HOST[:PORT]", yaml_reader_show(s, len, true, buf));
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name, "expected %s, not %s",
+		    lk->what, yaml_reader_kind(&p->r.ev));
+	if (n >= lk->max)
+		return yaml_reader_fail(
+		    &p->r, yaml_reader_line(&p->r), name, "more than %zu %s", lk->max, lk->plural);
+	if (strlen(s) != len || yaml_reader_is_null(&p->r.ev) || !lk->valid(s, len))
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name, "%s is not %s",
+		    yaml_reader_show(s, len, true, buf), lk->what);
 	v[n] = strdup(s);
 	return v[n] != NULL ? 0 : -ENOMEM;
 }
 
-/* A list of registries; null or [] is none. */
+/* A list of strings of one kind into *ret_v / *ret_n; null or [] is none. */
 static int
-parse_hostlist(struct parser *p, const char *name)
+parse_strlist(struct parser *p, const struct key *k, const char *name, const struct list_kind *lk,
+    char ***ret_v, size_t *ret_n)
 {
-	__attribute__((cleanup(strv_freep))) char **v = calloc(CONFIG_MAX_INSECURE + 1, sizeof(*v));
+	__attribute__((cleanup(strv_freep))) char **v = calloc(lk->max + 1, sizeof(*v));
 	size_t n = 0;
 	int r = 0;
 
@@ -600,17 +715,18 @@ parse_hostlist(struct parser *p, const char *name)
 		return 0;
 	if (p->r.ev.type != YAML_SEQUENCE_START_EVENT)
 		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name, "expected %s, not %s",
-		    type_names[K_HOSTLIST], yaml_reader_kind(&p->r.ev));
+		    type_names[k->type], yaml_reader_kind(&p->r.ev));
+	record_line(p, k->offset);
 	while ((r = yaml_reader_next(&p->r)) == 0 && p->r.ev.type != YAML_SEQUENCE_END_EVENT) {
-		if ((r = add_host(p, name, v, n)) < 0)
+		if ((r = add_item(p, name, lk, v, n)) < 0)
 			return r;
 		n++;
 	}
 	if (r < 0)
 		return r;
-	strv_free(p->cfg->registry.insecure);
-	p->cfg->registry.insecure = TAKE_PTR(v);
-	p->cfg->registry.n_insecure = n;
+	strv_free(*ret_v);
+	*ret_v = TAKE_PTR(v);
+	*ret_n = n;
 	return 0;
 }
 
@@ -634,7 +750,11 @@ parse_value(struct parser *p, const struct key *k, const char *name)
 	case K_IFLIST:
 		return parse_iflist(p);
 	case K_HOSTLIST:
-		return parse_hostlist(p, name);
+		return parse_strlist(p, k, name, &host_list, &p->cfg->registry.insecure,
+		    &p->cfg->registry.n_insecure);
+	case K_URLLIST:
+		return parse_strlist(
+		    p, k, name, &url_list, &p->cfg->store.endpoints, &p->cfg->store.n_endpoints);
 	default:
 		return parse_scalar(p, k, name);
 	}
@@ -703,6 +823,30 @@ check_ports(struct parser *p)
 	return 0;
 }
 
+/* The store's keys that go together. */
+static int
+check_store(struct parser *p)
+{
+	const struct config *c = p->cfg;
+	unsigned line = line_of(p, F(store.backend));
+
+	if (c->store.backend == CONFIG_STORE_ETCD && c->store.n_endpoints == 0)
+		return yaml_reader_fail(&p->r, line, "store.endpoints",
+		    "is needed with store.backend etcd (the etcd members' URLs)");
+	if (c->store.backend == CONFIG_STORE_LOCAL && c->store.n_endpoints > 0)
+		return yaml_reader_fail(&p->r, line_of(p, F(store.endpoints)), "store.endpoints",
+		    "is set, but store.backend is local (say backend: etcd)");
+	if ((c->store.tls.cert == NULL) != (c->store.tls.key == NULL))
+		return yaml_reader_fail(&p->r,
+		    line_of(p, F(store.tls.cert)) + line_of(p, F(store.tls.key)), "store.tls",
+		    "needs both cert and key, or neither");
+	if ((c->store.username == NULL) != (c->store.password == NULL))
+		return yaml_reader_fail(&p->r,
+		    line_of(p, F(store.username)) + line_of(p, F(store.password)), "store",
+		    "needs both username and password, or neither");
+	return 0;
+}
+
 /* The top-level mapping, then what involves more than one key. */
 static int
 parse_top(void *userdata)
@@ -710,7 +854,9 @@ parse_top(void *userdata)
 	struct parser *p = userdata;
 	int r = parse_map(p, top_keys, NULL);
 
-	return r < 0 ? r : check_ports(p);
+	if (r == 0)
+		r = check_ports(p);
+	return r < 0 ? r : check_store(p);
 }
 
 int
@@ -839,6 +985,8 @@ config_new(void)
 	    .def = {.cmdline = strdup(CONFIG_DEFAULT_CMDLINE)},
 	    .control = {.socket = strdup(CONFIG_DEFAULT_SOCKET),
 	        .group = strdup(CONFIG_DEFAULT_GROUP)},
+	    .store = {.endpoints = calloc(1, sizeof(char *)),
+	        .prefix = strdup(CONFIG_DEFAULT_ETCD_PREFIX)},
 	    .registry = {.insecure = calloc(1, sizeof(char *)),
 	        .auth_file = strdup(CONFIG_DEFAULT_AUTHFILE),
 	        .platform = strdup(CONFIG_DEFAULT_PLATFORM),
@@ -847,6 +995,7 @@ config_new(void)
 	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
 	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||
 	    c->control.socket == NULL || c->control.group == NULL || c->registry.insecure == NULL ||
+	    c->store.endpoints == NULL || c->store.prefix == NULL ||
 	    c->registry.auth_file == NULL || c->registry.platform == NULL ||
 	    c->registry.compression == NULL) {
 		config_free(c);
@@ -878,6 +1027,14 @@ config_free(struct config *c)
 	free(c->registry.auth_file);
 	free(c->registry.platform);
 	free(c->registry.compression);
+	strv_free(c->store.endpoints);
+	free(c->store.prefix);
+	free(c->store.instance);
+	free(c->store.tls.ca);
+	free(c->store.tls.cert);
+	free(c->store.tls.key);
+	free(c->store.username);
+	free(c->store.password);
 	free(c);
 }
 

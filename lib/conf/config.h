@@ -36,6 +36,16 @@
 /* The default kernel command line for Kairos images (lib/ipxe-script.h). */
 #define CONFIG_DEFAULT_CMDLINE IPXE_DEFAULT_CMDLINE
 
+enum config_store_backend {
+	CONFIG_STORE_LOCAL, /* the state directory alone (the default) */
+	CONFIG_STORE_ETCD,  /* desired state in etcd, artifacts in the state directory */
+};
+
+#define CONFIG_MAX_ENDPOINTS       16
+#define CONFIG_MAX_SECRET          256 /* bytes of an etcd user name or password */
+#define CONFIG_MAX_ETCD_PREFIX     128
+#define CONFIG_DEFAULT_ETCD_PREFIX "/netbootd/"
+
 struct config {
 	char *path; /* file it was read from, NULL for built-in defaults */
 
@@ -95,6 +105,19 @@ struct config {
 		char *platform;    /* "os/arch[/variant]"; CONFIG_DEFAULT_PLATFORM */
 		char *compression; /* squashfs: "gzip" (default), "zstd" or "xz" */
 	} registry;
+
+	/* Where the desired state lives (netbootd.yaml(5), "store"). */
+	struct {
+		enum config_store_backend backend;
+		char **endpoints; /* NULL-terminated "http(s)://host:port" of etcd members */
+		size_t n_endpoints;
+		char *prefix;   /* etcd key prefix, "/.../"; CONFIG_DEFAULT_ETCD_PREFIX */
+		char *instance; /* this instance's name in the cluster; NULL: the host name */
+		struct {
+			char *ca, *cert, *key; /* paths; NULL: none */
+		} tls;
+		char *username, *password; /* etcd authentication; NULL: none */
+	} store;
 };
 
 /* A config holding every built-in default.  NULL on out-of-memory. */

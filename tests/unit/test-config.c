@@ -938,9 +938,64 @@ test_registry(void)
 	parse_err("registry: {mirror: x}\n", "t.yaml:1: unknown key registry.mirror");
 }
 
-TEST_MAIN(TEST(test_defaults), TEST(test_empty), TEST(test_full_block), TEST(test_full_flow),
-    TEST(test_partial), TEST(test_booleans), TEST(test_ports), TEST(test_ranges),
-    TEST(test_unknown_keys), TEST(test_duplicates), TEST(test_wrong_types),
+static void
+test_store(void)
+{
+	struct config *c = config_new();
+
+	CHECK(c != NULL && c->store.backend == CONFIG_STORE_LOCAL && c->store.n_endpoints == 0);
+	CHECK_EQ_STR(c->store.prefix, "/netbootd/");
+	config_free(c);
+	c = parse_ok(
+	    "store:\n"
+	    "  backend: etcd\n"
+	    "  endpoints: [http://127.0.0.1:2379, 'https://[::1]:2379', https://etcd-2]\n"
+	    "  prefix: /site-a/netbootd/\n"
+	    "  instance: rack-7\n"
+	    "  tls: {ca: /etc/netbootd/ca.pem, cert: /etc/netbootd/c.pem, key: /etc/netbootd/k.pem}\n"
+	    "  username: netbootd\n"
+	    "  password: 's3cret with spaces'\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->store.backend, CONFIG_STORE_ETCD);
+		CHECK_EQ_INT(c->store.n_endpoints, 3);
+		CHECK_EQ_STR(c->store.endpoints[1], "https://[::1]:2379");
+		CHECK(c->store.endpoints[3] == NULL);
+		CHECK_EQ_STR(c->store.prefix, "/site-a/netbootd/");
+		CHECK_EQ_STR(c->store.instance, "rack-7");
+		CHECK_EQ_STR(c->store.tls.key, "/etc/netbootd/k.pem");
+		CHECK_EQ_STR(c->store.password, "s3cret with spaces");
+	}
+	config_free(c);
+	config_free(parse_ok("store: {backend: local}\n"));
+	parse_err("store: {backend: etcd}\n",
+	    "t.yaml:1: store.endpoints: is needed with store.backend etcd (the etcd members' URLs)");
+	parse_err("store: {endpoints: [http://a:1]}\n",
+	    "t.yaml:1: store.endpoints: is set, but store.backend is local (say backend: etcd)");
+	parse_err("store: {backend: zookeeper}\n",
+	    "t.yaml:1: store.backend: \"zookeeper\" is not local or etcd");
+	parse_err("store: {backend: etcd, endpoints: [ftp://a:1]}\n",
+	    "t.yaml:1: store.endpoints: \"ftp://a:1\" is not http(s)://HOST:PORT");
+	parse_err("store: {backend: etcd, endpoints: [http://a:1/v3]}\n",
+	    "t.yaml:1: store.endpoints: \"http://a:1/v3\" is not http(s)://HOST:PORT");
+	parse_err("store: {backend: etcd, endpoints: http://a:1}\n",
+	    "t.yaml:1: store.endpoints: expected a list of http(s)://HOST:PORT, not a scalar");
+	parse_err("store: {prefix: netbootd}\n",
+	    "t.yaml:1: store.prefix: \"netbootd\" is not a key prefix (starting and ending with /, "
+	    "at most 128 printable characters)");
+	parse_err("store:\n  backend: etcd\n  endpoints: [http://a:1]\n  tls: {cert: /c}\n",
+	    "t.yaml:4: store.tls: needs both cert and key, or neither");
+	parse_err("store:\n  backend: etcd\n  endpoints: [http://a:1]\n  username: u\n",
+	    "t.yaml:4: store: needs both username and password, or neither");
+	parse_err("store: {instance: ../x}\n",
+	    "t.yaml:1: store.instance: \"../x\" is not an instance name (1-64 of A-Z a-z 0-9 . _ -, "
+	    "not starting with .)");
+	parse_err("store: {tls: {ca: relative.pem}}\n",
+	    "t.yaml:1: store.tls.ca: \"relative.pem\" is not an absolute path");
+}
+
+TEST_MAIN(TEST(test_store), TEST(test_defaults), TEST(test_empty), TEST(test_full_block),
+    TEST(test_full_flow), TEST(test_partial), TEST(test_booleans), TEST(test_ports),
+    TEST(test_ranges), TEST(test_unknown_keys), TEST(test_duplicates), TEST(test_wrong_types),
     TEST(test_yaml_features), TEST(test_syntax_errors), TEST(test_bad_bytes), TEST(test_size_cap),
     TEST(test_loaders), TEST(test_image), TEST(test_cmdline), TEST(test_paths),
     TEST(test_advertise), TEST(test_interfaces), TEST(test_port_conflicts), TEST(test_tftp_root),
