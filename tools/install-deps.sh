@@ -21,7 +21,7 @@ TEST="iproute2 procps psmisc kmod cpio gzip xz-utils curl tftp-hpa atftp
 	tshark tcpdump python3 python3-scapy dnsmasq-base busybox-static
 	qemu-system-x86 qemu-utils ipxe ipxe-qemu ovmf squashfs-tools
 	systemd xorriso libarchive-tools docker-registry skopeo umoci apache2-utils
-	zstd jq debootstrap systemd-container"
+	zstd jq debootstrap systemd-container etcd-server etcd-client"
 
 # Benchmarks: the peers we compare against.
 BENCH="wrk nginx-light tftpd-hpa hyperfine"
@@ -32,7 +32,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends $BUILD $TEST $BENCH
 
 # The benchmark peers and nginx must not run as system services.
-for s in nginx tftpd-hpa docker-registry; do
+for s in nginx tftpd-hpa docker-registry etcd; do
 	if command -v systemctl >/dev/null 2>&1; then
 		systemctl disable --now "$s" >/dev/null 2>&1 || true
 	fi
