@@ -19,6 +19,8 @@ enum {
 	CTL_EXIT_USAGE = 2,       /* bad command line or local input */
 	CTL_EXIT_UNREACHABLE = 3, /* no daemon at the socket */
 	CTL_EXIT_PERMISSION = 4,  /* permission denied */
+	CTL_EXIT_UNAVAILABLE = 5, /* the shared store (etcd) is unreachable: nothing changed */
+	CTL_EXIT_CONFLICT = 6,    /* changed concurrently by someone else: nothing changed */
 };
 
 #define CTL_INTERRUPTED_EXIT 130 /* Ctrl-C during add-image */

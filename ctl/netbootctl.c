@@ -153,6 +153,10 @@ parse_global(int argc, char **argv, struct ctl_options *o)
 static int
 exit_for_error(const struct control_message *m)
 {
+	if (strcmp(m->code, "unavailable") == 0)
+		return CTL_EXIT_UNAVAILABLE;
+	if (strcmp(m->code, "conflict") == 0)
+		return CTL_EXIT_CONFLICT;
 	return strcmp(m->code, "permission-denied") == 0 ? CTL_EXIT_PERMISSION : CTL_EXIT_DAEMON;
 }
 

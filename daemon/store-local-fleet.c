@@ -7,6 +7,7 @@
 #include "store-local.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,7 +80,7 @@ kind_parse(struct fleet *f, enum kind k, const cJSON *o, char **ret_error)
 /* ---- load ---- */
 
 static int
-load_kind(struct store *s, struct fleet *f, enum kind k, const cJSON *root, char **ret_error)
+load_kind(const char *where, struct fleet *f, enum kind k, const cJSON *root, char **ret_error)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, kinds[k].key), *e;
 	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
@@ -88,11 +89,11 @@ load_kind(struct store *s, struct fleet *f, enum kind k, const cJSON *root, char
 	if (arr == NULL && k != KIND_MACHINE) /* before fleets: machines only */
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return error_set(ret_error, -EBADMSG, "%s/" MACHINES_JSON ": no \"%s\" list",
-		    s->state_dir, kinds[k].key);
+		return error_set(ret_error, -EBADMSG, "%s: no \"%s\" list", where,
+		    kinds[k].key);
 	if (n > kinds[k].max)
-		return error_set(ret_error, -EBADMSG, "%s/" MACHINES_JSON ": more than %zu %s",
-		    s->state_dir, kinds[k].max, kinds[k].key);
+		return error_set(ret_error, -EBADMSG, "%s: more than %zu %s", where,
+		    kinds[k].max, kinds[k].key);
 	if (kind_alloc(f, k, n) < 0)
 		return -ENOMEM;
 	cJSON_ArrayForEach(e, arr)
@@ -103,34 +104,32 @@ load_kind(struct store *s, struct fleet *f, enum kind k, const cJSON *root, char
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)
-			return error_set(ret_error, -EBADMSG, "%s/" MACHINES_JSON ": %s %zu: %s",
-			    s->state_dir, kinds[k].what, i, why ? why : "is not valid");
+			return error_set(ret_error, -EBADMSG, "%s: %s %zu: %s", where,
+			    kinds[k].what, i, why ? why : "is not valid");
 	}
 	return 0;
 }
 
-/* Parse machines.json's root object into *f (half-built on failure: the caller clears it). */
-static int
-load_fleet(struct store *s, const cJSON *root, struct fleet *f, char **ret_error)
+int
+store_local_fleet_from_json(const cJSON *root, const char *where, struct fleet *f, char **ret_error)
 {
 	_cleanup_free_ char *why = NULL;
 	int r;
 
 	if (!cJSON_IsObject(root))
-		return error_set(ret_error, -EBADMSG, "%s/" MACHINES_JSON ": no \"machines\" list",
-		    s->state_dir);
+		return error_set(ret_error, -EBADMSG, "%s: no \"machines\" list", where);
 	for (enum kind k = 0; k < _KIND_MAX; k++)
-		if ((r = load_kind(s, f, k, root, ret_error)) < 0)
+		if ((r = load_kind(where, f, k, root, ret_error)) < 0)
 			return r;
 	fleet_sort(f);
 	for (size_t i = 1; i < f->n_machines; i++)
 		if (memcmp(f->machines[i - 1].mac, f->machines[i].mac, MAC_LEN) == 0)
 			return error_set(ret_error, -EBADMSG,
-			    "%s/" MACHINES_JSON ": a MAC address appears twice", s->state_dir);
+			    "%s: a MAC address appears twice", where);
 	/* Images and configs are not looked at: dangling references are kept. */
 	if ((r = fleet_validate(f, NULL, &why)) < 0)
-		return error_set(ret_error, r == -ENOMEM ? r : -EBADMSG, "%s/" MACHINES_JSON ": %s",
-		    s->state_dir, why ? why : "not a valid fleet");
+		return error_set(ret_error, r == -ENOMEM ? r : -EBADMSG, "%s: %s", where,
+		    why ? why : "not a valid fleet");
 	return 0;
 }
 
@@ -145,7 +144,13 @@ store_local_fleet_load(struct store *s, char **ret_error)
 		return 0;
 	if (r < 0)
 		return r;
-	r = load_fleet(s, root, &f, ret_error);
+	_cleanup_free_ char *where = NULL;
+
+	if (asprintf(&where, "%s/" MACHINES_JSON, s->state_dir) < 0) {
+		cJSON_Delete(root);
+		return -ENOMEM;
+	}
+	r = store_local_fleet_from_json(root, where, &f, ret_error);
 	cJSON_Delete(root);
 	if (r < 0) {
 		fleet_clear(&f);
@@ -163,15 +168,18 @@ store_local_fleet_get(const struct store *s)
 
 /* ---- write ---- */
 
-static int
-write_fleet(struct store *s, const struct fleet *f)
+cJSON *
+store_local_fleet_to_json(const struct fleet *f, unsigned kinds_mask)
 {
 	cJSON *root = cJSON_CreateObject();
-	int r = root != NULL ? 0 : -ENOMEM;
+	bool ok = root != NULL;
 
-	for (enum kind k = 0; r == 0 && k < _KIND_MAX; k++) {
-		cJSON *arr = cJSON_AddArrayToObject(root, kinds[k].key);
+	for (enum kind k = 0; ok && k < _KIND_MAX; k++) {
+		cJSON *arr;
 
+		if (!(kinds_mask & (1u << k)))
+			continue;
+		arr = cJSON_AddArrayToObject(root, kinds[k].key);
 		for (size_t i = 0; arr != NULL && i < kind_count(f, k); i++) {
 			cJSON *o = kind_json(f, k, i);
 
@@ -180,8 +188,21 @@ write_fleet(struct store *s, const struct fleet *f)
 				arr = NULL;
 			}
 		}
-		r = arr != NULL ? 0 : -ENOMEM;
+		ok = arr != NULL;
 	}
+	if (!ok) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static int
+write_fleet(struct store *s, const struct fleet *f)
+{
+	cJSON *root = store_local_fleet_to_json(f, STORE_LOCAL_FLEET_ALL);
+	int r = root != NULL ? 0 : -ENOMEM;
+
 	if (r == 0)
 		r = store_local_json_write(s, MACHINES_JSON, root, STORE_MACHINES_MAX_FILE);
 	cJSON_Delete(root);

@@ -78,6 +78,18 @@ void store_local_txn_free(struct store_txn *t);
 /* store-local-fleet.c */
 int store_local_fleet_load(struct store *s, char **ret_error);
 const struct fleet *store_local_fleet_get(const struct store *s);
+/* What machines.json holds, as JSON: the lists of kinds_mask (STORE_LOCAL_FLEET_*); NULL: -ENOMEM. */
+#define STORE_LOCAL_FLEET_MACHINES 1u
+#define STORE_LOCAL_FLEET_PROFILES 2u
+#define STORE_LOCAL_FLEET_GROUPS   4u
+#define STORE_LOCAL_FLEET_ALL      7u
+cJSON *store_local_fleet_to_json(const struct fleet *f, unsigned kinds_mask);
+/*
+ * Parse such an object (missing "profiles"/"groups" are empty, "machines"
+ * is required) into *f, sorted and validated without images and configs;
+ * messages start with 'where'.  *f is half-built on failure: clear it.
+ */
+int store_local_fleet_from_json(const cJSON *root, const char *where, struct fleet *f, char **ret_error);
 int store_local_fleet_replace(struct store *s, struct fleet *next,
     const struct store_config_change *changes, size_t n_changes, char **ret_error);
 
@@ -99,5 +111,10 @@ void store_local_config_unstage(struct store *s, const char *tmp);
 int store_local_settings_load(struct store *s, char **ret_error);
 const struct store_settings *store_local_settings_get(const struct store *s);
 int store_local_settings_replace(struct store *s, struct store_settings *next);
+/* settings.json's object; NULL: -ENOMEM. */
+cJSON *store_local_settings_to_json(const struct store_settings *st);
+/* Parse it into *ret (messages start with 'where'); -EBADMSG. */
+int store_local_settings_from_json(
+    const cJSON *root, const char *where, struct store_settings *ret, char **ret_error);
 
 #endif

@@ -24,6 +24,8 @@ static const char *const error_names[_CONTROL_ERR_MAX] = {
     [CONTROL_ERR_BUSY] = "busy",
     [CONTROL_ERR_IO] = "io",
     [CONTROL_ERR_INTERNAL] = "internal",
+    [CONTROL_ERR_UNAVAILABLE] = "unavailable",
+    [CONTROL_ERR_CONFLICT] = "conflict",
 };
 
 const char *

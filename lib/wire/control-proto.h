@@ -58,6 +58,8 @@ enum control_error {
 	CONTROL_ERR_BUSY,
 	CONTROL_ERR_IO,
 	CONTROL_ERR_INTERNAL,
+	CONTROL_ERR_UNAVAILABLE, /* the shared store (etcd) cannot be reached */
+	CONTROL_ERR_CONFLICT,    /* the shared state changed concurrently */
 	_CONTROL_ERR_MAX,
 };
 
