@@ -156,6 +156,22 @@ image_size(const cJSON *manifest)
 	return total;
 }
 
+/* "a:ready b:fetching" from the image's "instances" (a shared store). */
+static void
+format_instances(const cJSON *m, char *buf, size_t size)
+{
+	const cJSON *where = cJSON_GetObjectItemCaseSensitive(m, "instances"), *i;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(i, where)
+	if (cJSON_IsString(i) && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s:%s", len > 0 ? " " : "",
+		    i->string, i->valuestring);
+	if (buf[0] == '\0')
+		snprintf(buf, size, "-");
+}
+
 static void
 render_images(const cJSON *args, const cJSON *data)
 {
@@ -166,17 +182,22 @@ render_images(const cJSON *args, const cJSON *data)
 		puts("no images");
 		return;
 	}
-	ctl_table_add(&t, "NAME", "SOURCE", "SIZE", "ASSIGNED", "CREATED");
+	bool shared = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(data, 0), "instances");
+
+	t.ncols = shared ? 6 : 5;
+	ctl_table_add(&t, "NAME", "SOURCE", "SIZE", "ASSIGNED", "CREATED", "INSTANCES");
 	cJSON_ArrayForEach(m, data)
 	{
-		char src[512], size[32], assigned[32], created[32];
+		char src[512], size[32], assigned[32], created[32], where[512];
 
+		format_instances(m, where, sizeof(where));
 		format_source(m, src, sizeof(src));
 		ctl_format_size(image_size(m), size);
 		snprintf(
 		    assigned, sizeof(assigned), "%.0f", fmax(ctl_format_num(m, "assigned"), 0));
 		ctl_format_time(ctl_format_num(m, "created"), created);
-		ctl_table_add(&t, control_json_string(m, "name"), src, size, assigned, created);
+		ctl_table_add(
+		    &t, control_json_string(m, "name"), src, size, assigned, created, where);
 	}
 	ctl_table_print_free(&t);
 }

@@ -11,6 +11,30 @@ print_count(const char *label, const cJSON *data, const char *key)
 	printf("%-18s%.0f\n", label, ctl_format_num(data, key));
 }
 
+/* A shared store: its state and the instances it knows. */
+static void
+render_cluster(const cJSON *c)
+{
+	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(c, "instances"), *i;
+	const char *waiting = control_json_string(c, "waiting_for_image");
+
+	if (c == NULL) {
+		printf("%-18s%s\n", "store:", "local");
+		return;
+	}
+	printf("%-18setcd, %s, %s at revision %.0f\n", "store:",
+	    ctl_format_dash(control_json_string(c, "etcd")),
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "synchronised")) ? "synchronised"
+	                                                                       : "not synchronised",
+	    ctl_format_num(c, "revision"));
+	printf("%-18s%s\n", "instance:", ctl_format_dash(control_json_string(c, "instance")));
+	if (waiting != NULL)
+		printf("%-18s%s\n", "waiting for image:", waiting);
+	cJSON_ArrayForEach(i, inst)
+	printf("%-18s%s %s\n", "peer:", ctl_format_dash(control_json_string(i, "instance")),
+	    ctl_format_dash(control_json_string(i, "advertise")));
+}
+
 static void
 render_status(const cJSON *args, const cJSON *data)
 {
@@ -30,6 +54,7 @@ render_status(const cJSON *args, const cJSON *data)
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "default_boot")) ? "on" : "off");
 	print_count("tftp sessions:", data, "tftp_sessions");
 	print_count("http connections:", data, "http_connections");
+	render_cluster(cJSON_GetObjectItemCaseSensitive(data, "cluster"));
 }
 
 const struct ctl_command cmd_status_commands[] = {

@@ -34,7 +34,7 @@ view_profile(void *userdata, const char *name)
 static bool
 view_image_exists(void *userdata, const char *name)
 {
-	return store_image_exists(userdata, name);
+	return store_image_ready(userdata, name);
 }
 
 static int

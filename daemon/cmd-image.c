@@ -37,6 +37,12 @@ cmd_images(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	for (size_t i = 0; a != NULL && i < n; i++) {
 		cJSON *m = manifest_to_json(list[i]);
 
+		cJSON *where = store_image_instances(srv->store, list[i]->name);
+
+		if (where != NULL && m != NULL)
+			cJSON_AddItemToObject(m, "instances", where);
+		else
+			cJSON_Delete(where);
 		if (m == NULL || !cJSON_AddNumberToObject(
 		                     m, "assigned", (double)image_assigned(srv, list[i]->name))) {
 			cJSON_Delete(m);
@@ -114,8 +120,8 @@ on_import_done(int r, const struct manifest *m, const char *error, void *userdat
 		snprintf(sentence, sizeof(sentence), "Added image \"%s\"", st->image);
 		cmd_log_change(c, "add-image", NULL, st->image, sentence);
 		data = manifest_to_json(m);
-		control_client_send_ok(c, data);
-		cJSON_Delete(data);
+		control_client_finish(c, data); /* shared, then the reply */
+		return;
 	}
 	control_client_request_done(c);
 }

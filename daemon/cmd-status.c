@@ -40,6 +40,11 @@ cmd_status(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 		cJSON_Delete(o);
 		return cmd_oom(err);
 	}
+	cJSON *shared = store_status_json(srv->store);
+
+	cJSON_AddStringToObject(o, "store", store_backend_name(srv->store));
+	if (shared != NULL)
+		cJSON_AddItemToObject(o, "cluster", shared);
 	*ret = o;
 	return 0;
 }

@@ -177,12 +177,52 @@ cmd_event_to_json(const struct progress_event *ev)
 	     cJSON_AddStringToObject(o, "detail", ev->detail) &&
 	     cJSON_AddNumberToObject(o, "bytes", (double)ev->bytes) &&
 	     cJSON_AddNumberToObject(o, "total", (double)ev->total) &&
-	     cJSON_AddBoolToObject(o, "complete", ev->complete);
+	     cJSON_AddBoolToObject(o, "complete", ev->complete) &&
+	     (ev->instance[0] == '\0' || cJSON_AddStringToObject(o, "instance", ev->instance));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
+}
+
+/* A number member in [0, max]; false if missing or out of range. */
+static bool
+json_u64(const cJSON *o, const char *key, double max, uint64_t *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max)
+		return false;
+	*ret = (uint64_t)v->valuedouble;
+	return true;
+}
+
+int
+cmd_event_from_json(const cJSON *o, struct progress_event *ret)
+{
+	struct progress_event ev = {0};
+	const char *mac = control_json_string(o, "mac"), *kind = control_json_string(o, "kind"),
+	           *client = control_json_string(o, "client"),
+	           *detail = control_json_string(o, "detail"),
+	           *instance = control_json_string(o, "instance");
+	const cJSON *complete = cJSON_GetObjectItemCaseSensitive(o, "complete");
+	uint64_t t;
+
+	if (mac == NULL || mac_parse(mac, ev.mac) < 0 || kind == NULL ||
+	    progress_kind_parse(kind, &ev.kind) < 0 || !json_u64(o, "time", 9e15, &t) ||
+	    !json_u64(o, "bytes", 9e15, &ev.bytes) || !json_u64(o, "total", 9e15, &ev.total) ||
+	    (client != NULL && inet_pton(AF_INET, client, &ev.client) != 1) ||
+	    (detail != NULL && strlen(detail) >= sizeof(ev.detail)) || instance == NULL ||
+	    !name_valid(instance) || !cJSON_IsBool(complete))
+		return -EBADMSG;
+	ev.has_mac = true;
+	ev.time_ms = (int64_t)t;
+	ev.complete = cJSON_IsTrue(complete);
+	snprintf(ev.detail, sizeof(ev.detail), "%s", detail != NULL ? detail : "");
+	snprintf(ev.instance, sizeof(ev.instance), "%s", instance);
+	*ret = ev;
+	return 0;
 }
 
 cJSON *

@@ -65,6 +65,8 @@ cJSON *cmd_json_str_or_null(const char *s);
 void cmd_log_change(const struct control_client *c, const char *event, const char *mac,
     const char *image, const char *sentence);
 cJSON *cmd_event_to_json(const struct progress_event *ev);
+/* The other way, for events of another instance (from etcd): -EBADMSG. */
+int cmd_event_from_json(const cJSON *o, struct progress_event *ret);
 /*
  * {"mac","image","config","cmdline","cmdline_mode","labels","profile",
  * "last_event"}; m may be NULL (a machine seen booting, without an entry).

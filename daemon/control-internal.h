@@ -47,6 +47,12 @@ void **control_client_slot(struct control_client *c);
 void control_client_send_event(struct control_client *c, const char *event, const cJSON *data);
 void control_client_send_ok(struct control_client *c, const cJSON *data);
 void control_client_send_error(struct control_client *c, const struct control_status *err);
+/*
+ * A state-changing CONTROL_PENDING request succeeded: share the change
+ * (store_commit()), then reply ok with 'data' (taken) or the commit's error,
+ * and take the next request.  Synchronous handlers get this done for them.
+ */
+void control_client_finish(struct control_client *c, cJSON *data);
 /* A CONTROL_PENDING request finished (its reply sent): take the next one. */
 void control_client_request_done(struct control_client *c);
 

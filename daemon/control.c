@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "control-internal.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #define CONTROL_BACKLOG    16
@@ -46,6 +47,8 @@ struct control_client {
 	bool closing;             /* close once the output is written */
 	bool dead;                /* to be freed by the reaper */
 	bool in_input;            /* inside client_process() */
+	bool store_wait;          /* a state change waits for another's commit */
+	struct commit_wait *commit; /* the reply waiting for this request's commit */
 	int fds[CONTROL_MAX_FDS]; /* files passed with the current request (SCM_RIGHTS) */
 	size_t n_fds;
 };
@@ -59,6 +62,15 @@ struct control_server {
 	bool activated; /* the socket came from systemd: never unlinked nor closed */
 	struct control_client *clients;
 	unsigned n_clients;
+};
+
+/* A reply held until the store's commit (store_commit()) completes. */
+struct commit_wait {
+	struct control_server *server;
+	struct control_client *client; /* NULL once the client is gone */
+	cJSON *data;
+	bool failed; /* the handler failed after changing something: its error */
+	struct control_status err;
 };
 
 struct server *
@@ -102,6 +114,8 @@ client_free(struct control_client *c)
 	struct control_server *s = c->server;
 
 	cmd_client_gone(c);
+	if (c->commit != NULL)
+		c->commit->client = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -279,13 +293,112 @@ client_authorise(
 
 /* ---- input ---- */
 
-/* Handle one request payload.  True if the client can take the next one now. */
-static bool
+/* What client_request() did with a frame. */
+enum request_result {
+	REQUEST_NEXT,  /* answered: take the next frame */
+	REQUEST_STOP,  /* in progress or the client is gone: drained, stop */
+	REQUEST_DEFER, /* not started (a commit is in flight): keep the frame, stop */
+};
+
+static void client_wake_waiters(struct control_server *s);
+
+static int
+commit_error_code(int r)
+{
+	switch (r) {
+	case -EHOSTUNREACH:
+	case -ECANCELED:
+		return CONTROL_ERR_UNAVAILABLE;
+	case -ESTALE:
+		return CONTROL_ERR_CONFLICT;
+	case -E2BIG:
+		return CONTROL_ERR_INVALID;
+	default:
+		return CONTROL_ERR_IO;
+	}
+}
+
+static void
+on_commit(int r, const char *error, void *userdata)
+{
+	struct commit_wait *w = userdata;
+	struct control_client *c = w->client;
+	struct control_status err;
+
+	if (c != NULL) {
+		c->commit = NULL;
+		if (r < 0) {
+			control_fail(&err, commit_error_code(r), "%s.",
+			    error != NULL ? error : strerror(-r));
+			control_client_send_error(c, &err);
+		} else if (w->failed) {
+			control_client_send_error(c, &w->err);
+		} else {
+			control_client_send_ok(c, w->data);
+		}
+		control_client_request_done(c);
+	}
+	client_wake_waiters(w->server);
+	cJSON_Delete(w->data);
+	free(w);
+}
+
+/* Commit, then reply: the handler's error 'fail' (NULL: ok with 'data', taken). */
+static void
+client_commit_reply(struct control_client *c, cJSON *data, const struct control_status *fail)
+{
+	struct commit_wait *w = calloc(1, sizeof(*w));
+	int r = w != NULL ? store_commit(control_client_server(c)->store, on_commit, w) : -ENOMEM;
+	struct control_status err;
+
+	if (r == 1) {
+		*w = (struct commit_wait){.server = c->server, .client = c, .data = data};
+		if (fail != NULL)
+			w->failed = true, w->err = *fail;
+		c->commit = w;
+		return;
+	}
+	free(w);
+	if (r < 0)
+		fail = &err, control_fail(&err, CONTROL_ERR_INTERNAL, "Cannot commit the change: %s.",
+		                  strerror(-r));
+	if (fail != NULL)
+		control_client_send_error(c, fail);
+	else
+		control_client_send_ok(c, data);
+	cJSON_Delete(data);
+	control_client_request_done(c);
+}
+
+void
+control_client_finish(struct control_client *c, cJSON *data)
+{
+	client_commit_reply(c, data, NULL);
+}
+
+/* A state change may start now: 0; REQUEST_DEFER; or an error in *err (-1). */
+static int
+client_store_check(struct control_client *c, struct control_status *err)
+{
+	_cleanup_free_ char *why = NULL;
+	int r = store_writable(control_client_server(c)->store, &why);
+
+	if (r == -EAGAIN)
+		return REQUEST_DEFER;
+	if (r < 0)
+		return control_fail(err, r == -EHOSTUNREACH ? CONTROL_ERR_UNAVAILABLE : CONTROL_ERR_BUSY,
+		    "%s.", why != NULL ? why : strerror(-r));
+	return 0;
+}
+
+/* Handle one request payload. */
+static enum request_result
 client_request(struct control_client *c, const uint8_t *buf, size_t len)
 {
 	struct control_request req = {0};
 	struct control_status err = {0};
 	cJSON *data = NULL;
+	bool rw = false;
 	int k;
 
 	k = control_request_parse(buf, len, &req, &err);
@@ -293,6 +406,13 @@ client_request(struct control_client *c, const uint8_t *buf, size_t len)
 		control_fail(&err, CONTROL_ERR_INTERNAL, "Out of memory.");
 	if (k == 0)
 		k = client_authorise(c, req.command, &err);
+	if (k == 0 && (rw = (req.command->flags & CONTROL_CMD_RW) != 0))
+		k = client_store_check(c, &err);
+	if (k == REQUEST_DEFER) {
+		control_request_done(&req);
+		c->pending = c->store_wait = true;
+		return REQUEST_DEFER;
+	}
 	if (k == 0) {
 		log_debug(NULL, "Control request \"%s\" from uid %u", req.command->name,
 		    (unsigned)c->peer.uid);
@@ -301,14 +421,19 @@ client_request(struct control_client *c, const uint8_t *buf, size_t len)
 	control_request_done(&req);
 	if (k == CONTROL_PENDING) {
 		c->pending = true;
-		return false;
+		return REQUEST_STOP;
+	}
+	if (rw) { /* what changed is shared before the reply (even if the handler failed later) */
+		c->pending = true;
+		client_commit_reply(c, data, k < 0 ? &err : NULL);
+		return c->pending || c->dead ? REQUEST_STOP : REQUEST_NEXT;
 	}
 	if (k < 0)
 		control_client_send_error(c, &err);
 	else
 		control_client_send_ok(c, data);
 	cJSON_Delete(data);
-	return !c->dead;
+	return c->dead ? REQUEST_STOP : REQUEST_NEXT;
 }
 
 /* A protocol error: tell the peer, then close once that is written. */
@@ -354,10 +479,13 @@ client_process(struct control_client *c)
 			client_kill(c);
 			break;
 		}
-		bool more = client_request(c, p + CONTROL_HEADER_LEN, n);
+		enum request_result done = client_request(c, p + CONTROL_HEADER_LEN, n);
+
+		if (done == REQUEST_DEFER)
+			break; /* the frame and its files wait for client_wake_waiters() */
 		client_close_fds(c); /* files belong to the request they came with */
 		evbuffer_drain(in, CONTROL_HEADER_LEN + n);
-		if (!more)
+		if (done == REQUEST_STOP)
 			break;
 	}
 	c->in_input = false;
@@ -366,6 +494,17 @@ client_process(struct control_client *c)
 		c->read_paused = false;
 		event_add(c->rev, NULL);
 	}
+}
+
+/* A commit ended: the state changes that waited for it go now. */
+static void
+client_wake_waiters(struct control_server *s)
+{
+	for (struct control_client *c = s->clients; c != NULL; c = c->next)
+		if (c->store_wait && !c->dead) {
+			c->store_wait = false;
+			control_client_request_done(c);
+		}
 }
 
 void

@@ -40,6 +40,7 @@ struct progress {
 	struct progress_addr addrs[PROGRESS_MAX_ADDRS];
 	size_t n_addrs;
 	LIST_HEAD(, progress_sub) subs;
+	char self[NAME_MAX_LEN + 1]; /* this instance's name in a shared store, or "" */
 };
 
 static int64_t
@@ -74,6 +75,17 @@ progress_free(struct progress *p)
 		progress_unsubscribe(sub);
 	free(p->machines);
 	free(p);
+}
+
+int
+progress_kind_parse(const char *s, enum progress_kind *ret)
+{
+	for (enum progress_kind k = PROGRESS_OFFER; k <= PROGRESS_FILE; k++)
+		if (strcmp(progress_kind_name(k), s) == 0) {
+			*ret = k;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 const char *
@@ -206,6 +218,8 @@ progress_record(struct progress *p, struct progress_event *ev)
 
 	if (ev->time_ms == 0)
 		ev->time_ms = now_ms();
+	if (ev->instance[0] == '\0')
+		memcpy(ev->instance, p->self, sizeof(ev->instance));
 	if (!ev->has_mac && progress_mac_of(p, ev->client, ev->mac) == 0)
 		ev->has_mac = true;
 	if (ev->has_mac && (m = machine_slot(p, ev->mac)) != NULL) {
@@ -220,6 +234,18 @@ progress_record(struct progress *p, struct progress_event *ev)
 		if (sub->all || (ev->has_mac && memcmp(sub->mac, ev->mac, MAC_LEN) == 0))
 			sub->fn(ev, sub->userdata);
 	}
+}
+
+void
+progress_set_instance(struct progress *p, const char *name)
+{
+	snprintf(p->self, sizeof(p->self), "%s", name != NULL ? name : "");
+}
+
+const char *
+progress_instance(const struct progress *p)
+{
+	return p->self;
 }
 
 const struct progress_event *

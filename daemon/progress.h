@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "mac.h"
+#include "name.h"
 
 #define PROGRESS_MAX_MACHINES       4096
 #define PROGRESS_EVENTS_PER_MACHINE 16
@@ -49,6 +50,8 @@ struct progress_event {
 	uint64_t bytes; /* bytes sent in this transfer */
 	uint64_t total; /* size of the file (0 if not a download) */
 	bool complete;  /* the whole file was sent */
+	/* The instance that served it (a shared store, store.h); "" for this one. */
+	char instance[NAME_MAX_LEN + 1];
 };
 
 struct progress;
@@ -61,6 +64,8 @@ void progress_free(struct progress *p); /* also frees remaining subscriptions */
 
 /* "offer", "loader", "script", "kernel", "initrd", "rootfs", "config", "file". */
 const char *progress_kind_name(enum progress_kind k);
+/* The kind of a name; -EINVAL. */
+int progress_kind_parse(const char *s, enum progress_kind *ret);
 
 /* Learn that 'addr' belongs to 'mac' (bounded table, oldest entries dropped). */
 void progress_learn(struct progress *p, struct in_addr addr, const uint8_t mac[MAC_LEN]);
@@ -72,6 +77,9 @@ int progress_mac_of(struct progress *p, struct in_addr addr, uint8_t ret[MAC_LEN
  * the MAC is looked up with progress_mac_of().  Watchers are notified.
  */
 void progress_record(struct progress *p, struct progress_event *ev);
+/* With a shared store: this instance's name, given to the events it records without one. */
+void progress_set_instance(struct progress *p, const char *name);
+const char *progress_instance(const struct progress *p); /* "" when not shared */
 
 /* The most recent event of a machine, or NULL. */
 const struct progress_event *progress_last(const struct progress *p, const uint8_t mac[MAC_LEN]);

@@ -22,6 +22,7 @@
 #include "proxydhcp.h"
 #include "store.h"
 #include "tftp.h"
+#include "cluster.h"
 #include "util.h"
 
 static bool
@@ -123,24 +124,20 @@ server_open_state(struct server *srv)
 	int r;
 
 	srv->started = (int64_t)time(NULL);
-	if (srv->cfg->store.backend != CONFIG_STORE_LOCAL) {
-		log_err(NULL,
-		    "store.backend etcd is not available in this version of netbootd yet; "
-		    "use store.backend local");
-		return -EOPNOTSUPP;
-	}
 	/* Once, before any import thread can pull (not thread-safe). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_err(NULL, "Cannot initialise libcurl");
 		return -ENOMEM;
 	}
-	r = store_open(srv->cfg->state_dir, &srv->store, &error);
+	r = store_open_config(srv->cfg, srv->base, &srv->store, &error);
 	if (r < 0) {
 		log_err(NULL, "Cannot open the state directory \"%s\": %s", srv->cfg->state_dir,
 		    error != NULL ? error : strerror(-r));
 		return r;
 	}
 	r = progress_new(&srv->progress);
+	if (r == 0 && (r = cluster_start(srv)) < 0)
+		progress_free(TAKE_PTR(srv->progress));
 	if (r < 0)
 		log_err(NULL, "Cannot set up boot progress: %s", strerror(-r));
 	return r;
@@ -215,6 +212,7 @@ server_free(struct server *srv)
 	http_server_free(srv->http);
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);
+	cluster_stop(srv);
 	progress_free(srv->progress);
 	store_free(srv->store);
 	config_free(srv->cfg);

@@ -39,6 +39,9 @@ struct store {
 	char *state_dir;  /* store_open()'s argument */
 	char *images_dir; /* <state_dir>/images */
 	void *backend;    /* the backend's data: set by ops->open, freed by ops->free */
+	/* For the etcd backend's open (NULL otherwise). */
+	const struct config *cfg;
+	struct event_base *base;
 };
 
 struct store_txn {
@@ -125,10 +128,24 @@ struct store_ops {
 	 * stay).
 	 */
 	int (*settings_replace)(struct store *s, struct store_settings *next);
+
+	/* ---- sharing (optional: NULL in the local backend) ---- */
+	const char *(*instance_name)(const struct store *s);
+	int (*writable)(struct store *s, char **ret_error);
+	int (*commit)(struct store *s, store_commit_fn fn, void *userdata);
+	cJSON *(*status_json)(struct store *s);
+	cJSON *(*image_instances)(struct store *s, const char *name);
+	void (*observe)(struct store *s, const cJSON *event);
+	void (*set_observed_callback)(struct store *s, store_observed_fn fn, void *userdata);
+	cJSON *(*observed_machines)(struct store *s);
+	void (*set_fetcher)(struct store *s, store_fetch_fn fn, void *userdata);
+	/* NULL: image_exists. */
+	bool (*image_ready)(struct store *s, const char *name);
 };
 
 /* The backends. */
 extern const struct store_ops store_local_ops; /* store-local*.c: the directories of store.h */
+extern const struct store_ops store_etcd_ops;  /* store-etcd*.c: etcd, with a local mirror */
 
 /* Helpers of the front for the backends. */
 

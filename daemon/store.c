@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cloud-config.h"
+#include "config.h"
 #include "error.h"
 #include "store-backend.h"
 #include "util.h"
@@ -58,27 +59,121 @@ store_free(struct store *s)
 	free(s);
 }
 
-int
-store_open(const char *state_dir, struct store **ret, char **ret_error)
+static int
+store_open_with(const char *state_dir, const struct store_ops *ops, const struct config *cfg,
+    struct event_base *base, struct store **ret, char **ret_error)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	int r;
 
 	if (s == NULL)
 		return -ENOMEM;
-	s->ops = store_backend;
+	s->ops = ops;
+	s->cfg = cfg;
+	s->base = base;
 	if ((s->state_dir = strdup(state_dir)) == NULL ||
 	    asprintf(&s->images_dir, "%s/images", state_dir) < 0) {
 		s->images_dir = NULL;
 		store_free(s);
 		return -ENOMEM;
 	}
-	if ((r = s->ops->open(s, ret_error)) < 0) {
+	r = s->ops->open(s, ret_error);
+	s->cfg = NULL; /* the backend copied what it keeps */
+	if (r < 0) {
 		store_free(s);
 		return r;
 	}
 	*ret = s;
 	return 0;
+}
+
+int
+store_open(const char *state_dir, struct store **ret, char **ret_error)
+{
+	return store_open_with(state_dir, store_backend, NULL, NULL, ret, ret_error);
+}
+
+int
+store_open_config(
+    const struct config *cfg, struct event_base *base, struct store **ret, char **ret_error)
+{
+	if (cfg->store.backend == CONFIG_STORE_LOCAL)
+		return store_open(cfg->state_dir, ret, ret_error);
+	return store_open_with(cfg->state_dir, &store_etcd_ops, cfg, base, ret, ret_error);
+}
+
+const char *
+store_backend_name(const struct store *s)
+{
+	return s->ops == &store_etcd_ops ? "etcd" : "local";
+}
+
+const char *
+store_instance_name(const struct store *s)
+{
+	return s->ops->instance_name != NULL ? s->ops->instance_name(s) : NULL;
+}
+
+/* ---- sharing ---- */
+
+int
+store_writable(struct store *s, char **ret_error)
+{
+	return s->ops->writable != NULL ? s->ops->writable(s, ret_error) : 0;
+}
+
+int
+store_commit(struct store *s, store_commit_fn fn, void *userdata)
+{
+	return s->ops->commit != NULL ? s->ops->commit(s, fn, userdata) : 0;
+}
+
+cJSON *
+store_status_json(struct store *s)
+{
+	return s->ops->status_json != NULL ? s->ops->status_json(s) : NULL;
+}
+
+cJSON *
+store_image_instances(struct store *s, const char *name)
+{
+	return s->ops->image_instances != NULL ? s->ops->image_instances(s, name) : NULL;
+}
+
+void
+store_observe(struct store *s, const cJSON *event)
+{
+	if (s->ops->observe != NULL)
+		s->ops->observe(s, event);
+}
+
+void
+store_set_observed_callback(struct store *s, store_observed_fn fn, void *userdata)
+{
+	if (s->ops->set_observed_callback != NULL)
+		s->ops->set_observed_callback(s, fn, userdata);
+}
+
+void
+store_set_fetcher(struct store *s, store_fetch_fn fn, void *userdata)
+{
+	if (s->ops->set_fetcher != NULL)
+		s->ops->set_fetcher(s, fn, userdata);
+}
+
+bool
+store_image_ready(struct store *s, const char *name)
+{
+	if (!name_valid(name))
+		return false;
+	return s->ops->image_ready != NULL ? s->ops->image_ready(s, name)
+	                                   : s->ops->image_exists(s, name);
+}
+
+cJSON *
+store_observed_machines(struct store *s)
+{
+	return s->ops->observed_machines != NULL ? s->ops->observed_machines(s) : NULL;
 }
 
 const char *

@@ -71,6 +71,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
+
 #include "fleet.h"
 #include "mac.h"
 #include "manifest.h"
@@ -111,6 +113,68 @@ int store_open(const char *state_dir, struct store **ret, char **ret_error);
 void store_free(struct store *s);
 const char *store_state_dir(const struct store *s);
 const char *store_images_dir(const struct store *s); /* <state>/images */
+
+/*
+ * ---- a store shared by several instances ----
+ *
+ * store_open_config() opens the backend netbootd.yaml's store.backend names:
+ * "local" is store_open(state_dir); "etcd" keeps the desired state in etcd
+ * (store-etcd.h, docs/cluster.md) and state_dir as this instance's mirror,
+ * served from while etcd is away.  Only the etcd backend needs 'base' (the
+ * loop its client runs on).
+ *
+ * With a shared store, a state-changing command changes the mirror as the
+ * local store does, and the change becomes shared with store_commit(): one
+ * etcd transaction of every document that changed, compared against the
+ * revision the mirror is at.  A commit that fails (etcd unreachable, or the
+ * state changed meanwhile through another instance) puts the mirror back to
+ * what etcd has.  Call store_writable() first: it refuses while etcd is
+ * unreachable or a commit is in flight, so that one command's change is
+ * committed alone.  With the local store both are no-ops.
+ */
+struct event_base;
+struct config;
+int store_open_config(
+    const struct config *cfg, struct event_base *base, struct store **ret, char **ret_error);
+/* "local" or "etcd". */
+const char *store_backend_name(const struct store *s);
+/* This instance's name in a shared store; NULL for the local one. */
+const char *store_instance_name(const struct store *s);
+/*
+ * 0: a change may start.  -EHOSTUNREACH: the shared store is unreachable;
+ * -EAGAIN: a commit is in flight (wait for it); -EBUSY: cannot change now
+ * (*ret_error says why).
+ */
+int store_writable(struct store *s, char **ret_error);
+/* r = 0, or -EHOSTUNREACH (unreachable), -ESTALE (changed concurrently), ... with a message. */
+typedef void (*store_commit_fn)(int r, const char *error, void *userdata);
+/* 0: nothing to commit (fn is not called); 1: fn runs later on the loop, once. */
+int store_commit(struct store *s, store_commit_fn fn, void *userdata);
+/* The backend's state for status: NULL for the local store. */
+cJSON *store_status_json(struct store *s);
+/* Readiness of an image on every instance ({"a": "ready", "b": "fetching"}); NULL: local store. */
+cJSON *store_image_instances(struct store *s, const char *name);
+/*
+ * A boot event of this instance, to share with the others (the etcd store
+ * writes the machine's last event under this instance's lease); and the
+ * events of the other instances, as they arrive.
+ */
+void store_observe(struct store *s, const cJSON *event);
+typedef void (*store_observed_fn)(const char *instance, const cJSON *event, void *userdata);
+void store_set_observed_callback(struct store *s, store_observed_fn fn, void *userdata);
+/*
+ * How the shared store gets an image's bytes from the other instances
+ * (replicate.h, set by the server): fetch 'record' from 'sources' into this
+ * store, then call done once on the loop.  0 or -errno (done not called).
+ */
+typedef void (*store_fetched_fn)(int r, const char *error, void *ctx);
+typedef int (*store_fetch_fn)(const struct manifest *record, const char *const *sources,
+    size_t n_sources, store_fetched_fn done, void *ctx, void *userdata);
+void store_set_fetcher(struct store *s, store_fetch_fn fn, void *userdata);
+/* Whether image 'name' is complete here (it may exist only as a shared record). */
+bool store_image_ready(struct store *s, const char *name);
+/* The other instances' machines: {instance: {mac: event}}; NULL: local store. */
+cJSON *store_observed_machines(struct store *s);
 
 /* ---- images (loop thread) ---- */
 
