@@ -39,6 +39,10 @@ struct store {
 	char *state_dir;  /* store_open()'s argument */
 	char *images_dir; /* <state_dir>/images */
 	void *backend;    /* the backend's data: set by ops->open, freed by ops->free */
+	/* The front's: the digest index of store_blob_open() (store.c, loop thread) and
+	 * the count of image commits and removals it is checked against (any thread). */
+	struct store_blobs *blobs;
+	atomic_uint images_gen;
 };
 
 struct store_txn {
