@@ -1,6 +1,6 @@
 /*
  * What each path of the URL space (lib/http-path.h) answers: loaders, image
- * files, and the iPXE scripts and cloud-configs of the boot decision
+ * files (by image name, or by digest for peers), and the iPXE scripts and cloud-configs of the boot decision
  * (lib/boot-policy.h).
  */
 #include <arpa/inet.h>
@@ -90,6 +90,27 @@ http_route_image(struct http_req *c, const struct http_route *rt)
 		return;
 	}
 	http_reply_xfer_new(c, kind, rt->name, rt->name);
+	http_reply_file(c, fd, CTYPE_BINARY);
+}
+
+/*
+ * An image file by its digest, for the other instances of a cluster
+ * (daemon/replicate.h): the same file path as /images/, so Range and
+ * sendfile work alike.  No boot progress event: a peer is not a machine.
+ */
+static void
+http_route_blob(struct http_req *c, const struct http_route *rt)
+{
+	off_t size;
+	int fd = store_blob_open(c->s->srv->store, rt->sha256, &size);
+
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			log_debug(
+			    NULL, "Cannot open the blob sha256:%s: %s", rt->sha256, strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
 	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
@@ -356,6 +377,9 @@ http_route_dispatch(struct http_req *c, const struct http_route *rt)
 	case HTTP_ROUTE_CONFIG:
 		c->mac = rt->mac;
 		http_route_config(c, rt);
+		break;
+	case HTTP_ROUTE_BLOB:
+		http_route_blob(c, rt);
 		break;
 	}
 }

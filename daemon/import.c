@@ -1,5 +1,5 @@
 /*
- * The add-image worker thread (see import.h).
+ * The add-image worker thread (see import.h), through worker.h.
  */
 #include "import.h"
 
@@ -7,16 +7,12 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "error.h"
 #include "iso-extract.h"
@@ -24,18 +20,15 @@
 #include "oci-pull.h"
 #include "store.h"
 #include "util.h"
-
-#define IMPORT_MAX_COMPLETED 8
+#include "worker.h"
 
 struct import {
 	struct import *prev, *next; /* srv->imports: loop thread only */
 	struct server *srv;
 	struct store *store;
 	struct store_txn *txn;
-	pthread_t thread;
-	bool started;
-	int pipe[2];
-	struct event *ev;
+	struct worker *worker; /* loop thread */
+	struct worker *self;   /* the same, for the worker thread (set by it) */
 	import_progress_fn progress;
 	import_done_fn done;
 	void *userdata;
@@ -52,82 +45,25 @@ struct import {
 	uid_t uid;                 /* for messages */
 	int fds[MANIFEST_N_FILES]; /* the client's open files (owned); an ISO uses fds[0] */
 	size_t n_fds;
-
-	/* between worker and loop, under lock */
-	pthread_mutex_t lock;
-	char phase[16], file[32];
-	uint64_t done_bytes, total;
-	bool fresh; /* progress not yet reported */
-	struct {    /* files finished since the loop last looked: each is reported */
-		char phase[16], file[32];
-		uint64_t total;
-	} completed[IMPORT_MAX_COMPLETED];
-	size_t n_completed;
-	bool finished; /* worker is done: result below */
-	int result;
-	struct manifest *manifest;
-	char *error;
-	int64_t last_ms; /* worker only: last progress notification */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-import_notify(struct import *imp)
-{
-	char b = 1;
-
-	(void)!write(imp->pipe[1], &b, 1); /* a full pipe is as good as a byte */
-}
-
 /* ---- worker: progress ---- */
-
-/* Worker thread: record progress for the loop, at most ~10 reports a second. */
-static void
-import_report(
-    struct import *imp, const char *phase, const char *file, uint64_t done, uint64_t total)
-{
-	int64_t now = now_ms();
-
-	pthread_mutex_lock(&imp->lock);
-	if (done == total && imp->n_completed < IMPORT_MAX_COMPLETED) {
-		size_t i = imp->n_completed++;
-
-		snprintf(imp->completed[i].phase, sizeof(imp->completed[i].phase), "%s", phase);
-		snprintf(imp->completed[i].file, sizeof(imp->completed[i].file), "%s", file);
-		imp->completed[i].total = total;
-		if (strcmp(imp->file, file) == 0 && strcmp(imp->phase, phase) == 0)
-			imp->fresh = false; /* its partial progress is stale now */
-	} else {
-		snprintf(imp->phase, sizeof(imp->phase), "%s", phase);
-		snprintf(imp->file, sizeof(imp->file), "%s", file);
-		imp->done_bytes = done, imp->total = total, imp->fresh = true;
-	}
-	pthread_mutex_unlock(&imp->lock);
-	if (now - imp->last_ms >= IMPORT_PROGRESS_INTERVAL_MS || done == total) {
-		imp->last_ms = now;
-		import_notify(imp);
-	}
-}
 
 static void
 on_copy_progress(const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	import_report(userdata, "copy", file, done, total);
+	struct import *imp = userdata;
+
+	worker_report(imp->self, "copy", file, done, total);
 }
 
 /* The pull ("pull" per blob, then "squashfs": "scan", "write"). */
 static void
 on_pull_progress(const char *phase, const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	import_report(userdata, phase, file, done, total);
+	struct import *imp = userdata;
+
+	worker_report(imp->self, phase, file, done, total);
 }
 
 /* ---- worker: the client's files ---- */
@@ -240,23 +176,19 @@ import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
 	return r;
 }
 
-static void *
-import_thread(void *arg)
+static int
+import_thread(struct worker *w, void *userdata, struct manifest **ret, char **ret_error)
 {
-	struct import *imp = arg;
-	struct manifest *m = NULL;
-	char *error = NULL;
-	int r = imp->type == MANIFEST_SOURCE_OCI   ? import_run_oci(imp, &m, &error)
-	        : imp->type == MANIFEST_SOURCE_ISO ? import_run_iso(imp, &m, &error)
-	                                           : import_run(imp, &m, &error);
+	struct import *imp = userdata;
+	int r;
 
+	imp->self = w;
+	r = imp->type == MANIFEST_SOURCE_OCI   ? import_run_oci(imp, ret, ret_error)
+	    : imp->type == MANIFEST_SOURCE_ISO ? import_run_iso(imp, ret, ret_error)
+	                                       : import_run(imp, ret, ret_error);
 	store_txn_free(imp->txn); /* aborts an uncommitted one: removes its files */
 	imp->txn = NULL;
-	pthread_mutex_lock(&imp->lock);
-	imp->finished = true, imp->result = r, imp->manifest = m, imp->error = error;
-	pthread_mutex_unlock(&imp->lock);
-	import_notify(imp);
-	return NULL;
+	return r;
 }
 
 /* ---- loop side ---- */
@@ -264,8 +196,8 @@ import_thread(void *arg)
 static void
 import_free(struct import *imp)
 {
-	if (imp->started) {
-		pthread_join(imp->thread, NULL);
+	if (imp->worker != NULL) {
+		worker_free(imp->worker); /* joins the thread */
 		imp->srv->stats.imports.running--;
 	}
 	if (imp->prev != NULL)
@@ -275,14 +207,6 @@ import_free(struct import *imp)
 	if (imp->next != NULL)
 		imp->next->prev = imp->prev;
 	store_txn_free(imp->txn);
-	if (imp->ev != NULL)
-		event_free(imp->ev);
-	for (size_t i = 0; i < 2; i++)
-		if (imp->pipe[i] >= 0)
-			close(imp->pipe[i]);
-	pthread_mutex_destroy(&imp->lock);
-	manifest_free(imp->manifest);
-	free(imp->error);
 	for (size_t f = 0; f < imp->n_fds; f++)
 		close(imp->fds[f]);
 	free(imp->name);
@@ -301,47 +225,28 @@ import_free(struct import *imp)
 }
 
 static void
-on_pipe(evutil_socket_t fd, short what, void *arg)
+on_worker_progress(
+    const char *phase, const char *file, uint64_t done, uint64_t total, void *userdata)
 {
-	struct import *imp = arg;
-	char buf[64], phase[16], file[32];
-	uint64_t done, total;
-	bool fresh, finished;
-	__typeof__(imp->completed) completed;
-	size_t n_completed;
+	struct import *imp = userdata;
 
-	(void)what;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	pthread_mutex_lock(&imp->lock);
-	fresh = imp->fresh, finished = imp->finished;
-	memcpy(phase, imp->phase, sizeof(phase));
-	memcpy(file, imp->file, sizeof(file));
-	done = imp->done_bytes, total = imp->total;
-	imp->fresh = false;
-	memcpy(completed, imp->completed, sizeof(completed));
-	n_completed = imp->n_completed;
-	imp->n_completed = 0;
-	pthread_mutex_unlock(&imp->lock);
-	if (imp->progress == NULL)
-		goto out;
-	/* A file that finished before the loop looked is reported, not skipped. */
-	for (size_t i = 0; i < n_completed; i++)
-		imp->progress(completed[i].phase, completed[i].file, completed[i].total,
-		    completed[i].total, imp->userdata);
-	if (fresh)
+	if (imp->progress != NULL)
 		imp->progress(phase, file, done, total, imp->userdata);
-out:
-	if (!finished)
-		return;
-	if (imp->result == 0)
+}
+
+static void
+on_worker_finished(int r, const struct manifest *m, const char *error, void *userdata)
+{
+	struct import *imp = userdata;
+
+	if (r == 0)
 		imp->srv->stats.imports.completed++;
-	else if (imp->result == -ECANCELED || imp->done == NULL)
+	else if (r == -ECANCELED || imp->done == NULL)
 		imp->srv->stats.imports.cancelled++;
 	else
 		imp->srv->stats.imports.failed++;
 	if (imp->done != NULL)
-		imp->done(imp->result, imp->manifest, imp->error, imp->userdata);
+		imp->done(r, m, error, imp->userdata);
 	import_free(imp);
 }
 
@@ -387,8 +292,6 @@ import_setup(struct server *srv, struct import *imp, const struct import_params 
 	    (p->initrd != NULL && imp->initrd == NULL))
 		return -ENOMEM;
 	imp->force = p->force, imp->uid = p->uid, imp->type = p->type;
-	if (pipe2(imp->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
 	return 0;
 }
 
@@ -406,24 +309,16 @@ import_start(struct server *srv, const struct import_params *p, import_progress_
 	}
 	*imp = (struct import){.srv = srv,
 	    .store = srv->store,
-	    .pipe = {-1, -1},
 	    .progress = progress,
 	    .done = done,
 	    .userdata = userdata,
 	    .n_fds = p->n_fds < MANIFEST_N_FILES ? p->n_fds : MANIFEST_N_FILES};
 	memcpy(imp->fds, p->fds, imp->n_fds * sizeof(int)); /* ours from here on */
-	pthread_mutex_init(&imp->lock, NULL);
 	if ((r = import_setup(srv, imp, p)) < 0 ||
-	    (r = store_txn_begin(srv->store, p->name, &imp->txn)) < 0)
+	    (r = store_txn_begin(srv->store, p->name, &imp->txn)) < 0 ||
+	    (r = worker_start(srv->base, import_thread, on_worker_progress, on_worker_finished, imp,
+	         &imp->worker)) < 0)
 		goto fail;
-	imp->ev = event_new(srv->base, imp->pipe[0], EV_READ | EV_PERSIST, on_pipe, imp);
-	if (imp->ev == NULL || event_add(imp->ev, NULL) < 0) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	if ((r = -pthread_create(&imp->thread, NULL, import_thread, imp)) < 0)
-		goto fail;
-	imp->started = true;
 	imp->next = srv->imports;
 	if (srv->imports != NULL)
 		srv->imports->prev = imp;

@@ -42,6 +42,10 @@ struct store {
 	/* For the etcd backend's open (NULL otherwise). */
 	const struct config *cfg;
 	struct event_base *base;
+	/* The front's: the digest index of store_blob_open() (store.c, loop thread) and
+	 * the count of image commits and removals it is checked against (any thread). */
+	struct store_blobs *blobs;
+	atomic_uint images_gen;
 };
 
 struct store_txn {

@@ -16,11 +16,14 @@
 #include "cloud-config.h"
 #include "config.h"
 #include "error.h"
+#include "io.h"
 #include "store-backend.h"
 #include "util.h"
 
 /* The backend store_open() uses. */
 static const struct store_ops *const store_backend = &store_local_ops;
+
+static void store_blobs_free(struct store_blobs *b);
 
 /* ---- helpers ---- */
 
@@ -54,6 +57,7 @@ store_free(struct store *s)
 		return;
 	if (s->backend != NULL)
 		s->ops->free(s);
+	store_blobs_free(s->blobs);
 	free(s->state_dir);
 	free(s->images_dir);
 	free(s);
@@ -253,6 +257,7 @@ store_image_remove(struct store *s, const char *name, bool force, size_t *ret_da
 		return -EBUSY;
 	if ((r = s->ops->image_remove(s, name)) < 0)
 		return r;
+	atomic_fetch_add(&s->images_gen, 1);
 	if (ret_dangling != NULL)
 		*ret_dangling = users;
 	return 0;
@@ -262,6 +267,149 @@ int
 store_image_only(struct store *s, char **ret)
 {
 	return s->ops->image_only(s, ret);
+}
+
+/* ---- images by digest ---- */
+
+struct store_blob {
+	char sha256[MANIFEST_SHA256_HEX + 1];
+	char name[MANIFEST_MAX_NAME + 1];
+	enum manifest_file f;
+	uint64_t size;
+};
+
+struct store_blobs {
+	unsigned gen; /* s->images_gen when built */
+	size_t count; /* store_image_count() when built */
+	struct store_blob *v;
+	size_t n;
+};
+
+static void
+store_blobs_free(struct store_blobs *b)
+{
+	if (b == NULL)
+		return;
+	free(b->v);
+	free(b);
+}
+
+static int
+store_blob_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct store_blob *)a)->sha256, ((const struct store_blob *)b)->sha256);
+}
+
+/* Every digest of every image with a manifest, sorted. */
+static int
+store_blobs_build(struct store *s, unsigned gen, size_t count, struct store_blobs **ret)
+{
+	_cleanup_free_ struct store_blobs *b = calloc(1, sizeof(*b));
+	struct manifest **list = NULL;
+	size_t n = 0;
+	int r;
+
+	if (b == NULL)
+		return -ENOMEM;
+	if ((r = store_image_list(s, &list, &n)) < 0)
+		return r;
+	if (n > 0 && (b->v = calloc(n * MANIFEST_N_FILES, sizeof(*b->v))) == NULL) {
+		store_image_list_free(list, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+			struct store_blob *e = &b->v[b->n];
+
+			if (!list[i]->files[f].has_sha256)
+				continue;
+			memcpy(e->sha256, list[i]->files[f].sha256, sizeof(e->sha256));
+			snprintf(e->name, sizeof(e->name), "%s", list[i]->name);
+			e->f = (enum manifest_file)f, e->size = list[i]->files[f].size;
+			b->n++;
+		}
+	store_image_list_free(list, n);
+	if (b->n > 0)
+		qsort(b->v, b->n, sizeof(*b->v), store_blob_cmp);
+	b->gen = gen, b->count = count;
+	*ret = TAKE_PTR(b);
+	return 0;
+}
+
+/* The index, rebuilt first when stale (or when 'force'); *ret_built says whether it was. */
+static int
+store_blobs_fresh(struct store *s, bool force, bool *ret_built)
+{
+	unsigned gen = atomic_load(&s->images_gen); /* before listing: a later commit is seen */
+	struct store_blobs *b;
+	size_t count;
+	int r;
+
+	if ((r = store_image_count(s, &count)) < 0)
+		return r;
+	*ret_built = false;
+	if (!force && s->blobs != NULL && s->blobs->gen == gen && s->blobs->count == count)
+		return 0;
+	if ((r = store_blobs_build(s, gen, count, &b)) < 0)
+		return r;
+	store_blobs_free(s->blobs);
+	s->blobs = b;
+	*ret_built = true;
+	return 0;
+}
+
+/*
+ * Open the file the index names for 'key': -ENOENT if it names none,
+ * -ESTALE if the file is gone or not of the size its manifest says.
+ */
+static int
+store_blob_try(struct store *s, const struct store_blob *key, off_t *ret_size)
+{
+	const struct store_blob *e = NULL;
+	off_t size;
+	int fd;
+
+	if (s->blobs->n > 0)
+		e = bsearch(key, s->blobs->v, s->blobs->n, sizeof(*e), store_blob_cmp);
+	if (e == NULL)
+		return -ENOENT;
+	if ((fd = s->ops->image_open(s, e->name, e->f, &size)) < 0)
+		return fd == -ENOENT ? -ESTALE : fd;
+	if ((uint64_t)size != e->size) {
+		close(fd);
+		return -ESTALE;
+	}
+	*ret_size = size;
+	return fd;
+}
+
+int
+store_blob_open(struct store *s, const char *sha256_hex, off_t *ret_size)
+{
+	struct store_blob key = {.f = MANIFEST_KERNEL};
+	bool built;
+	int r;
+
+	for (size_t i = 0; i < MANIFEST_SHA256_HEX; i++) {
+		int v = io_hex_value(sha256_hex[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		key.sha256[i] = "0123456789abcdef"[v];
+	}
+	if (sha256_hex[MANIFEST_SHA256_HEX] != '\0')
+		return -EINVAL;
+	if ((r = store_blobs_fresh(s, false, &built)) < 0)
+		return r;
+	r = store_blob_try(s, &key, ret_size);
+	if (r == -ESTALE && !built) {
+		/* Indexed but gone (an image changed by hand): look once more, from scratch. */
+		if ((r = store_blobs_fresh(s, true, &built)) < 0)
+			return r;
+		r = store_blob_try(s, &key, ret_size);
+	}
+	return r == -ESTALE ? -ENOENT : r;
 }
 
 /* ---- image transactions (any thread) ---- */
@@ -337,6 +485,7 @@ store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char
 	r = t->store->ops->txn_commit(t, type, source, cmdline, force, ret, ret_error);
 	if (r < 0)
 		return r;
+	atomic_fetch_add(&t->store->images_gen, 1);
 	t->committed = true;
 	return 0;
 }

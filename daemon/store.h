@@ -210,6 +210,22 @@ int store_image_remove(struct store *s, const char *name, bool force, size_t *re
  */
 int store_image_only(struct store *s, char **ret);
 
+/*
+ * Open the image file whose SHA-256 is 'sha256_hex' (64 hex digits, either
+ * case) read-only, whichever image holds it: an fd and its size.  Only
+ * files of complete, committed images with a manifest count (legacy images
+ * have no digests; transactions are not images yet).  -EINVAL for a
+ * malformed digest, -ENOENT for an unknown one (or a file that no longer
+ * has the size its manifest says).
+ *
+ * Through a digest index built from store_image_list() and kept in memory:
+ * rebuilt when the image set changed since (a commit or a removal through
+ * the store, or a change of store_image_count(): an image placed or removed
+ * by hand), and once more when the file it names is gone.  Looking up an
+ * unknown digest costs a binary search and no I/O beyond the count.
+ */
+int store_blob_open(struct store *s, const char *sha256_hex, off_t *ret_size);
+
 /* ---- image transactions (any thread, see THREADING) ---- */
 
 /* Progress: 'done' of 'total' bytes of 'file' ("kernel", ...) copied. */

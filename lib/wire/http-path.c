@@ -7,9 +7,9 @@
 #include "buf.h"
 #include "io.h"
 
-/* One decoded segment: at most HTTP_NAME_MAX bytes plus room to detect overflow. */
+/* One decoded segment: at most HTTP_SEGMENT_MAX bytes plus room to detect overflow. */
 struct segment {
-	char s[HTTP_NAME_MAX + 2];
+	char s[HTTP_SEGMENT_MAX + 2];
 	size_t len;
 };
 
@@ -45,7 +45,7 @@ read_segment(struct reader *r, struct segment *ret)
 			return -EBADMSG;
 		if (c == '\0' || c == '/' || c < ' ' || c >= 0x7f)
 			return -EBADMSG;
-		if (seg.len > HTTP_NAME_MAX)
+		if (seg.len > HTTP_SEGMENT_MAX)
 			return -EBADMSG;
 		seg.s[seg.len++] = (char)c;
 	}
@@ -103,6 +103,27 @@ route_image(const struct segment *segs, struct http_route *r)
 	return -ENOENT;
 }
 
+/* "sha256:<64 hex>", the digest stored lower-case; anything else is malformed. */
+static int
+route_blob(const struct segment *seg, struct http_route *r)
+{
+	static const char prefix[] = "sha256:";
+	const size_t plen = sizeof(prefix) - 1;
+
+	if (seg->len != plen + HTTP_SHA256_HEX || memcmp(seg->s, prefix, plen) != 0)
+		return -EBADMSG;
+	for (size_t i = 0; i < HTTP_SHA256_HEX; i++) {
+		int v = io_hex_value(seg->s[plen + i]);
+
+		if (v < 0)
+			return -EBADMSG;
+		r->sha256[i] = "0123456789abcdef"[v];
+	}
+	r->sha256[HTTP_SHA256_HEX] = '\0';
+	r->kind = HTTP_ROUTE_BLOB;
+	return 0;
+}
+
 static int
 route_match(const struct segment *segs, size_t n, struct http_route *r)
 {
@@ -127,6 +148,8 @@ route_match(const struct segment *segs, size_t n, struct http_route *r)
 	}
 	if (n == 3 && strcmp(top, "images") == 0)
 		return route_image(segs, r);
+	if (n == 2 && strcmp(top, "blobs") == 0)
+		return route_blob(&segs[1], r);
 	return -ENOENT;
 }
 

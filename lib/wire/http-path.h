@@ -7,6 +7,11 @@
  *   /ipxe/<mac>
  *   /images/<name>/{kernel,initrd,rootfs.squashfs}
  *   /config/<mac>
+ *   /blobs/sha256:<64 hex digits>   an image file by its digest (daemon/store.h,
+ *                                   store_blob_open()); upper-case hex is accepted
+ *                                   and given lower-case; anything else after
+ *                                   "/blobs/" (another algorithm, a short digest)
+ *                                   is malformed
  *
  * Each path segment is percent-decoded on its own, so an encoded "/" (%2F)
  * never splits a segment: it is refused.  The fragment is ignored; so is the
@@ -33,6 +38,8 @@
 #define HTTP_PATH_MAX        1024         /* request targets longer than this are refused */
 #define HTTP_NAME_MAX        NAME_MAX_LEN /* image and loader names */
 #define HTTP_SEGMENTS_MAX    4
+#define HTTP_SEGMENT_MAX     80 /* decoded bytes of one segment ("sha256:" and 64 hex fit) */
+#define HTTP_SHA256_HEX      64
 #define HTTP_QUERY_VALUE_MAX 40
 
 enum http_route_kind {
@@ -41,13 +48,15 @@ enum http_route_kind {
 	HTTP_ROUTE_IPXE,
 	HTTP_ROUTE_IMAGE,
 	HTTP_ROUTE_CONFIG,
+	HTTP_ROUTE_BLOB,
 };
 
 struct http_route {
 	enum http_route_kind kind;
-	char name[HTTP_NAME_MAX + 1]; /* BOOT: loader name; IMAGE: image name */
-	const char *file;             /* IMAGE: "kernel", "initrd" or "rootfs.squashfs" */
-	uint8_t mac[MAC_LEN];         /* IPXE, CONFIG */
+	char name[HTTP_NAME_MAX + 1];     /* BOOT: loader name; IMAGE: image name */
+	const char *file;                 /* IMAGE: "kernel", "initrd" or "rootfs.squashfs" */
+	uint8_t mac[MAC_LEN];             /* IPXE, CONFIG */
+	char sha256[HTTP_SHA256_HEX + 1]; /* BLOB: lower-case hex */
 	/* IPXE, CONFIG: the query parameters, "" when absent */
 	char arch[HTTP_QUERY_VALUE_MAX + 1];
 	char uuid[HTTP_QUERY_VALUE_MAX + 1];

@@ -16,5 +16,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(r.name[0] != '.');
 		FUZZ_CHECK(strchr(r.name, '/') == NULL);
 	}
+	if (r.kind == HTTP_ROUTE_BLOB) {
+		FUZZ_CHECK(strlen(r.sha256) == HTTP_SHA256_HEX);
+		FUZZ_CHECK(strspn(r.sha256, "0123456789abcdef") == HTTP_SHA256_HEX);
+	}
 	return 0;
 }

@@ -149,5 +149,48 @@ test_query(void)
 	CHECK_EQ_INT(route("/images/k/kernel?arch=%zz", &r), 0);
 }
 
-TEST_MAIN(TEST(test_routes), TEST(test_query), TEST(test_not_found), TEST(test_bad),
-    TEST(test_lengths), TEST(test_name_valid))
+static void
+test_blobs(void)
+{
+	static const char hex[] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char *const bad[] = {"/blobs/sha256:", "/blobs/sha256:0123",
+	    "/blobs/sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "/blobs/SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+	    "/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+	    "/blobs/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde%00",
+	    "/blobs/..", "/blobs/"};
+	struct http_route r;
+	char path[160];
+
+	snprintf(path, sizeof(path), "/blobs/sha256:%s", hex);
+	CHECK_EQ_INT(route(path, &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_BLOB);
+	CHECK_EQ_STR(r.sha256, hex);
+	CHECK_EQ_INT(
+	    route("/blobs/sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789"
+	          "abcdef?x#y",
+	        &r),
+	    0);
+	CHECK_EQ_STR(r.sha256, hex); /* stored lower-case */
+	CHECK_EQ_INT(
+	    route("/blobs/sha256%3A0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+	          "abcdef",
+	        &r),
+	    0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int k = route(bad[i], &r);
+
+		if (k != -EBADMSG)
+			fprintf(stderr, "path \"%s\" -> %d\n", bad[i], k);
+		CHECK_EQ_INT(k, -EBADMSG);
+	}
+	CHECK_EQ_INT(route("/blobs", &r), -ENOENT);
+	snprintf(path, sizeof(path), "/blobs/sha256:%s/x", hex);
+	CHECK_EQ_INT(route(path, &r), -ENOENT);
+}
+
+TEST_MAIN(TEST(test_routes), TEST(test_blobs), TEST(test_query), TEST(test_not_found),
+    TEST(test_bad), TEST(test_lengths), TEST(test_name_valid))

@@ -3,6 +3,7 @@
  * machines, configs and settings persisted across store_free/store_open,
  * corrupt files, and (as root) writes failing on a full tmpfs.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -371,6 +372,77 @@ test_legacy_and_default(void)
 	CHECK_EQ_INT(store_image_only(s, &name), 0);
 	CHECK_EQ_STR(name, "handmade");
 	free(name);
+	store_free(s);
+	rm_tree(dir);
+}
+
+/* A blob's content through store_blob_open(); NULL when it fails (r in *ret_r). */
+static char *
+blob_read(struct store *s, const char *hex, int *ret_r)
+{
+	off_t size = -1;
+	int fd = store_blob_open(s, hex, &size);
+	char *buf;
+
+	*ret_r = fd < 0 ? fd : 0;
+	if (fd < 0)
+		return NULL;
+	buf = calloc(1, (size_t)size + 1);
+	CHECK(buf != NULL && read(fd, buf, (size_t)size) == size);
+	close(fd);
+	return buf;
+}
+
+/* store_blob_open(): digests of committed images only, the index follows changes. */
+static void
+test_blob_open(void)
+{
+	char *dir = make_tmpdir(), path[512], hex[65], upper[65], *got;
+	struct store *s = open_store(dir);
+	int r;
+
+	sha256_hex("kernel-a", 8, hex);
+	CHECK(store_blob_open(s, hex, &(off_t){0}) == -ENOENT);
+	CHECK_EQ_INT(add_image(s, "a", "kernel-a", false), 0);
+	got = blob_read(s, hex, &r);
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_STR(got ? got : "", "kernel-a");
+	free(got);
+	for (size_t i = 0; i < 65; i++)
+		upper[i] = (char)toupper((unsigned char)hex[i]);
+	got = blob_read(s, upper, &r);
+	CHECK_EQ_INT(r, 0);
+	free(got);
+	sha256_hex("hsqs-root", 9, hex);
+	got = blob_read(s, hex, &r);
+	CHECK_EQ_STR(got ? got : "", "hsqs-root");
+	free(got);
+	/* Malformed digests. */
+	CHECK_EQ_INT(store_blob_open(s, "abc", &(off_t){0}), -EINVAL);
+	CHECK_EQ_INT(store_blob_open(s, "", &(off_t){0}), -EINVAL);
+	hex[10] = 'g';
+	CHECK_EQ_INT(store_blob_open(s, hex, &(off_t){0}), -EINVAL);
+	/* A second image is seen, a removed one is gone. */
+	sha256_hex("kernel-b", 8, hex);
+	CHECK_EQ_INT(add_image(s, "b", "kernel-b", false), 0);
+	got = blob_read(s, hex, &r);
+	CHECK_EQ_STR(got ? got : "", "kernel-b");
+	free(got);
+	CHECK_EQ_INT(store_image_remove(s, "b", false, NULL), 0);
+	CHECK_EQ_INT(store_blob_open(s, hex, &(off_t){0}), -ENOENT);
+	/* A file changed by hand (another size): not served as that digest. */
+	sha256_hex("kernel-a", 8, hex);
+	snprintf(path, sizeof(path), "%s/images/a", dir);
+	write_file(path, "kernel", "changed!!", 9);
+	CHECK_EQ_INT(store_blob_open(s, hex, &(off_t){0}), -ENOENT);
+	/* Legacy images have no digests; a txn is not an image. */
+	snprintf(path, sizeof(path), "%s/images/handmade", dir);
+	mkdir(path, 0755);
+	write_file(path, "kernel", "hand-kernel", 11);
+	write_file(path, "initrd", "ii", 2);
+	write_file(path, "rootfs.squashfs", "hsqs", 4);
+	sha256_hex("hand-kernel", 11, hex);
+	CHECK_EQ_INT(store_blob_open(s, hex, &(off_t){0}), -ENOENT);
 	store_free(s);
 	rm_tree(dir);
 }
@@ -1057,6 +1129,7 @@ test_fleet_old_file(void)
 
 TEST_MAIN(TEST(test_open_cleans), TEST(test_txn_commit), TEST(test_txn_checks),
     TEST(test_replace_keeps_fd), TEST(test_legacy_and_default), TEST(test_image_count),
-    TEST(test_machines), TEST(test_configs_settings), TEST(test_corrupt), TEST(test_write_failure),
-    TEST(test_fleet_persist), TEST(test_fleet_refusals), TEST(test_fleet_labels),
-    TEST(test_fleet_apply), TEST(test_fleet_apply_commit_fails), TEST(test_fleet_old_file))
+    TEST(test_blob_open), TEST(test_machines), TEST(test_configs_settings), TEST(test_corrupt),
+    TEST(test_write_failure), TEST(test_fleet_persist), TEST(test_fleet_refusals),
+    TEST(test_fleet_labels), TEST(test_fleet_apply), TEST(test_fleet_apply_commit_fails),
+    TEST(test_fleet_old_file))
