@@ -8,11 +8,13 @@
 #include "cluster.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "log.h"
 #include "progress.h"
+#include "replicate.h"
 #include "store.h"
 
 /* A boot event recorded here: share it if this instance served it. */
@@ -52,6 +54,43 @@ on_remote_events(const char *instance, const cJSON *value, void *userdata)
 		    instance);
 }
 
+/* ---- fetching images for the store (replicate.h) ---- */
+
+struct fetch {
+	store_fetched_fn done;
+	void *ctx;
+};
+
+static void
+on_replicated(int r, const char *error, const struct manifest *committed, void *userdata)
+{
+	struct fetch *f = userdata;
+
+	(void)committed;
+	f->done(r, error, f->ctx);
+	free(f);
+}
+
+static int
+fetch_image(const struct manifest *record, const char *const *sources, size_t n_sources,
+    store_fetched_fn done, void *ctx, void *userdata)
+{
+	struct server *srv = userdata;
+	struct fetch *f = calloc(1, sizeof(*f));
+	struct replicate_params p = {.m = record, .sources = sources, .n_sources = n_sources};
+	struct replicate *rep;
+	int r;
+
+	if (f == NULL)
+		return -ENOMEM;
+	*f = (struct fetch){.done = done, .ctx = ctx};
+	if (n_sources > REPLICATE_MAX_SOURCES)
+		p.n_sources = REPLICATE_MAX_SOURCES;
+	if ((r = replicate_start(srv, &p, NULL, on_replicated, f, &rep)) < 0)
+		free(f);
+	return r;
+}
+
 int
 cluster_start(struct server *srv)
 {
@@ -61,6 +100,7 @@ cluster_start(struct server *srv)
 		return 0; /* the local store: nothing is shared */
 	progress_set_instance(srv->progress, self);
 	store_set_observed_callback(srv->store, on_remote_events, srv);
+	store_set_fetcher(srv->store, fetch_image, srv);
 	return progress_subscribe(srv->progress, NULL, on_local_event, srv, &srv->cluster_sub);
 }
 
@@ -69,6 +109,8 @@ cluster_stop(struct server *srv)
 {
 	progress_unsubscribe(srv->cluster_sub);
 	srv->cluster_sub = NULL;
-	if (srv->store != NULL)
+	if (srv->store != NULL) {
 		store_set_observed_callback(srv->store, NULL, NULL);
+		store_set_fetcher(srv->store, NULL, NULL);
+	}
 }

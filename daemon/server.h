@@ -26,6 +26,7 @@ struct control_server;
 struct progress;
 struct store;
 struct import;
+struct replicate;
 struct progress_sub;
 
 struct server {
@@ -38,6 +39,7 @@ struct server {
 	struct store *store;       /* images, machines, cloud-configs (daemon/store.h) */
 	struct progress *progress; /* per-MAC boot progress (daemon/progress.h) */
 	struct import *imports;    /* add-image workers running (daemon/import.h) */
+	struct replicate *replicates; /* images being fetched by digest (daemon/replicate.h) */
 	struct progress_sub *cluster_sub; /* boot events shared with other instances (cluster.c) */
 	int64_t started;           /* CLOCK_REALTIME seconds at start-up */
 	struct server_stats stats; /* every service's counters (daemon/stats.h) */
