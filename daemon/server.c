@@ -16,6 +16,7 @@
 #include "control.h"
 #include "http.h"
 #include "import.h"
+#include "replicate.h"
 #include "log.h"
 #include "metrics.h"
 #include "progress.h"
@@ -212,6 +213,7 @@ server_free(struct server *srv)
 {
 	control_server_free(srv->control); /* cancels its clients' imports */
 	import_shutdown(srv);              /* waits for every worker */
+	replicate_shutdown(srv);
 	http_server_free(srv->http);
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);

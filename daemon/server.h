@@ -26,6 +26,7 @@ struct control_server;
 struct progress;
 struct store;
 struct import;
+struct replicate;
 
 struct server {
 	struct event_base *base;
@@ -34,11 +35,12 @@ struct server {
 	struct tftp_server *tftp;
 	struct http_server *http;
 	struct control_server *control;
-	struct store *store;       /* images, machines, cloud-configs (daemon/store.h) */
-	struct progress *progress; /* per-MAC boot progress (daemon/progress.h) */
-	struct import *imports;    /* add-image workers running (daemon/import.h) */
-	int64_t started;           /* CLOCK_REALTIME seconds at start-up */
-	struct server_stats stats; /* every service's counters (daemon/stats.h) */
+	struct store *store;          /* images, machines, cloud-configs (daemon/store.h) */
+	struct progress *progress;    /* per-MAC boot progress (daemon/progress.h) */
+	struct import *imports;       /* add-image workers running (daemon/import.h) */
+	struct replicate *replicates; /* images being fetched by digest (daemon/replicate.h) */
+	int64_t started;              /* CLOCK_REALTIME seconds at start-up */
+	struct server_stats stats;    /* every service's counters (daemon/stats.h) */
 };
 
 /* Open the state directory and start the enabled services (logged).  0 or -errno. */
