@@ -137,7 +137,8 @@ no_image() { # state dir: no image, no half one
 # peer NAME MODES: a fake peer serving $SRC; its URL in PEER_URL, its log $T/NAME.log
 peer() {
 	local pf=$T/$1.port
-	in_ns "$PY" "$PEER" "$SRC" "$pf" "$T/$1.log" "$2" &
+	# Not through in_ns: $! must be the peer itself (ip netns exec execs it).
+	ip netns exec "$NS" "$PY" "$PEER" "$SRC" "$pf" "$T/$1.log" "$2" &
 	track_child $!
 	wait_until 20 test -s "$pf" || die "fake peer $1 did not start"
 	PEER_URL=http://127.0.0.1:$(cat "$pf")
