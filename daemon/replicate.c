@@ -278,11 +278,16 @@ fetch_outcome(struct fetch *x, CURLcode res, const char *errbuf, char *why, size
 	}
 	if (res == CURLE_OK && x->done == x->size)
 		return OUTCOME_DONE;
-	snprintf(why, len, "%s after %" PRIu64 " of %" PRIu64 " bytes",
-	    res == CURLE_OK ? "the body ended"
+	snprintf(why, len, "%s",
+	    res == CURLE_OK ? "the body ended early"
 	    : errbuf[0]     ? errbuf
-	                    : curl_easy_strerror(res),
-	    x->done, x->size);
+	                    : curl_easy_strerror(res));
+	if (x->done > 0) {
+		size_t n = strlen(why);
+
+		snprintf(
+		    why + n, len - n, " after %" PRIu64 " of %" PRIu64 " bytes", x->done, x->size);
+	}
 	switch (res) {
 	case CURLE_OK:
 	case CURLE_PARTIAL_FILE:
