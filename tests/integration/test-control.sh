@@ -72,7 +72,7 @@ check "socket is mode 0660 root:$GROUP" \
 run 0 status
 check "status human output" out_has "default boot: *on"
 run 0 --json status
-check "status --json has every field" out_json "set(d) == {'version','uptime_s','images','machines','configs','default_image','default_config','default_boot','tftp_sessions','http_connections'} and d['images'] == 0 and d['default_boot'] is True"
+check "status --json has every field" out_json "set(d) == {'version','uptime_s','images','machines','configs','default_image','default_config','default_boot','tftp_sessions','http_connections','store'} and d['store'] == 'local' and d['images'] == 0 and d['default_boot'] is True"
 
 # --- add-image, images, HTTP ------------------------------------------------
 run 0 add-image k1 --dir "$SRC"
