@@ -164,10 +164,8 @@ format_instances(const cJSON *m, char *buf, size_t size)
 	size_t len = 0;
 
 	buf[0] = '\0';
-	cJSON_ArrayForEach(i, where)
-	if (cJSON_IsString(i) && len < size)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s:%s", len > 0 ? " " : "",
-		    i->string, i->valuestring);
+	cJSON_ArrayForEach(i, where) if (cJSON_IsString(i) && len < size) len += (size_t)snprintf(
+	    buf + len, size - len, "%s%s:%s", len > 0 ? " " : "", i->string, i->valuestring);
 	if (buf[0] == '\0')
 		snprintf(buf, size, "-");
 }

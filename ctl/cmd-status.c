@@ -22,17 +22,17 @@ render_cluster(const cJSON *c)
 		printf("%-18s%s\n", "store:", "local");
 		return;
 	}
-	printf("%-18setcd, %s, %s at revision %.0f\n", "store:",
-	    ctl_format_dash(control_json_string(c, "etcd")),
+	printf("%-18setcd, %s, %s at revision %.0f\n",
+	    "store:", ctl_format_dash(control_json_string(c, "etcd")),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "synchronised")) ? "synchronised"
-	                                                                       : "not synchronised",
+	                                                                      : "not synchronised",
 	    ctl_format_num(c, "revision"));
 	printf("%-18s%s\n", "instance:", ctl_format_dash(control_json_string(c, "instance")));
 	if (waiting != NULL)
 		printf("%-18s%s\n", "waiting for image:", waiting);
 	cJSON_ArrayForEach(i, inst)
-	printf("%-18s%s %s\n", "peer:", ctl_format_dash(control_json_string(i, "instance")),
-	    ctl_format_dash(control_json_string(i, "advertise")));
+	    printf("%-18s%s %s\n", "peer:", ctl_format_dash(control_json_string(i, "instance")),
+	        ctl_format_dash(control_json_string(i, "advertise")));
 }
 
 static void

@@ -50,8 +50,8 @@ on_remote_events(const char *instance, const cJSON *value, void *userdata)
 		progress_record(srv->progress, &ev);
 	}
 	if (bad > 0)
-		log_debug(NULL, "Ignored %zu malformed boot event(s) of instance \"%s\"", bad,
-		    instance);
+		log_debug(
+		    NULL, "Ignored %zu malformed boot event(s) of instance \"%s\"", bad, instance);
 }
 
 /* ---- fetching images for the store (replicate.h) ---- */

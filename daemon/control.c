@@ -42,14 +42,14 @@ struct control_client {
 	bool read_paused;        /* input at CONTROL_IN_LIMIT: 'rev' waits for room */
 	struct event *reaper;    /* frees a client outside of callbacks that use it */
 	struct control_peer peer;
-	void *slot;               /* cmd.c: watch subscription or import */
-	bool pending;             /* a request is in progress: later frames wait */
-	bool closing;             /* close once the output is written */
-	bool dead;                /* to be freed by the reaper */
-	bool in_input;            /* inside client_process() */
-	bool store_wait;          /* a state change waits for another's commit */
+	void *slot;                 /* cmd.c: watch subscription or import */
+	bool pending;               /* a request is in progress: later frames wait */
+	bool closing;               /* close once the output is written */
+	bool dead;                  /* to be freed by the reaper */
+	bool in_input;              /* inside client_process() */
+	bool store_wait;            /* a state change waits for another's commit */
 	struct commit_wait *commit; /* the reply waiting for this request's commit */
-	int fds[CONTROL_MAX_FDS]; /* files passed with the current request (SCM_RIGHTS) */
+	int fds[CONTROL_MAX_FDS];   /* files passed with the current request (SCM_RIGHTS) */
 	size_t n_fds;
 };
 
@@ -360,8 +360,8 @@ client_commit_reply(struct control_client *c, cJSON *data, const struct control_
 	}
 	free(w);
 	if (r < 0)
-		fail = &err, control_fail(&err, CONTROL_ERR_INTERNAL, "Cannot commit the change: %s.",
-		                  strerror(-r));
+		fail = &err, control_fail(&err, CONTROL_ERR_INTERNAL,
+		                 "Cannot commit the change: %s.", strerror(-r));
 	if (fail != NULL)
 		control_client_send_error(c, fail);
 	else
@@ -386,8 +386,9 @@ client_store_check(struct control_client *c, struct control_status *err)
 	if (r == -EAGAIN)
 		return REQUEST_DEFER;
 	if (r < 0)
-		return control_fail(err, r == -EHOSTUNREACH ? CONTROL_ERR_UNAVAILABLE : CONTROL_ERR_BUSY,
-		    "%s.", why != NULL ? why : strerror(-r));
+		return control_fail(err,
+		    r == -EHOSTUNREACH ? CONTROL_ERR_UNAVAILABLE : CONTROL_ERR_BUSY, "%s.",
+		    why != NULL ? why : strerror(-r));
 	return 0;
 }
 
@@ -482,7 +483,7 @@ client_process(struct control_client *c)
 		enum request_result done = client_request(c, p + CONTROL_HEADER_LEN, n);
 
 		if (done == REQUEST_DEFER)
-			break; /* the frame and its files wait for client_wake_waiters() */
+			break;       /* the frame and its files wait for client_wake_waiters() */
 		client_close_fds(c); /* files belong to the request they came with */
 		evbuffer_drain(in, CONTROL_HEADER_LEN + n);
 		if (done == REQUEST_STOP)

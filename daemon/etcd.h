@@ -40,7 +40,7 @@ struct etcd;
 struct etcd_options {
 	const char *const *endpoints; /* "http://127.0.0.1:2379", "https://..."; at least one */
 	size_t n_endpoints;
-	const char *ca, *cert, *key; /* PEM paths or NULL */
+	const char *ca, *cert, *key;     /* PEM paths or NULL */
 	const char *username, *password; /* both or neither */
 };
 
@@ -54,10 +54,10 @@ struct etcd_kv {
 
 /* What a request produced.  Borrowed by the callback: copy what you keep. */
 struct etcd_result {
-	int error;           /* 0, or -EHOSTUNREACH, -ETIMEDOUT, -EACCES (auth), -EBADMSG, -ENOMEM, -ECANCELED */
-	const char *message; /* on error: what etcd or the transport said; else NULL */
-	int64_t revision;    /* header.revision */
-	bool succeeded;      /* txn: the compares held */
+	int error; /* 0, or -EHOSTUNREACH, -ETIMEDOUT, -EACCES (auth), -EBADMSG, -ENOMEM, -ECANCELED */
+	const char *message;       /* on error: what etcd or the transport said; else NULL */
+	int64_t revision;          /* header.revision */
+	bool succeeded;            /* txn: the compares held */
 	const struct etcd_kv *kvs; /* range (and a txn's range responses, in order) */
 	size_t n_kvs;
 	int64_t count;    /* range: how many keys matched */
@@ -139,11 +139,11 @@ struct etcd_event {
 	enum etcd_event_type type;
 	struct etcd_kv kv;
 };
-typedef void (*etcd_watch_fn)(int error, const struct etcd_event *events, size_t n_events,
-    int64_t revision, void *userdata);
+typedef void (*etcd_watch_fn)(
+    int error, const struct etcd_event *events, size_t n_events, int64_t revision, void *userdata);
 struct etcd_watch;
-int etcd_watch_start(struct etcd *e, const char *key, const char *range_end,
-    int64_t start_revision, etcd_watch_fn fn, void *userdata, struct etcd_watch **ret);
+int etcd_watch_start(struct etcd *e, const char *key, const char *range_end, int64_t start_revision,
+    etcd_watch_fn fn, void *userdata, struct etcd_watch **ret);
 /* Stops it; no callback after this.  NULL is fine. */
 void etcd_watch_stop(struct etcd_watch *w);
 

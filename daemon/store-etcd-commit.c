@@ -117,9 +117,9 @@ commit_collect(struct store_etcd *e, unsigned classes, struct commit *c)
 	if (r == 0)
 		r = store_etcd_docs_diff(&e->docs, &built, classes, &diff, &n);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = diff[i].type == ETCD_OP_PUT
-		        ? store_etcd_docs_set(&c->sent, diff[i].key, diff[i].value, diff[i].value_len)
-		        : store_etcd_docs_set(&del, diff[i].key, "", 0);
+		r = diff[i].type == ETCD_OP_PUT ? store_etcd_docs_set(&c->sent, diff[i].key,
+		                                      diff[i].value, diff[i].value_len)
+		                                : store_etcd_docs_set(&del, diff[i].key, "", 0);
 	free(diff);
 	store_etcd_docs_clear(&built);
 	if (r == 0)
@@ -149,8 +149,8 @@ static void
 commit_applied(struct store_etcd *e, struct commit *c, int64_t revision)
 {
 	for (size_t i = 0; i < c->sent.n; i++)
-		if (store_etcd_docs_set(&e->docs, c->sent.v[i].key, c->sent.v[i].value,
-		        c->sent.v[i].len) < 0)
+		if (store_etcd_docs_set(
+		        &e->docs, c->sent.v[i].key, c->sent.v[i].value, c->sent.v[i].len) < 0)
 			e->rev = 0; /* out of memory: the next read repairs it */
 	for (size_t i = 0; i < c->n_deleted; i++)
 		store_etcd_docs_remove(&e->docs, c->deleted[i]);
@@ -237,7 +237,8 @@ commit_send(struct store_etcd *e, struct commit *c, int64_t counter)
 		        .value = c->sent.v[i].value,
 		        .value_len = c->sent.v[i].len});
 	for (size_t i = 0; r == 0 && i < c->n_deleted; i++)
-		r = ops_push(&ops, &n, (struct etcd_op){.type = ETCD_OP_DELETE, .key = c->deleted[i]});
+		r = ops_push(
+		    &ops, &n, (struct etcd_op){.type = ETCD_OP_DELETE, .key = c->deleted[i]});
 	if (r == 0)
 		r = ops_push(&ops, &n,
 		    (struct etcd_op){.type = ETCD_OP_PUT,
@@ -264,7 +265,8 @@ commit_send(struct store_etcd *e, struct commit *c, int64_t counter)
 		cmp.key = lock;
 		cmp.target = e->lock_rev == 0 ? ETCD_CMP_CREATE : ETCD_CMP_MOD;
 		cmp.number = e->lock_rev;
-		struct etcd_txn t = {.compares = &cmp, .n_compares = 1, .success = ops, .n_success = n};
+		struct etcd_txn t = {
+		    .compares = &cmp, .n_compares = 1, .success = ops, .n_success = n};
 		if (r == 0)
 			r = etcd_txn(e->etcd, &t, on_txn, c);
 	}

@@ -171,11 +171,12 @@ docs_add_shard(struct etcd_docs *d, const struct fleet *f, unsigned k)
 	}
 	if (shard.n_machines == 0)
 		return 0;
-	return docs_add_json(d, want, store_local_fleet_to_json(&shard, STORE_LOCAL_FLEET_MACHINES));
+	return docs_add_json(
+	    d, want, store_local_fleet_to_json(&shard, STORE_LOCAL_FLEET_MACHINES));
 }
 
-static int
-docs_build_fleet(const struct fleet *f, struct etcd_docs *d)
+int
+store_etcd_docs_build_fleet(const struct fleet *f, struct etcd_docs *d)
 {
 	int r = docs_add_json(d, KEY_FLEET,
 	    store_local_fleet_to_json(f, STORE_LOCAL_FLEET_PROFILES | STORE_LOCAL_FLEET_GROUPS));
@@ -215,10 +216,10 @@ store_etcd_docs_build(struct store *mirror, unsigned classes, struct etcd_docs *
 	int r = 0;
 
 	if (classes & STORE_ETCD_FLEET)
-		r = docs_build_fleet(store_local_fleet_get(mirror), d);
+		r = store_etcd_docs_build_fleet(store_local_fleet_get(mirror), d);
 	if (r == 0 && (classes & STORE_ETCD_SETTINGS))
-		r = docs_add_json(
-		    d, KEY_SETTINGS, store_local_settings_to_json(store_local_settings_get(mirror)));
+		r = docs_add_json(d, KEY_SETTINGS,
+		    store_local_settings_to_json(store_local_settings_get(mirror)));
 	if (r == 0 && (classes & STORE_ETCD_CONFIGS))
 		r = docs_build_configs(mirror, d);
 	return r;
@@ -250,8 +251,8 @@ store_etcd_docs_diff(const struct etcd_docs *old, const struct etcd_docs *new, u
 		const struct etcd_doc *o = store_etcd_docs_get(old, new->v[i].key);
 
 		if (!store_etcd_docs_in(new->v[i].key, classes) ||
-		    (o != NULL && o->len == new->v[i].len &&
-		        memcmp(o->value, new->v[i].value, o->len) == 0))
+		    (o != NULL &&
+		        o->len == new->v[i].len &&memcmp(o->value, new->v[i].value, o->len) == 0))
 			continue;
 		r = ops_add(&v, &n,
 		    (struct etcd_op){.type = ETCD_OP_PUT,
@@ -284,8 +285,8 @@ fleet_take(const struct etcd_doc *doc, const char *key, cJSON *into, char **ret_
 	arr = cJSON_GetObjectItemCaseSensitive(root, key);
 	if (!cJSON_IsArray(arr)) {
 		cJSON_Delete(root);
-		return error_set(ret_error, -EBADMSG, "etcd %s: not JSON with a \"%s\" list",
-		    doc->key, key);
+		return error_set(
+		    ret_error, -EBADMSG, "etcd %s: not JSON with a \"%s\" list", doc->key, key);
 	}
 	while ((e = cJSON_DetachItemFromArray(arr, 0)) != NULL)
 		cJSON_AddItemToArray(into, e);
@@ -358,8 +359,8 @@ store_etcd_docs_image(
 		    why != NULL ? why : "not a manifest");
 	if (strcmp(m->name, name) != 0 || m->source_type == MANIFEST_SOURCE_LEGACY) {
 		manifest_free(m);
-		return error_set(ret_error, -EBADMSG, "etcd %s: names another image or has no digests",
-		    key);
+		return error_set(
+		    ret_error, -EBADMSG, "etcd %s: names another image or has no digests", key);
 	}
 	*ret = m;
 	return 0;

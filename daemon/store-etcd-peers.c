@@ -193,8 +193,8 @@ on_peers_read(const struct etcd_result *res, void *userdata)
 	e->peer_rev = res->revision;
 	etcd_watch_stop(e->peer_watch);
 	e->peer_watch = NULL;
-	if (etcd_watch_start(e->etcd, from, to, res->revision + 1, on_peer_watch, s,
-	        &e->peer_watch) < 0)
+	if (etcd_watch_start(
+	        e->etcd, from, to, res->revision + 1, on_peer_watch, s, &e->peer_watch) < 0)
 		e->peers_loaded = false;
 	store_etcd_peers_fetch(s);
 }
@@ -343,9 +343,11 @@ store_etcd_peers_publish(struct store *s)
 		if (key != NULL && asprintf(&full, "%s%s", key, v->string) >= 0)
 			put_json(s, full, v);
 	}
-	cJSON_ArrayForEach(v, e->published)
-	if (cJSON_GetObjectItemCaseSensitive(now, v->string) == NULL) {
-		_cleanup_free_ char *key = key_abs(e, "observed/", e->instance, "/images/"), *full = NULL;
+	cJSON_ArrayForEach(
+	    v, e->published) if (cJSON_GetObjectItemCaseSensitive(now, v->string) == NULL)
+	{
+		_cleanup_free_ char *key = key_abs(e, "observed/", e->instance, "/images/"),
+		                    *full = NULL;
 
 		if (key != NULL && asprintf(&full, "%s%s", key, v->string) >= 0)
 			etcd_delete(e->etcd, full, NULL, on_put, NULL);

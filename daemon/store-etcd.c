@@ -299,8 +299,8 @@ txn_commit(struct store_txn *t, enum manifest_source_type type, const char *sour
 {
 	struct store_etcd *e = store_etcd(t->store);
 	struct manifest *m = NULL;
-	int r = ON_MIRROR(
-	    t, store_local_txn_commit(t, type, source, cmdline, force, &m, ret_error));
+	int r =
+	    ON_MIRROR(t, store_local_txn_commit(t, type, source, cmdline, force, &m, ret_error));
 
 	if (r < 0)
 		return r;

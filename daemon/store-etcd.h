@@ -44,12 +44,12 @@
 #include "etcd.h"
 #include "store-backend.h"
 
-#define STORE_ETCD_SHARDS        64
-#define STORE_ETCD_LEASE_TTL     10   /* seconds */
-#define STORE_ETCD_KEEPALIVE_MS  3000 /* lease renewal period */
-#define STORE_ETCD_MAX_TXN_OPS   120  /* below etcd's default --max-txn-ops (128) */
-#define STORE_ETCD_OBSERVE_MS    1000 /* boot events of one machine: at most one write per second */
-#define STORE_ETCD_MAX_INSTANCES 64
+#define STORE_ETCD_SHARDS           64
+#define STORE_ETCD_LEASE_TTL        10   /* seconds */
+#define STORE_ETCD_KEEPALIVE_MS     3000 /* lease renewal period */
+#define STORE_ETCD_MAX_TXN_OPS      120  /* below etcd's default --max-txn-ops (128) */
+#define STORE_ETCD_OBSERVE_MS       1000 /* boot events of one machine: at most one write per second */
+#define STORE_ETCD_MAX_INSTANCES    64
 #define STORE_ETCD_EVENTS_PER_WRITE 16 /* events of one machine in one observed write */
 
 /* The document classes a change can touch. */
@@ -90,29 +90,29 @@ struct store_etcd_fetch {
 	char name[NAME_MAX_LEN + 1];
 	struct manifest *record; /* what is being fetched */
 	bool running;
-	bool failed;  /* the last attempt failed: retried at the next peer change or tick */
-	char *error;  /* why */
+	bool failed; /* the last attempt failed: retried at the next peer change or tick */
+	char *error; /* why */
 };
 
 struct store_etcd {
 	struct store *mirror; /* the local backend in the same state directory */
 	struct event_base *base;
 	struct etcd *etcd;
-	char *prefix;     /* "/netbootd/" */
-	char *instance;   /* this instance's name */
-	char *advertise;  /* its blob URL base, or NULL */
+	char *prefix;          /* "/netbootd/" */
+	char *instance;        /* this instance's name */
+	char *advertise;       /* its blob URL base, or NULL */
 	struct etcd_docs docs; /* desired/ as etcd has it at 'rev' */
 	int64_t rev;           /* the etcd revision docs reflect */
 	int64_t lock_rev;      /* mod_revision of desired/rev; 0: absent */
 	bool loaded;           /* the first read is done */
 	bool reading;          /* a full read is in flight */
 	struct etcd_watch *watch, *peer_watch;
-	struct event *retry;   /* re-read after a failure */
-	char *last_error;      /* what the last failed read said (logged once) */
+	struct event *retry; /* re-read after a failure */
+	char *last_error;    /* what the last failed read said (logged once) */
 
 	/* mirror -> etcd */
-	unsigned dirty;        /* STORE_ETCD_* classes changed in the mirror */
-	pthread_mutex_t lock;  /* guards intents (image commits run on worker threads) */
+	unsigned dirty;       /* STORE_ETCD_* classes changed in the mirror */
+	pthread_mutex_t lock; /* guards intents (image commits run on worker threads) */
 	struct store_etcd_intent *intents;
 	size_t n_intents;
 	bool committing;
@@ -130,7 +130,7 @@ struct store_etcd {
 	void *fetch_userdata;
 	char **replicating; /* names being fetched: their commits are not intents (lock) */
 	size_t n_replicating;
-	cJSON *published;   /* this instance's observed images as last written */
+	cJSON *published;        /* this instance's observed images as last written */
 	cJSON *pending_machines; /* boot events to write: {mac: event} */
 	struct event *flush;     /* writes pending_machines */
 	struct event *tick;      /* retries failed fetches */
@@ -155,14 +155,16 @@ int store_etcd_docs_set(struct etcd_docs *d, const char *key, const char *value,
 void store_etcd_docs_remove(struct etcd_docs *d, const char *key);
 /* Whether 'key' belongs to one of the classes. */
 bool store_etcd_docs_in(const char *key, unsigned classes);
+/* The fleet's documents (desired/fleet and its non-empty shards), added to *d. */
+int store_etcd_docs_build_fleet(const struct fleet *f, struct etcd_docs *d);
 /* The documents of the mirror's state for 'classes' (not images), added to *d. */
 int store_etcd_docs_build(struct store *mirror, unsigned classes, struct etcd_docs *d);
 /*
  * The operations that turn 'old' into 'new' for the keys of 'classes':
  * PUTs and DELETEs borrowing the strings of the two sets; malloc'd array.
  */
-int store_etcd_docs_diff(const struct etcd_docs *old, const struct etcd_docs *new,
-    unsigned classes, struct etcd_op **ret, size_t *ret_n);
+int store_etcd_docs_diff(const struct etcd_docs *old, const struct etcd_docs *new, unsigned classes,
+    struct etcd_op **ret, size_t *ret_n);
 /* The desired state in 'd', checked as store_open() checks the local files. */
 int store_etcd_docs_fleet(const struct etcd_docs *d, struct fleet *ret, char **ret_error);
 int store_etcd_docs_settings(

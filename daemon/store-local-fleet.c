@@ -89,11 +89,10 @@ load_kind(const char *where, struct fleet *f, enum kind k, const cJSON *root, ch
 	if (arr == NULL && k != KIND_MACHINE) /* before fleets: machines only */
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return error_set(ret_error, -EBADMSG, "%s: no \"%s\" list", where,
-		    kinds[k].key);
+		return error_set(ret_error, -EBADMSG, "%s: no \"%s\" list", where, kinds[k].key);
 	if (n > kinds[k].max)
-		return error_set(ret_error, -EBADMSG, "%s: more than %zu %s", where,
-		    kinds[k].max, kinds[k].key);
+		return error_set(
+		    ret_error, -EBADMSG, "%s: more than %zu %s", where, kinds[k].max, kinds[k].key);
 	if (kind_alloc(f, k, n) < 0)
 		return -ENOMEM;
 	cJSON_ArrayForEach(e, arr)
@@ -124,8 +123,8 @@ store_local_fleet_from_json(const cJSON *root, const char *where, struct fleet *
 	fleet_sort(f);
 	for (size_t i = 1; i < f->n_machines; i++)
 		if (memcmp(f->machines[i - 1].mac, f->machines[i].mac, MAC_LEN) == 0)
-			return error_set(ret_error, -EBADMSG,
-			    "%s: a MAC address appears twice", where);
+			return error_set(
+			    ret_error, -EBADMSG, "%s: a MAC address appears twice", where);
 	/* Images and configs are not looked at: dangling references are kept. */
 	if ((r = fleet_validate(f, NULL, &why)) < 0)
 		return error_set(ret_error, r == -ENOMEM ? r : -EBADMSG, "%s: %s", where,

@@ -52,7 +52,8 @@ store_local_settings_load(struct store *s, char **ret_error)
 	if (asprintf(&where, "%s/settings.json", s->state_dir) < 0)
 		r = -ENOMEM;
 	else
-		r = store_local_settings_from_json(root, where, &store_local(s)->settings, ret_error);
+		r = store_local_settings_from_json(
+		    root, where, &store_local(s)->settings, ret_error);
 	cJSON_Delete(root);
 	return r;
 }
@@ -76,8 +77,9 @@ static int
 settings_write(struct store *s, const struct store_settings *st)
 {
 	cJSON *root = store_local_settings_to_json(st);
-	int r = root != NULL ? store_local_json_write(s, "settings.json", root, STORE_SETTINGS_MAX_FILE)
-	                     : -ENOMEM;
+	int r = root != NULL
+	            ? store_local_json_write(s, "settings.json", root, STORE_SETTINGS_MAX_FILE)
+	            : -ENOMEM;
 
 	cJSON_Delete(root);
 	return r;

@@ -89,7 +89,8 @@ cJSON *store_local_fleet_to_json(const struct fleet *f, unsigned kinds_mask);
  * is required) into *f, sorted and validated without images and configs;
  * messages start with 'where'.  *f is half-built on failure: clear it.
  */
-int store_local_fleet_from_json(const cJSON *root, const char *where, struct fleet *f, char **ret_error);
+int store_local_fleet_from_json(
+    const cJSON *root, const char *where, struct fleet *f, char **ret_error);
 int store_local_fleet_replace(struct store *s, struct fleet *next,
     const struct store_config_change *changes, size_t n_changes, char **ret_error);
 
