@@ -10,7 +10,9 @@
 #include "ctl-args.h"
 #include "ctl-format.h"
 #include "ctl-table.h"
+#include "manifest.h"
 #include "ctl.h"
+#include "manifest.h"
 #include "util.h"
 
 /* The daemon has another working directory: send absolute paths. */
@@ -57,6 +59,24 @@ add_oci_options(cJSON *args, const char *const keys[], const char *const values[
 	return 0;
 }
 
+/* --origin URL [--boot-from-origin], checked as the daemon will. */
+static int
+add_origin(cJSON *args, const char *origin, bool boot)
+{
+	if (origin == NULL && !boot)
+		return 0;
+	if (origin == NULL || !manifest_origin_valid(origin)) {
+		ctl_error("add-image: --origin needs an http:// or https:// URL with {sha256} or "
+		          "{file} in it%s",
+		    origin == NULL ? " (--boot-from-origin goes with --origin)" : "");
+		return -EINVAL;
+	}
+	if (!cJSON_AddStringToObject(args, "origin", origin) ||
+	    !cJSON_AddBoolToObject(args, "origin_boot", boot))
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 parse_add_image(int argc, char **argv, cJSON *args)
 {
@@ -64,11 +84,12 @@ parse_add_image(int argc, char **argv, cJSON *args)
 	    {"iso", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
 	    {"cmdline", required_argument, NULL, 'c'}, {"platform", required_argument, NULL, 'p'},
 	    {"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'r'},
+	    {"origin", required_argument, NULL, 'o'}, {"boot-from-origin", no_argument, NULL, 'b'},
 	    {NULL, 0, NULL, 0}};
 	static const char *const oci_keys[] = {"platform", "kernel", "initrd"};
 	const char *oci_values[3] = {NULL, NULL, NULL};
-	const char *type = NULL, *value = NULL, *cmdline = NULL;
-	bool force = false, oci_options = false;
+	const char *type = NULL, *value = NULL, *cmdline = NULL, *origin = NULL;
+	bool force = false, oci_options = false, boot = false;
 	int c, n, sources = 0;
 
 	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
@@ -78,10 +99,10 @@ parse_add_image(int argc, char **argv, cJSON *args)
 			type = c == 'd' ? "dir" : "iso";
 			value = optarg;
 			sources++;
-		} else if (c == 'f')
-			force = true;
-		else if (c == 'c')
-			cmdline = optarg;
+		} else if (c == 'f' || c == 'b')
+			*(c == 'f' ? &force : &boot) = true;
+		else if (c == 'c' || c == 'o')
+			*(c == 'c' ? &cmdline : &origin) = optarg;
 		else {
 			oci_values[c == 'p' ? 0 : c == 'k' ? 1 : 2] = optarg;
 			oci_options = true;
@@ -103,6 +124,8 @@ parse_add_image(int argc, char **argv, cJSON *args)
 		ctl_error("add-image: --platform, --kernel and --initrd go with an OCI-REF");
 		return -EINVAL;
 	}
+	if (add_origin(args, origin, boot) < 0)
+		return -EINVAL;
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
 	    add_source(args, type, value) < 0 || !cJSON_AddBoolToObject(args, "force", force) ||
 	    (cmdline != NULL && !cJSON_AddStringToObject(args, "cmdline", cmdline)) ||

@@ -140,6 +140,8 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 	struct import_params p = {.name = name,
 	    .src_dir = control_json_string(src, "path"),
 	    .cmdline = control_json_string(args, "cmdline"),
+	    .origin = control_json_string(args, "origin"),
+	    .origin_boot = cmd_arg_true(args, "origin_boot"),
 	    .force = cmd_arg_true(args, "force"),
 	    .uid = peer->uid,
 	    .fds = fds,
@@ -149,9 +151,13 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 	(void)ret;
 	if (st == NULL)
 		return cmd_oom(err);
-	if (n_fds != (size_t)control_source_fds(src)) {
+	if (n_fds != (size_t)control_source_fds(src) ||
+	    (p.origin != NULL && !manifest_origin_valid(p.origin))) {
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
+		if (n_fds == (size_t)control_source_fds(src))
+			return control_fail(err, CONTROL_ERR_BAD_ARGS,
+			    "The origin is not an http(s) URL with {sha256} or {file} in it.");
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "The request carried %zu open files, its source needs %d.", n_fds,
 		    control_source_fds(src));

@@ -202,6 +202,8 @@ http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
 	http_reply_error(c, 404, "Not Found");
 }
 
+#define HTTP_ORIGIN_URL_MAX 1024 /* an origin URL in a script (iPXE's lines are short) */
+
 /* Render the script of the plan: its image, one that waits, or one that exits. */
 static int
 http_render_script(
@@ -215,8 +217,19 @@ http_render_script(
 	    .local = p->action == BOOT_LOCAL};
 	int r;
 
+	char urls[MANIFEST_N_FILES][HTTP_ORIGIN_URL_MAX];
+	struct manifest *m = NULL;
+
 	memcpy(v.mac, c->mac, MAC_LEN);
 	boot_view_query(client, query, sizeof(query));
+	/* An image booted from its origin: the three files' URLs there. */
+	if (v.image != NULL && store_image_get(c->s->srv->store, v.image, &m) == 0 &&
+	    m->origin != NULL && m->origin_boot)
+		for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+			if (manifest_origin_expand(
+			        m->origin, m->files[f].sha256, f, urls[f], sizeof(urls[f])) == 0)
+				v.file_url[f] = urls[f];
+	manifest_free(m);
 	r = http_server_url(c, server, sizeof(server));
 	if (r >= 0)
 		r = ipxe_script_render(p->cmdline, &v, ret);

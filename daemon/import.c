@@ -316,6 +316,7 @@ import_start(struct server *srv, const struct import_params *p, import_progress_
 	memcpy(imp->fds, p->fds, imp->n_fds * sizeof(int)); /* ours from here on */
 	if ((r = import_setup(srv, imp, p)) < 0 ||
 	    (r = store_txn_begin(srv->store, p->name, &imp->txn)) < 0 ||
+	    (r = store_txn_set_origin(imp->txn, p->origin, p->origin_boot)) < 0 ||
 	    (r = worker_start(srv->base, import_thread, on_worker_progress, on_worker_finished, imp,
 	         &imp->worker)) < 0)
 		goto fail;

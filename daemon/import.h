@@ -32,6 +32,8 @@ struct import_params {
 	const char *name;    /* image name */
 	const char *src_dir; /* absolute path (the ISO file for MANIFEST_SOURCE_ISO), as named */
 	const char *cmdline; /* NULL: none */
+	const char *origin;  /* the manifest's origin URL template (manifest.h); NULL: none */
+	bool origin_boot;    /* boot scripts point at the origin */
 	bool force;          /* replace an existing image */
 	uid_t uid;           /* the requesting user, for messages */
 	/* The client's open files: kernel, initrd, rootfs.squashfs, or the ISO.

@@ -88,7 +88,7 @@ static int
 replicate_url(const char *s, const char *hex, enum manifest_file f, char **ret)
 {
 	_cleanup_free_ char *url = malloc(REPLICATE_MAX_URL + 1);
-	size_t n = 0, blen = strlen(s);
+	size_t blen = strlen(s);
 
 	if (url == NULL)
 		return -ENOMEM;
@@ -101,21 +101,8 @@ replicate_url(const char *s, const char *hex, enum manifest_file f, char **ret)
 		*ret = TAKE_PTR(url);
 		return 0;
 	}
-	while (*s != '\0') {
-		const char *put = NULL;
-		size_t skip = 1, len = 1;
-
-		if (strncmp(s, "{sha256}", 8) == 0)
-			put = hex, skip = 8;
-		else if (strncmp(s, "{file}", 6) == 0)
-			put = manifest_file_names[f], skip = 6;
-		len = put != NULL ? strlen(put) : 1;
-		if (n + len > REPLICATE_MAX_URL)
-			return -E2BIG;
-		memcpy(url + n, put != NULL ? put : s, len);
-		n += len, s += skip;
-	}
-	url[n] = '\0';
+	if (manifest_origin_expand(s, hex, f, url, REPLICATE_MAX_URL + 1) < 0)
+		return -E2BIG;
 	*ret = TAKE_PTR(url);
 	return 0;
 }
@@ -645,7 +632,8 @@ replicate_start(struct server *srv, const struct replicate_params *p,
 	    .userdata = userdata,
 	    .local = {-1, -1, -1}};
 	if ((r = replicate_setup(rp, p)) < 0 ||
-	    (r = store_txn_begin(srv->store, p->m->name, &rp->txn)) < 0)
+	    (r = store_txn_begin(srv->store, p->m->name, &rp->txn)) < 0 ||
+	    (r = store_txn_set_origin(rp->txn, p->m->origin, p->m->origin_boot)) < 0)
 		goto fail;
 	replicate_find_local(rp);
 	if ((r = worker_start(srv->base, replicate_thread, on_worker_progress, on_worker_finished,

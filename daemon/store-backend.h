@@ -52,7 +52,9 @@ struct store_txn {
 	struct store *store;
 	char *name;     /* the image being built, a valid name */
 	bool committed; /* set by the front once ops->txn_commit succeeded */
-	void *backend;  /* set by ops->txn_begin, freed by ops->txn_free */
+	char *origin;   /* the manifest's origin (store_txn_set_origin()), or NULL */
+	bool origin_boot;
+	void *backend; /* set by ops->txn_begin, freed by ops->txn_free */
 };
 
 /* A cloud-config that store_fleet_apply() writes (content) or removes (content NULL). */

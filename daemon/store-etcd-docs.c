@@ -365,3 +365,14 @@ store_etcd_docs_image(
 	*ret = m;
 	return 0;
 }
+
+bool
+store_etcd_docs_origin_boot(const struct etcd_docs *d, const char *name)
+{
+	struct manifest *m = NULL;
+	bool yes =
+	    store_etcd_docs_image(d, name, &m, NULL) == 0 && m->origin != NULL && m->origin_boot;
+
+	manifest_free(m);
+	return yes;
+}

@@ -312,7 +312,7 @@ readiness(struct store_etcd *e)
 			if (strcmp(e->fetches[j].name, name) == 0)
 				state = e->fetches[j].failed ? "failed" : "fetching";
 		if (strcmp(state, "ready") == 0 && !store_local_image_exists(e->mirror, name))
-			state = "missing";
+			state = store_etcd_docs_origin_boot(&e->docs, name) ? "origin" : "missing";
 		if ((v = cJSON_CreateObject()) == NULL)
 			continue;
 		cJSON_AddStringToObject(v, "state", state);
@@ -516,7 +516,9 @@ have_record(struct store_etcd *e, const struct manifest *rec)
 	for (size_t f = 0; same && f < MANIFEST_N_FILES; f++)
 		same = m->files[f].has_sha256 && m->files[f].size == rec->files[f].size &&
 		       strcmp(m->files[f].sha256, rec->files[f].sha256) == 0;
-	same = same && store_streq(m->cmdline, rec->cmdline) == (rec->cmdline != NULL);
+	same = same && store_streq(m->cmdline, rec->cmdline) == (rec->cmdline != NULL) &&
+	       store_streq(m->origin, rec->origin) == (rec->origin != NULL) &&
+	       m->origin_boot == rec->origin_boot;
 	manifest_free(m);
 	return same;
 }
@@ -555,10 +557,11 @@ on_fetched(int r, const char *error, void *userdata)
 		store_etcd_reconcile(s); /* a held fleet may go now; or fetch again */
 }
 
-/* The advertise URLs of the instances that have 'name' ready; count. */
+/* The advertise URLs of the instances that have 'name' ready, then its origin; count. */
 static size_t
-sources(struct store_etcd *e, const char *name, const char **v, size_t max)
+sources(struct store_etcd *e, const struct manifest *rec, const char **v, size_t max)
 {
+	const char *name = rec->name;
 	size_t n = 0;
 
 	for (size_t i = 0; i < e->n_peers && n < max; i++) {
@@ -569,6 +572,8 @@ sources(struct store_etcd *e, const char *name, const char **v, size_t max)
 		    cJSON_IsString(st) && strcmp(st->valuestring, "ready") == 0)
 			v[n++] = e->peers[i].advertise;
 	}
+	if (rec->origin != NULL && n < max)
+		v[n++] = rec->origin;
 	return n;
 }
 
@@ -577,7 +582,7 @@ fetch_run(struct store *s, struct store_etcd_fetch *f)
 {
 	struct store_etcd *e = store_etcd(s);
 	const char *src[STORE_ETCD_MAX_INSTANCES];
-	size_t n = sources(e, f->name, src, STORE_ETCD_MAX_INSTANCES);
+	size_t n = sources(e, f->record, src, STORE_ETCD_MAX_INSTANCES);
 	struct fetch_ctx *ctx;
 	int r;
 
@@ -586,7 +591,7 @@ fetch_run(struct store *s, struct store_etcd_fetch *f)
 	ctx->s = s;
 	snprintf(ctx->name, sizeof(ctx->name), "%s", f->name);
 	replicating_set(e, f->name, true);
-	log_info(NULL, "Fetching image \"%s\" from %zu instance(s), first %s", f->name, n, src[0]);
+	log_info(NULL, "Fetching image \"%s\" from %zu source(s), first %s", f->name, n, src[0]);
 	r = e->fetch_fn(f->record, src, n, on_fetched, ctx, e->fetch_userdata);
 	if (r < 0) {
 		replicating_set(e, f->name, false);
@@ -642,8 +647,8 @@ store_etcd_peers_fetch(struct store *s)
 		    store_etcd_intent_pending(e, name) ||
 		    store_etcd_docs_image(&e->docs, name, &m, NULL) < 0)
 			continue;
-		if (have_record(e, m)) {
-			manifest_free(m);
+		if (have_record(e, m) || (m->origin != NULL && m->origin_boot)) {
+			manifest_free(m); /* here, or not needed here */
 			continue;
 		}
 		fetch_want(s, m);
@@ -655,7 +660,7 @@ store_etcd_peers_fetch(struct store *s)
 		if (e->fetches[i].running)
 			continue;
 		if (store_etcd_docs_image(&e->docs, e->fetches[i].name, &m, NULL) < 0 ||
-		    have_record(e, m))
+		    have_record(e, m) || (m->origin != NULL && m->origin_boot))
 			fetch_remove(e, i);
 		manifest_free(m);
 	}

@@ -279,8 +279,6 @@ reconcile_configs_remove(struct store *s)
 static const char *
 missing_image(const struct store_etcd *e, const struct fleet *f, const struct store_settings *st)
 {
-	const char *names[3];
-
 	for (size_t i = 0; i < f->n_profiles + f->n_machines + 1; i++) {
 		const char *n = i < f->n_profiles ? f->profiles[i].image
 		                : i < f->n_profiles + f->n_machines
@@ -292,10 +290,10 @@ missing_image(const struct store_etcd *e, const struct fleet *f, const struct st
 			continue;
 		snprintf(key, sizeof(key), "desired/images/%s", n);
 		if (store_etcd_docs_get(&e->docs, key) != NULL &&
+		    !store_etcd_docs_origin_boot(&e->docs, n) &&
 		    (!store_local_image_exists(e->mirror, n) || store_etcd_peers_fetching(e, n)))
 			return n;
 	}
-	(void)names;
 	return NULL;
 }
 

@@ -192,10 +192,12 @@ image_exists(struct store *s, const char *name)
 	return store_local_image_exists(mirror(s), name) || image_in_docs(store_etcd(s), name);
 }
 
+/* Its bytes are here, or its boot scripts send machines to its origin. */
 static bool
 image_ready(struct store *s, const char *name)
 {
-	return store_local_image_exists(mirror(s), name);
+	return store_local_image_exists(mirror(s), name) ||
+	       store_etcd_docs_origin_boot(&store_etcd(s)->docs, name);
 }
 
 static int

@@ -172,6 +172,8 @@ int store_etcd_docs_settings(
 /* The image record of desired/images/<name>; -ENOENT, -EBADMSG. */
 int store_etcd_docs_image(
     const struct etcd_docs *d, const char *name, struct manifest **ret, char **ret_error);
+/* Whether etcd's record of 'name' says boot scripts fetch its files from the origin. */
+bool store_etcd_docs_origin_boot(const struct etcd_docs *d, const char *name);
 /* The shard key of a MAC: "desired/machines/xx". */
 void store_etcd_docs_shard(const uint8_t mac[MAC_LEN], char ret[32]);
 

@@ -282,10 +282,12 @@ txn_manifest(const struct store_txn *st, enum manifest_source_type type, const c
 	m->source_type = type;
 	memcpy(m->files, txn(st)->files, sizeof(m->files));
 	if ((m->name = strdup(st->name)) == NULL || store_strdup_or_null(source, &m->source) < 0 ||
-	    store_strdup_or_null(cmdline, &m->cmdline) < 0) {
+	    store_strdup_or_null(cmdline, &m->cmdline) < 0 ||
+	    store_strdup_or_null(st->origin, &m->origin) < 0) {
 		manifest_free(m);
 		return -ENOMEM;
 	}
+	m->origin_boot = st->origin != NULL && st->origin_boot;
 	*ret = m;
 	return 0;
 }

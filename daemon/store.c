@@ -490,12 +490,28 @@ store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char
 	return 0;
 }
 
+int
+store_txn_set_origin(struct store_txn *t, const char *url, bool boot)
+{
+	char *copy = NULL;
+
+	if (url != NULL && !manifest_origin_valid(url))
+		return -EINVAL;
+	if (store_strdup_or_null(url, &copy) < 0)
+		return -ENOMEM;
+	free(t->origin);
+	t->origin = copy;
+	t->origin_boot = url != NULL && boot;
+	return 0;
+}
+
 void
 store_txn_free(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
 	t->store->ops->txn_free(t);
+	free(t->origin);
 	free(t->name);
 	free(t);
 }

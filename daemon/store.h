@@ -262,6 +262,12 @@ int store_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES],
 int store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char *source,
     const char *cmdline, bool force, struct manifest **ret, char **ret_error);
 /* Free a txn; an uncommitted one is aborted (its temp directory removed). */
+/*
+ * The manifest's origin (manifest.h): an http(s) URL template where the
+ * files can be fetched too, and whether boot scripts point there.  Before
+ * the commit; -EINVAL for a bad URL.
+ */
+int store_txn_set_origin(struct store_txn *t, const char *url, bool boot);
 void store_txn_free(struct store_txn *t);
 
 /* ---- the fleet: machines, profiles, groups (loop thread) ---- */

@@ -125,6 +125,15 @@ word_safe(const char *s)
 	return true;
 }
 
+/* The URL of file i (kernel, initrd, rootfs.squashfs) named 'name': snprintf's result. */
+static int
+file_url(const struct ipxe_vars *v, size_t i, const char *name, char *buf, size_t size)
+{
+	if (v->file_url[i] != NULL)
+		return snprintf(buf, size, "%s", v->file_url[i]);
+	return snprintf(buf, size, "%s/images/%s/%s", v->server, v->image, name);
+}
+
 static int
 var_value(enum var var, const struct ipxe_vars *v, char buf[VALUE_MAX])
 {
@@ -150,7 +159,11 @@ var_value(enum var var, const struct ipxe_vars *v, char buf[VALUE_MAX])
 	else if (var == VAR_IMAGE)
 		n = snprintf(buf, VALUE_MAX, "%s", v->image);
 	else
-		n = snprintf(buf, VALUE_MAX, "%s/images/%s/%s", v->server, v->image, files[var]);
+		n = file_url(v,
+		    var == VAR_KERNEL_URL   ? 0
+		    : var == VAR_INITRD_URL ? 1
+		                            : 2,
+		    files[var], buf, VALUE_MAX);
 	if (n < 0 || n >= VALUE_MAX || !word_safe(buf))
 		return -EINVAL;
 	return 0;
@@ -252,10 +265,13 @@ script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, c
     const char *self)
 {
 	struct strbuf cmd = {0};
+	char url[VALUE_MAX];
 
 	sb_str(sb, "#!ipxe\n");
 	sb_printf(sb, "echo netbootd: booting image %s on %s\n", v->image, mac);
-	sb_printf(&cmd, "kernel %s/images/%s/kernel ", v->server, v->image);
+	if (file_url(v, 0, "kernel", url, sizeof(url)) >= (int)sizeof(url) || !word_safe(url))
+		sb->error = -EINVAL;
+	sb_printf(&cmd, "kernel %s ", url);
 	sb_str(&cmd, cmdline);
 	sb_str(&cmd, " initrd=initrd");
 	if (cmd.error != 0)
@@ -264,7 +280,9 @@ script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, c
 		script_try(sb, "kernel", "kernel", cmd.p, "initrd");
 	free(cmd.p);
 	cmd = (struct strbuf){0};
-	sb_printf(&cmd, "initrd --name initrd %s/images/%s/initrd", v->server, v->image);
+	if (file_url(v, 1, "initrd", url, sizeof(url)) >= (int)sizeof(url) || !word_safe(url))
+		sb->error = -EINVAL;
+	sb_printf(&cmd, "initrd --name initrd %s", url);
 	if (cmd.error != 0)
 		sb->error = cmd.error;
 	else

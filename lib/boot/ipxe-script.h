@@ -9,6 +9,7 @@
  *   {kernel_url}    {server}/images/{image}/kernel
  *   {initrd_url}    {server}/images/{image}/initrd
  *   {squashfs_url}  {server}/images/{image}/rootfs.squashfs
+ *                   (for an image booted from its origin: the origin's URLs)
  *   {config_url}    {server}/config/<mac with hyphens>[?arch=A&uuid=U]
  * "{{" is a literal "{"; a lone "}" is literal.  Any other "{...}" is an
  * error, as are control characters (a newline would end the iPXE line).
@@ -51,6 +52,8 @@ struct ipxe_vars {
 	/* "?arch=A&uuid=U": what the script's own URL and {config_url} carry; NULL: none */
 	const char *query;
 	bool local; /* boot from the local disk: a script that runs "exit" */
+	/* kernel, initrd, rootfs.squashfs elsewhere (an image's origin); NULL: {server}/images/... */
+	const char *file_url[3];
 };
 
 /*

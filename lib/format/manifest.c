@@ -55,6 +55,7 @@ manifest_free(struct manifest *m)
 	free(m->name);
 	free(m->source);
 	free(m->cmdline);
+	free(m->origin);
 	free(m);
 }
 
@@ -77,9 +78,9 @@ manifest_dup(const struct manifest *m)
 	if (c == NULL)
 		return NULL;
 	*c = *m;
-	c->name = c->source = c->cmdline = NULL;
+	c->name = c->source = c->cmdline = c->origin = NULL;
 	if (dup_str(m->name, &c->name) < 0 || dup_str(m->source, &c->source) < 0 ||
-	    dup_str(m->cmdline, &c->cmdline) < 0) {
+	    dup_str(m->cmdline, &c->cmdline) < 0 || dup_str(m->origin, &c->origin) < 0) {
 		manifest_free(c);
 		return NULL;
 	}
@@ -99,8 +100,8 @@ show_key(const char *k)
  * once; ret_items[i] receives the value of keys[i].
  */
 static int
-object_items(const cJSON *obj, const char *where, const char *const *keys, size_t n,
-    const cJSON **ret_items, char **err)
+object_items_opt(const cJSON *obj, const char *where, const char *const *keys, size_t n,
+    size_t n_required, const cJSON **ret_items, char **err)
 {
 	const cJSON *c;
 
@@ -120,10 +121,18 @@ object_items(const cJSON *obj, const char *where, const char *const *keys, size_
 			return error_set(err, -EBADMSG, "%s: duplicate key \"%s\"", where, keys[i]);
 		ret_items[i] = c;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n_required; i++)
 		if (ret_items[i] == NULL)
 			return error_set(err, -EBADMSG, "%s: missing key \"%s\"", where, keys[i]);
 	return 0;
+}
+
+/* Every key required. */
+static int
+object_items(const cJSON *obj, const char *where, const char *const *keys, size_t n,
+    const cJSON **ret_items, char **err)
+{
+	return object_items_opt(obj, where, keys, n, n, ret_items, err);
 }
 
 /* A string of at most 'max' bytes without control characters; null allowed if 'nullable'. */
@@ -240,15 +249,77 @@ parse_files(const cJSON *v, struct manifest *m, char **err)
 	return 0;
 }
 
+bool
+manifest_origin_valid(const char *url)
+{
+	if (url == NULL || !manifest_string_valid(url, MANIFEST_MAX_SOURCE) ||
+	    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+	    strchr(url, ' ') != NULL)
+		return false;
+	return strstr(url, "{sha256}") != NULL || strstr(url, "{file}") != NULL;
+}
+
+int
+manifest_origin_expand(
+    const char *tmpl, const char *hex, enum manifest_file f, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size == 0 || (size_t)f >= MANIFEST_N_FILES)
+		return -EINVAL;
+	while (*tmpl != '\0') {
+		const char *put = NULL;
+		size_t skip = 1, len;
+
+		if (strncmp(tmpl, "{sha256}", 8) == 0)
+			put = hex, skip = 8;
+		else if (strncmp(tmpl, "{file}", 6) == 0)
+			put = manifest_file_names[f], skip = 6;
+		len = put != NULL ? strlen(put) : 1;
+		if (n + len >= size)
+			return -E2BIG;
+		memcpy(buf + n, put != NULL ? put : tmpl, len);
+		n += len, tmpl += skip;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* "origin": {"url": TEMPLATE, "boot": bool}, optional. */
+static int
+parse_origin(const cJSON *o, struct manifest *m, char **err)
+{
+	static const char *const keys[] = {"url", "boot"};
+	const cJSON *items[ELEMENTSOF(keys)];
+	int r;
+
+	if (o == NULL || cJSON_IsNull(o))
+		return 0;
+	if ((r = object_items(o, "origin", keys, ELEMENTSOF(keys), items, err)) < 0 ||
+	    (r = get_string(items[0], "origin.url", MANIFEST_MAX_SOURCE, false, &m->origin, err)) <
+	        0)
+		return r;
+	if (!manifest_origin_valid(m->origin))
+		return error_set(err, -EBADMSG,
+		    "origin.url is not an http(s) URL with {sha256} or {file} in it");
+	if (!cJSON_IsBool(items[1]))
+		return error_set(err, -EBADMSG, "origin.boot is not a boolean");
+	m->origin_boot = cJSON_IsTrue(items[1]);
+	return 0;
+}
+
 static int
 parse_root(const cJSON *root, struct manifest *m, char **err)
 {
-	static const char *const keys[] = {"name", "created", "source", "cmdline", "files"};
+	static const char *const keys[] = {
+	    "name", "created", "source", "cmdline", "files", "origin"};
 	const cJSON *items[ELEMENTSOF(keys)];
 	uint64_t created;
 	int r;
 
-	if ((r = object_items(root, "the manifest", keys, ELEMENTSOF(keys), items, err)) < 0)
+	if ((r = object_items_opt(root, "the manifest", keys, ELEMENTSOF(keys), 5, items, err)) < 0)
+		return r;
+	if ((r = parse_origin(items[5], m, err)) < 0)
 		return r;
 	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
 		return r;
@@ -370,6 +441,19 @@ files_to_json(const struct manifest *m)
 	return o;
 }
 
+/* Add "origin" to o when m has one; false: out of memory. */
+static bool
+origin_to_json(cJSON *o, const struct manifest *m)
+{
+	cJSON *v;
+
+	if (m->origin == NULL)
+		return true;
+	return (v = cJSON_AddObjectToObject(o, "origin")) != NULL &&
+	       cJSON_AddStringToObject(v, "url", m->origin) != NULL &&
+	       cJSON_AddBoolToObject(v, "boot", m->origin_boot) != NULL;
+}
+
 cJSON *
 manifest_to_json(const struct manifest *m)
 {
@@ -385,6 +469,9 @@ manifest_to_json(const struct manifest *m)
 	                        : cJSON_AddNullToObject(o, "cmdline")) == NULL)
 		goto fail;
 	if ((files = files_to_json(m)) == NULL || !cJSON_AddItemToObject(o, "files", files))
+		goto fail;
+	files = NULL;
+	if (!origin_to_json(o, m))
 		goto fail;
 	return o;
 fail:

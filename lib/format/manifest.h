@@ -8,10 +8,16 @@
  *    "cmdline": null | "kernel command line override",
  *    "files": {"kernel":          {"size": 123, "sha256": "<64 hex>"},
  *              "initrd":          {"size": 456, "sha256": "<64 hex>"},
- *              "rootfs.squashfs": {"size": 789, "sha256": "<64 hex>"}}}
+ *              "rootfs.squashfs": {"size": 789, "sha256": "<64 hex>"}},
+ *    "origin": {"url": "https://cdn/x/{sha256}", "boot": false}}    (optional)
  *
- * Pure code (cJSON).  manifest_parse() is strict: every key above is required
- * (cmdline may be null), unknown and duplicate keys are refused, types are
+ * "origin" (a shared store, netbootd(8) CLUSTER): where else the files can
+ * be fetched, by digest ({sha256}: the 64 hex digits) or name ({file}:
+ * kernel, initrd, rootfs.squashfs); with "boot" the boot scripts point at
+ * the origin for the three files and instances need not hold them.
+ *
+ * Pure code (cJSON).  manifest_parse() is strict: every key above but
+ * "origin" is required (cmdline may be null), unknown and duplicate keys are refused, types are
  * exact, names follow name_valid() (lib/name.h), digests are 64 lower- or
  * upper-case hex digits (stored lower-case), numbers are non-negative integers
  * no larger than 2^53 (exact in a double, which is how JSON readers hold them),
@@ -67,11 +73,21 @@ struct manifest {
 	char *name;
 	int64_t created; /* seconds since the epoch */
 	enum manifest_source_type source_type;
-	char *source;  /* path (dir, iso) or reference (oci); NULL for legacy */
-	char *cmdline; /* NULL: none */
+	char *source;     /* path (dir, iso) or reference (oci); NULL for legacy */
+	char *cmdline;    /* NULL: none */
+	char *origin;     /* URL template with {sha256} and/or {file}; NULL: none */
+	bool origin_boot; /* boot scripts point at the origin */
 	struct manifest_file_info files[MANIFEST_N_FILES];
 };
 
+/* An http(s) URL without spaces or control characters holding {sha256} or {file}. */
+bool manifest_origin_valid(const char *url);
+/*
+ * The URL of file f whose digest is 'hex' at origin template 'tmpl' ({sha256}
+ * and {file} replaced) in buf; -E2BIG when it does not fit in size bytes.
+ */
+int manifest_origin_expand(
+    const char *tmpl, const char *hex, enum manifest_file f, char *buf, size_t size);
 /* No control characters (< 0x20, 0x7f) and at most 'max' bytes. */
 bool manifest_string_valid(const char *s, size_t max);
 

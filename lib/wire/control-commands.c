@@ -28,9 +28,11 @@ const struct control_command control_commands[] = {
         .words = "add-image",
         .flags = CONTROL_CMD_RW | CONTROL_CMD_STREAM,
         .args = {{"name", CONTROL_ARG_NAME, true}, {"source", CONTROL_ARG_SOURCE, true},
-            {"force", CONTROL_ARG_BOOL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false}},
+            {"force", CONTROL_ARG_BOOL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
+            {"origin", CONTROL_ARG_PATH, false}, {"origin_boot", CONTROL_ARG_BOOL, false}},
         .usage = "add-image NAME (--dir DIR | --iso FILE | OCI-REF) [--platform OS/ARCH] "
-                 "[--kernel PATH] [--initrd PATH] [--force] [--cmdline STR]",
+                 "[--kernel PATH] [--initrd PATH] [--force] [--cmdline STR] "
+                 "[--origin URL [--boot-from-origin]]",
         .help = "Add image NAME from a directory holding kernel, initrd and rootfs.squashfs\n"
                 "(--dir), from a Kairos ISO (--iso) or from an OCI image reference, which\n"
                 "netbootd pulls from the registry and turns into kernel, initrd and squashfs.\n"
@@ -42,7 +44,10 @@ const struct control_command control_commands[] = {
                 "  --kernel PATH      the kernel inside the OCI image (default: from /boot)\n"
                 "  --initrd PATH      the initrd inside the OCI image (default: from /boot)\n"
                 "  --force            replace an existing image of that name\n"
-                "  --cmdline STR      the image's kernel command line template\n",
+                "  --cmdline STR      the image's kernel command line template\n"
+                "  --origin URL       where other instances may fetch the files too (a shared\n"
+                "                     store): http(s), with {sha256} and/or {file} in it\n"
+                "  --boot-from-origin boot scripts fetch the files from the origin\n",
     },
     {
         .name = "remove-image",

@@ -186,6 +186,28 @@ test_script_query_and_local(void)
 	free(s);
 }
 
-TEST_MAIN(TEST(test_expand), TEST(test_script_query_and_local), TEST(test_expand_default),
-    TEST(test_bad_templates), TEST(test_bad_values), TEST(test_script), TEST(test_script_noimage),
-    TEST(test_script_errors))
+/* An image booted from its origin: its URLs in the script and the placeholders. */
+static void
+test_file_urls(void)
+{
+	struct ipxe_vars v = vars;
+	char *s = NULL, *line = NULL;
+
+	v.file_url[0] = "https://cdn.example/k/aa";
+	v.file_url[1] = "https://cdn.example/i/bb";
+	v.file_url[2] = "https://cdn.example/r/cc";
+	CHECK_EQ_INT(ipxe_script_render("root=live:{squashfs_url} k={kernel_url}", &v, &s), 0);
+	CHECK(s != NULL &&
+	      strstr(s, "kernel https://cdn.example/k/aa root=live:https://cdn.example/r/cc "
+	                "k=https://cdn.example/k/aa") != NULL);
+	CHECK(s != NULL && strstr(s, "initrd --name initrd https://cdn.example/i/bb") != NULL);
+	CHECK(s != NULL && strstr(s, "/images/") == NULL);
+	free(s);
+	v.file_url[0] = "https://cdn.example/with space";
+	CHECK_EQ_INT(ipxe_script_render(NULL, &v, &s), -EINVAL);
+	CHECK_EQ_INT(ipxe_cmdline_expand("{kernel_url}", &v, &line), -EINVAL);
+}
+
+TEST_MAIN(TEST(test_expand), TEST(test_file_urls), TEST(test_script_query_and_local),
+    TEST(test_expand_default), TEST(test_bad_templates), TEST(test_bad_values), TEST(test_script),
+    TEST(test_script_noimage), TEST(test_script_errors))

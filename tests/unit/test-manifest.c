@@ -271,5 +271,49 @@ test_too_big(void)
 	free(big);
 }
 
-TEST_MAIN(TEST(test_parse_good), TEST(test_parse_bad), TEST(test_roundtrip), TEST(test_legacy),
-    TEST(test_names), TEST(test_too_big))
+/* "origin": optional; its URL checked; it survives format and dup. */
+static void
+test_origin(void)
+{
+#define DOC(o)                                                                                     \
+	"{\"name\":\"k\",\"created\":1,\"source\":{\"type\":\"dir\",\"path\":\"/x\"},"             \
+	"\"cmdline\":null," FILES ",\"origin\":" o "}"
+	struct manifest *m = NULL, *c;
+	char *text = NULL;
+	const char *doc = DOC("{\"url\":\"https://cdn.example/b/{sha256}\",\"boot\":true}");
+
+	CHECK_EQ_INT(manifest_parse(doc, strlen(doc), &m, NULL), 0);
+	CHECK(m != NULL && m->origin != NULL && m->origin_boot);
+	c = manifest_dup(m);
+	CHECK(c != NULL && strcmp(c->origin, m->origin) == 0 && c->origin_boot);
+	CHECK_EQ_INT(manifest_format(c, &text), 0);
+	CHECK(strstr(text, "https://cdn.example/b/{sha256}") != NULL);
+	manifest_free(c);
+	manifest_free(m);
+	m = NULL;
+	CHECK_EQ_INT(manifest_parse(text, strlen(text), &m, NULL), 0);
+	CHECK(m != NULL && m->origin_boot);
+	manifest_free(m);
+	free(text);
+	CHECK_EQ_INT(parse(DOC("null"), NULL), 0);
+	CHECK_EQ_INT(
+	    parse(DOC("{\"url\":\"ftp://x/{sha256}\",\"boot\":false}"), "origin.url"), -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(DOC("{\"url\":\"http://x/no-placeholder\",\"boot\":false}"), "origin.url"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(DOC("{\"url\":\"http://x/{file}\",\"boot\":1}"), "origin.boot"), -EBADMSG);
+	CHECK_EQ_INT(parse(DOC("{\"url\":\"http://x/{file}\"}"), "boot"), -EBADMSG);
+	CHECK_EQ_INT(parse(DOC("\"http://x/{file}\""), "origin"), -EBADMSG);
+#undef DOC
+	char url[64];
+	CHECK_EQ_INT(manifest_origin_expand("https://o/{file}/{sha256}.bin", "ab12",
+	                 MANIFEST_INITRD, url, sizeof(url)),
+	    0);
+	CHECK_EQ_STR(url, "https://o/initrd/ab12.bin");
+	CHECK_EQ_INT(
+	    manifest_origin_expand("https://o/{sha256}", "ab12", MANIFEST_KERNEL, url, 12), -E2BIG);
+}
+
+TEST_MAIN(TEST(test_parse_good), TEST(test_origin), TEST(test_parse_bad), TEST(test_roundtrip),
+    TEST(test_legacy), TEST(test_names), TEST(test_too_big))
