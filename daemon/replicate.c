@@ -26,6 +26,7 @@
 #define COPY_CHUNK    (1024 * 1024)
 #define ERRORS_MAX    1024 /* bytes of the per-source reasons in a message */
 #define REDIRECTS_MAX 5
+#define RECV_BUFFER   (512 * 1024) /* bytes per write callback: fewer pwrite(2)s than 16 KiB */
 
 struct replicate {
 	struct replicate *prev, *next; /* srv->replicates: loop thread only */
@@ -214,6 +215,7 @@ fetch_setopts(CURL *c, struct fetch *x)
 {
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);

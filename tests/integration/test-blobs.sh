@@ -116,7 +116,6 @@ check "the initrd both had is still served (kairos)" [ "$(status "$BASE/blobs/sh
 
 # --- replication ------------------------------------------------------------------
 RECORD=$STATE/images/kairos/manifest.json
-N=0
 # probe NAME ARGS...: replicate-probe into a fresh state dir $T/NAME, output in $T/NAME.out/.err
 probe() {
 	local name=$1 rc=0
