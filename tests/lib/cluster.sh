@@ -22,7 +22,8 @@
 #   cluster_etcd_healthy  whether every member answers "endpoint health"
 #   cluster_yaml I STATE-DIR
 #                         print instance I's netbootd.yaml: HTTP on
-#                         CLUSTER_PORT (8090) on seg0 and the bridge, TFTP
+#                         CLUSTER_PORT (8090) on seg0, the bridge and the
+#                         interfaces of CLUSTER_EXTRA_IF[I] (", "-separated), TFTP
 #                         off, control socket DIR/I.sock, store etcd with
 #                         prefix CLUSTER_PREFIX (/test/), instance name I
 #   cluster_start I [STATE-DIR]
@@ -59,7 +60,7 @@ CLUSTER_EP=http://10.77.0.1:23791,http://10.77.0.1:23792,http://10.77.0.1:23793
 CLUSTER_DIR=
 CLUSTER_LOG_STAMP=${CLUSTER_LOG_STAMP:-0}
 [ -n "${CLUSTER_NETBOOTD_ARGS+x}" ] || CLUSTER_NETBOOTD_ARGS=()
-declare -gA CLUSTER_NS CLUSTER_CNS CLUSTER_IP CLUSTER_EPID CLUSTER_PID
+declare -gA CLUSTER_NS CLUSTER_CNS CLUSTER_IP CLUSTER_EPID CLUSTER_PID CLUSTER_EXTRA_IF
 
 # One instance's namespace, its veth into br0 and its client segment.
 _cluster_instance_net() { # I N
@@ -116,7 +117,7 @@ cluster_etcd_healthy() { cluster_ectl endpoint health >/dev/null 2>&1; }
 cluster_yaml() {
 	cat <<EOF
 state_dir: $2
-interfaces: [seg0, ${CLUSTER_TAG}$1]
+interfaces: [seg0, ${CLUSTER_TAG}$1${CLUSTER_EXTRA_IF[$1]:+, ${CLUSTER_EXTRA_IF[$1]}}]
 advertise: ${CLUSTER_IP[$1]}
 http: {port: $CLUSTER_PORT}
 tftp: {enabled: false}
