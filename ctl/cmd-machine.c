@@ -60,8 +60,11 @@ format_last_event(const cJSON *m, char *buf, size_t size)
 		snprintf(buf, size, "-");
 		return;
 	}
+	const char *inst = control_json_string(ev, "instance");
+
 	ctl_format_time(ctl_format_num(ev, "time") / 1000, when);
-	snprintf(buf, size, "%s %s", ctl_format_dash(control_json_string(ev, "kind")), when);
+	snprintf(buf, size, "%s %s%s%s", ctl_format_dash(control_json_string(ev, "kind")), when,
+	    inst != NULL ? " on " : "", inst != NULL ? inst : "");
 }
 
 static void
