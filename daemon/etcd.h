@@ -21,6 +21,31 @@
  * re-established; each change calls the state callback once (so the caller
  * logs once).  While down, the client keeps trying to re-establish its
  * watches (backoff 100 ms doubling to 2 s), which brings it back up.
+ *
+ * Added by the implementation (etcd.c), nothing above changed:
+ *  - The program calls curl_global_init() once before etcd_new().
+ *  - Errors besides those in struct etcd_result: -EIO (the connection broke
+ *    after a put/delete/txn/grant was sent: it may have been applied; reads,
+ *    keepalives and revokes are retried instead), -ENOENT (etcd: not found,
+ *    e.g. revoking an unknown lease), -ESTALE (a range at a compacted
+ *    revision), -ERANGE (a future revision), -EINVAL (etcd refused the
+ *    request, e.g. too many txn operations), -ENOSPC (etcd's quota).  Calls
+ *    return -EINVAL (empty key), -EMSGSIZE (value over ETCD_VALUE_MAX) or
+ *    -ECANCELED (inside etcd_free()).  A timed-out request is not retried
+ *    elsewhere (it may have been applied), but the next request starts on
+ *    the next endpoint.
+ *  - range_end "" means every key from 'key' on (etcd's "\0");
+ *    etcd_prefix_end() returns it for "" and for prefixes of 0xff bytes.
+ *  - The state callback runs on the loop like the others; the first outcome
+ *    (up or down) is reported too.  Unauthenticated replies get one new
+ *    token per request (watches: per stream) and are retried with it.
+ *  - A watch that ended with an error (-ESTALE, -EACCES, -ENOMEM, -EMSGSIZE
+ *    when one revision's events pass 64 MiB) stays allocated until
+ *    etcd_watch_stop().  etcd_free() calls the callbacks of the watches
+ *    still running with -ECANCELED and frees every watch: do not stop them
+ *    after it.  A watch's callback never runs with 0 and no events; the
+ *    watch asks etcd for progress notifications (they move its resume
+ *    revision) and for fragments (reassembled before the callback).
  */
 #ifndef NETBOOTD_ETCD_H
 #define NETBOOTD_ETCD_H
@@ -40,7 +65,7 @@ struct etcd;
 struct etcd_options {
 	const char *const *endpoints; /* "http://127.0.0.1:2379", "https://..."; at least one */
 	size_t n_endpoints;
-	const char *ca, *cert, *key; /* PEM paths or NULL */
+	const char *ca, *cert, *key;     /* PEM paths or NULL */
 	const char *username, *password; /* both or neither */
 };
 
@@ -54,10 +79,10 @@ struct etcd_kv {
 
 /* What a request produced.  Borrowed by the callback: copy what you keep. */
 struct etcd_result {
-	int error;           /* 0, or -EHOSTUNREACH, -ETIMEDOUT, -EACCES (auth), -EBADMSG, -ENOMEM, -ECANCELED */
-	const char *message; /* on error: what etcd or the transport said; else NULL */
-	int64_t revision;    /* header.revision */
-	bool succeeded;      /* txn: the compares held */
+	int error; /* 0, or -EHOSTUNREACH, -ETIMEDOUT, -EACCES (auth), -EBADMSG, -ENOMEM, -ECANCELED */
+	const char *message;       /* on error: what etcd or the transport said; else NULL */
+	int64_t revision;          /* header.revision */
+	bool succeeded;            /* txn: the compares held */
 	const struct etcd_kv *kvs; /* range (and a txn's range responses, in order) */
 	size_t n_kvs;
 	int64_t count;    /* range: how many keys matched */
@@ -139,11 +164,11 @@ struct etcd_event {
 	enum etcd_event_type type;
 	struct etcd_kv kv;
 };
-typedef void (*etcd_watch_fn)(int error, const struct etcd_event *events, size_t n_events,
-    int64_t revision, void *userdata);
+typedef void (*etcd_watch_fn)(
+    int error, const struct etcd_event *events, size_t n_events, int64_t revision, void *userdata);
 struct etcd_watch;
-int etcd_watch_start(struct etcd *e, const char *key, const char *range_end,
-    int64_t start_revision, etcd_watch_fn fn, void *userdata, struct etcd_watch **ret);
+int etcd_watch_start(struct etcd *e, const char *key, const char *range_end, int64_t start_revision,
+    etcd_watch_fn fn, void *userdata, struct etcd_watch **ret);
 /* Stops it; no callback after this.  NULL is fine. */
 void etcd_watch_stop(struct etcd_watch *w);
 

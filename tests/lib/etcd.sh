@@ -134,12 +134,13 @@ etcd_cluster_start() {
 		etcd_member_start "$n"
 	done
 	for n in 1 2 3; do
-		if ! etcd_member_wait "$n" 60; then
-			for n in 1 2 3; do
-				echo "--- m$n.log" >&2
-				tail -n 20 "$ETCD_DIR/m$n.log" >&2
-			done
-			return 1
-		fi
+		etcd_member_wait "$n" 60 || break
 	done
+	if ! etcd_member_wait "$n" 1; then
+		for n in 1 2 3; do
+			echo "--- m$n.log" >&2
+			tail -n 20 "$ETCD_DIR/m$n.log" >&2
+		done
+		return 1
+	fi
 }
