@@ -1,7 +1,7 @@
 #!/bin/bash
 # The etcd client (daemon/etcd.c, driven by tests/tools/etcd-probe) against a
 # real 3-member etcd cluster on loopback (tests/lib/etcd.sh), with etcdctl as
-# the independent judge: put/get/prefix with binary values; a txn CAS that
+# the independent judge: the callback rules (etcd-probe selftest); put/get/prefix with binary values; a txn CAS that
 # succeeds, then fails on the stale revision; a watch seeing etcdctl's puts
 # and deletes; a watch surviving the death of the member it streams from
 # (every revision once, in order); unary failover past a dead member; all
@@ -43,6 +43,11 @@ ctl_del() { etcd_ctl del "$1" -w json | $PY -c 'import json,sys; print(json.load
 lines() { if [ -f "$1" ]; then grep -c "$2" "$1" || true; else echo 0; fi; }
 has_lines() { [ "$(lines "$1" "$2")" -ge "$3" ]; }
 now() { date +%s.%N; }
+
+# --- the callback rules (never from inside a call; etcd_free() cancels) --------
+out=$(probe selftest) || true
+check "selftest: $(grep -c '^selftest ok' <<<"$out") rules hold, none broken" \
+	test "$(grep -c '^selftest ok' <<<"$out")" = 14 -a "$(grep -c FAIL <<<"$out")" = 0
 
 # --- put / get / prefix -------------------------------------------------------
 head -c 3000 /dev/urandom >"$T/bin"
@@ -91,7 +96,9 @@ wait_until 20 has_lines "$T/watch1" '^event' 4 || true
 got=$(awk '/^event/ { sub("key=", "", $3); sub("mod=", "", $4); printf "%s %s %s;", $2, $3, $4 }' "$T/watch1")
 check "the watch saw etcdctl's puts and delete, in order, with their revisions" test "$got" = "$expect"
 check "the delete event carries no value" grep -q '^event DELETE key=/t/w/a .*value_hex=$' "$T/watch1"
-wait "$WPID" 2>/dev/null || true
+rc=0
+wait "$WPID" || rc=$?
+check "the watch probe exits 0 after its 4 events" test "$rc" = 0
 
 # --- a watch survives the death of its member -----------------------------------
 # Which member does PID stream from?  (its established connection's port)
@@ -123,7 +130,9 @@ newm=$(member_of "$WPID" || echo none)
 check "the watch streams from another member now ($newm)" test "$newm" != "$victim" -a "$newm" != none
 ctl_put /t/s/21 last >/dev/null
 check "... and the watch goes on (21st event)" wait_until 10 has_lines "$T/watch2" '^event' 21
-wait "$WPID" 2>/dev/null || true
+rc=0
+wait "$WPID" || rc=$?
+check "the watch probe exits 0 after its 21 events" test "$rc" = 0
 etcd_member_start "$victim"
 check "member $victim is back" etcd_member_wait "$victim"
 
@@ -160,7 +169,10 @@ for n in 1 2 3; do etcd_member_wait "$n" 60 || true; done
 check "the state probe reports up again by itself" wait_until 30 has_lines "$T/state" '^up$' 2
 t1=$(now)
 echo "measured: up again $(seconds_between "$t0" "$t1") s after the members were restarted"
-stop_child "$SPID"
+kill -TERM "$SPID"
+rc=0
+wait "$SPID" || rc=$?
+check "the state probe exits cleanly on SIGTERM (status $rc)" test "$rc" = 0
 check "transitions reported once each: up, down, up ($(tr '\n' '|' <"$T/state"))" \
 	test "$(cut -d' ' -f1 "$T/state" | tr '\n' ' ')" = "up down up "
 
