@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "etcd-json.h"
@@ -292,6 +295,23 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	check_done(e);
 }
 
+/*
+ * Unacknowledged data or keepalive probes give up after TCP_USER_TIMEOUT_MS:
+ * a watch on a peer that vanished without a FIN or RST (a partition) ends
+ * within about that long instead of the kernel's quarter of an hour.
+ */
+#define TCP_USER_TIMEOUT_MS 20000
+
+static int
+xfer_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	unsigned timeout = TCP_USER_TIMEOUT_MS;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout));
+	return CURL_SOCKOPT_OK;
+}
+
 /* The options every transfer shares: endpoint + path, the JSON body, TLS, the token. */
 static int
 xfer_setup(struct etcd *e, CURL *easy, size_t ep, const char *path, const char *body,
@@ -318,7 +338,9 @@ xfer_setup(struct etcd *e, CURL *easy, size_t ep, const char *path, const char *
 	}
 	*headers = h;
 	ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body) == CURLE_OK &&
+	     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) == CURLE_OK &&
+	     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body) == CURLE_OK &&
+	     curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, xfer_sockopt) == CURLE_OK &&
 	     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h) == CURLE_OK &&
 	     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
 	     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
@@ -719,6 +741,8 @@ auth_done(struct etcd *e, struct etcd_req *a)
 	e->auth = NULL;
 	if (error == 0 && a->reply.token == NULL)
 		error = -EBADMSG;
+	free(e->token);
+	e->token = NULL;
 	if (error == 0 && (e->token = strdup(a->reply.token)) == NULL)
 		error = -ENOMEM;
 	if (error == 0)

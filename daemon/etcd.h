@@ -21,6 +21,31 @@
  * re-established; each change calls the state callback once (so the caller
  * logs once).  While down, the client keeps trying to re-establish its
  * watches (backoff 100 ms doubling to 2 s), which brings it back up.
+ *
+ * Added by the implementation (etcd.c), nothing above changed:
+ *  - The program calls curl_global_init() once before etcd_new().
+ *  - Errors besides those in struct etcd_result: -EIO (the connection broke
+ *    after a put/delete/txn/grant was sent: it may have been applied; reads,
+ *    keepalives and revokes are retried instead), -ENOENT (etcd: not found,
+ *    e.g. revoking an unknown lease), -ESTALE (a range at a compacted
+ *    revision), -ERANGE (a future revision), -EINVAL (etcd refused the
+ *    request, e.g. too many txn operations), -ENOSPC (etcd's quota).  Calls
+ *    return -EINVAL (empty key), -EMSGSIZE (value over ETCD_VALUE_MAX) or
+ *    -ECANCELED (inside etcd_free()).  A timed-out request is not retried
+ *    elsewhere (it may have been applied), but the next request starts on
+ *    the next endpoint.
+ *  - range_end "" means every key from 'key' on (etcd's "\0");
+ *    etcd_prefix_end() returns it for "" and for prefixes of 0xff bytes.
+ *  - The state callback runs on the loop like the others; the first outcome
+ *    (up or down) is reported too.  Unauthenticated replies get one new
+ *    token per request (watches: per stream) and are retried with it.
+ *  - A watch that ended with an error (-ESTALE, -EACCES, -ENOMEM, -EMSGSIZE
+ *    when one revision's events pass 64 MiB) stays allocated until
+ *    etcd_watch_stop().  etcd_free() calls the callbacks of the watches
+ *    still running with -ECANCELED and frees every watch: do not stop them
+ *    after it.  A watch's callback never runs with 0 and no events; the
+ *    watch asks etcd for progress notifications (they move its resume
+ *    revision) and for fragments (reassembled before the callback).
  */
 #ifndef NETBOOTD_ETCD_H
 #define NETBOOTD_ETCD_H

@@ -38,7 +38,7 @@ stream_run(const uint8_t *data, size_t size, size_t step, size_t cut)
 
 	etcd_json_stream_init(&s);
 	while (off < size) {
-		size_t n = step > 0 ? step : (off == 0 ? cut : size - off);
+		size_t n = step > 0 ? step : (off == 0 && cut > 0 ? cut : size - off);
 		int k;
 
 		if (n > size - off)

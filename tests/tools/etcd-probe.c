@@ -7,6 +7,7 @@
  *     watch PREFIX N [START_REVISION]     N events, then exit
  *     lease TTL [KEEPALIVES [KEY]]         grant, put KEY under it, renew every TTL/3 s
  *     state SECONDS [PREFIX]               print up/down transitions (a watch keeps trying)
+ *     selftest                             the callback rules of etcd.h ("selftest ok: ..." lines)
  *   OPTIONS: --user U --password P --ca F --cert F --key F
  *
  * ENDPOINTS: comma-separated URLs.  Output, one fact per line:
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +327,100 @@ run_stream(int argc, char **argv, struct etcd_watch **w)
 	return 1;
 }
 
+/* ---- selftest: the callback rules of etcd.h, against a live cluster ---- */
+
+static int st_calls, st_canceled;
+static int64_t st_rev;
+static bool st_inside;
+static const struct etcd_options *st_opt;
+
+static void
+st_expect(bool cond, const char *what)
+{
+	printf("%s %s\n", cond ? "selftest ok:" : "selftest FAIL:", what);
+	if (!cond)
+		exit_status = 1;
+}
+
+static void
+st_count(const struct etcd_result *r, void *userdata)
+{
+	st_expect(!st_inside, "no callback from inside the call");
+	st_calls++;
+	st_rev = r->revision;
+	if (r->error == -ECANCELED)
+		st_canceled++;
+	if (userdata != NULL)
+		event_base_loopbreak(base);
+}
+
+/* The first of three callbacks frees the client: the other two get -ECANCELED in etcd_free(). */
+static void
+st_free_first(const struct etcd_result *r, void *userdata)
+{
+	st_calls++;
+	if (st_calls == 1) {
+		st_expect(r->error == 0, "the first get succeeded");
+		etcd_free(client);
+		client = NULL;
+		st_expect(st_canceled == 2, "etcd_free() from a callback cancels the other two");
+		event_base_loopbreak(base);
+	} else if (r->error == -ECANCELED)
+		st_canceled++;
+}
+
+static void
+st_watch_stop_self(int error, const struct etcd_event *ev, size_t n, int64_t rev, void *userdata)
+{
+	struct etcd_watch **w = userdata;
+
+	st_expect(error == 0 && n == 1, "the watch saw the put");
+	etcd_watch_stop(*w); /* inside its own callback */
+	*w = NULL;
+	event_base_loopbreak(base);
+}
+
+static void
+st_watch_canceled(int error, const struct etcd_event *ev, size_t n, int64_t rev, void *userdata)
+{
+	if (error == -ECANCELED)
+		st_canceled++;
+}
+
+static void
+st_run(void)
+{
+	struct etcd_watch *w = NULL, *w2 = NULL;
+
+	st_calls = st_canceled = 0;
+	st_inside = true;
+	st_expect(etcd_range(client, "/selftest", NULL, 0, st_count, &st_rev) == 0, "range queued");
+	st_inside = false;
+	event_base_dispatch(base);
+	st_expect(st_calls == 1, "one callback");
+	/* Stop a watch inside its callback; free a client with a running watch and requests. */
+	st_expect(etcd_watch_start(client, "/selftest/", "/selftest0", st_rev + 1,
+	              st_watch_stop_self, &w, &w) == 0,
+	    "watch started");
+	st_expect(etcd_watch_start(client, "/selftest/", "/selftest0", st_rev + 1,
+	              st_watch_canceled, NULL, &w2) == 0,
+	    "second watch started");
+	st_expect(etcd_put(client, "/selftest/k", "v", 1, 0, st_count, NULL) == 0, "put queued");
+	event_base_dispatch(base);
+	st_expect(w == NULL, "the watch stopped itself");
+	st_calls = st_canceled = 0;
+	etcd_range(client, "/selftest", NULL, 0, st_count, NULL);
+	etcd_range(client, "/selftest", NULL, 0, st_count, NULL);
+	etcd_free(client);
+	st_expect(
+	    st_calls == 2 && st_canceled == 3, "etcd_free() cancels 2 requests and the watch");
+	etcd_new(base, st_opt, &client);
+	st_calls = st_canceled = 0;
+	for (int i = 0; i < 3; i++)
+		etcd_range(client, "/selftest", NULL, 0, st_free_first, NULL);
+	event_base_dispatch(base);
+}
+
 static int
 usage(void)
 {
@@ -351,6 +447,7 @@ main(int argc, char **argv)
 	const char *endpoints[16];
 	struct etcd_options opt = {.endpoints = endpoints};
 	struct etcd_watch *w = NULL;
+	struct event *sigterm, *sigint;
 	int i = 1, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -371,10 +468,26 @@ main(int argc, char **argv)
 	opt.n_endpoints = split_endpoints(argv[i], endpoints, 16);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (base = event_base_new()) == NULL)
 		return 1;
+	/* SIGTERM/SIGINT: a clean exit (etcd_free() with everything pending). */
+	sigterm = evsignal_new(base, SIGTERM, on_deadline, NULL);
+	sigint = evsignal_new(base, SIGINT, on_deadline, NULL);
+	if (sigterm == NULL || sigint == NULL || event_add(sigterm, NULL) < 0 ||
+	    event_add(sigint, NULL) < 0)
+		return 1;
 	k = etcd_new(base, &opt, &client);
 	if (k < 0) {
 		fprintf(stderr, "etcd_new: %s\n", strerror(-k));
 		return 2;
+	}
+	if (argc - i == 2 && strcmp(argv[i + 1], "selftest") == 0) {
+		st_opt = &opt;
+		st_run();
+		etcd_free(client);
+		event_free(sigterm);
+		event_free(sigint);
+		event_base_free(base);
+		curl_global_cleanup();
+		return exit_status;
 	}
 	k = run_kv(argc - i - 1, argv + i + 1);
 	if (k == 1)
@@ -389,6 +502,8 @@ main(int argc, char **argv)
 	etcd_free(client);
 	if (lease_timer != NULL)
 		event_free(lease_timer);
+	event_free(sigterm);
+	event_free(sigint);
 	event_base_free(base);
 	curl_global_cleanup();
 	return exit_status;
