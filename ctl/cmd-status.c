@@ -11,15 +11,17 @@ print_count(const char *label, const cJSON *data, const char *key)
 	printf("%-18s%.0f\n", label, ctl_format_num(data, key));
 }
 
-/* A shared store: its state and the instances it knows. */
+/* The store: local, or a shared store's state and the instances it knows. */
 static void
-render_cluster(const cJSON *c)
+render_store(const cJSON *data)
 {
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(data, "cluster");
 	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(c, "instances"), *i;
 	const char *waiting = control_json_string(c, "waiting_for_image");
 
 	if (c == NULL) {
-		printf("%-18s%s\n", "store:", "local");
+		if (control_json_string(data, "store") != NULL)
+			printf("%-18s%s\n", "store:", control_json_string(data, "store"));
 		return;
 	}
 	printf("%-18setcd, %s, %s at revision %.0f\n",
@@ -54,7 +56,7 @@ render_status(const cJSON *args, const cJSON *data)
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "default_boot")) ? "on" : "off");
 	print_count("tftp sessions:", data, "tftp_sessions");
 	print_count("http connections:", data, "http_connections");
-	render_cluster(cJSON_GetObjectItemCaseSensitive(data, "cluster"));
+	render_store(data);
 }
 
 const struct ctl_command cmd_status_commands[] = {
