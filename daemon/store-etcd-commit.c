@@ -171,6 +171,8 @@ commit_finish(struct commit *c, int r, const char *message)
 		store_etcd_sync_start(s);
 	} else if (r < 0 || e->reconcile_pending) {
 		store_etcd_reconcile(s); /* back to etcd's documents */
+	} else {
+		store_etcd_peers_publish(s); /* the readiness of an image just added or removed */
 	}
 	if (c->fn != NULL)
 		c->fn(r, message, c->userdata);
