@@ -32,6 +32,8 @@ unset NETBOOTD_SOCKET
 
 # shellcheck source=../lib/netbootd.sh
 . "$HERE/../lib/netbootd.sh"
+# shellcheck source=../lib/etcd.sh
+. "$HERE/../lib/etcd.sh"
 require_root
 require_cmds etcd etcdctl curl ip xorriso jq "$PY"
 
@@ -71,18 +73,13 @@ declare -A EPID
 etcd_member() { # N: start member N (1..3) in core
 	local m=$1 cluster=""
 	for k in 1 2 3; do cluster+="${cluster:+,}m$k=http://10.77.0.1:2380$k"; done
-	ip netns exec "$CORE" etcd --name "m$m" --data-dir "$T/etcd$m" \
-		--listen-client-urls "http://10.77.0.1:2379$m" \
-		--advertise-client-urls "http://10.77.0.1:2379$m" \
-		--listen-peer-urls "http://10.77.0.1:2380$m" \
-		--initial-advertise-peer-urls "http://10.77.0.1:2380$m" \
-		--initial-cluster "$cluster" --initial-cluster-state new \
-		--initial-cluster-token "$TAG" >>"$T/etcd$m.log" 2>&1 &
-	EPID[$m]=$!
+	etcd_start "$CORE" "m$m" "$T/etcd$m" "$T/etcd$m.log" "http://10.77.0.1:2379$m" \
+		"http://10.77.0.1:2380$m" "$cluster" "$TAG"
+	EPID[$m]=$ETCD_PID
 	track_child "${EPID[$m]}"
 }
 ectl() { ip netns exec "$CORE" etcdctl --endpoints "$ETCD_EP" "$@"; }
-etcd_healthy() { ectl endpoint health >/dev/null 2>&1; }
+etcd_healthy() { etcd_healthy_in "$CORE" "$ETCD_EP"; }
 etcd_one_healthy() { ip netns exec "$CORE" etcdctl --endpoints "$ETCD_EP" get x >/dev/null 2>&1; }
 for m in 1 2 3; do etcd_member "$m"; done
 check "etcd: three members healthy" wait_until 60 etcd_healthy
