@@ -13,6 +13,9 @@
 #   BOOT_KEEP=1 keeps the work directory (logs, capture) for debugging.
 #   BOOT_CONTROL_SOCKET=PATH puts netbootd's control socket at PATH.
 #   After boot_run: BOOT_DIR, BOOT_SUMMARY (one paragraph), BOOT_TIMELINE.
+#   boot_run is boot_prepare, boot_lan, boot_netbootd and boot_vm_check (see
+#   there): a test that needs more between them (etcd, a second netbootd)
+#   calls them itself.
 #
 # For tests that drive netbootd with netbootctl between boots:
 #   boot_ctl_setup NAME     netbootd and ctl (the binaries, from NETBOOTD,
@@ -53,6 +56,10 @@ BOOT_DIR=
 BOOT_SUMMARY=
 BOOT_TIMELINE=
 BOOT_FAILURES=0
+BOOT_IMAGE_DIR=
+BOOT_T_IMAGE=
+BOOT_T_LAN=
+BOOT_T_READY=
 BOOT_LIVE=${BOOT_LIVE:-0}
 BOOT_KEEP=${BOOT_KEEP:-0}
 
@@ -220,28 +227,48 @@ boot_cleanup_dir() {
 	rm -rf "$BOOT_DIR"
 }
 
-boot_run() {
-	local mode=$1 netbootd=$2 timeout=$3 rc=0 live_pid='' t_image t_lan t_ready
+# boot_run's phases, for a test that does more between them (the cluster
+# boot): boot_prepare MODE DIR (the requirements, BOOT_DIR, the image built
+# in BOOT_DIR/DIR and its expected.env sourced), boot_lan (lan_setup),
+# boot_netbootd BIN CONF (lan_start_netbootd), boot_vm_check MODE TIMEOUT
+# (the VM, its verdict and every check of boot_run).
+boot_prepare() {
+	local mode=$1
 	BOOT_FAILURES=0
 	boot_requirements "$mode"
 	BOOT_DIR=$(mktemp -d /tmp/netbootd-e2e.XXXXXX)
 	cleanup_push boot_cleanup_dir
-
-	local state="$BOOT_DIR/state" conf="$BOOT_DIR/netbootd.yaml"
-	t_image=$(date +%s.%N)
-	"$E2E_LIB/mkimage.sh" "$state" e2e 2>"$BOOT_DIR/mkimage.log" ||
+	BOOT_IMAGE_DIR=$BOOT_DIR/$2
+	BOOT_T_IMAGE=$(date +%s.%N)
+	"$E2E_LIB/mkimage.sh" "$BOOT_IMAGE_DIR" e2e 2>"$BOOT_DIR/mkimage.log" ||
 		die "building the test image failed: $(cat "$BOOT_DIR/mkimage.log")"
 	# shellcheck disable=SC1091
-	. "$state/expected.env"
-	say "Image e2e built in $(seconds_between "$t_image" "$(date +%s.%N)") s: kernel $KERNEL_VERSION," \
+	. "$BOOT_IMAGE_DIR/expected.env"
+	say "Image e2e built in $(seconds_between "$BOOT_T_IMAGE" "$(date +%s.%N)") s: kernel $KERNEL_VERSION," \
 		"squashfs marker $MARKER_TOKEN, cloud-config token $CONFIG_TOKEN"
-	boot_write_config "$state" "$conf"
+}
 
-	t_lan=$(date +%s.%N)
+boot_lan() {
+	BOOT_T_LAN=$(date +%s.%N)
 	lan_setup "$BOOT_DIR"
-	lan_start_netbootd "$netbootd" "$conf"
-	t_ready=$(date +%s.%N)
+}
 
+boot_netbootd() {
+	lan_start_netbootd "$1" "$2"
+	BOOT_T_READY=$(date +%s.%N)
+}
+
+boot_run() {
+	local mode=$1 netbootd=$2 timeout=$3
+	boot_prepare "$mode" state
+	boot_write_config "$BOOT_IMAGE_DIR" "$BOOT_DIR/netbootd.yaml"
+	boot_lan
+	boot_netbootd "$netbootd" "$BOOT_DIR/netbootd.yaml"
+	boot_vm_check "$mode" "$timeout"
+}
+
+boot_vm_check() {
+	local mode=$1 timeout=$2 rc=0 live_pid=''
 	vm_start "$mode" "$BOOT_DIR/serial.log"
 	if [ "$BOOT_LIVE" = 1 ]; then
 		echo "----- VM serial console -----"
@@ -330,7 +357,7 @@ boot_run() {
 	else
 		BOOT_SUMMARY+="the VM did NOT report success (after $VM_BOOT_SECONDS s). "
 	fi
-	BOOT_SUMMARY+="Image build $(seconds_between "$t_image" "$t_lan") s, LAN + netbootd start $(seconds_between "$t_lan" "$t_ready") s, $BOOT_FAILURES failed check(s)."
+	BOOT_SUMMARY+="Image build $(seconds_between "$BOOT_T_IMAGE" "$BOOT_T_LAN") s, LAN + netbootd start $(seconds_between "$BOOT_T_LAN" "$BOOT_T_READY") s, $BOOT_FAILURES failed check(s)."
 
 	if [ "$BOOT_FAILURES" -gt 0 ]; then
 		lan_netbootd_log_tail 40

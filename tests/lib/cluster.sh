@@ -51,6 +51,8 @@
 
 # shellcheck source=tests/lib/netbootd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/netbootd.sh"
+# shellcheck source=tests/lib/etcd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/etcd.sh"
 
 CLUSTER_TAG=nbcl$$
 CLUSTER_CORE=${CLUSTER_TAG}x
@@ -98,15 +100,9 @@ cluster_setup() {
 cluster_etcd_start() {
 	local m=$1 k cluster=""
 	for k in 1 2 3; do cluster+="${cluster:+,}m$k=http://10.77.0.1:2380$k"; done
-	# Not through a function: $! must be etcd itself (ip netns exec execs it).
-	ip netns exec "$CLUSTER_CORE" etcd --name "m$m" --data-dir "$CLUSTER_DIR/etcd$m" \
-		--listen-client-urls "http://10.77.0.1:2379$m" \
-		--advertise-client-urls "http://10.77.0.1:2379$m" \
-		--listen-peer-urls "http://10.77.0.1:2380$m" \
-		--initial-advertise-peer-urls "http://10.77.0.1:2380$m" \
-		--initial-cluster "$cluster" --initial-cluster-state new \
-		--initial-cluster-token "$CLUSTER_TAG" >>"$CLUSTER_DIR/etcd$m.log" 2>&1 &
-	CLUSTER_EPID[$m]=$!
+	etcd_start "$CLUSTER_CORE" "m$m" "$CLUSTER_DIR/etcd$m" "$CLUSTER_DIR/etcd$m.log" \
+		"http://10.77.0.1:2379$m" "http://10.77.0.1:2380$m" "$cluster" "$CLUSTER_TAG"
+	CLUSTER_EPID[$m]=$ETCD_PID
 	track_child "${CLUSTER_EPID[$m]}"
 }
 

@@ -19,6 +19,19 @@
 #   etcd_ctl ARGS...         etcdctl (API 3) against the members that run
 #   etcd_cluster_stop        kill every member by PID (used from the trap)
 # ETCD_PIDS[N] holds member N's PID ("" when it is down).
+#
+# One member anywhere (tests/lib/cluster.sh, tests/e2e/test-boot-cluster.sh):
+#
+#   etcd_start NS NAME DATADIR LOG CLIENT-URL PEER-URL CLUSTER TOKEN [ARGS...]
+#                        start member NAME of a new etcd cluster in network
+#                        namespace NS ("" for this one), in the background of
+#                        this shell: clients on CLIENT-URL, peers on PEER-URL,
+#                        the members in CLUSTER (NAME=PEER-URL,...), etcd's
+#                        extra ARGS, output appended to LOG; its PID in
+#                        ETCD_PID (the caller stops it: track_child)
+#   etcd_healthy_in NS ENDPOINTS
+#                        whether etcdctl endpoint health passes for every
+#                        one of ENDPOINTS (comma-separated), from NS
 
 ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
 ETCDCTL_BIN=${ETCDCTL_BIN:-/usr/bin/etcdctl}
@@ -26,6 +39,24 @@ ETCD_DIR=
 ETCD_CLIENT_PORTS=()
 ETCD_PEER_PORTS=()
 ETCD_PIDS=()
+ETCD_PID=
+
+etcd_start() {
+	local ns=$1 name=$2 dir=$3 log=$4 client=$5 peer=$6 cluster=$7 token=$8 run=()
+	shift 8
+	[ -z "$ns" ] || run=(ip netns exec "$ns")
+	# Not through a subshell: $! is etcd itself (ip netns exec execs it).
+	"${run[@]}" "$ETCD_BIN" --name "$name" --data-dir "$dir" \
+		--listen-client-urls "$client" --advertise-client-urls "$client" \
+		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+		--initial-cluster "$cluster" --initial-cluster-state new \
+		--initial-cluster-token "$token" "$@" >>"$log" 2>&1 &
+	ETCD_PID=$!
+}
+
+etcd_healthy_in() {
+	ip netns exec "$1" "$ETCDCTL_BIN" --endpoints "$2" endpoint health >/dev/null 2>&1
+}
 
 # Six distinct free ports.
 _etcd_pick_ports() {
@@ -65,20 +96,13 @@ etcd_ctl() {
 }
 
 etcd_member_start() {
-	local n=$1 i cluster=""
+	local n=$1 i cluster="" peer="http://127.0.0.1:${ETCD_PEER_PORTS[$1]}"
 	for i in 1 2 3; do
 		cluster+="${cluster:+,}m$i=http://127.0.0.1:${ETCD_PEER_PORTS[$i]}"
 	done
-	"$ETCD_BIN" --name "m$n" --data-dir "$ETCD_DIR/m$n" \
-		--listen-client-urls "$(etcd_member_url "$n")" \
-		--advertise-client-urls "$(etcd_member_url "$n")" \
-		--listen-peer-urls "http://127.0.0.1:${ETCD_PEER_PORTS[$n]}" \
-		--initial-advertise-peer-urls "http://127.0.0.1:${ETCD_PEER_PORTS[$n]}" \
-		--initial-cluster "$cluster" --initial-cluster-state new \
-		--initial-cluster-token "netbootd-test-$$" \
-		--heartbeat-interval 50 --election-timeout 500 \
-		>>"$ETCD_DIR/m$n.log" 2>&1 &
-	ETCD_PIDS[n]=$!
+	etcd_start "" "m$n" "$ETCD_DIR/m$n" "$ETCD_DIR/m$n.log" "$(etcd_member_url "$n")" \
+		"$peer" "$cluster" "netbootd-test-$$" --heartbeat-interval 50 --election-timeout 500
+	ETCD_PIDS[n]=$ETCD_PID
 }
 
 _etcd_healthy() {
