@@ -45,6 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
+# shellcheck source=bench/nginx.sh
+. "$(dirname "$0")/nginx.sh"
 
 ip netns add "$NS"
 in_ns ip link set lo up
@@ -61,45 +63,15 @@ tftp: {enabled: false}
 http: {port: $NB_PORT}
 control: {socket: $TMP/control.sock}
 EOF
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-user root;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	default_type application/octet-stream;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
-	server {
-		listen 127.0.0.1:$NG_PORT;
-		root $TMP/www;
-	}
-}
-EOF
+nginx_bench_conf "$TMP/nginx" "$NG_PORT" "$TMP/www" "keepalive_requests 1000000;"
 
-wait_port() { # port
-	for _ in $(seq 100); do
-		in_ns curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-		sleep 0.05
-	done
-	echo "bench-http: nothing listens on port $1" >&2
-	return 1
-}
 
 ip netns exec "$NS" "$NETBOOTD" -f -c "$TMP/netbootd.yaml" 2>"$TMP/netbootd.log" &
 NB_PID=$!
 ip netns exec "$NS" nginx -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
 NG_PID=$!
-wait_port $NB_PORT
-wait_port $NG_PORT
+bench_wait_port bench-http $NB_PORT
+bench_wait_port bench-http $NG_PORT
 
 # The same script bytes as a static file for nginx.
 in_ns curl -sf -o "$TMP/www/script" "http://127.0.0.1:$NB_PORT/ipxe/$MAC"

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "store-local.h"
+#include "text.h"
 #include "util.h"
 
 #define KEY_FLEET    "desired/fleet"
@@ -34,27 +35,17 @@ store_etcd_docs_clear(struct etcd_docs *d)
 	*d = (struct etcd_docs){0};
 }
 
+static const char *
+doc_key(const void *v, size_t i)
+{
+	return ((const struct etcd_doc *)v)[i].key;
+}
+
 /* The index of 'key', or where it would go (*found false). */
 static size_t
 docs_find(const struct etcd_docs *d, const char *key, bool *found)
 {
-	size_t lo = 0, hi = d->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(d->v[mid].key, key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return text_bsearch(d->v, d->n, doc_key, key, found);
 }
 
 const struct etcd_doc *

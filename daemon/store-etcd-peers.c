@@ -21,10 +21,10 @@
 #include "store-local.h"
 #include "util.h"
 
-#define TICK_MS  5000 /* failed fetches are retried this often */
 #define FLUSH_MS STORE_ETCD_OBSERVE_MS
 
 static void lease_grant(struct store *s);
+static void fetch_run(struct store *s, struct store_etcd_fetch *f);
 static void peers_read(struct store *s);
 
 static void
@@ -182,7 +182,7 @@ on_peers_read(const struct etcd_result *res, void *userdata)
 	if (res->error == -ECANCELED)
 		return;
 	if (res->error < 0 || from == NULL || to == NULL) {
-		e->peers_loaded = false; /* retried by the tick */
+		e->peers_loaded = false; /* retried by the keepalive tick */
 		return;
 	}
 	peers_clear(e);
@@ -264,6 +264,9 @@ on_tick_keepalive(evutil_socket_t fd, short what, void *userdata)
 		lease_grant(s);
 	if (!e->peers_loaded)
 		peers_read(s);
+	for (size_t i = 0; i < e->n_fetches; i++) /* failed fetches: try again */
+		if (e->fetches[i].failed && !e->fetches[i].running)
+			fetch_run(s, &e->fetches[i]);
 	ms_timeval(STORE_ETCD_KEEPALIVE_MS, &tv);
 	evtimer_add(e->keepalive, &tv);
 }
@@ -669,22 +672,6 @@ store_etcd_peers_fetch(struct store *s)
 
 /* ---- start / stop ---- */
 
-static void
-on_tick(evutil_socket_t fd, short what, void *userdata)
-{
-	struct store *s = userdata;
-	struct store_etcd *e = store_etcd(s);
-	struct timeval tv;
-
-	(void)fd;
-	(void)what;
-	for (size_t i = 0; i < e->n_fetches; i++)
-		if (e->fetches[i].failed && !e->fetches[i].running)
-			fetch_run(s, &e->fetches[i]);
-	ms_timeval(TICK_MS, &tv);
-	evtimer_add(e->tick, &tv);
-}
-
 void
 store_etcd_peers_start(struct store *s)
 {
@@ -693,15 +680,12 @@ store_etcd_peers_start(struct store *s)
 
 	e->keepalive = evtimer_new(e->base, on_tick_keepalive, s);
 	e->flush = evtimer_new(e->base, on_flush, s);
-	e->tick = evtimer_new(e->base, on_tick, s);
-	if (e->keepalive == NULL || e->flush == NULL || e->tick == NULL)
+	if (e->keepalive == NULL || e->flush == NULL)
 		return;
 	lease_grant(s);
 	peers_read(s);
 	ms_timeval(STORE_ETCD_KEEPALIVE_MS, &tv);
 	evtimer_add(e->keepalive, &tv);
-	ms_timeval(TICK_MS, &tv);
-	evtimer_add(e->tick, &tv);
 }
 
 void
@@ -711,8 +695,6 @@ store_etcd_peers_free(struct store_etcd *e)
 		event_free(e->keepalive);
 	if (e->flush != NULL)
 		event_free(e->flush);
-	if (e->tick != NULL)
-		event_free(e->tick);
 	peers_clear(e);
 	while (e->n_fetches > 0)
 		fetch_remove(e, e->n_fetches - 1);

@@ -90,7 +90,8 @@ struct store_etcd_fetch {
 	char name[NAME_MAX_LEN + 1];
 	struct manifest *record; /* what is being fetched */
 	bool running;
-	bool failed; /* the last attempt failed: retried at the next peer change or tick */
+	bool
+	    failed; /* the last attempt failed: retried at the next peer change or keepalive tick */
 	char *error; /* why */
 };
 
@@ -133,7 +134,6 @@ struct store_etcd {
 	cJSON *published;        /* this instance's observed images as last written */
 	cJSON *pending_machines; /* boot events to write: {mac: event} */
 	struct event *flush;     /* writes pending_machines */
-	struct event *tick;      /* retries failed fetches */
 	bool peers_loaded;
 	bool granting;
 	int64_t peer_rev;

@@ -1,6 +1,6 @@
 /*
  * One-line text as netbootd stores it (command lines, sources, ...): no
- * control characters, a length cap.
+ * control characters, a length cap; and sorted lists of names.
  */
 #ifndef NETBOOTD_TEXT_H
 #define NETBOOTD_TEXT_H
@@ -10,5 +10,12 @@
 
 /* No control characters (< 0x20, 0x7f) and at most 'max' bytes. */
 bool text_valid(const char *s, size_t max);
+
+/*
+ * Binary search of 'key' among n items sorted by the string name_of(v, i):
+ * the index of the item (*ret_found true), or where it would go.
+ */
+size_t text_bsearch(const void *v, size_t n, const char *(*name_of)(const void *v, size_t i),
+    const char *key, bool *ret_found);
 
 #endif

@@ -5,6 +5,7 @@
  * append), hard links share an inode with a reference count.
  */
 #include "oci-layers.h"
+#include "text.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -167,31 +168,23 @@ dirent_new(struct oci_tree *t, const char *name, struct squashfs_inode *inode)
 	return d;
 }
 
+static const char *
+child_name(const void *v, size_t i)
+{
+	return ((struct squashfs_dirent *const *)v)[i]->name;
+}
+
 static size_t
 dir_search(const struct squashfs_dirent *d, const char *name, bool *ret_found)
 {
-	size_t lo = 0, hi = d->n_children;
+	size_t hi = d->n_children;
 
 	/* Fast path: tar streams list most directories in order. */
 	if (hi > 0 && strcmp(d->children[hi - 1]->name, name) < 0) {
 		*ret_found = false;
 		return hi;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(d->children[mid]->name, name);
-
-		if (c == 0) {
-			*ret_found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*ret_found = false;
-	return lo;
+	return text_bsearch(d->children, hi, child_name, name, ret_found);
 }
 
 static int

@@ -97,13 +97,15 @@ cat >"$T/f2.yaml" <<EOF
 profiles:
   p2: {image: kairos, cmdline: "two=2"}
 groups:
-  g2: {profile: p2, match: {mac: "52:54:00:c1:*"}}
+  g2: {profile: p2, priority: 10, match: {mac: "52:54:00:c1:*"}}
 EOF
 rc1=0 rc2=0
 cluster_ctl a apply -f "$T/f1.yaml" >"$T/ap1" 2>&1 & p1=$!
 cluster_ctl b apply -f "$T/f2.yaml" >"$T/ap2" 2>&1 & p2=$!
 wait $p1 || rc1=$?
 wait $p2 || rc2=$?
+sed 's/^/  a: /' "$T/ap1"
+sed 's/^/  b: /' "$T/ap2"
 check "concurrent apply: each succeeded or got 'conflict' (6): $rc1 $rc2" \
 	bash -c "[[ '$rc1' =~ ^(0|6)$ && '$rc2' =~ ^(0|6)$ && ( '$rc1' = 0 || '$rc2' = 0 ) ]]"
 same_fleet() { [ "$(cluster_json a export | jq -S .)" = "$(cluster_json "$1" export | jq -S .)" ]; }

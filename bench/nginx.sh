@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# nginx as the peer of the HTTP benchmarks (source from bash): one worker,
+# sendfile, everything under a private directory.
+#
+#   nginx_bench_conf DIR PORT ROOT [EXTRA]
+#                        write DIR/nginx.conf: serve ROOT on 127.0.0.1:PORT,
+#                        pid, logs and temp paths in DIR; EXTRA: more lines
+#                        for the http block
+#   bench_wait_port NAME PORT
+#                        wait (5 s) until HTTP answers on 127.0.0.1:PORT,
+#                        through in_ns (the caller's namespace wrapper); 1
+#                        with a message naming NAME when nothing does
+
+nginx_bench_conf() {
+	local dir=$1 port=$2 root=$3 extra=${4:-}
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+user root;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	$extra
+	default_type application/octet-stream;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+	server {
+		listen 127.0.0.1:$port;
+		root $root;
+	}
+}
+EOF
+}
+
+bench_wait_port() {
+	for _ in $(seq 100); do
+		in_ns curl -s -o /dev/null "http://127.0.0.1:$2/" && return 0
+		sleep 0.05
+	done
+	echo "$1: nothing listens on port $2" >&2
+	return 1
+}
