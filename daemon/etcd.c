@@ -521,10 +521,16 @@ req_answered(struct etcd_req *r, long status)
 
 	k = etcd_json_reply_parse(r->resp, r->resp_len, &rep);
 	if (k < 0) {
-		char why[64];
+		char why[200];
 
-		snprintf(why, sizeof(why), "HTTP status %ld, %s reply", status,
-		    k == -EMSGSIZE ? "an oversized" : "a malformed");
+		/* An unparsable 400: etcd 3.4's gateway refuses a client certificate with a
+		 * Common Name once auth is enabled (it logs "CommonName of client ..."). */
+		snprintf(why, sizeof(why), "HTTP status %ld, %s reply%s", status,
+		    k == -EMSGSIZE ? "an oversized" : "a malformed",
+		    status == 400 && e->cert != NULL
+		        ? " (with auth enabled, etcd refuses a client certificate that has a "
+		          "Common Name)"
+		        : "");
 		if (status >= 500)
 			req_failover(r, why);
 		else
