@@ -114,7 +114,7 @@ client_free(struct control_client *c)
 	struct control_server *s = c->server;
 
 	cmd_client_gone(c);
-	if (c->commit != NULL)
+	if (c->commit != NULL) /* the commit completes without it */
 		c->commit->client = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -338,7 +338,8 @@ on_commit(int r, const char *error, void *userdata)
 		}
 		control_client_request_done(c);
 	}
-	client_wake_waiters(w->server);
+	if (w->server != NULL)
+		client_wake_waiters(w->server);
 	cJSON_Delete(w->data);
 	free(w);
 }
@@ -1014,6 +1015,9 @@ control_server_free(struct control_server *s)
 {
 	if (s == NULL)
 		return;
+	for (struct control_client *c = s->clients; c != NULL; c = c->next)
+		if (c->commit != NULL) /* completes after the server is gone */
+			c->commit->server = NULL;
 	while (s->clients != NULL)
 		client_free(s->clients); /* their imports are cancelled */
 	listener_stop(s);

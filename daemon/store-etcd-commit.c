@@ -167,7 +167,9 @@ commit_finish(struct commit *c, int r, const char *message)
 
 	e->committing = false;
 	e->dirty = 0;
-	if (c->seed) {
+	if (e->closing) {
+		/* shutting down: nothing more to do with etcd */
+	} else if (c->seed) {
 		store_etcd_sync_start(s);
 	} else if (r < 0 || e->reconcile_pending) {
 		store_etcd_reconcile(s); /* back to etcd's documents */

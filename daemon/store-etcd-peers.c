@@ -328,7 +328,7 @@ void
 store_etcd_peers_publish(struct store *s)
 {
 	struct store_etcd *e = store_etcd(s);
-	cJSON *now = readiness(e), *v;
+	cJSON *now = e->closing ? NULL : readiness(e), *v;
 
 	if (now == NULL || e->lease == 0) {
 		cJSON_Delete(now);
@@ -390,7 +390,7 @@ store_etcd_peers_observe(struct store *s, const cJSON *event)
 	cJSON *entry, *events, *copy;
 	struct timeval tv;
 
-	if (!cJSON_IsString(mac) || strlen(mac->valuestring) != 17)
+	if (!cJSON_IsString(mac) || strlen(mac->valuestring) != 17 || e->flush == NULL)
 		return;
 	if (e->pending_machines == NULL && (e->pending_machines = cJSON_CreateObject()) == NULL)
 		return;
@@ -640,7 +640,7 @@ store_etcd_peers_fetch(struct store *s)
 {
 	struct store_etcd *e = store_etcd(s);
 
-	if (!e->loaded)
+	if (!e->loaded || e->closing)
 		return;
 	for (size_t i = 0; i < e->docs.n; i++) {
 		const char *key = e->docs.v[i].key, *name = key + strlen("desired/images/");
@@ -699,6 +699,7 @@ store_etcd_peers_free(struct store_etcd *e)
 	while (e->n_fetches > 0)
 		fetch_remove(e, e->n_fetches - 1);
 	free(e->fetches);
+	e->fetches = NULL;
 	for (size_t i = 0; i < e->n_replicating; i++)
 		free(e->replicating[i]);
 	free(e->replicating);

@@ -220,7 +220,7 @@ store_etcd_sync_start(struct store *s)
 	_cleanup_free_ char *key = desired_key(e), *end = key != NULL ? etcd_prefix_end(key) : NULL;
 	int r;
 
-	if (e->reading)
+	if (e->reading || e->closing)
 		return;
 	if (end == NULL || (r = etcd_range(e->etcd, key, end, 0, on_read, s)) < 0) {
 		sync_retry_later(s);
@@ -410,7 +410,7 @@ store_etcd_reconcile(struct store *s)
 {
 	struct store_etcd *e = store_etcd(s);
 
-	if (!e->loaded)
+	if (!e->loaded || e->closing)
 		return;
 	if (e->committing) {
 		e->reconcile_pending = true;

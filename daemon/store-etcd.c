@@ -34,12 +34,14 @@ etcd_backend_free(struct store *s)
 {
 	struct store_etcd *e = store_etcd(s);
 
-	store_etcd_peers_free(e);
+	/* Cancel first, while everything the callbacks touch is there. */
+	e->closing = true;
 	etcd_watch_stop(e->watch);
 	etcd_watch_stop(e->peer_watch);
+	etcd_free(e->etcd);
+	store_etcd_peers_free(e);
 	if (e->retry != NULL)
 		event_free(e->retry);
-	etcd_free(e->etcd);
 	store_free(e->mirror);
 	store_etcd_docs_clear(&e->docs);
 	store_etcd_intents_clear(e);

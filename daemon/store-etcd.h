@@ -106,6 +106,7 @@ struct store_etcd {
 	int64_t rev;           /* the etcd revision docs reflect */
 	int64_t lock_rev;      /* mod_revision of desired/rev; 0: absent */
 	bool loaded;           /* the first read is done */
+	bool closing;          /* being freed: callbacks start nothing */
 	bool reading;          /* a full read is in flight */
 	struct etcd_watch *watch, *peer_watch;
 	struct event *retry; /* re-read after a failure */
