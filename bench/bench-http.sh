@@ -24,33 +24,9 @@ NB_PORT=18490
 NG_PORT=18491
 MAC=52-54-00-12-34-56
 
-for t in ip curl wrk nginx cmp "$NETBOOTD"; do
-	command -v "$t" >/dev/null || { echo "bench-http: $t not found" >&2; exit 1; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "bench-http: needs root (network namespace)" >&2; exit 1; }
-
-NS=httpb-$$
-TMP=$(mktemp -d /tmp/netbootd-bench-http.XXXXXX)
-NB_PID=
-NG_PID=
-
-cleanup() {
-	local p
-	for p in $NB_PID $NG_PID; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-# shellcheck source=bench/nginx.sh
-. "$(dirname "$0")/nginx.sh"
-
-ip netns add "$NS"
-in_ns ip link set lo up
-chmod 755 "$TMP"
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+bench_setup bench-http "httpb-$$" "$(mktemp -d /tmp/netbootd-bench-http.XXXXXX)" ip curl wrk nginx cmp "$NETBOOTD"
 mkdir -p "$TMP/state/images/bench" "$TMP/www/images/bench" "$TMP/nginx"
 echo "bench-http: writing a $SIZE_MIB MiB random file" >&2
 head -c $((SIZE_MIB * 1048576)) /dev/urandom >"$TMP/state/images/bench/rootfs.squashfs"

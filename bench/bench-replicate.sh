@@ -32,33 +32,9 @@ SIZE_MIB=${SIZE_MIB:-1024}
 NB_PORT=18492
 NG_PORT=18493
 
-for t in ip curl nginx cmp openssl "$NETBOOTD" "$CTL" "$PROBE"; do
-	command -v "$t" >/dev/null || { echo "bench-replicate: $t not found" >&2; exit 1; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "bench-replicate: needs root (network namespace)" >&2; exit 1; }
-
-NS=replb-$$
-TMP=$(mktemp -d "${BENCH_TMP:-/var/tmp}/netbootd-bench-replicate.XXXXXX")
-NB_PID=
-NG_PID=
-
-cleanup() {
-	local p
-	for p in $NB_PID $NG_PID; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-# shellcheck source=bench/nginx.sh
-. "$(dirname "$0")/nginx.sh"
-
-ip netns add "$NS"
-in_ns ip link set lo up
-chmod 755 "$TMP"
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+bench_setup bench-replicate "replb-$$" "$(mktemp -d "${BENCH_TMP:-/var/tmp}/netbootd-bench-replicate.XXXXXX")" ip curl nginx cmp openssl "$NETBOOTD" "$CTL" "$PROBE"
 mkdir -p "$TMP/src" "$TMP/nginx" "$TMP/www"
 echo "bench-replicate: writing a $SIZE_MIB MiB image" >&2
 head -c $((8 * 1048576)) /dev/urandom >"$TMP/src/kernel"

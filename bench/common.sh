@@ -1,15 +1,51 @@
 # shellcheck shell=bash
-# nginx as the peer of the HTTP benchmarks (source from bash): one worker,
+# What the HTTP benchmarks share (source from bash): a namespace and its
+# cleanup, and nginx as the peer: one worker,
 # sendfile, everything under a private directory.
 #
 #   nginx_bench_conf DIR PORT ROOT [EXTRA]
 #                        write DIR/nginx.conf: serve ROOT on 127.0.0.1:PORT,
 #                        pid, logs and temp paths in DIR; EXTRA: more lines
 #                        for the http block
+#   bench_setup NAME NS TMPDIR TOOLS...
+#                        check that TOOLS exist and that we are root; make
+#                        network namespace NS (lo up) and use TMPDIR (TMP);
+#                        at exit stop NB_PID and NG_PID, remove NS and TMP;
+#                        in_ns CMD... runs CMD in NS
 #   bench_wait_port NAME PORT
 #                        wait (5 s) until HTTP answers on 127.0.0.1:PORT,
 #                        through in_ns (the caller's namespace wrapper); 1
 #                        with a message naming NAME when nothing does
+
+NB_PID=
+NG_PID=
+
+bench_setup() {
+	local name=$1 t
+	NS=$2
+	TMP=$3
+	shift 3
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { echo "$name: $t not found" >&2; exit 1; }
+	done
+	[ "$(id -u)" -eq 0 ] || { echo "$name: needs root (network namespace)" >&2; exit 1; }
+	trap _bench_cleanup EXIT
+	ip netns add "$NS"
+	in_ns ip link set lo up
+	chmod 755 "$TMP"
+}
+
+_bench_cleanup() {
+	local p
+	for p in $NB_PID $NG_PID; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
 
 nginx_bench_conf() {
 	local dir=$1 port=$2 root=$3 extra=${4:-}
