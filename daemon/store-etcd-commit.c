@@ -159,12 +159,61 @@ commit_applied(struct store_etcd *e, struct commit *c, int64_t revision)
 		e->rev = revision;
 }
 
+void
+store_etcd_serving_clear(struct store_etcd *e)
+{
+	if (!e->serving)
+		return;
+	fleet_clear(&e->serve_fleet);
+	store_settings_clear(&e->serve_settings);
+	e->serving = false;
+}
+
+/*
+ * Until etcd confirms, serve what it has: the fleet and settings of its
+ * documents (the mirror already holds the change).  Not for a seed, nor
+ * when the documents do not parse (then the mirror is served).
+ */
+static void
+serving_start(struct store_etcd *e, unsigned classes)
+{
+	if (!(classes & (STORE_ETCD_FLEET | STORE_ETCD_SETTINGS | STORE_ETCD_CONFIGS)) ||
+	    e->lock_rev == 0)
+		return;
+	if (store_etcd_docs_fleet(&e->docs, &e->serve_fleet, NULL) < 0) {
+		fleet_clear(&e->serve_fleet);
+		return;
+	}
+	if (store_etcd_docs_settings(&e->docs, &e->serve_settings, NULL) < 0) {
+		fleet_clear(&e->serve_fleet);
+		return;
+	}
+	e->serving = true;
+}
+
+/* The commits that waited for the one that just ended, one at a time. */
+static void
+commit_next(struct store *s)
+{
+	struct store_etcd *e = store_etcd(s);
+
+	while (!e->committing && !e->closing && e->n_waiters > 0) {
+		struct store_etcd_waiter w = e->waiters[0];
+
+		memmove(&e->waiters[0], &e->waiters[1], --e->n_waiters * sizeof(w));
+		int r = store_etcd_commit(s, w.fn, w.userdata);
+		if (r <= 0) /* nothing left to commit, or a failure before sending */
+			w.fn(r, r < 0 ? strerror(-r) : NULL, w.userdata);
+	}
+}
+
 static void
 commit_finish(struct commit *c, int r, const char *message)
 {
 	struct store *s = c->s;
 	struct store_etcd *e = store_etcd(s);
 
+	store_etcd_serving_clear(e);
 	e->committing = false;
 	e->dirty = 0;
 	if (e->closing) {
@@ -179,6 +228,7 @@ commit_finish(struct commit *c, int r, const char *message)
 	if (c->fn != NULL)
 		c->fn(r, message, c->userdata);
 	commit_free(c);
+	commit_next(s);
 }
 
 static void
@@ -326,6 +376,16 @@ store_etcd_commit(struct store *s, store_commit_fn fn, void *userdata)
 	struct commit *c;
 	int r;
 
+	if (e->committing) { /* after the one in flight */
+		struct store_etcd_waiter *nv =
+		    realloc(e->waiters, (e->n_waiters + 1) * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		e->waiters = nv;
+		e->waiters[e->n_waiters++] = (struct store_etcd_waiter){fn, userdata};
+		return 1;
+	}
 	if (e->dirty == 0 && e->n_intents == 0)
 		return 0;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -342,6 +402,7 @@ store_etcd_commit(struct store *s, store_commit_fn fn, void *userdata)
 		commit_free(c);
 		return 0;
 	}
+	serving_start(e, e->dirty);
 	return commit_start(e, c);
 }
 

@@ -43,6 +43,10 @@ etcd_backend_free(struct store *s)
 	if (e->retry != NULL)
 		event_free(e->retry);
 	store_free(e->mirror);
+	for (size_t i = 0; i < e->n_waiters; i++) /* their clients are gone already */
+		e->waiters[i].fn(-ECANCELED, "netbootd is stopping", e->waiters[i].userdata);
+	free(e->waiters);
+	store_etcd_serving_clear(e);
 	store_etcd_docs_clear(&e->docs);
 	store_etcd_intents_clear(e);
 	pthread_mutex_destroy(&e->lock);
@@ -351,7 +355,9 @@ txn_free(struct store_txn *t)
 static const struct fleet *
 fleet_get(const struct store *s)
 {
-	return store_local_fleet_get(mirror(s));
+	const struct store_etcd *e = store_etcd(s);
+
+	return e->serving ? &e->serve_fleet : store_local_fleet_get(e->mirror);
 }
 
 static int
@@ -375,16 +381,40 @@ config_set(struct store *s, const char *name, const char *content, size_t len, c
 	return r;
 }
 
+/* While a commit is in flight: etcd's document of config 'name', or NULL. */
+static const struct etcd_doc *
+config_doc(const struct store_etcd *e, const char *name)
+{
+	char key[sizeof("desired/configs/") + NAME_MAX_LEN];
+
+	snprintf(key, sizeof(key), "desired/configs/%s", name);
+	return store_etcd_docs_get(&e->docs, key);
+}
+
 static int
 config_get(struct store *s, const char *name, char **ret, size_t *ret_len)
 {
-	return store_local_config_get(mirror(s), name, ret, ret_len);
+	const struct store_etcd *e = store_etcd(s);
+	const struct etcd_doc *d;
+
+	if (!e->serving)
+		return store_local_config_get(e->mirror, name, ret, ret_len);
+	if ((d = config_doc(e, name)) == NULL)
+		return -ENOENT;
+	if ((*ret = malloc(d->len + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(*ret, d->value, d->len + 1);
+	*ret_len = d->len;
+	return 0;
 }
 
 static bool
 config_exists(struct store *s, const char *name)
 {
-	return store_local_config_exists(mirror(s), name);
+	const struct store_etcd *e = store_etcd(s);
+
+	return e->serving ? config_doc(e, name) != NULL
+	                  : store_local_config_exists(e->mirror, name);
 }
 
 static int
@@ -406,7 +436,9 @@ config_remove(struct store *s, const char *name)
 static const struct store_settings *
 settings_get(const struct store *s)
 {
-	return store_local_settings_get(mirror(s));
+	const struct store_etcd *e = store_etcd(s);
+
+	return e->serving ? &e->serve_settings : store_local_settings_get(e->mirror);
 }
 
 static int
@@ -459,6 +491,7 @@ status_json(struct store *s)
 	cJSON_AddStringToObject(o, "instance", e->instance);
 	cJSON_AddStringToObject(o, "etcd", etcd_is_up(e->etcd) ? "up" : "down");
 	cJSON_AddBoolToObject(o, "synchronised", e->loaded);
+	cJSON_AddBoolToObject(o, "committing", e->committing);
 	cJSON_AddNumberToObject(o, "revision", (double)e->rev);
 	if (e->held != NULL)
 		cJSON_AddStringToObject(o, "waiting_for_image", e->held);

@@ -77,6 +77,12 @@ struct store_etcd_intent {
 	struct manifest *m; /* NULL: removed */
 };
 
+/* A store_commit() that waits for the one in flight (an import finishing meanwhile). */
+struct store_etcd_waiter {
+	store_commit_fn fn;
+	void *userdata;
+};
+
 /* What another instance (or this one) says about itself and its images. */
 struct store_etcd_peer {
 	char *instance;
@@ -119,7 +125,16 @@ struct store_etcd {
 	size_t n_intents;
 	bool committing;
 	bool reconcile_pending; /* docs changed while a commit was in flight */
-	char *held;             /* the image the fleet waits for, or NULL */
+	/*
+	 * While a commit is in flight, what etcd has (the documents), not the
+	 * mirror's uncommitted change, is what boot decisions and readers see.
+	 */
+	struct store_etcd_waiter *waiters; /* commits asked for while one was in flight */
+	size_t n_waiters;
+	bool serving;
+	struct fleet serve_fleet;
+	struct store_settings serve_settings;
+	char *held; /* the image the fleet waits for, or NULL */
 
 	/* peers, lease, observed state */
 	int64_t lease;
@@ -190,6 +205,8 @@ int store_etcd_sync_apply(struct store *s, const struct etcd_event *ev, size_t n
 int store_etcd_commit(struct store *s, store_commit_fn fn, void *userdata);
 int store_etcd_seed(struct store *s);
 void store_etcd_intents_clear(struct store_etcd *e);
+/* Stop serving etcd's documents instead of the mirror (a commit ended). */
+void store_etcd_serving_clear(struct store_etcd *e);
 bool store_etcd_intent_pending(struct store_etcd *e, const char *name);
 
 /* store-etcd-peers.c */

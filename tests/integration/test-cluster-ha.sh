@@ -149,4 +149,26 @@ check "a change through a repairs it" quiet cluster_ctl a default-boot on
 repaired() { cluster_ectl get /test/desired/settings --print-value-only | jq -e '.default_boot == true' >/dev/null; }
 check "settings are JSON again in etcd" wait_until 10 repaired
 
+# --- nothing uncommitted is served --------------------------------------
+# etcd frozen (SIGSTOP): a change through a waits for a commit that cannot
+# come; meanwhile a serves what etcd has, and when etcd's answer does not
+# come the change is refused (5) and undone.
+old_plan() { cluster_script "$1" "$MAC2" | grep -q images/kairos/kernel; }
+for m in 1 2 3; do kill -STOP "${CLUSTER_EPID[$m]}"; done
+rc=0
+cluster_ctl a assign "$MAC2" ori >"$T/frozen.out" 2>&1 &
+frozen=$!
+committing() { cluster_json a status | jq -e '.cluster.committing == true' >/dev/null; }
+check "etcd frozen: a's commit is in flight" wait_until 5 committing
+check "etcd frozen: a still serves the committed plan during the commit" old_plan a
+wait "$frozen" || rc=$?
+check "etcd frozen: the change is refused as unavailable (5, got $rc)" [ "$rc" = 5 ]
+check "etcd frozen: ... and undone on a" old_plan a
+for m in 1 2 3; do kill -CONT "${CLUSTER_EPID[$m]}"; done
+check "etcd thawed: healthy" wait_until 30 cluster_etcd_healthy
+again() { cluster_ctl a assign "$MAC2" ori >/dev/null 2>&1; }
+check "etcd thawed: the change is taken" wait_until 30 again
+ori_plan() { cluster_script "$1" "$MAC2" | grep -q images/ori/kernel; }
+check "... and served" wait_until 5 ori_plan a
+
 check_summary

@@ -87,6 +87,7 @@ check "TLS + auth: a change is taken" quiet "$CTL" -s "$T/good.sock" default-boo
 off_in_etcd() { sctl --user root:rootpw get /secure/desired/settings --print-value-only | jq -e '.default_boot == false' >/dev/null; }
 check "TLS + auth: the change is in etcd" off_in_etcd
 
+tried() { grep -q 'Cannot read the desired state' "$T/$1.log"; }
 refused() { # NAME WHY-REGEX
 	local rc=0
 	"$CTL" -s "$T/$1.sock" default-boot on >/dev/null 2>&1 || rc=$?
@@ -96,16 +97,16 @@ refused() { # NAME WHY-REGEX
 	check "$1: still running" kill -0 "$PID"
 }
 start badpw "$T/ca.pem" "$T/client.pem" "$T/client.key" nb wrong
-wait_until 3 false || true # a few attempts, logged
+wait_until 10 tried badpw || true # its first attempt failed
 refused badpw 'auth|password|denied|permission'
 start nocert "$T/ca.pem" "" "" nb nbpw
-wait_until 3 false || true # a few attempts, logged
+wait_until 10 tried nocert || true # its first attempt failed
 refused nocert 'certificate|ssl|tls|handshake|alert'
 start otherca "$T/other.pem" "$T/client.pem" "$T/client.key" nb nbpw
-wait_until 3 false || true # a few attempts, logged
+wait_until 10 tried otherca || true # its first attempt failed
 refused otherca 'certificate|ssl|verify|issuer'
 start cn "$T/ca.pem" "$T/cn.pem" "$T/cn.key" nb nbpw
-wait_until 3 false || true # a few attempts, logged
+wait_until 10 tried cn || true # its first attempt failed
 refused cn 'Common Name'
 
 check_summary
