@@ -9,11 +9,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "proxydhcp.h"
 #include "stats.h"
+#include "store.h"
 #include "util.h"
 
 #ifndef NETBOOTD_VERSION
@@ -177,6 +179,52 @@ render_state(const struct server *srv, const struct stats_state *st, struct metr
 	out_printf(o, "netbootd_log_messages_total{level=\"warning\"} %" PRIu64 "\n", lc.warnings);
 }
 
+/* A number member of the shared store's status. */
+static uint64_t
+status_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+/* A shared store (netbootd(8) CLUSTER): nothing for the local one. */
+static void
+render_store(struct server *srv, struct metrics_out *o)
+{
+	cJSON *st = store_status_json(srv->store);
+	const cJSON *up = cJSON_GetObjectItemCaseSensitive(st, "etcd");
+
+	if (st == NULL)
+		return;
+	single(o, "store_etcd_up", "gauge", "1 while etcd answers.",
+	    cJSON_IsString(up) && strcmp(up->valuestring, "up") == 0);
+	single(o, "store_synchronised", "gauge", "1 once the desired state was read from etcd.",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "synchronised")));
+	single(o, "store_revision", "gauge", "The etcd revision this instance serves.",
+	    status_num(st, "revision"));
+	single(o, "store_instances", "gauge", "Instances sharing the store, this one included.",
+	    (uint64_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "instances")));
+	single(o, "store_waiting_for_image", "gauge",
+	    "1 while the newest fleet waits for an image to arrive here.",
+	    cJSON_GetObjectItemCaseSensitive(st, "waiting_for_image") != NULL);
+	single(o, "images_fetching", "gauge", "Images being fetched from peers or an origin.",
+	    status_num(st, "fetching"));
+	family(o, "store_commits_total", "counter", "Changes sent to etcd, by outcome.");
+	out_printf(o, "netbootd_store_commits_total{result=\"committed\"} %" PRIu64 "\n",
+	    status_num(st, "commits"));
+	out_printf(o, "netbootd_store_commits_total{result=\"conflict\"} %" PRIu64 "\n",
+	    status_num(st, "commits_conflict"));
+	out_printf(o, "netbootd_store_commits_total{result=\"unconfirmed\"} %" PRIu64 "\n",
+	    status_num(st, "commits_unconfirmed"));
+	family(o, "image_fetches_total", "counter", "Image fetches by digest, by outcome.");
+	out_printf(o, "netbootd_image_fetches_total{result=\"fetched\"} %" PRIu64 "\n",
+	    status_num(st, "images_fetched"));
+	out_printf(o, "netbootd_image_fetches_total{result=\"failed\"} %" PRIu64 "\n",
+	    status_num(st, "image_fetches_failed"));
+	cJSON_Delete(st);
+}
+
 int
 metrics_render(struct server *srv, struct evbuffer *out)
 {
@@ -191,6 +239,7 @@ metrics_render(struct server *srv, struct evbuffer *out)
 	render_tftp(&s->tftp, &o);
 	render_http(&s->http, &o);
 	render_state(srv, &st, &o);
+	render_store(srv, &o);
 	return o.error;
 }
 

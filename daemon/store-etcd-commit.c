@@ -214,6 +214,8 @@ commit_finish(struct commit *c, int r, const char *message)
 	struct store_etcd *e = store_etcd(s);
 
 	store_etcd_serving_clear(e);
+	if (!c->seed)
+		e->commits[r == 0 ? 0 : r == -ESTALE ? 1 : 2]++;
 	e->committing = false;
 	e->dirty = 0;
 	if (e->closing) {

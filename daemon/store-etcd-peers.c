@@ -539,6 +539,8 @@ on_fetched(int r, const char *error, void *userdata)
 	struct store_etcd *e = store_etcd(s);
 
 	replicating_set(e, ctx->name, false);
+	if (r != -ECANCELED)
+		e->fetched[r == 0 ? 0 : 1]++;
 	for (size_t i = 0; i < e->n_fetches; i++) {
 		struct store_etcd_fetch *f = &e->fetches[i];
 

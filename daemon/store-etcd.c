@@ -495,6 +495,12 @@ status_json(struct store *s)
 	cJSON_AddNumberToObject(o, "revision", (double)e->rev);
 	if (e->held != NULL)
 		cJSON_AddStringToObject(o, "waiting_for_image", e->held);
+	cJSON_AddNumberToObject(o, "fetching", (double)e->n_fetches);
+	cJSON_AddNumberToObject(o, "commits", (double)e->commits[0]);
+	cJSON_AddNumberToObject(o, "commits_conflict", (double)e->commits[1]);
+	cJSON_AddNumberToObject(o, "commits_unconfirmed", (double)e->commits[2]);
+	cJSON_AddNumberToObject(o, "images_fetched", (double)e->fetched[0]);
+	cJSON_AddNumberToObject(o, "image_fetches_failed", (double)e->fetched[1]);
 	cJSON_AddItemToObject(o, "instances", store_etcd_peers_status(e));
 	return o;
 }

@@ -153,6 +153,9 @@ struct store_etcd {
 	bool peers_loaded;
 	bool granting;
 	int64_t peer_rev;
+	/* for status and /metrics */
+	uint64_t commits[3]; /* committed, refused as changed concurrently, not confirmed */
+	uint64_t fetched[2]; /* images fetched here, fetches that failed */
 	void (*observed_fn)(const char *instance, const cJSON *event, void *userdata);
 	void *observed_userdata;
 };

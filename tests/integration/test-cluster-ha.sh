@@ -171,4 +171,13 @@ check "etcd thawed: the change is taken" wait_until 30 again
 ori_plan() { cluster_script "$1" "$MAC2" | grep -q images/ori/kernel; }
 check "... and served" wait_until 5 ori_plan a
 
+# --- /metrics of a shared store ------------------------------------------
+ip netns exec "${CLUSTER_NS[a]}" curl -sf "http://${CLUSTER_IP[a]}:$CLUSTER_PORT/metrics" >"$T/metrics" || true
+check "metrics: etcd up" grep -qx 'netbootd_store_etcd_up 1' "$T/metrics"
+check "metrics: three instances" grep -qx 'netbootd_store_instances 3' "$T/metrics"
+check "metrics: the refused commit counted" grep -qx 'netbootd_store_commits_total{result="unconfirmed"} 1' "$T/metrics"
+check "metrics: commits counted" grep -Eq '^netbootd_store_commits_total\{result="committed"\} [1-9]' "$T/metrics"
+fetched() { ip netns exec "${CLUSTER_NS[c]}" curl -sf "http://${CLUSTER_IP[c]}:$CLUSTER_PORT/metrics" | grep -Eq '^netbootd_image_fetches_total\{result="fetched"\} [1-9]'; }
+check "metrics: c counted its fetch" fetched
+
 check_summary

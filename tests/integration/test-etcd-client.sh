@@ -46,6 +46,7 @@ now() { date +%s.%N; }
 
 # --- the callback rules (never from inside a call; etcd_free() cancels) --------
 out=$(probe selftest) || true
+grep FAIL <<<"$out" || true # which rule, when one breaks
 check "selftest: $(grep -c '^selftest ok' <<<"$out") rules hold, none broken" \
 	test "$(grep -c '^selftest ok' <<<"$out")" = 14 -a "$(grep -c FAIL <<<"$out")" = 0
 
