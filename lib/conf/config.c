@@ -97,8 +97,7 @@ static const struct key syslog_keys[] = {
     {"enabled", K_BOOL, F(syslog.enabled), 0, 0, NULL},
     {"port", K_PORT, F(syslog.port), 1, 65535, NULL},
     {"ring_lines", K_UINT, F(syslog.ring_lines), 1, CONFIG_MAX_SYSLOG_RING, NULL},
-    {"max_line", K_UINT, F(syslog.max_line), CONFIG_MIN_SYSLOG_LINE, CONFIG_MAX_SYSLOG_LINE,
-        NULL},
+    {"max_line", K_UINT, F(syslog.max_line), CONFIG_MIN_SYSLOG_LINE, CONFIG_MAX_SYSLOG_LINE, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 

@@ -767,7 +767,8 @@ test_syslog(void)
 	    "t.yaml:2: syslog.ring_lines: 0 is out of range (1-10000)");
 	parse_err("syslog:\n  ring_lines: 10001\n",
 	    "t.yaml:2: syslog.ring_lines: 10001 is out of range (1-10000)");
-	parse_err("syslog: {max_line: 63}", "t.yaml:1: syslog.max_line: 63 is out of range (64-8192)");
+	parse_err(
+	    "syslog: {max_line: 63}", "t.yaml:1: syslog.max_line: 63 is out of range (64-8192)");
 	parse_err("syslog: {max_line: 8193}",
 	    "t.yaml:1: syslog.max_line: 8193 is out of range (64-8192)");
 	parse_err("syslog: {port: 0}", "t.yaml:1: syslog.port: 0 is not a port (1-65535)");
