@@ -21,9 +21,10 @@
 #include "progress.h"
 #include "util.h"
 
-#define SL_RECV_BUF     65536 /* a UDP datagram's most */
-#define SL_MAX_PER_WAKE 64    /* datagrams read per wake-up before yielding */
-#define SL_MILLI        1000  /* bucket tokens are thousandths of a line */
+#define SL_RECV_BUF     65536         /* a UDP datagram's most */
+#define SL_MAX_PER_WAKE 64            /* datagrams read per wake-up before yielding */
+#define SL_MILLI        1000          /* bucket tokens are thousandths of a line */
+#define SL_RCVBUF       (1024 * 1024) /* asked for: bursts wait in the kernel (rmem_max caps it) */
 
 /* A sender address and its token bucket. */
 struct sl_sender {
@@ -401,6 +402,7 @@ open_socket(uint16_t port, int *ret_fd)
 		return -errno;
 	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
 		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){SL_RCVBUF}, sizeof(int));
 	sa.sin_addr.s_addr = htonl(INADDR_ANY);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
