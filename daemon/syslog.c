@@ -244,12 +244,13 @@ sender_take(struct syslog *s, struct in_addr addr)
 	char ip[INET_ADDRSTRLEN];
 
 	b->tokens += (now - b->last_ms) * SYSLOG_RATE; /* SYSLOG_RATE thousandths a millisecond */
-	if (b->tokens > (int64_t)SYSLOG_BURST * SL_MILLI)
+	if (b->tokens >= (int64_t)SYSLOG_BURST * SL_MILLI) {
 		b->tokens = (int64_t)SYSLOG_BURST * SL_MILLI;
+		b->limited = false; /* a full bucket: the flood, if any, is over */
+	}
 	b->last_ms = now;
 	if (b->tokens >= SL_MILLI) {
 		b->tokens -= SL_MILLI;
-		b->limited = false;
 		return true;
 	}
 	if (!b->limited)

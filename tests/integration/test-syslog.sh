@@ -212,6 +212,7 @@ echo "  flood: $(metric netbootd_syslog_messages_total) datagrams received in al
 check "at most a burst and a few seconds' rate passed ($unk)" test "$unk" -le 1000
 check "unknown senders' lines are not kept" test "$(metric netbootd_syslog_machines)" = 2
 check "netbootd is still running" kill -0 "$PID"
+check "the flood is logged once" test "$(grep -c "Syslog flood from 10.81.9.9" "$T/netbootd.log")" = 1
 send 10.81.0.3 "$(hex '<13>nodeB: still heard after the flood')"
 after_flood() { logs_has "$MAC_B" 4 && grep -q "still heard after the flood" "$T/out"; }
 check "machine B's line still arrives" wait_until 20 after_flood
