@@ -221,6 +221,20 @@ check "/metrics: every syslog family" sh -c "grep -q '^# TYPE netbootd_syslog_me
 	grep -q '^netbootd_syslog_evicted_total 0' '$T/metrics' &&
 	grep -q '^netbootd_syslog_dropped_total{reason=\"interface\"} 0' '$T/metrics'"
 
+echo "== the ring's size"
+ring=()
+for i in $(seq 0 59); do ring+=("$(hex "<13>ring: line $i")"); done
+send 10.81.0.3 "${ring[@]}"
+ring_full() { logs_has "$MAC_B" 50 && grep -q "ring: line 59$" "$T/out"; }
+check "60 lines sent to a ring of 50" wait_until 20 ring_full
+check "the ring keeps the last 50" test "$(wc -l <"$T/out")" = 50
+check "the oldest kept is line 10" grep -q "ring: line 10$" <(head -n 1 "$T/out")
+write_config "syslog: {enabled: true, port: $PORT, ring_lines: 20, max_line: 256}"
+kill -HUP "$PID"
+ring_cleared() { "$CTL" "${CTL_ARGS[@]}" logs "$MAC_B" >"$T/out" 2>&1 && [ ! -s "$T/out" ]; }
+check "a reload with a new ring_lines clears the lines" wait_until 20 ring_cleared
+check "and the receiver still listens" udp_bound
+
 echo "== off again by SIGHUP"
 write_config ""
 kill -HUP "$PID"
