@@ -19,6 +19,7 @@ static const struct ctl_command *const families[] = {
     cmd_settings_commands,
     cmd_watch_commands,
     cmd_explain_commands,
+    cmd_logs_commands,
 };
 
 const struct ctl_command *

@@ -60,9 +60,13 @@ extern const struct ctl_command cmd_fleet_commands[];
 extern const struct ctl_command cmd_settings_commands[];
 extern const struct ctl_command cmd_watch_commands[];
 extern const struct ctl_command cmd_explain_commands[];
+extern const struct ctl_command cmd_logs_commands[];
 
 /* cmd-watch.c: one boot event as a line. */
 void cmd_watch_render_event(const cJSON *data);
+/* cmd-logs.c: a machine's syslog line as a line; the note on lines left out (stderr). */
+void cmd_logs_render_line(const cJSON *data);
+void cmd_logs_render_skipped(const cJSON *data);
 
 /* ctl-commands.c: the client side of a wire command, NULL if none. */
 const struct ctl_command *ctl_commands_find(const char *wire);

@@ -12,7 +12,7 @@ _netbootctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="status images add-image remove-image machines assign unassign label config profile group apply export explain default-boot watch extract"
+	local commands="status images add-image remove-image machines assign unassign label config profile group apply export explain default-boot watch logs extract"
 	local i cmd="" sub="" _netbootctl_sock=""
 
 	for ((i = 1; i < cword; i++)); do
@@ -112,6 +112,9 @@ _netbootctl()
 		;;
 	label)
 		COMPREPLY=($(compgen -W "--remove --help $(_netbootctl_query machines)" -- "$cur"))
+		;;
+	logs)
+		COMPREPLY=($(compgen -W "-f --follow --since --json --help $(_netbootctl_query machines)" -- "$cur"))
 		;;
 	explain)
 		COMPREPLY=($(compgen -W "--arch --uuid --interface --help $(_netbootctl_query machines)" -- "$cur"))

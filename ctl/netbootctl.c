@@ -170,9 +170,9 @@ handle_final(const struct ctl_options *o, const struct command *c, const cJSON *
 		ctl_error("%s", m->text);
 		return exit_for_error(m);
 	}
-	if (o->json)
+	if (o->json && strcmp(c->entry->name, "logs") != 0) /* logs: its lines were the output */
 		ctl_print_json(m->data);
-	else if (c->ctl->render != NULL)
+	else if (!o->json && c->ctl->render != NULL)
 		c->ctl->render(args, m->data);
 	fflush(stdout);
 	return CTL_EXIT_OK;
@@ -182,15 +182,28 @@ static void
 handle_event(
     const struct ctl_options *o, struct ctl_progress *progress, const struct control_message *m)
 {
-	if (o->json) {
+	bool log = strcmp(m->event, "log") == 0;
+
+	if (strcmp(m->event, "logs") == 0)
+		cmd_logs_render_skipped(m->data); /* older lines left out: on stderr */
+	else if (log && o->json)
+		ctl_print_json(m->data); /* logs --json: one object per line */
+	else if (log)
+		cmd_logs_render_line(m->data);
+	else if (o->json)
 		ctl_print_json(m->root);
-		return;
-	}
-	if (strcmp(m->event, "progress") == 0 && progress != NULL)
+	else if (strcmp(m->event, "progress") == 0 && progress != NULL)
 		ctl_progress_update(progress, m->data);
 	else if (strcmp(m->event, "boot") == 0)
 		cmd_watch_render_event(m->data);
 	/* other events are for newer clients */
+}
+
+/* Commands that stream until Ctrl-C: watch, logs -f. */
+static bool
+follows(const struct command *c)
+{
+	return strcmp(c->entry->name, "watch") == 0 || strcmp(c->entry->name, "logs") == 0;
 }
 
 static int
@@ -198,12 +211,12 @@ recv_error(const struct ctl_options *o, const struct command *c, int k)
 {
 	if (k == -EINTR) {
 		/* Ctrl-C: closing the connection cancels add-image; ends watch. */
-		if (strcmp(c->entry->name, "watch") == 0)
+		if (follows(c))
 			return CTL_EXIT_OK;
 		ctl_error("interrupted");
 		return CTL_INTERRUPTED_EXIT;
 	}
-	if (k == -EPIPE && strcmp(c->entry->name, "watch") == 0)
+	if (k == -EPIPE && follows(c))
 		ctl_error("netbootd at %s closed the connection", o->socket);
 	else if (k == -EPIPE)
 		ctl_error("netbootd at %s closed the connection without a reply", o->socket);
@@ -283,6 +296,7 @@ send_request(const struct ctl_options *o, const struct command *c, const cJSON *
 static int
 run_command(const struct ctl_options *o, const struct command *c, int argc, char **argv)
 {
+	struct ctl_options opts = *o;
 	cJSON *args;
 	struct control_status st;
 	int k, r;
@@ -312,6 +326,10 @@ run_command(const struct ctl_options *o, const struct command *c, int argc, char
 	optind = 0;               /* reset getopt for the command's own options */
 	opterr = 0;
 	k = c->ctl->parse(argc, av, args);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "json"))) {
+		opts.json = true; /* a command's own --json (logs): the global option */
+		cJSON_DeleteItemFromObjectCaseSensitive(args, "json");
+	}
 	if (k == 0 && control_args_validate(c->entry, args, &st) < 0) {
 		ctl_error("%s: %s", c->words, st.message);
 		k = -EINVAL;
@@ -322,7 +340,7 @@ run_command(const struct ctl_options *o, const struct command *c, int argc, char
 		cJSON_Delete(args);
 		return k == -ENOMEM ? CTL_EXIT_DAEMON : CTL_EXIT_USAGE;
 	}
-	r = send_request(o, c, args);
+	r = send_request(&opts, c, args);
 	cJSON_Delete(args);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "progress.h"
 #include "store.h"
+#include "syslog-recv.h"
 #include "util.h"
 
 /* Every family of handlers: the one list to extend with a new cmd-FAMILY.c. */
@@ -29,6 +30,7 @@ static const struct cmd_handler *const families[] = {
     cmd_settings_handlers,
     cmd_watch_handlers,
     cmd_explain_handlers,
+    cmd_logs_handlers,
 };
 
 control_handler_fn
@@ -93,6 +95,7 @@ cmd_client_gone(struct control_client *c)
 	if (st == NULL)
 		return;
 	progress_unsubscribe(st->watch);
+	syslog_unsubscribe(st->logs);
 	if (st->import != NULL) {
 		log_info(NULL, "The client adding image \"%s\" went away, cancelling", st->image);
 		import_cancel(st->import);

@@ -1,7 +1,7 @@
 /*
  * The control command handlers: one file per family (cmd-status.c,
  * cmd-image.c, cmd-machine.c, cmd-config.c, cmd-fleet.c, cmd-settings.c,
- * cmd-watch.c),
+ * cmd-watch.c, cmd-logs.c),
  * each exporting a table of { wire name, handler }, and the helpers they
  * share (cmd.c).  Argument shapes are already checked by
  * control_request_parse() against the command's entry
@@ -19,6 +19,7 @@
 #include "mac.h"
 
 struct progress_event;
+struct syslog_sub;
 struct fleet_machine;
 
 struct cmd_handler {
@@ -35,6 +36,7 @@ extern const struct cmd_handler cmd_fleet_handlers[];
 extern const struct cmd_handler cmd_settings_handlers[];
 extern const struct cmd_handler cmd_watch_handlers[];
 extern const struct cmd_handler cmd_explain_handlers[];
+extern const struct cmd_handler cmd_logs_handlers[];
 
 /* The handler of a command; NULL if none (cmd_handlers_check() says so at start-up). */
 control_handler_fn cmd_handler(const struct control_command *cmd);
@@ -49,6 +51,7 @@ void cmd_client_gone(struct control_client *c);
 /* What a client has going: at most one of the two. */
 struct cmd_state {
 	struct progress_sub *watch;
+	struct syslog_sub *logs; /* logs -f */
 	struct import *import;
 	char image[CONTROL_NAME_MAX + 1];
 };

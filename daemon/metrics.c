@@ -136,6 +136,38 @@ render_http(const struct http_stats *h, struct metrics_out *o)
 	    "1 while accepting is paused at http.max_connections.", h->paused);
 }
 
+static void
+render_syslog(const struct syslog_stats *sl, struct metrics_out *o)
+{
+	const struct {
+		const char *reason;
+		uint64_t v;
+	} dropped[] = {
+	    {"rate_limited", sl->rate_limited},
+	    {"interface", sl->ignored_iface},
+	    {"empty", sl->empty},
+	};
+
+	single(o, "syslog_messages_total", "counter", "Syslog datagrams received.", sl->received);
+	family(o, "syslog_lines_total", "counter",
+	    "Syslog lines by sender: a known machine (kept) or an unknown address (counted only).");
+	out_printf(o, "netbootd_syslog_lines_total{sender=\"machine\"} %" PRIu64 "\n", sl->lines);
+	out_printf(o, "netbootd_syslog_lines_total{sender=\"unknown\"} %" PRIu64 "\n", sl->unknown);
+	family(o, "syslog_dropped_total", "counter", "Syslog datagrams dropped, by reason.");
+	for (size_t i = 0; i < ELEMENTSOF(dropped); i++)
+		out_printf(o, "netbootd_syslog_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
+		    dropped[i].reason, dropped[i].v);
+	single(o, "syslog_truncated_total", "counter", "Syslog lines cut at syslog.max_line.",
+	    sl->truncated);
+	single(o, "syslog_escaped_total", "counter",
+	    "Syslog lines with bytes that were not UTF-8, or control characters, shown escaped.",
+	    sl->escaped);
+	single(o, "syslog_evicted_total", "counter",
+	    "Kept syslog lines dropped early, for the memory cap.", sl->evicted);
+	single(o, "syslog_machines", "gauge", "Machines with kept syslog lines.", sl->machines);
+	single(o, "syslog_bytes", "gauge", "Memory of the kept syslog lines.", sl->bytes);
+}
+
 /* The per-protocol families every dashboard starts from. */
 static void
 render_protocols(const struct proxydhcp_stats *d, const struct tftp_stats *t,
@@ -238,6 +270,7 @@ metrics_render(struct server *srv, struct evbuffer *out)
 	render_dhcp(&s->dhcp, &o);
 	render_tftp(&s->tftp, &o);
 	render_http(&s->http, &o);
+	render_syslog(&s->syslog, &o);
 	render_state(srv, &st, &o);
 	render_store(srv, &o);
 	return o.error;

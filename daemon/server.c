@@ -22,6 +22,7 @@
 #include "progress.h"
 #include "proxydhcp.h"
 #include "store.h"
+#include "syslog-recv.h"
 #include "tftp.h"
 #include "cluster.h"
 #include "util.h"
@@ -81,6 +82,17 @@ apply_http(struct server *srv, const struct config *old, bool ifs)
 	return http_server_add_handler(srv->http, "/metrics", metrics_http, srv);
 }
 
+/* The syslog module stays for its subscribers; its socket follows the config. */
+static int
+apply_syslog(struct server *srv, const struct config *old, bool ifs)
+{
+	int r;
+
+	if (srv->syslog == NULL && (r = syslog_new(srv, &srv->syslog)) < 0)
+		return r;
+	return syslog_apply(srv->syslog, ifs || old == NULL);
+}
+
 static int
 apply_control(struct server *srv, const struct config *old)
 {
@@ -112,7 +124,7 @@ server_apply(struct server *srv, const struct config *old)
 	int r;
 
 	if ((r = apply_dhcp(srv, old, ifs)) < 0 || (r = apply_tftp(srv, old, ifs)) < 0 ||
-	    (r = apply_http(srv, old, ifs)) < 0)
+	    (r = apply_http(srv, old, ifs)) < 0 || (r = apply_syslog(srv, old, ifs)) < 0)
 		return r;
 	return apply_control(srv, old);
 }
@@ -214,6 +226,7 @@ server_free(struct server *srv)
 	http_server_free(srv->http);
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);
+	syslog_free(srv->syslog); /* after the control clients, who may follow it */
 	cluster_stop(srv);
 	progress_free(srv->progress);
 	store_free(srv->store);

@@ -22,6 +22,7 @@
 struct proxydhcp;
 struct tftp_server;
 struct http_server;
+struct syslog;
 struct control_server;
 struct progress;
 struct store;
@@ -35,6 +36,7 @@ struct server {
 	struct proxydhcp *dhcp;
 	struct tftp_server *tftp;
 	struct http_server *http;
+	struct syslog *syslog; /* from start to shutdown; listening when enabled (syslog-recv.h) */
 	struct control_server *control;
 	struct store *store;              /* images, machines, cloud-configs (daemon/store.h) */
 	struct progress *progress;        /* per-MAC boot progress (daemon/progress.h) */

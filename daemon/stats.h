@@ -55,6 +55,20 @@ struct http_stats {
 	unsigned paused;       /* 1 while accepting is paused at the cap */
 };
 
+struct syslog_stats {
+	uint64_t received;      /* datagrams read */
+	uint64_t lines;         /* kept for a known machine */
+	uint64_t unknown;       /* from addresses that map to no machine: counted, not kept */
+	uint64_t rate_limited;  /* dropped: over the sender address's rate */
+	uint64_t ignored_iface; /* dropped: from an interface not served */
+	uint64_t empty;         /* dropped: nothing but newlines and NULs */
+	uint64_t truncated;     /* text cut at syslog.max_line */
+	uint64_t escaped;       /* with bytes that were not UTF-8, or control characters */
+	uint64_t evicted;       /* kept lines dropped early, for the memory cap */
+	size_t machines;        /* machines with kept lines now */
+	size_t bytes;           /* memory of the kept lines now */
+};
+
 struct import_stats {
 	unsigned running;
 	uint64_t completed, failed, cancelled;
@@ -64,6 +78,7 @@ struct server_stats {
 	struct proxydhcp_stats dhcp;
 	struct tftp_stats tftp;
 	struct http_stats http;
+	struct syslog_stats syslog;
 	struct import_stats imports;
 };
 

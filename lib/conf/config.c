@@ -93,6 +93,14 @@ static const struct key http_keys[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
+static const struct key syslog_keys[] = {
+    {"enabled", K_BOOL, F(syslog.enabled), 0, 0, NULL},
+    {"port", K_PORT, F(syslog.port), 1, 65535, NULL},
+    {"ring_lines", K_UINT, F(syslog.ring_lines), 1, CONFIG_MAX_SYSLOG_RING, NULL},
+    {"max_line", K_UINT, F(syslog.max_line), CONFIG_MIN_SYSLOG_LINE, CONFIG_MAX_SYSLOG_LINE, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
 static const struct key ipxe_keys[] = {
     {"dir", K_PATH, F(ipxe.dir), 0, 0, NULL},
     {"bios", K_LOADER, F(ipxe.bios), 0, 0, NULL},
@@ -148,6 +156,7 @@ static const struct key top_keys[] = {
     {"dhcp", K_SECTION, 0, 0, 0, dhcp_keys},
     {"tftp", K_SECTION, 0, 0, 0, tftp_keys},
     {"http", K_SECTION, 0, 0, 0, http_keys},
+    {"syslog", K_SECTION, 0, 0, 0, syslog_keys},
     {"ipxe", K_SECTION, 0, 0, 0, ipxe_keys},
     {"default", K_SECTION, 0, 0, 0, default_keys},
     {"control", K_SECTION, 0, 0, 0, control_keys},
@@ -808,6 +817,7 @@ check_ports(struct parser *p)
 	    {"dhcp.port", F(dhcp.port), c->dhcp.enabled, c->dhcp.port},
 	    {"dhcp.pxe_port", F(dhcp.pxe_port), c->dhcp.enabled, c->dhcp.pxe_port},
 	    {"tftp.port", F(tftp.port), c->tftp.enabled, c->tftp.port},
+	    {"syslog.port", F(syslog.port), c->syslog.enabled, c->syslog.port},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(u); i++)
@@ -979,6 +989,9 @@ config_new(void)
 	        .max_blksize = 1468,
 	        .max_windowsize = 64},
 	    .http = {.enabled = true, .port = 8090, .max_connections = 1024, .timeout = 60},
+	    .syslog = {.port = 514,
+	        .ring_lines = CONFIG_DEFAULT_SYSLOG_RING,
+	        .max_line = CONFIG_DEFAULT_SYSLOG_LINE},
 	    .ipxe = {.dir = strdup(CONFIG_DEFAULT_IPXEDIR),
 	        .bios = strdup("undionly.kpxe"),
 	        .efi64 = strdup("ipxe.efi")},

@@ -41,6 +41,12 @@ enum config_store_backend {
 	CONFIG_STORE_ETCD,  /* desired state in etcd, artifacts in the state directory */
 };
 
+#define CONFIG_DEFAULT_SYSLOG_RING 500   /* syslog.ring_lines */
+#define CONFIG_MAX_SYSLOG_RING     10000 /* its cap */
+#define CONFIG_DEFAULT_SYSLOG_LINE 1024  /* syslog.max_line */
+#define CONFIG_MIN_SYSLOG_LINE     64
+#define CONFIG_MAX_SYSLOG_LINE     8192
+
 #define CONFIG_MAX_ENDPOINTS       16
 #define CONFIG_MAX_SECRET          256 /* bytes of an etcd user name or password */
 #define CONFIG_MAX_ETCD_PREFIX     128
@@ -78,6 +84,14 @@ struct config {
 		unsigned max_connections; /* 1024 */
 		unsigned timeout;         /* idle connection timeout, seconds; default 60 */
 	} http;
+
+	/* The syslog receiver (netbootd.yaml(5), "syslog"); off unless enabled. */
+	struct {
+		bool enabled;        /* false */
+		uint16_t port;       /* UDP 514 */
+		unsigned ring_lines; /* lines kept per machine; CONFIG_DEFAULT_SYSLOG_RING */
+		unsigned max_line;   /* bytes of one line's text; CONFIG_DEFAULT_SYSLOG_LINE */
+	} syslog;
 
 	struct {
 		char *dir;   /* /usr/lib/ipxe */

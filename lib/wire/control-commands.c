@@ -283,6 +283,23 @@ const struct control_command control_commands[] = {
         .help = "Print boot events as they happen, one line each, until Ctrl-C.  With MAC,\n"
                 "only that machine's.\n",
     },
+    {
+        .name = "logs",
+        .words = "logs",
+        .flags = CONTROL_CMD_STREAM,
+        .args = {{"mac", CONTROL_ARG_MAC, true}, {"since", CONTROL_ARG_TIME, false},
+            {"follow", CONTROL_ARG_BOOL, false}},
+        .usage = "logs MAC [-f] [--since T] [--json]",
+        .help = "Print the lines machine MAC sent to netbootd's syslog receiver (syslog.enabled\n"
+                "in netbootd.yaml), oldest first, one line each: time received, MAC,\n"
+                "severity, host, tag and message.\n"
+                "\n"
+                "  -f, --follow  then print new lines as they arrive, until Ctrl-C\n"
+                "  --since T     only lines received since T: a time ago (30s, 10m, 2h, 1d),\n"
+                "                seconds since the epoch (@1764644400) or an RFC 3339 time\n"
+                "                (2026-12-02T03:00:00Z, 2026-12-02T04:00:00+01:00)\n"
+                "  --json        one JSON object per line\n",
+    },
 };
 
 const size_t control_commands_n = ELEMENTSOF(control_commands);

@@ -46,6 +46,7 @@ enum control_arg_type {
 	CONTROL_ARG_TEXT,   /* a fleet file's text */
 	CONTROL_ARG_FILES,  /* {path: text}: the files a fleet file names */
 	CONTROL_ARG_WORD,   /* 1-64 printable bytes without spaces: an arch, a UUID, an interface */
+	CONTROL_ARG_TIME,   /* milliseconds since the epoch: an integer, 0 to 2^53 */
 };
 
 struct control_arg {

@@ -655,6 +655,13 @@ fleet_arg_check(const struct control_arg *spec, const cJSON *v, struct control_s
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "%s must be a path of 1-%d bytes without control characters.", spec->key,
 		    CONTROL_MAX_PATH);
+	case CONTROL_ARG_TIME:
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+		    v->valuedouble <= 9007199254740992.0 &&
+		    v->valuedouble == (double)(int64_t)v->valuedouble)
+			return 0;
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "%s must be a time in milliseconds since the epoch.", spec->key);
 	case CONTROL_ARG_WORD:
 		if (cJSON_IsString(v) && word_valid(v->valuestring))
 			return 0;

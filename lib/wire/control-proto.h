@@ -138,6 +138,7 @@ void control_request_done(struct control_request *r);
  *                  each optional and once, nothing else
  *   PATH           string of 1 to CONTROL_MAX_PATH bytes, no control characters
  *   WORD           string of 1 to CONTROL_WORD_MAX printable bytes, no spaces
+ *   TIME           integer milliseconds since the epoch, 0 to 2^53
  *   TEXT           string (the frame bounds it)
  *   FILES          {PATH: string up to CONTROL_MAX_CONFIG bytes}, at most
  *                  CONTROL_MAX_FILES, no path twice

@@ -430,7 +430,7 @@ while read -r line; do
 	[ "$rc" = 0 ] && pass || fail "${cmd[*]} --help exited $rc"
 	[ "$(head -n 1 "$T/help")" = "usage: netbootctl $usage" ] && pass || fail "${cmd[*]} --help: $(head -n 1 "$T/help")"
 done < <(sed -n 's/^  \(netbootctl .*\)$/\1/p' "$T/out")
-[ "$n" = 27 ] && pass || fail "--help lists $n commands, expected 27"
+[ "$n" = 28 ] && pass || fail "--help lists $n commands, expected 28"
 run 0 --version
 expect_out "netbootctl 0.1.0" --version
 

@@ -76,7 +76,8 @@ config_equal(const struct config *a, const struct config *b)
 	    a->tftp.timeout != b->tftp.timeout || a->tftp.retries != b->tftp.retries ||
 	    a->tftp.max_blksize != b->tftp.max_blksize ||
 	    a->tftp.max_windowsize != b->tftp.max_windowsize ||
-	    memcmp(&a->http, &b->http, sizeof(a->http)) != 0)
+	    memcmp(&a->http, &b->http, sizeof(a->http)) != 0 ||
+	    memcmp(&a->syslog, &b->syslog, sizeof(a->syslog)) != 0)
 		return false;
 	return streq(a->ipxe.dir, b->ipxe.dir) && streq(a->ipxe.bios, b->ipxe.bios) &&
 	       streq(a->ipxe.efi32, b->ipxe.efi32) && streq(a->ipxe.efi64, b->ipxe.efi64) &&
@@ -127,6 +128,10 @@ test_defaults(void)
 	CHECK_EQ_INT(c->http.port, 8090);
 	CHECK_EQ_INT(c->http.max_connections, 1024);
 	CHECK_EQ_INT(c->http.timeout, 60);
+	CHECK(!c->syslog.enabled);
+	CHECK_EQ_INT(c->syslog.port, 514);
+	CHECK_EQ_INT(c->syslog.ring_lines, 500);
+	CHECK_EQ_INT(c->syslog.max_line, 1024);
 	CHECK_EQ_STR(c->ipxe.dir, "/usr/lib/ipxe");
 	CHECK_EQ_STR(c->ipxe.bios, "undionly.kpxe");
 	CHECK_EQ_STR(c->ipxe.efi64, "ipxe.efi");
@@ -744,6 +749,38 @@ test_interfaces(void)
 }
 
 static void
+test_syslog(void)
+{
+	struct config *c = parse_ok("syslog: {enabled: true, port: 5514, ring_lines: 10000, "
+	                            "max_line: 64}\n");
+
+	if (c != NULL) {
+		CHECK(c->syslog.enabled);
+		CHECK_EQ_INT(c->syslog.port, 5514);
+		CHECK_EQ_INT(c->syslog.ring_lines, 10000);
+		CHECK_EQ_INT(c->syslog.max_line, 64);
+	}
+	config_free(c);
+	check_is_default("syslog: {}\n");
+	check_is_default("syslog: {enabled: false, port: 514, ring_lines: 500, max_line: 1024}\n");
+	parse_err("syslog:\n  ring_lines: 0\n",
+	    "t.yaml:2: syslog.ring_lines: 0 is out of range (1-10000)");
+	parse_err("syslog:\n  ring_lines: 10001\n",
+	    "t.yaml:2: syslog.ring_lines: 10001 is out of range (1-10000)");
+	parse_err(
+	    "syslog: {max_line: 63}", "t.yaml:1: syslog.max_line: 63 is out of range (64-8192)");
+	parse_err("syslog: {max_line: 8193}",
+	    "t.yaml:1: syslog.max_line: 8193 is out of range (64-8192)");
+	parse_err("syslog: {port: 0}", "t.yaml:1: syslog.port: 0 is not a port (1-65535)");
+	parse_err("syslog: {rate: 5}", "t.yaml:1: unknown key syslog.rate");
+	/* UDP: it may not share a port with TFTP or ProxyDHCP, when enabled */
+	parse_err("syslog: {enabled: true, port: 69}\n",
+	    "t.yaml:1: syslog.port: 69 is already used by tftp.port");
+	c = parse_ok("syslog: {port: 69}\n");
+	config_free(c);
+}
+
+static void
 test_port_conflicts(void)
 {
 	struct config *c;
@@ -999,4 +1036,4 @@ TEST_MAIN(TEST(test_store), TEST(test_defaults), TEST(test_empty), TEST(test_ful
     TEST(test_yaml_features), TEST(test_syntax_errors), TEST(test_bad_bytes), TEST(test_size_cap),
     TEST(test_loaders), TEST(test_image), TEST(test_cmdline), TEST(test_paths),
     TEST(test_advertise), TEST(test_interfaces), TEST(test_port_conflicts), TEST(test_tftp_root),
-    TEST(test_example_config), TEST(test_load), TEST(test_registry))
+    TEST(test_example_config), TEST(test_load), TEST(test_registry), TEST(test_syslog))

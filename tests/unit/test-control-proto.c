@@ -118,14 +118,40 @@ test_command_table(void)
 	CHECK_EQ_INT(err.code, CONTROL_ERR_UNKNOWN_COMMAND);
 }
 
+/* logs: a MAC, a time in milliseconds (a non-negative integer), follow. */
+static void
+check_logs_args(const char *json, int want)
+{
+	struct control_status err;
+	cJSON *args = cJSON_Parse(json);
+
+	CHECK(args != NULL);
+	CHECK_EQ_INT(control_args_validate(control_commands_lookup("logs"), args, &err), want);
+	cJSON_Delete(args);
+}
+
+static void
+test_logs_args(void)
+{
+	check_logs_args("{\"mac\":\"52:54:00:12:34:56\"}", 0);
+	check_logs_args(
+	    "{\"mac\":\"52:54:00:12:34:56\",\"since\":1764644400000,\"follow\":true}", 0);
+	check_logs_args("{\"mac\":\"52:54:00:12:34:56\",\"since\":0}", 0);
+	check_logs_args("{\"mac\":\"52:54:00:12:34:56\",\"since\":-1}", -EBADMSG);
+	check_logs_args("{\"mac\":\"52:54:00:12:34:56\",\"since\":1.5}", -EBADMSG);
+	check_logs_args("{\"mac\":\"52:54:00:12:34:56\",\"since\":1e300}", -EBADMSG);
+	check_logs_args("{\"mac\":\"52:54:00:12:34:56\",\"since\":\"10m\"}", -EBADMSG);
+	check_logs_args("{\"since\":5}", -EBADMSG);
+}
+
 /* Only these read: everything else changes state (see netbootctl(1)). */
 static void
 test_command_flags(void)
 {
 	static const char *const read_only[] = {"status", "images", "machines", "config-get",
 	    "config-list", "watch", "profile-get", "profile-list", "group-get", "group-list",
-	    "export", "explain"};
-	static const char *const streaming[] = {"add-image", "watch"};
+	    "export", "explain", "logs"};
+	static const char *const streaming[] = {"add-image", "watch", "logs"};
 
 	for (size_t i = 0; i < control_commands_n; i++) {
 		const struct control_command *c = &control_commands[i];
@@ -735,9 +761,9 @@ test_explain_args(void)
 	CHECK_EQ_INT(args_code("explain", "{\"arch\":\"bios\"}"), -EBADMSG);
 }
 
-TEST_MAIN(TEST(test_explain_args), TEST(test_error_names), TEST(test_command_table),
-    TEST(test_command_flags), TEST(test_frame_decode), TEST(test_frame_at_cap),
-    TEST(test_request_ok), TEST(test_request_errors), TEST(test_args), TEST(test_fleet_args),
-    TEST(test_label_caps), TEST(test_config_content_cap), TEST(test_nesting), TEST(test_utf8),
-    TEST(test_helpers), TEST(test_builders_round_trip), TEST(test_builder_over_cap),
-    TEST(test_message_bad))
+TEST_MAIN(TEST(test_logs_args), TEST(test_explain_args), TEST(test_error_names),
+    TEST(test_command_table), TEST(test_command_flags), TEST(test_frame_decode),
+    TEST(test_frame_at_cap), TEST(test_request_ok), TEST(test_request_errors), TEST(test_args),
+    TEST(test_fleet_args), TEST(test_label_caps), TEST(test_config_content_cap), TEST(test_nesting),
+    TEST(test_utf8), TEST(test_helpers), TEST(test_builders_round_trip),
+    TEST(test_builder_over_cap), TEST(test_message_bad))
