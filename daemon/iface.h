@@ -7,8 +7,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
+
+/* A UDP socket bound to 0.0.0.0:port with IP_PKTINFO (and the IFACE_UDP_* options). */
+#define IFACE_UDP_BROADCAST 1u /* SO_REUSEADDR and SO_BROADCAST: ProxyDHCP beside a DHCP server */
+int iface_udp_open(uint16_t port, unsigned flags, int rcvbuf, int *ret_fd);
 
 /* True if the config serves interface 'ifindex' (all, when none listed). */
 bool iface_allowed(const struct config *c, int ifindex);

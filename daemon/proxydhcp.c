@@ -61,27 +61,6 @@ struct pd_origin {
 	char ifname[IF_NAMESIZE];
 };
 
-static int
-open_socket(uint16_t port, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int one = 1;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-		return -errno;
-	sa.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
 /* Log at info level once per MAC (of the last few), then at debug. */
 static bool
 first_time_for_mac(struct pd_seen *seen, const uint8_t mac[MAC_LEN])
@@ -501,7 +480,7 @@ socket_start(struct proxydhcp *pd, struct pd_socket *s, uint16_t port, bool pxe_
 
 	s->pd = pd;
 	s->pxe_port = pxe_port;
-	r = open_socket(port, &s->fd);
+	r = iface_udp_open(port, IFACE_UDP_BROADCAST, 0, &s->fd);
 	if (r < 0) {
 		log_err(NULL, "Cannot listen on UDP port %u for ProxyDHCP: %s", port, strerror(-r));
 		return r;

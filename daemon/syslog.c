@@ -391,26 +391,6 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static int
-open_socket(uint16_t port, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int one = 1;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){SL_RCVBUF}, sizeof(int));
-	sa.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
 static void
 socket_close(struct syslog *s)
 {
@@ -425,7 +405,7 @@ socket_close(struct syslog *s)
 static int
 socket_open(struct syslog *s, uint16_t port)
 {
-	int r = open_socket(port, &s->fd);
+	int r = iface_udp_open(port, 0, SL_RCVBUF, &s->fd);
 
 	if (r < 0) {
 		log_err(NULL, "Cannot listen on UDP port %u for syslog: %s", port, strerror(-r));
