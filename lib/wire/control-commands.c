@@ -268,7 +268,7 @@ const struct control_command control_commands[] = {
                 "the machine asks: its machine entry, every group and why it won or lost\n"
                 "(a selector that failed, fewer selectors, a lower priority), and the plan:\n"
                 "action, loader, script URL, kernel, initrd, squashfs, the expanded kernel\n"
-                "command line and the cloud-config.\n"
+                "command line (with netconsole=, or why not) and the cloud-config.\n"
                 "\n"
                 "  --arch A       the client's platform: bios, efi-ia32, efi-x86_64, efi-arm64,\n"
                 "                 http-x86_64 or http-arm64 (as ProxyDHCP sees it)\n"
