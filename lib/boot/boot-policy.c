@@ -151,16 +151,24 @@ compose_base(const struct boot_view *v, const struct boot_want *w, const char *i
 {
 	_cleanup_free_ char *own = NULL;
 	const char *base;
+	char *s;
 	int r;
 
 	if (w->cmdline != NULL && w->cmdline_mode == BOOT_CMDLINE_REPLACE)
-		return (*ret = strdup(w->cmdline)) != NULL ? 0 : -ENOMEM;
-	if ((r = v->image_cmdline(v->userdata, image, &own)) < 0)
-		return r;
-	base = own != NULL ? own : v->cmdline != NULL ? v->cmdline : "";
-	if (w->cmdline != NULL && w->cmdline[0] != '\0')
-		return asprintf(ret, "%s %s", base, w->cmdline) < 0 ? -ENOMEM : 0;
-	return (*ret = strdup(base)) != NULL ? 0 : -ENOMEM;
+		s = strdup(w->cmdline);
+	else {
+		if ((r = v->image_cmdline(v->userdata, image, &own)) < 0)
+			return r;
+		base = own != NULL ? own : v->cmdline != NULL ? v->cmdline : "";
+		if (w->cmdline == NULL || w->cmdline[0] == '\0')
+			s = strdup(base);
+		else if (asprintf(&s, "%s %s", base, w->cmdline) < 0)
+			s = NULL;
+	}
+	if (s == NULL)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
 /* The template, and " netconsole={netconsole}" after it when the profile asks and syslog is on. */
