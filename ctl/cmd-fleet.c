@@ -39,6 +39,7 @@ show(const char *key, const char *value)
 struct profile_opts {
 	const char *image, *config, *cmdline, *mode, *loader, *action;
 	int n_cmdline;
+	bool netconsole;
 };
 
 static int
@@ -48,7 +49,7 @@ profile_opts(int argc, char **argv, struct profile_opts *o)
 	    {"config", required_argument, NULL, 'C'}, {"cmdline", required_argument, NULL, 'r'},
 	    {"append-cmdline", required_argument, NULL, 'a'},
 	    {"loader", required_argument, NULL, 'l'}, {"action", required_argument, NULL, 'A'},
-	    {NULL, 0, NULL, 0}};
+	    {"netconsole", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
@@ -58,6 +59,10 @@ profile_opts(int argc, char **argv, struct profile_opts *o)
 			o->cmdline = optarg;
 			o->mode = c == 'r' ? "replace" : "append";
 			o->n_cmdline++;
+		}
+		if (c == 'N') {
+			o->netconsole = true;
+			continue;
 		}
 		*(c == 'i'     ? &o->image
 		    : c == 'C' ? &o->config
@@ -82,7 +87,8 @@ parse_profile_set(int argc, char **argv, cJSON *args)
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
 	    !add_if(args, "image", o.image) || !add_if(args, "config", o.config) ||
 	    !add_if(args, "cmdline", o.cmdline) || !add_if(args, "cmdline_mode", o.mode) ||
-	    !add_if(args, "loader", o.loader) || !add_if(args, "action", o.action))
+	    !add_if(args, "loader", o.loader) || !add_if(args, "action", o.action) ||
+	    (o.netconsole && !cJSON_AddTrueToObject(args, "netconsole")))
 		return -ENOMEM;
 	return 0;
 }
@@ -105,6 +111,8 @@ render_profile_get(const cJSON *args, const cJSON *p)
 	show("cmdline:", cmdline);
 	show("loader:", control_json_string(p, "loader"));
 	show("action:", control_json_string(p, "action"));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "netconsole")))
+		puts("netconsole: yes");
 }
 
 static void

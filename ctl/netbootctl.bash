@@ -126,7 +126,7 @@ _netbootctl()
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "set get list remove" -- "$cur"))
 		elif [[ $sub == set && $cmd == profile && $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--image --config --cmdline --append-cmdline --loader --action --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--image --config --cmdline --append-cmdline --loader --action --netconsole --help" -- "$cur"))
 		elif [[ $sub == set && $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--profile --priority --mac --uuid --arch --interface --label --help" -- "$cur"))
 		elif [[ $sub != list ]]; then

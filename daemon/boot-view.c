@@ -77,6 +77,7 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .cfg_cloud_config = c->def.cloud_config,
 	    .cmdline = c->def.cmdline != NULL ? c->def.cmdline : CONFIG_DEFAULT_CMDLINE,
 	    .loaders = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64},
+	    .syslog = c->syslog.enabled,
 	    .machine = view_machine,
 	    .image_exists = view_image_exists,
 	    .image_only = view_image_only,

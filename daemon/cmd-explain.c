@@ -108,7 +108,11 @@ urls_to_json(struct server *srv, const struct boot_client *c, const struct boot_
 {
 	char server[64], query[BOOT_VIEW_QUERY_MAX], url[512], a[INET_ADDRSTRLEN] = "SERVER";
 	struct in_addr addr;
-	struct ipxe_vars v = {.server = server, .image = p->image, .query = query};
+	struct ipxe_vars v = {.server = server,
+	    .image = p->image,
+	    .query = query,
+	    .syslog_addr = srv->cfg->syslog.enabled ? a : NULL,
+	    .syslog_port = srv->cfg->syslog.enabled ? srv->cfg->syslog.port : 0};
 	_cleanup_free_ char *cmdline = NULL;
 	bool boots = p->action == BOOT_NETBOOT;
 	char mac[MAC_STRLEN];
@@ -179,7 +183,19 @@ entry_to_json(const struct boot_view *v, const struct boot_client *c)
 	return o;
 }
 
-/* The plan: action, why, profile, group, URLs, cloud-config. */
+/* What became of the profile's netconsole; NULL when it asks for none. */
+static const char *
+netconsole_text(const struct boot_plan *p)
+{
+	if (p->action != BOOT_NETBOOT)
+		return NULL;
+	return p->netconsole == BOOT_NETCONSOLE_ADDED ? "added to the command line"
+	       : p->netconsole == BOOT_NETCONSOLE_NO_SYSLOG
+	           ? "not added: syslog is not enabled in netbootd.yaml"
+	           : NULL;
+}
+
+/* The plan: action, why, profile, group, URLs, netconsole, cloud-config. */
 static cJSON *
 plan_to_json(struct server *srv, const struct boot_view *v, const struct boot_client *c,
     const struct boot_plan *p, const struct boot_plan *cfg)
@@ -192,7 +208,8 @@ plan_to_json(struct server *srv, const struct boot_view *v, const struct boot_cl
 	    !add_str(o, "profile", p->profile) || !add_str(o, "group", p->group) ||
 	    !add_str(o, "image", p->image[0] ? p->image : NULL) ||
 	    !add_str(o, "missing", p->missing[0] ? p->missing : NULL) ||
-	    !urls_to_json(srv, c, p, o) || !dhcp_to_json(v, c, o) ||
+	    !urls_to_json(srv, c, p, o) || !add_str(o, "netconsole", netconsole_text(p)) ||
+	    !dhcp_to_json(v, c, o) ||
 	    !add_str(o, "cloud_config", p->action == BOOT_IGNORE ? NULL : config)) {
 		cJSON_Delete(o);
 		return NULL;

@@ -121,7 +121,8 @@ fleet_json_profile(const struct fleet_profile *p)
 	                   fleet_json_add_string(o, "config", p->config) != NULL &&
 	                   add_cmdline(o, p->cmdline, p->cmdline_mode) &&
 	                   fleet_json_add_string(o, "loader", p->loader) != NULL &&
-	                   cJSON_AddStringToObject(o, "action", fleet_action_name(p->action)));
+	                   cJSON_AddStringToObject(o, "action", fleet_action_name(p->action)) &&
+	                   cJSON_AddBoolToObject(o, "netconsole", p->netconsole));
 }
 
 cJSON *
@@ -320,6 +321,21 @@ action(const cJSON *o, const char *key, enum fleet_action *ret)
 	return NULL;
 }
 
+/* An optional boolean, false when absent or null. */
+static const char *
+optional_bool(const cJSON *o, const char *key, bool *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*ret = false;
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsBool(v))
+		return "is not true or false";
+	*ret = cJSON_IsTrue(v);
+	return NULL;
+}
+
 static const char *
 priority(const cJSON *o, const char *key, int *ret)
 {
@@ -364,7 +380,8 @@ fleet_json_to_profile(const cJSON *o, struct fleet_profile *ret, char **ret_erro
 	        NULL ||
 	    (why = cmdline_mode(o, key = "cmdline_mode", &p.cmdline_mode)) != NULL ||
 	    (why = fleet_json_string(o, key = "loader", true, 0, &p.loader)) != NULL ||
-	    (why = action(o, key = "action", &p.action)) != NULL) {
+	    (why = action(o, key = "action", &p.action)) != NULL ||
+	    (why = optional_bool(o, key = "netconsole", &p.netconsole)) != NULL) {
 		fleet_profile_clear(&p);
 		return invalid(ret_error, key, why);
 	}

@@ -131,16 +131,15 @@ http_local_addr(struct http_req *c)
 }
 
 static int
-http_server_url(struct http_req *c, char *buf, size_t len)
+http_server_url(struct http_req *c, char *buf, size_t len, char a[static INET_ADDRSTRLEN])
 {
 	struct in_addr addr;
-	char a[INET_ADDRSTRLEN];
 	int r;
 
 	r = iface_advertise(c->s->srv->cfg, 0, http_local_addr(c), &addr);
 	if (r < 0)
 		return r;
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(AF_INET, &addr, a, INET_ADDRSTRLEN);
 	snprintf(buf, len, "http://%s:%u", a, c->s->srv->cfg->http.port);
 	return 0;
 }
@@ -202,6 +201,20 @@ http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
 	http_reply_error(c, 404, "Not Found");
 }
 
+/* Its profile asks for netconsole, but there is no syslog receiver to send to. */
+static void
+http_warn_netconsole(struct http_req *c, const uint8_t mac[MAC_LEN])
+{
+	char fields[128], m[MAC_STRLEN];
+
+	mac_format(mac, ':', m);
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s", m, c->client);
+	log_info(fields,
+	    "Not adding netconsole= to the command line of %s: syslog is not enabled in "
+	    "netbootd.yaml",
+	    m);
+}
+
 #define HTTP_ORIGIN_URL_MAX 1024 /* an origin URL in a script (iPXE's lines are short) */
 
 /* Render the script of the plan: its image, one that waits, or one that exits. */
@@ -209,8 +222,11 @@ static int
 http_render_script(
     struct http_req *c, const struct boot_client *client, const struct boot_plan *p, char **ret)
 {
-	char server[64], query[BOOT_VIEW_QUERY_MAX];
+	char server[64], query[BOOT_VIEW_QUERY_MAX], addr[INET_ADDRSTRLEN];
+	const struct config *cfg = c->s->srv->cfg;
 	struct ipxe_vars v = {.server = server,
+	    .syslog_addr = cfg->syslog.enabled ? addr : NULL,
+	    .syslog_port = cfg->syslog.enabled ? cfg->syslog.port : 0,
 	    .image = p->action == BOOT_NETBOOT ? p->image : NULL,
 	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL,
 	    .query = query,
@@ -230,7 +246,7 @@ http_render_script(
 			        m->origin, m->files[f].sha256, f, urls[f], sizeof(urls[f])) == 0)
 				v.file_url[f] = urls[f];
 	manifest_free(m);
-	r = http_server_url(c, server, sizeof(server));
+	r = http_server_url(c, server, sizeof(server), addr);
 	if (r >= 0)
 		r = ipxe_script_render(p->cmdline, &v, ret);
 	return r;
@@ -267,6 +283,8 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 		return;
 	}
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
+	if (plan.action == BOOT_NETBOOT && plan.netconsole == BOOT_NETCONSOLE_NO_SYSLOG)
+		http_warn_netconsole(c, rt->mac);
 	image = plan.action == BOOT_NETBOOT ? plan.image : NULL;
 	http_reply_event_init(c, PROGRESS_SCRIPT,
 	    image != NULL               ? image

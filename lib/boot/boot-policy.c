@@ -147,24 +147,51 @@ decide_image(const struct boot_view *v, const struct boot_want *w, struct boot_p
 
 /* The template: the image's own or the default, then the want's, appended or instead. */
 static int
-compose_cmdline(const struct boot_view *v, const struct boot_want *w, struct boot_plan *p)
+compose_base(const struct boot_view *v, const struct boot_want *w, const char *image, char **ret)
 {
 	_cleanup_free_ char *own = NULL;
 	const char *base;
+	char *s;
 	int r;
 
 	if (w->cmdline != NULL && w->cmdline_mode == BOOT_CMDLINE_REPLACE)
-		return (p->cmdline = strdup(w->cmdline)) != NULL ? 0 : -ENOMEM;
-	if ((r = v->image_cmdline(v->userdata, p->image, &own)) < 0)
+		s = strdup(w->cmdline);
+	else {
+		if ((r = v->image_cmdline(v->userdata, image, &own)) < 0)
+			return r;
+		base = own != NULL ? own : v->cmdline != NULL ? v->cmdline : "";
+		if (w->cmdline == NULL || w->cmdline[0] == '\0')
+			s = strdup(base);
+		else if (asprintf(&s, "%s %s", base, w->cmdline) < 0)
+			s = NULL;
+	}
+	if (s == NULL)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+/* The template, and " netconsole={netconsole}" after it when the profile asks and syslog is on. */
+static int
+compose_cmdline(const struct boot_view *v, const struct boot_want *w, struct boot_plan *p)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	if ((r = compose_base(v, w, p->image, &s)) < 0)
 		return r;
-	base = own != NULL ? own : v->cmdline != NULL ? v->cmdline : "";
-	if (w->cmdline != NULL && w->cmdline[0] != '\0')
-		r = asprintf(&p->cmdline, "%s %s", base, w->cmdline) < 0 ? -ENOMEM : 0;
-	else
-		r = (p->cmdline = strdup(base)) != NULL ? 0 : -ENOMEM;
-	if (r < 0)
+	p->netconsole = BOOT_NETCONSOLE_NONE;
+	if (w->profile != NULL && w->profile->netconsole)
+		p->netconsole = v->syslog ? BOOT_NETCONSOLE_ADDED : BOOT_NETCONSOLE_NO_SYSLOG;
+	if (p->netconsole != BOOT_NETCONSOLE_ADDED) {
+		p->cmdline = TAKE_PTR(s);
+		return 0;
+	}
+	if (asprintf(&p->cmdline, "%s%snetconsole={netconsole}", s, s[0] != '\0' ? " " : "") < 0) {
 		p->cmdline = NULL;
-	return r;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* The client's firmware and loader: BOOT_REASON_SCRIPT or _LOADER, or why not. */

@@ -110,6 +110,7 @@ struct boot_view {
 	const char *cfg_cloud_config;          /* default.cloud_config file, NULL: unset */
 	const char *cmdline;                   /* template of images without their own (set) */
 	const char *loaders[_BOOT_LOADER_MAX]; /* file names, NULL or "": none */
+	bool syslog;                           /* the syslog receiver is on: netconsole works */
 	/* 0 and *ret, or -ENOENT for a MAC without an entry. */
 	int (*machine)(void *userdata, const uint8_t mac[MAC_LEN], struct boot_machine *ret);
 	bool (*image_exists)(void *userdata, const char *name);
@@ -161,6 +162,13 @@ enum boot_config_source {
 	BOOT_CONFIG_BUILTIN, /* the built-in one */
 };
 
+/* A profile's netconsole: what became of it. */
+enum boot_netconsole {
+	BOOT_NETCONSOLE_NONE,      /* its profile does not ask for it */
+	BOOT_NETCONSOLE_ADDED,     /* " netconsole={netconsole}" ends plan.cmdline */
+	BOOT_NETCONSOLE_NO_SYSLOG, /* asked for, but the syslog receiver is off: nothing added */
+};
+
 struct boot_plan {
 	enum boot_action action;
 	enum boot_reason reason;
@@ -169,6 +177,7 @@ struct boot_plan {
 	char image[NAME_MAX_LEN + 1];          /* the image it boots, "" if none */
 	char missing[NAME_MAX_LEN + 1];        /* IMAGE_MISSING: the image that does not exist */
 	char *cmdline;                         /* SCRIPT, NETBOOT: the template (owned) */
+	enum boot_netconsole netconsole;       /* SCRIPT, NETBOOT */
 	enum boot_config_source config_source; /* CONFIG */
 	char config[NAME_MAX_LEN + 1];         /* CONFIG, STORED: its name */
 	const char *profile;                   /* its profile's name, NULL if none (borrowed) */

@@ -187,8 +187,10 @@ fleet_profile_clear(struct fleet_profile *p)
 int
 fleet_profile_copy(const struct fleet_profile *src, struct fleet_profile *dst)
 {
-	struct fleet_profile p = {
-	    .cmdline_mode = src->cmdline_mode, .action = src->action, .line = src->line};
+	struct fleet_profile p = {.cmdline_mode = src->cmdline_mode,
+	    .action = src->action,
+	    .netconsole = src->netconsole,
+	    .line = src->line};
 
 	if (dup_str(src->name, &p.name) < 0 || dup_str(src->image, &p.image) < 0 ||
 	    dup_str(src->config, &p.config) < 0 || dup_str(src->cmdline, &p.cmdline) < 0 ||
@@ -304,7 +306,8 @@ profile_equal(const void *pa, const void *pb)
 	return streq(a->name, b->name) && streq(a->image, b->image) &&
 	       streq(a->config, b->config) &&
 	       cmdline_equal(a->cmdline, a->cmdline_mode, b->cmdline, b->cmdline_mode) &&
-	       streq(a->loader, b->loader) && a->action == b->action;
+	       streq(a->loader, b->loader) && a->action == b->action &&
+	       a->netconsole == b->netconsole;
 }
 
 static bool

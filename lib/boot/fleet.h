@@ -5,8 +5,9 @@
  * persist them.
  *
  *   profile  what to boot: image, cloud-config, command line (appended to
- *            the image's or instead of it), loader ("ipxe"), and an action:
- *            netboot (default), local (boot from the disk), ignore.
+ *            the image's or instead of it), loader ("ipxe"), an action:
+ *            netboot (default), local (boot from the disk), ignore, and
+ *            netconsole (the kernel logs to netbootd's syslog receiver).
  *   group    selectors -> a profile.  Selectors: mac (exact, or a glob with
  *            '*' and '?', such as "52:54:00:*"), uuid, arch (bios,
  *            efi-ia32, efi-x86_64, efi-arm64, http-x86_64, http-arm64),
@@ -114,6 +115,8 @@ struct fleet_profile {
 	enum boot_cmdline_mode cmdline_mode;
 	char *loader; /* NULL: "ipxe", the only one today */
 	enum fleet_action action;
+	/* add netconsole= (to netbootd's syslog receiver) to the command line */
+	bool netconsole;
 	unsigned line; /* where a fleet file defined it, 0 if unknown */
 };
 

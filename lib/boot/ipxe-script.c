@@ -92,6 +92,7 @@ enum var {
 	VAR_INITRD_URL,
 	VAR_SQUASHFS_URL,
 	VAR_CONFIG_URL,
+	VAR_NETCONSOLE,
 };
 
 static const char *const var_names[] = {
@@ -102,6 +103,7 @@ static const char *const var_names[] = {
     [VAR_INITRD_URL] = "initrd_url",
     [VAR_SQUASHFS_URL] = "squashfs_url",
     [VAR_CONFIG_URL] = "config_url",
+    [VAR_NETCONSOLE] = "netconsole",
 };
 
 static int
@@ -154,6 +156,10 @@ var_value(enum var var, const struct ipxe_vars *v, char buf[VALUE_MAX])
 	else if (var == VAR_CONFIG_URL)
 		n = snprintf(buf, VALUE_MAX, "%s/config/%s%s", v->server, mac,
 		    v->query != NULL ? v->query : "");
+	else if (var == VAR_NETCONSOLE)
+		n = v->syslog_addr != NULL && v->syslog_port != 0
+		        ? snprintf(buf, VALUE_MAX, "@/,%u@%s/", v->syslog_port, v->syslog_addr)
+		        : -1;
 	else if (v->image == NULL)
 		return -EINVAL;
 	else if (var == VAR_IMAGE)

@@ -11,6 +11,9 @@
  *   {squashfs_url}  {server}/images/{image}/rootfs.squashfs
  *                   (for an image booted from its origin: the origin's URLs)
  *   {config_url}    {server}/config/<mac with hyphens>[?arch=A&uuid=U]
+ *   {netconsole}    "@/,<syslog.port>@<advertised address>/", the value of
+ *                   the kernel's netconsole= that sends its console to
+ *                   netbootd's syslog receiver (an error while it is off)
  * "{{" is a literal "{"; a lone "}" is literal.  Any other "{...}" is an
  * error, as are control characters (a newline would end the iPXE line).
  *
@@ -54,6 +57,9 @@ struct ipxe_vars {
 	bool local; /* boot from the local disk: a script that runs "exit" */
 	/* kernel, initrd, rootfs.squashfs elsewhere (an image's origin); NULL: {server}/images/... */
 	const char *file_url[3];
+	/* {netconsole}: the advertised IPv4 address, "10.0.0.2", and syslog.port; NULL, 0: off */
+	const char *syslog_addr;
+	uint16_t syslog_port;
 };
 
 /*

@@ -124,6 +124,7 @@ profile_fields(struct change *c, const void *pa, const void *pb)
 	cmdline_fields(c, a->cmdline, a->cmdline_mode, b->cmdline, b->cmdline_mode);
 	field(c, "loader", a->loader, b->loader);
 	field(c, "action", fleet_action_name(a->action), fleet_action_name(b->action));
+	field(c, "netconsole", a->netconsole ? "true" : "false", b->netconsole ? "true" : "false");
 }
 
 static const char *

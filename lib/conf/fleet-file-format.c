@@ -157,6 +157,10 @@ profile(struct writer *w, const void *item)
 	pair(w, "loader", p->loader);
 	if (p->action != FLEET_ACTION_NETBOOT)
 		pair(w, "action", fleet_action_name(p->action));
+	if (p->netconsole) {
+		string(w, "netconsole");
+		scalar(w, "true", YAML_PLAIN_SCALAR_STYLE);
+	}
 	map_end(w);
 }
 

@@ -29,6 +29,7 @@ enum key_type {
 	K_LOADER,    /* "ipxe" */
 	K_ACTION,    /* netboot, local, ignore */
 	K_PRIORITY,  /* a decimal integer */
+	K_BOOL,      /* true or false (yes/no, on/off) */
 	K_MATCH,     /* the selectors: a mapping */
 	K_MAC,       /* a MAC or glob */
 	K_UUID,      /* with 'aux' the offset of has_uuid */
@@ -60,6 +61,7 @@ static const struct key profile_keys[] = {
     {"cmdline_append", K_APPEND, P(cmdline), P(cmdline_mode), 1},
     {"loader", K_LOADER, P(loader), 0, 0},
     {"action", K_ACTION, P(action), 0, 0},
+    {"netconsole", K_BOOL, P(netconsole), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -217,6 +219,20 @@ set_priority(struct parser *p, const struct key *k, void *item, const char *what
 }
 
 static int
+set_bool(struct parser *p, const struct key *k, void *item, const char *what)
+{
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off"};
+	const char *s = ev_string(p);
+
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (strcmp(s, words[i]) == 0) {
+			*(bool *)((char *)item + k->offset) = i % 2 == 0;
+			return 0;
+		}
+	return bad_value(p, what, k->name, "a boolean (true or false)");
+}
+
+static int
 set_arch(struct parser *p, const struct key *k, void *item, const char *what)
 {
 	char names[128] = "", buf[YAML_SHOW_BUF];
@@ -321,6 +337,8 @@ set_scalar(struct parser *p, const struct key *k, void *item, const char *what)
 		           : bad_value(p, what, k->name, "an action (netboot, local or ignore)");
 	case K_PRIORITY:
 		return set_priority(p, k, item, what);
+	case K_BOOL:
+		return set_bool(p, k, item, what);
 	case K_MAC:
 		return set_mac(p, k, item, what);
 	case K_UUID:

@@ -142,9 +142,9 @@ const struct control_command control_commands[] = {
         .args = {{"name", CONTROL_ARG_NAME, true}, {"image", CONTROL_ARG_NAME_OR_NULL, false},
             {"config", CONTROL_ARG_NAME_OR_NULL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
             {"cmdline_mode", CONTROL_ARG_MODE, false}, {"loader", CONTROL_ARG_NAME_OR_NULL, false},
-            {"action", CONTROL_ARG_NAME, false}},
+            {"action", CONTROL_ARG_NAME, false}, {"netconsole", CONTROL_ARG_BOOL, false}},
         .usage = "profile set NAME [--image I] [--config C] [--cmdline S | --append-cmdline S] "
-                 "[--loader ipxe] [--action netboot|local|ignore]",
+                 "[--loader ipxe] [--action netboot|local|ignore] [--netconsole]",
         .help = "Create profile NAME, or replace it whole: what a machine boots.  Options not\n"
                 "given are unset (the default image, the default cloud-config, no command\n"
                 "line, netboot).\n"
@@ -155,7 +155,9 @@ const struct control_command control_commands[] = {
                 "  --append-cmdline S     append to the image's kernel command line\n"
                 "  --loader ipxe          the boot loader (ipxe, the only one today)\n"
                 "  --action A             netboot (default), local (boot from the disk) or\n"
-                "                         ignore (no answer)\n",
+                "                         ignore (no answer)\n"
+                "  --netconsole           the kernel sends its console to netbootd's syslog\n"
+                "                         receiver (netconsole=; needs syslog enabled)\n",
     },
     {
         .name = "profile-get",
@@ -266,7 +268,7 @@ const struct control_command control_commands[] = {
                 "the machine asks: its machine entry, every group and why it won or lost\n"
                 "(a selector that failed, fewer selectors, a lower priority), and the plan:\n"
                 "action, loader, script URL, kernel, initrd, squashfs, the expanded kernel\n"
-                "command line and the cloud-config.\n"
+                "command line (with netconsole=, or why not) and the cloud-config.\n"
                 "\n"
                 "  --arch A       the client's platform: bios, efi-ia32, efi-x86_64, efi-arm64,\n"
                 "                 http-x86_64 or http-arm64 (as ProxyDHCP sees it)\n"

@@ -126,7 +126,7 @@ run 0 apply -f "$F/fleet.yaml"
 check "apply prints what it changed" out_has "^+ group lab$"
 run 0 --json profile list
 check "the four profiles" out_json "[p['name'] for p in d] == ['arm-edge', 'disk', 'kairos-cp', 'kairos-node']"
-check "kairos-cp as written" out_json "[p for p in d if p['name'] == 'kairos-cp'][0] == {'name':'kairos-cp','image':'kairos','config':'control-plane','cmdline':'console=ttyS1','cmdline_mode':'append','loader':None,'action':'netboot'}"
+check "kairos-cp as written" out_json "[p for p in d if p['name'] == 'kairos-cp'][0] == {'name':'kairos-cp','image':'kairos','config':'control-plane','cmdline':'console=ttyS1','cmdline_mode':'append','loader':None,'action':'netboot','netconsole':False}"
 check "disk boots from the disk" out_json "[p['action'] for p in d if p['name'] == 'disk'] == ['local']"
 run 0 --json group list
 check "the four groups, priorities and selectors" out_json "[(g['name'], g['priority'], g['match']['mac'], g['match']['arch'], g['match']['labels']) for g in d] == [('arm',0,None,'efi-arm64',{}), ('control-plane',20,None,None,{'role':'cp'}), ('default',0,None,None,{}), ('lab',10,'52:54:00:*',None,{})]"
@@ -190,6 +190,20 @@ run 0 apply -f "$F/prio.yaml" --dry-run
 check "dry run shows the priority change" out_has "^~ group lab: priority 10 -> 15"
 run 0 --json group get lab
 check "... and lab keeps priority 10" out_json "d['priority'] == 10"
+cat >"$F/netconsole.yaml" <<'EOF'
+profiles:
+  disk: { action: local, netconsole: true }
+EOF
+run 0 apply -f "$F/netconsole.yaml" --dry-run
+check "dry run shows netconsole" out_has "^~ profile disk: netconsole false -> true$"
+run 0 apply -f "$F/netconsole.yaml"
+run 0 --json profile get disk
+check "the profile has netconsole" out_json "d['netconsole'] is True and d['action'] == 'local'"
+run 0 export
+check "export has netconsole: true" out_has "disk: {action: local, netconsole: true}"
+run 0 profile get disk
+check "profile get shows it" out_has "^netconsole: yes$"
+check "machines.json keeps it" grep -Eq '"netconsole":[[:space:]]*true' "$STATE/machines.json"
 cat >"$F/small.yaml" <<'EOF'
 profiles:
   disk: { action: local }

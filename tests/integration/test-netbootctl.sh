@@ -253,6 +253,8 @@ expect_request '{"version":1,"command":"profile-set","args":{"name":"kairos-cp",
 expect_out "stored profile kairos-cp" "profile set"
 run 0 profile set plain
 expect_request '{"version":1,"command":"profile-set","args":{"name":"plain"}}' "profile set, no options"
+run 0 profile set nc --netconsole
+expect_request '{"version":1,"command":"profile-set","args":{"name":"nc","netconsole":true}}' "profile set --netconsole"
 run 1 profile set p --image missing
 expect_err 'netbootctl: profile "p": no image "missing".' "profile set, missing image"
 run 0 profile get kairos-cp

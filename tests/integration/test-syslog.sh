@@ -11,7 +11,10 @@
 # --json fields, -f receiving a new line, --since filtering; bad input
 # (oversized, invalid UTF-8, binary garbage, empty, a 10,000-datagram flood
 # from one address) capped and counted in /metrics, the daemon up, and the
-# other machines' lines still arriving.
+# other machines' lines still arriving.  A profile with netconsole: nothing
+# added to machine A's command line while syslog is off (explain and the log
+# say why), netconsole=@/,PORT@10.81.0.1/ in its script and in explain once on,
+# and a raw kernel-style line from it shown by logs.
 set -euo pipefail
 
 NETBOOTD=${NETBOOTD:?NETBOOTD must point to netbootd}
@@ -90,6 +93,18 @@ check "logs says the receiver is off" err_has "syslog receiver is off"
 metrics
 metric_is "off" netbootd_syslog_messages_total 0
 
+echo "== netconsole in a profile, syslog off: nothing added, and explain and the log say why"
+run 0 profile set nc --image kairos --netconsole
+run 0 --json profile get nc
+check "the profile keeps netconsole" out_has '"netconsole":true'
+run 0 group set nc --profile nc --mac "$MAC_A"
+cli curl -s -o "$T/script" "$BASE/ipxe/${MAC_A//:/-}"
+check "the script boots kairos" grep -q "^kernel .*/images/kairos/kernel" "$T/script"
+check "no netconsole= while syslog is off" sh -c "! grep -q netconsole '$T/script'"
+check "the log says why" grep -q "Not adding netconsole= to the command line of $MAC_A: syslog is not enabled" "$T/netbootd.log"
+run 0 explain "$MAC_A"
+check "explain says why" out_has "netconsole    not added: syslog is not enabled in netbootd.yaml"
+
 echo "== --check-config"
 write_config "syslog: {enabled: true, port: 69}"
 check "--check-config still passes with TFTP off" "$NETBOOTD" --check-config -c "$T/netbootd.yaml"
@@ -105,8 +120,22 @@ write_config "syslog: {enabled: true, port: $PORT, ring_lines: 50, max_line: 256
 kill -HUP "$PID"
 check "the receiver listens after SIGHUP" wait_until 30 udp_bound
 
-cli curl -s -o /dev/null "$BASE/ipxe/${MAC_A//:/-}"
-cli curl -s -o /dev/null --interface 10.81.0.3 "$BASE/ipxe/${MAC_B//:/-}"
+cli curl -s -o "$T/script" "$BASE/ipxe/${MAC_A//:/-}"
+cli curl -s -o "$T/script.b" --interface 10.81.0.3 "$BASE/ipxe/${MAC_B//:/-}"
+
+echo "== netconsole with syslog on"
+check "the script's command line ends with netconsole= to the receiver" \
+	grep -Eq "^kernel .* netconsole=@/,$PORT@10\.81\.0\.1/ initrd=initrd( |$)" "$T/script"
+check "a machine in another profile gets none" sh -c "! grep -q netconsole '$T/script.b'"
+run 0 --json explain "$MAC_A"
+check "explain shows the same command line" "$PY" -c "
+import json, re
+p = json.load(open('$T/out'))['plan']
+line = [l for l in open('$T/script') if l.startswith('kernel ')][0]
+assert p['cmdline'].endswith(' netconsole=@/,$PORT@10.81.0.1/'), p
+assert p['cmdline'] in line, (p['cmdline'], line)
+assert p['netconsole'] == 'added to the command line', p
+"
 
 echo "== RFC 3164 and RFC 5424"
 if command -v logger >/dev/null && logger --help 2>&1 | grep -q -- --rfc5424; then
@@ -234,6 +263,11 @@ kill -HUP "$PID"
 ring_cleared() { "$CTL" "${CTL_ARGS[@]}" logs "$MAC_B" >"$T/out" 2>&1 && [ ! -s "$T/out" ]; }
 check "a reload with a new ring_lines clears the lines" wait_until 20 ring_cleared
 check "and the receiver still listens" udp_bound
+
+echo "== a kernel netconsole line (raw text, no priority) is machine A's"
+send 10.81.0.2 "$(hex '[    3.141592] EXT4-fs (sda1): mounted filesystem')"
+netconsole_line() { "$CTL" "${CTL_ARGS[@]}" logs "$MAC_A" >"$T/out" 2>&1 && grep -q "EXT4-fs (sda1): mounted filesystem" "$T/out"; }
+check "logs shows the kernel's line" wait_until 20 netconsole_line
 
 echo "== off again by SIGHUP"
 write_config ""

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "boot-policy.h"
+#include "ipxe-script.h"
 #include "util.h"
 #include "test.h"
 
@@ -512,6 +513,41 @@ test_fleet_groups(void)
 	CHECK_EQ_STR(plan.group, "lab");
 }
 
+/* A profile's netconsole: appended while syslog is on, else nothing and the plan says why. */
+static void
+test_fleet_netconsole(void)
+{
+	struct fleet_profile *cpp = &example_profiles[2];
+	struct boot_client cp = client_arch(BOOT_FIRMWARE_IPXE, bb01, BOOT_ARCH_BIOS),
+	                   lab = client_arch(BOOT_FIRMWARE_IPXE, mac_a, BOOT_ARCH_BIOS);
+
+	reset_fleet();
+	CHECK_EQ_STR(cpp->name, "kairos-cp");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	CHECK_EQ_INT(plan.netconsole, BOOT_NETCONSOLE_NONE);
+	cpp->netconsole = true;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	CHECK_EQ_STR(plan.cmdline, "console=ttyS0 console=ttyS1");
+	CHECK_EQ_INT(plan.netconsole, BOOT_NETCONSOLE_NO_SYSLOG);
+	view.syslog = true;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_GROUP);
+	CHECK_EQ_STR(plan.cmdline, "console=ttyS0 console=ttyS1 netconsole={netconsole}");
+	CHECK_EQ_INT(plan.netconsole, BOOT_NETCONSOLE_ADDED);
+	CHECK_EQ_INT(ipxe_cmdline_validate(plan.cmdline), 0);
+	cpp->cmdline_mode = BOOT_CMDLINE_REPLACE; /* after a replaced command line too */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	CHECK_EQ_STR(plan.cmdline, "console=ttyS1 netconsole={netconsole}");
+	cpp->cmdline = "";
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	CHECK_EQ_STR(plan.cmdline, "netconsole={netconsole}");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &lab), 0); /* another profile: nothing */
+	CHECK_EQ_STR(plan.cmdline, "console=ttyS0");
+	CHECK_EQ_INT(plan.netconsole, BOOT_NETCONSOLE_NONE);
+	cpp->netconsole = false, cpp->cmdline_mode = BOOT_CMDLINE_APPEND;
+	cpp->cmdline = "console=ttyS1";
+}
+
 static void
 test_fleet_actions(void)
 {
@@ -647,4 +683,5 @@ test_done(void)
 TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
     TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_default_image),
     TEST(test_loader_known), TEST(test_reason_names), TEST(test_fleet_groups),
-    TEST(test_fleet_actions), TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done))
+    TEST(test_fleet_actions), TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done),
+    TEST(test_fleet_netconsole))

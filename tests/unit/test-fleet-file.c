@@ -676,7 +676,39 @@ test_format_store_fleet(void)
 	fleet_clear(&f);
 }
 
+/* netconsole: parsed, exported only when true, diffed, refused when not a boolean. */
+static void
+test_netconsole(void)
+{
+	struct fleet f;
+	char *text = NULL;
+
+	parse_ok("profiles:\n  a: {image: k, netconsole: true}\n  b: {netconsole: false}\n"
+	         "  c: {netconsole: yes}\n  d: {}\n",
+	    &f);
+	CHECK(fleet_profile_find(&f, "a")->netconsole);
+	CHECK(!fleet_profile_find(&f, "b")->netconsole);
+	CHECK(fleet_profile_find(&f, "c")->netconsole);
+	CHECK(!fleet_profile_find(&f, "d")->netconsole);
+	CHECK_EQ_INT(fleet_file_format(&f, &text), 0);
+	CHECK_EQ_STR(text, "profiles:\n"
+	                   "  a: {image: k, netconsole: true}\n"
+	                   "  b: {}\n"
+	                   "  c: {netconsole: true}\n"
+	                   "  d: {}\n");
+	check_round_trip(&f);
+	free(text);
+	fleet_clear(&f);
+	check_diff("profiles: {p: {image: a}}\n", "profiles: {p: {image: a, netconsole: true}}\n",
+	    "~ profile p: netconsole false -> true\n");
+	check_diff("profiles: {p: {netconsole: on}}\n", "profiles: {p: {netconsole: true}}\n", "");
+	parse_err("profiles: {p: {netconsole: maybe}}\n",
+	    "fleet.yaml:1: profile \"p\": netconsole: \"maybe\" is not a boolean (true or false)");
+	parse_err("profiles: {p: {netconsole: [true]}}\n",
+	    "fleet.yaml:1: profile \"p\": expected a scalar, not a list");
+}
+
 TEST_MAIN(TEST(test_example), TEST(test_example_file), TEST(test_every_key), TEST(test_empty),
     TEST(test_bad_yaml), TEST(test_bad_keys), TEST(test_bad_items), TEST(test_bad_values),
     TEST(test_bad_configs), TEST(test_caps), TEST(test_validate_after_parse), TEST(test_diff),
-    TEST(test_format_store_fleet))
+    TEST(test_format_store_fleet), TEST(test_netconsole))

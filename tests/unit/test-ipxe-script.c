@@ -208,6 +208,30 @@ test_file_urls(void)
 	CHECK_EQ_INT(ipxe_cmdline_expand("{kernel_url}", &v, &line), -EINVAL);
 }
 
+/* {netconsole}: "@/,PORT@ADDR/" with the syslog receiver, an error without; in the script too. */
+static void
+test_netconsole(void)
+{
+	struct ipxe_vars v = vars;
+	char *out = (char *)"untouched";
+
+	CHECK_EQ_INT(ipxe_cmdline_validate("netconsole={netconsole}"), 0);
+	CHECK_EQ_INT(ipxe_cmdline_expand("netconsole={netconsole}", &v, &out), -EINVAL);
+	CHECK_EQ_STR(out, "untouched");
+	v.syslog_addr = "10.0.0.2";
+	CHECK_EQ_INT(
+	    ipxe_cmdline_expand("netconsole={netconsole}", &v, &out), -EINVAL); /* port 0 */
+	v.syslog_port = 5514;
+	CHECK_EQ_INT(ipxe_cmdline_expand("quiet netconsole={netconsole}", &v, &out), 0);
+	CHECK_EQ_STR(out, "quiet netconsole=@/,5514@10.0.0.2/");
+	free(out);
+	CHECK_EQ_INT(ipxe_script_render("netconsole={netconsole}", &v, &out), 0);
+	CHECK(out != NULL && strstr(out, " netconsole=@/,5514@10.0.0.2/") != NULL);
+	free(out);
+	v.syslog_addr = "10.0.0.2 x"; /* would break the iPXE line */
+	CHECK_EQ_INT(ipxe_cmdline_expand("{netconsole}", &v, &out), -EINVAL);
+}
+
 TEST_MAIN(TEST(test_expand), TEST(test_file_urls), TEST(test_script_query_and_local),
     TEST(test_expand_default), TEST(test_bad_templates), TEST(test_bad_values), TEST(test_script),
-    TEST(test_script_noimage), TEST(test_script_errors))
+    TEST(test_script_noimage), TEST(test_script_errors), TEST(test_netconsole))

@@ -660,6 +660,9 @@ test_corrupt(void)
 	expect_corrupt(
 	    "machines.json", "{\"machines\":[],\"profiles\":{}}", "no \"profiles\" list");
 	expect_corrupt("machines.json",
+	    "{\"machines\":[],\"profiles\":[{\"name\":\"p\",\"netconsole\":\"yes\"}]}",
+	    "profile 1: netconsole is not true or false");
+	expect_corrupt("machines.json",
 	    "{\"machines\":[],\"groups\":[{\"name\":\"g\",\"profile\":\"nope\"}]}", "nope");
 	expect_corrupt("settings.json", "nope", "not valid JSON");
 	expect_corrupt("settings.json", "{\"default_boot\":\"yes\"}", "default_boot");
@@ -669,7 +672,8 @@ test_corrupt(void)
 	char *dir = make_tmpdir();
 	struct store *s;
 	static const char mj[] =
-	    "{\"machines\":[{\"mac\":\"52:54:00:00:00:01\",\"future\":1}],\"x\":2}";
+	    "{\"machines\":[{\"mac\":\"52:54:00:00:00:01\",\"future\":1}],\"x\":2,"
+	    "\"profiles\":[{\"name\":\"old\",\"action\":\"local\"}]}"; /* no netconsole */
 	static const char sj[] = "{\"default_boot\":false,\"new\":[]}";
 	write_file(dir, "machines.json", mj, strlen(mj));
 	write_file(dir, "settings.json", sj, strlen(sj));
@@ -677,6 +681,7 @@ test_corrupt(void)
 	if (s != NULL) {
 		CHECK(!store_settings(s)->default_boot);
 		CHECK(store_machine_get(s, mac2) != NULL);
+		CHECK(store_fleet(s)->n_profiles == 1 && !store_fleet(s)->profiles[0].netconsole);
 	}
 	store_free(s);
 	rm_tree(dir);
@@ -811,7 +816,8 @@ fleet_store(const char *dir)
 	    .image = (char *)"img",
 	    .config = (char *)"cfg",
 	    .cmdline = (char *)"console=ttyS1",
-	    .action = FLEET_ACTION_LOCAL};
+	    .action = FLEET_ACTION_LOCAL,
+	    .netconsole = true};
 	struct fleet_group g = {.name = (char *)"g",
 	    .profile = (char *)"p",
 	    .priority = 5,
@@ -860,6 +866,7 @@ test_fleet_persist(void)
 		CHECK_EQ_STR(f->profiles[0].config, "cfg");
 		CHECK_EQ_STR(f->profiles[0].cmdline, "console=ttyS1");
 		CHECK_EQ_INT(f->profiles[0].action, FLEET_ACTION_LOCAL);
+		CHECK(f->profiles[0].netconsole);
 		CHECK_EQ_STR(f->groups[0].profile, "p");
 		CHECK_EQ_INT(f->groups[0].priority, 5);
 		CHECK_EQ_STR(f->groups[0].match.mac, "52:54:00:*");
