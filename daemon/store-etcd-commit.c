@@ -278,14 +278,12 @@ on_failed_early(evutil_socket_t fd, short what, void *userdata)
 /* ---- sending ---- */
 
 static int
-commit_send(struct store_etcd *e, struct commit *c, int64_t counter)
+commit_send(struct store_etcd *e, struct commit *c, const char *rev_text)
 {
-	char rev_text[24];
 	struct etcd_op *ops = NULL;
 	size_t n = 0;
 	int r = 0;
 
-	snprintf(rev_text, sizeof(rev_text), "%lld", (long long)counter);
 	for (size_t i = 0; r == 0 && i < c->sent.n; i++)
 		r = ops_push(&ops, &n,
 		    (struct etcd_op){.type = ETCD_OP_PUT,
@@ -345,15 +343,14 @@ next_counter(const struct store_etcd *e)
 static int
 commit_start(struct store_etcd *e, struct commit *c)
 {
-	int64_t counter = next_counter(e);
+	char rev_text[24];
 	int r;
 
+	snprintf(rev_text, sizeof(rev_text), "%lld", (long long)next_counter(e));
 	e->committing = true;
-	if ((r = commit_send(e, c, counter)) == 0) {
-		store_etcd_docs_set(&c->sent, "desired/rev", "", 0); /* placeholder, set below */
-		char text[24];
-		snprintf(text, sizeof(text), "%lld", (long long)counter);
-		store_etcd_docs_set(&c->sent, "desired/rev", text, strlen(text));
+	if ((r = commit_send(e, c, rev_text)) == 0) {
+		/* applied to the documents with the rest when etcd confirms */
+		store_etcd_docs_set(&c->sent, "desired/rev", rev_text, strlen(rev_text));
 		return 1;
 	}
 	c->error = r == -E2BIG ? -E2BIG : -EHOSTUNREACH;

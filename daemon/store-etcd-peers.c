@@ -147,6 +147,15 @@ peer_key(struct store *s, const char *rel, const char *value, size_t len, bool l
 	cJSON_Delete(v);
 }
 
+/* observed/<instance>/machines/...: a boot event, which changes no source of images. */
+static bool
+is_boot_event(const char *rel)
+{
+	const char *p = strncmp(rel, "observed/", 9) == 0 ? strchr(rel + 9, '/') : NULL;
+
+	return p != NULL && strncmp(p, "/machines/", 10) == 0;
+}
+
 static void
 on_peer_watch(int error, const struct etcd_event *ev, size_t n, int64_t rev, void *userdata)
 {
@@ -159,16 +168,20 @@ on_peer_watch(int error, const struct etcd_event *ev, size_t n, int64_t rev, voi
 		peers_read(s); /* compacted: read again */
 		return;
 	}
+	bool sources_changed = false;
+
 	for (size_t i = 0; i < n; i++) {
 		const char *k = ev[i].kv.key + strlen(e->prefix);
 
+		sources_changed |= !is_boot_event(k);
 		if (ev[i].type == ETCD_EVENT_PUT)
 			peer_key(s, k, ev[i].kv.value, ev[i].kv.value_len, true);
 		else
 			peer_key(s, k, NULL, 0, true);
 	}
 	e->peer_rev = rev;
-	store_etcd_peers_fetch(s); /* a peer may have what we lack now */
+	if (sources_changed)
+		store_etcd_peers_fetch(s); /* a peer may have what we lack now */
 }
 
 static void

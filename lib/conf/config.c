@@ -313,16 +313,24 @@ set_loader(struct parser *p, const struct key *k, const char *name, const char *
 	return set_string(field, s, len);
 }
 
+/* A name_valid() string; 'what' names it in the message ("an image"). */
 static int
-set_image(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+set_valid_name(struct parser *p, const struct key *k, const char *name, const char *s, size_t len,
+    const char *what)
 {
 	char buf[YAML_SHOW_BUF];
 
 	if (!name_valid(s))
 		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
-		    "%s is not an image name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
-		    yaml_reader_show(s, len, true, buf));
+		    "%s is not %s name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
+		    yaml_reader_show(s, len, true, buf), what);
 	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+}
+
+static int
+set_image(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	return set_valid_name(p, k, name, s, len, "an image");
 }
 
 static int
@@ -408,13 +416,7 @@ set_secret(struct parser *p, const struct key *k, const char *name, const char *
 static int
 set_instance(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
-	char buf[YAML_SHOW_BUF];
-
-	if (!name_valid(s))
-		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
-		    "%s is not an instance name (1-64 of A-Z a-z 0-9 . _ -, not starting with .)",
-		    yaml_reader_show(s, len, true, buf));
-	return set_string((char **)((char *)p->cfg + k->offset), s, len);
+	return set_valid_name(p, k, name, s, len, "an instance");
 }
 
 /* Check the {placeholder}s of a command line; "{{" is a literal brace. */
