@@ -37,9 +37,9 @@ show(const char *key, const char *value)
 /* ---- profile ---- */
 
 struct profile_opts {
-	const char *image, *config, *cmdline, *mode, *loader, *action;
+	const char *image, *config, *cmdline, *mode, *loader, *action, *after;
 	int n_cmdline;
-	bool netconsole;
+	bool netconsole, no_report;
 };
 
 static int
@@ -49,7 +49,8 @@ profile_opts(int argc, char **argv, struct profile_opts *o)
 	    {"config", required_argument, NULL, 'C'}, {"cmdline", required_argument, NULL, 'r'},
 	    {"append-cmdline", required_argument, NULL, 'a'},
 	    {"loader", required_argument, NULL, 'l'}, {"action", required_argument, NULL, 'A'},
-	    {"netconsole", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
+	    {"netconsole", no_argument, NULL, 'N'}, {"after-install", required_argument, NULL, 'F'},
+	    {"no-report", no_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
@@ -60,13 +61,14 @@ profile_opts(int argc, char **argv, struct profile_opts *o)
 			o->mode = c == 'r' ? "replace" : "append";
 			o->n_cmdline++;
 		}
-		if (c == 'N') {
-			o->netconsole = true;
+		if (c == 'N' || c == 'R') {
+			*(c == 'N' ? &o->netconsole : &o->no_report) = true;
 			continue;
 		}
 		*(c == 'i'     ? &o->image
 		    : c == 'C' ? &o->config
 		    : c == 'l' ? &o->loader
+		    : c == 'F' ? &o->after
 		    : c == 'A' ? &o->action
 		               : &o->cmdline) = optarg;
 	}
@@ -88,7 +90,9 @@ parse_profile_set(int argc, char **argv, cJSON *args)
 	    !add_if(args, "image", o.image) || !add_if(args, "config", o.config) ||
 	    !add_if(args, "cmdline", o.cmdline) || !add_if(args, "cmdline_mode", o.mode) ||
 	    !add_if(args, "loader", o.loader) || !add_if(args, "action", o.action) ||
-	    (o.netconsole && !cJSON_AddTrueToObject(args, "netconsole")))
+	    !add_if(args, "after_install", o.after) ||
+	    (o.netconsole && !cJSON_AddTrueToObject(args, "netconsole")) ||
+	    (o.no_report && !cJSON_AddFalseToObject(args, "report")))
 		return -ENOMEM;
 	return 0;
 }
@@ -113,6 +117,10 @@ render_profile_get(const cJSON *args, const cJSON *p)
 	show("action:", control_json_string(p, "action"));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "netconsole")))
 		puts("netconsole: yes");
+	if (control_json_string(p, "after_install") != NULL)
+		printf("after install: %s\n", control_json_string(p, "after_install"));
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "report")))
+		puts("report: no (the machine does not report back)");
 }
 
 static void

@@ -50,6 +50,49 @@ parse_unassign(int argc, char **argv, cJSON *args)
 	return ctl_args_add_mac(args, "mac", "unassign", argv[optind]);
 }
 
+static int
+parse_reinstall(int argc, char **argv, cJSON *args)
+{
+	static const struct option opts[] = {
+	    {"group", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
+	const char *group = NULL;
+	int c;
+
+	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
+		if (c < 0)
+			return c;
+		group = optarg;
+	}
+	if (ctl_args_positionals(argc, argv, group != NULL ? 0 : 1, group != NULL ? 0 : 1) < 0)
+		return -EINVAL;
+	if (group != NULL)
+		return cJSON_AddStringToObject(args, "group", group) != NULL ? 0 : -ENOMEM;
+	return ctl_args_add_mac(args, "mac", "reinstall", argv[optind]);
+}
+
+static void
+render_reinstall(const cJSON *args, const cJSON *data)
+{
+	const cJSON *m;
+
+	if (cJSON_GetArraySize(data) == 0)
+		printf("no machine booted through group %s\n",
+		    ctl_format_dash(control_json_string(args, "group")));
+	cJSON_ArrayForEach(m, data)
+	    printf("%s: back to new, it netboots its image again at its next boot\n",
+	        cJSON_IsString(m) ? m->valuestring : "-");
+}
+
+/* The lifecycle state ("-" from a daemon without lifecycles). */
+static void
+format_state(const cJSON *m, char *buf, size_t size)
+{
+	const cJSON *lc = cJSON_GetObjectItemCaseSensitive(m, "lifecycle");
+	const char *state = control_json_string(lc, "state");
+
+	snprintf(buf, size, "%s", state != NULL ? state : "-");
+}
+
 static void
 format_last_event(const cJSON *m, char *buf, size_t size)
 {
@@ -70,26 +113,28 @@ format_last_event(const cJSON *m, char *buf, size_t size)
 static void
 render_machines(const cJSON *args, const cJSON *data)
 {
-	struct ctl_table t = {.ncols = 7};
+	struct ctl_table t = {.ncols = 8};
 	const cJSON *m;
 
 	if (cJSON_GetArraySize(data) == 0) {
 		puts("no machines");
 		return;
 	}
-	ctl_table_add(&t, "MAC", "PROFILE", "IMAGE", "CONFIG", "CMDLINE", "LABELS", "LAST EVENT");
+	ctl_table_add(
+	    &t, "MAC", "STATE", "PROFILE", "IMAGE", "CONFIG", "CMDLINE", "LABELS", "LAST EVENT");
 	cJSON_ArrayForEach(m, data)
 	{
-		char cmdline[CONTROL_MAX_CMDLINE + 32], last[128];
+		char cmdline[CONTROL_MAX_CMDLINE + 32], last[128], state[32];
 		char labels[CONTROL_MAX_LABELS * (2 * CONTROL_MAX_LABEL + 2)];
 
 		ctl_format_cmdline(m, cmdline, sizeof(cmdline));
 		ctl_format_labels(
 		    cJSON_GetObjectItemCaseSensitive(m, "labels"), "", labels, sizeof(labels));
 		format_last_event(m, last, sizeof(last));
-		ctl_table_add(&t, control_json_string(m, "mac"), control_json_string(m, "profile"),
-		    control_json_string(m, "image"), control_json_string(m, "config"), cmdline,
-		    labels, last);
+		format_state(m, state, sizeof(state));
+		ctl_table_add(&t, control_json_string(m, "mac"), state,
+		    control_json_string(m, "profile"), control_json_string(m, "image"),
+		    control_json_string(m, "config"), cmdline, labels, last);
 	}
 	ctl_table_print_free(&t);
 }
@@ -120,5 +165,6 @@ const struct ctl_command cmd_machine_commands[] = {
     {"machines", ctl_args_none, render_machines},
     {"assign", parse_assign, render_assign},
     {"unassign", parse_unassign, render_unassign},
+    {"reinstall", parse_reinstall, render_reinstall},
     {NULL, NULL, NULL},
 };

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle-table.h"
+#include "server.h"
 #include "store.h"
 
 static int
@@ -78,6 +80,8 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .cmdline = c->def.cmdline != NULL ? c->def.cmdline : CONFIG_DEFAULT_CMDLINE,
 	    .loaders = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64},
 	    .syslog = c->syslog.enabled,
+	    .installed = lifecycle_installed,
+	    .lifecycle_userdata = srv->lifecycle,
 	    .machine = view_machine,
 	    .image_exists = view_image_exists,
 	    .image_only = view_image_only,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "lifecycle-table.h"
 #include "progress.h"
 #include "store.h"
 
@@ -41,7 +42,17 @@ mac_cmp(const void *a, const void *b)
 	return memcmp(a, b, MAC_LEN);
 }
 
-/* Machines seen booting but not assigned. */
+static void
+collect_lifecycle(const uint8_t mac[MAC_LEN], const struct lifecycle_record *r, void *userdata)
+{
+	struct progress_event ev = {.has_mac = true};
+
+	(void)r;
+	memcpy(ev.mac, mac, MAC_LEN);
+	collect_mac(&ev, userdata);
+}
+
+/* Machines seen booting, or with a lifecycle, but not assigned. */
 static bool
 add_seen_machines(struct server *srv, cJSON *a)
 {
@@ -49,6 +60,7 @@ add_seen_machines(struct server *srv, cJSON *a)
 	bool ok = true;
 
 	progress_foreach(srv->progress, collect_mac, &set);
+	lifecycle_foreach(srv->lifecycle, collect_lifecycle, &set);
 	if (set.n > 0)
 		qsort(set.macs, set.n, MAC_LEN, mac_cmp);
 	for (size_t i = 0; ok && i < set.n; i++) {
@@ -134,9 +146,67 @@ cmd_unassign(struct control_client *c, const cJSON *args, cJSON **ret, struct co
 	return 0;
 }
 
+/* Put the machines back to new: one MAC, or those whose last boot went through a group. */
+struct reinstall {
+	const char *group;
+	uint8_t (*macs)[MAC_LEN];
+	size_t n;
+	bool failed;
+};
+
+static void
+match_group(const uint8_t mac[MAC_LEN], const struct lifecycle_record *r, void *userdata)
+{
+	struct reinstall *ri = userdata;
+	void *p;
+
+	if (ri->failed || strcmp(r->group, ri->group) != 0)
+		return;
+	if ((p = reallocarray(ri->macs, ri->n + 1, MAC_LEN)) == NULL) {
+		ri->failed = true;
+		return;
+	}
+	ri->macs = p;
+	memcpy(ri->macs[ri->n++], mac, MAC_LEN);
+}
+
+static int
+cmd_reinstall(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
+{
+	struct server *srv = control_client_server(c);
+	const char *mac = control_json_string(args, "mac");
+	struct reinstall ri = {.group = control_json_string(args, "group")};
+	cJSON *a = cJSON_CreateArray();
+	char m[MAC_STRLEN];
+
+	if ((mac == NULL) == (ri.group == NULL)) {
+		cJSON_Delete(a);
+		return control_fail(err, CONTROL_ERR_BAD_ARGS, "Give a MAC or --group, not both.");
+	}
+	if (mac != NULL && (ri.macs = malloc(MAC_LEN)) != NULL && mac_parse(mac, ri.macs[0]) == 0)
+		ri.n = 1;
+	else if (ri.group != NULL)
+		lifecycle_foreach(srv->lifecycle, match_group, &ri);
+	for (size_t i = 0; a != NULL && i < ri.n; i++) {
+		mac_format(ri.macs[i], ':', m);
+		(void)lifecycle_reinstall(srv->lifecycle, ri.macs[i]);
+		cmd_log_change(c, "reinstall", m, NULL, "Put back to new (it installs again)");
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(m)))
+			ri.failed = true;
+	}
+	free(ri.macs);
+	if (a == NULL || ri.failed || (mac != NULL && ri.n == 0)) {
+		cJSON_Delete(a);
+		return cmd_oom(err);
+	}
+	*ret = a;
+	return 0;
+}
+
 const struct cmd_handler cmd_machine_handlers[] = {
     {"machines", cmd_machines},
     {"assign", cmd_assign},
     {"unassign", cmd_unassign},
+    {"reinstall", cmd_reinstall},
     {NULL, NULL},
 };

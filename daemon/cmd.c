@@ -14,6 +14,7 @@
 
 #include "fleet-json.h"
 #include "import.h"
+#include "lifecycle-table.h"
 #include "log.h"
 #include "progress.h"
 #include "store.h"
@@ -228,12 +229,51 @@ cmd_event_from_json(const cJSON *o, struct progress_event *ret)
 	return 0;
 }
 
+/* Add item to o, or delete it (o may be NULL). */
+static bool
+add_or_delete(cJSON *o, const char *key, cJSON *item)
+{
+	if (o != NULL && item != NULL && cJSON_AddItemToObject(o, key, item))
+		return true;
+	cJSON_Delete(item);
+	return false;
+}
+
+static cJSON *
+ms_or_null(int64_t ms)
+{
+	return ms != 0 ? cJSON_CreateNumber((double)ms) : cJSON_CreateNull();
+}
+
+cJSON *
+cmd_lifecycle_to_json(const struct lifecycle_record *r)
+{
+	static const struct lifecycle_record none = {.state = LIFECYCLE_NEW};
+	cJSON *o = cJSON_CreateObject();
+
+	if (r == NULL)
+		r = &none;
+	if (o == NULL || !cJSON_AddStringToObject(o, "state", lifecycle_state_name(r->state)) ||
+	    !cJSON_AddItemToObject(o, "since", ms_or_null(r->since_ms)) ||
+	    !cJSON_AddItemToObject(
+	        o, "error", cmd_json_str_or_null(r->error[0] ? r->error : NULL)) ||
+	    !cJSON_AddItemToObject(o, "installed_at", ms_or_null(r->installed_ms)) ||
+	    !cJSON_AddItemToObject(
+	        o, "group", cmd_json_str_or_null(r->group[0] ? r->group : NULL)) ||
+	    !cJSON_AddNumberToObject(o, "boots", r->boots) ||
+	    !cJSON_AddNumberToObject(o, "installs", r->installs)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 cJSON *
 cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct fleet_machine *m)
 {
 	const struct progress_event *ev = progress_last(srv->progress, mac);
 	struct fleet_machine none = {.line = 0};
-	cJSON *o, *last;
+	cJSON *o, *last, *lc;
 
 	if (m == NULL) {
 		memcpy(none.mac, mac, MAC_LEN);
@@ -241,8 +281,8 @@ cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct
 	}
 	o = fleet_json_machine(m);
 	last = ev != NULL ? cmd_event_to_json(ev) : cJSON_CreateNull();
-	if (o == NULL || last == NULL || !cJSON_AddItemToObject(o, "last_event", last)) {
-		cJSON_Delete(last);
+	lc = cmd_lifecycle_to_json(lifecycle_get(srv->lifecycle, mac));
+	if (!add_or_delete(o, "last_event", last) | !add_or_delete(o, "lifecycle", lc)) {
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -72,8 +72,12 @@ cJSON *cmd_event_to_json(const struct progress_event *ev);
 int cmd_event_from_json(const cJSON *o, struct progress_event *ret);
 /*
  * {"mac","image","config","cmdline","cmdline_mode","labels","profile",
- * "last_event"}; m may be NULL (a machine seen booting, without an entry).
+ * "last_event","lifecycle"}; m may be NULL (a machine seen booting, or with a
+ * lifecycle, without an entry).
  */
+struct lifecycle_record;
+/* {"state","since","error","installed_at","group","boots","installs"}; r NULL: new. */
+cJSON *cmd_lifecycle_to_json(const struct lifecycle_record *r);
 cJSON *cmd_machine_to_json(
     struct server *srv, const uint8_t mac[MAC_LEN], const struct fleet_machine *m);
 

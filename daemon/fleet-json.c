@@ -122,7 +122,10 @@ fleet_json_profile(const struct fleet_profile *p)
 	                   add_cmdline(o, p->cmdline, p->cmdline_mode) &&
 	                   fleet_json_add_string(o, "loader", p->loader) != NULL &&
 	                   cJSON_AddStringToObject(o, "action", fleet_action_name(p->action)) &&
-	                   cJSON_AddBoolToObject(o, "netconsole", p->netconsole));
+	                   cJSON_AddBoolToObject(o, "netconsole", p->netconsole) &&
+	                   cJSON_AddBoolToObject(o, "report", !p->no_report) &&
+	                   cJSON_AddStringToObject(
+	                       o, "after_install", fleet_after_install_name(p->after_install)));
 }
 
 cJSON *
@@ -321,6 +324,34 @@ action(const cJSON *o, const char *key, enum fleet_action *ret)
 	return NULL;
 }
 
+static const char *
+after_install(const cJSON *o, const char *key, enum fleet_after_install *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*ret = FLEET_AFTER_LOCAL;
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v) || fleet_after_install_from_name(v->valuestring, ret) < 0)
+		return "is not \"local\", \"netboot\" or \"ignore\"";
+	return NULL;
+}
+
+/* "report": absent or null is true (the default); stored negated. */
+static const char *
+report(const cJSON *o, const char *key, bool *ret_no_report)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*ret_no_report = false;
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsBool(v))
+		return "is not true or false";
+	*ret_no_report = cJSON_IsFalse(v);
+	return NULL;
+}
+
 /* An optional boolean, false when absent or null. */
 static const char *
 optional_bool(const cJSON *o, const char *key, bool *ret)
@@ -381,7 +412,9 @@ fleet_json_to_profile(const cJSON *o, struct fleet_profile *ret, char **ret_erro
 	    (why = cmdline_mode(o, key = "cmdline_mode", &p.cmdline_mode)) != NULL ||
 	    (why = fleet_json_string(o, key = "loader", true, 0, &p.loader)) != NULL ||
 	    (why = action(o, key = "action", &p.action)) != NULL ||
-	    (why = optional_bool(o, key = "netconsole", &p.netconsole)) != NULL) {
+	    (why = optional_bool(o, key = "netconsole", &p.netconsole)) != NULL ||
+	    (why = report(o, key = "report", &p.no_report)) != NULL ||
+	    (why = after_install(o, key = "after_install", &p.after_install)) != NULL) {
 		fleet_profile_clear(&p);
 		return invalid(ret_error, key, why);
 	}

@@ -75,6 +75,7 @@ struct http_req {
 	struct evhttp_request *req;
 	const char *path;
 	bool head;
+	bool post;     /* only for reports */
 	bool artifact; /* a boot artifact: logged at info */
 	const uint8_t *mac;
 	char client[INET6_ADDRSTRLEN];
@@ -100,6 +101,8 @@ void http_reply_send(
 void http_reply_text(struct http_req *c, int code, const char *reason, const char *ctype,
     const char *text, size_t len);
 void http_reply_error(struct http_req *c, int code, const char *reason);
+/* 405 with "Allow: <allow>". */
+void http_reply_not_allowed(struct http_req *c, const char *allow);
 /* Serve the open regular file 'fd' (taken over), with Range. */
 void http_reply_file(struct http_req *c, int fd, const char *ctype);
 

@@ -176,7 +176,8 @@ http_reply_send(
 
 	snprintf(n, sizeof(n), "%" PRIu64, len);
 	evhttp_remove_header(h, "Content-Length");
-	evhttp_add_header(h, "Content-Length", n);
+	if (code != 204) /* RFC 9110 8.6: none in a 204 */
+		evhttp_add_header(h, "Content-Length", n);
 	if (code >= 100 && code < 600)
 		c->s->stats->responses[code / 100 - 1]++;
 	http_log(c, code, c->head ? 0 : len);
@@ -353,4 +354,11 @@ http_reply_xfer_new(
 	snprintf(x->image, sizeof(x->image), "%s", image ? image : "");
 	c->xfer = x;
 	return x;
+}
+
+void
+http_reply_not_allowed(struct http_req *c, const char *allow)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Allow", allow);
+	http_reply_error(c, 405, "Method Not Allowed");
 }

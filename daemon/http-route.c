@@ -16,9 +16,11 @@
 #include <event2/http.h>
 
 #include "boot-view.h"
+#include "cloud-config-stages.h"
 #include "cloud-config.h"
 #include "http-internal.h"
 #include "iface.h"
+#include "lifecycle-table.h"
 #include "ipxe-script.h"
 #include "loader.h"
 #include "log.h"
@@ -190,14 +192,18 @@ http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const ch
 }
 
 static void
-http_refuse_unknown(struct http_req *c, const uint8_t mac[MAC_LEN])
+http_refuse(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_reason why)
 {
 	char fields[128], m[MAC_STRLEN];
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m,
 	    c->client);
-	log_info(fields, "Not serving a script to unknown machine %s: default boot disabled", m);
+	if (why == BOOT_REASON_DEFAULT_BOOT_OFF)
+		log_info(
+		    fields, "Not serving a script to unknown machine %s: default boot disabled", m);
+	else
+		log_info(fields, "Not serving a script to %s: %s", m, boot_reason_name(why));
 	http_reply_error(c, 404, "Not Found");
 }
 
@@ -268,7 +274,7 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 	http_client(c, rt, &client);
 	r = http_decide(c, &client, BOOT_SERVICE_SCRIPT, &plan);
 	if (r >= 0 && plan.action == BOOT_IGNORE) {
-		http_refuse_unknown(c, rt->mac);
+		http_refuse(c, rt->mac, plan.reason);
 		return;
 	}
 	if (r >= 0 && plan.action == BOOT_WAIT)
@@ -285,6 +291,8 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, script, strlen(script));
 	if (plan.action == BOOT_NETBOOT && plan.netconsole == BOOT_NETCONSOLE_NO_SYSLOG)
 		http_warn_netconsole(c, rt->mac);
+	if (plan.action == BOOT_NETBOOT && plan.report && !c->head)
+		lifecycle_booted(c->s->srv->lifecycle, rt->mac, plan.group);
 	image = plan.action == BOOT_NETBOOT ? plan.image : NULL;
 	http_reply_event_init(c, PROGRESS_SCRIPT,
 	    image != NULL               ? image
@@ -346,6 +354,80 @@ http_config_template(struct http_req *c, const struct boot_plan *p, char **ret, 
 	}
 }
 
+#define HTTP_REPORT_CMD_MAX 512
+
+/*
+ * The command that reports 'state' (self-contained: sh with curl or wget).
+ * Not wget -T, nor an empty --post-data=: busybox 1.35's wget crashes on them.
+ */
+static void
+report_command(char *buf, size_t size, const char *server, const char *mac, const char *token,
+    const char *state)
+{
+	snprintf(buf, size,
+	    "sh -c 'u=%s/report/%s/%s/%s; curl -fsS -m 10 -d report -o /dev/null \"$u\" || "
+	    "wget -q -O /dev/null --post-data=report \"$u\"'",
+	    server, mac, token, state);
+}
+
+/* The command that forwards the installer's journal to netbootd's syslog receiver. */
+static void
+journal_command(char *buf, size_t size, const char *addr, unsigned port)
+{
+	snprintf(buf, size,
+	    "sh -c 'command -v journalctl >/dev/null && command -v logger >/dev/null || exit 0; "
+	    "(journalctl -f -n 200 -o short | logger -d -n %s -P %u -t kairos-install) "
+	    ">/dev/null 2>&1 &'",
+	    addr, port);
+}
+
+/*
+ * The steps that make the machine report back (and forward its journal
+ * while syslog is on), added to the cloud-config in *out.  When they cannot
+ * be added, the cloud-config goes out as it is and the log says why.
+ */
+static void
+http_config_report(struct http_req *c, const uint8_t mac[MAC_LEN], const struct boot_plan *plan,
+    const char *name, char **out, size_t *olen)
+{
+	char server[64], addr[INET_ADDRSTRLEN], m[MAC_STRLEN], token[LIFECYCLE_TOKEN_LEN + 1];
+	char cmds[3][HTTP_REPORT_CMD_MAX];
+	const struct config *cfg = c->s->srv->cfg;
+	_cleanup_free_ char *why = NULL;
+	char *res = NULL;
+	size_t len = 0;
+	int r;
+
+	mac_format(mac, '-', m);
+	r = http_server_url(c, server, sizeof(server), addr);
+	if (r >= 0)
+		r = lifecycle_config(c->s->srv->lifecycle, mac, plan->group, token);
+	if (r >= 0) {
+		struct cloud_config_step steps[] = {
+		    {"before-install", "netbootd reports installing", {cmds[0], NULL}},
+		    {"after-install", "netbootd reports installed", {cmds[1], NULL}},
+		};
+
+		report_command(cmds[0], sizeof(cmds[0]), server, m, token, "installing");
+		report_command(cmds[1], sizeof(cmds[1]), server, m, token, "installed");
+		if (cfg->syslog.enabled) {
+			journal_command(cmds[2], sizeof(cmds[2]), addr, cfg->syslog.port);
+			steps[0].commands[0] = cmds[2], steps[0].commands[1] = cmds[0];
+		}
+		r = cloud_config_add_steps(*out, *olen, steps, ELEMENTSOF(steps),
+		    CLOUD_CONFIG_RENDER_MAX, &res, &len, &why);
+	}
+	if (r < 0) {
+		log_warn(NULL,
+		    "Cannot add the lifecycle report to the cloud-config \"%s\" for %s: %s; it is "
+		    "served as it is and the machine will not report back",
+		    name, c->client, why != NULL ? why : strerror(-r));
+		return;
+	}
+	free(*out);
+	*out = res, *olen = len;
+}
+
 static void
 http_route_config(struct http_req *c, const struct http_route *rt)
 {
@@ -381,11 +463,61 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 		http_reply_error(c, 500, "Internal Server Error");
 		return;
 	}
+	if (plan.report && !c->head)
+		http_config_report(c, rt->mac, &plan, name, &out, &olen);
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, out, olen);
 	http_reply_event_init(c, PROGRESS_CONFIG, name, &ev);
 	ev.bytes = ev.total = olen;
 	ev.complete = true;
 	http_reply_progress(c->s, &ev, vars.image);
+}
+
+/* A failed report's body: why, printable ASCII only, "" when none. */
+static void
+report_reason(struct http_req *c, char *buf, size_t size)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t n = 0, len = in != NULL ? evbuffer_get_length(in) : 0;
+	unsigned char *p = len > 0 ? evbuffer_pullup(in, (ev_ssize_t)len) : NULL;
+
+	for (size_t i = 0; p != NULL && i < len && n + 1 < size; i++)
+		if (p[i] >= ' ' && p[i] < 0x7f)
+			buf[n++] = (char)p[i];
+		else if (p[i] == '\n' || p[i] == '\t')
+			buf[n++] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+}
+
+/* POST /report/<mac>/<token>/<state>: 204 when accepted, 403 when not. */
+static void
+http_route_report(struct http_req *c, const struct http_route *rt)
+{
+	char m[MAC_STRLEN], fields[128], why[LIFECYCLE_ERROR_MAX] = "";
+	enum lifecycle_state to;
+	int r;
+
+	mac_format(rt->mac, ':', m);
+	if (lifecycle_state_parse(rt->state, &to) < 0) {
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	if (to == LIFECYCLE_FAILED)
+		report_reason(c, why, sizeof(why));
+	r = lifecycle_reported(c->s->srv->lifecycle, rt->mac, rt->token, to, why);
+	if (r >= 0) {
+		http_reply_send(c, 204, "No Content", NULL, 0);
+		return;
+	}
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=report-refused",
+	    m, c->client);
+	log_warn(fields, "Refused a report \"%s\" for %s from %s: %s", rt->state, m, c->client,
+	    r == -EACCES  ? "not the token of its current boot (forged, or replayed after a new "
+	                    "boot, a reinstall or its last report)"
+	    : r == -EPERM ? "not what its state allows"
+	                  : strerror(-r));
+	http_reply_error(c, 403, "Forbidden");
 }
 
 void
@@ -411,6 +543,10 @@ http_route_dispatch(struct http_req *c, const struct http_route *rt)
 		break;
 	case HTTP_ROUTE_BLOB:
 		http_route_blob(c, rt);
+		break;
+	case HTTP_ROUTE_REPORT:
+		c->mac = rt->mac;
+		http_route_report(c, rt);
 		break;
 	}
 }

@@ -306,13 +306,16 @@ http_handle(struct evhttp_request *req, void *arg)
 	c.head = cmd == EVHTTP_REQ_HEAD;
 	if (c.path == NULL)
 		c.path = "";
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		http_reply_error(&c, 405, "Method Not Allowed");
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && cmd != EVHTTP_REQ_POST) {
+		http_reply_not_allowed(&c, "GET, HEAD");
 		return;
 	}
+	c.post = cmd == EVHTTP_REQ_POST;
 	if ((h = http_find_handler(c.s, c.path)) != NULL) {
-		http_reply_handler(&c, h);
+		if (c.post)
+			http_reply_not_allowed(&c, "GET, HEAD");
+		else
+			http_reply_handler(&c, h);
 		return;
 	}
 	r = http_route_parse(c.path, strlen(c.path), &rt);
@@ -322,6 +325,10 @@ http_handle(struct evhttp_request *req, void *arg)
 	}
 	if (r < 0) {
 		http_reply_error(&c, 400, "Bad Request");
+		return;
+	}
+	if (c.post != (rt.kind == HTTP_ROUTE_REPORT)) {
+		http_reply_not_allowed(&c, c.post ? "GET, HEAD" : "POST");
 		return;
 	}
 	http_route_dispatch(&c, &rt);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lifecycle-table.h"
 #include "log.h"
 #include "proxydhcp.h"
 #include "stats.h"
@@ -257,6 +258,47 @@ render_store(struct server *srv, struct metrics_out *o)
 	cJSON_Delete(st);
 }
 
+static void
+histogram(struct metrics_out *o, const char *name, const char *help, const struct histogram *h,
+    const double *bounds, size_t n)
+{
+	family(o, name, "histogram", help);
+	for (size_t i = 0; i < n; i++)
+		out_printf(o, "netbootd_%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, bounds[i],
+		    h->bucket[i]);
+	out_printf(o, "netbootd_%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
+	out_printf(o, "netbootd_%s_sum %.3f\nnetbootd_%s_count %" PRIu64 "\n", name, h->sum, name,
+	    h->count);
+}
+
+static void
+render_lifecycle(struct server *srv, const struct lifecycle_stats *l, struct metrics_out *o)
+{
+	size_t counts[_LIFECYCLE_MAX];
+
+	lifecycle_counts(srv->lifecycle, counts);
+	family(o, "lifecycle_machines", "gauge",
+	    "Machines by lifecycle state (new: seen at DHCP or reinstalled, not booted since).");
+	for (int s = 0; s < _LIFECYCLE_MAX; s++)
+		out_printf(o, "netbootd_lifecycle_machines{state=\"%s\"} %zu\n",
+		    lifecycle_state_name((enum lifecycle_state)s), counts[s]);
+	single(o, "lifecycle_reports_total", "counter", "Lifecycle reports accepted.", l->reports);
+	single(o, "lifecycle_reports_refused_total", "counter",
+	    "Lifecycle reports refused (wrong or spent token, or not what the state allows).",
+	    l->reports_refused);
+	single(o, "lifecycle_failed_installs_total", "counter",
+	    "Installs that failed: reported failed, or netbooted again while installing.",
+	    l->failed_installs);
+	single(o, "lifecycle_persist_errors_total", "counter", "Failures to write lifecycle.json.",
+	    l->persist_errors);
+	histogram(o, "boot_duration_seconds",
+	    "From a machine's first DHCP request to its cloud-config fetched.", &l->boot,
+	    stats_boot_bounds, STATS_BOOT_BUCKETS);
+	histogram(o, "install_duration_seconds",
+	    "From the installing report (or the cloud-config fetched) to the installed report.",
+	    &l->install, stats_install_bounds, STATS_INSTALL_BUCKETS);
+}
+
 int
 metrics_render(struct server *srv, struct evbuffer *out)
 {
@@ -271,6 +313,7 @@ metrics_render(struct server *srv, struct evbuffer *out)
 	render_tftp(&s->tftp, &o);
 	render_http(&s->http, &o);
 	render_syslog(&s->syslog, &o);
+	render_lifecycle(srv, &s->lifecycle, &o);
 	render_state(srv, &st, &o);
 	render_store(srv, &o);
 	return o.error;

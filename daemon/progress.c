@@ -80,7 +80,7 @@ progress_free(struct progress *p)
 int
 progress_kind_parse(const char *s, enum progress_kind *ret)
 {
-	for (enum progress_kind k = PROGRESS_OFFER; k <= PROGRESS_FILE; k++)
+	for (enum progress_kind k = PROGRESS_OFFER; k <= PROGRESS_STATE; k++)
 		if (strcmp(progress_kind_name(k), s) == 0) {
 			*ret = k;
 			return 0;
@@ -100,6 +100,7 @@ progress_kind_name(enum progress_kind k)
 	    [PROGRESS_ROOTFS] = "rootfs",
 	    [PROGRESS_CONFIG] = "config",
 	    [PROGRESS_FILE] = "file",
+	    [PROGRESS_STATE] = "state",
 	};
 
 	if ((size_t)k < ELEMENTSOF(names) && names[k] != NULL)

@@ -38,6 +38,7 @@ enum progress_kind {
 	PROGRESS_ROOTFS,
 	PROGRESS_CONFIG, /* cloud-config served; detail = config name or "default" */
 	PROGRESS_FILE,   /* any other TFTP file; detail = file name */
+	PROGRESS_STATE,  /* its lifecycle changed (daemon/lifecycle.h); detail = the new state */
 };
 
 struct progress_event {
@@ -62,7 +63,7 @@ typedef void (*progress_watch_fn)(const struct progress_event *ev, void *userdat
 int progress_new(struct progress **ret);
 void progress_free(struct progress *p); /* also frees remaining subscriptions */
 
-/* "offer", "loader", "script", "kernel", "initrd", "rootfs", "config", "file". */
+/* "offer", "loader", "script", "kernel", "initrd", "rootfs", "config", "file", "state". */
 const char *progress_kind_name(enum progress_kind k);
 /* The kind of a name; -EINVAL. */
 int progress_kind_parse(const char *s, enum progress_kind *ret);

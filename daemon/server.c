@@ -25,6 +25,7 @@
 #include "syslog-recv.h"
 #include "tftp.h"
 #include "cluster.h"
+#include "lifecycle-table.h"
 #include "util.h"
 
 static bool
@@ -151,8 +152,14 @@ server_open_state(struct server *srv)
 	r = progress_new(&srv->progress);
 	if (r == 0 && (r = cluster_start(srv)) < 0)
 		progress_free(TAKE_PTR(srv->progress));
-	if (r < 0)
+	if (r < 0) {
 		log_err(NULL, "Cannot set up boot progress: %s", strerror(-r));
+		return r;
+	}
+	r = lifecycle_open(srv, srv->cfg->state_dir, &srv->lifecycle, &error);
+	if (r < 0)
+		log_err(NULL, "Cannot read the machines' lifecycle: %s",
+		    error != NULL ? error : strerror(-r));
 	return r;
 }
 
@@ -227,6 +234,7 @@ server_free(struct server *srv)
 	tftp_server_free(srv->tftp);
 	proxydhcp_free(srv->dhcp);
 	syslog_free(srv->syslog); /* after the control clients, who may follow it */
+	lifecycle_close(srv->lifecycle);
 	cluster_stop(srv);
 	progress_free(srv->progress);
 	store_free(srv->store);

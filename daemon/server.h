@@ -38,13 +38,14 @@ struct server {
 	struct http_server *http;
 	struct syslog *syslog; /* from start to shutdown; listening when enabled (syslog-recv.h) */
 	struct control_server *control;
-	struct store *store;              /* images, machines, cloud-configs (daemon/store.h) */
-	struct progress *progress;        /* per-MAC boot progress (daemon/progress.h) */
-	struct import *imports;           /* add-image workers running (daemon/import.h) */
-	struct replicate *replicates;     /* images being fetched by digest (daemon/replicate.h) */
-	struct progress_sub *cluster_sub; /* boot events shared with other instances (cluster.c) */
-	int64_t started;                  /* CLOCK_REALTIME seconds at start-up */
-	struct server_stats stats;        /* every service's counters (daemon/stats.h) */
+	struct store *store;               /* images, machines, cloud-configs (daemon/store.h) */
+	struct progress *progress;         /* per-MAC boot progress (daemon/progress.h) */
+	struct lifecycle_table *lifecycle; /* per-MAC install state (daemon/lifecycle-table.h) */
+	struct import *imports;            /* add-image workers running (daemon/import.h) */
+	struct replicate *replicates;      /* images being fetched by digest (daemon/replicate.h) */
+	struct progress_sub *cluster_sub;  /* boot events shared with other instances (cluster.c) */
+	int64_t started;                   /* CLOCK_REALTIME seconds at start-up */
+	struct server_stats stats;         /* every service's counters (daemon/stats.h) */
 };
 
 /* Open the state directory and start the enabled services (logged).  0 or -errno. */

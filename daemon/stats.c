@@ -7,6 +7,20 @@
 #include "server.h"
 #include "store.h"
 
+const double stats_boot_bounds[STATS_BOOT_BUCKETS] = {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800};
+const double stats_install_bounds[STATS_INSTALL_BUCKETS] = {
+    10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200};
+
+void
+stats_observe(struct histogram *h, const double *bounds, size_t n, double seconds)
+{
+	h->count++;
+	h->sum += seconds;
+	for (size_t i = 0; i < n; i++)
+		if (seconds <= bounds[i])
+			h->bucket[i]++;
+}
+
 static size_t
 config_count(struct store *st)
 {

@@ -69,6 +69,30 @@ struct syslog_stats {
 	size_t bytes;           /* memory of the kept lines now */
 };
 
+/* Upper bounds (seconds) of the duration histograms' buckets, +Inf after them. */
+#define STATS_BOOT_BUCKETS    11
+#define STATS_INSTALL_BUCKETS 10
+
+struct histogram {
+	uint64_t count;
+	double sum;          /* seconds */
+	uint64_t bucket[12]; /* cumulative by the bounds, not counting +Inf */
+};
+
+struct lifecycle_stats {
+	uint64_t reports;         /* reports accepted */
+	uint64_t reports_refused; /* wrong or spent token, wrong state, bad request */
+	uint64_t failed_installs; /* reported failed, or netbooted again while installing */
+	uint64_t persist_errors;  /* lifecycle.json could not be written */
+	struct histogram boot;    /* first DHCP to cloud-config fetched */
+	struct histogram install; /* installing (or cloud-config) to installed */
+};
+
+extern const double stats_boot_bounds[STATS_BOOT_BUCKETS];
+extern const double stats_install_bounds[STATS_INSTALL_BUCKETS];
+/* Count one observation of 'seconds'. */
+void stats_observe(struct histogram *h, const double *bounds, size_t n, double seconds);
+
 struct import_stats {
 	unsigned running;
 	uint64_t completed, failed, cancelled;
@@ -80,6 +104,7 @@ struct server_stats {
 	struct http_stats http;
 	struct syslog_stats syslog;
 	struct import_stats imports;
+	struct lifecycle_stats lifecycle;
 };
 
 /* What the store holds and who is connected, as status and /metrics show it. */

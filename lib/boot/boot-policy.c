@@ -106,10 +106,33 @@ want_refused(const struct boot_want *w, struct boot_plan *p)
 	if (w->action != FLEET_ACTION_IGNORE)
 		return false;
 	p->action = BOOT_IGNORE;
-	p->reason = w->why == BOOT_REASON_DEFAULT_BOOT_OFF || w->why == BOOT_REASON_PROFILE_MISSING
+	p->reason = w->why == BOOT_REASON_DEFAULT_BOOT_OFF ||
+	                    w->why == BOOT_REASON_PROFILE_MISSING || w->why == BOOT_REASON_INSTALLED
 	                ? w->why
 	                : BOOT_REASON_PROFILE_IGNORE;
 	return true;
+}
+
+/*
+ * The lifecycle: the plan reports back unless its profile says not to; an
+ * installed machine that would netboot gets its profile's after_install.
+ */
+static void
+want_lifecycle(const struct boot_view *v, const struct boot_client *c, struct boot_want *w,
+    struct boot_plan *p)
+{
+	const struct fleet_profile *prof = w->profile;
+
+	p->report = prof == NULL || !prof->no_report;
+	p->after_install = prof != NULL ? prof->after_install : FLEET_AFTER_LOCAL;
+	p->installed = p->report && c->has_mac && v->installed != NULL &&
+	               v->installed(v->lifecycle_userdata, c->mac);
+	if (!p->installed || w->action != FLEET_ACTION_NETBOOT ||
+	    p->after_install == FLEET_AFTER_NETBOOT)
+		return;
+	w->action =
+	    p->after_install == FLEET_AFTER_IGNORE ? FLEET_ACTION_IGNORE : FLEET_ACTION_LOCAL;
+	w->why = BOOT_REASON_INSTALLED;
 }
 
 /*
@@ -221,7 +244,9 @@ dhcp_want(const struct boot_view *v, const struct boot_client *c, const struct b
 		set_name(p->missing, w->image);
 	} else if (w->action == FLEET_ACTION_LOCAL) {
 		p->action = c->firmware == BOOT_FIRMWARE_IPXE ? BOOT_LOCAL : BOOT_IGNORE;
-		p->reason = c->firmware == BOOT_FIRMWARE_IPXE ? p->reason : BOOT_REASON_LOCAL;
+		p->reason = c->firmware == BOOT_FIRMWARE_IPXE ? p->reason
+		            : w->why == BOOT_REASON_INSTALLED ? w->why
+		                                              : BOOT_REASON_LOCAL;
 	} else
 		p->action = BOOT_NETBOOT;
 }
@@ -243,6 +268,7 @@ decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_
 	if (boot_select(v, c, &m, p->known, &w, t) < 0)
 		return -ENOMEM;
 	plan_names(&w, &m, p);
+	want_lifecycle(v, c, &w, p);
 	dhcp_want(v, c, &w, p);
 	if (p->action == BOOT_IGNORE)
 		p->loader = NULL;
@@ -261,6 +287,7 @@ decide_script(const struct boot_view *v, const struct boot_client *c, struct boo
 	if ((r = boot_select(v, c, &m, p->known, &w, t)) < 0)
 		return r;
 	plan_names(&w, &m, p);
+	want_lifecycle(v, c, &w, p);
 	if (want_refused(&w, p))
 		return 0;
 	if (w.action == FLEET_ACTION_LOCAL) {
@@ -285,6 +312,7 @@ decide_config(const struct boot_view *v, const struct boot_client *c, struct boo
 	if ((r = boot_select(v, c, &m, p->known, &w, t)) < 0)
 		return r;
 	plan_names(&w, &m, p);
+	want_lifecycle(v, c, &w, p);
 	if (!want_refused(&w, p) && w.action == FLEET_ACTION_NETBOOT &&
 	    (r = decide_image(v, &w, p)) < 0)
 		return r;
@@ -398,6 +426,7 @@ boot_reason_name(enum boot_reason r)
 	    [BOOT_REASON_LOCAL] = "its profile boots from the local disk",
 	    [BOOT_REASON_PROFILE_IGNORE] = "its profile says ignore",
 	    [BOOT_REASON_PROFILE_MISSING] = "it names a profile that does not exist",
+	    [BOOT_REASON_INSTALLED] = "it reported installed (after_install)",
 	};
 
 	return (unsigned)r < _BOOT_REASON_MAX ? names[r] : "unknown";

@@ -27,6 +27,13 @@
  *                         decision (plan.image only when it boots one, for
  *                         {{image}}).
  *
+ * A machine that reported "installed" (view.installed) gets what its
+ * profile's after_install says, for every service: local (the default, and
+ * for machines without a profile) is BOOT_LOCAL for iPXE and no DHCP answer
+ * for other firmware, ignore is BOOT_IGNORE, netboot changes nothing; the
+ * reason is BOOT_REASON_INSTALLED.  A profile with report off has no
+ * lifecycle: after_install does not apply.
+ *
  * The image of a machine: its assignment, else the effective default
  * (settings.default_image, else default.image, else the only image).  The
  * command line template: the image's own, else the view's default; then the
@@ -123,6 +130,12 @@ struct boot_view {
 	size_t n_groups;
 	const struct fleet_profile *(*profile)(void *userdata, const char *name);
 	void *userdata;
+	/*
+	 * Whether the machine reported "installed" (its lifecycle); NULL: none
+	 * is.  Gets lifecycle_userdata.
+	 */
+	bool (*installed)(void *lifecycle_userdata, const uint8_t mac[MAC_LEN]);
+	void *lifecycle_userdata;
 };
 
 enum boot_action {
@@ -153,6 +166,7 @@ enum boot_reason {
 	BOOT_REASON_LOCAL,            /* DHCP: its profile says local, and it has no iPXE yet */
 	BOOT_REASON_PROFILE_IGNORE,   /* its profile says ignore */
 	BOOT_REASON_PROFILE_MISSING,  /* its entry or group names a profile that does not exist */
+	BOOT_REASON_INSTALLED,        /* it reported installed: its profile's after_install */
 	_BOOT_REASON_MAX,
 };
 
@@ -183,6 +197,9 @@ struct boot_plan {
 	const char *profile;                   /* its profile's name, NULL if none (borrowed) */
 	const char *group;                     /* the group it matched, NULL if none (borrowed) */
 	const struct fleet_labels *labels;     /* its machine's labels, NULL if none (borrowed) */
+	bool report;                           /* CONFIG: the cloud-config reports back */
+	bool installed;                        /* it reported installed */
+	enum fleet_after_install after_install; /* its profile's, or the default (local) */
 };
 
 /* Why each group of the view won or lost, for `netbootctl explain`. */

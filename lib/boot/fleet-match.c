@@ -102,6 +102,29 @@ fleet_action_from_name(const char *s, enum fleet_action *ret)
 	return -EINVAL;
 }
 
+static const char *const after_names[_FLEET_AFTER_MAX] = {
+    [FLEET_AFTER_LOCAL] = "local",
+    [FLEET_AFTER_NETBOOT] = "netboot",
+    [FLEET_AFTER_IGNORE] = "ignore",
+};
+
+const char *
+fleet_after_install_name(enum fleet_after_install a)
+{
+	return (unsigned)a < _FLEET_AFTER_MAX ? after_names[a] : NULL;
+}
+
+int
+fleet_after_install_from_name(const char *s, enum fleet_after_install *ret)
+{
+	for (int a = 0; s != NULL && a < _FLEET_AFTER_MAX; a++)
+		if (strcmp(s, after_names[a]) == 0) {
+			*ret = (enum fleet_after_install)a;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 /* ---- labels ---- */
 
 static bool

@@ -190,6 +190,8 @@ fleet_profile_copy(const struct fleet_profile *src, struct fleet_profile *dst)
 	struct fleet_profile p = {.cmdline_mode = src->cmdline_mode,
 	    .action = src->action,
 	    .netconsole = src->netconsole,
+	    .no_report = src->no_report,
+	    .after_install = src->after_install,
 	    .line = src->line};
 
 	if (dup_str(src->name, &p.name) < 0 || dup_str(src->image, &p.image) < 0 ||
@@ -307,7 +309,8 @@ profile_equal(const void *pa, const void *pb)
 	       streq(a->config, b->config) &&
 	       cmdline_equal(a->cmdline, a->cmdline_mode, b->cmdline, b->cmdline_mode) &&
 	       streq(a->loader, b->loader) && a->action == b->action &&
-	       a->netconsole == b->netconsole;
+	       a->netconsole == b->netconsole && a->no_report == b->no_report &&
+	       a->after_install == b->after_install;
 }
 
 static bool
@@ -736,6 +739,8 @@ profile_check(const struct fleet *f, const struct fleet_world *w, const struct f
 		return fail(ret_error, p->line, "%s: the loader is not ipxe", what);
 	if ((unsigned)p->action >= _FLEET_ACTION_MAX)
 		return fail(ret_error, p->line, "%s: the action is not known", what);
+	if ((unsigned)p->after_install >= _FLEET_AFTER_MAX)
+		return fail(ret_error, p->line, "%s: after_install is not known", what);
 	if (p->cmdline != NULL && text_valid(p->cmdline, FLEET_CMDLINE_MAX) &&
 	    ipxe_cmdline_validate(p->cmdline) < 0)
 		return fail(ret_error, p->line,

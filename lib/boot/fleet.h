@@ -97,6 +97,18 @@ enum fleet_action {
 const char *fleet_action_name(enum fleet_action a);
 int fleet_action_from_name(const char *s, enum fleet_action *ret);
 
+/* What a machine that reported "installed" boots next (a profile's after_install). */
+enum fleet_after_install {
+	FLEET_AFTER_LOCAL, /* the default: its disk */
+	FLEET_AFTER_NETBOOT,
+	FLEET_AFTER_IGNORE,
+	_FLEET_AFTER_MAX,
+};
+
+/* "local", "netboot", "ignore"; parse: -EINVAL for anything else. */
+const char *fleet_after_install_name(enum fleet_after_install a);
+int fleet_after_install_from_name(const char *s, enum fleet_after_install *ret);
+
 struct fleet_label {
 	char *key;
 	char *value;
@@ -117,6 +129,9 @@ struct fleet_profile {
 	enum fleet_action action;
 	/* add netconsole= (to netbootd's syslog receiver) to the command line */
 	bool netconsole;
+	/* the machine reports back (report: false sets this); installed ones boot after_install */
+	bool no_report;
+	enum fleet_after_install after_install;
 	unsigned line; /* where a fleet file defined it, 0 if unknown */
 };
 

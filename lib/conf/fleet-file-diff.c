@@ -125,6 +125,9 @@ profile_fields(struct change *c, const void *pa, const void *pb)
 	field(c, "loader", a->loader, b->loader);
 	field(c, "action", fleet_action_name(a->action), fleet_action_name(b->action));
 	field(c, "netconsole", a->netconsole ? "true" : "false", b->netconsole ? "true" : "false");
+	field(c, "report", a->no_report ? "false" : "true", b->no_report ? "false" : "true");
+	field(c, "after_install", fleet_after_install_name(a->after_install),
+	    fleet_after_install_name(b->after_install));
 }
 
 static const char *

@@ -161,6 +161,12 @@ profile(struct writer *w, const void *item)
 		string(w, "netconsole");
 		scalar(w, "true", YAML_PLAIN_SCALAR_STYLE);
 	}
+	if (p->no_report) {
+		string(w, "report");
+		scalar(w, "false", YAML_PLAIN_SCALAR_STYLE);
+	}
+	if (p->after_install != FLEET_AFTER_LOCAL)
+		pair(w, "after_install", fleet_after_install_name(p->after_install));
 	map_end(w);
 }
 

@@ -30,6 +30,8 @@ enum key_type {
 	K_ACTION,    /* netboot, local, ignore */
 	K_PRIORITY,  /* a decimal integer */
 	K_BOOL,      /* true or false (yes/no, on/off) */
+	K_BOOL_NOT,  /* the same, stored negated (report: false sets no_report) */
+	K_AFTER,     /* after_install: local, netboot, ignore */
 	K_MATCH,     /* the selectors: a mapping */
 	K_MAC,       /* a MAC or glob */
 	K_UUID,      /* with 'aux' the offset of has_uuid */
@@ -62,6 +64,8 @@ static const struct key profile_keys[] = {
     {"loader", K_LOADER, P(loader), 0, 0},
     {"action", K_ACTION, P(action), 0, 0},
     {"netconsole", K_BOOL, P(netconsole), 0, 0},
+    {"report", K_BOOL_NOT, P(no_report), 0, 0},
+    {"after_install", K_AFTER, P(after_install), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -226,7 +230,8 @@ set_bool(struct parser *p, const struct key *k, void *item, const char *what)
 
 	for (size_t i = 0; i < ELEMENTSOF(words); i++)
 		if (strcmp(s, words[i]) == 0) {
-			*(bool *)((char *)item + k->offset) = i % 2 == 0;
+			*(bool *)((char *)item + k->offset) =
+			    (i % 2 == 0) != (k->type == K_BOOL_NOT);
 			return 0;
 		}
 	return bad_value(p, what, k->name, "a boolean (true or false)");
@@ -338,7 +343,12 @@ set_scalar(struct parser *p, const struct key *k, void *item, const char *what)
 	case K_PRIORITY:
 		return set_priority(p, k, item, what);
 	case K_BOOL:
+	case K_BOOL_NOT:
 		return set_bool(p, k, item, what);
+	case K_AFTER:
+		return fleet_after_install_from_name(s, (enum fleet_after_install *)field) == 0
+		           ? 0
+		           : bad_value(p, what, k->name, "local, netboot or ignore");
 	case K_MAC:
 		return set_mac(p, k, item, what);
 	case K_UUID:

@@ -90,6 +90,19 @@ const struct control_command control_commands[] = {
                 "and the groups or the default decide again.\n",
     },
     {
+        .name = "reinstall",
+        .words = "reinstall",
+        .flags = CONTROL_CMD_RW,
+        .args = {{"mac", CONTROL_ARG_MAC, false}, {"group", CONTROL_ARG_NAME, false}},
+        .usage = "reinstall MAC | reinstall --group G",
+        .help = "Put the machine with MAC (or every machine that last booted through group G)\n"
+                "back to the lifecycle state \"new\": at its next network boot it gets its\n"
+                "image again (its installer, with Kairos' install-mode) instead of its\n"
+                "profile's after_install.  Reports of its earlier boots are refused.\n"
+                "\n"
+                "  --group G   the machines whose last boot went through group G\n",
+    },
+    {
         .name = "label",
         .words = "label",
         .flags = CONTROL_CMD_RW,
@@ -142,9 +155,11 @@ const struct control_command control_commands[] = {
         .args = {{"name", CONTROL_ARG_NAME, true}, {"image", CONTROL_ARG_NAME_OR_NULL, false},
             {"config", CONTROL_ARG_NAME_OR_NULL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
             {"cmdline_mode", CONTROL_ARG_MODE, false}, {"loader", CONTROL_ARG_NAME_OR_NULL, false},
-            {"action", CONTROL_ARG_NAME, false}, {"netconsole", CONTROL_ARG_BOOL, false}},
+            {"action", CONTROL_ARG_NAME, false}, {"netconsole", CONTROL_ARG_BOOL, false},
+            {"report", CONTROL_ARG_BOOL, false}, {"after_install", CONTROL_ARG_NAME, false}},
         .usage = "profile set NAME [--image I] [--config C] [--cmdline S | --append-cmdline S] "
-                 "[--loader ipxe] [--action netboot|local|ignore] [--netconsole]",
+                 "[--loader ipxe] [--action netboot|local|ignore] [--netconsole] "
+                 "[--after-install local|netboot|ignore] [--no-report]",
         .help = "Create profile NAME, or replace it whole: what a machine boots.  Options not\n"
                 "given are unset (the default image, the default cloud-config, no command\n"
                 "line, netboot).\n"
@@ -157,7 +172,12 @@ const struct control_command control_commands[] = {
                 "  --action A             netboot (default), local (boot from the disk) or\n"
                 "                         ignore (no answer)\n"
                 "  --netconsole           the kernel sends its console to netbootd's syslog\n"
-                "                         receiver (netconsole=; needs syslog enabled)\n",
+                "                         receiver (netconsole=; needs syslog enabled)\n"
+                "  --after-install A      what a machine that reported \"installed\" boots:\n"
+                "                         local (default: its disk), netboot (the image\n"
+                "                         again, every time) or ignore (no answer)\n"
+                "  --no-report            the served cloud-config does not report back (the\n"
+                "                         machine's lifecycle stops at \"booting\")\n",
     },
     {
         .name = "profile-get",

@@ -26,7 +26,7 @@
 #define CONTROL_CMD_RW     (1u << 0) /* changes state: uid 0 or the control group only */
 #define CONTROL_CMD_STREAM (1u << 1) /* sends events before (or instead of) the reply */
 
-#define CONTROL_ARGS_MAX 8 /* keys of one command's args */
+#define CONTROL_ARGS_MAX 10 /* keys of one command's args */
 
 /* The value types of arguments; control_args_validate() checks them. */
 enum control_arg_type {

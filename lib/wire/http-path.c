@@ -124,6 +124,28 @@ route_blob(const struct segment *seg, struct http_route *r)
 	return 0;
 }
 
+/* /report/<mac>/<token>/<state> */
+static int
+route_report(const struct segment *segs, struct http_route *r)
+{
+	static const char *const states[] = {"installing", "installed", "failed"};
+
+	if (mac_parse(segs[1].s, r->mac) < 0 || segs[2].len != HTTP_TOKEN_LEN)
+		return -EBADMSG;
+	for (size_t i = 0; i < HTTP_TOKEN_LEN; i++)
+		if (!((segs[2].s[i] >= '0' && segs[2].s[i] <= '9') ||
+		        (segs[2].s[i] >= 'a' && segs[2].s[i] <= 'f')))
+			return -EBADMSG;
+	memcpy(r->token, segs[2].s, HTTP_TOKEN_LEN + 1);
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(segs[3].s, states[i]) == 0) {
+			memcpy(r->state, states[i], strlen(states[i]) + 1);
+			r->kind = HTTP_ROUTE_REPORT;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int
 route_match(const struct segment *segs, size_t n, struct http_route *r)
 {
@@ -150,6 +172,8 @@ route_match(const struct segment *segs, size_t n, struct http_route *r)
 		return route_image(segs, r);
 	if (n == 2 && strcmp(top, "blobs") == 0)
 		return route_blob(&segs[1], r);
+	if (n == 4 && strcmp(top, "report") == 0)
+		return route_report(segs, r);
 	return -ENOENT;
 }
 

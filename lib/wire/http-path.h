@@ -12,6 +12,10 @@
  *                                   and given lower-case; anything else after
  *                                   "/blobs/" (another algorithm, a short digest)
  *                                   is malformed
+ *   /report/<mac>/<token>/<state>   a machine's lifecycle report (POST): the
+ *                                   token is 32 lower-case hex digits (else
+ *                                   malformed), the state "installing",
+ *                                   "installed" or "failed" (else nothing)
  *
  * Each path segment is percent-decoded on its own, so an encoded "/" (%2F)
  * never splits a segment: it is refused.  The fragment is ignored; so is the
@@ -41,6 +45,7 @@
 #define HTTP_SEGMENT_MAX     80 /* decoded bytes of one segment ("sha256:" and 64 hex fit) */
 #define HTTP_SHA256_HEX      64
 #define HTTP_QUERY_VALUE_MAX 40
+#define HTTP_TOKEN_LEN       32 /* a report's token: lower-case hex (LIFECYCLE_TOKEN_LEN) */
 
 enum http_route_kind {
 	HTTP_ROUTE_HEALTHZ,
@@ -49,13 +54,16 @@ enum http_route_kind {
 	HTTP_ROUTE_IMAGE,
 	HTTP_ROUTE_CONFIG,
 	HTTP_ROUTE_BLOB,
+	HTTP_ROUTE_REPORT,
 };
 
 struct http_route {
 	enum http_route_kind kind;
 	char name[HTTP_NAME_MAX + 1];     /* BOOT: loader name; IMAGE: image name */
 	const char *file;                 /* IMAGE: "kernel", "initrd" or "rootfs.squashfs" */
-	uint8_t mac[MAC_LEN];             /* IPXE, CONFIG */
+	uint8_t mac[MAC_LEN];             /* IPXE, CONFIG, REPORT */
+	char token[HTTP_TOKEN_LEN + 1];   /* REPORT */
+	char state[16];                   /* REPORT: "installing", "installed", "failed" */
 	char sha256[HTTP_SHA256_HEX + 1]; /* BLOB: lower-case hex */
 	/* IPXE, CONFIG: the query parameters, "" when absent */
 	char arch[HTTP_QUERY_VALUE_MAX + 1];

@@ -19,7 +19,7 @@ import sys
 
 MAX_FRAME = 1024 * 1024
 COMMANDS = {"status", "images", "add-image", "remove-image", "machines", "assign",
-            "unassign", "config-set", "config-get", "config-list", "config-default",
+            "unassign", "reinstall", "config-set", "config-get", "config-list", "config-default",
             "default-boot", "watch", "label", "profile-set", "profile-get", "profile-list",
             "profile-remove", "group-set", "group-get", "group-list", "group-remove", "apply",
             "export"}
@@ -137,7 +137,9 @@ STATUS = {"version": "0.1.0", "uptime_s": 93784, "images": 2, "machines": 2, "co
 MACHINES = [
     {"mac": "52:54:00:12:34:56", "image": "kairos", "config": "web", "cmdline": "quiet",
      "cmdline_mode": "append", "labels": {"role": "cp", "zone": "a"}, "profile": None,
-     "last_event": {"mac": "52:54:00:12:34:56", "time": T0, "kind": "kernel"}},
+     "last_event": {"mac": "52:54:00:12:34:56", "time": T0, "kind": "kernel"},
+     "lifecycle": {"state": "installed", "since": T0, "error": None, "installed_at": T0,
+                   "group": None, "boots": 1, "installs": 1}},
     {"mac": "52:54:00:00:00:99", "image": None, "config": None, "cmdline": None,
      "cmdline_mode": "append", "labels": {}, "profile": "disk", "last_event": None},
 ]
@@ -229,6 +231,9 @@ def reply(conn, cmd, args, log):
                   "last_event": None})
     elif cmd == "unassign":
         ok(conn, {"mac": args["mac"]})
+    elif cmd == "reinstall":
+        ok(conn, [args["mac"]] if "mac" in args else
+           ["52:54:00:00:00:01", "52:54:00:00:00:02"] if args["group"] == "edge" else [])
     elif cmd == "config-set":
         if name == "denied":
             err(conn, "permission-denied", "Changing state needs uid 0 or group netboot.")

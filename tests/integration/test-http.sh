@@ -194,7 +194,7 @@ rm -r "$STATE/images/evil"
 in_ns curl -sf -o "$TMP/script" "$BASE/ipxe/$MAC"
 check "exactly one image: it is the default, with the built-in cmdline" grep -q "^kernel $S/images/kairos/kernel rd.neednet=1 .*root=live:$S/images/kairos/rootfs.squashfs .*config_url=$S/config/$MAC .* initrd=initrd && goto initrd ||\$" "$TMP/script"
 in_ns curl -sf -o "$TMP/got" "$BASE/config/$MAC"
-check "/config/<mac> serves default.cloud_config" cmp -s "$TMP/got" "$TMP/cloud.yaml"
+check "/config/<mac> serves default.cloud_config" config_is "$TMP/got" "$TMP/cloud.yaml"
 check "idle connections are closed after http.timeout" in_ns "$PY" "$HERE/http-client.py" "$PORT" idle 2
 check "boot artifacts are logged at info with MAC=, CLIENT=" grep -q 'HTTP GET "/ipxe/52-54-00-12-34-56" from 127.0.0.1: 200' "$TMP/log"
 check "daemon is still running" kill -0 "$PID"

@@ -52,7 +52,8 @@ BASE=http://10.79.0.1:8090
 scrape() { cli curl -s -D "$T/$1.headers" -o "$T/$1" "$BASE/metrics"; }
 
 # The parser: every sample "name{labels} value", HELP and TYPE before the
-# samples of a family, counters end in _total, no duplicate series.  Prints
+# samples of a family (a histogram's _bucket, _sum and _count too), counters
+# end in _total, no duplicate series.  Prints
 # "series value" lines for the other checks.
 cat >"$T/parse.py" <<'PYEOF'
 import re, sys
@@ -79,7 +80,11 @@ for n, line in enumerate(text.splitlines(), 1):
     if not m:
         errors.append("%d: not a sample: %r" % (n, line)); continue
     name, labels, value = m.group(1), m.group(2) or "", m.group(3)
-    if name not in types: errors.append("%d: %s has no TYPE before it" % (n, name))
+    base = re.sub(r"_(bucket|sum|count)$", "", name)
+    if name not in types and types.get(base) != "histogram":
+        errors.append("%d: %s has no TYPE before it" % (n, name))
+    if name.endswith("_bucket") and 'le="' not in labels:
+        errors.append("%d: bucket %s without le" % (n, name))
     if not name.startswith("netbootd_"): errors.append("%d: %s not netbootd_" % (n, name))
     key = name + labels
     if key in seen: errors.append("%d: duplicate series %s" % (n, key))

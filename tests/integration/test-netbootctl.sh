@@ -193,9 +193,9 @@ expect_out '{"name":"old"}' "--json remove-image"
 echo "== machines"
 run 0 machines
 expect_request '{"version":1,"command":"machines","args":{}}' machines
-expect_out "MAC                PROFILE  IMAGE   CONFIG  CMDLINE         LABELS          LAST EVENT
-52:54:00:12:34:56  -        kairos  web     (append) quiet  role=cp zone=a  kernel 2024-05-01 12:00:00
-52:54:00:00:00:99  disk     -       -       -               -               -" machines
+expect_out "MAC                STATE      PROFILE  IMAGE   CONFIG  CMDLINE         LABELS          LAST EVENT
+52:54:00:12:34:56  installed  -        kairos  web     (append) quiet  role=cp zone=a  kernel 2024-05-01 12:00:00
+52:54:00:00:00:99  -          disk     -       -       -               -               -" machines
 
 echo "== assign / unassign"
 run 0 assign 52-54-00-AB-CD-EF kairos
@@ -212,6 +212,19 @@ expect_err 'netbootctl: No image "missing".' "assign missing image"
 run 0 unassign 52-54-00-ab-cd-ef
 expect_request '{"version":1,"command":"unassign","args":{"mac":"52:54:00:ab:cd:ef"}}' unassign
 expect_out "unassigned 52:54:00:ab:cd:ef" unassign
+
+echo "== reinstall"
+run 0 reinstall 52-54-00-ab-cd-ef
+expect_request '{"version":1,"command":"reinstall","args":{"mac":"52:54:00:ab:cd:ef"}}' reinstall
+expect_out "52:54:00:ab:cd:ef: back to new, it netboots its image again at its next boot" reinstall
+run 0 reinstall --group edge
+expect_request '{"version":1,"command":"reinstall","args":{"group":"edge"}}' "reinstall --group"
+expect_out "52:54:00:00:00:01: back to new, it netboots its image again at its next boot
+52:54:00:00:00:02: back to new, it netboots its image again at its next boot" "reinstall --group"
+run 0 reinstall --group none
+expect_out "no machine booted through group none" "reinstall --group, none"
+run 2 reinstall 52:54:00:ab:cd:ef --group edge
+expect_err 'netbootctl: reinstall: unexpected argument "52:54:00:ab:cd:ef"' "reinstall MAC --group"
 
 echo "== config set / get / list / default"
 printf '#cloud-config\nhostname: "{{hostname}}"\n' >"$T/web.yaml"
@@ -432,7 +445,7 @@ while read -r line; do
 	[ "$rc" = 0 ] && pass || fail "${cmd[*]} --help exited $rc"
 	[ "$(head -n 1 "$T/help")" = "usage: netbootctl $usage" ] && pass || fail "${cmd[*]} --help: $(head -n 1 "$T/help")"
 done < <(sed -n 's/^  \(netbootctl .*\)$/\1/p' "$T/out")
-[ "$n" = 28 ] && pass || fail "--help lists $n commands, expected 28"
+[ "$n" = 29 ] && pass || fail "--help lists $n commands, expected 29"
 run 0 --version
 expect_out "netbootctl 0.1.0" --version
 

@@ -88,6 +88,15 @@ run() {
 	fi
 }
 
+# config_is SERVED WANT: the cloud-config served is WANT as it is, then the
+# stages netbootd adds so that the machine reports its lifecycle back.
+config_is() {
+	local n
+	n=$(stat -c %s "$2")
+	cmp -s -n "$n" "$1" "$2" && tail -c +"$((n + 1))" "$1" | head -n2 | tr '\n' ' ' |
+		grep -qx 'stages:   before-install: '
+}
+
 out_has() { grep -q -- "$1" "$T/out" || { echo "  stdout: $(head -c 500 "$T/out")"; false; }; }
 err_has() { grep -q -- "$1" "$T/err" || { echo "  stderr: $(head -c "${CTL_SHOW_BYTES:-500}" "$T/err")"; false; }; }
 out_json() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; }

@@ -680,8 +680,61 @@ test_done(void)
 	boot_plan_done(&plan); /* twice is harmless */
 }
 
+/* The MACs the lifecycle says are installed. */
+static const uint8_t *installed_mac;
+
+static bool
+fake_installed(void *u, const uint8_t mac[MAC_LEN])
+{
+	(void)u;
+	return installed_mac != NULL && memcmp(mac, installed_mac, MAC_LEN) == 0;
+}
+
+static void
+test_lifecycle(void)
+{
+	struct fleet_profile *cpp = &example_profiles[2];
+	struct boot_client cp = client_arch(BOOT_FIRMWARE_IPXE, bb01, BOOT_ARCH_BIOS),
+	                   pxe = client(BOOT_FIRMWARE_PXE, bb01, 0),
+	                   none = client_arch(BOOT_FIRMWARE_IPXE, other, BOOT_ARCH_BIOS);
+
+	reset_fleet();
+	view.installed = fake_installed;
+	installed_mac = NULL;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &cp), 0);
+	CHECK(plan.report && !plan.installed && plan.after_install == FLEET_AFTER_LOCAL);
+	installed_mac = bb01; /* installed, after_install local (the default) */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	expect(BOOT_LOCAL, BOOT_REASON_INSTALLED);
+	CHECK(plan.installed);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &cp), 0); /* iPXE: its script (which exits) */
+	CHECK_EQ_INT(plan.action, BOOT_LOCAL);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &pxe), 0); /* a PXE ROM: no answer, to its disk */
+	expect(BOOT_IGNORE, BOOT_REASON_INSTALLED);
+	cpp->after_install = FLEET_AFTER_IGNORE;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_INSTALLED);
+	cpp->after_install = FLEET_AFTER_NETBOOT;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_GROUP);
+	CHECK(plan.installed);
+	cpp->after_install = FLEET_AFTER_LOCAL, cpp->no_report = true; /* no lifecycle */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &cp), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_GROUP);
+	CHECK(!plan.report && !plan.installed);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &cp), 0);
+	CHECK(!plan.report);
+	cpp->no_report = false;
+	installed_mac = other; /* the default group's profile: after_install unset, local */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &none), 0);
+	expect(BOOT_LOCAL, BOOT_REASON_INSTALLED);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_CONFIG, &none), 0); /* its cloud-config is still served */
+	CHECK_EQ_INT(plan.action, BOOT_NETBOOT);
+	installed_mac = NULL;
+}
+
 TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
     TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_default_image),
     TEST(test_loader_known), TEST(test_reason_names), TEST(test_fleet_groups),
     TEST(test_fleet_actions), TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done),
-    TEST(test_fleet_netconsole))
+    TEST(test_fleet_netconsole), TEST(test_lifecycle))

@@ -1,0 +1,531 @@
+#include "lifecycle-table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "log.h"
+#include "progress.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+#define LIFECYCLE_FILE     "lifecycle.json"
+#define LIFECYCLE_MAX_FILE (64 * 1024 * 1024)
+
+struct entry {
+	uint8_t mac[MAC_LEN];
+	struct lifecycle_record r;
+};
+
+struct lifecycle_table {
+	struct server *srv;
+	int dirfd;
+	struct entry *v; /* sorted by MAC */
+	size_t n, cap;
+	struct progress_sub *sub;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The index of 'mac', or where it would go (*found false). */
+static size_t
+find(const struct lifecycle_table *t, const uint8_t mac[MAC_LEN], bool *found)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(t->v[mid].mac, mac, MAC_LEN);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static struct entry *
+lookup(const struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
+{
+	bool found;
+	size_t i = find(t, mac, &found);
+
+	return found ? &t->v[i] : NULL;
+}
+
+/* Drop one record in state new (only seen at DHCP) to make room; false if none. */
+static bool
+evict_new(struct lifecycle_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].r.state == LIFECYCLE_NEW) {
+			memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
+			t->n--;
+			return true;
+		}
+	return false;
+}
+
+/* The record of 'mac', created (state new) when missing; NULL: out of memory or room. */
+static struct lifecycle_record *
+obtain(struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
+{
+	struct entry *e = lookup(t, mac), *v;
+	bool found;
+	size_t i;
+
+	if (e != NULL)
+		return &e->r;
+	if (t->n >= STORE_MAX_MACHINES && !evict_new(t))
+		return NULL;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+
+		if ((v = reallocarray(t->v, cap, sizeof(*v))) == NULL)
+			return NULL;
+		t->v = v, t->cap = cap;
+	}
+	i = find(t, mac, &found);
+	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(t->v[0]));
+	t->n++;
+	t->v[i] = (struct entry){.r = {.since_ms = now_ms()}};
+	memcpy(t->v[i].mac, mac, MAC_LEN);
+	return &t->v[i].r;
+}
+
+/* ---- lifecycle.json ---- */
+
+static cJSON *
+num_or_null(int64_t ms)
+{
+	return ms != 0 ? cJSON_CreateNumber((double)ms) : cJSON_CreateNull();
+}
+
+static cJSON *
+str_or_null(const char *s)
+{
+	return s[0] != '\0' ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *
+record_to_json(const struct lifecycle_record *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddStringToObject(o, "state", lifecycle_state_name(r->state)) ||
+	    !cJSON_AddNumberToObject(o, "since", (double)r->since_ms) ||
+	    !cJSON_AddItemToObject(o, "installed_at", num_or_null(r->installed_ms)) ||
+	    !cJSON_AddItemToObject(o, "token", str_or_null(r->token)) ||
+	    !cJSON_AddItemToObject(o, "error", str_or_null(r->error)) ||
+	    !cJSON_AddItemToObject(o, "group", str_or_null(r->group)) ||
+	    !cJSON_AddNumberToObject(o, "boots", r->boots) ||
+	    !cJSON_AddNumberToObject(o, "installs", r->installs)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int
+save(struct lifecycle_table *t)
+{
+	cJSON *root = cJSON_CreateObject(), *machines = cJSON_CreateObject(), *o;
+	char mac[MAC_STRLEN], *text = NULL;
+	int r = -ENOMEM;
+
+	if (root == NULL || machines == NULL || !cJSON_AddNumberToObject(root, "version", 1) ||
+	    !cJSON_AddItemToObject(root, "machines", machines))
+		goto out;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].r.state == LIFECYCLE_NEW)
+			continue;
+		mac_format(t->v[i].mac, ':', mac);
+		if ((o = record_to_json(&t->v[i].r)) == NULL ||
+		    !cJSON_AddItemToObject(machines, mac, o))
+			goto out;
+	}
+	if ((text = cJSON_PrintUnformatted(root)) != NULL)
+		r = fs_atomic_write_at(t->dirfd, LIFECYCLE_FILE, text, strlen(text));
+out:
+	if (machines != NULL && cJSON_GetObjectItemCaseSensitive(root, "machines") == NULL)
+		cJSON_Delete(machines);
+	cJSON_Delete(root);
+	free(text);
+	if (r < 0) {
+		t->srv->stats.lifecycle.persist_errors++;
+		log_err(NULL,
+		    "Cannot write \"%s/%s\": %s; machines' lifecycle changes are kept in "
+		    "memory only",
+		    store_state_dir(t->srv->store), LIFECYCLE_FILE, strerror(-r));
+	}
+	return r;
+}
+
+static int64_t
+json_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e15
+	           ? (int64_t)v->valuedouble
+	           : 0;
+}
+
+/* A string member that fits 'size' (null or absent: ""); false when it is neither. */
+static bool
+json_text(const cJSON *o, const char *key, char *buf, size_t size)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	buf[0] = '\0';
+	if (v == NULL || cJSON_IsNull(v))
+		return true;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= size)
+		return false;
+	memcpy(buf, v->valuestring, strlen(v->valuestring) + 1);
+	return true;
+}
+
+static const char *
+record_from_json(const cJSON *o, struct lifecycle_record *r)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+
+	*r = (struct lifecycle_record){.since_ms = json_ms(o, "since")};
+	if (!cJSON_IsObject(o))
+		return "is not an object";
+	if (!cJSON_IsString(st) || lifecycle_state_parse(st->valuestring, &r->state) < 0)
+		return "has no known state";
+	if (!json_text(o, "token", r->token, sizeof(r->token)) ||
+	    (r->token[0] != '\0' && !lifecycle_token_valid(r->token)))
+		return "has a bad token";
+	if (!json_text(o, "error", r->error, sizeof(r->error)))
+		return "has a bad error";
+	if (!json_text(o, "group", r->group, sizeof(r->group)))
+		return "has a bad group";
+	r->installed_ms = json_ms(o, "installed_at");
+	r->boots = (uint32_t)json_ms(o, "boots");
+	r->installs = (uint32_t)json_ms(o, "installs");
+	return NULL;
+}
+
+static int
+parse_machines(struct lifecycle_table *t, const cJSON *machines, char **ret_error)
+{
+	struct lifecycle_record rec, *r;
+	uint8_t mac[MAC_LEN];
+	const char *why;
+	const cJSON *o;
+
+	if (!cJSON_IsObject(machines))
+		return error_set(ret_error, -EBADMSG, "is not a lifecycle file (no \"machines\")");
+	cJSON_ArrayForEach(o, machines)
+	{
+		if (mac_parse(o->string, mac) < 0)
+			return error_set(
+			    ret_error, -EBADMSG, "names a bad MAC \"%.32s\"", o->string);
+		if ((why = record_from_json(o, &rec)) != NULL)
+			return error_set(ret_error, -EBADMSG, "machine %s %s", o->string, why);
+		if (lookup(t, mac) != NULL)
+			return error_set(ret_error, -EBADMSG, "names %s twice", o->string);
+		if ((r = obtain(t, mac)) == NULL)
+			return error_set(ret_error, -E2BIG, "names too many machines");
+		*r = rec;
+	}
+	return 0;
+}
+
+static int
+parse(struct lifecycle_table *t, const char *text, char **ret_error)
+{
+	cJSON *root = cJSON_Parse(text);
+	int r = parse_machines(t, cJSON_GetObjectItemCaseSensitive(root, "machines"), ret_error);
+
+	cJSON_Delete(root);
+	return r;
+}
+
+static int
+load(struct lifecycle_table *t, char **ret_error)
+{
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	size_t len;
+	int r = fs_read_file_at(t->dirfd, LIFECYCLE_FILE, LIFECYCLE_MAX_FILE, &text, &len);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r >= 0 && strlen(text) != len)
+		r = error_set(&why, -EBADMSG, "holds a NUL byte");
+	else if (r >= 0)
+		r = parse(t, text, &why);
+	else
+		why = strdup(strerror(-r));
+	if (r < 0)
+		error_set(ret_error, r,
+		    "\"%s/%s\" %s; fix or remove it (removing it makes every "
+		    "installed machine netboot its installer again)",
+		    store_state_dir(t->srv->store), LIFECYCLE_FILE, why ? why : "cannot be read");
+	return r;
+}
+
+/* ---- events ---- */
+
+/* The state change as a boot event (watch, the status page, the other instances) and a log line. */
+static void
+announce(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lifecycle_record *r)
+{
+	struct progress_event ev = {.kind = PROGRESS_STATE, .has_mac = true, .complete = true};
+	char m[MAC_STRLEN], fields[160];
+
+	memcpy(ev.mac, mac, MAC_LEN);
+	snprintf(ev.detail, sizeof(ev.detail), "%s", lifecycle_state_name(r->state));
+	mac_format(mac, ':', m);
+	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=state\nNETBOOT_STATE=%s", m,
+	    ev.detail);
+	if (r->state == LIFECYCLE_FAILED)
+		log_warn(fields, "Machine %s: failed: %s", m, r->error);
+	else
+		log_info(fields, "Machine %s: %s", m, ev.detail);
+	progress_record(t->srv->progress, &ev);
+}
+
+static void
+changed(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lifecycle_record *r)
+{
+	(void)save(t);
+	announce(t, mac, r);
+}
+
+/* Another instance's state event: take the state, not a token (it is that instance's). */
+static void
+apply_remote(struct lifecycle_table *t, const struct progress_event *ev)
+{
+	enum lifecycle_state s;
+	struct lifecycle_record *r;
+
+	if (lifecycle_state_parse(ev->detail, &s) < 0 || (r = obtain(t, ev->mac)) == NULL ||
+	    r->state == s)
+		return;
+	if (s == LIFECYCLE_NEW)
+		lifecycle_reset(r, ev->time_ms);
+	r->state = s, r->since_ms = ev->time_ms, r->token[0] = '\0';
+	if (s == LIFECYCLE_INSTALLED)
+		r->installed_ms = ev->time_ms, r->error[0] = '\0';
+	(void)save(t);
+}
+
+static void
+on_event(const struct progress_event *ev, void *userdata)
+{
+	struct lifecycle_table *t = userdata;
+	const char *self = progress_instance(t->srv->progress);
+	struct lifecycle_record *r;
+
+	if (!ev->has_mac)
+		return;
+	if (strcmp(ev->instance, self) != 0) {
+		if (ev->kind == PROGRESS_STATE)
+			apply_remote(t, ev);
+		return;
+	}
+	if (ev->kind == PROGRESS_OFFER && (r = obtain(t, ev->mac)) != NULL)
+		lifecycle_on_dhcp(r, ev->time_ms);
+}
+
+/* ---- the server's side ---- */
+
+int
+lifecycle_open(
+    struct server *srv, const char *state_dir, struct lifecycle_table **ret, char **ret_error)
+{
+	struct lifecycle_table *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (t == NULL)
+		return -ENOMEM;
+	t->srv = srv;
+	t->dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->dirfd < 0) {
+		r = error_set(ret_error, -errno, "Cannot open \"%s\": %m", state_dir);
+		free(t);
+		return r;
+	}
+	if ((r = load(t, ret_error)) < 0 ||
+	    (r = progress_subscribe(srv->progress, NULL, on_event, t, &t->sub)) < 0) {
+		lifecycle_close(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+void
+lifecycle_close(struct lifecycle_table *t)
+{
+	if (t == NULL)
+		return;
+	progress_unsubscribe(t->sub);
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	free(t->v);
+	free(t);
+}
+
+const struct lifecycle_record *
+lifecycle_get(const struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
+{
+	const struct entry *e = t != NULL ? lookup(t, mac) : NULL;
+
+	return e != NULL && e->r.state != LIFECYCLE_NEW ? &e->r : NULL;
+}
+
+bool
+lifecycle_installed(void *table, const uint8_t mac[MAC_LEN])
+{
+	const struct lifecycle_record *r = lifecycle_get(table, mac);
+
+	return r != NULL && r->state == LIFECYCLE_INSTALLED;
+}
+
+static void
+new_token(char token[LIFECYCLE_TOKEN_LEN + 1])
+{
+	uint8_t rnd[LIFECYCLE_TOKEN_LEN / 2];
+
+	/* getrandom() of 16 bytes does not fail once the pool is up (it blocks until then). */
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		abort();
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+}
+
+static void
+begin_boot(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], struct lifecycle_record *r,
+    const char *group)
+{
+	char token[LIFECYCLE_TOKEN_LEN + 1];
+
+	bool was_installed = r->state == LIFECYCLE_INSTALLED;
+
+	new_token(token);
+	snprintf(r->group, sizeof(r->group), "%s", group != NULL ? group : "");
+	if (lifecycle_on_boot(r, token, now_ms())) {
+		t->srv->stats.lifecycle.failed_installs++;
+		r->state = LIFECYCLE_FAILED;
+		announce(t, mac, r);
+		r->state = LIFECYCLE_BOOTING;
+	}
+	if (was_installed)
+		(void)save(t); /* the new token; no change of state to tell */
+	else
+		changed(t, mac, r);
+}
+
+void
+lifecycle_booted(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const char *group)
+{
+	struct lifecycle_record *r = obtain(t, mac);
+
+	if (r == NULL) {
+		log_warn(NULL, "Cannot track the lifecycle of another machine: %d are tracked",
+		    STORE_MAX_MACHINES);
+		return;
+	}
+	begin_boot(t, mac, r, group);
+}
+
+int
+lifecycle_config(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const char *group,
+    char token[LIFECYCLE_TOKEN_LEN + 1])
+{
+	struct lifecycle_record *r = obtain(t, mac);
+	int64_t ms;
+
+	if (r == NULL)
+		return -E2BIG;
+	if (r->token[0] == '\0')
+		begin_boot(t, mac, r, group);
+	if (lifecycle_on_config(r, now_ms(), &ms))
+		stats_observe(&t->srv->stats.lifecycle.boot, stats_boot_bounds, STATS_BOOT_BUCKETS,
+		    (double)ms / 1000);
+	memcpy(token, r->token, LIFECYCLE_TOKEN_LEN + 1);
+	return 0;
+}
+
+int
+lifecycle_reported(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const char *token,
+    enum lifecycle_state to, const char *error)
+{
+	struct entry *e = lookup(t, mac);
+	struct lifecycle_stats *st = &t->srv->stats.lifecycle;
+	int64_t ms = -1;
+	int r = e != NULL ? lifecycle_report(&e->r, token, to, error, now_ms(), &ms) : -EACCES;
+
+	if (r < 0) {
+		st->reports_refused++;
+		return r;
+	}
+	st->reports++;
+	if (r == 1)
+		return r;
+	if (to == LIFECYCLE_INSTALLED && ms >= 0)
+		stats_observe(
+		    &st->install, stats_install_bounds, STATS_INSTALL_BUCKETS, (double)ms / 1000);
+	if (to == LIFECYCLE_FAILED)
+		st->failed_installs++;
+	changed(t, mac, &e->r);
+	return 0;
+}
+
+bool
+lifecycle_reinstall(struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
+{
+	struct entry *e = lookup(t, mac);
+	bool had = e != NULL && e->r.state != LIFECYCLE_NEW;
+	struct lifecycle_record *r = e != NULL ? &e->r : obtain(t, mac);
+
+	if (r == NULL)
+		return false;
+	lifecycle_reset(r, now_ms());
+	changed(t, mac, r); /* told even when it was new here: another instance may know it */
+	return had;
+}
+
+void
+lifecycle_counts(const struct lifecycle_table *t, size_t ret[_LIFECYCLE_MAX])
+{
+	memset(ret, 0, sizeof(size_t) * _LIFECYCLE_MAX);
+	for (size_t i = 0; t != NULL && i < t->n; i++)
+		ret[t->v[i].r.state]++;
+}
+
+void
+lifecycle_foreach(const struct lifecycle_table *t, lifecycle_fn fn, void *userdata)
+{
+	for (size_t i = 0; t != NULL && i < t->n; i++)
+		if (t->v[i].r.state != LIFECYCLE_NEW)
+			fn(t->v[i].mac, &t->v[i].r, userdata);
+}
