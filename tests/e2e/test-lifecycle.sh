@@ -45,10 +45,36 @@ else:
 }
 state_is() { [ "$(lifecycle_state)" = "$1" ]; }
 
-# watch's state events, in order, one name a line.
-watch_states() {
-	grep -o '"kind": *"state"[^}]*' "$WORK/watch.out" | grep -o '"detail": *"[a-z]*"' |
-		sed 's/.*"\([a-z]*\)"$/\1/'
+# The details of watch's events of kind $1, in order, one a line (whatever
+# the layout of its JSON stream).
+watch_details() {
+	/usr/bin/python3 -c '
+import json, sys
+text, dec, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+def walk(o):
+    if isinstance(o, dict):
+        if o.get("kind") == sys.argv[2] and "detail" in o:
+            print(o["detail"])
+        else:
+            for v in o.values():
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+while True:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    try:
+        o, i = dec.raw_decode(text, i)
+    except ValueError:
+        i = text.find("\n", i)
+        if i < 0:
+            break
+        continue
+    walk(o)
+' "$WORK/watch.out" "$1"
 }
 
 # The first boot sector of the disk carries TOKEN at byte 256.
@@ -169,13 +195,13 @@ verify "boot 4 booted the new marker system from the disk" s2 "$RE_DISK $DISK2"
 verify "netbootd is the same process (pid $PID)" kill -0 "$PID"
 
 kill_pid "$WATCH_PID"
-say "watch's state events: $(watch_states | tr '\n' ' ')"
+say "watch's state events: $(watch_details state | tr '\n' ' ')"
 verify "watch showed the states of both installs in order" bash -c '
 	s=$(printf "%s " $1)
 	case $s in *booting*installing*installed*booting*installing*installed*) exit 0 ;; esac
-	exit 1' _ "$(watch_states)"
+	exit 1' _ "$(watch_details state)"
 verify "watch showed the local script of the disk boots" \
-	grep -qE '"kind": *"script".*"detail": *"local"|"detail": *"local".*"kind": *"script"' "$WORK/watch.out"
+	[ "$(watch_details script | grep -cx local || true)" -gt 0 ]
 nctl machines || true
 
 boot_verdict lifecycle "a VM installed once, booted from its disk, was reinstalled and booted the new install"
