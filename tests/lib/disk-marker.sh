@@ -32,8 +32,11 @@ build_sector() {
 	work=$(mktemp -d)
 	as --32 -o "$work/m.o" "$(dirname "${BASH_SOURCE[0]}")/disk-marker.S"
 	ld -m elf_i386 -Ttext 0x7c00 --oformat binary -o "$work/m.bin" "$work/m.o"
-	if [ "$(wc -c <"$work/m.bin")" -ne 512 ]; then
-		echo "disk-marker.sh: the boot sector is not 512 bytes" >&2
+	# The installer (tests/lib/installer/install.sh) writes the token at
+	# byte 256 too: the symbol must be there.
+	if [ "$(wc -c <"$work/m.bin")" -ne 512 ] ||
+		[ "$(nm "$work/m.o" | awk '$3 == "token" { print $1 }')" != "$(printf '%08x' $DISK_MARKER_TOKEN_OFFSET)" ]; then
+		echo "disk-marker.sh: the boot sector is not 512 bytes with its token at byte $DISK_MARKER_TOKEN_OFFSET" >&2
 		rm -rf "$work"
 		exit 1
 	fi
