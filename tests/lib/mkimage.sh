@@ -17,6 +17,19 @@
 # squashfs, and prints one line
 #   NETBOOTD-E2E: booted over the network: squashfs marker X ok, cloud-config Y ok, squashfs sha256 H
 # or "NETBOOTD-E2E: FAILED: <step>", then powers the VM off.
+#
+# MKIMAGE_INSTALLER=1 builds the lifecycle test's installer variant: the
+# initrd also carries virtio_blk, the stand-in installer of
+# tests/lib/installer/ (/bin/netbootd-e2e-install) and the boot sector of
+# tests/lib/disk-marker.S; the cloud-config also has
+#   netbootd_e2e_disk_token: D      (DISK_TOKEN in expected.env)
+#   install: {device: MKIMAGE_INSTALL_DEVICE (/dev/vda), reboot: true}
+#   stages: {before-install: [two steps of the user's own]}
+# and after its success line /init runs the installer, which runs the
+# before-install stage, writes the marker system to the device, runs the
+# after-install stage, prints
+#   NETBOOTD-E2E: install finished: marker D on DEVICE, N failed command(s)
+# and reboots.  Without the variable the image is as it always was.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -30,6 +43,10 @@ kdir="$top/tools/cache/kernel"
 
 # Modules the initrd loads, leaves first; dependencies are added in front.
 WANT_MODULES="virtio_pci virtio_net e1000 loop squashfs"
+installer=${MKIMAGE_INSTALLER:-0}
+if [ "$installer" = 1 ]; then
+	WANT_MODULES+=" virtio_blk"
+fi
 
 if [ ! -f "$kdir/vmlinuz" ] || [ ! -d "$kdir/modules" ]; then
 	"$top/tools/fetch-kernel.sh"
@@ -191,11 +208,21 @@ token=$(sed -n 's/^netbootd_e2e_token: *//p' /tmp/cloud-config)
 
 echo "NETBOOTD-E2E: booted over the network: squashfs marker $marker ok, cloud-config $token ok, squashfs sha256 $sum, uptime $(cut -d' ' -f1 /proc/uptime) s"
 umount /mnt
+# Only in the installer variant (MKIMAGE_INSTALLER=1): it reboots or powers off.
+if [ -x /bin/netbootd-e2e-install ]; then
+	netbootd-e2e-install /tmp/cloud-config || fail "the stand-in installer"
+fi
 sync
 poweroff -f
 sleep 60
 EOF
 chmod 755 "$work/initrd/init" "$work/initrd/etc/udhcpc.script"
+if [ "$installer" = 1 ]; then
+	mkdir -p "$work/initrd/lib/netbootd-e2e"
+	install -m 755 "$top/tests/lib/installer/install.sh" "$work/initrd/bin/netbootd-e2e-install"
+	cp "$top/tests/lib/installer/cloud-config.awk" "$work/initrd/lib/netbootd-e2e/"
+	"$top/tests/lib/disk-marker.sh" --sector "$work/initrd/lib/netbootd-e2e/disk-marker.bin"
+fi
 
 img="$out/images/$name"
 mkdir -p "$img"
@@ -223,6 +250,27 @@ cat >"$out/cloud-config.yaml.new" <<EOF
 hostname: netbootd-e2e
 netbootd_e2e_token: $config_token
 EOF
+disk_token=
+if [ "$installer" = 1 ]; then
+	disk_token=disk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	device=${MKIMAGE_INSTALL_DEVICE:-/dev/vda}
+	cat >>"$out/cloud-config.yaml.new" <<EOF
+netbootd_e2e_disk_token: $disk_token
+install:
+  device: $device
+  reboot: true
+# The user's own steps: netbootd appends its report step after them.
+stages:
+  before-install:
+  - name: e2e user step one
+    commands:
+    - 'echo "NETBOOTD-E2E: user before-install step one ran"'
+    - 'echo "NETBOOTD-E2E: user before-install: second command"'
+  - name: e2e user step two
+    commands:
+    - test -b $device
+EOF
+fi
 mv "$out/cloud-config.yaml.new" "$out/cloud-config.yaml"
 
 cat >"$out/expected.env" <<EOF
@@ -232,4 +280,7 @@ MARKER_TOKEN=$marker_token
 CONFIG_TOKEN=$config_token
 SQUASHFS_SHA256=$(sha256sum "$img/rootfs.squashfs" | cut -d' ' -f1)
 EOF
+if [ "$installer" = 1 ]; then
+	echo "DISK_TOKEN=$disk_token" >>"$out/expected.env"
+fi
 echo "mkimage.sh: image $name in $img (kernel $kver, modules: ${order[*]})" >&2

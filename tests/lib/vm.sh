@@ -10,12 +10,19 @@
 #         uefi-http  OVMF UEFI HTTP Boot (IPv4/IPv6 PXE disabled)
 #         direct     qemu -kernel/-initrd/-append from IMAGEDIR with CMDLINE:
 #                    no firmware network boot, checks the image and the LAN
+#       With VM_DISK=FILE (a raw image) the VM also has that disk
+#       (virtio-blk, /dev/vda in the guest); in bios mode it then boots
+#       the NIC first and the disk second (bootindex 1 and 2, instead of
+#       -boot n), so that iPXE's "exit" goes on to the disk.  qemu runs
+#       with -no-reboot: a guest that reboots ends qemu, and the next boot
+#       is a new vm_start with the same disk.
 #   vm_wait TIMEOUT   wait for the initrd's verdict; returns 0 on the success
 #                     line, 1 on a FAILED line, 2 if qemu exited first, 3 on
 #                     timeout.  Sets VM_BOOT_SECONDS.
 #   vm_stop           kill qemu (by PID) if it still runs
 
 VM_PID=
+VM_DISK=${VM_DISK:-}
 VM_SERIAL=
 VM_MODE=
 VM_T0=
@@ -42,7 +49,13 @@ vm_start() {
 	case $mode in
 	bios)
 		# The default ROM of virtio-net-pci is ipxe-qemu's pxe-virtio.rom.
-		args+=(-device "virtio-net-pci,netdev=n0,mac=$VM_MAC" -boot n)
+		if [ -n "$VM_DISK" ]; then
+			args+=(-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,bootindex=1"
+				-drive "file=$VM_DISK,format=raw,if=none,id=disk0"
+				-device "virtio-blk-pci,drive=disk0,bootindex=2")
+		else
+			args+=(-device "virtio-net-pci,netdev=n0,mac=$VM_MAC" -boot n)
+		fi
 		;;
 	uefi | uefi-http)
 		local vars
@@ -60,6 +73,9 @@ vm_start() {
 	direct)
 		args+=(-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile="
 			-kernel "$imgdir/kernel" -initrd "$imgdir/initrd" -append "$cmdline")
+		if [ -n "$VM_DISK" ]; then
+			args+=(-drive "file=$VM_DISK,format=raw,if=virtio")
+		fi
 		;;
 	*)
 		die "vm_start: unknown mode $mode"
