@@ -93,7 +93,8 @@ render_plan(const cJSON *data)
 	    {"group", "group"}, {"image", "image"}, {"missing image", "missing"},
 	    {"firmware", "firmware"}, {"loader", "loader"}, {"script", "script_url"},
 	    {"kernel", "kernel"}, {"initrd", "initrd"}, {"squashfs", "squashfs"},
-	    {"cmdline", "cmdline"}, {"netconsole", "netconsole"}, {"cloud-config", "cloud_config"}};
+	    {"cmdline", "cmdline"}, {"netconsole", "netconsole"}, {"lifecycle", "lifecycle"},
+	    {"cloud-config", "cloud_config"}};
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(data, "plan");
 
 	puts("plan:");

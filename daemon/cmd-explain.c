@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "iface.h"
 #include "ipxe-script.h"
+#include "lifecycle-table.h"
 #include "manifest.h"
 #include "util.h"
 
@@ -195,13 +196,34 @@ netconsole_text(const struct boot_plan *p)
 	           : NULL;
 }
 
-/* The plan: action, why, profile, group, URLs, netconsole, cloud-config. */
+/* Its lifecycle state and what follows from it, as a phrase. */
+static const char *
+lifecycle_text(struct server *srv, const struct boot_client *c, const struct boot_plan *p,
+    char *buf, size_t size)
+{
+	const struct lifecycle_record *r = lifecycle_get(srv->lifecycle, c->mac);
+	const char *state = lifecycle_state_name(r != NULL ? r->state : LIFECYCLE_NEW);
+	char failure[LIFECYCLE_ERROR_MAX + 24] = "";
+
+	if (r != NULL && r->error[0] != '\0')
+		snprintf(failure, sizeof(failure), " (last failure: %s)", r->error);
+	if (!p->report)
+		snprintf(
+		    buf, size, "%s; not reporting back (its profile has report: false)", state);
+	else
+		snprintf(buf, size, "%s%s; reports back; once installed: %s", state, failure,
+		    fleet_after_install_name(p->after_install));
+	return buf;
+}
+
+/* The plan: action, why, profile, group, URLs, netconsole, lifecycle, cloud-config. */
 static cJSON *
 plan_to_json(struct server *srv, const struct boot_view *v, const struct boot_client *c,
     const struct boot_plan *p, const struct boot_plan *cfg)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *config = cfg->config_source == BOOT_CONFIG_STORED ? cfg->config : "default";
+	char lc[LIFECYCLE_ERROR_MAX + 128];
 
 	if (o == NULL || !add_str(o, "action", action_name(p->action)) ||
 	    !add_str(o, "reason", boot_reason_name(p->reason)) ||
@@ -209,6 +231,7 @@ plan_to_json(struct server *srv, const struct boot_view *v, const struct boot_cl
 	    !add_str(o, "image", p->image[0] ? p->image : NULL) ||
 	    !add_str(o, "missing", p->missing[0] ? p->missing : NULL) ||
 	    !urls_to_json(srv, c, p, o) || !add_str(o, "netconsole", netconsole_text(p)) ||
+	    !add_str(o, "lifecycle", lifecycle_text(srv, c, cfg, lc, sizeof(lc))) ||
 	    !dhcp_to_json(v, c, o) ||
 	    !add_str(o, "cloud_config", p->action == BOOT_IGNORE ? NULL : config)) {
 		cJSON_Delete(o);

@@ -126,7 +126,7 @@ run 0 apply -f "$F/fleet.yaml"
 check "apply prints what it changed" out_has "^+ group lab$"
 run 0 --json profile list
 check "the four profiles" out_json "[p['name'] for p in d] == ['arm-edge', 'disk', 'kairos-cp', 'kairos-node']"
-check "kairos-cp as written" out_json "[p for p in d if p['name'] == 'kairos-cp'][0] == {'name':'kairos-cp','image':'kairos','config':'control-plane','cmdline':'console=ttyS1','cmdline_mode':'append','loader':None,'action':'netboot','netconsole':False}"
+check "kairos-cp as written" out_json "[p for p in d if p['name'] == 'kairos-cp'][0] == {'name':'kairos-cp','image':'kairos','config':'control-plane','cmdline':'console=ttyS1','cmdline_mode':'append','loader':None,'action':'netboot','netconsole':False,'report':True,'after_install':'local'}"
 check "disk boots from the disk" out_json "[p['action'] for p in d if p['name'] == 'disk'] == ['local']"
 run 0 --json group list
 check "the four groups, priorities and selectors" out_json "[(g['name'], g['priority'], g['match']['mac'], g['match']['arch'], g['match']['labels']) for g in d] == [('arm',0,None,'efi-arm64',{}), ('control-plane',20,None,None,{'role':'cp'}), ('default',0,None,None,{}), ('lab',10,'52:54:00:*',None,{})]"
@@ -230,7 +230,7 @@ echo "== label"
 run 0 label "$NEW" role=cp rack=r1
 check "label of an unknown MAC creates its entry" out_has "labels of $NEW: rack=r1 role=cp"
 run 0 --json machines
-check "machines lists it with its labels, no profile, no image" out_json "[m for m in d if m['mac'] == '$NEW'] == [{'mac':'$NEW','image':None,'config':None,'cmdline':None,'cmdline_mode':'append','labels':{'rack':'r1','role':'cp'},'profile':None,'last_event':None}]"
+check "machines lists it with its labels, no profile, no image" out_json "[m for m in d if m['mac'] == '$NEW'] == [{'mac':'$NEW','image':None,'config':None,'cmdline':None,'cmdline_mode':'append','labels':{'rack':'r1','role':'cp'},'profile':None,'last_event':None,'lifecycle':{'state':'new','since':None,'error':None,'installed_at':None,'group':None,'boots':0,'installs':0}}]"
 check "its labels put it in group control-plane" \
 	sh -c "ip netns exec $NS curl -s http://127.0.0.1:$PORT/config/$(hy $NEW) | grep -qx 'hostname: cp-$NEW'"
 run 0 machines

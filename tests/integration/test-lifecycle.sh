@@ -146,6 +146,7 @@ check "its script exits to the firmware (local disk)" grep -q "^exit" "$T/script
 check "and says so" grep -q "boots from its local disk" "$T/script"
 run 0 explain "$MAC_A"
 check "explain says it reported installed" out_has "reported installed"
+check "explain shows its lifecycle" out_has "lifecycle     installed; reports back; once installed: local"
 
 echo "== reports refused"
 check "the spent installed report is refused (403)" [ "$(status -X POST "$URL_INSTALLED")" = 403 ]

@@ -14,7 +14,9 @@
 # other machines' lines still arriving.  A profile with netconsole: nothing
 # added to machine A's command line while syslog is off (explain and the log
 # say why), netconsole=@/,PORT@10.81.0.1/ in its script and in explain once on,
-# and a raw kernel-style line from it shown by logs.
+# and a raw kernel-style line from it shown by logs.  The served
+# cloud-config's command that forwards the installer's journal, run on
+# machine A: its lines shown by logs.
 set -euo pipefail
 
 NETBOOTD=${NETBOOTD:?NETBOOTD must point to netbootd}
@@ -268,6 +270,24 @@ echo "== a kernel netconsole line (raw text, no priority) is machine A's"
 send 10.81.0.2 "$(hex '[    3.141592] EXT4-fs (sda1): mounted filesystem')"
 netconsole_line() { "$CTL" "${CTL_ARGS[@]}" logs "$MAC_A" >"$T/out" 2>&1 && grep -q "EXT4-fs (sda1): mounted filesystem" "$T/out"; }
 check "logs shows the kernel's line" wait_until 20 netconsole_line
+
+echo "== the served cloud-config forwards the installer's journal"
+# The first before-install command, run on machine A as Kairos' installer
+# would, with a stand-in journalctl (the installer's journal) and the real
+# logger of util-linux.
+cli curl -s -o "$T/cc" "$BASE/config/${MAC_A//:/-}"
+"$PY" - "$T/cc" >"$T/fwd.sh" <<'PYEOF'
+import sys, yaml
+steps = yaml.safe_load(open(sys.argv[1]))["stages"]["before-install"]
+print(steps[0]["commands"][0])
+PYEOF
+check "the command sends the journal to the receiver" grep -q "logger -d -n 10.81.0.1 -P $PORT -t kairos-install" "$T/fwd.sh"
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\necho "Dec 02 10:00:00 kairos kairos-agent[42]: installing to /dev/vda"\n' >"$T/fakebin/journalctl"
+chmod +x "$T/fakebin/journalctl"
+cli env PATH="$T/fakebin:$PATH" sh "$T/fwd.sh"
+journal_line() { "$CTL" "${CTL_ARGS[@]}" logs "$MAC_A" >"$T/out" 2>&1 && grep -q "kairos-install.*installing to /dev/vda" "$T/out"; }
+check "logs shows the installer's journal line" wait_until 20 journal_line
 
 echo "== off again by SIGHUP"
 write_config ""
