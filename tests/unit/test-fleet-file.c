@@ -708,7 +708,42 @@ test_netconsole(void)
 	    "fleet.yaml:1: profile \"p\": expected a scalar, not a list");
 }
 
+/* report and after_install: parsed, exported when not the default, diffed, bad values refused. */
+static void
+test_lifecycle_keys(void)
+{
+	struct fleet f;
+	char *text = NULL;
+
+	parse_ok("profiles:\n  a: {report: false}\n  b: {after_install: netboot}\n"
+	         "  c: {report: true, after_install: local}\n  d: {after_install: ignore}\n",
+	    &f);
+	CHECK(fleet_profile_find(&f, "a")->no_report);
+	CHECK_EQ_INT(fleet_profile_find(&f, "a")->after_install, FLEET_AFTER_LOCAL);
+	CHECK_EQ_INT(fleet_profile_find(&f, "b")->after_install, FLEET_AFTER_NETBOOT);
+	CHECK(!fleet_profile_find(&f, "c")->no_report);
+	CHECK_EQ_INT(fleet_profile_find(&f, "d")->after_install, FLEET_AFTER_IGNORE);
+	CHECK_EQ_INT(fleet_file_format(&f, &text), 0);
+	CHECK_EQ_STR(text, "profiles:\n"
+	                   "  a: {report: false}\n"
+	                   "  b: {after_install: netboot}\n"
+	                   "  c: {}\n"
+	                   "  d: {after_install: ignore}\n");
+	check_round_trip(&f);
+	free(text);
+	fleet_clear(&f);
+	check_diff("profiles: {p: {image: a}}\n",
+	    "profiles: {p: {image: a, after_install: netboot}}\n",
+	    "~ profile p: after_install local -> netboot\n");
+	check_diff("profiles: {p: {}}\n", "profiles: {p: {report: no}}\n",
+	    "~ profile p: report true -> false\n");
+	parse_err("profiles: {p: {after_install: disk}}\n",
+	    "fleet.yaml:1: profile \"p\": after_install: \"disk\" is not local, netboot or ignore");
+	parse_err("profiles: {p: {report: 2}}\n",
+	    "fleet.yaml:1: profile \"p\": report: \"2\" is not a boolean (true or false)");
+}
+
 TEST_MAIN(TEST(test_example), TEST(test_example_file), TEST(test_every_key), TEST(test_empty),
     TEST(test_bad_yaml), TEST(test_bad_keys), TEST(test_bad_items), TEST(test_bad_values),
     TEST(test_bad_configs), TEST(test_caps), TEST(test_validate_after_parse), TEST(test_diff),
-    TEST(test_format_store_fleet), TEST(test_netconsole))
+    TEST(test_format_store_fleet), TEST(test_netconsole), TEST(test_lifecycle_keys))
