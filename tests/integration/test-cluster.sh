@@ -9,7 +9,9 @@
 #     (GET /blobs/sha256:... on A), per-instance readiness in `images`, and
 #     then boots a client on C's segment (ProxyDHCP offer + script naming it);
 #   - a change made once through one instance is served by all three within
-#     1 s; boot events of every instance appear on the others;
+#     1 s; boot events of every instance appear on the others; a machine that
+#     reported installed to B is sent to its disk by A, and a reinstall
+#     through A puts it back to new on B;
 #   - two concurrent `apply -f` on two instances never interleave;
 #   - one etcd member killed: no effect; all stopped: changes refused with
 #     exit code 5 while every instance keeps serving; restarted: recovered;
@@ -85,6 +87,20 @@ for i in a b c; do check "assign through B: $i boots $MAC2 within 1 s" wait_unti
 seen_on() { cluster_json "$1" machines | jq -e --arg m "$2" --arg w "$3" '.[] | select(.mac == $m) | .last_event.instance == $w' >/dev/null; }
 cluster_script b "$MAC2" >/dev/null
 check "B's boot event of $MAC2 is seen on A, naming B" wait_until 5 seen_on a "$MAC2" b
+
+# --- a lifecycle report through B reaches A; a reinstall through A reaches B
+state_on() { cluster_json "$1" machines | jq -e --arg m "$2" --arg s "$3" '.[] | select(.mac == $m) | .lifecycle.state == $s' >/dev/null; }
+ip netns exec "${CLUSTER_NS[b]}" curl -sf "http://${CLUSTER_IP[b]}:$CLUSTER_PORT/config/$MAC2" >"$T/cc2"
+REPORT=$(sed -n "s|.*u=\([^;]*/installed\);.*|\1|p" "$T/cc2")
+check "B's cloud-config for $MAC2 reports to B" grep -q "u=http://${CLUSTER_IP[b]}:$CLUSTER_PORT/report/" "$T/cc2"
+check "the installed report is accepted by B" ip netns exec "${CLUSTER_NS[b]}" curl -sf -X POST -d report "$REPORT"
+check "B: $MAC2 installed" wait_until 5 state_on b "$MAC2" installed
+check "A learns that $MAC2 is installed" wait_until 10 state_on a "$MAC2" installed
+local_on() { cluster_script "$1" "$2" 2>/dev/null | grep -q '^exit'; }
+check "A sends the installed $MAC2 to its disk" local_on a "$MAC2"
+cluster_ctl a reinstall "$MAC2" >/dev/null
+check "a reinstall through A reaches B" wait_until 10 state_on b "$MAC2" new
+check "B boots $MAC2 again" boots b "$MAC2" kairos
 
 # --- two concurrent apply -f never interleave ---------------------------
 cat >"$T/f1.yaml" <<EOF
