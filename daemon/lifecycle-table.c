@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <event2/event.h>
 
 #include "error.h"
 #include "fsutil.h"
@@ -27,12 +28,30 @@ struct entry {
 	struct lifecycle_record r;
 };
 
+/*
+ * The first DHCP request of each machine's current boot, for the boot
+ * duration: a small direct-mapped cache, so that DHCP (any MAC, unasked)
+ * creates no record and costs no memory beyond it.
+ */
+#define DHCP_SLOTS 4096
+
+struct dhcp_slot {
+	uint8_t mac[MAC_LEN];
+	int64_t ms;
+};
+
+/* Changes of state other than these wait at most this long to be written together. */
+#define SAVE_DELAY_MS 1000
+
 struct lifecycle_table {
 	struct server *srv;
 	int dirfd;
 	struct entry *v; /* sorted by MAC */
 	size_t n, cap;
 	struct progress_sub *sub;
+	struct dhcp_slot dhcp[DHCP_SLOTS];
+	struct event *save_ev; /* a deferred save is pending when added */
+	bool warned_full;
 };
 
 static int64_t
@@ -313,10 +332,57 @@ announce(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lif
 }
 
 static void
+on_save(evutil_socket_t fd, short what, void *userdata)
+{
+	(void)save(userdata);
+}
+
+/*
+ * Write lifecycle.json now ('now': an installed machine must not install
+ * again after a crash), or within SAVE_DELAY_MS, together with the other
+ * changes meanwhile (a new boot's token: one write a second at most, however
+ * many machines boot).
+ */
+static void
+persist(struct lifecycle_table *t, bool now)
+{
+	const struct timeval delay = {0, SAVE_DELAY_MS * 1000};
+
+	if (now || t->save_ev == NULL) {
+		if (t->save_ev != NULL)
+			evtimer_del(t->save_ev);
+		(void)save(t);
+	} else if (!evtimer_pending(t->save_ev, NULL))
+		evtimer_add(t->save_ev, &delay);
+}
+
+static void
 changed(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lifecycle_record *r)
 {
-	(void)save(t);
+	persist(t, r->state != LIFECYCLE_BOOTING && r->state != LIFECYCLE_INSTALLING);
 	announce(t, mac, r);
+}
+
+static struct dhcp_slot *
+dhcp_slot(struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < MAC_LEN; i++)
+		h = (h ^ mac[i]) * 16777619u;
+	return &t->dhcp[h % DHCP_SLOTS];
+}
+
+/* The machine's first DHCP of this boot, taken (0: none seen). */
+static int64_t
+dhcp_take(struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
+{
+	struct dhcp_slot *s = dhcp_slot(t, mac);
+	int64_t ms = memcmp(s->mac, mac, MAC_LEN) == 0 ? s->ms : 0;
+
+	if (ms != 0)
+		s->ms = 0;
+	return ms;
 }
 
 /* Another instance's state event: take the state, not a token (it is that instance's). */
@@ -334,7 +400,7 @@ apply_remote(struct lifecycle_table *t, const struct progress_event *ev)
 	r->state = s, r->since_ms = ev->time_ms, r->token[0] = '\0';
 	if (s == LIFECYCLE_INSTALLED)
 		r->installed_ms = ev->time_ms, r->error[0] = '\0';
-	(void)save(t);
+	persist(t, s != LIFECYCLE_BOOTING && s != LIFECYCLE_INSTALLING);
 }
 
 static void
@@ -342,7 +408,7 @@ on_event(const struct progress_event *ev, void *userdata)
 {
 	struct lifecycle_table *t = userdata;
 	const char *self = progress_instance(t->srv->progress);
-	struct lifecycle_record *r;
+	struct dhcp_slot *s;
 
 	if (!ev->has_mac)
 		return;
@@ -351,8 +417,14 @@ on_event(const struct progress_event *ev, void *userdata)
 			apply_remote(t, ev);
 		return;
 	}
-	if (ev->kind == PROGRESS_OFFER && (r = obtain(t, ev->mac)) != NULL)
-		lifecycle_on_dhcp(r, ev->time_ms);
+	if (ev->kind != PROGRESS_OFFER)
+		return;
+	s = dhcp_slot(t, ev->mac);
+	if (memcmp(s->mac, ev->mac, MAC_LEN) != 0) {
+		memcpy(s->mac, ev->mac, MAC_LEN);
+		s->ms = 0;
+	}
+	lifecycle_on_dhcp(&s->ms, ev->time_ms);
 }
 
 /* ---- the server's side ---- */
@@ -373,8 +445,12 @@ lifecycle_open(
 		free(t);
 		return r;
 	}
-	if ((r = load(t, ret_error)) < 0 ||
-	    (r = progress_subscribe(srv->progress, NULL, on_event, t, &t->sub)) < 0) {
+	t->save_ev = evtimer_new(srv->base, on_save, t);
+	if (t->save_ev == NULL)
+		r = -ENOMEM;
+	else if ((r = load(t, ret_error)) >= 0)
+		r = progress_subscribe(srv->progress, NULL, on_event, t, &t->sub);
+	if (r < 0) {
 		lifecycle_close(t);
 		return r;
 	}
@@ -388,6 +464,11 @@ lifecycle_close(struct lifecycle_table *t)
 	if (t == NULL)
 		return;
 	progress_unsubscribe(t->sub);
+	if (t->save_ev != NULL) {
+		if (evtimer_pending(t->save_ev, NULL))
+			(void)save(t); /* what waited to be written */
+		event_free(t->save_ev);
+	}
 	if (t->dirfd >= 0)
 		close(t->dirfd);
 	free(t->v);
@@ -439,7 +520,7 @@ begin_boot(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], struct lifecyc
 		r->state = LIFECYCLE_BOOTING;
 	}
 	if (was_installed)
-		(void)save(t); /* the new token; no change of state to tell */
+		persist(t, false); /* the new token; no change of state to tell */
 	else
 		changed(t, mac, r);
 }
@@ -450,8 +531,11 @@ lifecycle_booted(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const ch
 	struct lifecycle_record *r = obtain(t, mac);
 
 	if (r == NULL) {
-		log_warn(NULL, "Cannot track the lifecycle of another machine: %d are tracked",
-		    STORE_MAX_MACHINES);
+		if (!t->warned_full)
+			log_warn(NULL,
+			    "Cannot track the lifecycle of another machine: %d are tracked",
+			    STORE_MAX_MACHINES);
+		t->warned_full = true;
 		return;
 	}
 	begin_boot(t, mac, r, group);
@@ -468,6 +552,7 @@ lifecycle_config(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const ch
 		return -E2BIG;
 	if (r->token[0] == '\0')
 		begin_boot(t, mac, r, group);
+	r->dhcp_ms = dhcp_take(t, mac);
 	if (lifecycle_on_config(r, now_ms(), &ms))
 		stats_observe(&t->srv->stats.lifecycle.boot, stats_boot_bounds, STATS_BOOT_BUCKETS,
 		    (double)ms / 1000);

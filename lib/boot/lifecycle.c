@@ -50,11 +50,10 @@ enter(struct lifecycle_record *r, enum lifecycle_state s, int64_t now_ms)
 }
 
 void
-lifecycle_on_dhcp(struct lifecycle_record *r, int64_t now_ms)
+lifecycle_on_dhcp(int64_t *dhcp_ms, int64_t now_ms)
 {
-	if (r->dhcp_ms == 0 || now_ms - r->dhcp_ms > LIFECYCLE_BOOT_WINDOW_MS ||
-	    now_ms < r->dhcp_ms)
-		r->dhcp_ms = now_ms;
+	if (*dhcp_ms == 0 || now_ms - *dhcp_ms > LIFECYCLE_BOOT_WINDOW_MS || now_ms < *dhcp_ms)
+		*dhcp_ms = now_ms;
 }
 
 bool

@@ -58,8 +58,11 @@ int lifecycle_state_parse(const char *s, enum lifecycle_state *ret);
 /* Whether 's' is 32 lowercase hex digits. */
 bool lifecycle_token_valid(const char *s);
 
-/* A DHCP request of the machine: the first of a boot starts the boot duration. */
-void lifecycle_on_dhcp(struct lifecycle_record *r, int64_t now_ms);
+/*
+ * A DHCP request of the machine: the first of a boot starts the boot
+ * duration (*dhcp_ms, r->dhcp_ms or wherever the caller keeps it).
+ */
+void lifecycle_on_dhcp(int64_t *dhcp_ms, int64_t now_ms);
 /*
  * It was served a script that boots an image: booting with 'token' (an
  * installed machine stays installed, with the new token).

@@ -193,6 +193,13 @@ say "== boot 4: the disk again, now with marker $DISK2"
 boot_vm 4 "$RE_DISK" 10
 verify "boot 4 booted the new marker system from the disk" s2 "$RE_DISK $DISK2"
 verify "netbootd is the same process (pid $PID)" kill -0 "$PID"
+lan_in_site curl -s -m 10 "http://$LAN_SERVER:8090/metrics" >"$BOOT_DIR/metrics" || true
+metric() { awk -v k="$1" '$1 == k { print $2 }' "$BOOT_DIR/metrics"; }
+say "metrics: $(grep -E '^netbootd_(boot|install)_duration_seconds_(sum|count)' "$BOOT_DIR/metrics" | tr '\n' ' ')"
+verify "/metrics: two installs timed" [ "$(metric netbootd_install_duration_seconds_count)" = 2 ]
+verify "/metrics: the network boots timed from their first DHCP" \
+	[ "$(metric netbootd_boot_duration_seconds_count)" -ge 2 ]
+verify "/metrics: one machine installed" [ "$(metric 'netbootd_lifecycle_machines{state="installed"}')" = 1 ]
 
 kill_pid "$WATCH_PID"
 say "watch's state events: $(watch_details state | tr '\n' ' ')"

@@ -34,8 +34,8 @@ test_install(void)
 	struct lifecycle_record r = {0};
 	int64_t ms = 0, d;
 
-	lifecycle_on_dhcp(&r, 1000);
-	lifecycle_on_dhcp(&r, 2000); /* the same boot */
+	lifecycle_on_dhcp(&r.dhcp_ms, 1000);
+	lifecycle_on_dhcp(&r.dhcp_ms, 2000); /* the same boot */
 	CHECK(!lifecycle_on_boot(&r, tok1, 3000));
 	CHECK_EQ_INT(r.state, LIFECYCLE_BOOTING);
 	CHECK_EQ_INT(r.boots, 1);
@@ -95,8 +95,8 @@ test_failed_installs(void)
 	CHECK_EQ_INT(d, 3000);
 	CHECK_EQ_STR(r.error, "");
 	/* A DHCP long ago does not count for the next boot. */
-	lifecycle_on_dhcp(&r, 20000);
-	lifecycle_on_dhcp(&r, 20000 + LIFECYCLE_BOOT_WINDOW_MS + 1);
+	lifecycle_on_dhcp(&r.dhcp_ms, 20000);
+	lifecycle_on_dhcp(&r.dhcp_ms, 20000 + LIFECYCLE_BOOT_WINDOW_MS + 1);
 	CHECK_EQ_INT(r.dhcp_ms, 20000 + LIFECYCLE_BOOT_WINDOW_MS + 1);
 }
 
