@@ -12,7 +12,7 @@ _netbootctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="status images add-image remove-image machines assign unassign label config profile group apply export explain default-boot watch logs extract"
+	local commands="status images add-image remove-image machines assign unassign reinstall label config profile group apply export explain default-boot watch logs extract"
 	local i cmd="" sub="" _netbootctl_sock=""
 
 	for ((i = 1; i < cword; i++)); do
@@ -69,7 +69,11 @@ _netbootctl()
 		COMPREPLY=($(compgen -W "$(_netbootctl_query 'profile list')" -- "$cur"))
 		return
 		;;
-	--action)
+	--group)
+		COMPREPLY=($(compgen -W "$(_netbootctl_query 'group list')" -- "$cur"))
+		return
+		;;
+	--action | --after-install)
 		COMPREPLY=($(compgen -W "netboot local ignore" -- "$cur"))
 		return
 		;;
@@ -110,6 +114,9 @@ _netbootctl()
 	unassign | watch)
 		COMPREPLY=($(compgen -W "--help $(_netbootctl_query machines)" -- "$cur"))
 		;;
+	reinstall)
+		COMPREPLY=($(compgen -W "--group --help $(_netbootctl_query machines)" -- "$cur"))
+		;;
 	label)
 		COMPREPLY=($(compgen -W "--remove --help $(_netbootctl_query machines)" -- "$cur"))
 		;;
@@ -126,7 +133,7 @@ _netbootctl()
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "set get list remove" -- "$cur"))
 		elif [[ $sub == set && $cmd == profile && $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--image --config --cmdline --append-cmdline --loader --action --netconsole --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--image --config --cmdline --append-cmdline --loader --action --netconsole --after-install --no-report --help" -- "$cur"))
 		elif [[ $sub == set && $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--profile --priority --mac --uuid --arch --interface --label --help" -- "$cur"))
 		elif [[ $sub != list ]]; then
