@@ -337,34 +337,36 @@ after_install(const cJSON *o, const char *key, enum fleet_after_install *ret)
 	return NULL;
 }
 
-/* "report": absent or null is true (the default); stored negated. */
+/* An optional boolean, 'dflt' when absent or null. */
 static const char *
-report(const cJSON *o, const char *key, bool *ret_no_report)
+optional_bool_or(const cJSON *o, const char *key, bool dflt, bool *ret)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	*ret_no_report = false;
-	if (v == NULL || cJSON_IsNull(v))
-		return NULL;
-	if (!cJSON_IsBool(v))
-		return "is not true or false";
-	*ret_no_report = cJSON_IsFalse(v);
-	return NULL;
-}
-
-/* An optional boolean, false when absent or null. */
-static const char *
-optional_bool(const cJSON *o, const char *key, bool *ret)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	*ret = false;
+	*ret = dflt;
 	if (v == NULL || cJSON_IsNull(v))
 		return NULL;
 	if (!cJSON_IsBool(v))
 		return "is not true or false";
 	*ret = cJSON_IsTrue(v);
 	return NULL;
+}
+
+static const char *
+optional_bool(const cJSON *o, const char *key, bool *ret)
+{
+	return optional_bool_or(o, key, false, ret);
+}
+
+/* "report": true unless false; stored negated. */
+static const char *
+report(const cJSON *o, const char *key, bool *ret_no_report)
+{
+	bool on;
+	const char *why = optional_bool_or(o, key, true, &on);
+
+	*ret_no_report = !on;
+	return why;
 }
 
 static const char *
