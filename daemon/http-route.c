@@ -23,6 +23,7 @@
 #include "loader.h"
 #include "log.h"
 #include "store.h"
+#include "ui.h"
 #include "util.h"
 
 static void
@@ -411,6 +412,12 @@ http_route_dispatch(struct http_req *c, const struct http_route *rt)
 		break;
 	case HTTP_ROUTE_BLOB:
 		http_route_blob(c, rt);
+		break;
+	case HTTP_ROUTE_UI_REDIRECT:
+	case HTTP_ROUTE_UI_FILE:
+	case HTTP_ROUTE_UI_STATE:
+	case HTTP_ROUTE_UI_EVENTS:
+		ui_route(c, rt);
 		break;
 	}
 }

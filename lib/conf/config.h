@@ -48,7 +48,7 @@ enum config_store_backend {
 #define CONFIG_MAX_SYSLOG_LINE     8192
 
 #define CONFIG_MAX_ENDPOINTS       16
-#define CONFIG_MAX_UI_ALLOW        64 /* http.ui_allow networks */
+#define CONFIG_MAX_UI_ALLOW        64  /* http.ui_allow networks */
 #define CONFIG_MAX_SECRET          256 /* bytes of an etcd user name or password */
 #define CONFIG_MAX_ETCD_PREFIX     128
 #define CONFIG_DEFAULT_ETCD_PREFIX "/netbootd/"

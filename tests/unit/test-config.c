@@ -1067,7 +1067,8 @@ test_ui(void)
 	if (c != NULL) {
 		CHECK(c->http.ui);
 		CHECK(allowed(c, "10.1.255.3") && allowed(c, "127.0.0.1"));
-		CHECK(!allowed(c, "10.2.0.1") && !allowed(c, "127.0.0.2") && !allowed(c, "0.0.0.0"));
+		CHECK(
+		    !allowed(c, "10.2.0.1") && !allowed(c, "127.0.0.2") && !allowed(c, "0.0.0.0"));
 	}
 	config_free(c);
 	c = parse_ok("http: {ui_allow: [0.0.0.0/0]}\n");
@@ -1102,10 +1103,11 @@ test_ui(void)
 	    "t.yaml:1: http.ui_allow: expected an IPv4 network like 10.0.0.0/24, not a list");
 }
 
-TEST_MAIN(TEST(test_ui), TEST(test_store), TEST(test_defaults), TEST(test_empty), TEST(test_full_block),
-    TEST(test_full_flow), TEST(test_partial), TEST(test_booleans), TEST(test_ports),
-    TEST(test_ranges), TEST(test_unknown_keys), TEST(test_duplicates), TEST(test_wrong_types),
-    TEST(test_yaml_features), TEST(test_syntax_errors), TEST(test_bad_bytes), TEST(test_size_cap),
-    TEST(test_loaders), TEST(test_image), TEST(test_cmdline), TEST(test_paths),
-    TEST(test_advertise), TEST(test_interfaces), TEST(test_port_conflicts), TEST(test_tftp_root),
-    TEST(test_example_config), TEST(test_load), TEST(test_registry), TEST(test_syslog))
+TEST_MAIN(TEST(test_ui), TEST(test_store), TEST(test_defaults), TEST(test_empty),
+    TEST(test_full_block), TEST(test_full_flow), TEST(test_partial), TEST(test_booleans),
+    TEST(test_ports), TEST(test_ranges), TEST(test_unknown_keys), TEST(test_duplicates),
+    TEST(test_wrong_types), TEST(test_yaml_features), TEST(test_syntax_errors),
+    TEST(test_bad_bytes), TEST(test_size_cap), TEST(test_loaders), TEST(test_image),
+    TEST(test_cmdline), TEST(test_paths), TEST(test_advertise), TEST(test_interfaces),
+    TEST(test_port_conflicts), TEST(test_tftp_root), TEST(test_example_config), TEST(test_load),
+    TEST(test_registry), TEST(test_syslog))
