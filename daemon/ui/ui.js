@@ -5,6 +5,7 @@
 
 const MAX_FEED = 100;
 const machines = new Map(); // MAC -> machine JSON, as in /ui/state
+const seen = new Map(); // MAC -> the event kinds and states the stream brought, in order
 let received = 0;
 
 function el(tag, cls, text) {
@@ -62,6 +63,7 @@ function machineRow(m) {
   tr.dataset.mac = m.mac;
   tr.dataset.state = state;
   tr.dataset.event = ev ? ev.kind : '-';
+  tr.dataset.seen = (seen.get(m.mac) || []).join(' ');
   cell(tr, m.mac, 'mono nowrap');
   cell(tr, state, 'state state-' + state);
   cell(tr, eventText(ev), 'event');
@@ -181,7 +183,12 @@ function onBoot(msg) {
   const d = JSON.parse(msg.data);
   received++;
   document.body.dataset.received = String(received);
-  if (d.machine && d.machine.mac) machines.set(d.machine.mac, d.machine);
+  if (d.machine && d.machine.mac) {
+    machines.set(d.machine.mac, d.machine);
+    const h = seen.get(d.machine.mac) || [];
+    h.push(d.event ? d.event.kind : '?', 'state:' + lifecycle(d.machine));
+    seen.set(d.machine.mac, h.slice(-200));
+  }
   renderMachines(d.machine ? d.machine.mac : null);
   if (d.event) feedPush('events', eventItem(d.event), true);
 }
