@@ -97,9 +97,11 @@ broadcast(struct ui_streams *u, const char *msg, size_t len)
 			stream_drop(u, st, "it does not read (its output buffer is full)");
 			continue;
 		}
-		if ((chunk = evbuffer_new()) == NULL || evbuffer_add(chunk, msg, len) < 0) {
-			evbuffer_free(chunk);
+		if ((chunk = evbuffer_new()) == NULL)
 			continue; /* this message is lost for it */
+		if (evbuffer_add(chunk, msg, len) < 0) {
+			evbuffer_free(chunk);
+			continue;
 		}
 		evhttp_send_reply_chunk(st->req, chunk);
 		evbuffer_free(chunk);
@@ -228,7 +230,9 @@ stream_begin(struct http_req *c, struct ui_stream *st)
 		if (fd >= 0)
 			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	}
-	if (chunk != NULL && evbuffer_add(chunk, hello, sizeof(hello) - 1) == 0)
+	if (chunk == NULL)
+		return;
+	if (evbuffer_add(chunk, hello, sizeof(hello) - 1) == 0)
 		evhttp_send_reply_chunk(c->req, chunk);
 	evbuffer_free(chunk);
 }

@@ -60,7 +60,8 @@ ui_file(struct http_req *c, const char *name)
 	}
 	body = evbuffer_new();
 	if (body == NULL || evbuffer_add_reference(body, f->data, f->len, NULL, NULL) < 0) {
-		evbuffer_free(body);
+		if (body != NULL)
+			evbuffer_free(body);
 		http_reply_error(c, 500, "Internal Server Error");
 		return;
 	}

@@ -65,7 +65,9 @@ function machineRow(m) {
   tr.dataset.event = ev ? ev.kind : '-';
   tr.dataset.seen = (seen.get(m.mac) || []).join(' ');
   cell(tr, m.mac, 'mono nowrap');
-  cell(tr, state, 'state state-' + state);
+  const st = cell(tr, state, 'state state-' + state);
+  if (m.lifecycle && m.lifecycle.error) st.title = String(m.lifecycle.error);
+  else if (m.lifecycle && m.lifecycle.since) st.title = 'since ' + new Date(m.lifecycle.since).toLocaleString();
   cell(tr, eventText(ev), 'event');
   cell(tr, ev ? when(ev.time) : '-', 'nowrap');
   cell(tr, m.image);

@@ -83,7 +83,7 @@ kill_pid "$SAMPLER"
 
 say "The VM's row, as sampled: $(uniq "$BOOT_DIR/samples.txt" | tr -d '"' | tr '\n' ',' | sed 's/,$//')"
 verify "the page showed no event for the VM before it booted" grep -qx '"- -"' <(head -1 "$BOOT_DIR/samples.txt")
-verify "the VM's row showed boot events during the boot" grep -Eq ' (offer|script|kernel)"' "$BOOT_DIR/samples.txt"
+verify "the VM's row showed boot events during the boot" grep -Eq ' (offer|loader|script|kernel|initrd|rootfs)"' "$BOOT_DIR/samples.txt"
 verify "the row's last event changed at least twice during the boot" [ "$(grep -v none "$BOOT_DIR/samples.txt" | uniq | wc -l)" -ge 3 ]
 verify "the row's last event ended with the cloud-config" [ "$(js "$row.dataset.event")" = '"config"' ]
 SEEN=$(js "$row.dataset.seen")
