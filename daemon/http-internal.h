@@ -52,6 +52,7 @@ struct http_server {
 	size_t n_handlers;
 	LIST_HEAD(, http_xfer) xfers; /* file bodies being sent, for progress events */
 	unsigned n_xfers;
+	struct ui_streams *ui; /* the status page's event streams (ui.h); NULL until one */
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "loader.h"
 #include "log.h"
 #include "store.h"
+#include "ui.h"
 #include "util.h"
 
 static void
@@ -547,6 +548,12 @@ http_route_dispatch(struct http_req *c, const struct http_route *rt)
 	case HTTP_ROUTE_REPORT:
 		c->mac = rt->mac;
 		http_route_report(c, rt);
+		break;
+	case HTTP_ROUTE_UI_REDIRECT:
+	case HTTP_ROUTE_UI_FILE:
+	case HTTP_ROUTE_UI_STATE:
+	case HTTP_ROUTE_UI_EVENTS:
+		ui_route(c, rt);
 		break;
 	}
 }

@@ -40,6 +40,7 @@
 #include "http-internal.h"
 #include "iface.h"
 #include "log.h"
+#include "ui.h"
 #include "util.h"
 #define HTTP_LISTEN_BACKLOG 128
 #define HTTP_ACCEPT_RETRY   1 /* seconds to pause accepting after EMFILE and the like */
@@ -79,6 +80,7 @@ static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	http_reply_xfers_closed(arg, evcon);
+	ui_streams_closed(arg, evcon);
 	http_conn_gone(arg);
 }
 
@@ -396,6 +398,8 @@ http_server_free(struct http_server *s)
 	s->freeing = true;
 	if (s->resolve_ev != NULL)
 		http_resolve_pending(-1, 0, s); /* drop our references */
+	ui_streams_free(s->ui);
+	s->ui = NULL;
 	if (s->http != NULL)
 		evhttp_free(s->http); /* frees the bound sockets and connections */
 	while (!LIST_EMPTY(&s->xfers))

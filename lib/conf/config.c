@@ -54,6 +54,7 @@ enum key_type {
 	K_PREFIX,
 	K_SECRET,
 	K_INSTANCE,
+	K_CIDRLIST,
 };
 
 struct key {
@@ -90,6 +91,8 @@ static const struct key http_keys[] = {
     {"port", K_PORT, F(http.port), 1, 65535, NULL},
     {"max_connections", K_UINT, F(http.max_connections), 1, 65535, NULL},
     {"timeout", K_UINT, F(http.timeout), 1, 3600, NULL},
+    {"ui", K_BOOL, F(http.ui), 0, 0, NULL},
+    {"ui_allow", K_CIDRLIST, F(http.ui_allow), 0, 0, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -187,6 +190,7 @@ static const char *const type_names[] = {
     [K_PREFIX] = "a key prefix like /netbootd/",
     [K_SECRET] = "a string",
     [K_INSTANCE] = "an instance name",
+    [K_CIDRLIST] = "a list of IPv4 networks like 10.0.0.0/24",
 };
 
 /*
@@ -691,6 +695,20 @@ static const struct list_kind host_list = {
 static const struct list_kind url_list = {
     url_valid, "http(s)://HOST:PORT", "endpoints", CONFIG_MAX_ENDPOINTS};
 
+/* http.ui_allow: an IPv4 network. */
+static bool
+cidr_valid(const char *s, size_t len)
+{
+	struct in_addr net;
+	unsigned prefix;
+
+	(void)len;
+	return config_cidr_parse(s, &net, &prefix) == 0;
+}
+
+static const struct list_kind cidr_list = {
+    cidr_valid, "an IPv4 network like 10.0.0.0/24", "networks", CONFIG_MAX_UI_ALLOW};
+
 static int
 add_item(struct parser *p, const char *name, const struct list_kind *lk, char **v, size_t n)
 {
@@ -766,6 +784,9 @@ parse_value(struct parser *p, const struct key *k, const char *name)
 	case K_URLLIST:
 		return parse_strlist(
 		    p, k, name, &url_list, &p->cfg->store.endpoints, &p->cfg->store.n_endpoints);
+	case K_CIDRLIST:
+		return parse_strlist(
+		    p, k, name, &cidr_list, &p->cfg->http.ui_allow, &p->cfg->http.n_ui_allow);
 	default:
 		return parse_scalar(p, k, name);
 	}
@@ -990,7 +1011,12 @@ config_new(void)
 	        .retries = 5,
 	        .max_blksize = 1468,
 	        .max_windowsize = 64},
-	    .http = {.enabled = true, .port = 8090, .max_connections = 1024, .timeout = 60},
+	    .http = {.enabled = true,
+	        .port = 8090,
+	        .max_connections = 1024,
+	        .timeout = 60,
+	        .ui = true,
+	        .ui_allow = calloc(1, sizeof(char *))},
 	    .syslog = {.port = 514,
 	        .ring_lines = CONFIG_DEFAULT_SYSLOG_RING,
 	        .max_line = CONFIG_DEFAULT_SYSLOG_LINE},
@@ -1010,7 +1036,7 @@ config_new(void)
 	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
 	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||
 	    c->control.socket == NULL || c->control.group == NULL || c->registry.insecure == NULL ||
-	    c->store.endpoints == NULL || c->store.prefix == NULL ||
+	    c->store.endpoints == NULL || c->store.prefix == NULL || c->http.ui_allow == NULL ||
 	    c->registry.auth_file == NULL || c->registry.platform == NULL ||
 	    c->registry.compression == NULL) {
 		config_free(c);
@@ -1028,6 +1054,7 @@ config_free(struct config *c)
 	strv_free(c->interfaces);
 	free(c->state_dir);
 	free(c->tftp.root);
+	strv_free(c->http.ui_allow);
 	free(c->ipxe.dir);
 	free(c->ipxe.bios);
 	free(c->ipxe.efi32);
@@ -1066,4 +1093,57 @@ config_tftp_root(const struct config *c)
 	if (asprintf(&s, "%.*s%s", (int)len, c->state_dir, len == 1 ? "tftp" : "/tftp") < 0)
 		return NULL;
 	return s;
+}
+
+int
+config_cidr_parse(const char *s, struct in_addr *ret_net, unsigned *ret_prefix)
+{
+	const char *slash = strchr(s, '/');
+	char addr[INET_ADDRSTRLEN];
+	unsigned long prefix = 32;
+	struct in_addr net;
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	uint32_t mask;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, &net) != 1)
+		return -EINVAL;
+	if (slash != NULL) {
+		const char *d = slash + 1;
+
+		if (*d == '\0' || strlen(d) > 2 || strspn(d, "0123456789") != strlen(d) ||
+		    (d[0] == '0' && d[1] != '\0'))
+			return -EINVAL;
+		prefix = strtoul(d, NULL, 10);
+		if (prefix > 32)
+			return -EINVAL;
+	}
+	mask = prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
+	if ((ntohl(net.s_addr) & ~mask) != 0)
+		return -EINVAL; /* host bits set */
+	*ret_net = net;
+	*ret_prefix = (unsigned)prefix;
+	return 0;
+}
+
+bool
+config_ui_allowed(const struct config *c, struct in_addr addr)
+{
+	if (c->http.n_ui_allow == 0)
+		return true;
+	for (size_t i = 0; i < c->http.n_ui_allow; i++) {
+		struct in_addr net;
+		unsigned prefix;
+		uint32_t mask;
+
+		if (config_cidr_parse(c->http.ui_allow[i], &net, &prefix) < 0)
+			continue;
+		mask = prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
+		if ((ntohl(addr.s_addr) & mask) == ntohl(net.s_addr))
+			return true;
+	}
+	return false;
 }

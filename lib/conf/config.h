@@ -48,6 +48,7 @@ enum config_store_backend {
 #define CONFIG_MAX_SYSLOG_LINE     8192
 
 #define CONFIG_MAX_ENDPOINTS       16
+#define CONFIG_MAX_UI_ALLOW        64  /* http.ui_allow networks */
 #define CONFIG_MAX_SECRET          256 /* bytes of an etcd user name or password */
 #define CONFIG_MAX_ETCD_PREFIX     128
 #define CONFIG_DEFAULT_ETCD_PREFIX "/netbootd/"
@@ -83,6 +84,9 @@ struct config {
 		uint16_t port;            /* 8090 */
 		unsigned max_connections; /* 1024 */
 		unsigned timeout;         /* idle connection timeout, seconds; default 60 */
+		bool ui;                  /* the status page /ui/ (daemon/ui.h); true */
+		char **ui_allow; /* NULL-terminated IPv4 CIDRs that may see it; empty = everyone */
+		size_t n_ui_allow;
 	} http;
 
 	/* The syslog receiver (netbootd.yaml(5), "syslog"); off unless enabled. */
@@ -152,6 +156,15 @@ int config_parse(
  * callers can fall back to config_new() when the path is the default one.
  */
 int config_load(const char *path, struct config **ret, char **ret_error);
+
+/*
+ * Parse "A.B.C.D/N" (0..32) or a bare "A.B.C.D" (/32) into a network in
+ * network byte order and its prefix length.  A network with host bits set
+ * ("10.0.0.1/24") is -EINVAL, as is anything else.
+ */
+int config_cidr_parse(const char *s, struct in_addr *ret_net, unsigned *ret_prefix);
+/* May 'addr' see the status page: http.ui_allow is empty, or one of its networks holds it. */
+bool config_ui_allowed(const struct config *c, struct in_addr addr);
 
 /* The effective TFTP root: tftp.root or <state_dir>/tftp.  Caller frees. */
 char *config_tftp_root(const struct config *c);

@@ -1,6 +1,7 @@
 #include "http-path.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -58,7 +59,8 @@ read_segment(struct reader *r, struct segment *ret)
 
 /* Split "/a/b/c" into decoded segments.  The path ends at '?' or '#'. */
 static int
-split_path(const char *target, size_t len, struct segment segs[HTTP_SEGMENTS_MAX], size_t *ret_n)
+split_path(const char *target, size_t len, struct segment segs[HTTP_SEGMENTS_MAX], size_t *ret_n,
+    bool *ret_trailing)
 {
 	const char *end = memchr(target, '?', len);
 	struct reader r;
@@ -71,9 +73,10 @@ split_path(const char *target, size_t len, struct segment segs[HTTP_SEGMENTS_MAX
 	r = reader_init(target, len);
 	if (len > HTTP_PATH_MAX || len == 0 || target[0] != '/')
 		return -EBADMSG;
-	if (len == 1)
-		return -ENOENT; /* "/" */
-	while (r.left > 0) {
+	*ret_trailing = len > 1 && target[len - 1] == '/';
+	if (*ret_trailing)
+		r.left--; /* "/ui/": the last segment is "ui" */
+	while (len > 1 && r.left > 0) {
 		(void)read_skip(&r, 1); /* the '/' */
 		if (n == HTTP_SEGMENTS_MAX)
 			return -ENOENT;
@@ -82,6 +85,35 @@ split_path(const char *target, size_t len, struct segment segs[HTTP_SEGMENTS_MAX
 		n++;
 	}
 	*ret_n = n;
+	return 0;
+}
+
+/* The status page's paths (daemon/ui.h). */
+static int
+route_ui(const struct segment *segs, size_t n, bool trailing, struct http_route *r)
+{
+	if (n == 0 || (n == 1 && !trailing)) {
+		r->kind = HTTP_ROUTE_UI_REDIRECT;
+		return 0;
+	}
+	if (trailing && n != 1)
+		return -EBADMSG;
+	if (trailing) {
+		r->kind = HTTP_ROUTE_UI_FILE;
+		strcpy(r->name, "index.html");
+		return 0;
+	}
+	if (n != 2)
+		return -ENOENT;
+	if (strcmp(segs[1].s, "state") == 0)
+		r->kind = HTTP_ROUTE_UI_STATE;
+	else if (strcmp(segs[1].s, "events") == 0)
+		r->kind = HTTP_ROUTE_UI_EVENTS;
+	else if (name_valid(segs[1].s)) {
+		r->kind = HTTP_ROUTE_UI_FILE;
+		memcpy(r->name, segs[1].s, segs[1].len + 1);
+	} else
+		return -EBADMSG;
 	return 0;
 }
 
@@ -147,9 +179,14 @@ route_report(const struct segment *segs, struct http_route *r)
 }
 
 static int
-route_match(const struct segment *segs, size_t n, struct http_route *r)
+route_match(const struct segment *segs, size_t n, bool trailing, struct http_route *r)
 {
 	const char *top = n > 0 ? segs[0].s : "";
+
+	if (n == 0 || strcmp(top, "ui") == 0)
+		return route_ui(segs, n, trailing, r);
+	if (trailing)
+		return -EBADMSG;
 
 	if (n == 1 && strcmp(top, "healthz") == 0) {
 		r->kind = HTTP_ROUTE_HEALTHZ;
@@ -248,13 +285,14 @@ http_route_parse(const char *target, size_t len, struct http_route *ret)
 {
 	struct segment segs[HTTP_SEGMENTS_MAX];
 	struct http_route r = {0};
+	bool trailing = false;
 	size_t n = 0;
 	int k;
 
-	k = split_path(target, len, segs, &n);
+	k = split_path(target, len, segs, &n, &trailing);
 	if (k < 0)
 		return k;
-	k = route_match(segs, n, &r);
+	k = route_match(segs, n, trailing, &r);
 	if (k == 0 && (r.kind == HTTP_ROUTE_IPXE || r.kind == HTTP_ROUTE_CONFIG))
 		k = parse_query(target, len, &r);
 	if (k < 0)

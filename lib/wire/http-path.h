@@ -2,6 +2,10 @@
  * The URL space of netbootd's HTTP server, parsed from the request target.
  * Pure code.
  *
+ *   /                the status page's address: a redirect to /ui/ (as is /ui)
+ *   /ui/             the status page (daemon/ui.h); /ui/<name> its files
+ *                    (index.html, ui.css, ui.js), /ui/state its JSON snapshot,
+ *                    /ui/events its event stream
  *   /healthz
  *   /boot/<loader>
  *   /ipxe/<mac>
@@ -18,7 +22,8 @@
  *                                   "installed" or "failed" (else nothing)
  *
  * Each path segment is percent-decoded on its own, so an encoded "/" (%2F)
- * never splits a segment: it is refused.  The fragment is ignored; so is the
+ * never splits a segment: it is refused.  A trailing "/" is refused but for
+ * "/ui/".  The fragment is ignored; so is the
  * query string, but for /ipxe/ and /config/, where these parameters say what
  * ProxyDHCP saw of the client (lib/wire/pxe.h puts them into the script URL)
  * or what iPXE says of itself:
@@ -55,11 +60,15 @@ enum http_route_kind {
 	HTTP_ROUTE_CONFIG,
 	HTTP_ROUTE_BLOB,
 	HTTP_ROUTE_REPORT,
+	HTTP_ROUTE_UI_REDIRECT, /* "/" and "/ui" */
+	HTTP_ROUTE_UI_FILE,     /* name: "index.html" for "/ui/", else the file asked for */
+	HTTP_ROUTE_UI_STATE,
+	HTTP_ROUTE_UI_EVENTS,
 };
 
 struct http_route {
 	enum http_route_kind kind;
-	char name[HTTP_NAME_MAX + 1];     /* BOOT: loader name; IMAGE: image name */
+	char name[HTTP_NAME_MAX + 1];     /* BOOT: loader name; IMAGE: image name; UI_FILE: file */
 	const char *file;                 /* IMAGE: "kernel", "initrd" or "rootfs.squashfs" */
 	uint8_t mac[MAC_LEN];             /* IPXE, CONFIG, REPORT */
 	char token[HTTP_TOKEN_LEN + 1];   /* REPORT */

@@ -11,7 +11,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (http_route_parse((const char *)data, size, &r) < 0)
 		return 0;
-	if (r.kind == HTTP_ROUTE_BOOT || r.kind == HTTP_ROUTE_IMAGE) {
+	if (r.kind == HTTP_ROUTE_BOOT || r.kind == HTTP_ROUTE_IMAGE ||
+	    r.kind == HTTP_ROUTE_UI_FILE) {
 		FUZZ_CHECK(name_valid(r.name));
 		FUZZ_CHECK(r.name[0] != '.');
 		FUZZ_CHECK(strchr(r.name, '/') == NULL);

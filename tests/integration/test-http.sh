@@ -151,7 +151,8 @@ else
 fi
 
 # --- 404, 400, 405 ---------------------------------------------------------
-for p in /nope / /images/kairos/vmlinuz /images/missing/kernel /boot/nope.efi /healthz/x/y/z/w; do
+check "GET / redirects to the status page" [ "$(status "$BASE/")" = 302 ]
+for p in /nope /images/kairos/vmlinuz /images/missing/kernel /boot/nope.efi /healthz/x/y/z/w; do
 	check "GET $p is 404" [ "$(status "$BASE$p")" = 404 ]
 done
 for p in /images/evil/kernel /images/evil/initrd; do

@@ -76,7 +76,10 @@ config_equal(const struct config *a, const struct config *b)
 	    a->tftp.timeout != b->tftp.timeout || a->tftp.retries != b->tftp.retries ||
 	    a->tftp.max_blksize != b->tftp.max_blksize ||
 	    a->tftp.max_windowsize != b->tftp.max_windowsize ||
-	    memcmp(&a->http, &b->http, sizeof(a->http)) != 0 ||
+	    a->http.enabled != b->http.enabled || a->http.port != b->http.port ||
+	    a->http.max_connections != b->http.max_connections ||
+	    a->http.timeout != b->http.timeout || a->http.ui != b->http.ui ||
+	    a->http.n_ui_allow != b->http.n_ui_allow ||
 	    memcmp(&a->syslog, &b->syslog, sizeof(a->syslog)) != 0)
 		return false;
 	return streq(a->ipxe.dir, b->ipxe.dir) && streq(a->ipxe.bios, b->ipxe.bios) &&
@@ -1030,10 +1033,81 @@ test_store(void)
 	    "t.yaml:1: store.tls.ca: \"relative.pem\" is not an absolute path");
 }
 
-TEST_MAIN(TEST(test_store), TEST(test_defaults), TEST(test_empty), TEST(test_full_block),
-    TEST(test_full_flow), TEST(test_partial), TEST(test_booleans), TEST(test_ports),
-    TEST(test_ranges), TEST(test_unknown_keys), TEST(test_duplicates), TEST(test_wrong_types),
-    TEST(test_yaml_features), TEST(test_syntax_errors), TEST(test_bad_bytes), TEST(test_size_cap),
-    TEST(test_loaders), TEST(test_image), TEST(test_cmdline), TEST(test_paths),
-    TEST(test_advertise), TEST(test_interfaces), TEST(test_port_conflicts), TEST(test_tftp_root),
-    TEST(test_example_config), TEST(test_load), TEST(test_registry), TEST(test_syslog))
+static bool
+allowed(const struct config *c, const char *addr)
+{
+	struct in_addr a;
+
+	CHECK(inet_pton(AF_INET, addr, &a) == 1);
+	return config_ui_allowed(c, a);
+}
+
+/* http.ui and http.ui_allow: the status page and who may see it. */
+static void
+test_ui(void)
+{
+	struct config *c = config_new();
+	struct in_addr net;
+	unsigned prefix = 99;
+
+	CHECK(c != NULL && c->http.ui && c->http.n_ui_allow == 0);
+	CHECK(c != NULL && c->http.ui_allow != NULL && c->http.ui_allow[0] == NULL);
+	CHECK(c != NULL && allowed(c, "192.0.2.7"));
+	config_free(c);
+	c = parse_ok("http:\n  ui: false\n  ui_allow: [10.0.0.0/8, 192.168.1.0/24, 127.0.0.1, "
+	             "0.0.0.0/0]\n");
+	if (c != NULL) {
+		CHECK(!c->http.ui);
+		CHECK_EQ_INT(c->http.n_ui_allow, 4);
+		CHECK_EQ_STR(c->http.ui_allow[2], "127.0.0.1");
+		CHECK(c->http.ui_allow[4] == NULL);
+	}
+	config_free(c);
+	c = parse_ok("http: {ui_allow: [10.1.0.0/16, 127.0.0.1/32]}\n");
+	if (c != NULL) {
+		CHECK(c->http.ui);
+		CHECK(allowed(c, "10.1.255.3") && allowed(c, "127.0.0.1"));
+		CHECK(
+		    !allowed(c, "10.2.0.1") && !allowed(c, "127.0.0.2") && !allowed(c, "0.0.0.0"));
+	}
+	config_free(c);
+	c = parse_ok("http: {ui_allow: [0.0.0.0/0]}\n");
+	CHECK(c != NULL && allowed(c, "203.0.113.9"));
+	config_free(c);
+	c = parse_ok("http: {ui_allow: []}\n");
+	CHECK(c != NULL && c->http.n_ui_allow == 0 && allowed(c, "203.0.113.9"));
+	config_free(c);
+	CHECK_EQ_INT(config_cidr_parse("10.0.0.0/24", &net, &prefix), 0);
+	CHECK_EQ_INT(prefix, 24);
+	CHECK(net.s_addr == htonl(0x0a000000));
+	CHECK_EQ_INT(config_cidr_parse("10.0.0.1/24", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("10.0.0.0/33", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("10.0.0.0/", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("10.0.0.0/08", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("10.0.0.0/-1", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("/8", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("::1/128", &net, &prefix), -EINVAL);
+	CHECK_EQ_INT(config_cidr_parse("10.0.0/8", &net, &prefix), -EINVAL);
+	parse_err("http: {ui: maybe}",
+	    "t.yaml:1: http.ui: \"maybe\" is not a boolean (true/false, yes/no, on/off)");
+	parse_err("http: {ui_allow: [10.0.0.1/24]}",
+	    "t.yaml:1: http.ui_allow: \"10.0.0.1/24\" is not an IPv4 network like 10.0.0.0/24");
+	parse_err("http: {ui_allow: [fe80::/10]}",
+	    "t.yaml:1: http.ui_allow: \"fe80::/10\" is not an IPv4 network like 10.0.0.0/24");
+	parse_err("http: {ui_allow: [\"\"]}",
+	    "t.yaml:1: http.ui_allow: \"\" is not an IPv4 network like 10.0.0.0/24");
+	parse_err("http: {ui_allow: 10.0.0.0/8}",
+	    "t.yaml:1: http.ui_allow: expected a list of IPv4 networks like 10.0.0.0/24, not a "
+	    "scalar");
+	parse_err("http: {ui_allow: [[10.0.0.0/8]]}",
+	    "t.yaml:1: http.ui_allow: expected an IPv4 network like 10.0.0.0/24, not a list");
+}
+
+TEST_MAIN(TEST(test_ui), TEST(test_store), TEST(test_defaults), TEST(test_empty),
+    TEST(test_full_block), TEST(test_full_flow), TEST(test_partial), TEST(test_booleans),
+    TEST(test_ports), TEST(test_ranges), TEST(test_unknown_keys), TEST(test_duplicates),
+    TEST(test_wrong_types), TEST(test_yaml_features), TEST(test_syntax_errors),
+    TEST(test_bad_bytes), TEST(test_size_cap), TEST(test_loaders), TEST(test_image),
+    TEST(test_cmdline), TEST(test_paths), TEST(test_advertise), TEST(test_interfaces),
+    TEST(test_port_conflicts), TEST(test_tftp_root), TEST(test_example_config), TEST(test_load),
+    TEST(test_registry), TEST(test_syslog))

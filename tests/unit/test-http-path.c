@@ -38,11 +38,40 @@ test_routes(void)
 	CHECK_EQ_STR(r.file, "initrd");
 }
 
+/* The status page (daemon/ui.h). */
+static void
+test_ui(void)
+{
+	struct http_route r;
+
+	CHECK_EQ_INT(route("/", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_REDIRECT);
+	CHECK_EQ_INT(route("/?x=1#y", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_REDIRECT);
+	CHECK_EQ_INT(route("/ui", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_REDIRECT);
+	CHECK_EQ_INT(route("/ui/", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_FILE);
+	CHECK_EQ_STR(r.name, "index.html");
+	CHECK_EQ_INT(route("/ui/?v=2", &r), 0);
+	CHECK_EQ_STR(r.name, "index.html");
+	CHECK_EQ_INT(route("/ui/ui.css", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_FILE);
+	CHECK_EQ_STR(r.name, "ui.css");
+	CHECK_EQ_INT(route("/ui/state", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_STATE);
+	CHECK_EQ_INT(route("/ui/events?last=3", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_EVENTS);
+	CHECK_EQ_INT(route("/ui/%65vents", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_UI_EVENTS);
+}
+
 static void
 test_not_found(void)
 {
-	static const char *const paths[] = {"/", "/foo", "/healthz/x", "/images/a/vmlinuz",
-	    "/images/a", "/ipxe", "/boot", "/images/a/kernel/x", "/a/b/c/d/e/f", "/Healthz"};
+	static const char *const paths[] = {"/foo", "/ui/a/b", "/ui/state/x", "/healthz/x",
+	    "/images/a/vmlinuz", "/images/a", "/ipxe", "/boot", "/images/a/kernel/x",
+	    "/a/b/c/d/e/f", "/Healthz"};
 	struct http_route r;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -64,7 +93,8 @@ test_bad(void)
 	    "/images/a%4/kernel", "/images/a%zz/kernel", "/images/a b/kernel",
 	    "/images/a\\b/kernel", "/images//kernel", "/ipxe/52-54-00-12-34",
 	    "/ipxe/../../etc/passwd", "/config/zz-54-00-12-34-56", "/boot/../x", "/boot/a%0ab",
-	    "/%2e%2e/%2e%2e/etc/passwd", "/images/a\x01/kernel"};
+	    "/%2e%2e/%2e%2e/etc/passwd", "/images/a\x01/kernel", "/ui//", "//", "/ui/state/",
+	    "/ui/a/", "/ui/%2e%2e", "/ui/.hidden", "/ui/a%2fb"};
 	struct http_route r;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -192,5 +222,5 @@ test_blobs(void)
 	CHECK_EQ_INT(route(path, &r), -ENOENT);
 }
 
-TEST_MAIN(TEST(test_routes), TEST(test_blobs), TEST(test_query), TEST(test_not_found),
-    TEST(test_bad), TEST(test_lengths), TEST(test_name_valid))
+TEST_MAIN(TEST(test_routes), TEST(test_ui), TEST(test_blobs), TEST(test_query),
+    TEST(test_not_found), TEST(test_bad), TEST(test_lengths), TEST(test_name_valid))
