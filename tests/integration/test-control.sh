@@ -129,9 +129,9 @@ check "config default --none" out_json "d == {'name': None}"
 run 0 assign "52-54-00-AA-BB-01" k1 --config c1 --append-cmdline "debug=1"
 check "assign human output" out_has "assigned $MAC to image k1"
 run 0 --json machines
-check "machines --json" out_json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','labels':{},'profile':None,'last_event':None}]"
+check "machines --json" out_json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','labels':{},'profile':None,'last_event':None,'lifecycle':{'state':'new','since':None,'error':None,'installed_at':None,'group':None,'boots':0,'installs':0}}]"
 run 0 machines
-check "machines human" out_has "^$MAC *- *k1 *c1"
+check "machines human" out_has "^$MAC *new *- *k1 *c1"
 run 1 assign 52:54:00:aa:bb:02 nosuch
 check "assign to a missing image: not found" err_has "No such image"
 run 1 assign 52:54:00:aa:bb:02 k1 --config nosuch

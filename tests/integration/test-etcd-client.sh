@@ -48,7 +48,7 @@ now() { date +%s.%N; }
 out=$(probe selftest) || true
 grep FAIL <<<"$out" || true # which rule, when one breaks
 check "selftest: $(grep -c '^selftest ok' <<<"$out") rules hold, none broken" \
-	test "$(grep -c '^selftest ok' <<<"$out")" = 14 -a "$(grep -c FAIL <<<"$out")" = 0
+	test "$(grep -c '^selftest ok' <<<"$out")" = 15 -a "$(grep -c FAIL <<<"$out")" = 0
 
 # --- put / get / prefix -------------------------------------------------------
 head -c 3000 /dev/urandom >"$T/bin"
