@@ -10,17 +10,6 @@
 #include "store.h"
 #include "util.h"
 
-static size_t
-image_assigned(struct server *srv, const char *name)
-{
-	size_t n, count = 0;
-	const struct fleet_machine *m = store_machine_list(srv->store, &n);
-
-	for (size_t i = 0; i < n; i++)
-		count += m[i].image != NULL && strcmp(m[i].image, name) == 0;
-	return count;
-}
-
 static int
 cmd_images(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
@@ -43,8 +32,8 @@ cmd_images(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 			cJSON_AddItemToObject(m, "instances", where);
 		else
 			cJSON_Delete(where);
-		if (m == NULL || !cJSON_AddNumberToObject(
-		                     m, "assigned", (double)image_assigned(srv, list[i]->name))) {
+		if (m == NULL || !cJSON_AddNumberToObject(m, "assigned",
+		                     (double)store_image_assigned(srv->store, list[i]->name))) {
 			cJSON_Delete(m);
 			cJSON_Delete(a);
 			a = NULL;

@@ -244,6 +244,17 @@ store_image_users(const struct store *s, const char *name)
 	return n + store_fleet_users(s, name, true, NULL);
 }
 
+size_t
+store_image_assigned(const struct store *s, const char *name)
+{
+	size_t n, count = 0;
+	const struct fleet_machine *m = store_machine_list(s, &n);
+
+	for (size_t i = 0; i < n; i++)
+		count += m[i].image != NULL && strcmp(m[i].image, name) == 0;
+	return count;
+}
+
 int
 store_image_remove(struct store *s, const char *name, bool force, size_t *ret_dangling)
 {

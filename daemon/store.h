@@ -195,6 +195,8 @@ int store_image_get(struct store *s, const char *name, struct manifest **ret);
 bool store_image_exists(struct store *s, const char *name);
 /* Open one file of an image read-only: an fd and its size; -ENOENT. */
 int store_image_open(struct store *s, const char *name, enum manifest_file f, off_t *ret_size);
+/* Machines assigned to the image (by their entry, not through a profile). */
+size_t store_image_assigned(const struct store *s, const char *name);
 /* Machines assigned to the image and profiles naming it, plus 1 if it is settings.default_image. */
 size_t store_image_users(const struct store *s, const char *name);
 /*

@@ -31,17 +31,6 @@ add(cJSON *parent, const char *key, cJSON *item)
 	return ok;
 }
 
-static size_t
-image_assigned(struct server *srv, const char *name)
-{
-	size_t n, count = 0;
-	const struct fleet_machine *m = store_machine_list(srv->store, &n);
-
-	for (size_t i = 0; i < n; i++)
-		count += m[i].image != NULL && strcmp(m[i].image, name) == 0;
-	return count;
-}
-
 /* Stored images are ready here; "instances" tells the other instances' readiness. */
 static cJSON *
 images_json(struct server *srv)
@@ -56,7 +45,7 @@ images_json(struct server *srv)
 
 		ok = add(a, NULL, m) && cJSON_AddStringToObject(m, "state", "ready") &&
 		     cJSON_AddNumberToObject(
-		         m, "assigned", (double)image_assigned(srv, list[i]->name));
+		         m, "assigned", (double)store_image_assigned(srv->store, list[i]->name));
 		if (ok && (where = store_image_instances(srv->store, list[i]->name)) != NULL)
 			ok = add(m, "instances", where);
 	}
