@@ -62,8 +62,8 @@ const struct control_command control_commands[] = {
         .words = "machines",
         .usage = "machines",
         .help = "List the machines of the fleet and the machines seen booting, with their\n"
-                "profile or image, cloud-config, kernel command line, labels and last boot\n"
-                "event.\n",
+                "lifecycle state (new, booting, installing, installed, failed), profile or\n"
+                "image, cloud-config, kernel command line, labels and last boot event.\n",
     },
     {
         .name = "assign",
