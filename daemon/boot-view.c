@@ -78,7 +78,12 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .cfg_image = c->def.image,
 	    .cfg_cloud_config = c->def.cloud_config,
 	    .cmdline = c->def.cmdline != NULL ? c->def.cmdline : CONFIG_DEFAULT_CMDLINE,
-	    .loaders = {c->ipxe.bios, c->ipxe.efi32, c->ipxe.efi64, c->ipxe.arm64},
+	    .loaders = {srv->loaders.ipxe[BOOT_LOADER_BIOS] ? c->ipxe.bios : NULL,
+	        srv->loaders.ipxe[BOOT_LOADER_EFI32] ? c->ipxe.efi32 : NULL,
+	        srv->loaders.ipxe[BOOT_LOADER_EFI64] ? c->ipxe.efi64 : NULL,
+	        srv->loaders.ipxe[BOOT_LOADER_ARM64] ? c->ipxe.arm64 : NULL},
+	    .grub = {srv->loaders.grub[BOOT_EFI_X86_64], srv->loaders.grub[BOOT_EFI_ARM64]},
+	    .shim = {srv->loaders.shim[BOOT_EFI_X86_64], srv->loaders.shim[BOOT_EFI_ARM64]},
 	    .syslog = c->syslog.enabled,
 	    .installed = lifecycle_installed,
 	    .lifecycle_userdata = srv->lifecycle,
@@ -109,4 +114,22 @@ boot_view_query(const struct boot_client *c, char *buf, size_t len)
 		n = snprintf(buf, len, "?uuid=%s", uuid);
 	if (n < 0 || (size_t)n >= len)
 		buf[0] = '\0';
+}
+
+void
+boot_view_file_urls(struct server *srv, const char *image,
+    char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX], const char *ret[MANIFEST_N_FILES])
+{
+	struct manifest *m = NULL;
+
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		ret[f] = NULL;
+	if (image == NULL || store_image_get(srv->store, image, &m) < 0)
+		return;
+	if (m->origin != NULL && m->origin_boot)
+		for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+			if (manifest_origin_expand(
+			        m->origin, m->files[f].sha256, f, urls[f], BOOT_VIEW_URL_MAX) == 0)
+				ret[f] = urls[f];
+	manifest_free(m);
 }

@@ -8,6 +8,7 @@
 #define NETBOOTD_BOOT_VIEW_H
 
 #include "boot-policy.h"
+#include "manifest.h"
 #include "server.h"
 
 void boot_view_init(struct server *srv, struct boot_view *ret);
@@ -20,5 +21,16 @@ void boot_view_init(struct server *srv, struct boot_view *ret);
  * (lib/wire/pxe.h), so that the HTTP side decides as it did.
  */
 void boot_view_query(const struct boot_client *c, char *buf, size_t len);
+
+#define BOOT_VIEW_URL_MAX 1024 /* an origin URL in a script (iPXE's lines are short) */
+
+/*
+ * For an image booted from its origin (a cluster's manifest.origin with
+ * origin_boot): the URLs of its kernel, initrd and rootfs.squashfs there, in
+ * urls[], and ret[f] pointing at each (NULL where there is none, and for
+ * every other image: netbootd serves them itself).
+ */
+void boot_view_file_urls(struct server *srv, const char *image,
+    char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX], const char *ret[MANIFEST_N_FILES]);
 
 #endif

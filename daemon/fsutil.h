@@ -29,6 +29,12 @@ int fs_open_beneath(const char *root, const char *path, off_t *ret_size);
  */
 int fs_regular_file(int fd, off_t *ret_size);
 
+/*
+ * An anonymous file (memfd, sealed against writes) holding 'data', for
+ * content generated per request that TFTP and HTTP serve like any file:
+ * an fd (O_CLOEXEC) or -errno.
+ */
+int fs_memfd(const char *name, const void *data, size_t len);
 /* Six random letters and digits and a NUL, for temporary names. */
 void fs_random_suffix(char buf[7]);
 

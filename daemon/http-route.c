@@ -19,6 +19,7 @@
 #include "cloud-config-stages.h"
 #include "cloud-config.h"
 #include "http-internal.h"
+#include "grub.h"
 #include "iface.h"
 #include "lifecycle-table.h"
 #include "ipxe-script.h"
@@ -222,8 +223,6 @@ http_warn_netconsole(struct http_req *c, const uint8_t mac[MAC_LEN])
 	    m);
 }
 
-#define HTTP_ORIGIN_URL_MAX 1024 /* an origin URL in a script (iPXE's lines are short) */
-
 /* Render the script of the plan: its image, one that waits, or one that exits. */
 static int
 http_render_script(
@@ -238,21 +237,12 @@ http_render_script(
 	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL,
 	    .query = query,
 	    .local = p->action == BOOT_LOCAL};
+	char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX];
 	int r;
-
-	char urls[MANIFEST_N_FILES][HTTP_ORIGIN_URL_MAX];
-	struct manifest *m = NULL;
 
 	memcpy(v.mac, c->mac, MAC_LEN);
 	boot_view_query(client, query, sizeof(query));
-	/* An image booted from its origin: the three files' URLs there. */
-	if (v.image != NULL && store_image_get(c->s->srv->store, v.image, &m) == 0 &&
-	    m->origin != NULL && m->origin_boot)
-		for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-			if (manifest_origin_expand(
-			        m->origin, m->files[f].sha256, f, urls[f], sizeof(urls[f])) == 0)
-				v.file_url[f] = urls[f];
-	manifest_free(m);
+	boot_view_file_urls(c->s->srv, v.image, urls, v.file_url);
 	r = http_server_url(c, server, sizeof(server), addr);
 	if (r >= 0)
 		r = ipxe_script_render(p->cmdline, &v, ret);
@@ -521,6 +511,54 @@ http_route_report(struct http_req *c, const struct http_route *rt)
 	http_reply_error(c, 403, "Forbidden");
 }
 
+/* A file of loaders.dir (daemon/loader.h); netbootd's GRUB patched with this address. */
+static void
+http_route_loader(struct http_req *c, const struct http_route *rt)
+{
+	char url[64], addr[INET_ADDRSTRLEN], server[INET_ADDRSTRLEN + 8];
+	off_t size;
+	int fd = -ENOENT;
+
+	c->artifact = true;
+	if (http_server_url(c, url, sizeof(url), addr) == 0) {
+		snprintf(server, sizeof(server), "%s:%u", addr, c->s->srv->cfg->http.port);
+		fd = loader_open_dir(c->s->srv, rt->path, server, true, &size);
+	}
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			log_warn(NULL,
+			    "Cannot open the loader \"%s\" in loaders.dir: %s, answering 404",
+			    rt->path, strerror(-fd));
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	http_reply_xfer_new(c, PROGRESS_LOADER, rt->path, NULL);
+	http_reply_file(c, fd, CTYPE_BINARY);
+}
+
+/* GRUB's configurations (daemon/grub.h). */
+static void
+http_route_grub(struct http_req *c, const struct http_route *rt)
+{
+	_cleanup_free_ char *text = NULL;
+	struct grub_request rq = {.path = rt->path,
+	    .client = c->addr,
+	    .local = http_local_addr(c),
+	    .http = true,
+	    .head = c->head,
+	    .peer = c->client};
+	size_t len;
+	int r = grub_serve(c->s->srv, &rq, &text, &len);
+
+	c->artifact = true;
+	if (r == -ENOENT)
+		http_reply_error(c, 404, "Not Found");
+	else if (r < 0)
+		http_reply_error(c, 500, "Internal Server Error");
+	else
+		http_reply_text(c, 200, "OK", CTYPE_TEXT, text, len);
+}
+
 void
 http_route_dispatch(struct http_req *c, const struct http_route *rt)
 {
@@ -548,6 +586,12 @@ http_route_dispatch(struct http_req *c, const struct http_route *rt)
 	case HTTP_ROUTE_REPORT:
 		c->mac = rt->mac;
 		http_route_report(c, rt);
+		break;
+	case HTTP_ROUTE_LOADER:
+		http_route_loader(c, rt);
+		break;
+	case HTTP_ROUTE_GRUB:
+		http_route_grub(c, rt);
 		break;
 	case HTTP_ROUTE_UI_REDIRECT:
 	case HTTP_ROUTE_UI_FILE:

@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "loader.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -121,6 +122,30 @@ load_config(const struct options *o, struct config **ret)
 	}
 	*ret = c;
 	return 0;
+}
+
+static void
+print_problem(void *userdata, const char *msg)
+{
+	(void)userdata;
+	fprintf(stderr, "netbootd: %s\n", msg);
+}
+
+/* --check-config: the file parsed; now the files it names. */
+static int
+check_config(struct config *c)
+{
+	const char *name = c->path != NULL ? c->path : "built-in defaults";
+	struct loader_set set;
+	unsigned n = loader_scan(c, &set, print_problem, NULL);
+
+	if (n == 0)
+		printf("%s: configuration OK\n", name);
+	else
+		fprintf(stderr, "netbootd: %s: %u problem%s with the loader files\n", name, n,
+		    n == 1 ? "" : "s");
+	config_free(c);
+	return n == 0 ? 0 : 1;
 }
 
 struct signal_ctx {
@@ -272,12 +297,8 @@ main(int argc, char **argv)
 	log_init(opts.debug);
 	if (load_config(&opts, &srv.cfg) < 0)
 		return 1;
-	if (opts.check_config) {
-		printf("%s: configuration OK\n",
-		    srv.cfg->path != NULL ? srv.cfg->path : "built-in defaults");
-		config_free(srv.cfg);
-		return 0;
-	}
+	if (opts.check_config)
+		return check_config(srv.cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (!opts.foreground && (r = daemonize(&notify_fd)) < 0) {
 		log_err(NULL, "Cannot go into the background: %s", strerror(-r));

@@ -215,6 +215,27 @@ note_store_refused(struct proxydhcp *pd, const struct pxe_request *req, const st
 		    boot_reason_name(p->reason));
 }
 
+/* What to set so that such a client gets a loader. */
+static const char *
+loader_hint(const struct pxe_request *req, const struct boot_plan *p)
+{
+	bool arm64 = req->arch == PXE_ARCH_EFI_ARM64 || req->arch == PXE_ARCH_HTTP_ARM64;
+
+	switch (p->reason) {
+	case BOOT_REASON_NO_LOADER:
+		return arm64
+		           ? ": set ipxe.arm64, or loaders.dir (filled by tools/fetch-loaders.sh) "
+		             "for GRUB"
+		           : ": set its ipxe.* loader in netbootd.yaml";
+	case BOOT_REASON_NO_GRUB:
+		return ": fill loaders.dir with tools/fetch-loaders.sh";
+	case BOOT_REASON_SHIM_HTTP:
+		return ": PXE-boot it, or give it the loader grub (no Secure Boot)";
+	default:
+		return "";
+	}
+}
+
 /* The boot decision said not to answer. */
 static void
 note_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct boot_plan *p,
@@ -228,13 +249,14 @@ note_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct b
 	}
 	if (req->has_mac)
 		mac_format(req->mac, ':', mac);
-	if (p->reason == BOOT_REASON_UNKNOWN_ARCH || p->reason == BOOT_REASON_NO_LOADER) {
+	if (p->reason == BOOT_REASON_UNKNOWN_ARCH || p->reason == BOOT_REASON_NO_LOADER ||
+	    p->reason == BOOT_REASON_NO_GRUB || p->reason == BOOT_REASON_SHIM_HTTP) {
 		pd->stats->unsupported_arch++;
 		snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=unsupported", mac);
 		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {
-			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)",
+			log_info(fields, "Not answering %s client %s on %s: %s (arch %u)%s",
 			    pxe_client_name(req->client), mac, o->ifname,
-			    boot_reason_name(p->reason), req->arch);
+			    boot_reason_name(p->reason), req->arch, loader_hint(req, p));
 			return;
 		}
 	} else

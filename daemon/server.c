@@ -116,6 +116,13 @@ apply_control(struct server *srv, const struct config *old)
 }
 
 /* Start (or restart) each enabled service whose listening parameters differ from 'old'. */
+static void
+warn_loader(void *userdata, const char *msg)
+{
+	(void)userdata;
+	log_warn(NULL, "%s", msg);
+}
+
 static int
 server_apply(struct server *srv, const struct config *old)
 {
@@ -124,6 +131,7 @@ server_apply(struct server *srv, const struct config *old)
 	           !same_strv(old->interfaces, old->n_interfaces, c->interfaces, c->n_interfaces);
 	int r;
 
+	loader_scan(c, &srv->loaders, warn_loader, NULL);
 	if ((r = apply_dhcp(srv, old, ifs)) < 0 || (r = apply_tftp(srv, old, ifs)) < 0 ||
 	    (r = apply_http(srv, old, ifs)) < 0 || (r = apply_syslog(srv, old, ifs)) < 0)
 		return r;

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "loader.h"
 #include "stats.h"
 
 struct proxydhcp;
@@ -46,6 +47,7 @@ struct server {
 	struct progress_sub *cluster_sub;  /* boot events shared with other instances (cluster.c) */
 	int64_t started;                   /* CLOCK_REALTIME seconds at start-up */
 	struct server_stats stats;         /* every service's counters (daemon/stats.h) */
+	struct loader_set loaders; /* the loader files found (daemon/loader.h), per config */
 };
 
 /* Open the state directory and start the enabled services (logged).  0 or -errno. */

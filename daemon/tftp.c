@@ -34,11 +34,15 @@
 #include <event2/event_struct.h>
 
 #include "fsutil.h"
+#include "grub.h"
 #include "iface.h"
 #include "loader.h"
 #include "log.h"
 #include "mac.h"
+#include "manifest.h"
+#include "name.h"
 #include "progress.h"
+#include "store.h"
 #include "tftp-packet.h"
 #include "util.h"
 
@@ -530,14 +534,75 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	return r;
 }
 
+/* "images/<name>/<file>": an image's kernel, initrd or rootfs.squashfs, through the store. */
+static int
+open_image(struct server *srv, const char *path, off_t *ret_size)
+{
+	char name[NAME_MAX_LEN + 1];
+	const char *slash;
+
+	path += strlen("images/");
+	slash = strchr(path, '/');
+	if (slash == NULL || (size_t)(slash - path) > NAME_MAX_LEN)
+		return -ENOENT;
+	memcpy(name, path, (size_t)(slash - path));
+	name[slash - path] = '\0';
+	if (!name_valid(name))
+		return -ENOENT;
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		if (strcmp(slash + 1, manifest_file_names[f]) == 0)
+			return store_image_open(srv->store, name, (enum manifest_file)f, ret_size);
+	return -ENOENT;
+}
+
+/* A GRUB configuration (daemon/grub.h), in a memfd. */
+static int
+open_grub_cfg(struct server *srv, const struct tftp_origin *o, const char *path, off_t *ret_size)
+{
+	_cleanup_free_ char *text = NULL;
+	struct grub_request rq = {.path = path,
+	    .client = o->peer.sin_addr,
+	    .local = o->local,
+	    .ifindex = o->ifindex,
+	    .peer = o->client};
+	size_t len;
+	int r = grub_serve(srv, &rq, &text, &len);
+
+	if (r < 0)
+		return r == -ENOENT ? r : -EIO;
+	*ret_size = (off_t)len;
+	return fs_memfd("grub.cfg", text, len);
+}
+
+/* netbootd's address for its GRUB, "10.0.0.2:8090", as seen from this request. */
+static int
+open_loader_dir(struct server *srv, const struct tftp_origin *o, const char *path, off_t *ret_size)
+{
+	char addr[INET_ADDRSTRLEN], server[INET_ADDRSTRLEN + 8];
+	struct in_addr a;
+	int r = iface_advertise(srv->cfg, o->ifindex, o->local, &a);
+
+	if (r < 0)
+		return r;
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	snprintf(server, sizeof(server), "%s:%u", addr, srv->cfg->http.port);
+	return loader_open_dir(srv, path + strlen("loaders/"), server, false, ret_size);
+}
+
 /* Open a requested file per the TFTP namespace.  fd or -errno. */
 static int
-open_file(struct server *srv, const char *path, off_t *ret_size)
+open_file(struct server *srv, const struct tftp_origin *o, const char *path, off_t *ret_size)
 {
 	_cleanup_free_ char *root = NULL;
 
 	if (loader_known(srv, path))
 		return loader_open(srv, path, ret_size);
+	if (strncmp(path, "loaders/", 8) == 0 && srv->cfg->loaders.dir != NULL)
+		return open_loader_dir(srv, o, path, ret_size);
+	if (grub_path(path))
+		return open_grub_cfg(srv, o, path, ret_size);
+	if (strncmp(path, "images/", 7) == 0)
+		return open_image(srv, path, ret_size);
 	root = config_tftp_root(srv->cfg);
 	if (root == NULL)
 		return -ENOMEM;
@@ -613,14 +678,15 @@ handle_request(struct tftp_server *s, const struct tftp_origin *o, const uint8_t
 		refuse(s, o, &req, TFTP_EACCESS, "Access violation");
 		return;
 	}
-	fd = open_file(s->srv, path, &size);
+	fd = open_file(s->srv, o, path, &size);
 	if (fd < 0) {
 		refuse_open_error(s, o, &req, fd);
 		return;
 	}
 	log_debug(
 	    NULL, "Sending \"%s\" (%lld bytes) to %s", req.filename, (long long)size, o->client);
-	if ((r = session_new(s, o, &req, fd, size, loader_known(s->srv, path))) < 0) {
+	if ((r = session_new(s, o, &req, fd, size,
+	         loader_known(s->srv, path) || strncmp(path, "loaders/", 8) == 0)) < 0) {
 		log_err(NULL, "Cannot start a transfer to %s: %s", o->client, strerror(-r));
 		reply_error(s, o, TFTP_EUNDEF, "Server error");
 	}

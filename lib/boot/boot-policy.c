@@ -10,21 +10,75 @@
 
 /* RFC 4578 / IANA processor architectures (option 93) and the loader each gets. */
 #define NO_LOADER _BOOT_LOADER_MAX
+#define NO_EFI    _BOOT_EFI_MAX
 
 static const struct {
 	uint16_t arch;
 	unsigned slot; /* enum boot_loader_slot, NO_LOADER: known but none */
+	unsigned efi;  /* enum boot_efi_arch: GRUB's, NO_EFI: none */
 	bool http;     /* an HTTP Boot architecture */
 } arch_loaders[] = {
-    {0, BOOT_LOADER_BIOS, false},   /* BIOS */
-    {6, BOOT_LOADER_EFI32, false},  /* EFI IA32 */
-    {7, BOOT_LOADER_EFI64, false},  /* EFI x86-64 */
-    {9, BOOT_LOADER_EFI64, false},  /* EFI BC: x86-64 in practice */
-    {10, NO_LOADER, false},         /* EFI ARM32 */
-    {11, BOOT_LOADER_ARM64, false}, /* EFI ARM64 */
-    {16, BOOT_LOADER_EFI64, true},  /* HTTP x86-64 */
-    {19, BOOT_LOADER_ARM64, true},  /* HTTP ARM64 */
+    {0, BOOT_LOADER_BIOS, NO_EFI, false},           /* BIOS */
+    {6, BOOT_LOADER_EFI32, NO_EFI, false},          /* EFI IA32 */
+    {7, BOOT_LOADER_EFI64, BOOT_EFI_X86_64, false}, /* EFI x86-64 */
+    {9, BOOT_LOADER_EFI64, BOOT_EFI_X86_64, false}, /* EFI BC: x86-64 in practice */
+    {10, NO_LOADER, NO_EFI, false},                 /* EFI ARM32 */
+    {11, BOOT_LOADER_ARM64, BOOT_EFI_ARM64, false}, /* EFI ARM64 */
+    {16, BOOT_LOADER_EFI64, BOOT_EFI_X86_64, true}, /* HTTP x86-64 */
+    {19, BOOT_LOADER_ARM64, BOOT_EFI_ARM64, true},  /* HTTP ARM64 */
 };
+
+/* The TFTP names of the GRUB loaders, by kind and architecture (HTTP: "/" before them). */
+static const char *const grub_loaders[_BOOT_LOADER_KIND_MAX][_BOOT_EFI_MAX] = {
+    [BOOT_LOADER_GRUB] = {"loaders/x86_64-efi/" BOOT_NETBOOTD_GRUB_NAME,
+        "loaders/arm64-efi/" BOOT_NETBOOTD_GRUB_NAME},
+    [BOOT_LOADER_SHIM_GRUB] = {"loaders/x86_64-efi/shimx64.efi", "loaders/arm64-efi/shimaa64.efi"},
+};
+
+static const char *const loader_kind_names[_BOOT_LOADER_KIND_MAX] = {
+    [BOOT_LOADER_IPXE] = "ipxe",
+    [BOOT_LOADER_GRUB] = "grub",
+    [BOOT_LOADER_SHIM_GRUB] = "shim-grub",
+};
+
+int
+boot_loader_kind_from_name(const char *s, enum boot_loader_kind *ret)
+{
+	if (s == NULL) {
+		*ret = BOOT_LOADER_IPXE;
+		return 0;
+	}
+	for (size_t k = 0; k < _BOOT_LOADER_KIND_MAX; k++)
+		if (strcmp(s, loader_kind_names[k]) == 0) {
+			*ret = (enum boot_loader_kind)k;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *
+boot_loader_kind_name(enum boot_loader_kind k)
+{
+	return (unsigned)k < _BOOT_LOADER_KIND_MAX ? loader_kind_names[k] : "unknown";
+}
+
+const char *
+boot_efi_arch_dir(enum boot_efi_arch a)
+{
+	return a == BOOT_EFI_ARM64 ? "arm64-efi" : "x86_64-efi";
+}
+
+const char *
+boot_efi_shim_name(enum boot_efi_arch a)
+{
+	return a == BOOT_EFI_ARM64 ? "shimaa64.efi" : "shimx64.efi";
+}
+
+const char *
+boot_efi_signed_grub_name(enum boot_efi_arch a)
+{
+	return a == BOOT_EFI_ARM64 ? "grubaa64.efi" : "grubx64.efi";
+}
 
 static const char *
 nonempty(const char *s)
@@ -32,9 +86,9 @@ nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-/* The loader for a PXE ROM or an HTTP Boot client; BOOT_REASON_LOADER or why not. */
-static enum boot_reason
-pick_loader(const struct boot_view *v, const struct boot_client *c, const char **ret)
+/* The row of the client's architecture, or -1: one we know nothing about. */
+static int
+arch_row(const struct boot_client *c)
 {
 	bool http = c->firmware == BOOT_FIRMWARE_HTTP;
 	size_t i = 0;
@@ -43,10 +97,51 @@ pick_loader(const struct boot_view *v, const struct boot_client *c, const char *
 		i++;
 	/* An HTTP arch from a PXE ROM (or the reverse) is as unknown as any. */
 	if (!c->has_arch || i == ELEMENTSOF(arch_loaders) || arch_loaders[i].http != http)
+		return -1;
+	return (int)i;
+}
+
+/* iPXE's loader of the row, else (Debian has no iPXE for ARM64) netbootd's GRUB. */
+static enum boot_reason
+pick_ipxe(const struct boot_view *v, size_t i, struct boot_plan *p)
+{
+	unsigned slot = arch_loaders[i].slot, efi = arch_loaders[i].efi;
+
+	if (slot != NO_LOADER && nonempty(v->loaders[slot]) != NULL) {
+		p->loader = v->loaders[slot], p->loader_kind = BOOT_LOADER_IPXE;
+		return BOOT_REASON_LOADER;
+	}
+	if (efi == BOOT_EFI_ARM64 && v->grub[efi]) {
+		p->loader = grub_loaders[BOOT_LOADER_GRUB][efi], p->loader_kind = BOOT_LOADER_GRUB;
+		return BOOT_REASON_LOADER;
+	}
+	return BOOT_REASON_NO_LOADER;
+}
+
+/* The loader for a PXE ROM or an HTTP Boot client, as its profile names it; or why not. */
+static enum boot_reason
+pick_loader(const struct boot_view *v, const struct boot_client *c,
+    const struct fleet_profile *prof, struct boot_plan *p)
+{
+	enum boot_loader_kind kind = BOOT_LOADER_IPXE;
+	int i = arch_row(c);
+	unsigned efi;
+
+	if (i < 0)
 		return BOOT_REASON_UNKNOWN_ARCH;
-	if (arch_loaders[i].slot == NO_LOADER || nonempty(v->loaders[arch_loaders[i].slot]) == NULL)
-		return BOOT_REASON_NO_LOADER;
-	*ret = v->loaders[arch_loaders[i].slot];
+	if (prof != NULL && boot_loader_kind_from_name(prof->loader, &kind) < 0)
+		kind = BOOT_LOADER_IPXE; /* the fleet's checks let no other through */
+	efi = arch_loaders[i].efi;
+	/* BIOS has no GRUB here: iPXE, which it can run. */
+	if (kind == BOOT_LOADER_IPXE || arch_loaders[i].slot == BOOT_LOADER_BIOS)
+		return pick_ipxe(v, (size_t)i, p);
+	if (efi == NO_EFI)
+		return BOOT_REASON_NO_GRUB;
+	if (kind == BOOT_LOADER_SHIM_GRUB && arch_loaders[i].http)
+		return BOOT_REASON_SHIM_HTTP;
+	if (!(kind == BOOT_LOADER_GRUB ? v->grub[efi] : v->shim[efi]))
+		return BOOT_REASON_NO_GRUB;
+	p->loader = grub_loaders[kind][efi], p->loader_kind = kind;
 	return BOOT_REASON_LOADER;
 }
 
@@ -219,13 +314,23 @@ compose_cmdline(const struct boot_view *v, const struct boot_want *w, struct boo
 
 /* The client's firmware and loader: BOOT_REASON_SCRIPT or _LOADER, or why not. */
 static enum boot_reason
-dhcp_client(const struct boot_view *v, const struct boot_client *c, const char **ret_loader)
+dhcp_client(const struct boot_view *v, const struct boot_client *c)
 {
+	int i;
+	unsigned slot, efi;
+
 	if (c->firmware == BOOT_FIRMWARE_NONE)
 		return BOOT_REASON_NOT_BOOT_CLIENT;
 	if (c->firmware == BOOT_FIRMWARE_IPXE)
 		return c->has_mac ? BOOT_REASON_SCRIPT : BOOT_REASON_NO_MAC;
-	return pick_loader(v, c, ret_loader);
+	if ((i = arch_row(c)) < 0)
+		return BOOT_REASON_UNKNOWN_ARCH;
+	/* No loader of any kind for the architecture: whatever the machine's profile says. */
+	slot = arch_loaders[i].slot, efi = arch_loaders[i].efi;
+	if ((slot == NO_LOADER || nonempty(v->loaders[slot]) == NULL) &&
+	    (efi == NO_EFI || (!v->grub[efi] && !v->shim[efi])))
+		return BOOT_REASON_NO_LOADER;
+	return BOOT_REASON_LOADER;
 }
 
 /*
@@ -259,17 +364,18 @@ decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_
 	struct boot_want w;
 
 	p->action = BOOT_IGNORE;
-	p->reason = dhcp_client(v, c, &p->loader);
-	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER) {
-		p->loader = NULL;
+	p->reason = dhcp_client(v, c);
+	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER)
 		return 0;
-	}
 	p->known = lookup(v, c, &m);
 	if (boot_select(v, c, &m, p->known, &w, t) < 0)
 		return -ENOMEM;
 	plan_names(&w, &m, p);
 	want_lifecycle(v, c, &w, p);
 	dhcp_want(v, c, &w, p);
+	if (p->action == BOOT_NETBOOT && p->reason == BOOT_REASON_LOADER &&
+	    (p->reason = pick_loader(v, c, w.profile, p)) != BOOT_REASON_LOADER)
+		p->action = BOOT_IGNORE;
 	if (p->action == BOOT_IGNORE)
 		p->loader = NULL;
 	return 0;
@@ -427,6 +533,8 @@ boot_reason_name(enum boot_reason r)
 	    [BOOT_REASON_PROFILE_IGNORE] = "its profile says ignore",
 	    [BOOT_REASON_PROFILE_MISSING] = "it names a profile that does not exist",
 	    [BOOT_REASON_INSTALLED] = "it reported installed (after_install)",
+	    [BOOT_REASON_NO_GRUB] = "its loader has no GRUB for this architecture in loaders.dir",
+	    [BOOT_REASON_SHIM_HTTP] = "shim-grub needs UEFI PXE: Debian's signed GRUB has no HTTP",
 	};
 
 	return (unsigned)r < _BOOT_REASON_MAX ? names[r] : "unknown";

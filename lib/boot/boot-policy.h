@@ -9,7 +9,14 @@
  *
  *   BOOT_SERVICE_DHCP     a ProxyDHCP request.  PXE ROMs and UEFI HTTP Boot
  *                         firmware get the loader of their architecture
- *                         (plan.loader), iPXE gets its script (it must have
+ *                         (plan.loader) that their profile's loader names:
+ *                         ipxe (the default): ipxe.<slot>, and for ARM64
+ *                         without ipxe.arm64 netbootd's GRUB; grub:
+ *                         netbootd's GRUB (x86_64 and ARM64 UEFI); shim-grub:
+ *                         the signed shim (UEFI PXE only: over HTTP Boot the
+ *                         signed GRUB has no way to its grub.cfg).  BIOS
+ *                         clients of grub and shim-grub profiles get iPXE.
+ *                         iPXE gets its script (it must have
  *                         a MAC).  Not answered: an architecture we know
  *                         nothing about, one without a configured loader, a
  *                         MAC the store has no entry for while default boot
@@ -79,6 +86,31 @@ enum boot_loader_slot {
 	_BOOT_LOADER_MAX,
 };
 
+/* The architectures netbootd has GRUB for (loaders.dir, lib/boot/grub-cfg.h). */
+enum boot_efi_arch {
+	BOOT_EFI_X86_64, /* loaders.dir/x86_64-efi/ */
+	BOOT_EFI_ARM64,  /* loaders.dir/arm64-efi/ */
+	_BOOT_EFI_MAX,
+};
+
+/* A profile's loader: what PXE ROMs and UEFI HTTP Boot firmware get. */
+enum boot_loader_kind {
+	BOOT_LOADER_IPXE,      /* the default: ipxe.*, then its script */
+	BOOT_LOADER_GRUB,      /* netbootd's GRUB, then its grub.cfg (UEFI) */
+	BOOT_LOADER_SHIM_GRUB, /* Secure Boot: the signed shim, the signed GRUB (UEFI PXE) */
+	_BOOT_LOADER_KIND_MAX,
+};
+
+/* "ipxe", "grub", "shim-grub"; NULL (a profile without one) is ipxe.  -EINVAL for others. */
+int boot_loader_kind_from_name(const char *s, enum boot_loader_kind *ret);
+const char *boot_loader_kind_name(enum boot_loader_kind k);
+/* "x86_64-efi", "arm64-efi": the sub-directory of loaders.dir. */
+const char *boot_efi_arch_dir(enum boot_efi_arch a);
+/* The GRUB file names of an architecture in loaders.dir/<dir>/: the shim, the signed GRUB, netbootd's GRUB. */
+const char *boot_efi_shim_name(enum boot_efi_arch a);
+const char *boot_efi_signed_grub_name(enum boot_efi_arch a);
+#define BOOT_NETBOOTD_GRUB_NAME "netbootd-grub.efi"
+
 /* What is known about the client. */
 struct boot_client {
 	enum boot_firmware firmware;
@@ -118,6 +150,8 @@ struct boot_view {
 	const char *cmdline;                   /* template of images without their own (set) */
 	const char *loaders[_BOOT_LOADER_MAX]; /* file names, NULL or "": none */
 	bool syslog;                           /* the syslog receiver is on: netconsole works */
+	bool grub[_BOOT_EFI_MAX]; /* loaders.dir has netbootd's GRUB for the architecture */
+	bool shim[_BOOT_EFI_MAX]; /* loaders.dir has the signed shim and GRUB for it */
 	/* 0 and *ret, or -ENOENT for a MAC without an entry. */
 	int (*machine)(void *userdata, const uint8_t mac[MAC_LEN], struct boot_machine *ret);
 	bool (*image_exists)(void *userdata, const char *name);
@@ -167,6 +201,8 @@ enum boot_reason {
 	BOOT_REASON_PROFILE_IGNORE,   /* its profile says ignore */
 	BOOT_REASON_PROFILE_MISSING,  /* its entry or group names a profile that does not exist */
 	BOOT_REASON_INSTALLED,        /* it reported installed: its profile's after_install */
+	BOOT_REASON_NO_GRUB,          /* its loader (grub, shim-grub) has no files for the arch */
+	BOOT_REASON_SHIM_HTTP, /* shim-grub asked over UEFI HTTP Boot: the signed GRUB has no HTTP */
 	_BOOT_REASON_MAX,
 };
 
@@ -186,19 +222,24 @@ enum boot_netconsole {
 struct boot_plan {
 	enum boot_action action;
 	enum boot_reason reason;
-	bool known;                            /* the store has an entry for the MAC */
-	const char *loader;                    /* DHCP, PXE/HTTP firmware: borrowed from the view */
-	char image[NAME_MAX_LEN + 1];          /* the image it boots, "" if none */
-	char missing[NAME_MAX_LEN + 1];        /* IMAGE_MISSING: the image that does not exist */
-	char *cmdline;                         /* SCRIPT, NETBOOT: the template (owned) */
-	enum boot_netconsole netconsole;       /* SCRIPT, NETBOOT */
-	enum boot_config_source config_source; /* CONFIG */
-	char config[NAME_MAX_LEN + 1];         /* CONFIG, STORED: its name */
-	const char *profile;                   /* its profile's name, NULL if none (borrowed) */
-	const char *group;                     /* the group it matched, NULL if none (borrowed) */
-	const struct fleet_labels *labels;     /* its machine's labels, NULL if none (borrowed) */
-	bool report;                           /* CONFIG: the cloud-config reports back */
-	bool installed;                        /* it reported installed */
+	bool known; /* the store has an entry for the MAC */
+	/*
+	 * DHCP, PXE/HTTP firmware: the TFTP name of its loader ("ipxe.efi",
+	 * "loaders/arm64-efi/netbootd-grub.efi"), borrowed from the view or static
+	 */
+	const char *loader;
+	enum boot_loader_kind loader_kind;      /* DHCP: which loader that is */
+	char image[NAME_MAX_LEN + 1];           /* the image it boots, "" if none */
+	char missing[NAME_MAX_LEN + 1];         /* IMAGE_MISSING: the image that does not exist */
+	char *cmdline;                          /* SCRIPT, NETBOOT: the template (owned) */
+	enum boot_netconsole netconsole;        /* SCRIPT, NETBOOT */
+	enum boot_config_source config_source;  /* CONFIG */
+	char config[NAME_MAX_LEN + 1];          /* CONFIG, STORED: its name */
+	const char *profile;                    /* its profile's name, NULL if none (borrowed) */
+	const char *group;                      /* the group it matched, NULL if none (borrowed) */
+	const struct fleet_labels *labels;      /* its machine's labels, NULL if none (borrowed) */
+	bool report;                            /* CONFIG: the cloud-config reports back */
+	bool installed;                         /* it reported installed */
 	enum fleet_after_install after_install; /* its profile's, or the default (local) */
 };
 

@@ -11,6 +11,8 @@
  */
 #include "fleet.h"
 
+#include "boot-policy.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -735,8 +737,9 @@ profile_check(const struct fleet *f, const struct fleet_world *w, const struct f
 	item_what(&kinds[KIND_PROFILES], p, what);
 	if (!name_valid(p->name))
 		return fail(ret_error, p->line, "%s", what);
-	if (p->loader != NULL && strcmp(p->loader, "ipxe") != 0)
-		return fail(ret_error, p->line, "%s: the loader is not ipxe", what);
+	if (boot_loader_kind_from_name(p->loader, &(enum boot_loader_kind){0}) < 0)
+		return fail(
+		    ret_error, p->line, "%s: the loader is not ipxe, grub or shim-grub", what);
 	if ((unsigned)p->action >= _FLEET_ACTION_MAX)
 		return fail(ret_error, p->line, "%s: the action is not known", what);
 	if ((unsigned)p->after_install >= _FLEET_AFTER_MAX)

@@ -125,7 +125,7 @@ struct fleet_profile {
 	char *config;  /* NULL: the default cloud-config */
 	char *cmdline; /* NULL: none */
 	enum boot_cmdline_mode cmdline_mode;
-	char *loader; /* NULL: "ipxe", the only one today */
+	char *loader; /* NULL: "ipxe"; "grub", "shim-grub" (boot-policy.h) */
 	enum fleet_action action;
 	/* add netconsole= (to netbootd's syslog receiver) to the command line */
 	bool netconsole;

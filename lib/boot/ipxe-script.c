@@ -7,82 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 #define SCRIPT_MAX   (64 * 1024)
 #define VALUE_MAX    512
 #define VAR_NAME_MAX 16
-
-/* A growing string with a hard cap. */
-struct strbuf {
-	char *p;
-	size_t len, cap;
-	int error;
-};
-
-static void
-sb_add(struct strbuf *sb, const char *s, size_t n)
-{
-	if (sb->error != 0)
-		return;
-	if (n > SCRIPT_MAX - sb->len) {
-		sb->error = -EINVAL;
-		return;
-	}
-	if (sb->len + n + 1 > sb->cap) {
-		size_t cap = sb->cap == 0 ? 1024 : sb->cap;
-		char *p;
-
-		while (cap < sb->len + n + 1)
-			cap *= 2;
-		p = realloc(sb->p, cap);
-		if (p == NULL) {
-			sb->error = -ENOMEM;
-			return;
-		}
-		sb->p = p;
-		sb->cap = cap;
-	}
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-}
-
-static void
-sb_str(struct strbuf *sb, const char *s)
-{
-	sb_add(sb, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void
-sb_printf(struct strbuf *sb, const char *fmt, ...)
-{
-	char buf[VALUE_MAX * 2];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		if (sb->error == 0)
-			sb->error = -EINVAL;
-		return;
-	}
-	sb_add(sb, buf, (size_t)n);
-}
-
-/* Hand the string over, or free it and return the error. */
-static int
-sb_finish(struct strbuf *sb, char **ret)
-{
-	if (sb->error == 0 && sb->p == NULL)
-		sb_add(sb, "", 0);
-	if (sb->error != 0) {
-		free(sb->p);
-		return sb->error;
-	}
-	*ret = sb->p;
-	return 0;
-}
 
 enum var {
 	VAR_SERVER,
@@ -238,7 +167,7 @@ ipxe_cmdline_validate(const char *tmpl)
 int
 ipxe_cmdline_expand(const char *tmpl, const struct ipxe_vars *v, char **ret)
 {
-	struct strbuf sb = {0};
+	struct strbuf sb = STRBUF_INIT(SCRIPT_MAX);
 	int r;
 
 	if (!word_safe(v->server))
@@ -270,7 +199,7 @@ static void
 script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, const char *mac,
     const char *self)
 {
-	struct strbuf cmd = {0};
+	struct strbuf cmd = STRBUF_INIT(SCRIPT_MAX);
 	char url[VALUE_MAX];
 
 	sb_str(sb, "#!ipxe\n");
@@ -285,7 +214,7 @@ script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, c
 	else
 		script_try(sb, "kernel", "kernel", cmd.p, "initrd");
 	free(cmd.p);
-	cmd = (struct strbuf){0};
+	cmd = (struct strbuf)STRBUF_INIT(SCRIPT_MAX);
 	if (file_url(v, 1, "initrd", url, sizeof(url)) >= (int)sizeof(url) || !word_safe(url))
 		sb->error = -EINVAL;
 	sb_printf(&cmd, "initrd --name initrd %s", url);
@@ -334,7 +263,7 @@ ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret)
 	bool ok = word_safe(v->server) && (v->image == NULL || word_safe(v->image)) &&
 	          (v->missing == NULL || word_safe(v->missing)) &&
 	          (v->query == NULL || v->query[0] == '\0' || word_safe(v->query));
-	struct strbuf sb = {0};
+	struct strbuf sb = STRBUF_INIT(SCRIPT_MAX);
 	char *cmdline = NULL;
 	int r;
 

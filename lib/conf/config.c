@@ -113,6 +113,11 @@ static const struct key ipxe_keys[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
+static const struct key loaders_keys[] = {
+    {"dir", K_PATH, F(loaders.dir), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
 static const struct key default_keys[] = {
     {"image", K_IMAGE, F(def.image), 0, 0, NULL},
     {"cmdline", K_CMDLINE, F(def.cmdline), 0, 0, NULL},
@@ -161,6 +166,7 @@ static const struct key top_keys[] = {
     {"http", K_SECTION, 0, 0, 0, http_keys},
     {"syslog", K_SECTION, 0, 0, 0, syslog_keys},
     {"ipxe", K_SECTION, 0, 0, 0, ipxe_keys},
+    {"loaders", K_SECTION, 0, 0, 0, loaders_keys},
     {"default", K_SECTION, 0, 0, 0, default_keys},
     {"control", K_SECTION, 0, 0, 0, control_keys},
     {"registry", K_SECTION, 0, 0, 0, registry_keys},
@@ -1060,6 +1066,7 @@ config_free(struct config *c)
 	free(c->ipxe.efi32);
 	free(c->ipxe.efi64);
 	free(c->ipxe.arm64);
+	free(c->loaders.dir);
 	free(c->def.image);
 	free(c->def.cmdline);
 	free(c->def.cloud_config);

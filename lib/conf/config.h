@@ -105,6 +105,11 @@ struct config {
 		char *arm64; /* NULL: no loader for ARM64 */
 	} ipxe;
 
+	/* GRUB and shim (tools/fetch-loaders.sh): DIR/x86_64-efi/, DIR/arm64-efi/. */
+	struct {
+		char *dir; /* NULL: none, the loaders grub and shim-grub have nothing to serve */
+	} loaders;
+
 	struct {
 		char *image;        /* NULL: the only image in <state_dir>/images, if just one */
 		char *cmdline;      /* CONFIG_DEFAULT_CMDLINE */

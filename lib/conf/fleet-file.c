@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot-policy.h"
 #include "cloud-config.h"
 #include "ipxe-script.h"
 #include "util.h"
@@ -334,8 +335,9 @@ set_scalar(struct parser *p, const struct key *k, void *item, const char *what)
 	case K_APPEND:
 		return set_cmdline(p, k, item, what);
 	case K_LOADER:
-		return strcmp(s, "ipxe") == 0 ? set_string(field, s)
-		                              : bad_value(p, what, k->name, "a loader (only ipxe)");
+		return boot_loader_kind_from_name(s, &(enum boot_loader_kind){0}) == 0
+		           ? set_string(field, s)
+		           : bad_value(p, what, k->name, "a loader (ipxe, grub or shim-grub)");
 	case K_ACTION:
 		return fleet_action_from_name(s, (enum fleet_action *)field) == 0
 		           ? 0

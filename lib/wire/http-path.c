@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -178,6 +179,34 @@ route_report(const struct segment *segs, struct http_route *r)
 	return -ENOENT;
 }
 
+/* /loaders/<arch>/<file> and GRUB's /grub/grub.cfg, /grub/netbootd/<arch>/<mac>: the path kept. */
+static int
+route_grub(const struct segment *segs, size_t n, struct http_route *r)
+{
+	uint8_t mac[MAC_LEN];
+	int k;
+
+	if (strcmp(segs[0].s, "loaders") == 0) {
+		if (n != 3 ||
+		    (strcmp(segs[1].s, "x86_64-efi") != 0 && strcmp(segs[1].s, "arm64-efi") != 0))
+			return -ENOENT;
+		if (!name_valid(segs[2].s))
+			return -EBADMSG;
+		r->kind = HTTP_ROUTE_LOADER;
+		k = snprintf(r->path, sizeof(r->path), "%s/%s", segs[1].s, segs[2].s);
+	} else if (n == 2 && strcmp(segs[1].s, "grub.cfg") == 0) {
+		r->kind = HTTP_ROUTE_GRUB;
+		k = snprintf(r->path, sizeof(r->path), "grub/grub.cfg");
+	} else if (n == 4 && strcmp(segs[1].s, "netbootd") == 0) {
+		if (mac_parse(segs[3].s, mac) < 0)
+			return -EBADMSG;
+		r->kind = HTTP_ROUTE_GRUB;
+		k = snprintf(r->path, sizeof(r->path), "grub/netbootd/%s/%s", segs[2].s, segs[3].s);
+	} else
+		return -ENOENT;
+	return k > 0 && (size_t)k < sizeof(r->path) ? 0 : -EBADMSG;
+}
+
 static int
 route_match(const struct segment *segs, size_t n, bool trailing, struct http_route *r)
 {
@@ -211,6 +240,8 @@ route_match(const struct segment *segs, size_t n, bool trailing, struct http_rou
 		return route_blob(&segs[1], r);
 	if (n == 4 && strcmp(top, "report") == 0)
 		return route_report(segs, r);
+	if (strcmp(top, "loaders") == 0 || strcmp(top, "grub") == 0)
+		return route_grub(segs, n, r);
 	return -ENOENT;
 }
 

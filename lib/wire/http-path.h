@@ -8,6 +8,10 @@
  *                    /ui/events its event stream
  *   /healthz
  *   /boot/<loader>
+ *   /loaders/<arch>/<file>  a file of loaders.dir/<arch>/ (arch x86_64-efi or
+ *                    arm64-efi; daemon/loader.h)
+ *   /grub/grub.cfg, /grub/netbootd/<arch>/<mac>   GRUB's configurations
+ *                    (daemon/grub.h); other /grub/ paths name nothing
  *   /ipxe/<mac>
  *   /images/<name>/{kernel,initrd,rootfs.squashfs}
  *   /config/<mac>
@@ -64,6 +68,8 @@ enum http_route_kind {
 	HTTP_ROUTE_UI_FILE,     /* name: "index.html" for "/ui/", else the file asked for */
 	HTTP_ROUTE_UI_STATE,
 	HTTP_ROUTE_UI_EVENTS,
+	HTTP_ROUTE_LOADER, /* path: "<arch>/<file>" */
+	HTTP_ROUTE_GRUB,   /* path: "grub/grub.cfg", "grub/netbootd/<arch>/<mac>" */
 };
 
 struct http_route {
@@ -74,6 +80,7 @@ struct http_route {
 	char token[HTTP_TOKEN_LEN + 1];   /* REPORT */
 	char state[16];                   /* REPORT: "installing", "installed", "failed" */
 	char sha256[HTTP_SHA256_HEX + 1]; /* BLOB: lower-case hex */
+	char path[2 * HTTP_SEGMENT_MAX + 24]; /* LOADER, GRUB */
 	/* IPXE, CONFIG: the query parameters, "" when absent */
 	char arch[HTTP_QUERY_VALUE_MAX + 1];
 	char uuid[HTTP_QUERY_VALUE_MAX + 1];

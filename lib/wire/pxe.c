@@ -218,7 +218,8 @@ boot_file(const struct pxe_request *req, const struct pxe_params *p, const char 
 	if (loader == NULL)
 		return PXE_IGNORE_NOT_PXE;
 	if (req->client == PXE_CLIENT_HTTP)
-		return format_file(buf, "http://%s:%u/boot/%s", addr, p->http_port, loader);
+		return format_file(buf, "http://%s:%u/%s%s", addr, p->http_port,
+		    strncmp(loader, "loaders/", 8) == 0 ? "" : "boot/", loader);
 	return format_file(buf, "%s", loader);
 }
 

@@ -9,8 +9,10 @@
  *     http://<server>:<http_port>/ipxe/<mac-with-hyphens>[?arch=A[&uuid=U]]
  *   UEFI HTTP Boot (option 60 "HTTPClient..."):
  *     http://<server>:<http_port>/boot/<loader>, option 60 "HTTPClient" echoed
+ *     (a GRUB loader, "loaders/<arch>/<file>": http://<server>:<port>/loaders/...)
  *   PXE ROMs (option 60 "PXEClient..."): the loader's TFTP name, siaddr =
- *     server.
+ *     server.  The name goes in the BOOTP 'file' field, never only in option
+ *     67: shim takes GRUB's path from that field alone.
  *     BIOS ROMs (arch 0) also get option 43 with PXE discovery control 0x08
  *     (boot the file, no boot server discovery, no menu).  EFI ROMs (OVMF)
  *     get no option 43: without it they send a REQUEST to port 4011, the

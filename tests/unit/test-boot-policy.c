@@ -548,6 +548,77 @@ test_fleet_netconsole(void)
 	cpp->cmdline = "console=ttyS1";
 }
 
+/* A profile's loader: grub and shim-grub by architecture, iPXE where GRUB is not for it. */
+static void
+test_fleet_loaders(void)
+{
+	static const struct {
+		const char *loader; /* the profile's */
+		enum boot_firmware fw;
+		uint16_t arch;
+		enum boot_reason reason;
+		const char *file;
+		enum boot_loader_kind kind;
+	} cases[] = {
+	    {NULL, BOOT_FIRMWARE_PXE, 11, BOOT_REASON_LOADER, "loaders/arm64-efi/netbootd-grub.efi",
+	        BOOT_LOADER_GRUB}, /* ARM64 without ipxe.arm64: GRUB */
+	    {NULL, BOOT_FIRMWARE_HTTP, 19, BOOT_REASON_LOADER,
+	        "loaders/arm64-efi/netbootd-grub.efi", BOOT_LOADER_GRUB},
+	    {NULL, BOOT_FIRMWARE_PXE, 7, BOOT_REASON_LOADER, "ipxe.efi", BOOT_LOADER_IPXE},
+	    {"grub", BOOT_FIRMWARE_PXE, 7, BOOT_REASON_LOADER,
+	        "loaders/x86_64-efi/netbootd-grub.efi", BOOT_LOADER_GRUB},
+	    {"grub", BOOT_FIRMWARE_HTTP, 16, BOOT_REASON_LOADER,
+	        "loaders/x86_64-efi/netbootd-grub.efi", BOOT_LOADER_GRUB},
+	    {"grub", BOOT_FIRMWARE_PXE, 0, BOOT_REASON_LOADER, "undionly.kpxe", BOOT_LOADER_IPXE},
+	    {"grub", BOOT_FIRMWARE_PXE, 6, BOOT_REASON_NO_LOADER, NULL, BOOT_LOADER_IPXE},
+	    {"shim-grub", BOOT_FIRMWARE_PXE, 7, BOOT_REASON_LOADER,
+	        "loaders/x86_64-efi/shimx64.efi", BOOT_LOADER_SHIM_GRUB},
+	    {"shim-grub", BOOT_FIRMWARE_HTTP, 16, BOOT_REASON_SHIM_HTTP, NULL, BOOT_LOADER_IPXE},
+	    {"shim-grub", BOOT_FIRMWARE_PXE, 11, BOOT_REASON_NO_GRUB, NULL, BOOT_LOADER_IPXE},
+	    {"ipxe", BOOT_FIRMWARE_PXE, 11, BOOT_REASON_LOADER,
+	        "loaders/arm64-efi/netbootd-grub.efi", BOOT_LOADER_GRUB},
+	};
+	struct fleet_profile *node = &example_profiles[3];
+
+	reset_fleet();
+	view.grub[BOOT_EFI_X86_64] = view.grub[BOOT_EFI_ARM64] = true;
+	view.shim[BOOT_EFI_X86_64] = true;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct boot_client c = client(cases[i].fw, mac_a, cases[i].arch);
+		bool ok = cases[i].reason == BOOT_REASON_LOADER;
+
+		node->loader = (char *)cases[i].loader;
+		CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+		expect(ok ? BOOT_NETBOOT : BOOT_IGNORE, cases[i].reason);
+		if (cases[i].file != NULL) {
+			CHECK_EQ_STR(plan.loader, cases[i].file);
+			CHECK_EQ_INT(plan.loader_kind, cases[i].kind);
+		} else
+			CHECK(plan.loader == NULL);
+	}
+	/* No GRUB at all: ARM64 gets nothing, a grub profile on x86 neither. */
+	view.grub[BOOT_EFI_X86_64] = view.grub[BOOT_EFI_ARM64] = false;
+	view.shim[BOOT_EFI_X86_64] = false;
+	node->loader = NULL;
+	struct boot_client arm = client(BOOT_FIRMWARE_PXE, mac_a, 11);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &arm), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_NO_LOADER);
+	node->loader = "grub";
+	struct boot_client x86 = client(BOOT_FIRMWARE_PXE, mac_a, 7);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &x86), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_NO_GRUB);
+	/* iPXE clients of a grub profile: their script, as ever. */
+	struct boot_client ipxe = client(BOOT_FIRMWARE_IPXE, mac_a, 7);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &ipxe), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_SCRIPT);
+	node->loader = NULL;
+	CHECK_EQ_STR(boot_loader_kind_name(BOOT_LOADER_SHIM_GRUB), "shim-grub");
+	enum boot_loader_kind k;
+	CHECK_EQ_INT(boot_loader_kind_from_name("pxelinux", &k), -EINVAL);
+	CHECK_EQ_INT(boot_loader_kind_from_name(NULL, &k), 0);
+	CHECK_EQ_INT(k, BOOT_LOADER_IPXE);
+}
+
 static void
 test_fleet_actions(void)
 {
@@ -736,5 +807,5 @@ test_lifecycle(void)
 TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
     TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_default_image),
     TEST(test_loader_known), TEST(test_reason_names), TEST(test_fleet_groups),
-    TEST(test_fleet_actions), TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done),
-    TEST(test_fleet_netconsole), TEST(test_lifecycle))
+    TEST(test_fleet_actions), TEST(test_fleet_loaders), TEST(test_fleet_selectors),
+    TEST(test_fleet_explain), TEST(test_done), TEST(test_fleet_netconsole), TEST(test_lifecycle))

@@ -461,8 +461,9 @@ test_bad_values(void)
 	    "not starting with .)");
 	parse_err("profiles: {p: {image: {a: b}}}\n",
 	    "fleet.yaml:1: profile \"p\": expected a scalar, not a mapping");
-	parse_err("profiles: {p: {loader: grub}}\n",
-	    "fleet.yaml:1: profile \"p\": loader: \"grub\" is not a loader (only ipxe)");
+	parse_err("profiles: {p: {loader: syslinux}}\n",
+	    "fleet.yaml:1: profile \"p\": loader: \"syslinux\" is not a loader (ipxe, grub or "
+	    "shim-grub)");
 	parse_err("profiles: {p: {action: boot}}\n",
 	    "fleet.yaml:1: profile \"p\": action: \"boot\" is not an action (netboot, local or "
 	    "ignore)");

@@ -340,7 +340,12 @@ test_validate_values(void)
 
 	example(&f);
 	set(&PROFILE(&f, "kairos-node")->loader, "grub");
-	check_validate(&f, "line 6: profile \"kairos-node\": the loader is not ipxe");
+	check_validate(&f, NULL);
+	set(&PROFILE(&f, "kairos-node")->loader, "shim-grub");
+	check_validate(&f, NULL);
+	set(&PROFILE(&f, "kairos-node")->loader, "pxelinux");
+	check_validate(
+	    &f, "line 6: profile \"kairos-node\": the loader is not ipxe, grub or shim-grub");
 	set(&PROFILE(&f, "kairos-node")->loader, "ipxe");
 	check_validate(&f, NULL);
 	memset(big, 'a', sizeof(big) - 1);
