@@ -226,6 +226,8 @@ pkcs7_parse(const uint8_t *der, size_t n, struct pe_signature *sig, char **ret_e
 	char reason[256];
 	int r = 0;
 
+	if (n > LONG_MAX)
+		return error_set(ret_error, -EBADMSG, "the PKCS#7 signature is %zu bytes", n);
 	p7 = d2i_PKCS7(NULL, &p, (long)n);
 	if (p7 == NULL) {
 		r = error_set(ret_error, -EBADMSG,
