@@ -91,9 +91,11 @@ render_plan(const cJSON *data)
 		const char *label, *key;
 	} rows[] = {{"action", "action"}, {"why", "reason"}, {"profile", "profile"},
 	    {"group", "group"}, {"image", "image"}, {"missing image", "missing"},
-	    {"firmware", "firmware"}, {"loader", "loader"}, {"script", "script_url"},
-	    {"kernel", "kernel"}, {"initrd", "initrd"}, {"squashfs", "squashfs"},
-	    {"cmdline", "cmdline"}, {"netconsole", "netconsole"}, {"lifecycle", "lifecycle"},
+	    {"firmware", "firmware"}, {"loader", "loader"}, {"loader kind", "loader_kind"},
+	    {"grub config", "grub_config"}, {"site DHCP", "site_dhcp"},
+	    {"kernel signed", "kernel_signature"}, {"script", "script_url"}, {"kernel", "kernel"},
+	    {"initrd", "initrd"}, {"squashfs", "squashfs"}, {"cmdline", "cmdline"},
+	    {"netconsole", "netconsole"}, {"lifecycle", "lifecycle"},
 	    {"cloud-config", "cloud_config"}};
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(data, "plan");
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot-view.h"
 #include "cmd.h"
@@ -16,6 +17,8 @@
 #include "ipxe-script.h"
 #include "lifecycle-table.h"
 #include "manifest.h"
+#include "pe-sign.h"
+#include "store.h"
 #include "util.h"
 
 /* Option 93 of firmware of each platform, to ask which loader it gets. */
@@ -139,16 +142,81 @@ urls_to_json(struct server *srv, const struct boot_client *c, const struct boot_
 	return add_str(o, "cmdline", cmdline);
 }
 
+/* Who signed the image's kernel, for shim-grub: shim's GRUB refuses unsigned kernels. */
+static const char *
+kernel_signature(struct server *srv, const char *image, char *buf, size_t size)
+{
+	_cleanup_free_ char *error = NULL;
+	struct pe_signature sig;
+	off_t len;
+	int fd, r;
+
+	if (image == NULL || image[0] == '\0')
+		return NULL;
+	if ((fd = store_image_open(srv->store, image, MANIFEST_KERNEL, &len)) < 0)
+		return NULL;
+	r = pe_signature_read_fd(fd, &sig, &error);
+	close(fd);
+	if (r < 0)
+		snprintf(buf, size, "cannot tell: %s", error != NULL ? error : strerror(-r));
+	else if (!sig.is_pe)
+		snprintf(buf, size, "not an EFI image: shim refuses it");
+	else if (!sig.signed_)
+		snprintf(buf, size, "unsigned: shim refuses it (\"bad shim signature\")");
+	else
+		snprintf(buf, size,
+		    "signed by \"%s\" (issuer \"%s\"); Debian's shim trusts keys under \"Debian Secure "
+		    "Boot CA\" and the machine's MOK",
+		    sig.subject, sig.issuer);
+	return buf;
+}
+
+/* For GRUB loaders: where its configuration is, and what Secure Boot needs. */
+static bool
+grub_to_json(struct server *srv, const struct boot_client *c, const struct boot_plan *dhcp,
+    const struct boot_plan *p, cJSON *o)
+{
+	char a[INET_ADDRSTRLEN] = "SERVER", mac[MAC_STRLEN], url[256], site[160], sig[512];
+	bool grub = dhcp->loader != NULL && dhcp->loader_kind != BOOT_LOADER_IPXE;
+	bool shim = grub && dhcp->loader_kind == BOOT_LOADER_SHIM_GRUB;
+	struct in_addr addr;
+
+	if (iface_any_address(srv->cfg, &addr) == 0)
+		inet_ntop(AF_INET, &addr, a, sizeof(a));
+	mac_format(c->mac, ':', mac);
+	if (shim)
+		snprintf(url, sizeof(url), "tftp://%s/grub/netbootd/%s/%s", a,
+		    boot_arch_name(c->platform), mac);
+	else
+		snprintf(url, sizeof(url), "http://%s:%u/grub/netbootd/%s/%s", a,
+		    srv->cfg->http.port, boot_arch_name(c->platform), mac);
+	snprintf(site, sizeof(site),
+	    "must give next-server (siaddr) %s: Debian's signed GRUB reads grub/grub.cfg from the "
+	    "site DHCP server's next-server, not from a ProxyDHCP",
+	    a);
+	return add_str(o, "loader_kind",
+	           dhcp->loader != NULL ? boot_loader_kind_name(dhcp->loader_kind) : NULL) &&
+	       add_str(o, "grub_config", grub ? url : NULL) &&
+	       add_str(o, "site_dhcp", shim ? site : NULL) &&
+	       add_str(o, "kernel_signature",
+	           shim && p->action == BOOT_NETBOOT
+	               ? kernel_signature(srv, p->image, sig, sizeof(sig))
+	               : NULL);
+}
+
 /* What firmware of the client's platform gets from ProxyDHCP: its loader, or why nothing. */
 static bool
-dhcp_to_json(const struct boot_view *v, const struct boot_client *c, cJSON *o)
+dhcp_to_json(struct server *srv, const struct boot_view *v, const struct boot_client *c,
+    const struct boot_plan *script, cJSON *o)
 {
 	struct boot_client fw = *c;
 	struct boot_plan p;
 	bool ok;
 
 	if (c->platform == BOOT_ARCH_UNKNOWN)
-		return add_str(o, "loader", NULL) && add_str(o, "firmware", NULL);
+		return add_str(o, "loader", NULL) && add_str(o, "firmware", NULL) &&
+		       add_str(o, "loader_kind", NULL) && add_str(o, "grub_config", NULL) &&
+		       add_str(o, "site_dhcp", NULL) && add_str(o, "kernel_signature", NULL);
 	fw.firmware = c->platform == BOOT_ARCH_HTTP_X86_64 || c->platform == BOOT_ARCH_HTTP_ARM64
 	                  ? BOOT_FIRMWARE_HTTP
 	                  : BOOT_FIRMWARE_PXE;
@@ -157,8 +225,9 @@ dhcp_to_json(const struct boot_view *v, const struct boot_client *c, cJSON *o)
 	if (boot_decide(v, &fw, BOOT_SERVICE_DHCP, &p) < 0)
 		return false;
 	ok = add_str(o, "loader", p.loader) &&
-	     add_str(
-	         o, "firmware", p.action == BOOT_IGNORE ? boot_reason_name(p.reason) : "answered");
+	     add_str(o, "firmware",
+	         p.action == BOOT_IGNORE ? boot_reason_name(p.reason) : "answered") &&
+	     grub_to_json(srv, c, &p, script, o);
 	boot_plan_done(&p);
 	return ok;
 }
@@ -232,7 +301,7 @@ plan_to_json(struct server *srv, const struct boot_view *v, const struct boot_cl
 	    !add_str(o, "missing", p->missing[0] ? p->missing : NULL) ||
 	    !urls_to_json(srv, c, p, o) || !add_str(o, "netconsole", netconsole_text(p)) ||
 	    !add_str(o, "lifecycle", lifecycle_text(srv, c, cfg, lc, sizeof(lc))) ||
-	    !dhcp_to_json(v, c, o) ||
+	    !dhcp_to_json(srv, v, c, p, o) ||
 	    !add_str(o, "cloud_config", p->action == BOOT_IGNORE ? NULL : config)) {
 		cJSON_Delete(o);
 		return NULL;
