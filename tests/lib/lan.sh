@@ -15,6 +15,9 @@
 #   lan_stop_capture          flush and stop tcpdump (before reading it)
 #   lan_in_site CMD...        run a command in the site namespace
 #   lan_in_boot CMD...        run a command in the boot namespace
+#   LAN_DNSMASQ_EXTRA=(...)   more dnsmasq options for the site DHCP server
+#                             (set before lan_setup; the Secure Boot test's
+#                             next-server)
 # Teardown is registered with cleanup_push and runs on EXIT.
 
 LAN_OCTET=$(($$ % 200 + 20))
@@ -31,6 +34,7 @@ LAN_TCPDUMP_PID=
 LAN_NETBOOTD_PID=
 LAN_NETBOOTD_LOG=
 LAN_CAPTURE=
+LAN_DNSMASQ_EXTRA=(${LAN_DNSMASQ_EXTRA[@]+"${LAN_DNSMASQ_EXTRA[@]}"})
 
 # Background processes start as "${LAN_SITE_EXEC[@]}" CMD &: nsenter execs
 # CMD itself (ip netns exec forks and waits, and a backgrounded function is a
@@ -96,6 +100,7 @@ lan_setup() {
 		--pid-file="$LAN_DIR/dnsmasq.pid" \
 		--dhcp-leasefile="$LAN_DIR/dnsmasq.leases" \
 		--log-dhcp --log-facility="$LAN_DIR/dnsmasq.log" \
+		${LAN_DNSMASQ_EXTRA[@]+"${LAN_DNSMASQ_EXTRA[@]}"} \
 		>"$LAN_DIR/dnsmasq.out" 2>&1 &
 	LAN_DNSMASQ_PID=$!
 
