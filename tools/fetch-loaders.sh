@@ -1,0 +1,184 @@
+#!/bin/bash
+# Fill a netbootd loaders directory (config key loaders.dir) from Debian's
+# packages: downloaded with apt-get download and unpacked with dpkg -x, never
+# installed.  Idempotent.
+#
+#   tools/fetch-loaders.sh DIR
+#
+# DIR/x86_64-efi/shimx64.efi        shim-signed: shimx64.efi.signed (signed by Microsoft)
+# DIR/x86_64-efi/grubx64.efi        grub-efi-amd64-signed: grubnetx64.efi.signed
+# DIR/x86_64-efi/netbootd-grub.efi  GRUB built with grub-mkimage from grub-efi-amd64-bin
+# DIR/arm64-efi/shimaa64.efi        shim-signed:arm64: shimaa64.efi.signed
+# DIR/arm64-efi/grubaa64.efi        grub-efi-arm64-signed:arm64: grubnetaa64.efi.signed
+# DIR/arm64-efi/netbootd-grub.efi   GRUB built with grub-mkimage from grub-efi-arm64-bin:arm64
+# DIR/VERSIONS                      "package version", one line per package
+#
+# netbootd-grub.efi embeds an early config whose first line holds the 48-byte
+# placeholder "@@NETBOOTD_SERVER@@" plus spaces; netbootd replaces it with its
+# ADDR:PORT (padded with spaces) when it serves the file, so that GRUB reads
+# http://ADDR:PORT/grub/grub.cfg.
+#
+# The arm64 packages need the arm64 architecture in dpkg: when apt cannot find
+# them, the script adds it (dpkg --add-architecture arm64; apt-get update),
+# which needs root.  grub-mkimage comes from the host's grub-common.
+set -euo pipefail
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+}
+
+case ${1:-} in
+-h | --help)
+	usage
+	exit 0
+	;;
+"" | -*)
+	usage >&2
+	exit 2
+	;;
+esac
+[ $# -eq 1 ] || {
+	usage >&2
+	exit 2
+}
+dir=$1
+
+say() {
+	echo "fetch-loaders.sh: $*" >&2
+}
+
+die() {
+	say "$*"
+	exit 1
+}
+
+PACKAGES="shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
+	shim-signed:arm64 grub-efi-arm64-signed:arm64 grub-efi-arm64-bin:arm64"
+
+# The modules built into netbootd-grub.efi (their dependencies are added by
+# grub-mkimage itself).
+MODULES="efinet net tftp http linux normal configfile echo sleep test regexp
+	true reboot halt part_gpt part_msdos fat iso9660 chain efi_gop"
+
+for tool in apt-get apt-cache dpkg grub-mkimage; do
+	command -v "$tool" >/dev/null || die "$tool is missing (tools/install-deps.sh)"
+done
+
+# The version apt would download, or nothing when it does not know the package.
+candidate() {
+	apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2; exit }'
+}
+
+ensure_arm64() {
+	[ -n "$(candidate shim-signed:arm64)" ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "the arm64 packages are unknown to apt; run as root to add the arm64 architecture"
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		say "adding the arm64 architecture (dpkg --add-architecture arm64)"
+		dpkg --add-architecture arm64
+	fi
+	say "apt-get update (for the arm64 package lists)"
+	apt-get update -q >&2
+	[ -n "$(candidate shim-signed:arm64)" ] || die "apt still has no shim-signed:arm64 after apt-get update"
+}
+
+ensure_arm64
+
+# The VERSIONS file this run would write.
+want=$(for p in $PACKAGES; do
+	v=$(candidate "$p")
+	[ -n "$v" ] || die "apt knows no package $p (apt-get update?)"
+	echo "$p $v"
+done)
+
+FILES="x86_64-efi/shimx64.efi x86_64-efi/grubx64.efi x86_64-efi/netbootd-grub.efi
+	arm64-efi/shimaa64.efi arm64-efi/grubaa64.efi arm64-efi/netbootd-grub.efi"
+
+complete=1
+for f in $FILES; do
+	[ -s "$dir/$f" ] || complete=0
+done
+if [ "$complete" = 1 ] && [ -f "$dir/VERSIONS" ] && [ "$(cat "$dir/VERSIONS")" = "$want" ]; then
+	say "$dir is up to date:"
+	sed 's/^/  /' "$dir/VERSIONS" >&2
+	exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+say "downloading: $(echo $PACKAGES)"
+mkdir -p "$tmp/debs"
+# apt-get download runs as _apt when it can reach the directory.
+chmod 755 "$tmp"
+chmod 777 "$tmp/debs"
+# shellcheck disable=SC2086
+(cd "$tmp/debs" && apt-get download -q $PACKAGES >&2)
+
+# Unpack one package (name[:arch]) into its own tree; prints the tree.
+unpack() {
+	local p=$1 name arch deb
+	name=${p%%:*}
+	arch=amd64
+	[ "$name" != "$p" ] && arch=${p#*:}
+	deb=$(ls "$tmp/debs/${name}_"*"_$arch.deb" 2>/dev/null | head -n1)
+	[ -n "$deb" ] || die "apt-get download left no $name for $arch"
+	mkdir -p "$tmp/root/$name.$arch"
+	dpkg -x "$deb" "$tmp/root/$name.$arch"
+	echo "$tmp/root/$name.$arch"
+}
+
+# One file out of a package's tree, by name (found anywhere in it).
+take() {
+	local tree=$1 file=$2 dest=$3 f
+	f=$(find "$tree" -name "$file" \( -type f -o -type l \) -print -quit)
+	[ -n "$f" ] || die "no $file in $(basename "$tree")"
+	cp -L "$f" "$dest"
+	say "${dest#"$new/"} <- $(basename "$tree"): ${f#"$tree"}"
+}
+
+# The early config embedded in netbootd-grub.efi.  The placeholder plus its
+# spaces are exactly 48 bytes: netbootd overwrites those bytes in place.
+early_config() {
+	local token='@@NETBOOTD_SERVER@@'
+	printf 'set netbootd_server=%s%*s\n' "$token" $((48 - ${#token})) ''
+	cat <<'EOF'
+set timeout=0
+set root=(http,$netbootd_server)
+set prefix=(http,$netbootd_server)/grub
+configfile (http,$netbootd_server)/grub/grub.cfg
+echo "netbootd: cannot read http://$netbootd_server/grub/grub.cfg"
+sleep 10
+exit
+EOF
+}
+
+# grub-mkimage TARGET MODULEDIR OUT
+build_grub() {
+	local target=$1 moddir=$2 out=$3
+	[ -f "$moddir/efinet.mod" ] || die "no GRUB modules in $moddir"
+	# shellcheck disable=SC2086
+	grub-mkimage -O "$target" -d "$moddir" -p /grub -c "$tmp/early.cfg" -o "$out" $MODULES
+	grep -qa '@@NETBOOTD_SERVER@@' "$out" || die "$out does not hold the placeholder"
+	say "${out#"$new/"} <- grub-mkimage -O $target -d ${moddir#"$tmp/root/"}"
+}
+
+early_config >"$tmp/early.cfg"
+new="$tmp/out"
+mkdir -p "$new/x86_64-efi" "$new/arm64-efi"
+
+take "$(unpack shim-signed)" shimx64.efi.signed "$new/x86_64-efi/shimx64.efi"
+take "$(unpack grub-efi-amd64-signed)" grubnetx64.efi.signed "$new/x86_64-efi/grubx64.efi"
+build_grub x86_64-efi "$(unpack grub-efi-amd64-bin)/usr/lib/grub/x86_64-efi" "$new/x86_64-efi/netbootd-grub.efi"
+take "$(unpack shim-signed:arm64)" shimaa64.efi.signed "$new/arm64-efi/shimaa64.efi"
+take "$(unpack grub-efi-arm64-signed:arm64)" grubnetaa64.efi.signed "$new/arm64-efi/grubaa64.efi"
+build_grub arm64-efi "$(unpack grub-efi-arm64-bin:arm64)/usr/lib/grub/arm64-efi" "$new/arm64-efi/netbootd-grub.efi"
+echo "$want" >"$new/VERSIONS"
+
+# Replace the files one by one (each with a rename), VERSIONS last.
+mkdir -p "$dir/x86_64-efi" "$dir/arm64-efi"
+for f in $FILES VERSIONS; do
+	cp "$new/$f" "$dir/$f.new"
+	mv "$dir/$f.new" "$dir/$f"
+done
+say "$dir filled:"
+sed 's/^/  /' "$dir/VERSIONS" >&2
