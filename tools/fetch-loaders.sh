@@ -16,7 +16,15 @@
 # netbootd-grub.efi embeds an early config whose first line holds the 48-byte
 # placeholder "@@NETBOOTD_SERVER@@" plus spaces; netbootd replaces it with its
 # ADDR:PORT (padded with spaces) when it serves the file, so that GRUB reads
-# http://ADDR:PORT/grub/grub.cfg.
+# http://ADDR:PORT/grub/grub.cfg.  It exports netbootd_server: configfile
+# starts a new context, and grub.cfg would not see it otherwise.  It tries
+# grub.cfg twice: GRUB's TCP source ports (21550, 21551, ...) and initial
+# sequence numbers (milliseconds since start) repeat from boot to boot, so a
+# machine that boots again within a minute can find its first connection
+# refused by the server's TIME-WAIT socket of the last boot; GRUB gives up
+# after 40 SYNs (16 s), and 16 s later the sequence numbers are past it.
+# GRUB runs an embedded config with its rescue parser: one command a line,
+# no if/fi.  A grub.cfg that returns instead of booting is read twice.
 #
 # The arm64 packages need the arm64 architecture in dpkg: when apt cannot find
 # them, the script adds it (dpkg --add-architecture arm64; apt-get update),
@@ -57,8 +65,9 @@ PACKAGES="shim-signed grub-efi-amd64-signed grub-efi-amd64-bin
 
 # The modules built into netbootd-grub.efi (their dependencies are added by
 # grub-mkimage itself).
+# minicmd: "exit" (back to the firmware, which tries its next boot option).
 MODULES="efinet net tftp http linux normal configfile echo sleep test regexp
-	true reboot halt part_gpt part_msdos fat iso9660 chain efi_gop"
+	true reboot halt part_gpt part_msdos fat iso9660 chain efi_gop minicmd"
 
 for tool in apt-get apt-cache dpkg grub-mkimage; do
 	command -v "$tool" >/dev/null || die "$tool is missing (tools/install-deps.sh)"
@@ -142,9 +151,12 @@ early_config() {
 	local token='@@NETBOOTD_SERVER@@'
 	printf 'set netbootd_server=%s%*s\n' "$token" $((48 - ${#token})) ''
 	cat <<'EOF'
+export netbootd_server
 set timeout=0
 set root=(http,$netbootd_server)
 set prefix=(http,$netbootd_server)/grub
+configfile (http,$netbootd_server)/grub/grub.cfg
+echo "netbootd: cannot read http://$netbootd_server/grub/grub.cfg, once more"
 configfile (http,$netbootd_server)/grub/grub.cfg
 echo "netbootd: cannot read http://$netbootd_server/grub/grub.cfg"
 sleep 10
