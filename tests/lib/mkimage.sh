@@ -258,14 +258,6 @@ sed 's/^/  | /' /tmp/cloud-config
 token=$(sed -n 's/^netbootd_e2e_token: *//p' /tmp/cloud-config)
 [ -n "$token" ] || fail "no netbootd_e2e_token in the cloud-config"
 
-# Only in the Secure Boot variant (MKIMAGE_SECUREBOOT=1).
-if [ -f /etc/netbootd-e2e-secureboot ]; then
-	if dmesg | grep -q 'Secure boot enabled'; then
-		echo "NETBOOTD-E2E: secureboot: on"
-	else
-		echo "NETBOOTD-E2E: secureboot: off"
-	fi
-fi
 echo "NETBOOTD-E2E: booted over the network: squashfs marker $marker ok, cloud-config $token ok, squashfs sha256 $sum, uptime $(cut -d' ' -f1 /proc/uptime) s"
 umount /mnt
 # Only in the installer variant (MKIMAGE_INSTALLER=1): it reboots or powers off.
@@ -277,8 +269,25 @@ poweroff -f
 sleep 60
 EOF
 chmod 755 "$work/initrd/init" "$work/initrd/etc/udhcpc.script"
+# The Secure Boot variant reports the kernel's view before its success line.
 if [ "$secureboot" = 1 ]; then
-	: >"$work/initrd/etc/netbootd-e2e-secureboot"
+	cat >"$work/secureboot.sh" <<'EOF'
+if dmesg | grep -q 'Secure boot enabled'; then
+	echo "NETBOOTD-E2E: secureboot: on"
+else
+	echo "NETBOOTD-E2E: secureboot: off"
+fi
+EOF
+	awk -v f="$work/secureboot.sh" '
+		/^echo "NETBOOTD-E2E: booted over the network/ {
+			while ((getline l <f) > 0) print l
+		}
+		{ print }' "$work/initrd/init" >"$work/init.sb"
+	grep -q 'secureboot: on' "$work/init.sb" || {
+		echo "mkimage.sh: cannot add the secureboot line to /init" >&2
+		exit 1
+	}
+	cat "$work/init.sb" >"$work/initrd/init"
 fi
 if [ "$installer" = 1 ]; then
 	mkdir -p "$work/initrd/lib/netbootd-e2e"
