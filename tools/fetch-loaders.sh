@@ -12,6 +12,7 @@
 # DIR/arm64-efi/grubaa64.efi        grub-efi-arm64-signed:arm64: grubnetaa64.efi.signed
 # DIR/arm64-efi/netbootd-grub.efi   GRUB built with grub-mkimage from grub-efi-arm64-bin:arm64
 # DIR/VERSIONS                      "package version", one line per package
+# DIR/.netbootd-grub.stamp          sha256 of the early config and module list
 #
 # netbootd-grub.efi embeds an early config whose first line holds the 48-byte
 # placeholder "@@NETBOOTD_SERVER@@" plus spaces; netbootd replaces it with its
@@ -92,59 +93,6 @@ ensure_arm64() {
 
 ensure_arm64
 
-# The VERSIONS file this run would write.
-want=$(for p in $PACKAGES; do
-	v=$(candidate "$p")
-	[ -n "$v" ] || die "apt knows no package $p (apt-get update?)"
-	echo "$p $v"
-done)
-
-FILES="x86_64-efi/shimx64.efi x86_64-efi/grubx64.efi x86_64-efi/netbootd-grub.efi
-	arm64-efi/shimaa64.efi arm64-efi/grubaa64.efi arm64-efi/netbootd-grub.efi"
-
-complete=1
-for f in $FILES; do
-	[ -s "$dir/$f" ] || complete=0
-done
-if [ "$complete" = 1 ] && [ -f "$dir/VERSIONS" ] && [ "$(cat "$dir/VERSIONS")" = "$want" ]; then
-	say "$dir is up to date:"
-	sed 's/^/  /' "$dir/VERSIONS" >&2
-	exit 0
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-say "downloading: $(echo $PACKAGES)"
-mkdir -p "$tmp/debs"
-# apt-get download runs as _apt when it can reach the directory.
-chmod 755 "$tmp"
-chmod 777 "$tmp/debs"
-# shellcheck disable=SC2086
-(cd "$tmp/debs" && apt-get download -q $PACKAGES >&2)
-
-# Unpack one package (name[:arch]) into its own tree; prints the tree.
-unpack() {
-	local p=$1 name arch deb
-	name=${p%%:*}
-	arch=amd64
-	[ "$name" != "$p" ] && arch=${p#*:}
-	deb=$(ls "$tmp/debs/${name}_"*"_$arch.deb" 2>/dev/null | head -n1)
-	[ -n "$deb" ] || die "apt-get download left no $name for $arch"
-	mkdir -p "$tmp/root/$name.$arch"
-	dpkg -x "$deb" "$tmp/root/$name.$arch"
-	echo "$tmp/root/$name.$arch"
-}
-
-# One file out of a package's tree, by name (found anywhere in it).
-take() {
-	local tree=$1 file=$2 dest=$3 f
-	f=$(find "$tree" -name "$file" \( -type f -o -type l \) -print -quit)
-	[ -n "$f" ] || die "no $file in $(basename "$tree")"
-	cp -L "$f" "$dest"
-	say "${dest#"$new/"} <- $(basename "$tree"): ${f#"$tree"}"
-}
-
 # The early config embedded in netbootd-grub.efi.  The placeholder plus its
 # spaces are exactly 48 bytes: netbootd overwrites those bytes in place.
 early_config() {
@@ -162,6 +110,65 @@ echo "netbootd: cannot read http://$netbootd_server/grub/grub.cfg"
 sleep 10
 exit
 EOF
+}
+
+# The VERSIONS file this run would write.
+want=$(for p in $PACKAGES; do
+	v=$(candidate "$p")
+	[ -n "$v" ] || die "apt knows no package $p (apt-get update?)"
+	echo "$p $v"
+done)
+
+# What netbootd-grub.efi is built from besides the packages: a change to
+# the early config or the module list rebuilds it.
+stamp=$( (early_config; echo "$MODULES") | sha256sum | cut -d' ' -f1)
+
+FILES="x86_64-efi/shimx64.efi x86_64-efi/grubx64.efi x86_64-efi/netbootd-grub.efi
+	arm64-efi/shimaa64.efi arm64-efi/grubaa64.efi arm64-efi/netbootd-grub.efi"
+
+complete=1
+for f in $FILES; do
+	[ -s "$dir/$f" ] || complete=0
+done
+if [ "$complete" = 1 ] && [ -f "$dir/VERSIONS" ] && [ "$(cat "$dir/VERSIONS")" = "$want" ] &&
+	[ "$(cat "$dir/.netbootd-grub.stamp" 2>/dev/null)" = "$stamp" ]; then
+	say "$dir is up to date:"
+	sed 's/^/  /' "$dir/VERSIONS" >&2
+	exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# shellcheck disable=SC2086
+say "downloading:" $PACKAGES
+mkdir -p "$tmp/debs"
+# apt-get download runs as _apt when it can reach the directory.
+chmod 755 "$tmp"
+chmod 777 "$tmp/debs"
+# shellcheck disable=SC2086
+(cd "$tmp/debs" && apt-get download -q $PACKAGES >&2)
+
+# Unpack one package (name[:arch]) into its own tree; prints the tree.
+unpack() {
+	local p=$1 name arch deb
+	name=${p%%:*}
+	arch=amd64
+	[ "$name" != "$p" ] && arch=${p#*:}
+	deb=$(find "$tmp/debs" -name "${name}_*_$arch.deb" -print -quit)
+	[ -n "$deb" ] || die "apt-get download left no $name for $arch"
+	mkdir -p "$tmp/root/$name.$arch"
+	dpkg -x "$deb" "$tmp/root/$name.$arch"
+	echo "$tmp/root/$name.$arch"
+}
+
+# One file out of a package's tree, by name (found anywhere in it).
+take() {
+	local tree=$1 file=$2 dest=$3 f
+	f=$(find "$tree" -name "$file" \( -type f -o -type l \) -print -quit)
+	[ -n "$f" ] || die "no $file in $(basename "$tree")"
+	cp -L "$f" "$dest"
+	say "${dest#"$new/"} <- $(basename "$tree"): ${f#"$tree"}"
 }
 
 # grub-mkimage TARGET MODULEDIR OUT
@@ -185,10 +192,11 @@ take "$(unpack shim-signed:arm64)" shimaa64.efi.signed "$new/arm64-efi/shimaa64.
 take "$(unpack grub-efi-arm64-signed:arm64)" grubnetaa64.efi.signed "$new/arm64-efi/grubaa64.efi"
 build_grub arm64-efi "$(unpack grub-efi-arm64-bin:arm64)/usr/lib/grub/arm64-efi" "$new/arm64-efi/netbootd-grub.efi"
 echo "$want" >"$new/VERSIONS"
+echo "$stamp" >"$new/.netbootd-grub.stamp"
 
 # Replace the files one by one (each with a rename), VERSIONS last.
 mkdir -p "$dir/x86_64-efi" "$dir/arm64-efi"
-for f in $FILES VERSIONS; do
+for f in $FILES .netbootd-grub.stamp VERSIONS; do
 	cp "$new/$f" "$dir/$f.new"
 	mv "$dir/$f.new" "$dir/$f"
 done

@@ -56,7 +56,7 @@ vm_stop() {
 
 vm_start() {
 	local mode=$1 serial=$2 imgdir=${3:-} cmdline=${4:-}
-	local qemu=qemu-system-x86_64 mem=384 vars
+	local qemu="qemu-system-x86_64" mem=384 vars
 	local args=(-accel tcg -smp 1 -nographic -monitor none -no-reboot
 		-serial "file:$serial"
 		-netdev "tap,id=n0,ifname=$LAN_TAP,script=no,downscript=no")
@@ -96,7 +96,7 @@ vm_start() {
 			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
 		;;
 	arm64 | arm64-http)
-		qemu=qemu-system-aarch64
+		qemu="qemu-system-aarch64"
 		# The arm64 kernel is a 32 MiB uncompressed Image.
 		mem=1024
 		vars="$(dirname "$serial")/AAVMF_VARS.$mode.fd"
