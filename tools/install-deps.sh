@@ -16,13 +16,16 @@ BUILD="build-essential meson ninja-build pkg-config clang clang-format
 	libevent-dev libcurl4-openssl-dev libarchive-dev libcjson-dev
 	libyaml-dev libsystemd-dev libssl-dev libsquashfs-dev debhelper"
 
-# Test: real clients, a real VM, packet dissection.
+# Test: real clients, a real VM, packet dissection; arm64 VMs (AAVMF),
+# Secure Boot (OVMF secboot + MS keys from ovmf, sbattach), grub-mkimage for
+# tools/fetch-loaders.sh.
 TEST="iproute2 procps psmisc kmod cpio gzip xz-utils curl tftp-hpa atftp
 	tshark tcpdump python3 python3-scapy dnsmasq-base busybox-static
 	qemu-system-x86 qemu-utils ipxe ipxe-qemu ovmf squashfs-tools
 	systemd xorriso libarchive-tools docker-registry skopeo umoci apache2-utils
 	zstd jq debootstrap systemd-container etcd-server etcd-client bsdutils openssl
-	chromium"
+	chromium
+	qemu-system-arm qemu-efi-aarch64 grub-common grub-efi-amd64-bin sbsigntool"
 
 # Benchmarks: the peers we compare against.
 BENCH="wrk nginx-light tftpd-hpa hyperfine iptables"

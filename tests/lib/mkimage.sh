@@ -30,6 +30,21 @@
 # after-install stage, prints
 #   NETBOOTD-E2E: install finished: marker D on DEVICE, N failed command(s)
 # and reboots.  Without the variable the image is as it always was.
+#
+# MKIMAGE_ARCH=arm64 builds the same image for arm64 UEFI VMs: the kernel of
+# tools/fetch-kernel.sh arm64 (tools/cache/kernel-arm64, an uncompressed PE
+# Image), its virtio-net/loop/squashfs modules, and busybox from
+# busybox-static:arm64 (apt-get download + dpkg -x, cached in
+# tools/cache/busybox-arm64) instead of the host's /bin/busybox.
+# expected.env then also has KERNEL_ARCH=arm64.
+#
+# MKIMAGE_SECUREBOOT=1: /init also prints, before its success line,
+#   NETBOOTD-E2E: secureboot: on      (or off)
+# from the kernel log ("Secure boot enabled").
+#
+# MKIMAGE_UNSIGNED=1 also writes OUTDIR/images/NAME/kernel.unsigned: the
+# kernel with its signature removed (sbattach --remove, sbsigntool), which
+# shim must refuse under Secure Boot.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -39,17 +54,34 @@ fi
 out=$1
 name=${2:-e2e}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-kdir="$top/tools/cache/kernel"
-
-# Modules the initrd loads, leaves first; dependencies are added in front.
-WANT_MODULES="virtio_pci virtio_net e1000 loop squashfs"
+arch=${MKIMAGE_ARCH:-amd64}
+secureboot=${MKIMAGE_SECUREBOOT:-0}
+unsigned=${MKIMAGE_UNSIGNED:-0}
+case $arch in
+amd64)
+	kdir="$top/tools/cache/kernel"
+	# Modules the initrd loads, leaves first; dependencies are added in front.
+	WANT_MODULES="virtio_pci virtio_net e1000 loop squashfs"
+	;;
+arm64)
+	kdir="$top/tools/cache/kernel-arm64"
+	# virtio and virtio_ring are built in; this resolves to
+	# virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover
+	# net_failover virtio_net, then loop and squashfs (when modules).
+	WANT_MODULES="virtio_pci virtio_net loop squashfs"
+	;;
+*)
+	echo "mkimage.sh: MKIMAGE_ARCH must be amd64 or arm64, not $arch" >&2
+	exit 2
+	;;
+esac
 installer=${MKIMAGE_INSTALLER:-0}
 if [ "$installer" = 1 ]; then
 	WANT_MODULES+=" virtio_blk"
 fi
 
 if [ ! -f "$kdir/vmlinuz" ] || [ ! -d "$kdir/modules" ]; then
-	"$top/tools/fetch-kernel.sh"
+	"$top/tools/fetch-kernel.sh" "$arch"
 fi
 for tool in cpio gzip mksquashfs modinfo; do
 	command -v "$tool" >/dev/null || {
@@ -57,8 +89,28 @@ for tool in cpio gzip mksquashfs modinfo; do
 		exit 1
 	}
 done
-[ -x /bin/busybox ] || {
-	echo "mkimage.sh: /bin/busybox is missing (busybox-static)" >&2
+if [ "$unsigned" = 1 ]; then
+	command -v sbattach >/dev/null || {
+		echo "mkimage.sh: sbattach is missing (sbsigntool; tools/install-deps.sh)" >&2
+		exit 1
+	}
+fi
+busybox=/bin/busybox
+if [ "$arch" = arm64 ]; then
+	busybox="$top/tools/cache/busybox-arm64/busybox"
+	if [ ! -x "$busybox" ]; then
+		bbtmp=$(mktemp -d)
+		chmod 777 "$bbtmp"
+		(cd "$bbtmp" && apt-get download -q busybox-static:arm64 >/dev/null)
+		dpkg -x "$bbtmp"/busybox-static_*_arm64.deb "$bbtmp/root"
+		mkdir -p "${busybox%/*}"
+		cp "$bbtmp/root/bin/busybox" "$busybox.new"
+		mv "$busybox.new" "$busybox"
+		rm -rf "$bbtmp"
+	fi
+fi
+[ -x "$busybox" ] || {
+	echo "mkimage.sh: $busybox is missing (busybox-static)" >&2
 	exit 1
 }
 kver=$(cat "$kdir/version")
@@ -109,7 +161,7 @@ add_module() {
 
 # --- initrd ---------------------------------------------------------------
 mkdir -p "$work/initrd"/{bin,dev,proc,sys,tmp,mnt,etc,lib/modules}
-cp /bin/busybox "$work/initrd/bin/busybox"
+cp "$busybox" "$work/initrd/bin/busybox"
 ln -s busybox "$work/initrd/bin/sh"
 for m in $WANT_MODULES; do
 	add_module "$m"
@@ -217,6 +269,26 @@ poweroff -f
 sleep 60
 EOF
 chmod 755 "$work/initrd/init" "$work/initrd/etc/udhcpc.script"
+# The Secure Boot variant reports the kernel's view before its success line.
+if [ "$secureboot" = 1 ]; then
+	cat >"$work/secureboot.sh" <<'EOF'
+if dmesg | grep -q 'Secure boot enabled'; then
+	echo "NETBOOTD-E2E: secureboot: on"
+else
+	echo "NETBOOTD-E2E: secureboot: off"
+fi
+EOF
+	awk -v f="$work/secureboot.sh" '
+		/^echo "NETBOOTD-E2E: booted over the network/ {
+			while ((getline l <f) > 0) print l
+		}
+		{ print }' "$work/initrd/init" >"$work/init.sb"
+	grep -q 'secureboot: on' "$work/init.sb" || {
+		echo "mkimage.sh: cannot add the secureboot line to /init" >&2
+		exit 1
+	}
+	cat "$work/init.sb" >"$work/initrd/init"
+fi
 if [ "$installer" = 1 ]; then
 	mkdir -p "$work/initrd/lib/netbootd-e2e"
 	install -m 755 "$top/tests/lib/installer/install.sh" "$work/initrd/bin/netbootd-e2e-install"
@@ -230,6 +302,11 @@ mkdir -p "$img"
 mv "$img/initrd.new" "$img/initrd"
 cp "$kdir/vmlinuz" "$img/kernel.new"
 mv "$img/kernel.new" "$img/kernel"
+if [ "$unsigned" = 1 ]; then
+	cp "$kdir/vmlinuz" "$img/kernel.unsigned.new"
+	sbattach --remove "$img/kernel.unsigned.new" >/dev/null
+	mv "$img/kernel.unsigned.new" "$img/kernel.unsigned"
+fi
 
 # --- rootfs.squashfs --------------------------------------------------------
 marker_token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -282,5 +359,8 @@ SQUASHFS_SHA256=$(sha256sum "$img/rootfs.squashfs" | cut -d' ' -f1)
 EOF
 if [ "$installer" = 1 ]; then
 	echo "DISK_TOKEN=$disk_token" >>"$out/expected.env"
+fi
+if [ "$arch" != amd64 ]; then
+	echo "KERNEL_ARCH=$arch" >>"$out/expected.env"
 fi
 echo "mkimage.sh: image $name in $img (kernel $kver, modules: ${order[*]})" >&2

@@ -8,6 +8,15 @@
 #         uefi       OVMF with its own PXE client (romfile= empty): the TFTP
 #                    chainload of ipxe.efi
 #         uefi-http  OVMF UEFI HTTP Boot (IPv4/IPv6 PXE disabled)
+#         uefi-sb    OVMF with Secure Boot enforced: the secboot firmware
+#                    (SMM, q35 smm=on) and a private copy of the VARS with
+#                    Microsoft's keys enrolled (OVMF_VARS_4M.ms.fd); its own
+#                    PXE client, so shimx64.efi is the boot file
+#         arm64      qemu-system-aarch64 -M virt -cpu cortex-a57 with AAVMF
+#                    and its own PXE client (IPv6 disabled); the kernel
+#                    console is ttyAMA0.  VM_ARM64_SB=1 uses the VARS with
+#                    Microsoft's keys (AAVMF_VARS.ms.fd): Secure Boot on
+#         arm64-http AAVMF UEFI HTTP Boot (IPv4/IPv6 PXE disabled)
 #         direct     qemu -kernel/-initrd/-append from IMAGEDIR with CMDLINE:
 #                    no firmware network boot, checks the image and the LAN
 #       With VM_DISK=FILE (a raw image) the VM also has that disk
@@ -31,6 +40,12 @@ VM_MAC=$(printf '52:54:00:e2:%02x:%02x' $(($$ / 256 % 256)) $(($$ % 256)))
 VM_MAC_HYPHEN=${VM_MAC//:/-}
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+VM_OVMF_SB_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+VM_OVMF_SB_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+VM_AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+VM_AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+VM_AAVMF_SB_VARS=/usr/share/AAVMF/AAVMF_VARS.ms.fd
+VM_ARM64_SB=${VM_ARM64_SB:-0}
 VM_SUCCESS_RE='NETBOOTD-E2E: booted over the network'
 VM_FAILED_RE='NETBOOTD-E2E: FAILED'
 
@@ -41,7 +56,8 @@ vm_stop() {
 
 vm_start() {
 	local mode=$1 serial=$2 imgdir=${3:-} cmdline=${4:-}
-	local args=(-accel tcg -m 384 -smp 1 -nographic -monitor none -no-reboot
+	local qemu="qemu-system-x86_64" mem=384 vars
+	local args=(-accel tcg -smp 1 -nographic -monitor none -no-reboot
 		-serial "file:$serial"
 		-netdev "tap,id=n0,ifname=$LAN_TAP,script=no,downscript=no")
 	VM_MODE=$mode
@@ -58,7 +74,6 @@ vm_start() {
 		fi
 		;;
 	uefi | uefi-http)
-		local vars
 		vars="$(dirname "$serial")/OVMF_VARS.$mode.fd"
 		cp "$VM_OVMF_VARS" "$vars"
 		args+=(-machine q35
@@ -67,6 +82,35 @@ vm_start() {
 			-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile=,bootindex=1"
 			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
 		if [ "$mode" = uefi-http ]; then
+			args+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n)
+		fi
+		;;
+	uefi-sb)
+		vars="$(dirname "$serial")/OVMF_VARS.$mode.fd"
+		cp "$VM_OVMF_SB_VARS" "$vars"
+		args+=(-machine q35,smm=on
+			-global driver=cfi.pflash01,property=secure,value=on
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_SB_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$vars"
+			-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile=,bootindex=1"
+			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+		;;
+	arm64 | arm64-http)
+		qemu="qemu-system-aarch64"
+		# The arm64 kernel is a 32 MiB uncompressed Image.
+		mem=1024
+		vars="$(dirname "$serial")/AAVMF_VARS.$mode.fd"
+		if [ "$VM_ARM64_SB" = 1 ]; then
+			cp "$VM_AAVMF_SB_VARS" "$vars"
+		else
+			cp "$VM_AAVMF_VARS" "$vars"
+		fi
+		args+=(-M virt -cpu cortex-a57
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_AAVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$vars"
+			-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile=,bootindex=1"
+			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+		if [ "$mode" = arm64-http ]; then
 			args+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n)
 		fi
 		;;
@@ -81,10 +125,11 @@ vm_start() {
 		die "vm_start: unknown mode $mode"
 		;;
 	esac
+	args+=(-m "$mem")
 	: >"$serial"
-	printf '%q ' qemu-system-x86_64 "${args[@]}" >"$(dirname "$serial")/qemu.cmdline"
+	printf '%q ' "$qemu" "${args[@]}" >"$(dirname "$serial")/qemu.cmdline"
 	VM_T0=$(date +%s.%N)
-	"${LAN_SITE_EXEC[@]}" qemu-system-x86_64 "${args[@]}" </dev/null >"$(dirname "$serial")/qemu.out" 2>&1 &
+	"${LAN_SITE_EXEC[@]}" "$qemu" "${args[@]}" </dev/null >"$(dirname "$serial")/qemu.out" 2>&1 &
 	VM_PID=$!
 	cleanup_push vm_stop
 	say "VM started ($mode, MAC $VM_MAC, qemu pid $VM_PID, serial console in $serial)"
