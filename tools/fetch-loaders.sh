@@ -94,12 +94,17 @@ ensure_arm64() {
 ensure_arm64
 
 # The early config embedded in netbootd-grub.efi.  The placeholder plus its
-# spaces are exactly 48 bytes: netbootd overwrites those bytes in place.
+# spaces are exactly 48 bytes: netbootd overwrites those bytes in place with
+# its ADDR:PORT; likewise the 24 bytes of @@NETBOOTD_ARCH@@ with the client's
+# platform (efi-arm64, http-x86_64, ...), which grub.cfg uses in the path of
+# the machine's own configuration (daemon/loader.h).
 early_config() {
-	local token='@@NETBOOTD_SERVER@@'
+	local token='@@NETBOOTD_SERVER@@' arch='@@NETBOOTD_ARCH@@'
 	printf 'set netbootd_server=%s%*s\n' "$token" $((48 - ${#token})) ''
+	printf 'set netbootd_arch=%s%*s\n' "$arch" $((24 - ${#arch})) ''
 	cat <<'EOF'
 export netbootd_server
+export netbootd_arch
 set timeout=0
 set root=(http,$netbootd_server)
 set prefix=(http,$netbootd_server)/grub
