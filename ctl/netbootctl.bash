@@ -78,7 +78,7 @@ _netbootctl()
 		return
 		;;
 	--loader)
-		COMPREPLY=($(compgen -W "ipxe" -- "$cur"))
+		COMPREPLY=($(compgen -W "ipxe grub shim-grub" -- "$cur"))
 		return
 		;;
 	--arch)

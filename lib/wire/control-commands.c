@@ -158,7 +158,7 @@ const struct control_command control_commands[] = {
             {"action", CONTROL_ARG_NAME, false}, {"netconsole", CONTROL_ARG_BOOL, false},
             {"report", CONTROL_ARG_BOOL, false}, {"after_install", CONTROL_ARG_NAME, false}},
         .usage = "profile set NAME [--image I] [--config C] [--cmdline S | --append-cmdline S] "
-                 "[--loader ipxe] [--action netboot|local|ignore] [--netconsole] "
+                 "[--loader ipxe|grub|shim-grub] [--action netboot|local|ignore] [--netconsole] "
                  "[--after-install local|netboot|ignore] [--no-report]",
         .help = "Create profile NAME, or replace it whole: what a machine boots.  Options not\n"
                 "given are unset (the default image, the default cloud-config, no command\n"
@@ -168,7 +168,7 @@ const struct control_command control_commands[] = {
                 "  --config C             the cloud-config to serve\n"
                 "  --cmdline S            replace the image's kernel command line\n"
                 "  --append-cmdline S     append to the image's kernel command line\n"
-                "  --loader ipxe          the boot loader (ipxe, the only one today)\n"
+                "  --loader L             the boot loader: ipxe (the default), grub or shim-grub\n"
                 "  --action A             netboot (default), local (boot from the disk) or\n"
                 "                         ignore (no answer)\n"
                 "  --netconsole           the kernel sends its console to netbootd's syslog\n"
