@@ -320,7 +320,8 @@ static void
 test_kind_efi(void)
 {
 #define EFI_DOC(kind, src, cmdline, files)                                                         \
-	"{\"name\":\"uki\",\"created\":1," kind "\"source\":{\"type\":\"" src "\",\"path\":\"/u.efi\"},"      \
+	"{\"name\":\"uki\",\"created\":1," kind "\"source\":{\"type\":\"" src                      \
+	"\",\"path\":\"/u.efi\"},"                                                                 \
 	"\"cmdline\":" cmdline ",\"files\":" files "}"
 #define EFI_FILES "{\"boot.efi\":{\"size\":7,\"sha256\":\"" D1 "\"}}"
 	const char *doc = EFI_DOC("\"kind\":\"efi\",", "file", "null", EFI_FILES);
@@ -335,7 +336,7 @@ test_kind_efi(void)
 	CHECK_EQ_INT(m->files[MANIFEST_EFI].size, 7);
 	CHECK(!m->files[MANIFEST_KERNEL].has_sha256);
 	CHECK_EQ_INT(manifest_format(m, &text), 0);
-	CHECK(strstr(text, "\"kind\": \"efi\"") != NULL && strstr(text, "boot.efi") != NULL &&
+	CHECK(strstr(text, "\"kind\":\t\"efi\"") != NULL && strstr(text, "boot.efi") != NULL &&
 	      strstr(text, "kernel") == NULL);
 	CHECK_EQ_INT(manifest_parse(text, strlen(text), &back, NULL), 0);
 	CHECK(back != NULL && back->kind == MANIFEST_KIND_EFI);
@@ -352,13 +353,16 @@ test_kind_efi(void)
 	                       "\"rootfs.squashfs\":{\"size\":1,\"sha256\":\"" D1 "\"}}"),
 	                 NULL),
 	    0);
-	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"uki\",", "file", "null", EFI_FILES), "kind"), -EBADMSG);
-	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":1,", "file", "null", EFI_FILES), "kind"), -EBADMSG);
-	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"efi\",", "dir", "null", EFI_FILES), "file"), -EBADMSG);
-	CHECK_EQ_INT(parse(EFI_DOC("", "file", "null", EFI_FILES), "file"), -EBADMSG);
 	CHECK_EQ_INT(
-	    parse(EFI_DOC("\"kind\":\"efi\",", "file", "\"quiet\"", EFI_FILES), "cmdline"), -EBADMSG);
-	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"efi\",", "file", "null", "{}"), "boot.efi"), -EBADMSG);
+	    parse(EFI_DOC("\"kind\":\"uki\",", "file", "null", EFI_FILES), "kind"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":1,", "file", "null", EFI_FILES), "kind"), -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(EFI_DOC("\"kind\":\"efi\",", "dir", "null", EFI_FILES), "file"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("", "file", "null", EFI_FILES), "file"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"efi\",", "file", "\"quiet\"", EFI_FILES), "cmdline"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(EFI_DOC("\"kind\":\"efi\",", "file", "null", "{}"), "boot.efi"), -EBADMSG);
 	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"efi\",", "file", "null",
 	                       "{\"boot.efi\":{\"size\":7,\"sha256\":\"" D1 "\"},"
 	                       "\"kernel\":{\"size\":7,\"sha256\":\"" D1 "\"}}"),
