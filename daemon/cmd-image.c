@@ -153,6 +153,14 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 	}
 	if (strcmp(type, "iso") == 0)
 		p.type = MANIFEST_SOURCE_ISO;
+	if (strcmp(type, "efi") == 0 && p.cmdline != NULL) {
+		close(fds[0]);
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "An EFI application carries its own command line: no cmdline with an efi "
+		    "source.");
+	}
+	if (strcmp(type, "efi") == 0)
+		p.type = MANIFEST_SOURCE_FILE;
 	if (strcmp(type, "oci") == 0) {
 		p.type = MANIFEST_SOURCE_OCI;
 		p.ref = p.src_dir = control_json_string(src, "ref");
