@@ -77,6 +77,28 @@ add_origin(cJSON *args, const char *origin, bool boot)
 	return 0;
 }
 
+/* One source; options that go with it only. */
+static int
+check_add_image(int sources, const char *type, const char *cmdline, bool oci_options)
+{
+	if (sources != 1) {
+		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or "
+		          "OCI-REF");
+		return -EINVAL;
+	}
+	if (cmdline != NULL && strcmp(type, "efi") == 0) {
+		ctl_error(
+		    "add-image: an EFI application carries its own command line: no --cmdline "
+		    "with --efi");
+		return -EINVAL;
+	}
+	if (oci_options && strcmp(type, "oci") != 0) {
+		ctl_error("add-image: --platform, --kernel and --initrd go with an OCI-REF");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 parse_add_image(int argc, char **argv, cJSON *args)
 {
@@ -116,21 +138,8 @@ parse_add_image(int argc, char **argv, cJSON *args)
 		value = argv[optind + 1];
 		sources++;
 	}
-	if (sources != 1) {
-		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or "
-		          "OCI-REF");
+	if (check_add_image(sources, type, cmdline, oci_options) < 0)
 		return -EINVAL;
-	}
-	if (cmdline != NULL && strcmp(type, "efi") == 0) {
-		ctl_error(
-		    "add-image: an EFI application carries its own command line: no --cmdline "
-		    "with --efi");
-		return -EINVAL;
-	}
-	if (oci_options && strcmp(type, "oci") != 0) {
-		ctl_error("add-image: --platform, --kernel and --initrd go with an OCI-REF");
-		return -EINVAL;
-	}
 	if (add_origin(args, origin, boot) < 0)
 		return -EINVAL;
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||

@@ -238,7 +238,8 @@ http_render_script(
 	    .image = p->action == BOOT_NETBOOT ? p->image : NULL,
 	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL,
 	    .query = query,
-	    .local = p->action == BOOT_LOCAL};
+	    .local = p->action == BOOT_LOCAL,
+	    .efi = p->action == BOOT_NETBOOT && p->efi_image[0] != '\0'};
 	char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX];
 	int r;
 
