@@ -381,7 +381,7 @@ run 2 remove-image x --force --what
 expect_err 'netbootctl: remove-image: unknown option "--what"' "unknown option"
 run 2 add-image k
 run 2 add-image k --dir /a --iso /b.iso
-expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE or OCI-REF" "two sources"
+expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or OCI-REF" "two sources"
 run 2 add-image .hidden --dir /a
 run 2 add-image k --dir
 expect_err 'netbootctl: add-image: option "--dir" needs a value' "option value"
