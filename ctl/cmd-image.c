@@ -79,7 +79,8 @@ add_origin(cJSON *args, const char *origin, bool boot)
 
 /* One source; options that go with it only. */
 static int
-check_add_image(int sources, const char *type, const char *cmdline, bool oci_options)
+check_add_image(
+    int sources, const char *type, const char *cmdline, bool oci_options, bool origin_boot)
 {
 	if (sources != 1) {
 		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or "
@@ -90,6 +91,11 @@ check_add_image(int sources, const char *type, const char *cmdline, bool oci_opt
 		ctl_error(
 		    "add-image: an EFI application carries its own command line: no --cmdline "
 		    "with --efi");
+		return -EINVAL;
+	}
+	if (origin_boot && strcmp(type, "efi") == 0) {
+		ctl_error("add-image: an EFI image boots from netbootd: no --boot-from-origin with "
+		          "--efi");
 		return -EINVAL;
 	}
 	if (oci_options && strcmp(type, "oci") != 0) {
@@ -138,7 +144,7 @@ parse_add_image(int argc, char **argv, cJSON *args)
 		value = argv[optind + 1];
 		sources++;
 	}
-	if (check_add_image(sources, type, cmdline, oci_options) < 0)
+	if (check_add_image(sources, type, cmdline, oci_options, boot) < 0)
 		return -EINVAL;
 	if (add_origin(args, origin, boot) < 0)
 		return -EINVAL;

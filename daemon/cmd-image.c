@@ -126,6 +126,9 @@ add_image_source(
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
 		    "An EFI application carries its own command line: no cmdline with an efi "
 		    "source.");
+	if (strcmp(type, "efi") == 0 && p->origin_boot)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "An EFI image boots from netbootd: no origin_boot with an efi source.");
 	if (strcmp(type, "efi") == 0)
 		p->type = MANIFEST_SOURCE_FILE;
 	if (strcmp(type, "oci") == 0) {

@@ -378,6 +378,9 @@ parse_root(const cJSON *root, struct manifest *m, char **err)
 		return r;
 	if ((r = parse_origin(items[5], m, err)) < 0 || (r = parse_kind(items[6], m, err)) < 0)
 		return r;
+	if (m->kind == MANIFEST_KIND_EFI && m->origin_boot)
+		return error_set(
+		    err, -EBADMSG, "an image of kind \"efi\" boots from netbootd: no origin.boot");
 	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
 		return r;
 	if (!name_valid(m->name))

@@ -158,6 +158,7 @@ expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"uk
 expect_out "added image uki: boot.efi 1.0 MiB" "add-image --efi"
 run 2 add-image uki --efi "$T/uki.efi" --cmdline quiet
 run 2 add-image uki --efi "$T/uki.efi" --dir "$T/x"
+run 2 add-image uki --efi "$T/uki.efi" --origin "https://o/{sha256}" --boot-from-origin
 run 1 add-image k3 quay.io/kairos/ubuntu:24.04
 expect_request '{"version":1,"command":"add-image","args":{"name":"k3","source":{"type":"oci","ref":"quay.io/kairos/ubuntu:24.04"},"force":false}}' "add-image OCI-REF"
 run 1 add-image exists --dir "$T/x"

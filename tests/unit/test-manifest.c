@@ -368,6 +368,11 @@ test_kind_efi(void)
 	                       "\"kernel\":{\"size\":7,\"sha256\":\"" D1 "\"}}"),
 	                 "kernel"),
 	    -EBADMSG);
+	CHECK_EQ_INT(parse("{\"name\":\"uki\",\"created\":1,\"kind\":\"efi\",\"source\":{\"type\":"
+	                   "\"file\",\"path\":\"/u.efi\"},\"cmdline\":null,\"files\":" EFI_FILES
+	                   ",\"origin\":{\"url\":\"https://o/{file}\",\"boot\":true}}",
+	                 "origin.boot"),
+	    -EBADMSG);
 	CHECK_EQ_STR(manifest_kind_name(MANIFEST_KIND_EFI), "efi");
 	CHECK(manifest_kind_has(MANIFEST_KIND_EFI, MANIFEST_EFI));
 	CHECK(!manifest_kind_has(MANIFEST_KIND_EFI, MANIFEST_KERNEL));
