@@ -93,9 +93,9 @@ render_plan(const cJSON *data)
 	    {"group", "group"}, {"image", "image"}, {"missing image", "missing"},
 	    {"firmware", "firmware"}, {"loader", "loader"}, {"loader kind", "loader_kind"},
 	    {"grub config", "grub_config"}, {"site DHCP", "site_dhcp"},
-	    {"kernel key", "kernel_signature"}, {"script", "script_url"}, {"kernel", "kernel"},
-	    {"initrd", "initrd"}, {"squashfs", "squashfs"}, {"cmdline", "cmdline"},
-	    {"netconsole", "netconsole"}, {"lifecycle", "lifecycle"},
+	    {"kernel key", "kernel_signature"}, {"script", "script_url"}, {"efi", "efi"},
+	    {"kernel", "kernel"}, {"initrd", "initrd"}, {"squashfs", "squashfs"},
+	    {"cmdline", "cmdline"}, {"netconsole", "netconsole"}, {"lifecycle", "lifecycle"},
 	    {"cloud-config", "cloud_config"}};
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(data, "plan");
 

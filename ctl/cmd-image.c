@@ -77,15 +77,43 @@ add_origin(cJSON *args, const char *origin, bool boot)
 	return 0;
 }
 
+/* One source; options that go with it only. */
+static int
+check_add_image(
+    int sources, const char *type, const char *cmdline, bool oci_options, bool origin_boot)
+{
+	if (sources != 1) {
+		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or "
+		          "OCI-REF");
+		return -EINVAL;
+	}
+	if (cmdline != NULL && strcmp(type, "efi") == 0) {
+		ctl_error(
+		    "add-image: an EFI application carries its own command line: no --cmdline "
+		    "with --efi");
+		return -EINVAL;
+	}
+	if (origin_boot && strcmp(type, "efi") == 0) {
+		ctl_error("add-image: an EFI image boots from netbootd: no --boot-from-origin with "
+		          "--efi");
+		return -EINVAL;
+	}
+	if (oci_options && strcmp(type, "oci") != 0) {
+		ctl_error("add-image: --platform, --kernel and --initrd go with an OCI-REF");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 parse_add_image(int argc, char **argv, cJSON *args)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-	    {"iso", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
-	    {"cmdline", required_argument, NULL, 'c'}, {"platform", required_argument, NULL, 'p'},
-	    {"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'r'},
-	    {"origin", required_argument, NULL, 'o'}, {"boot-from-origin", no_argument, NULL, 'b'},
-	    {NULL, 0, NULL, 0}};
+	    {"iso", required_argument, NULL, 'i'}, {"efi", required_argument, NULL, 'e'},
+	    {"force", no_argument, NULL, 'f'}, {"cmdline", required_argument, NULL, 'c'},
+	    {"platform", required_argument, NULL, 'p'}, {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'r'}, {"origin", required_argument, NULL, 'o'},
+	    {"boot-from-origin", no_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
 	static const char *const oci_keys[] = {"platform", "kernel", "initrd"};
 	const char *oci_values[3] = {NULL, NULL, NULL};
 	const char *type = NULL, *value = NULL, *cmdline = NULL, *origin = NULL;
@@ -95,8 +123,8 @@ parse_add_image(int argc, char **argv, cJSON *args)
 	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
 		if (c < 0)
 			return c;
-		if (c == 'd' || c == 'i') {
-			type = c == 'd' ? "dir" : "iso";
+		if (c == 'd' || c == 'i' || c == 'e') {
+			type = c == 'd' ? "dir" : c == 'i' ? "iso" : "efi";
 			value = optarg;
 			sources++;
 		} else if (c == 'f' || c == 'b')
@@ -116,14 +144,8 @@ parse_add_image(int argc, char **argv, cJSON *args)
 		value = argv[optind + 1];
 		sources++;
 	}
-	if (sources != 1) {
-		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE or OCI-REF");
+	if (check_add_image(sources, type, cmdline, oci_options, boot) < 0)
 		return -EINVAL;
-	}
-	if (oci_options && strcmp(type, "oci") != 0) {
-		ctl_error("add-image: --platform, --kernel and --initrd go with an OCI-REF");
-		return -EINVAL;
-	}
 	if (add_origin(args, origin, boot) < 0)
 		return -EINVAL;
 	if (!cJSON_AddStringToObject(args, "name", argv[optind]) ||
@@ -196,7 +218,7 @@ format_instances(const cJSON *m, char *buf, size_t size)
 static void
 render_images(const cJSON *args, const cJSON *data)
 {
-	struct ctl_table t = {.ncols = 5};
+	struct ctl_table t = {.ncols = 6};
 	const cJSON *m;
 
 	if (cJSON_GetArraySize(data) == 0) {
@@ -205,8 +227,8 @@ render_images(const cJSON *args, const cJSON *data)
 	}
 	bool shared = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(data, 0), "instances");
 
-	t.ncols = shared ? 6 : 5;
-	ctl_table_add(&t, "NAME", "SOURCE", "SIZE", "ASSIGNED", "CREATED", "INSTANCES");
+	t.ncols = shared ? 7 : 6;
+	ctl_table_add(&t, "NAME", "KIND", "SOURCE", "SIZE", "ASSIGNED", "CREATED", "INSTANCES");
 	cJSON_ArrayForEach(m, data)
 	{
 		char src[512], size[32], assigned[32], created[32], where[512];
@@ -217,8 +239,8 @@ render_images(const cJSON *args, const cJSON *data)
 		snprintf(
 		    assigned, sizeof(assigned), "%.0f", fmax(ctl_format_num(m, "assigned"), 0));
 		ctl_format_time(ctl_format_num(m, "created"), created);
-		ctl_table_add(
-		    &t, control_json_string(m, "name"), src, size, assigned, created, where);
+		ctl_table_add(&t, control_json_string(m, "name"),
+		    control_json_string(m, "kind") ?: "linux", src, size, assigned, created, where);
 	}
 	ctl_table_print_free(&t);
 }

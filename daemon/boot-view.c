@@ -64,6 +64,19 @@ view_image_cmdline(void *userdata, const char *name, char **ret)
 	return 0;
 }
 
+static bool
+view_image_efi(void *userdata, const char *name)
+{
+	struct manifest *man = NULL;
+	bool efi;
+
+	if (store_image_get(userdata, name, &man) < 0)
+		return false;
+	efi = man->kind == MANIFEST_KIND_EFI;
+	manifest_free(man);
+	return efi;
+}
+
 void
 boot_view_init(struct server *srv, struct boot_view *ret)
 {
@@ -91,6 +104,7 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .image_exists = view_image_exists,
 	    .image_only = view_image_only,
 	    .image_cmdline = view_image_cmdline,
+	    .image_efi = view_image_efi,
 	    .groups = fleet->groups,
 	    .n_groups = fleet->n_groups,
 	    .profile = view_profile,

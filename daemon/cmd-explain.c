@@ -130,6 +130,12 @@ urls_to_json(struct server *srv, const struct boot_client *c, const struct boot_
 	snprintf(url, sizeof(url), "%s/ipxe/%s%s", server, mac, query);
 	if (!add_str(o, "script_url", url))
 		return false;
+	if (boots && p->efi_image[0] != '\0') { /* its script chains the EFI application */
+		snprintf(url, sizeof(url), "%s/images/%s/boot.efi", server, p->image);
+		boots = false;
+	}
+	if (!add_str(o, "efi", boots || p->efi_image[0] == '\0' ? NULL : url))
+		return false;
 	if (boots && ipxe_cmdline_expand(p->cmdline, &v, &cmdline) < 0)
 		cmdline = NULL;
 	for (int f = 0; f < MANIFEST_N_FILES; f++) {
@@ -204,6 +210,27 @@ grub_to_json(struct server *srv, const struct boot_client *c, const struct boot_
 	               : NULL);
 }
 
+/* The plan's loader; for an EFI image its file: the URL for HTTP Boot, else the TFTP name. */
+static const char *
+dhcp_loader(struct server *srv, const struct boot_client *fw, const struct boot_plan *p, char *buf,
+    size_t size)
+{
+	char name[BOOT_PLAN_LOADER_MAX], a[INET_ADDRSTRLEN] = "SERVER";
+	const char *l = boot_plan_loader(p, name);
+	struct in_addr addr;
+
+	if (p->action == BOOT_IGNORE || p->efi_image[0] == '\0')
+		return p->loader;
+	if (fw->firmware != BOOT_FIRMWARE_HTTP) {
+		snprintf(buf, size, "%s", l);
+		return buf;
+	}
+	if (iface_any_address(srv->cfg, &addr) == 0)
+		inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(buf, size, "http://%s:%u/%s", a, srv->cfg->http.port, l);
+	return buf;
+}
+
 /* What firmware of the client's platform gets from ProxyDHCP: its loader, or why nothing. */
 static bool
 dhcp_to_json(struct server *srv, const struct boot_view *v, const struct boot_client *c,
@@ -211,6 +238,7 @@ dhcp_to_json(struct server *srv, const struct boot_view *v, const struct boot_cl
 {
 	struct boot_client fw = *c;
 	struct boot_plan p;
+	char loader[BOOT_PLAN_LOADER_MAX + 64];
 	bool ok;
 
 	if (c->platform == BOOT_ARCH_UNKNOWN)
@@ -224,7 +252,7 @@ dhcp_to_json(struct server *srv, const struct boot_view *v, const struct boot_cl
 	fw.arch = option93[c->platform];
 	if (boot_decide(v, &fw, BOOT_SERVICE_DHCP, &p) < 0)
 		return false;
-	ok = add_str(o, "loader", p.loader) &&
+	ok = add_str(o, "loader", dhcp_loader(srv, &fw, &p, loader, sizeof(loader))) &&
 	     add_str(o, "firmware",
 	         p.action == BOOT_IGNORE ? boot_reason_name(p.reason) : "answered") &&
 	     grub_to_json(srv, c, &p, script, o);

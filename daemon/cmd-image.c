@@ -115,6 +115,32 @@ on_import_done(int r, const struct manifest *m, const char *error, void *userdat
 	control_client_request_done(c);
 }
 
+/* The import's source type and its options; an EFI application takes no command line. */
+static int
+add_image_source(
+    const cJSON *src, const char *type, struct import_params *p, struct control_status *err)
+{
+	if (strcmp(type, "iso") == 0)
+		p->type = MANIFEST_SOURCE_ISO;
+	if (strcmp(type, "efi") == 0 && p->cmdline != NULL)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "An EFI application carries its own command line: no cmdline with an efi "
+		    "source.");
+	if (strcmp(type, "efi") == 0 && p->origin_boot)
+		return control_fail(err, CONTROL_ERR_BAD_ARGS,
+		    "An EFI image boots from netbootd: no origin_boot with an efi source.");
+	if (strcmp(type, "efi") == 0)
+		p->type = MANIFEST_SOURCE_FILE;
+	if (strcmp(type, "oci") == 0) {
+		p->type = MANIFEST_SOURCE_OCI;
+		p->ref = p->src_dir = control_json_string(src, "ref");
+		p->platform = control_json_string(src, "platform");
+		p->kernel = control_json_string(src, "kernel");
+		p->initrd = control_json_string(src, "initrd");
+	}
+	return 0;
+}
+
 static int
 cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct control_status *err)
 {
@@ -151,14 +177,10 @@ cmd_add_image(struct control_client *c, const cJSON *args, cJSON **ret, struct c
 		    "The request carried %zu open files, its source needs %d.", n_fds,
 		    control_source_fds(src));
 	}
-	if (strcmp(type, "iso") == 0)
-		p.type = MANIFEST_SOURCE_ISO;
-	if (strcmp(type, "oci") == 0) {
-		p.type = MANIFEST_SOURCE_OCI;
-		p.ref = p.src_dir = control_json_string(src, "ref");
-		p.platform = control_json_string(src, "platform");
-		p.kernel = control_json_string(src, "kernel");
-		p.initrd = control_json_string(src, "initrd");
+	if ((r = add_image_source(src, type, &p, err)) < 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return r;
 	}
 	snprintf(st->image, sizeof(st->image), "%s", name);
 	r = import_start(srv, &p, on_import_progress, on_import_done, c, &st->import);

@@ -56,13 +56,15 @@ http_route_boot(struct http_req *c, const struct http_route *rt)
 static int
 http_image_file(const char *file, enum manifest_file *ret_f, enum progress_kind *ret_kind)
 {
-	static const enum progress_kind kinds[MANIFEST_N_FILES] = {
+	/* An EFI application holds the kernel: its download is the kernel's event. */
+	static const enum progress_kind kinds[MANIFEST_N_IDS] = {
 	    [MANIFEST_KERNEL] = PROGRESS_KERNEL,
 	    [MANIFEST_INITRD] = PROGRESS_INITRD,
 	    [MANIFEST_ROOTFS] = PROGRESS_ROOTFS,
+	    [MANIFEST_EFI] = PROGRESS_KERNEL,
 	};
 
-	for (int f = 0; f < MANIFEST_N_FILES; f++)
+	for (int f = 0; f < MANIFEST_N_IDS; f++)
 		if (strcmp(file, manifest_file_names[f]) == 0) {
 			*ret_f = (enum manifest_file)f;
 			*ret_kind = kinds[f];
@@ -94,7 +96,7 @@ http_route_image(struct http_req *c, const struct http_route *rt)
 		return;
 	}
 	http_reply_xfer_new(c, kind, rt->name, rt->name);
-	http_reply_file(c, fd, CTYPE_BINARY);
+	http_reply_file(c, fd, f == MANIFEST_EFI ? CTYPE_EFI : CTYPE_BINARY);
 }
 
 /*
@@ -236,7 +238,8 @@ http_render_script(
 	    .image = p->action == BOOT_NETBOOT ? p->image : NULL,
 	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL,
 	    .query = query,
-	    .local = p->action == BOOT_LOCAL};
+	    .local = p->action == BOOT_LOCAL,
+	    .efi = p->action == BOOT_NETBOOT && p->efi_image[0] != '\0'};
 	char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX];
 	int r;
 

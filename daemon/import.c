@@ -18,6 +18,7 @@
 #include "iso-extract.h"
 #include "log.h"
 #include "oci-pull.h"
+#include "pe-sign.h"
 #include "store.h"
 #include "util.h"
 #include "worker.h"
@@ -131,6 +132,39 @@ import_run(struct import *imp, struct manifest **ret, char **ret_error)
 }
 
 /*
+ * An EFI application kept whole: a PE/COFF image for a machine UEFI knows
+ * (pe-sign.h reads its headers), copied into the txn as boot.efi.
+ */
+static int
+import_run_efi(struct import *imp, struct manifest **ret, char **ret_error)
+{
+	_cleanup_free_ char *why = NULL;
+	struct pe_signature pe;
+	int r = source_check(imp, 1, ret_error);
+
+	if (r < 0)
+		return r;
+	if ((r = pe_signature_read_fd(imp->fds[0], &pe, &why)) < 0 && r != -EBADMSG)
+		return error_set(ret_error, r, "Cannot read %s: %s", imp->src_dir, strerror(-r));
+	if (r < 0 || !pe.is_pe)
+		return error_set(ret_error, -EINVAL, "%s is not an EFI application (PE/COFF)%s%s",
+		    imp->src_dir, why != NULL ? ": " : "", why != NULL ? why : "");
+	if (strcmp(pe_machine_name(pe.machine), "unknown") == 0)
+		return error_set(ret_error, -EINVAL,
+		    "%s is a PE image for machine 0x%04x, which UEFI does not run", imp->src_dir,
+		    pe.machine);
+	store_txn_set_kind(imp->txn, MANIFEST_KIND_EFI);
+	r = store_txn_populate_fds(
+	    imp->txn, imp->fds, imp->src_dir, on_copy_progress, imp, &imp->cancel, ret_error);
+	if (r == 0 && atomic_load(&imp->cancel))
+		r = -ECANCELED;
+	if (r == 0)
+		r = store_txn_commit(
+		    imp->txn, MANIFEST_SOURCE_FILE, imp->src_dir, NULL, imp->force, ret, ret_error);
+	return r;
+}
+
+/*
  * Pull the image into <state_dir>/cache (blobs are verified and kept for the
  * next import), flatten its layers into the txn's squashfs, take the kernel
  * and initrd from its /boot, and commit with the reference pinned to the
@@ -183,9 +217,10 @@ import_thread(struct worker *w, void *userdata, struct manifest **ret, char **re
 	int r;
 
 	imp->self = w;
-	r = imp->type == MANIFEST_SOURCE_OCI   ? import_run_oci(imp, ret, ret_error)
-	    : imp->type == MANIFEST_SOURCE_ISO ? import_run_iso(imp, ret, ret_error)
-	                                       : import_run(imp, ret, ret_error);
+	r = imp->type == MANIFEST_SOURCE_OCI    ? import_run_oci(imp, ret, ret_error)
+	    : imp->type == MANIFEST_SOURCE_ISO  ? import_run_iso(imp, ret, ret_error)
+	    : imp->type == MANIFEST_SOURCE_FILE ? import_run_efi(imp, ret, ret_error)
+	                                        : import_run(imp, ret, ret_error);
 	store_txn_free(imp->txn); /* aborts an uncommitted one: removes its files */
 	imp->txn = NULL;
 	return r;

@@ -40,7 +40,8 @@ struct import_params {
 	 * import_start() takes them over, also when it fails. */
 	const int *fds;
 	size_t n_fds;
-	/* MANIFEST_SOURCE_DIR (0: a directory), MANIFEST_SOURCE_ISO or MANIFEST_SOURCE_OCI */
+	/* MANIFEST_SOURCE_DIR (0: a directory), MANIFEST_SOURCE_ISO, MANIFEST_SOURCE_OCI, or
+	 * MANIFEST_SOURCE_FILE: an EFI application (src_dir: the file), kept whole as boot.efi */
 	enum manifest_source_type type;
 	const char *ref; /* MANIFEST_SOURCE_OCI: the image reference */
 	const char

@@ -370,7 +370,7 @@ decide_and_answer(struct pd_socket *s, const struct pxe_request *req, const stru
 	struct boot_plan plan;
 	struct pxe_answer a;
 	enum pxe_verdict v;
-	char uuid[37];
+	char uuid[37], loader[BOOT_PLAN_LOADER_MAX];
 
 	client_from_request(req, o, &client);
 	params.arch = boot_arch_name(client.platform); /* the script URL carries them */
@@ -386,7 +386,7 @@ decide_and_answer(struct pd_socket *s, const struct pxe_request *req, const stru
 	}
 	if (plan.action == BOOT_IGNORE)
 		note_refused(pd, req, &plan, o);
-	else if ((v = pxe_decide(req, &params, plan.loader, &a)) != PXE_ANSWER)
+	else if ((v = pxe_decide(req, &params, boot_plan_loader(&plan, loader), &a)) != PXE_ANSWER)
 		note_ignored(pd, req, v, o);
 	else
 		answer(s, req, &params, &a, o);

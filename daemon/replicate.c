@@ -45,7 +45,7 @@ struct replicate {
 	struct manifest *m; /* the record */
 	char **sources;
 	size_t n_sources;
-	int local[MANIFEST_N_FILES]; /* a committed file with the right digest, or -1 */
+	int local[MANIFEST_N_IDS]; /* a committed file with the right digest, or -1 */
 
 	/* set by the worker before it returns */
 	bool bad_commit;          /* the committed image is not the record's: remove it */
@@ -460,7 +460,9 @@ fetch_file(struct replicate *rp, CURL *c, enum manifest_file f, char **ret_error
 static bool
 manifest_same_files(const struct manifest *a, const struct manifest *b)
 {
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+	if (a->kind != b->kind)
+		return false;
+	for (size_t f = manifest_kind_first(b->kind); f < manifest_kind_end(b->kind); f++)
 		if (a->files[f].size != b->files[f].size || !a->files[f].has_sha256 ||
 		    strcmp(a->files[f].sha256, b->files[f].sha256) != 0)
 			return false;
@@ -497,7 +499,8 @@ replicate_thread(struct worker *w, void *userdata, struct manifest **ret, char *
 	int r = c != NULL ? 0 : -ENOMEM;
 
 	rp->self = w;
-	for (size_t f = 0; f < MANIFEST_N_FILES && r == 0; f++)
+	for (size_t f = manifest_kind_first(rp->m->kind);
+	     f < manifest_kind_end(rp->m->kind) && r == 0; f++)
 		r = fetch_file(rp, c, (enum manifest_file)f, ret_error);
 	if (c != NULL)
 		curl_easy_cleanup(c);
@@ -524,7 +527,7 @@ replicate_free(struct replicate *rp)
 	if (rp->next != NULL)
 		rp->next->prev = rp->prev;
 	store_txn_free(rp->txn);
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+	for (size_t f = 0; f < MANIFEST_N_IDS; f++)
 		if (rp->local[f] >= 0)
 			close(rp->local[f]);
 	for (size_t i = 0; i < rp->n_sources; i++)
@@ -583,7 +586,7 @@ replicate_setup(struct replicate *rp, const struct replicate_params *p)
 	if (m == NULL || !name_valid(m->name) || m->source_type == MANIFEST_SOURCE_LEGACY ||
 	    m->source == NULL || p->n_sources == 0 || p->n_sources > REPLICATE_MAX_SOURCES)
 		return -EINVAL;
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+	for (size_t f = manifest_kind_first(m->kind); f < manifest_kind_end(m->kind); f++)
 		if (!m->files[f].has_sha256)
 			return -EINVAL;
 	for (size_t i = 0; i < p->n_sources; i++) {
@@ -608,7 +611,7 @@ replicate_setup(struct replicate *rp, const struct replicate_params *p)
 static void
 replicate_find_local(struct replicate *rp)
 {
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+	for (size_t f = manifest_kind_first(rp->m->kind); f < manifest_kind_end(rp->m->kind); f++) {
 		off_t size;
 		int fd = store_blob_open(rp->srv->store, rp->m->files[f].sha256, &size);
 
@@ -632,11 +635,12 @@ replicate_start(struct server *srv, const struct replicate_params *p,
 	    .progress = progress,
 	    .done = done,
 	    .userdata = userdata,
-	    .local = {-1, -1, -1}};
+	    .local = {-1, -1, -1, -1}};
 	if ((r = replicate_setup(rp, p)) < 0 ||
 	    (r = store_txn_begin(srv->store, p->m->name, &rp->txn)) < 0 ||
 	    (r = store_txn_set_origin(rp->txn, p->m->origin, p->m->origin_boot)) < 0)
 		goto fail;
+	store_txn_set_kind(rp->txn, p->m->kind);
 	replicate_find_local(rp);
 	if ((r = worker_start(srv->base, replicate_thread, on_worker_progress, on_worker_finished,
 	         rp, &rp->worker)) < 0)

@@ -54,7 +54,8 @@ struct store_txn {
 	bool committed; /* set by the front once ops->txn_commit succeeded */
 	char *origin;   /* the manifest's origin (store_txn_set_origin()), or NULL */
 	bool origin_boot;
-	void *backend; /* set by ops->txn_begin, freed by ops->txn_free */
+	enum manifest_kind kind; /* the new image's (store_txn_set_kind()); files by it */
+	void *backend;           /* set by ops->txn_begin, freed by ops->txn_free */
 };
 
 /* A cloud-config that store_fleet_apply() writes (content) or removes (content NULL). */

@@ -527,9 +527,10 @@ static bool
 have_record(struct store_etcd *e, const struct manifest *rec)
 {
 	struct manifest *m = NULL;
-	bool same = store_local_image_get(e->mirror, rec->name, &m) == 0;
+	bool same = store_local_image_get(e->mirror, rec->name, &m) == 0 && m->kind == rec->kind;
 
-	for (size_t f = 0; same && f < MANIFEST_N_FILES; f++)
+	for (size_t f = manifest_kind_first(rec->kind); same && f < manifest_kind_end(rec->kind);
+	     f++)
 		same = m->files[f].has_sha256 && m->files[f].size == rec->files[f].size &&
 		       strcmp(m->files[f].sha256, rec->files[f].sha256) == 0;
 	same = same && store_streq(m->cmdline, rec->cmdline) == (rec->cmdline != NULL) &&

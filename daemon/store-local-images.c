@@ -197,19 +197,27 @@ store_local_image_only(struct store *s, char **ret)
 
 /* ---- count ---- */
 
-/* An image directory with the three files (regular files); fstatat only. */
+/* Whether images/<name> has the files of kind k (regular files); fstatat only. */
 static bool
-image_complete(struct store *s, const char *name)
+image_has_files(struct store *s, const char *name, enum manifest_kind k)
 {
 	char path[NAME_MAX + 32];
 	struct stat st;
 
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+	for (size_t f = manifest_kind_first(k); f < manifest_kind_end(k); f++) {
 		snprintf(path, sizeof(path), "%s/%s", name, manifest_file_names[f]);
 		if (fstatat(store_local(s)->images_fd, path, &st, 0) < 0 || !S_ISREG(st.st_mode))
 			return false;
 	}
 	return true;
+}
+
+/* An image directory with the three files, or an EFI image's boot.efi. */
+static bool
+image_complete(struct store *s, const char *name)
+{
+	return image_has_files(s, name, MANIFEST_KIND_LINUX) ||
+	       image_has_files(s, name, MANIFEST_KIND_EFI);
 }
 
 /*

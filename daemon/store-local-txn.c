@@ -30,8 +30,8 @@
 struct txn {
 	char *tmp_path; /* <images>/.tmp-<name>-XXXXXX */
 	const char *tmp_name;
-	char *paths[MANIFEST_N_FILES];
-	struct manifest_file_info files[MANIFEST_N_FILES];
+	char *paths[MANIFEST_N_IDS];
+	struct manifest_file_info files[MANIFEST_N_IDS];
 };
 
 static struct txn *
@@ -93,7 +93,7 @@ store_local_txn_free(struct store_txn *st)
 			    NULL, "Cannot remove \"%s\": %s, ignoring", t->tmp_path, strerror(-r));
 	}
 	busy_remove(store_local(st->store), st->name);
-	for (size_t i = 0; i < MANIFEST_N_FILES; i++)
+	for (size_t i = 0; i < MANIFEST_N_IDS; i++)
 		free(t->paths[i]);
 	free(t->tmp_path);
 	free(t);
@@ -114,7 +114,7 @@ txn_mkdir(struct store_txn *st)
 	if (mkdtemp(t->tmp_path) == NULL || chmod(t->tmp_path, 0755) < 0)
 		return -errno;
 	t->tmp_name = strrchr(t->tmp_path, '/') + 1;
-	for (size_t i = 0; i < MANIFEST_N_FILES; i++)
+	for (size_t i = 0; i < MANIFEST_N_IDS; i++)
 		if (asprintf(&t->paths[i], "%s/%s", t->tmp_path, manifest_file_names[i]) < 0) {
 			t->paths[i] = NULL;
 			return -ENOMEM;
@@ -235,10 +235,12 @@ store_local_txn_populate_fds(struct store_txn *st, const int fds[MANIFEST_N_FILE
     store_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error)
 {
 	struct copy_job j = {.progress = progress, .userdata = userdata, .cancel = cancel};
+	const size_t first = manifest_kind_first(st->kind);
 	int r;
 
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		if ((r = copy_one(txn(st), fds[f], src, (enum manifest_file)f, &j, ret_error)) < 0)
+	for (size_t f = first; f < manifest_kind_end(st->kind); f++)
+		if ((r = copy_one(
+		         txn(st), fds[f - first], src, (enum manifest_file)f, &j, ret_error)) < 0)
 			return r;
 	return 0;
 }
@@ -280,6 +282,7 @@ txn_manifest(const struct store_txn *st, enum manifest_source_type type, const c
 		return -ENOMEM;
 	m->created = (int64_t)time(NULL);
 	m->source_type = type;
+	m->kind = st->kind;
 	memcpy(m->files, txn(st)->files, sizeof(m->files));
 	if ((m->name = strdup(st->name)) == NULL || store_strdup_or_null(source, &m->source) < 0 ||
 	    store_strdup_or_null(cmdline, &m->cmdline) < 0 ||
@@ -352,7 +355,7 @@ store_local_txn_commit(struct store_txn *st, enum manifest_source_type type, con
 	struct manifest *m = NULL;
 	int r;
 
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+	for (size_t f = manifest_kind_first(st->kind); f < manifest_kind_end(st->kind); f++)
 		if ((r = txn_finish_file(txn(st), (enum manifest_file)f, ret_error)) < 0)
 			return r;
 	if ((r = txn_manifest(st, type, source, cmdline, &m)) < 0)

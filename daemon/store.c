@@ -231,7 +231,7 @@ store_image_exists(struct store *s, const char *name)
 int
 store_image_open(struct store *s, const char *name, enum manifest_file f, off_t *ret_size)
 {
-	if (!name_valid(name) || (size_t)f >= MANIFEST_N_FILES)
+	if (!name_valid(name) || (size_t)f >= MANIFEST_N_IDS)
 		return -ENOENT;
 	return s->ops->image_open(s, name, f, ret_size);
 }
@@ -325,12 +325,12 @@ store_blobs_build(struct store *s, unsigned gen, size_t count, struct store_blob
 		return -ENOMEM;
 	if ((r = store_image_list(s, &list, &n)) < 0)
 		return r;
-	if (n > 0 && (b->v = calloc(n * MANIFEST_N_FILES, sizeof(*b->v))) == NULL) {
+	if (n > 0 && (b->v = calloc(n * MANIFEST_N_IDS, sizeof(*b->v))) == NULL) {
 		store_image_list_free(list, n);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
-		for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		for (size_t f = 0; f < MANIFEST_N_IDS; f++) {
 			struct store_blob *e = &b->v[b->n];
 
 			if (!list[i]->files[f].has_sha256)
@@ -450,7 +450,7 @@ store_txn_begin(struct store *s, const char *name, struct store_txn **ret)
 const char *
 store_txn_path(const struct store_txn *t, enum manifest_file f)
 {
-	return (size_t)f < MANIFEST_N_FILES ? t->store->ops->txn_path(t, f) : NULL;
+	return (size_t)f < MANIFEST_N_IDS ? t->store->ops->txn_path(t, f) : NULL;
 }
 
 int
@@ -489,8 +489,10 @@ store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char
 {
 	int r;
 
-	if (t->committed || type == MANIFEST_SOURCE_LEGACY || source == NULL || source[0] == '\0' ||
-	    !manifest_string_valid(source, MANIFEST_MAX_SOURCE) ||
+	if (t->committed || type == MANIFEST_SOURCE_LEGACY ||
+	    (type == MANIFEST_SOURCE_FILE) != (t->kind == MANIFEST_KIND_EFI) ||
+	    (t->kind == MANIFEST_KIND_EFI && cmdline != NULL) || source == NULL ||
+	    source[0] == '\0' || !manifest_string_valid(source, MANIFEST_MAX_SOURCE) ||
 	    (cmdline != NULL && !manifest_string_valid(cmdline, MANIFEST_MAX_CMDLINE)))
 		return error_set(ret_error, -EINVAL, "Invalid source or command line");
 	r = t->store->ops->txn_commit(t, type, source, cmdline, force, ret, ret_error);
@@ -499,6 +501,12 @@ store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char
 	atomic_fetch_add(&t->store->images_gen, 1);
 	t->committed = true;
 	return 0;
+}
+
+void
+store_txn_set_kind(struct store_txn *t, enum manifest_kind kind)
+{
+	t->kind = kind;
 }
 
 int

@@ -235,6 +235,11 @@ typedef void (*store_progress_fn)(const char *file, uint64_t done, uint64_t tota
 
 /* Start building image 'name' in images/.tmp-<name>-XXXXXX.  -EBUSY if a txn for it is open. */
 int store_txn_begin(struct store *s, const char *name, struct store_txn **ret);
+/*
+ * The kind of the new image (MANIFEST_KIND_LINUX unless set): which files
+ * populate and commit take and check.  Before either.
+ */
+void store_txn_set_kind(struct store_txn *t, enum manifest_kind kind);
 /* Absolute path where file f of the new image is to be written (by any producer). */
 const char *store_txn_path(const struct store_txn *t, enum manifest_file f);
 /*
@@ -246,8 +251,8 @@ const char *store_txn_path(const struct store_txn *t, enum manifest_file f);
 int store_txn_populate_dir(struct store_txn *t, const char *src_dir, store_progress_fn progress,
     void *userdata, const atomic_bool *cancel, char **ret_error);
 /*
- * The same from open files (kernel, initrd, rootfs.squashfs, in that order),
- * for instance passed by a client; 'src' names them in messages.  The fds
+ * The same from open files (kernel, initrd, rootfs.squashfs, in that order;
+ * boot.efi alone for an EFI image), for instance passed by a client; 'src' names them in messages.  The fds
  * stay the caller's.
  */
 int store_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES], const char *src,

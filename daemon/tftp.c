@@ -534,7 +534,10 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	return r;
 }
 
-/* "images/<name>/<file>": an image's kernel, initrd or rootfs.squashfs, through the store. */
+/*
+ * "images/<name>/<file>": an image's kernel, initrd, rootfs.squashfs or
+ * (an EFI image, for PXE ROMs) boot.efi, through the store.
+ */
 static int
 open_image(struct server *srv, const char *path, off_t *ret_size)
 {
@@ -549,7 +552,7 @@ open_image(struct server *srv, const char *path, off_t *ret_size)
 	name[slash - path] = '\0';
 	if (!name_valid(name))
 		return -ENOENT;
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+	for (size_t f = 0; f < MANIFEST_N_IDS; f++)
 		if (strcmp(slash + 1, manifest_file_names[f]) == 0)
 			return store_image_open(srv->store, name, (enum manifest_file)f, ret_size);
 	return -ENOENT;

@@ -356,17 +356,54 @@ dhcp_want(const struct boot_view *v, const struct boot_client *c, const struct b
 		p->action = BOOT_NETBOOT;
 }
 
+/*
+ * DHCP, UEFI firmware (PXE ROM or HTTP Boot) whose want boots an image: when
+ * that image is an EFI application, its file is the boot file (plan.efi_image).
+ */
+static int
+dhcp_efi_image(const struct boot_view *v, const struct boot_client *c, const struct boot_want *w,
+    struct boot_plan *p)
+{
+	struct boot_plan q = {.action = BOOT_IGNORE};
+	int i = arch_row(c), r;
+
+	if (v->image_efi == NULL || c->firmware == BOOT_FIRMWARE_IPXE || i < 0 ||
+	    arch_loaders[i].efi == NO_EFI)
+		return 0;
+	if ((r = decide_image(v, w, &q)) < 0)
+		return r;
+	if (q.action == BOOT_NETBOOT && v->image_efi(v->userdata, q.image)) {
+		set_name(p->image, q.image);
+		set_name(p->efi_image, q.image);
+	}
+	return 0;
+}
+
+const char *
+boot_plan_loader(const struct boot_plan *p, char buf[BOOT_PLAN_LOADER_MAX])
+{
+	if (p->efi_image[0] == '\0')
+		return p->loader;
+	snprintf(buf, BOOT_PLAN_LOADER_MAX, "images/%s/boot.efi", p->efi_image);
+	return buf;
+}
+
 static int
 decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_plan *p,
     struct boot_trace *t)
 {
 	struct boot_machine m;
 	struct boot_want w;
+	bool no_loader; /* none for the arch: only an EFI image can be answered */
+	int r;
 
 	p->action = BOOT_IGNORE;
 	p->reason = dhcp_client(v, c);
-	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER)
+	no_loader = p->reason == BOOT_REASON_NO_LOADER && v->image_efi != NULL;
+	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER && !no_loader)
 		return 0;
+	if (no_loader)
+		p->reason = BOOT_REASON_LOADER;
 	p->known = lookup(v, c, &m);
 	if (boot_select(v, c, &m, p->known, &w, t) < 0)
 		return -ENOMEM;
@@ -374,6 +411,16 @@ decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_
 	want_lifecycle(v, c, &w, p);
 	dhcp_want(v, c, &w, p);
 	if (p->action == BOOT_NETBOOT && p->reason == BOOT_REASON_LOADER &&
+	    (r = dhcp_efi_image(v, c, &w, p)) < 0)
+		return r;
+	if (no_loader && p->efi_image[0] == '\0') { /* as if never asked */
+		*p = (struct boot_plan){.action = BOOT_IGNORE, .reason = BOOT_REASON_NO_LOADER};
+		if (t != NULL)
+			boot_trace_done(t);
+		return 0;
+	}
+	if (p->action == BOOT_NETBOOT && p->reason == BOOT_REASON_LOADER &&
+	    p->efi_image[0] == '\0' &&
 	    (p->reason = pick_loader(v, c, w.profile, p)) != BOOT_REASON_LOADER)
 		p->action = BOOT_IGNORE;
 	if (p->action == BOOT_IGNORE)
@@ -402,6 +449,9 @@ decide_script(const struct boot_view *v, const struct boot_client *c, struct boo
 	}
 	if ((r = decide_image(v, &w, p)) < 0)
 		return r;
+	if (p->action == BOOT_NETBOOT && v->image_efi != NULL &&
+	    v->image_efi(v->userdata, p->image))
+		set_name(p->efi_image, p->image);
 	return p->action == BOOT_NETBOOT ? compose_cmdline(v, &w, p) : 0;
 }
 

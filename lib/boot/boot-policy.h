@@ -16,6 +16,11 @@
  *                         the signed shim (UEFI PXE only: over HTTP Boot the
  *                         signed GRUB has no way to its grub.cfg).  BIOS
  *                         clients of grub and shim-grub profiles get iPXE.
+ *                         UEFI firmware (x86_64, ARM64; PXE ROM or HTTP
+ *                         Boot) whose image is an EFI image gets that
+ *                         image's boot.efi instead, whatever the profile's
+ *                         loader (plan.efi_image; boot_plan_loader()), also
+ *                         where no loader is configured for the arch.
  *                         iPXE gets its script (it must have
  *                         a MAC).  Not answered: an architecture we know
  *                         nothing about, one without a configured loader, a
@@ -24,7 +29,9 @@
  *                         exist.  A machine that would boot no image at all
  *                         is answered: its script says so and waits.
  *   BOOT_SERVICE_SCRIPT   /ipxe/<mac>.  BOOT_NETBOOT with the image and the
- *                         kernel command line template; BOOT_WAIT when the
+ *                         kernel command line template (plan.efi_image
+ *                         too when the image is an EFI image: its script
+ *                         chains boot.efi); BOOT_WAIT when the
  *                         machine has no image (none is the default, or its
  *                         image is missing: plan.missing names it); BOOT_IGNORE
  *                         for an unknown machine while default boot is off.
@@ -159,6 +166,8 @@ struct boot_view {
 	int (*image_only)(void *userdata, char **ret);
 	/* The image's own command line template: 0 and a malloc'd string or NULL; -ENOMEM. */
 	int (*image_cmdline)(void *userdata, const char *name, char **ret);
+	/* Whether the image is an EFI application (manifest kind efi); NULL: none is. */
+	bool (*image_efi)(void *userdata, const char *name);
 	/* The fleet's groups (sorted by name, validated) and its profiles by name (NULL: none). */
 	const struct fleet_group *groups;
 	size_t n_groups;
@@ -230,6 +239,7 @@ struct boot_plan {
 	const char *loader;
 	enum boot_loader_kind loader_kind;      /* DHCP: which loader that is */
 	char image[NAME_MAX_LEN + 1];           /* the image it boots, "" if none */
+	char efi_image[NAME_MAX_LEN + 1];       /* DHCP (UEFI), SCRIPT: image, an EFI image; "" */
 	char missing[NAME_MAX_LEN + 1];         /* IMAGE_MISSING: the image that does not exist */
 	char *cmdline;                          /* SCRIPT, NETBOOT: the template (owned) */
 	enum boot_netconsole netconsole;        /* SCRIPT, NETBOOT */
@@ -289,6 +299,14 @@ void boot_plan_done(struct boot_plan *p);
  * none) and why in *ret_reason; -ENOMEM.
  */
 int boot_default_image(const struct boot_view *v, char **ret, enum boot_reason *ret_reason);
+
+/* "images/<name>/boot.efi": the TFTP name of an EFI image's file (HTTP: under /). */
+#define BOOT_PLAN_LOADER_MAX (NAME_MAX_LEN + 24)
+/*
+ * The boot file of a DHCP plan for PXE ROMs and HTTP Boot firmware: the EFI
+ * image's file (written into buf) when plan.efi_image is set, else plan.loader.
+ */
+const char *boot_plan_loader(const struct boot_plan *p, char buf[BOOT_PLAN_LOADER_MAX]);
 
 /* Whether 'name' is one of the view's loaders (what TFTP and /boot/ serve as such). */
 bool boot_loader_known(const struct boot_view *v, const char *name);

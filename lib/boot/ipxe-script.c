@@ -230,6 +230,27 @@ script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, c
 	sb_printf(sb, "chain --replace %s || goto failed\n", self);
 }
 
+/* An EFI image: chain its boot.efi (iPXE on UEFI starts it as the firmware would). */
+static void
+script_efi(struct strbuf *sb, const struct ipxe_vars *v, const char *mac, const char *self)
+{
+	char cmd[VALUE_MAX + 8];
+	int n = snprintf(cmd, sizeof(cmd), "chain %s/images/%s/boot.efi", v->server, v->image);
+
+	if (n < 0 || (size_t)n >= sizeof(cmd)) {
+		sb->error = -EINVAL;
+		return;
+	}
+	sb_str(sb, "#!ipxe\n");
+	sb_printf(sb, "echo netbootd: booting EFI image %s on %s\n", v->image, mac);
+	script_try(sb, "efi", "EFI application", cmd, "failed");
+	sb_str(sb, ":failed\n");
+	sb_printf(sb, "echo netbootd: could not boot %s, trying again in %d s\n", v->image,
+	    IPXE_SCRIPT_FAIL_DELAY);
+	sb_printf(sb, "imgfree ||\nsleep %d\ndhcp ||\n", IPXE_SCRIPT_FAIL_DELAY);
+	sb_printf(sb, "chain --replace %s || goto failed\n", self);
+}
+
 static void
 script_noimage(struct strbuf *sb, const char *mac, const char *missing, const char *self)
 {
@@ -279,6 +300,10 @@ ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret)
 	}
 	if (v->image == NULL) {
 		script_noimage(&sb, mac, v->missing, self);
+		return sb_finish(&sb, ret);
+	}
+	if (v->efi) {
+		script_efi(&sb, v, mac, self);
 		return sb_finish(&sb, ret);
 	}
 	r = ipxe_cmdline_expand(tmpl, v, &cmdline);

@@ -55,6 +55,7 @@ struct ipxe_vars {
 	/* "?arch=A&uuid=U": what the script's own URL and {config_url} carry; NULL: none */
 	const char *query;
 	bool local; /* boot from the local disk: a script that runs "exit" */
+	bool efi;   /* the image is an EFI application: the script chains its boot.efi */
 	/* kernel, initrd, rootfs.squashfs elsewhere (an image's origin); NULL: {server}/images/... */
 	const char *file_url[3];
 	/* {netconsole}: the advertised IPv4 address, "10.0.0.2", and syslog.port; NULL, 0: off */
@@ -83,7 +84,10 @@ int ipxe_cmdline_expand(const char *tmpl, const struct ipxe_vars *v, char **ret)
  * v->image NULL, a script that
  * says no image is configured and asks again every
  * IPXE_SCRIPT_NOIMAGE_DELAY seconds (naming v->missing, the machine's
- * assigned image, when that is set).  Errors as ipxe_cmdline_expand().
+ * assigned image, when that is set).  With v->efi, a script that chains
+ * {server}/images/{image}/boot.efi (iPXE on UEFI starts it; no command
+ * line: the application carries its own), retried as the kernel download
+ * is.  Errors as ipxe_cmdline_expand().
  */
 int ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret);
 

@@ -14,16 +14,23 @@
 #include "text.h"
 #include "util.h"
 
-const char *const manifest_file_names[MANIFEST_N_FILES] = {
+const char *const manifest_file_names[MANIFEST_N_IDS] = {
     [MANIFEST_KERNEL] = "kernel",
     [MANIFEST_INITRD] = "initrd",
     [MANIFEST_ROOTFS] = "rootfs.squashfs",
+    [MANIFEST_EFI] = "boot.efi",
+};
+
+static const char *const kind_names[_MANIFEST_KIND_MAX] = {
+    [MANIFEST_KIND_LINUX] = "linux",
+    [MANIFEST_KIND_EFI] = "efi",
 };
 
 static const char *const source_type_names[] = {
     [MANIFEST_SOURCE_DIR] = "dir",
     [MANIFEST_SOURCE_ISO] = "iso",
     [MANIFEST_SOURCE_OCI] = "oci",
+    [MANIFEST_SOURCE_FILE] = "file",
     [MANIFEST_SOURCE_LEGACY] = "legacy",
 };
 
@@ -39,6 +46,30 @@ const char *
 manifest_source_type_name(enum manifest_source_type t)
 {
 	return (size_t)t < ELEMENTSOF(source_type_names) ? source_type_names[t] : "unknown";
+}
+
+const char *
+manifest_kind_name(enum manifest_kind k)
+{
+	return (unsigned)k < _MANIFEST_KIND_MAX ? kind_names[k] : "unknown";
+}
+
+enum manifest_file
+manifest_kind_first(enum manifest_kind k)
+{
+	return k == MANIFEST_KIND_EFI ? MANIFEST_EFI : MANIFEST_KERNEL;
+}
+
+enum manifest_file
+manifest_kind_end(enum manifest_kind k)
+{
+	return k == MANIFEST_KIND_EFI ? MANIFEST_N_IDS : MANIFEST_N_FILES;
+}
+
+bool
+manifest_kind_has(enum manifest_kind k, enum manifest_file f)
+{
+	return f >= manifest_kind_first(k) && f < manifest_kind_end(k);
 }
 
 struct manifest *
@@ -197,8 +228,13 @@ parse_source(const cJSON *v, struct manifest *m, char **err)
 		m->source_type = MANIFEST_SOURCE_ISO;
 	else if (t != NULL && strcmp(t, "oci") == 0)
 		m->source_type = MANIFEST_SOURCE_OCI;
+	else if (t != NULL && strcmp(t, "file") == 0)
+		m->source_type = MANIFEST_SOURCE_FILE;
 	else
-		return error_set(err, -EBADMSG, "source.type is not \"dir\", \"iso\" or \"oci\"");
+		return error_set(
+		    err, -EBADMSG, "source.type is not \"dir\", \"iso\", \"oci\" or \"file\"");
+	if ((m->source_type == MANIFEST_SOURCE_FILE) != (m->kind == MANIFEST_KIND_EFI))
+		return error_set(err, -EBADMSG, "source.type \"file\" goes with kind \"efi\" only");
 	if (m->source_type == MANIFEST_SOURCE_OCI)
 		r = object_items(v, "source", oci_keys, 2, items, err);
 	else
@@ -235,17 +271,38 @@ parse_file(const cJSON *v, const char *name, struct manifest_file_info *f, char 
 	return 0;
 }
 
+/* The files of the manifest's kind, each once, and no others. */
 static int
 parse_files(const cJSON *v, struct manifest *m, char **err)
 {
-	const cJSON *items[MANIFEST_N_FILES];
+	const size_t first = manifest_kind_first(m->kind), end = manifest_kind_end(m->kind);
+	const cJSON *items[MANIFEST_N_IDS];
 	int r;
 
-	if ((r = object_items(v, "files", manifest_file_names, MANIFEST_N_FILES, items, err)) < 0)
+	if ((r = object_items(v, "files", manifest_file_names + first, end - first, items, err)) <
+	    0)
 		return r;
-	for (size_t i = 0; i < MANIFEST_N_FILES; i++)
-		if ((r = parse_file(items[i], manifest_file_names[i], &m->files[i], err)) < 0)
+	for (size_t i = first; i < end; i++) {
+		r = parse_file(items[i - first], manifest_file_names[i], &m->files[i], err);
+		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+/* "kind": "efi", optional ("linux" is the default and never written). */
+static int
+parse_kind(const cJSON *v, struct manifest *m, char **err)
+{
+	const char *s = cJSON_GetStringValue(v);
+
+	m->kind = MANIFEST_KIND_LINUX;
+	if (v == NULL)
+		return 0;
+	if (s == NULL || (strcmp(s, "linux") != 0 && strcmp(s, "efi") != 0))
+		return error_set(err, -EBADMSG, "kind is not \"linux\" or \"efi\"");
+	if (strcmp(s, "efi") == 0)
+		m->kind = MANIFEST_KIND_EFI;
 	return 0;
 }
 
@@ -265,7 +322,7 @@ manifest_origin_expand(
 {
 	size_t n = 0;
 
-	if (size == 0 || (size_t)f >= MANIFEST_N_FILES)
+	if (size == 0 || (size_t)f >= MANIFEST_N_IDS)
 		return -EINVAL;
 	while (*tmpl != '\0') {
 		const char *put = NULL;
@@ -312,15 +369,18 @@ static int
 parse_root(const cJSON *root, struct manifest *m, char **err)
 {
 	static const char *const keys[] = {
-	    "name", "created", "source", "cmdline", "files", "origin"};
+	    "name", "created", "source", "cmdline", "files", "origin", "kind"};
 	const cJSON *items[ELEMENTSOF(keys)];
 	uint64_t created;
 	int r;
 
 	if ((r = object_items_opt(root, "the manifest", keys, ELEMENTSOF(keys), 5, items, err)) < 0)
 		return r;
-	if ((r = parse_origin(items[5], m, err)) < 0)
+	if ((r = parse_origin(items[5], m, err)) < 0 || (r = parse_kind(items[6], m, err)) < 0)
 		return r;
+	if (m->kind == MANIFEST_KIND_EFI && m->origin_boot)
+		return error_set(
+		    err, -EBADMSG, "an image of kind \"efi\" boots from netbootd: no origin.boot");
 	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
 		return r;
 	if (!name_valid(m->name))
@@ -332,6 +392,8 @@ parse_root(const cJSON *root, struct manifest *m, char **err)
 		return r;
 	if ((r = get_string(items[3], "cmdline", MANIFEST_MAX_CMDLINE, true, &m->cmdline, err)) < 0)
 		return r;
+	if (m->kind == MANIFEST_KIND_EFI && m->cmdline != NULL)
+		return error_set(err, -EBADMSG, "an image of kind \"efi\" has no cmdline");
 	return parse_files(items[4], m, err);
 }
 
@@ -430,7 +492,8 @@ files_to_json(const struct manifest *m)
 {
 	cJSON *o = cJSON_CreateObject(), *f;
 
-	for (size_t i = 0; o != NULL && i < MANIFEST_N_FILES; i++) {
+	for (size_t i = manifest_kind_first(m->kind); o != NULL && i < manifest_kind_end(m->kind);
+	     i++) {
 		if ((f = file_to_json(&m->files[i])) == NULL ||
 		    !cJSON_AddItemToObject(o, manifest_file_names[i], f)) {
 			cJSON_Delete(f);
@@ -460,7 +523,9 @@ manifest_to_json(const struct manifest *m)
 	cJSON *o = cJSON_CreateObject(), *src = NULL, *files = NULL;
 
 	if (o == NULL || cJSON_AddStringToObject(o, "name", m->name ? m->name : "") == NULL ||
-	    !add_uint(o, "created", m->created > 0 ? (uint64_t)m->created : 0))
+	    !add_uint(o, "created", m->created > 0 ? (uint64_t)m->created : 0) ||
+	    (m->kind != MANIFEST_KIND_LINUX &&
+	        cJSON_AddStringToObject(o, "kind", manifest_kind_name(m->kind)) == NULL))
 		goto fail;
 	if ((src = source_to_json(m)) == NULL || !cJSON_AddItemToObject(o, "source", src))
 		goto fail;

@@ -11,13 +11,25 @@
  *              "rootfs.squashfs": {"size": 789, "sha256": "<64 hex>"}},
  *    "origin": {"url": "https://cdn/x/{sha256}", "boot": false}}    (optional)
  *
+ * An image of kind "efi" is one EFI application kept whole (a UKI: kernel,
+ * initrd and command line in one PE), which UEFI firmware starts itself:
+ *
+ *   {"name": "uki", "created": 1717000000, "kind": "efi",
+ *    "source": {"type": "file", "path": "/srv/uki.efi"},
+ *    "cmdline": null,
+ *    "files": {"boot.efi": {"size": 123, "sha256": "<64 hex>"}}}
+ *
+ * "kind" is absent for the Linux kind (kernel, initrd, rootfs.squashfs), so
+ * those manifests read and write as before; "efi" goes with source type
+ * "file" only, and the other way round, and has no command line (null).
+ *
  * "origin" (a shared store, netbootd(8) CLUSTER): where else the files can
  * be fetched, by digest ({sha256}: the 64 hex digits) or name ({file}:
  * kernel, initrd, rootfs.squashfs); with "boot" the boot scripts point at
  * the origin for the three files and instances need not hold them.
  *
  * Pure code (cJSON).  manifest_parse() is strict: every key above but
- * "origin" is required (cmdline may be null), unknown and duplicate keys are refused, types are
+ * "origin" and "kind" is required (cmdline may be null), unknown and duplicate keys are refused, types are
  * exact, names follow name_valid() (lib/name.h), digests are 64 lower- or
  * upper-case hex digits (stored lower-case), numbers are non-negative integers
  * no larger than 2^53 (exact in a double, which is how JSON readers hold them),
@@ -50,16 +62,33 @@ enum manifest_file {
 	MANIFEST_KERNEL,
 	MANIFEST_INITRD,
 	MANIFEST_ROOTFS,
-	MANIFEST_N_FILES,
+	MANIFEST_N_FILES,                /* the files of a Linux image */
+	MANIFEST_EFI = MANIFEST_N_FILES, /* the one file of an EFI image */
+	MANIFEST_N_IDS,
 };
 
-/* "kernel", "initrd", "rootfs.squashfs": the file names in the image directory. */
-extern const char *const manifest_file_names[MANIFEST_N_FILES];
+/* "kernel", "initrd", "rootfs.squashfs", "boot.efi": the file names in the image directory. */
+extern const char *const manifest_file_names[MANIFEST_N_IDS];
+
+/* What an image is, and so which of the files it has. */
+enum manifest_kind {
+	MANIFEST_KIND_LINUX, /* kernel, initrd, rootfs.squashfs */
+	MANIFEST_KIND_EFI,   /* boot.efi */
+	_MANIFEST_KIND_MAX,
+};
+
+/* "linux", "efi". */
+const char *manifest_kind_name(enum manifest_kind k);
+/* The files of kind k: f from manifest_kind_first(k) to before manifest_kind_end(k). */
+enum manifest_file manifest_kind_first(enum manifest_kind k);
+enum manifest_file manifest_kind_end(enum manifest_kind k);
+bool manifest_kind_has(enum manifest_kind k, enum manifest_file f);
 
 enum manifest_source_type {
 	MANIFEST_SOURCE_DIR,
 	MANIFEST_SOURCE_ISO,
 	MANIFEST_SOURCE_OCI,
+	MANIFEST_SOURCE_FILE,   /* one file kept whole (kind efi) */
 	MANIFEST_SOURCE_LEGACY, /* placed by hand; never parsed */
 };
 
@@ -72,12 +101,13 @@ struct manifest_file_info {
 struct manifest {
 	char *name;
 	int64_t created; /* seconds since the epoch */
+	enum manifest_kind kind;
 	enum manifest_source_type source_type;
-	char *source;     /* path (dir, iso) or reference (oci); NULL for legacy */
+	char *source;     /* path (dir, iso, file) or reference (oci); NULL for legacy */
 	char *cmdline;    /* NULL: none */
 	char *origin;     /* URL template with {sha256} and/or {file}; NULL: none */
 	bool origin_boot; /* boot scripts point at the origin */
-	struct manifest_file_info files[MANIFEST_N_FILES];
+	struct manifest_file_info files[MANIFEST_N_IDS]; /* those of its kind; others zero */
 };
 
 /* An http(s) URL without spaces or control characters holding {sha256} or {file}. */
@@ -91,7 +121,7 @@ int manifest_origin_expand(
 /* No control characters (< 0x20, 0x7f) and at most 'max' bytes. */
 bool manifest_string_valid(const char *s, size_t max);
 
-/* "dir", "iso", "oci", "legacy". */
+/* "dir", "iso", "oci", "file", "legacy". */
 const char *manifest_source_type_name(enum manifest_source_type t);
 
 struct manifest *manifest_new(void);

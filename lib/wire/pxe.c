@@ -219,7 +219,10 @@ boot_file(const struct pxe_request *req, const struct pxe_params *p, const char 
 		return PXE_IGNORE_NOT_PXE;
 	if (req->client == PXE_CLIENT_HTTP)
 		return format_file(buf, "http://%s:%u/%s%s", addr, p->http_port,
-		    strncmp(loader, "loaders/", 8) == 0 ? "" : "boot/", loader);
+		    strncmp(loader, "loaders/", 8) == 0 || strncmp(loader, "images/", 7) == 0
+		        ? ""
+		        : "boot/",
+		    loader);
 	return format_file(buf, "%s", loader);
 }
 

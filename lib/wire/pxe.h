@@ -9,7 +9,8 @@
  *     http://<server>:<http_port>/ipxe/<mac-with-hyphens>[?arch=A[&uuid=U]]
  *   UEFI HTTP Boot (option 60 "HTTPClient..."):
  *     http://<server>:<http_port>/boot/<loader>, option 60 "HTTPClient" echoed
- *     (a GRUB loader, "loaders/<arch>/<file>": http://<server>:<port>/loaders/...)
+ *     (a GRUB loader, "loaders/<arch>/<file>": http://<server>:<port>/loaders/...;
+ *     an EFI image's "images/<name>/boot.efi": http://<server>:<port>/images/...)
  *   PXE ROMs (option 60 "PXEClient..."): the loader's TFTP name, siaddr =
  *     server.  The name goes in the BOOTP 'file' field, never only in option
  *     67: shim takes GRUB's path from that field alone.

@@ -18,10 +18,17 @@ check_manifest(const struct manifest *m)
 	    !manifest_string_valid(m->source, MANIFEST_MAX_SOURCE) ||
 	    (m->cmdline != NULL && !manifest_string_valid(m->cmdline, MANIFEST_MAX_CMDLINE)))
 		abort();
-	for (size_t i = 0; i < MANIFEST_N_FILES; i++)
-		if (!m->files[i].has_sha256 || strlen(m->files[i].sha256) != MANIFEST_SHA256_HEX ||
-		    strspn(m->files[i].sha256, "0123456789abcdef") != MANIFEST_SHA256_HEX ||
-		    m->files[i].size > (uint64_t)MANIFEST_MAX_NUMBER)
+	if ((m->kind == MANIFEST_KIND_EFI) != (m->source_type == MANIFEST_SOURCE_FILE) ||
+	    (m->kind == MANIFEST_KIND_EFI && (m->cmdline != NULL || m->origin_boot)))
+		abort();
+	for (size_t i = 0; i < MANIFEST_N_IDS; i++)
+		if (!manifest_kind_has(m->kind, (enum manifest_file)i)) {
+			if (m->files[i].has_sha256 || m->files[i].size != 0)
+				abort();
+		} else if (!m->files[i].has_sha256 ||
+		           strlen(m->files[i].sha256) != MANIFEST_SHA256_HEX ||
+		           strspn(m->files[i].sha256, "0123456789abcdef") != MANIFEST_SHA256_HEX ||
+		           m->files[i].size > (uint64_t)MANIFEST_MAX_NUMBER)
 			abort();
 }
 
@@ -35,8 +42,8 @@ check_roundtrip(const struct manifest *m)
 		return;
 	if (manifest_parse(text, strlen(text), &back, NULL) != 0 ||
 	    manifest_format(back, &text2) < 0 || strcmp(text, text2) != 0 ||
-	    back->created != m->created || back->files[0].size != m->files[0].size ||
-	    back->files[2].size != m->files[2].size)
+	    back->created != m->created || back->kind != m->kind ||
+	    memcmp(back->files, m->files, sizeof(m->files)) != 0)
 		abort();
 	manifest_free(back);
 	free(text);

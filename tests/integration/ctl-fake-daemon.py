@@ -72,6 +72,10 @@ def manifest(name, source, size=1048576, cmdline=None, assigned=None):
          "files": {"kernel": {"size": size, "sha256": "ab" * 32},
                    "initrd": {"size": 2 * size, "sha256": "cd" * 32},
                    "rootfs.squashfs": {"size": 100 * size, "sha256": "ef" * 32}}}
+    if source["type"] in ("file", "efi"):
+        m["kind"] = "efi"
+        m["source"] = {"type": "file", "path": source["path"]}
+        m["files"] = {"boot.efi": {"size": size, "sha256": "ab" * 32}}
     if assigned is not None:
         m["assigned"] = assigned
     return m
@@ -93,6 +97,9 @@ def reply_add_image(conn, args, log):
         return
     if name == "exists":
         err(conn, "exists", 'Image "exists" exists already; use --force to replace it.')
+        return
+    if args["source"]["type"] == "efi":
+        ok(conn, manifest(name, args["source"]))
         return
     if args["source"]["type"] != "dir":
         err(conn, "unsupported", "Only directory sources are supported so far.")
@@ -210,7 +217,8 @@ def reply(conn, cmd, args, log):
     elif cmd == "images":
         ok(conn, [manifest("kairos", {"type": "dir", "path": "/srv/kairos"}, assigned=1),
                   manifest("ubuntu-24.04", {"type": "oci", "ref": "quay.io/kairos/ubuntu:24.04"},
-                           size=3 * 1048576, assigned=0)])
+                           size=3 * 1048576, assigned=0),
+                  manifest("uki", {"type": "file", "path": "/srv/uki.efi"}, assigned=0)])
     elif cmd == "add-image":
         reply_add_image(conn, args, log)
     elif cmd == "remove-image":

@@ -5,7 +5,8 @@
 # bridge, each with its own segment (a veth to a client namespace) where a
 # crafted PXE client asks ProxyDHCP (tests/lib/cluster.sh).  Proven here:
 #   - an empty etcd is seeded by the first instance; the others take it;
-#   - an image added from an ISO on A replicates to B and C by digest
+#   - an image added from an ISO on A replicates to B and C by digest (and an
+#     EFI image, add-image --efi, added on B to A and C)
 #     (GET /blobs/sha256:... on A), per-instance readiness in `images`, and
 #     then boots a client on C's segment (ProxyDHCP offer + script naming it);
 #   - a change made once through one instance is served by all three within
@@ -67,6 +68,16 @@ check "C's rootfs is A's, byte for byte" cmp "$T/state-c/images/kairos/rootfs.sq
 check "A's log names no failed fetch" bash -c "! grep -q 'Replicating.*failed' '$T/a.log'"
 cluster_ctl a images >"$T/out"
 check "images shows per-instance readiness" grep -q 'a:ready b:ready c:ready' "$T/out"
+
+# An EFI image (one file, boot.efi) replicates the same way.
+if [ -r /usr/lib/ipxe/ipxe.efi ]; then
+	check "add-image --efi on B" quiet cluster_ctl b add-image uki --efi /usr/lib/ipxe/ipxe.efi
+	check "uki replicated to A" wait_until 60 cluster_ready_on b uki a
+	check "uki replicated to C" wait_until 60 cluster_ready_on b uki c
+	check "C's boot.efi is the file, byte for byte" cmp "$T/state-c/images/uki/boot.efi" /usr/lib/ipxe/ipxe.efi
+	check "C's manifest says kind efi" jq -e '.kind == "efi"' "$T/state-c/images/uki/manifest.json"
+	check "remove-image uki" quiet cluster_ctl a remove-image uki
+fi
 
 # A client on C's segment boots it: ProxyDHCP offer, then the script.
 ask() { # INSTANCE MAC: the boot file C offers an iPXE client

@@ -113,16 +113,17 @@ expect_out '{"version":"0.1.0","uptime_s":93784,"images":2,"machines":2,"configs
 echo "== images"
 run 0 images
 expect_request '{"version":1,"command":"images","args":{}}' images
-expect_out "NAME          SOURCE                           SIZE       ASSIGNED  CREATED
-kairos        dir:/srv/kairos                  103.0 MiB  1         2024-05-01 12:00:00
-ubuntu-24.04  oci:quay.io/kairos/ubuntu:24.04  309.0 MiB  0         2024-05-01 12:00:00" images
+expect_out "NAME          KIND   SOURCE                           SIZE       ASSIGNED  CREATED
+kairos        linux  dir:/srv/kairos                  103.0 MiB  1         2024-05-01 12:00:00
+ubuntu-24.04  linux  oci:quay.io/kairos/ubuntu:24.04  309.0 MiB  0         2024-05-01 12:00:00
+uki           efi    file:/srv/uki.efi                1.0 MiB    0         2024-05-01 12:00:00" images
 run 0 --json images
-/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["name"] for m in d]==["kairos","ubuntu-24.04"]' "$T/out" && pass || fail "--json images is not the data array"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["name"] for m in d]==["kairos","ubuntu-24.04","uki"]' "$T/out" && pass || fail "--json images is not the data array"
 
 echo "== add-image (progress lines when stderr is not a tty)"
 # netbootctl opens the source files itself and passes them to the daemon.
 mkdir "$T/img" "$T/k" "$T/x"
-touch "$T/img/kernel" "$T/img/initrd" "$T/img/rootfs.squashfs" "$T/k.iso"
+touch "$T/img/kernel" "$T/img/initrd" "$T/img/rootfs.squashfs" "$T/k.iso" "$T/uki.efi"
 for f in kernel initrd rootfs.squashfs; do touch "$T/k/$f" "$T/x/$f"; done
 (cd "$T" && "$CTL" -s "$SOCK" add-image kairos --dir ./img --cmdline "quiet {mac}" >"$T/out" 2>"$T/err") && pass || fail "add-image failed: $(cat "$T/err")"
 expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"kairos\",\"source\":{\"type\":\"dir\",\"fds\":3,\"path\":\"$T/img\"},\"force\":false,\"cmdline\":\"quiet {mac}\"}}" "add-image --dir"
@@ -152,6 +153,12 @@ tail -n 1 "$T/out" | grep -q '^{"name":"kairos","created":1714564800,' && pass |
 run 1 add-image k2 --iso "$T/k.iso"
 expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"k2\",\"source\":{\"type\":\"iso\",\"fds\":1,\"path\":\"$T/k.iso\"},\"force\":false}}" "add-image --iso"
 expect_err "netbootctl: Only directory sources are supported so far." "add-image --iso"
+run 0 add-image uki --efi "$T/uki.efi"
+expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"uki\",\"source\":{\"type\":\"efi\",\"fds\":1,\"path\":\"$T/uki.efi\"},\"force\":false}}" "add-image --efi"
+expect_out "added image uki: boot.efi 1.0 MiB" "add-image --efi"
+run 2 add-image uki --efi "$T/uki.efi" --cmdline quiet
+run 2 add-image uki --efi "$T/uki.efi" --dir "$T/x"
+run 2 add-image uki --efi "$T/uki.efi" --origin "https://o/{sha256}" --boot-from-origin
 run 1 add-image k3 quay.io/kairos/ubuntu:24.04
 expect_request '{"version":1,"command":"add-image","args":{"name":"k3","source":{"type":"oci","ref":"quay.io/kairos/ubuntu:24.04"},"force":false}}' "add-image OCI-REF"
 run 1 add-image exists --dir "$T/x"
@@ -375,7 +382,7 @@ run 2 remove-image x --force --what
 expect_err 'netbootctl: remove-image: unknown option "--what"' "unknown option"
 run 2 add-image k
 run 2 add-image k --dir /a --iso /b.iso
-expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE or OCI-REF" "two sources"
+expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or OCI-REF" "two sources"
 run 2 add-image .hidden --dir /a
 run 2 add-image k --dir
 expect_err 'netbootctl: add-image: option "--dir" needs a value' "option value"

@@ -22,6 +22,7 @@ struct fake {
 	size_t n_machines;
 	struct {
 		const char *name, *cmdline;
+		bool efi;
 	} images[N_FAKE];
 	size_t n_images;
 	int fail; /* returned by image_only and image_cmdline when set */
@@ -81,6 +82,17 @@ fake_image_cmdline(void *u, const char *name, char **ret)
 	return 0;
 }
 
+static bool
+fake_image_efi(void *u, const char *name)
+{
+	struct fake *f = u;
+
+	for (size_t i = 0; i < f->n_images; i++)
+		if (strcmp(f->images[i].name, name) == 0)
+			return f->images[i].efi;
+	return false;
+}
+
 static struct fake fake;
 static struct boot_view view;
 
@@ -96,6 +108,7 @@ reset(void)
 	    .image_exists = fake_image_exists,
 	    .image_only = fake_image_only,
 	    .image_cmdline = fake_image_cmdline,
+	    .image_efi = fake_image_efi,
 	    .userdata = &fake,
 	};
 }
@@ -804,8 +817,87 @@ test_lifecycle(void)
 	installed_mac = NULL;
 }
 
-TEST_MAIN(TEST(test_dhcp_loaders), TEST(test_dhcp_store), TEST(test_script_image),
-    TEST(test_script_cmdline), TEST(test_config), TEST(test_errors), TEST(test_default_image),
-    TEST(test_loader_known), TEST(test_reason_names), TEST(test_fleet_groups),
-    TEST(test_fleet_actions), TEST(test_fleet_loaders), TEST(test_fleet_selectors),
-    TEST(test_fleet_explain), TEST(test_done), TEST(test_fleet_netconsole), TEST(test_lifecycle))
+/* An EFI image: UEFI firmware gets its boot.efi, iPXE a script that chains it. */
+static void
+test_efi_image(void)
+{
+	struct boot_client c;
+	char buf[BOOT_PLAN_LOADER_MAX];
+
+	reset();
+	add_image("uki", NULL);
+	fake.images[0].efi = true;
+	add_image("linux", NULL);
+	add_machine(mac_a, "uki", NULL, NULL, BOOT_CMDLINE_APPEND);
+	add_machine(mac_b, "linux", NULL, NULL, BOOT_CMDLINE_APPEND);
+	for (uint16_t arch = 0; arch <= 19; arch++) {
+		if (arch != 7 && arch != 9 && arch != 11 && arch != 16 && arch != 19)
+			continue;
+		c = client(arch >= 16 ? BOOT_FIRMWARE_HTTP : BOOT_FIRMWARE_PXE, mac_a, arch);
+		CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+		CHECK_EQ_INT(plan.action, BOOT_NETBOOT);
+		CHECK_EQ_INT(plan.reason, BOOT_REASON_LOADER);
+		CHECK_EQ_STR(plan.efi_image, "uki");
+		CHECK_EQ_STR(plan.image, "uki");
+		CHECK_EQ_STR(boot_plan_loader(&plan, buf), "images/uki/boot.efi");
+	}
+	/* BIOS cannot run it: iPXE as ever. */
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 0);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_STR(plan.efi_image, "");
+	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "undionly.kpxe");
+	/* A Linux image: the loader. */
+	c = client(BOOT_FIRMWARE_HTTP, mac_b, 16);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_STR(plan.efi_image, "");
+	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "ipxe.efi");
+	/* iPXE gets its script, which chains the application. */
+	c = client(BOOT_FIRMWARE_IPXE, mac_a, 7);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_INT(plan.reason, BOOT_REASON_SCRIPT);
+	CHECK_EQ_STR(plan.efi_image, "");
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_INT(plan.action, BOOT_NETBOOT);
+	CHECK_EQ_STR(plan.efi_image, "uki");
+	c = client(BOOT_FIRMWARE_IPXE, mac_b, 7);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_STR(plan.efi_image, "");
+	/* The default image (the only one) is an EFI image, for an unknown machine. */
+	reset();
+	add_image("uki", NULL);
+	fake.images[0].efi = true;
+	c = client(BOOT_FIRMWARE_HTTP, mac_b, 16);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_STR(plan.efi_image, "uki");
+	CHECK_EQ_INT(plan.reason, BOOT_REASON_LOADER);
+	/* No loader for the arch: the EFI image is still answered, a Linux one is not. */
+	view.loaders[BOOT_LOADER_EFI64] = NULL;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_INT(plan.action, BOOT_NETBOOT);
+	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "images/uki/boot.efi");
+	fake.images[0].efi = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_INT(plan.action, BOOT_IGNORE);
+	CHECK_EQ_INT(plan.reason, BOOT_REASON_NO_LOADER);
+	CHECK(!plan.known && plan.loader == NULL && plan.image[0] == '\0');
+	/* Default boot off: an unknown machine gets nothing, EFI image or not. */
+	fake.images[0].efi = true;
+	view.loaders[BOOT_LOADER_EFI64] = "ipxe.efi";
+	view.default_boot = false;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_INT(plan.action, BOOT_IGNORE);
+	CHECK_EQ_STR(plan.efi_image, "");
+	/* No callback: no image is an EFI image. */
+	view.default_boot = true;
+	view.image_efi = NULL;
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_STR(plan.efi_image, "");
+	boot_plan_done(&plan);
+}
+
+TEST_MAIN(TEST(test_efi_image), TEST(test_dhcp_loaders), TEST(test_dhcp_store),
+    TEST(test_script_image), TEST(test_script_cmdline), TEST(test_config), TEST(test_errors),
+    TEST(test_default_image), TEST(test_loader_known), TEST(test_reason_names),
+    TEST(test_fleet_groups), TEST(test_fleet_actions), TEST(test_fleet_loaders),
+    TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done),
+    TEST(test_fleet_netconsole), TEST(test_lifecycle))

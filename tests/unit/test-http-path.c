@@ -36,6 +36,9 @@ test_routes(void)
 	CHECK_EQ_STR(r.file, "kernel");
 	CHECK_EQ_INT(route("/images/a/initrd", &r), 0);
 	CHECK_EQ_STR(r.file, "initrd");
+	CHECK_EQ_INT(route("/images/uki/boot.efi", &r), 0);
+	CHECK_EQ_INT(r.kind, HTTP_ROUTE_IMAGE);
+	CHECK_EQ_STR(r.file, "boot.efi");
 }
 
 /* The status page (daemon/ui.h). */

@@ -128,6 +128,26 @@ test_script(void)
 }
 
 static void
+test_script_efi(void)
+{
+	struct ipxe_vars v = vars;
+	char *s = NULL;
+
+	v.efi = true;
+	CHECK_EQ_INT(ipxe_script_render("{squashfs_url}", &v, &s), 0);
+	if (s == NULL)
+		return;
+	fputs(s, stdout);
+	CHECK(strncmp(s, "#!ipxe\n", 7) == 0);
+	CHECK(
+	    strstr(s, "\nchain http://10.0.0.2:8090/images/kairos/boot.efi && goto failed ||\n") !=
+	    NULL);
+	CHECK(strstr(s, "kernel ") == NULL && strstr(s, "initrd") == NULL);
+	CHECK(strstr(s, "\n:failed\n") != NULL);
+	free(s);
+}
+
+static void
 test_script_noimage(void)
 {
 	struct ipxe_vars v = vars;
@@ -234,4 +254,5 @@ test_netconsole(void)
 
 TEST_MAIN(TEST(test_expand), TEST(test_file_urls), TEST(test_script_query_and_local),
     TEST(test_expand_default), TEST(test_bad_templates), TEST(test_bad_values), TEST(test_script),
-    TEST(test_script_noimage), TEST(test_script_errors), TEST(test_netconsole))
+    TEST(test_script_noimage), TEST(test_script_efi), TEST(test_script_errors),
+    TEST(test_netconsole))

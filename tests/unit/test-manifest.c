@@ -315,5 +315,99 @@ test_origin(void)
 	    manifest_origin_expand("https://o/{sha256}", "ab12", MANIFEST_KERNEL, url, 12), -E2BIG);
 }
 
+/* "kind": "efi" with its one file boot.efi and source type "file"; linux is never written. */
+static void
+test_kind_efi(void)
+{
+#define EFI_DOC(kind, src, cmdline, files)                                                         \
+	"{\"name\":\"uki\",\"created\":1," kind "\"source\":{\"type\":\"" src                      \
+	"\",\"path\":\"/u.efi\"},"                                                                 \
+	"\"cmdline\":" cmdline ",\"files\":" files "}"
+#define EFI_FILES "{\"boot.efi\":{\"size\":7,\"sha256\":\"" D1 "\"}}"
+	const char *doc = EFI_DOC("\"kind\":\"efi\",", "file", "null", EFI_FILES);
+	struct manifest *m = NULL, *back = NULL;
+	char *text = NULL, *text2 = NULL;
+
+	CHECK_EQ_INT(manifest_parse(doc, strlen(doc), &m, NULL), 0);
+	if (m == NULL)
+		return;
+	CHECK_EQ_INT(m->kind, MANIFEST_KIND_EFI);
+	CHECK_EQ_INT(m->source_type, MANIFEST_SOURCE_FILE);
+	CHECK_EQ_INT(m->files[MANIFEST_EFI].size, 7);
+	CHECK(!m->files[MANIFEST_KERNEL].has_sha256);
+	CHECK_EQ_INT(manifest_format(m, &text), 0);
+	CHECK(strstr(text, "\"kind\":\t\"efi\"") != NULL && strstr(text, "boot.efi") != NULL &&
+	      strstr(text, "kernel") == NULL);
+	CHECK_EQ_INT(manifest_parse(text, strlen(text), &back, NULL), 0);
+	CHECK(back != NULL && back->kind == MANIFEST_KIND_EFI);
+	CHECK_EQ_INT(manifest_format(back, &text2), 0);
+	CHECK_EQ_STR(text, text2);
+	manifest_free(back);
+	manifest_free(m);
+	free(text);
+	free(text2);
+	/* "linux" may be said, is the default, and is not written back. */
+	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"linux\",", "dir", "null",
+	                       "{\"kernel\":{\"size\":1,\"sha256\":\"" D1 "\"},"
+	                       "\"initrd\":{\"size\":1,\"sha256\":\"" D1 "\"},"
+	                       "\"rootfs.squashfs\":{\"size\":1,\"sha256\":\"" D1 "\"}}"),
+	                 NULL),
+	    0);
+	CHECK_EQ_INT(
+	    parse(EFI_DOC("\"kind\":\"uki\",", "file", "null", EFI_FILES), "kind"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":1,", "file", "null", EFI_FILES), "kind"), -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(EFI_DOC("\"kind\":\"efi\",", "dir", "null", EFI_FILES), "file"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("", "file", "null", EFI_FILES), "file"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"efi\",", "file", "\"quiet\"", EFI_FILES), "cmdline"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(EFI_DOC("\"kind\":\"efi\",", "file", "null", "{}"), "boot.efi"), -EBADMSG);
+	CHECK_EQ_INT(parse(EFI_DOC("\"kind\":\"efi\",", "file", "null",
+	                       "{\"boot.efi\":{\"size\":7,\"sha256\":\"" D1 "\"},"
+	                       "\"kernel\":{\"size\":7,\"sha256\":\"" D1 "\"}}"),
+	                 "kernel"),
+	    -EBADMSG);
+	CHECK_EQ_INT(parse("{\"name\":\"uki\",\"created\":1,\"kind\":\"efi\",\"source\":{\"type\":"
+	                   "\"file\",\"path\":\"/u.efi\"},\"cmdline\":null,\"files\":" EFI_FILES
+	                   ",\"origin\":{\"url\":\"https://o/{file}\",\"boot\":true}}",
+	                 "origin.boot"),
+	    -EBADMSG);
+	CHECK_EQ_STR(manifest_kind_name(MANIFEST_KIND_EFI), "efi");
+	CHECK(manifest_kind_has(MANIFEST_KIND_EFI, MANIFEST_EFI));
+	CHECK(!manifest_kind_has(MANIFEST_KIND_EFI, MANIFEST_KERNEL));
+	CHECK(!manifest_kind_has(MANIFEST_KIND_LINUX, MANIFEST_EFI));
+	char url[64];
+	CHECK_EQ_INT(
+	    manifest_origin_expand("https://o/{file}", "ab", MANIFEST_EFI, url, sizeof(url)), 0);
+	CHECK_EQ_STR(url, "https://o/boot.efi");
+#undef EFI_DOC
+#undef EFI_FILES
+}
+
+/* A Linux manifest writes back byte for byte as before (no "kind"). */
+static void
+test_linux_unchanged(void)
+{
+	struct manifest *m = NULL;
+	char *text = NULL, *text2 = NULL;
+	struct manifest *back = NULL;
+
+	CHECK_EQ_INT(manifest_parse(good, strlen(good), &m, NULL), 0);
+	if (m == NULL)
+		return;
+	CHECK_EQ_INT(m->kind, MANIFEST_KIND_LINUX);
+	CHECK_EQ_INT(manifest_format(m, &text), 0);
+	CHECK(strstr(text, "kind") == NULL);
+	CHECK_EQ_INT(manifest_parse(text, strlen(text), &back, NULL), 0);
+	CHECK_EQ_INT(manifest_format(back, &text2), 0);
+	CHECK_EQ_STR(text, text2);
+	manifest_free(back);
+	manifest_free(m);
+	free(text);
+	free(text2);
+}
+
 TEST_MAIN(TEST(test_parse_good), TEST(test_origin), TEST(test_parse_bad), TEST(test_roundtrip),
-    TEST(test_legacy), TEST(test_names), TEST(test_too_big))
+    TEST(test_legacy), TEST(test_names), TEST(test_too_big), TEST(test_kind_efi),
+    TEST(test_linux_unchanged))

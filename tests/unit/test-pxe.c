@@ -551,7 +551,25 @@ test_truncations_and_flips(void)
 	CHECK(answered > 0);
 }
 
-TEST_MAIN(TEST(test_ipxe_bios), TEST(test_ovmf_pxe), TEST(test_pxe_bios_rom), TEST(test_ipxe_efi),
-    TEST(test_http_boot), TEST(test_not_pxe), TEST(test_arch_without_loader),
-    TEST(test_loader_too_long), TEST(test_ipxe_without_mac), TEST(test_malformed_options),
-    TEST(test_truncations_and_flips))
+/* An EFI image's file: a URL under /images/ for HTTP Boot, the TFTP name for a PXE ROM. */
+static void
+test_efi_image_file(void)
+{
+	struct pxe_params p = params(false);
+	struct pxe_request req;
+	struct pxe_answer a;
+	size_t len = make_request(opts_http, sizeof(opts_http), 0, NULL, NULL);
+
+	CHECK_EQ_INT(pxe_request_parse(pkt_buf, len, &req), 0);
+	CHECK_EQ_INT(pxe_decide(&req, &p, "images/uki/boot.efi", &a), PXE_ANSWER);
+	CHECK_EQ_STR(a.boot_file, "http://10.77.0.1:8090/images/uki/boot.efi");
+	len = make_request(opts_ovmf, sizeof(opts_ovmf), 0, NULL, NULL);
+	CHECK_EQ_INT(pxe_request_parse(pkt_buf, len, &req), 0);
+	CHECK_EQ_INT(pxe_decide(&req, &p, "images/uki/boot.efi", &a), PXE_ANSWER);
+	CHECK_EQ_STR(a.boot_file, "images/uki/boot.efi");
+}
+
+TEST_MAIN(TEST(test_efi_image_file), TEST(test_ipxe_bios), TEST(test_ovmf_pxe),
+    TEST(test_pxe_bios_rom), TEST(test_ipxe_efi), TEST(test_http_boot), TEST(test_not_pxe),
+    TEST(test_arch_without_loader), TEST(test_loader_too_long), TEST(test_ipxe_without_mac),
+    TEST(test_malformed_options), TEST(test_truncations_and_flips))
