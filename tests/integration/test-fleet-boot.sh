@@ -64,8 +64,11 @@ state_dir: $STATE
 interfaces: [$VS]
 tftp: {enabled: false}
 control: {socket: $TMP/control.sock}
-ipxe: {bios: undionly.kpxe, efi64: ipxe.efi, arm64: ipxe-arm64.efi}
+ipxe: {dir: $TMP/ipxe, bios: undionly.kpxe, efi64: ipxe.efi, arm64: ipxe-arm64.efi}
 EOF
+# Loader files must exist to be offered (netbootd checks them at start).
+mkdir -p "$TMP/ipxe"
+for f in undionly.kpxe ipxe.efi ipxe-arm64.efi; do head -c 1024 /dev/urandom >"$TMP/ipxe/$f"; done
 cat >"$TMP/fleet.yaml" <<EOF
 configs:
   node: { inline: "#cloud-config\nhostname: \"{{labels.role}}-{{group}}-{{profile}}\"\n" }
