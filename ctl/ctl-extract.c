@@ -19,6 +19,7 @@
 #include "ctl-format.h"
 #include "ctl-progress.h"
 #include "ctl.h"
+#include "io.h"
 #include "iso-extract.h"
 #include "oci-pull.h"
 #include "oci-ref.h"
@@ -95,6 +96,18 @@ dest_names(const char *outdir, const char *prefix, char *dest[MANIFEST_N_FILES])
 		if (asprintf(&dest[f], "%s/%s%s", outdir, prefix, suffix[f]) < 0)
 			return -ENOMEM;
 	return 0;
+}
+
+/* OUTDIR and its missing parents, as mkdir -p; an error message in *ret_error. */
+static int
+outdir_create(const char *outdir, char **ret_error)
+{
+	int r = io_mkdir_parents(outdir, 0755);
+
+	if (r < 0 &&
+	    asprintf(ret_error, "cannot create the directory \"%s\": %s", outdir, strerror(-r)) < 0)
+		*ret_error = NULL;
+	return r;
 }
 
 static void
@@ -191,7 +204,9 @@ ctl_extract_iso(const struct ctl_options *o, int argc, char **argv)
 		x.progress = ctl_progress_new(true);
 	p.dest[0] = dest[0], p.dest[1] = dest[1], p.dest[2] = dest[2];
 	p.progress = on_progress, p.userdata = &x, p.cancel = &x.cancel;
-	r = iso_extract(pos[0], &p, &res, &error);
+	r = outdir_create(pos[1], &error);
+	if (r == 0)
+		r = iso_extract(pos[0], &p, &res, &error);
 	ctl_progress_finish(x.progress);
 	ctl_progress_free(x.progress);
 	cJSON_Delete(x.event);
@@ -410,7 +425,8 @@ oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char *
 	if (auth == NULL || (r = dest_check(dest, a->force, ret_error)) < 0)
 		return auth == NULL ? -ENOMEM : r;
 	/* The temporary files first: an unwritable OUTDIR fails before the pull. */
-	if ((r = tmp_create(p, a->pos[1], a->pos[2], ret_error)) < 0 ||
+	if ((r = outdir_create(a->pos[1], ret_error)) < 0 ||
+	    (r = tmp_create(p, a->pos[1], a->pos[2], ret_error)) < 0 ||
 	    (r = oci_ref_parse(a->pos[0], &ref, ret_error)) < 0)
 		return r;
 	if (a->insecure)

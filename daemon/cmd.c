@@ -274,6 +274,7 @@ cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct
 	const struct progress_event *ev = progress_last(srv->progress, mac);
 	struct fleet_machine none = {.line = 0};
 	cJSON *o, *last, *lc;
+	bool ok;
 
 	if (m == NULL) {
 		memcpy(none.mac, mac, MAC_LEN);
@@ -282,7 +283,10 @@ cmd_machine_to_json(struct server *srv, const uint8_t mac[MAC_LEN], const struct
 	o = fleet_json_machine(m);
 	last = ev != NULL ? cmd_event_to_json(ev) : cJSON_CreateNull();
 	lc = cmd_lifecycle_to_json(lifecycle_get(srv->lifecycle, mac));
-	if (!add_or_delete(o, "last_event", last) | !add_or_delete(o, "lifecycle", lc)) {
+	/* Both calls run: each takes ownership of its value, even after a failure. */
+	ok = add_or_delete(o, "last_event", last);
+	ok = add_or_delete(o, "lifecycle", lc) && ok;
+	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -421,7 +421,7 @@ req_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* The outcome is known: queue the callback (or finish the authentication). */
-static void
+static void __attribute__((format(printf, 3, 4)))
 req_finish(struct etcd_req *r, int error, const char *fmt, ...)
 {
 	struct etcd *e = r->e;
@@ -848,7 +848,7 @@ watch_close(struct etcd_watch *w)
 }
 
 /* The stream failed or ended: the next endpoint, after a back-off once all failed in a row. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 watch_failed(struct etcd_watch *w, const char *fmt, ...)
 {
 	struct etcd *e = w->e;

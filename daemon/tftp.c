@@ -41,6 +41,7 @@
 #include "mac.h"
 #include "manifest.h"
 #include "name.h"
+#include "netascii.h"
 #include "progress.h"
 #include "store.h"
 #include "tftp-packet.h"
@@ -49,6 +50,7 @@
 #define TFTP_DEFAULT_MAX_SESSIONS 256
 #define TFTP_RECV_BATCH           64 /* packets read per callback */
 #define TFTP_CLIENT_STRLEN        (INET_ADDRSTRLEN + 8)
+#define TFTP_NETASCII_TSIZE_MAX   (1u << 20) /* larger: no tsize (the scan blocks ~1 ms/MiB) */
 
 struct tftp_session {
 	LIST_ENTRY(tftp_session) link;
@@ -61,6 +63,7 @@ struct tftp_session {
 	char file[TFTP_FILENAME_MAX + 1];
 	struct tftp_params params;
 	uint64_t size;
+	uint64_t tsize;   /* the tsize answered: size, or netascii's converted size */
 	uint64_t nblocks; /* DATA blocks in the transfer: size / blksize + 1 */
 	uint64_t acked;   /* highest block acknowledged, 0 before the first */
 	uint64_t sent;    /* highest block sent */
@@ -74,6 +77,14 @@ struct tftp_session {
 	struct timespec deadline;
 	uint8_t *buf; /* one packet: header + blksize */
 	size_t bufsize;
+	/*
+	 * netascii: blocks cut the converted stream, so each block in flight
+	 * (acked + 1 .. sent + 1) has the state its conversion starts from, in
+	 * a ring of windowsize + 1 indexed by block number; NULL for octet.
+	 */
+	struct netascii_state *marks;
+	size_t nmarks;
+	uint8_t *ascii_in; /* blksize bytes of the file, before conversion */
 };
 
 struct tftp_server {
@@ -222,6 +233,8 @@ session_free(struct tftp_session *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t->buf);
+	free(t->marks);
+	free(t->ascii_in);
 	free(t);
 }
 
@@ -255,21 +268,56 @@ session_sendbuf(struct tftp_session *t, size_t len)
 	return 0;
 }
 
-/* Send block 'idx' (1-based) read from the file at its offset. */
-static int
-session_send_block(struct tftp_session *t, uint64_t idx)
+/* Block 'idx' (1-based) of the file as it is, after the header: its length or -errno. */
+static ssize_t
+block_read_octet(struct tftp_session *t, uint64_t idx)
 {
 	uint64_t off = (idx - 1) * t->params.blksize;
 	size_t len =
 	    t->size - off < t->params.blksize ? (size_t)(t->size - off) : t->params.blksize;
+	ssize_t n = pread(t->fd, t->buf + TFTP_HEADER_LEN, len, (off_t)off);
+
+	if (n < 0 || (size_t)n != len)
+		return n < 0 ? -errno : -EIO;
+	return n;
+}
+
+/*
+ * Block 'idx' of the netascii stream, converted from the state saved at its
+ * start (so a retransmission is the same bytes); saves the next block's.  The
+ * first short block is the last.  Its length or -errno.
+ */
+static ssize_t
+block_read_netascii(struct tftp_session *t, uint64_t idx)
+{
+	struct netascii_state st = t->marks[idx % t->nmarks];
+	uint64_t left = t->size - st.offset;
+	size_t want = left < t->params.blksize ? (size_t)left : t->params.blksize, len;
+	ssize_t n = want > 0 ? pread(t->fd, t->ascii_in, want, (off_t)st.offset) : 0;
+
+	if (n < 0 || (size_t)n != want)
+		return n < 0 ? -errno : -EIO;
+	len = netascii_encode(&st, t->ascii_in, want, t->buf + TFTP_HEADER_LEN, t->params.blksize);
+	t->marks[(idx + 1) % t->nmarks] = st;
+	if (len < t->params.blksize)
+		t->nblocks = idx;
+	return (ssize_t)len;
+}
+
+/* Send block 'idx' (1-based). */
+static int
+session_send_block(struct tftp_session *t, uint64_t idx)
+{
 	struct writer w = writer_init(t->buf, t->bufsize);
 	ssize_t n;
+	size_t len;
 
 	if (tftp_data_header_write(&w, (uint16_t)idx) < 0)
 		return -ENOBUFS;
-	n = pread(t->fd, t->buf + TFTP_HEADER_LEN, len, (off_t)off);
-	if (n < 0 || (size_t)n != len)
-		return n < 0 ? -errno : -EIO;
+	n = t->marks != NULL ? block_read_netascii(t, idx) : block_read_octet(t, idx);
+	if (n < 0)
+		return (int)n;
+	len = (size_t)n;
 	t->bytes += len;
 	t->server->stats->bytes_sent += len;
 	return session_sendbuf(t, TFTP_HEADER_LEN + len);
@@ -281,7 +329,7 @@ session_send_range(struct tftp_session *t, uint64_t from, uint64_t to)
 {
 	int r;
 
-	for (uint64_t i = from; i <= to; i++) {
+	for (uint64_t i = from; i <= to && i <= t->nblocks; i++) {
 		r = session_send_block(t, i);
 		if (r == -EAGAIN)
 			break;
@@ -310,7 +358,7 @@ session_send_oack(struct tftp_session *t)
 {
 	struct writer w = writer_init(t->buf, t->bufsize);
 
-	if (tftp_oack_write(&w, &t->params, t->size) < 0)
+	if (tftp_oack_write(&w, &t->params, t->tsize) < 0)
 		return -ENOBUFS;
 	session_set_deadline(t);
 	(void)session_sendbuf(t, w.len);
@@ -493,6 +541,47 @@ cfg_or(unsigned v, unsigned def)
 	return v != 0 ? v : def;
 }
 
+/* netascii's converted size of the file, by reading it all: 0 or -errno. */
+static int
+netascii_scan(struct tftp_session *t)
+{
+	uint8_t chunk[16384];
+	uint64_t off = 0, total = 0;
+
+	while (off < t->size) {
+		size_t want =
+		    t->size - off < sizeof(chunk) ? (size_t)(t->size - off) : sizeof(chunk);
+		ssize_t n = pread(t->fd, chunk, want, (off_t)off);
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		total += netascii_size(chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	t->tsize = total;
+	return 0;
+}
+
+/*
+ * A netascii transfer: the block states and the input buffer; the last block
+ * is known when it is converted.  tsize is the converted size, scanned here
+ * up to TFTP_NETASCII_TSIZE_MAX; for a larger file it is not acknowledged.
+ */
+static int
+session_netascii_init(struct tftp_session *t)
+{
+	t->nmarks = (size_t)t->params.windowsize + 1;
+	t->marks = calloc(t->nmarks, sizeof(*t->marks)); /* block 1 starts at offset 0 */
+	t->ascii_in = malloc(t->params.blksize);
+	if (t->marks == NULL || t->ascii_in == NULL)
+		return -ENOMEM;
+	t->nblocks = UINT64_MAX;
+	if ((t->params.options & (1u << TFTP_OPT_TSIZE)) &&
+	    (t->size > TFTP_NETASCII_TSIZE_MAX || netascii_scan(t) < 0))
+		t->params.options &= ~(1u << TFTP_OPT_TSIZE);
+	return 0;
+}
+
 /* Create a session for an opened file; takes the fd.  0 or -errno. */
 static int
 session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tftp_request *req,
@@ -507,10 +596,15 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 		close(fd);
 		return -ENOMEM;
 	}
-	*t = (struct tftp_session){
-	    .fd = fd, .sock = -1, .peer = o->peer, .size = (uint64_t)size, .loader = loader};
+	*t = (struct tftp_session){.fd = fd,
+	    .sock = -1,
+	    .peer = o->peer,
+	    .size = (uint64_t)size,
+	    .tsize = (uint64_t)size,
+	    .loader = loader};
 	tftp_negotiate(req, &lim, &t->params);
 	t->nblocks = t->size / t->params.blksize + 1;
+	r = req->mode == TFTP_MODE_NETASCII ? session_netascii_init(t) : 0;
 	t->timeout = t->params.timeout != 0 ? t->params.timeout : cfg_or(c->tftp.timeout, 1);
 	t->retries = c->tftp.retries;
 	t->start = now_mono();
@@ -518,9 +612,11 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	snprintf(t->file, sizeof(t->file), "%s", req->filename);
 	t->bufsize = TFTP_HEADER_LEN + (t->params.blksize > 512 ? t->params.blksize : 512);
 	t->buf = malloc(t->bufsize);
-	t->sock = session_socket(o->local);
+	t->sock = r < 0 ? r : session_socket(o->local);
 	if (t->buf == NULL || t->sock < 0) {
 		r = t->sock < 0 ? t->sock : -ENOMEM;
+		if (t->sock >= 0)
+			close(t->sock);
 		t->sock = -1;
 		session_free(t);
 		return r;
@@ -650,9 +746,6 @@ request_check(struct tftp_server *s, const struct tftp_origin *o, const struct t
 		refuse(s, o, req, TFTP_EACCESS, "Read-only server");
 	else if (req->mode == TFTP_MODE_MAIL)
 		refuse(s, o, req, TFTP_EBADOP, "Mail mode is not supported");
-	else if (req->mode == TFTP_MODE_NETASCII)
-		refuse(
-		    s, o, req, TFTP_EUNDEF, "Netascii mode is not supported, use octet (binary)");
 	else if (s->stats->active >= cap) {
 		log_warn(NULL, "Refused \"%s\" to %s: %u transfers are running (tftp.max_sessions)",
 		    req->filename, o->client, s->stats->active);

@@ -33,7 +33,7 @@ struct oci_tree {
 	char *error;
 };
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 tree_fail(struct oci_tree *t, int r, const char *fmt, ...)
 {
 	va_list ap;

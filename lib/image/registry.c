@@ -786,8 +786,9 @@ follow_redirect(
 {
 	char *next = NULL;
 	bool https_from = false, https_to = false;
-	_cleanup_free_ char *o1 = url_origin(from, &https_from), *o2 = NULL;
+	_cleanup_free_ char *o2 = NULL;
 
+	free(url_origin(from, &https_from)); /* only whether it is HTTPS */
 	if (curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || next == NULL ||
 	    (o2 = url_origin(next, &https_to)) == NULL)
 		return fail(s, -EPROTO, "\"%s\" redirects without a valid Location", from);

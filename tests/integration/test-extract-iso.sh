@@ -2,8 +2,8 @@
 # netbootctl extract iso and add-image --iso on ISOs built here with xorriso:
 # the Kairos layout and the usual alternatives, overrides, --json, existing
 # files and --force, broken ISOs (not an ISO, truncated, missing files, a
-# squashfs that is not one), an unwritable output directory and a full file
-# system (private mount namespaces), a 1.2 GiB sparse ISO extracted with a
+# squashfs that is not one), a missing output directory (created, with its
+# parents), an unwritable output directory and a full file system (private mount namespaces), a 1.2 GiB sparse ISO extracted with a
 # small peak RSS, and the same code inside netbootd (add-image --iso).
 # Every failure must leave the output directory empty.
 set -euo pipefail
@@ -191,8 +191,19 @@ check "read-only output directory: nothing written" empty_dir "$O"
 : >"$T/afile"
 run 1 extract iso "$T/kairos.iso" "$T/afile"
 check "a file in place of the directory: clear error" err_has "Not a directory"
-run 1 extract iso "$T/kairos.iso" "$T/nodir"
-check "a missing directory: clear error" err_has "No such file or directory"
+check "a file in place of the directory: nothing created" test -f "$T/afile" -a ! -s "$T/afile"
+run 1 extract iso "$T/kairos.iso" "$T/afile/sub"
+check "a file in place of a parent: clear error" \
+	err_has "cannot create the directory \"$T/afile/sub\": Not a directory"
+run 0 extract iso "$T/kairos.iso" "$T/nodir/a//b/"
+check "a missing directory and its parents are created (mkdir -p)" \
+	test "$(ls -A "$T/nodir/a/b" | tr '\n' ' ')" = "kairos-initrd kairos-kernel kairos.squashfs "
+check "... with the files byte-identical" cmp -s "$T/nodir/a/b/kairos-kernel" "$K/boot/kernel"
+check "... reported under the name given" out_has "^wrote $T/nodir/a//b//kairos-kernel "
+newout
+unshare -m sh -c "mount --bind '$O' '$O' && mount -o remount,bind,ro '$O' && exec '$CTL' extract iso '$T/kairos.iso' '$O/new/dir'" >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+check "a missing directory on a read-only file system: exit 1" test "$rc" = 1
+check "... clear error" err_has "cannot create the directory \"$O/new/dir\": Read-only file system"
 newout
 unshare -m sh -c "mount -t tmpfs -o size=5m tmpfs '$O' && '$CTL' extract iso '$T/kairos.iso' '$O'; rc=\$?; ls -A '$O' >'$T/left'; exit \$rc" >"$T/out" 2>"$T/err" && rc=0 || rc=$?
 check "5 MiB tmpfs for 9 MB of files: exit 1" test "$rc" = 1

@@ -267,9 +267,9 @@ check "cancelled: no image, no partial blob" cancelled2
 SOCK=$SOCK2
 
 echo "== netbootctl extract oci (no daemon)"
-O=$T/extract
-mkdir -p "$O"
+O=$T/extract/new/dir # missing: created with its parents, as mkdir -p
 XDG_CACHE_HOME=$T/xdg run 0 extract oci "$REG/ns/img:tag1" "$O" --insecure
+check "extract oci created the missing OUTDIR and its parents" [ -d "$O" ]
 check "extract oci wrote kairos-kernel = the layer's kernel" cmp -s "$O/kairos-kernel" "$L/base/boot/vmlinuz-6.1"
 check "extract oci wrote kairos-initrd" cmp -s "$O/kairos-initrd" "$L/base/boot/initrd"
 unsquashfs -l -no-progress "$O/kairos.squashfs" 2>/dev/null | grep '^squashfs-root' |
@@ -287,5 +287,9 @@ mkdir -p "$O2"
 XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:tag1" "$O2"
 check "without --insecure: refused over plain HTTP" err_has "https://"
 check "... nothing written" [ -z "$(ls -A "$O2")" ]
+: >"$T/afile"
+XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:tag1" "$T/afile/sub" --insecure
+check "a file in place of OUTDIR's parent: clear error" \
+	err_has "cannot create the directory \"$T/afile/sub\": Not a directory"
 
 check_summary tail -20 "$T/log"

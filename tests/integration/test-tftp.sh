@@ -31,6 +31,24 @@ head -c $((512 * 20)) /dev/urandom >"$ROOT/exact512.bin"
 head -c $((1468 * 20)) /dev/urandom >"$ROOT/exact1468.bin"
 # 65536 blocks of 512 bytes + 1000: block numbers wrap 65535 -> 0.
 head -c $((512 * 65536 + 1000)) /dev/urandom >"$ROOT/wrap.bin"
+# netascii: text with LF, CR LF, bare CR and a final CR, the first LF at byte
+# 511 (its CR LF cut by the first 512-byte block); a short one for 8-byte
+# blocks; 256 LFs (512 bytes converted: an empty last block); a final CR.
+{ printf '%0511d\n' 0 | tr 0 x; printf 'crlf\r\nbare\rcr\n\n\r\r'
+  "$PY" -c 'import random, sys; random.seed(14)
+sys.stdout.buffer.write(bytes(random.choice(b"abc  \r\n") for _ in range(150000)))'
+  printf 'final\r'; } >"$ROOT/text.txt"
+head -c 3000 "$ROOT/text.txt" >"$ROOT/short.txt"
+# tsize is scanned up to 1 MiB: exactly 1 MiB is answered, one byte more is not.
+for i in 1 2 3 4 5 6 7; do cat "$ROOT/text.txt"; done | head -c 1048576 >"$ROOT/mib.txt"
+{ cat "$ROOT/mib.txt"; printf '\n'; } >"$ROOT/mib1.txt"
+printf '\n%.0s' $(seq 256) >"$ROOT/lf256.txt"
+printf 'one line\r\nthen a final CR\r' >"$ROOT/final-cr.txt"
+# The expected wire bytes, converted here (CR -> CR NUL, LF -> CR LF).
+for f in text.txt short.txt small.bin; do
+	"$PY" -c 'import sys; d = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(d.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n"))' "$ROOT/$f" >"$TMP/$f.na"
+done
 echo "secret" >"$TMP/outside/secret"
 ln -s "$TMP/outside/secret" "$ROOT/escape-link"
 ln -s small.bin "$ROOT/inside-link"
@@ -115,6 +133,40 @@ fetch_cmp "block number wrap, atftp blksize 512 windowsize 16" "$ROOT/wrap.bin" 
 	atftp --option "blksize 512" --option "windowsize 16" -g -r wrap.bin -l "$TMP/out/16" 127.0.0.1 "$PORT"
 rm -f "$TMP"/out/1[456]
 
+echo "== netascii (RFC 1350): tftp-hpa's default mode =="
+for f in text.txt final-cr.txt lf256.txt small.bin empty.bin; do
+	fetch_cmp "tftp-hpa -c get $f (netascii): the file received equals the original" \
+		"$ROOT/$f" "$TMP/out/na-$f" tftp 127.0.0.1 "$PORT" -c get "$f" "$TMP/out/na-$f"
+done
+# curl does not convert netascii back: what it writes is the wire.
+fetch_cmp "curl ;mode=netascii: the wire bytes are the conversion" "$TMP/text.txt.na" "$TMP/out/na-c1" \
+	curl -sS -o "$TMP/out/na-c1" "$URL/text.txt;mode=netascii"
+fetch_cmp "curl ;mode=netascii --tftp-blksize 1468" "$TMP/text.txt.na" "$TMP/out/na-c2" \
+	curl -sS --tftp-blksize 1468 -o "$TMP/out/na-c2" "$URL/text.txt;mode=netascii"
+fetch_cmp "curl ;mode=netascii --tftp-blksize 8, a short text" "$TMP/short.txt.na" "$TMP/out/na-c3" \
+	curl -sS --tftp-blksize 8 -o "$TMP/out/na-c3" "$URL/short.txt;mode=netascii"
+fetch_cmp "curl ;mode=netascii, a binary file" "$TMP/small.bin.na" "$TMP/out/na-c4" \
+	curl -sS --tftp-blksize 1468 -o "$TMP/out/na-c4" "$URL/small.bin;mode=netascii"
+# NAME SOURCE BLKSIZE WINDOWSIZE TSIZE ("-": not asked)
+na() { "$PY" "$CLIENT" "$PORT" netascii "$1" "$ROOT/$1" "$2" "$3" "$4"; }
+check "raw netascii, no options; a timed-out block is resent identically" na text.txt - - -
+check "raw netascii, blksize 8, tsize = the converted size" na short.txt 8 - yes
+check "raw netascii, blksize 8, windowsize 4; a partial ACK resends identically" na short.txt 8 4 yes
+check "raw netascii, windowsize 16, tsize" na text.txt - 16 yes
+check "raw netascii, blksize 1468, windowsize 64, tsize" na text.txt 1468 64 yes
+check "raw netascii, a binary file, blksize 1468, windowsize 8" na small.bin 1468 8 yes
+check "raw netascii, 256 LFs: one full block, then an empty one" na lf256.txt - - yes
+check "raw netascii, a final CR" na final-cr.txt - 2 yes
+check "netascii, exactly 1 MiB: tsize answered (the converted size)" na mib.txt 1468 64 yes
+check "netascii, 1 MiB + 1 byte: tsize not answered" "$PY" "$CLIENT" "$PORT" netascii-notsize mib1.txt
+check "netascii, 32 MiB (wrap.bin): tsize not answered" "$PY" "$CLIENT" "$PORT" netascii-notsize wrap.bin
+fetch_cmp "tftp-hpa netascii of 1 MiB + 1 byte (no tsize): equal to the original" \
+	"$ROOT/mib1.txt" "$TMP/out/na-mib1" tftp 127.0.0.1 "$PORT" -c get mib1.txt "$TMP/out/na-mib1"
+fetch_cmp "octet unchanged: curl gets text.txt byte for byte" "$ROOT/text.txt" "$TMP/out/na-o1" \
+	curl -sS -o "$TMP/out/na-o1" "$URL/text.txt"
+fetch_cmp "octet unchanged: atftp blksize 1468 windowsize 16" "$ROOT/text.txt" "$TMP/out/na-o2" \
+	atftp --option "blksize 1468" --option "windowsize 16" -g -r text.txt -l "$TMP/out/na-o2" 127.0.0.1 "$PORT"
+
 echo "== refusals =="
 check "missing file: ERROR 1" "$PY" "$CLIENT" "$PORT" error missing.bin 1
 check "missing file: curl exits 68 (TFTP file not found)" \
@@ -131,7 +183,6 @@ check "curl -T is refused (exit 69, permission problem)" \
 check "tftp-hpa put is refused" \
 	bash -c "tftp -m binary 127.0.0.1 $PORT -c put '$TMP/upload.txt' upload.txt 2>&1 | grep -q 'Error code 2'"
 check "nothing was written" test ! -e "$ROOT/upload.txt"
-check "netascii mode: ERROR 0" "$PY" "$CLIENT" "$PORT" error small.bin 0 netascii
 check "mail mode: ERROR 4" "$PY" "$CLIENT" "$PORT" error small.bin 4 mail
 
 echo "== protocol =="

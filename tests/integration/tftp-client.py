@@ -256,11 +256,109 @@ def sc_hold(port, name, secs):
     quiet_for(s, float(secs))
 
 
+def to_netascii(data):
+    """RFC 1350's netascii, independently of the server: CR -> CR NUL, LF -> CR LF."""
+    return data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+
+
+def fetch_windows(s, server, blksize, window):
+    """Windowed download from DATA 1 on, ACKing the last block of each window.
+    Once, the first window is ACKed only up to its first block (the server must
+    resend from the second); once, a window is not ACKed at all (the server
+    resends it after its timeout).  Every block that arrives again must be the
+    same bytes.  server None: the first DATA's source.  Returns (data, number
+    of blocks received again)."""
+    seen, again, acked = {}, 0, 0
+    tricks = (["partial"] if window >= 2 else []) + ["timeout"]
+    while True:
+        n, short = acked, False
+        while n < acked + window and not short:
+            op, data, addr = recv(s)
+            server = server or addr
+            if addr != server or op != DATA:
+                fail("expected DATA from %s, got opcode %d from %s" % (server, op, addr))
+            (blk,) = struct.unpack("!H", data[2:4])
+            if blk != (n + 1) & 0xFFFF:
+                fail("DATA %d, expected %d" % (blk, (n + 1) & 0xFFFF))
+            n += 1
+            if n in seen:
+                again += 1
+                if seen[n] != data[4:]:
+                    fail("block %d resent with different bytes" % n)
+            seen[n] = data[4:]
+            short = len(data) - 4 < blksize
+        if tricks and not short:
+            if tricks.pop(0) == "partial":  # the server resends from acked + 1
+                acked += 1
+                s.sendto(ack(acked), server)
+            continue  # "timeout": no ACK, the same window comes again
+        s.sendto(ack(n), server)
+        acked = n
+        if short:
+            return b"".join(seen[i] for i in range(1, n + 1)), again
+
+
+def sc_netascii(port, name, src, blksize, window, tsize):
+    """netascii RRQ with blksize/windowsize/tsize ("-" for none): the wire
+    bytes are the source file converted, tsize its converted size, and
+    retransmitted blocks (after a partial ACK and after a timeout) the same."""
+    with open(src, "rb") as f:
+        want = to_netascii(f.read())
+    opts = []
+    if blksize != "-":
+        opts.append(("blksize", blksize))
+    if window != "-":
+        opts.append(("windowsize", window))
+    if tsize != "-":
+        opts.append(("tsize", 0))
+    blk = int(blksize) if blksize != "-" else 512
+    s = sock()
+    s.sendto(req(RRQ, name, "netascii", opts), (HOST, port))
+    if opts:
+        op, data, server = recv(s)
+        o = parse_oack(data) if op == OACK else None
+        exp = {k: str(v) for k, v in opts}
+        if "tsize" in exp:
+            exp["tsize"] = str(len(want))
+        if o != exp:
+            fail("OACK %r, expected %r" % (o, exp))
+        s.sendto(ack(0), server)
+    else:
+        server = None  # DATA 1 comes at once, from the session's port
+    got, again = fetch_windows(s, server, blk, int(window) if window != "-" else 1)
+    if got != want:
+        fail("%d bytes on the wire, expected the %d of the conversion (first difference at %d)"
+             % (len(got), len(want), next((i for i in range(min(len(got), len(want)))
+                                          if got[i] != want[i]), min(len(got), len(want)))))
+    if quiet_for(s, 0.3):
+        fail("extra packets after the last block")
+    print("ok: %d netascii bytes for %s (blksize %d), %d blocks resent identically"
+          % (len(got), name, blk, again))
+
+
+def sc_netascii_notsize(port, name):
+    """A netascii file over the tsize scan bound (1 MiB): tsize is not answered."""
+    s = sock()
+    s.sendto(req(RRQ, name, "netascii", [("tsize", 0), ("blksize", 1468)]), (HOST, port))
+    op, data, server = recv(s)
+    if op != OACK or parse_oack(data) != {"blksize": "1468"}:
+        fail("expected OACK blksize 1468 without tsize, got opcode %d %r" % (op, data))
+    s.sendto(struct.pack("!HH", ERROR, 0) + b"enough\0", server)
+    s = sock()
+    s.sendto(req(RRQ, name, "netascii", [("tsize", 0)]), (HOST, port))
+    op, data, server = recv(s)
+    if op != DATA or struct.unpack("!H", data[2:4])[0] != 1 or len(data) != 4 + 512:
+        fail("tsize alone: expected DATA 1 without an OACK, got opcode %d" % op)
+    s.sendto(struct.pack("!HH", ERROR, 0) + b"enough\0", server)
+    print("ok: no tsize for %s in netascii: OACK without it, or no OACK" % name)
+
+
 SCENARIOS = {
     "error": sc_error, "wrq": sc_wrq, "garbage": sc_garbage, "dupack": sc_dupack,
     "retransmit": sc_retransmit, "retransmit-timing": sc_retransmit_timing,
     "client-error": sc_client_error, "unknown-tid": sc_unknown_tid, "oack": sc_oack,
-    "window": sc_window, "hold": sc_hold,
+    "window": sc_window, "hold": sc_hold, "netascii": sc_netascii,
+    "netascii-notsize": sc_netascii_notsize,
 }
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 #include "io.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -51,4 +55,40 @@ test_hex_encode(void)
 	CHECK_EQ_STR(out, "");
 }
 
-TEST_MAIN(TEST(test_write_all), TEST(test_write_all_closed), TEST(test_hex_encode))
+static bool
+is_dir(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void
+test_mkdir_parents(void)
+{
+	char tmp[] = "/tmp/test-io.XXXXXX", path[512];
+	int fd;
+
+	CHECK(mkdtemp(tmp) != NULL);
+	snprintf(path, sizeof(path), "%s/a/b//c/", tmp);
+	CHECK_EQ_INT(io_mkdir_parents(path, 0755), 0);
+	CHECK(is_dir(tmp, "a/b/c"));
+	CHECK_EQ_INT(io_mkdir_parents(path, 0755), 0); /* exists: fine */
+	CHECK_EQ_INT(io_mkdir_parents(tmp, 0755), 0);
+	CHECK_EQ_INT(io_mkdir_parents("/", 0755), 0);
+	snprintf(path, sizeof(path), "%s/file", tmp);
+	CHECK((fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) >= 0);
+	close(fd);
+	CHECK_EQ_INT(io_mkdir_parents(path, 0755), -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/file/sub", tmp);
+	CHECK_EQ_INT(io_mkdir_parents(path, 0755), -ENOTDIR);
+	CHECK_EQ_INT(io_mkdir_parents("", 0755), -ENOENT);
+	CHECK_EQ_INT(io_mkdir_parents("/proc/no-such-dir/x", 0755), -ENOENT);
+	snprintf(path, sizeof(path), "rm -rf '%s'", tmp);
+	CHECK_EQ_INT(system(path), 0);
+}
+
+TEST_MAIN(TEST(test_write_all), TEST(test_write_all_closed), TEST(test_hex_encode),
+    TEST(test_mkdir_parents))
