@@ -54,6 +54,10 @@ struct http_server {
 	LIST_HEAD(, http_xfer) xfers; /* file bodies being sent, for progress events */
 	unsigned n_xfers;
 	struct ui_streams *ui; /* the status page's event streams (ui.h); NULL until one */
+	/* GRUB's connections, reset once their response is acknowledged (http-linger.c) */
+	struct http_linger_entry *linger;
+	size_t n_linger, cap_linger;
+	struct event *linger_ev;
 };
 
 /*
@@ -84,6 +88,16 @@ struct http_req {
 	struct in_addr addr;    /* the client's IPv4 address, 0.0.0.0 if unknown */
 	struct http_xfer *xfer; /* set by a route that wants a progress event for its file */
 };
+
+/* ---- http-linger.c ---- */
+
+/* Whether the request comes from GRUB (its User-Agent). */
+bool http_linger_wanted(struct evhttp_request *req);
+/* Free the connection with a reset once its output is acknowledged (at most 10 s). */
+void http_linger_add(struct http_server *s, struct evhttp_connection *evcon);
+/* The connection closed, or asks again: not to be reset. */
+void http_linger_forget(struct http_server *s, struct evhttp_connection *evcon);
+void http_linger_free(struct http_server *s);
 
 /* ---- http-reply.c ---- */
 

@@ -81,6 +81,7 @@ http_conn_gone(struct http_server *s)
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
+	http_linger_forget(arg, evcon);
 	http_reply_xfers_closed(arg, evcon);
 	ui_streams_closed(arg, evcon);
 	http_conn_gone(arg);
@@ -325,6 +326,10 @@ http_handle(struct evhttp_request *req, void *arg)
 	if (host == NULL || inet_pton(AF_INET, host, &c.addr) != 1)
 		c.addr.s_addr = htonl(INADDR_ANY);
 	c.head = cmd == EVHTTP_REQ_HEAD;
+	if (evcon != NULL && http_linger_wanted(req))
+		http_linger_add(c.s, evcon); /* every route answers before the timer runs */
+	else if (evcon != NULL)
+		http_linger_forget(c.s, evcon);
 	if (c.path == NULL)
 		c.path = "";
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && cmd != EVHTTP_REQ_POST) {
@@ -419,6 +424,7 @@ http_server_free(struct http_server *s)
 		http_resolve_pending(-1, 0, s); /* drop our references */
 	ui_streams_free(s->ui);
 	s->ui = NULL;
+	http_linger_free(s);
 	if (s->http != NULL)
 		evhttp_free(s->http); /* frees the bound sockets and connections */
 	while (!LIST_EMPTY(&s->xfers))

@@ -135,6 +135,9 @@ render_http(const struct http_stats *h, struct metrics_out *o)
 	single(o, "http_connections", "gauge", "HTTP connections open.", h->active);
 	single(o, "http_accept_paused", "gauge",
 	    "1 while accepting is paused at http.max_connections.", h->paused);
+	single(o, "http_grub_resets_total", "counter",
+	    "GRUB connections closed with a reset once their response was acknowledged.",
+	    h->grub_resets);
 }
 
 static void

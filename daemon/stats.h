@@ -53,6 +53,7 @@ struct http_stats {
 	uint64_t connections;  /* accepted since start */
 	unsigned active;       /* open connections now */
 	unsigned paused;       /* 1 while accepting is paused at the cap */
+	uint64_t grub_resets;  /* GRUB connections reset once acknowledged (http-linger.c) */
 };
 
 struct syslog_stats {

@@ -75,6 +75,40 @@ wait_until 30 healthy || true
 # --- basics ---------------------------------------------------------------
 check "/healthz is 200 ok" [ "$(in_ns curl -sf "$BASE/healthz")" = ok ]
 check "/healthz?query is 200" [ "$(status "$BASE/healthz?x=1")" = 200 ]
+# GRUB's connections are reset once the response is acknowledged (GRUB reuses
+# its source ports on every boot, daemon/http-linger.c): the whole response,
+# then the connection ends (FIN then reset) long before http.timeout, and no
+# socket is left on the port; other clients keep theirs (keep-alive).
+grub_get() { # USER-AGENT WAIT: 0 when the response came whole and the server closed within WAIT s
+	in_ns "$PY" - "$PORT" "$1" "$2" <<'PYEOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 21550))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /images/kairos/kernel HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: "
+          + sys.argv[2].encode() + b"\r\n\r\n")
+s.settimeout(float(sys.argv[3]))
+data, closed = b"", True
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except ConnectionResetError:
+    pass
+except socket.timeout:
+    closed = False
+head, _, body = data.partition(b"\r\n\r\n")
+size = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+sys.exit(0 if closed and len(body) == size else 1)
+PYEOF
+}
+no_socket_21550() { [ -z "$(in_ns ss -Htan "( dport = :21550 )")" ]; }
+check "a GRUB client gets the whole kernel, then its connection ends" grub_get "GRUB 2.06-13+deb12u2" 10
+check "no socket is left for GRUB's source port" no_socket_21550
+check "another client keeps its connection (keep-alive)" bash -c "! { $(declare -f grub_get in_ns); PY=$PY PORT=$PORT NS=$NS grub_get curl/8 3; }"
 for f in kernel initrd; do
 	in_ns curl -sf -o "$TMP/got" "$BASE/images/kairos/$f"
 	check "GET /images/kairos/$f equals the file" cmp -s "$TMP/got" "$IMG/$f"
