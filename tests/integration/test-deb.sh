@@ -71,10 +71,16 @@ for f in /usr/sbin/netbootd /usr/bin/netbootctl \
 	/etc/netbootd/netbootd.yaml /usr/share/bash-completion/completions/netbootctl \
 	/usr/share/man/man8/netbootd.8.gz /usr/share/man/man5/netbootd.yaml.5.gz \
 	/usr/share/man/man5/netbootd-fleet.5.gz \
-	/usr/share/man/man1/netbootctl.1.gz /usr/share/doc/netbootd/copyright; do
+	/usr/share/man/man1/netbootctl.1.gz /usr/share/doc/netbootd/copyright \
+	/usr/share/netbootd/fetch-loaders.sh; do
 	if grep -qx "$f" "$TMP/files"; then ok "package has $f"; else bad "package lacks $f"; fi
 done
-if grep -v -E '^/(etc/netbootd|lib/systemd/system|usr/(bin|sbin|lib/sysusers\.d|lib/tmpfiles\.d|share/(man|doc|bash-completion)))(/|$)|^/(etc|lib|lib/systemd|usr|usr/lib|usr/share)?$' "$TMP/files"; then
+if dpkg-deb -c "$DEB" | grep -qE '^-rwxr-xr-x .* \./usr/share/netbootd/fetch-loaders\.sh$'; then
+	ok "fetch-loaders.sh is executable"
+else
+	bad "fetch-loaders.sh is not executable"
+fi
+if grep -v -E '^/(etc/netbootd|lib/systemd/system|usr/(bin|sbin|lib/sysusers\.d|lib/tmpfiles\.d|share/(man|doc|bash-completion|netbootd)))(/|$)|^/(etc|lib|lib/systemd|usr|usr/lib|usr/share)?$' "$TMP/files"; then
 	bad "package has files outside the expected directories (above)"
 else
 	ok "no stray files in the package"
@@ -149,7 +155,14 @@ for _ in $(seq 100); do
 done
 [ -n "$LEADER" ] || { tail -20 "$TMP/boot.log"; bad "the container did not boot"; exit 1; }
 in_ct() { nsenter -t "$LEADER" -a "$@"; }
-state=$(in_ct timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
+# Right after systemd appears, systemctl may not reach it yet (an empty
+# answer, seen under load): ask until it says something, for at most 60 s.
+state=
+for _ in $(seq 120); do
+	state=$(in_ct timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
+	[ -n "$state" ] && break
+	sleep 0.5
+done
 echo "# container booted: $state"
 
 if in_ct getent passwd netbootd | grep -q ':/var/lib/netbootd:/usr/sbin/nologin$' &&
