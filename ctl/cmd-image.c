@@ -83,19 +83,22 @@ check_add_image(
     int sources, const char *type, const char *cmdline, bool oci_options, bool origin_boot)
 {
 	if (sources != 1) {
-		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or "
-		          "OCI-REF");
+		ctl_error("add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE, "
+		          "--whole-iso FILE or OCI-REF");
 		return -EINVAL;
 	}
-	if (cmdline != NULL && strcmp(type, "efi") == 0) {
-		ctl_error(
-		    "add-image: an EFI application carries its own command line: no --cmdline "
-		    "with --efi");
+	bool whole = strcmp(type, "efi") == 0 || strcmp(type, "whole-iso") == 0;
+
+	if (cmdline != NULL && whole) {
+		ctl_error("add-image: an image kept whole carries its own command line: no "
+		          "--cmdline with --%s",
+		    type);
 		return -EINVAL;
 	}
-	if (origin_boot && strcmp(type, "efi") == 0) {
-		ctl_error("add-image: an EFI image boots from netbootd: no --boot-from-origin with "
-		          "--efi");
+	if (origin_boot && whole) {
+		ctl_error("add-image: an image kept whole boots from netbootd: no "
+		          "--boot-from-origin with --%s",
+		    type);
 		return -EINVAL;
 	}
 	if (oci_options && strcmp(type, "oci") != 0) {
@@ -110,10 +113,11 @@ parse_add_image(int argc, char **argv, cJSON *args)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
 	    {"iso", required_argument, NULL, 'i'}, {"efi", required_argument, NULL, 'e'},
-	    {"force", no_argument, NULL, 'f'}, {"cmdline", required_argument, NULL, 'c'},
-	    {"platform", required_argument, NULL, 'p'}, {"kernel", required_argument, NULL, 'k'},
-	    {"initrd", required_argument, NULL, 'r'}, {"origin", required_argument, NULL, 'o'},
-	    {"boot-from-origin", no_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
+	    {"whole-iso", required_argument, NULL, 'w'}, {"force", no_argument, NULL, 'f'},
+	    {"cmdline", required_argument, NULL, 'c'}, {"platform", required_argument, NULL, 'p'},
+	    {"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'r'},
+	    {"origin", required_argument, NULL, 'o'}, {"boot-from-origin", no_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0}};
 	static const char *const oci_keys[] = {"platform", "kernel", "initrd"};
 	const char *oci_values[3] = {NULL, NULL, NULL};
 	const char *type = NULL, *value = NULL, *cmdline = NULL, *origin = NULL;
@@ -123,8 +127,8 @@ parse_add_image(int argc, char **argv, cJSON *args)
 	while ((c = ctl_args_opt_next(argc, argv, opts)) != -1) {
 		if (c < 0)
 			return c;
-		if (c == 'd' || c == 'i' || c == 'e') {
-			type = c == 'd' ? "dir" : c == 'i' ? "iso" : "efi";
+		if (c == 'd' || c == 'i' || c == 'e' || c == 'w') {
+			type = c == 'd' ? "dir" : c == 'i' ? "iso" : c == 'e' ? "efi" : "whole-iso";
 			value = optarg;
 			sources++;
 		} else if (c == 'f' || c == 'b')

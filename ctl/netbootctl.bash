@@ -53,7 +53,7 @@ _netbootctl()
 		_filedir -d
 		return
 		;;
-	--iso)
+	--iso | --whole-iso)
 		_filedir iso
 		return
 		;;
@@ -103,7 +103,7 @@ _netbootctl()
 
 	case $cmd in
 	add-image)
-		COMPREPLY=($(compgen -W "--dir --iso --efi --platform --kernel --initrd --force --cmdline --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--dir --iso --efi --whole-iso --platform --kernel --initrd --force --cmdline --origin --boot-from-origin --help" -- "$cur"))
 		;;
 	remove-image)
 		COMPREPLY=($(compgen -W "--force --help $(_netbootctl_query images)" -- "$cur"))

@@ -64,17 +64,19 @@ view_image_cmdline(void *userdata, const char *name, char **ret)
 	return 0;
 }
 
-static bool
-view_image_efi(void *userdata, const char *name)
+static enum boot_image_kind
+view_image_kind(void *userdata, const char *name)
 {
 	struct manifest *man = NULL;
-	bool efi;
+	enum boot_image_kind kind;
 
 	if (store_image_get(userdata, name, &man) < 0)
-		return false;
-	efi = man->kind == MANIFEST_KIND_EFI;
+		return BOOT_IMAGE_LINUX;
+	kind = man->kind == MANIFEST_KIND_EFI   ? BOOT_IMAGE_EFI
+	       : man->kind == MANIFEST_KIND_ISO ? BOOT_IMAGE_ISO
+	                                        : BOOT_IMAGE_LINUX;
 	manifest_free(man);
-	return efi;
+	return kind;
 }
 
 void
@@ -104,7 +106,7 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	    .image_exists = view_image_exists,
 	    .image_only = view_image_only,
 	    .image_cmdline = view_image_cmdline,
-	    .image_efi = view_image_efi,
+	    .image_kind = view_image_kind,
 	    .groups = fleet->groups,
 	    .n_groups = fleet->n_groups,
 	    .profile = view_profile,

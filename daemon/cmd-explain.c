@@ -130,8 +130,9 @@ urls_to_json(struct server *srv, const struct boot_client *c, const struct boot_
 	snprintf(url, sizeof(url), "%s/ipxe/%s%s", server, mac, query);
 	if (!add_str(o, "script_url", url))
 		return false;
-	if (boots && p->efi_image[0] != '\0') { /* its script chains the EFI application */
-		snprintf(url, sizeof(url), "%s/images/%s/boot.efi", server, p->image);
+	if (boots && p->efi_image[0] != '\0') { /* its script chains or sanboots it */
+		snprintf(url, sizeof(url), "%s/images/%s/%s", server, p->image,
+		    p->efi_iso ? "boot.iso" : "boot.efi");
 		boots = false;
 	}
 	if (!add_str(o, "efi", boots || p->efi_image[0] == '\0' ? NULL : url))

@@ -115,22 +115,28 @@ on_import_done(int r, const struct manifest *m, const char *error, void *userdat
 	control_client_request_done(c);
 }
 
-/* The import's source type and its options; an EFI application takes no command line. */
+/* The import's source type and its options; an image kept whole takes no command line. */
 static int
 add_image_source(
     const cJSON *src, const char *type, struct import_params *p, struct control_status *err)
 {
+	bool whole = strcmp(type, "efi") == 0 || strcmp(type, "whole-iso") == 0;
+
 	if (strcmp(type, "iso") == 0)
 		p->type = MANIFEST_SOURCE_ISO;
-	if (strcmp(type, "efi") == 0 && p->cmdline != NULL)
+	if (whole && p->cmdline != NULL)
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
-		    "An EFI application carries its own command line: no cmdline with an efi "
-		    "source.");
-	if (strcmp(type, "efi") == 0 && p->origin_boot)
+		    "An image kept whole carries its own command line: no cmdline with a %s "
+		    "source.",
+		    type);
+	if (whole && p->origin_boot)
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
-		    "An EFI image boots from netbootd: no origin_boot with an efi source.");
-	if (strcmp(type, "efi") == 0)
+		    "An image kept whole boots from netbootd: no origin_boot with a %s source.",
+		    type);
+	if (whole) {
 		p->type = MANIFEST_SOURCE_FILE;
+		p->kind = strcmp(type, "efi") == 0 ? MANIFEST_KIND_EFI : MANIFEST_KIND_ISO;
+	}
 	if (strcmp(type, "oci") == 0) {
 		p->type = MANIFEST_SOURCE_OCI;
 		p->ref = p->src_dir = control_json_string(src, "ref");

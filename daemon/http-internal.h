@@ -26,7 +26,8 @@
  */
 #define HTTP_FILE_CHUNK (1024 * 1024)
 #define CTYPE_BINARY    "application/octet-stream"
-#define CTYPE_EFI       "application/efi" /* an EFI image's boot.efi (UEFI HTTP Boot) */
+#define CTYPE_EFI       "application/efi"         /* an EFI image's boot.efi (UEFI HTTP Boot) */
+#define CTYPE_EFI_ISO   "application/vnd.efi-iso" /* an ISO image's boot.iso (UEFI HTTP Boot) */
 #define CTYPE_TEXT      "text/plain; charset=utf-8"
 
 /* A path another module answers (http_server_add_handler). */

@@ -56,12 +56,13 @@ http_route_boot(struct http_req *c, const struct http_route *rt)
 static int
 http_image_file(const char *file, enum manifest_file *ret_f, enum progress_kind *ret_kind)
 {
-	/* An EFI application holds the kernel: its download is the kernel's event. */
+	/* An EFI application or an ISO holds the kernel: its download is the kernel's event. */
 	static const enum progress_kind kinds[MANIFEST_N_IDS] = {
 	    [MANIFEST_KERNEL] = PROGRESS_KERNEL,
 	    [MANIFEST_INITRD] = PROGRESS_INITRD,
 	    [MANIFEST_ROOTFS] = PROGRESS_ROOTFS,
 	    [MANIFEST_EFI] = PROGRESS_KERNEL,
+	    [MANIFEST_ISO] = PROGRESS_KERNEL,
 	};
 
 	for (int f = 0; f < MANIFEST_N_IDS; f++)
@@ -96,7 +97,10 @@ http_route_image(struct http_req *c, const struct http_route *rt)
 		return;
 	}
 	http_reply_xfer_new(c, kind, rt->name, rt->name);
-	http_reply_file(c, fd, f == MANIFEST_EFI ? CTYPE_EFI : CTYPE_BINARY);
+	http_reply_file(c, fd,
+	    f == MANIFEST_EFI   ? CTYPE_EFI
+	    : f == MANIFEST_ISO ? CTYPE_EFI_ISO
+	                        : CTYPE_BINARY);
 }
 
 /*
@@ -239,7 +243,8 @@ http_render_script(
 	    .missing = p->reason == BOOT_REASON_IMAGE_MISSING ? p->missing : NULL,
 	    .query = query,
 	    .local = p->action == BOOT_LOCAL,
-	    .efi = p->action == BOOT_NETBOOT && p->efi_image[0] != '\0'};
+	    .efi = p->action == BOOT_NETBOOT && p->efi_image[0] != '\0',
+	    .iso = p->action == BOOT_NETBOOT && p->efi_image[0] != '\0' && p->efi_iso};
 	char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX];
 	int r;
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "iso-boot.h"
 #include "iso-extract.h"
 #include "log.h"
 #include "oci-pull.h"
@@ -38,6 +39,7 @@ struct import {
 	/* parameters: read by the worker */
 	char *name, *src_dir, *cmdline;
 	enum manifest_source_type type;
+	enum manifest_kind kind; /* MANIFEST_SOURCE_FILE: efi or iso */
 	char *ref, *platform, *kernel,
 	    *initrd; /* MANIFEST_SOURCE_OCI, and the registry settings: */
 	char *auth_file, *compression;
@@ -131,19 +133,14 @@ import_run(struct import *imp, struct manifest **ret, char **ret_error)
 	return r;
 }
 
-/*
- * An EFI application kept whole: a PE/COFF image for a machine UEFI knows
- * (pe-sign.h reads its headers), copied into the txn as boot.efi.
- */
+/* An EFI application: a PE/COFF image for a machine UEFI knows (pe-sign.h reads its headers). */
 static int
-import_run_efi(struct import *imp, struct manifest **ret, char **ret_error)
+efi_check(struct import *imp, char **ret_error)
 {
 	_cleanup_free_ char *why = NULL;
 	struct pe_signature pe;
-	int r = source_check(imp, 1, ret_error);
+	int r;
 
-	if (r < 0)
-		return r;
 	if ((r = pe_signature_read_fd(imp->fds[0], &pe, &why)) < 0 && r != -EBADMSG)
 		return error_set(ret_error, r, "Cannot read %s: %s", imp->src_dir, strerror(-r));
 	if (r < 0 || !pe.is_pe)
@@ -153,7 +150,41 @@ import_run_efi(struct import *imp, struct manifest **ret, char **ret_error)
 		return error_set(ret_error, -EINVAL,
 		    "%s is a PE image for machine 0x%04x, which UEFI does not run", imp->src_dir,
 		    pe.machine);
-	store_txn_set_kind(imp->txn, MANIFEST_KIND_EFI);
+	return 0;
+}
+
+/* An ISO kept whole: its El Torito catalog must have an EFI entry (iso-boot.h). */
+static int
+iso_check(struct import *imp, char **ret_error)
+{
+	_cleanup_free_ char *why = NULL;
+	struct iso_boot b;
+	int r;
+
+	if ((r = iso_boot_read_fd(imp->fds[0], &b, &why)) < 0)
+		return error_set(ret_error,
+		    r == -EBADMSG || r == -ENOBUFS || r == -ENOENT || r == -E2BIG ? -EINVAL : r,
+		    "%s cannot boot whole: %s", imp->src_dir, why != NULL ? why : strerror(-r));
+	if (!b.efi)
+		return error_set(ret_error, -EINVAL,
+		    "%s has no bootable El Torito EFI entry: UEFI cannot boot it whole%s",
+		    imp->src_dir, b.bios ? " (it boots BIOS only)" : "");
+	return 0;
+}
+
+/*
+ * An EFI application or an ISO kept whole: checked, then copied into the
+ * txn as boot.efi or boot.iso.
+ */
+static int
+import_run_whole(struct import *imp, struct manifest **ret, char **ret_error)
+{
+	int r = source_check(imp, 1, ret_error);
+
+	if (r < 0 || (r = imp->kind == MANIFEST_KIND_ISO ? iso_check(imp, ret_error)
+	                                                 : efi_check(imp, ret_error)) < 0)
+		return r;
+	store_txn_set_kind(imp->txn, imp->kind);
 	r = store_txn_populate_fds(
 	    imp->txn, imp->fds, imp->src_dir, on_copy_progress, imp, &imp->cancel, ret_error);
 	if (r == 0 && atomic_load(&imp->cancel))
@@ -219,7 +250,7 @@ import_thread(struct worker *w, void *userdata, struct manifest **ret, char **re
 	imp->self = w;
 	r = imp->type == MANIFEST_SOURCE_OCI    ? import_run_oci(imp, ret, ret_error)
 	    : imp->type == MANIFEST_SOURCE_ISO  ? import_run_iso(imp, ret, ret_error)
-	    : imp->type == MANIFEST_SOURCE_FILE ? import_run_efi(imp, ret, ret_error)
+	    : imp->type == MANIFEST_SOURCE_FILE ? import_run_whole(imp, ret, ret_error)
 	                                        : import_run(imp, ret, ret_error);
 	store_txn_free(imp->txn); /* aborts an uncommitted one: removes its files */
 	imp->txn = NULL;
@@ -326,7 +357,7 @@ import_setup(struct server *srv, struct import *imp, const struct import_params 
 	    (p->kernel != NULL && imp->kernel == NULL) ||
 	    (p->initrd != NULL && imp->initrd == NULL))
 		return -ENOMEM;
-	imp->force = p->force, imp->uid = p->uid, imp->type = p->type;
+	imp->force = p->force, imp->uid = p->uid, imp->type = p->type, imp->kind = p->kind;
 	return 0;
 }
 

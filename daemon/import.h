@@ -41,8 +41,10 @@ struct import_params {
 	const int *fds;
 	size_t n_fds;
 	/* MANIFEST_SOURCE_DIR (0: a directory), MANIFEST_SOURCE_ISO, MANIFEST_SOURCE_OCI, or
-	 * MANIFEST_SOURCE_FILE: an EFI application (src_dir: the file), kept whole as boot.efi */
+	 * MANIFEST_SOURCE_FILE: an EFI application or an ISO (src_dir: the file), kept whole */
 	enum manifest_source_type type;
+	/* MANIFEST_SOURCE_FILE: MANIFEST_KIND_EFI (boot.efi) or MANIFEST_KIND_ISO (boot.iso) */
+	enum manifest_kind kind;
 	const char *ref; /* MANIFEST_SOURCE_OCI: the image reference */
 	const char
 	    *platform; /* MANIFEST_SOURCE_OCI: "os/arch[/variant]"; NULL: registry.platform */

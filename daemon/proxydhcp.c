@@ -231,6 +231,8 @@ loader_hint(const struct pxe_request *req, const struct boot_plan *p)
 		return ": fill loaders.dir with tools/fetch-loaders.sh";
 	case BOOT_REASON_SHIM_HTTP:
 		return ": PXE-boot it, or give it the loader grub (no Secure Boot)";
+	case BOOT_REASON_ISO_LOADER:
+		return ": give its profile the loader ipxe, or boot it over UEFI HTTP Boot";
 	default:
 		return "";
 	}
@@ -250,7 +252,8 @@ note_refused(struct proxydhcp *pd, const struct pxe_request *req, const struct b
 	if (req->has_mac)
 		mac_format(req->mac, ':', mac);
 	if (p->reason == BOOT_REASON_UNKNOWN_ARCH || p->reason == BOOT_REASON_NO_LOADER ||
-	    p->reason == BOOT_REASON_NO_GRUB || p->reason == BOOT_REASON_SHIM_HTTP) {
+	    p->reason == BOOT_REASON_NO_GRUB || p->reason == BOOT_REASON_SHIM_HTTP ||
+	    p->reason == BOOT_REASON_ISO_LOADER) {
 		pd->stats->unsupported_arch++;
 		snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nNETBOOT_EVENT=unsupported", mac);
 		if (req->has_mac && first_time_for_mac(&pd->no_loader, req->mac)) {

@@ -212,12 +212,14 @@ image_has_files(struct store *s, const char *name, enum manifest_kind k)
 	return true;
 }
 
-/* An image directory with the three files, or an EFI image's boot.efi. */
+/* An image directory with the three files, or a whole image's boot.efi or boot.iso. */
 static bool
 image_complete(struct store *s, const char *name)
 {
-	return image_has_files(s, name, MANIFEST_KIND_LINUX) ||
-	       image_has_files(s, name, MANIFEST_KIND_EFI);
+	for (int k = 0; k < _MANIFEST_KIND_MAX; k++)
+		if (image_has_files(s, name, (enum manifest_kind)k))
+			return true;
+	return false;
 }
 
 /*

@@ -490,8 +490,8 @@ store_txn_commit(struct store_txn *t, enum manifest_source_type type, const char
 	int r;
 
 	if (t->committed || type == MANIFEST_SOURCE_LEGACY ||
-	    (type == MANIFEST_SOURCE_FILE) != (t->kind == MANIFEST_KIND_EFI) ||
-	    (t->kind == MANIFEST_KIND_EFI && cmdline != NULL) || source == NULL ||
+	    (type == MANIFEST_SOURCE_FILE) != manifest_kind_whole(t->kind) ||
+	    (manifest_kind_whole(t->kind) && cmdline != NULL) || source == NULL ||
 	    source[0] == '\0' || !manifest_string_valid(source, MANIFEST_MAX_SOURCE) ||
 	    (cmdline != NULL && !manifest_string_valid(cmdline, MANIFEST_MAX_CMDLINE)))
 		return error_set(ret_error, -EINVAL, "Invalid source or command line");

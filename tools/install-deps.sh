@@ -22,7 +22,7 @@ BUILD="build-essential meson ninja-build pkg-config clang clang-format
 TEST="iproute2 procps psmisc kmod cpio gzip xz-utils curl tftp-hpa atftp
 	tshark tcpdump python3 python3-scapy dnsmasq-base busybox-static
 	qemu-system-x86 qemu-utils ipxe ipxe-qemu ovmf squashfs-tools systemd-boot-efi binutils
-	systemd xorriso libarchive-tools docker-registry skopeo umoci apache2-utils
+	systemd xorriso mtools dosfstools libarchive-tools docker-registry skopeo umoci apache2-utils
 	zstd jq debootstrap systemd-container etcd-server etcd-client bsdutils openssl
 	chromium
 	qemu-system-arm qemu-efi-aarch64 grub-common grub-efi-amd64-bin sbsigntool"

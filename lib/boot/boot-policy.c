@@ -358,23 +358,30 @@ dhcp_want(const struct boot_view *v, const struct boot_client *c, const struct b
 
 /*
  * DHCP, UEFI firmware (PXE ROM or HTTP Boot) whose want boots an image: when
- * that image is an EFI application, its file is the boot file (plan.efi_image).
+ * that image is an EFI application, or an ISO and the firmware boots over
+ * HTTP, its file is the boot file (plan.efi_image).  *ret_kind: the image's.
  */
 static int
 dhcp_efi_image(const struct boot_view *v, const struct boot_client *c, const struct boot_want *w,
-    struct boot_plan *p)
+    struct boot_plan *p, enum boot_image_kind *ret_kind)
 {
 	struct boot_plan q = {.action = BOOT_IGNORE};
 	int i = arch_row(c), r;
 
-	if (v->image_efi == NULL || c->firmware == BOOT_FIRMWARE_IPXE || i < 0 ||
+	*ret_kind = BOOT_IMAGE_LINUX;
+	if (v->image_kind == NULL || c->firmware == BOOT_FIRMWARE_IPXE || i < 0 ||
 	    arch_loaders[i].efi == NO_EFI)
 		return 0;
 	if ((r = decide_image(v, w, &q)) < 0)
 		return r;
-	if (q.action == BOOT_NETBOOT && v->image_efi(v->userdata, q.image)) {
+	if (q.action != BOOT_NETBOOT)
+		return 0;
+	*ret_kind = v->image_kind(v->userdata, q.image);
+	if (*ret_kind == BOOT_IMAGE_EFI ||
+	    (*ret_kind == BOOT_IMAGE_ISO && c->firmware == BOOT_FIRMWARE_HTTP)) {
 		set_name(p->image, q.image);
 		set_name(p->efi_image, q.image);
+		p->efi_iso = *ret_kind == BOOT_IMAGE_ISO;
 	}
 	return 0;
 }
@@ -384,8 +391,26 @@ boot_plan_loader(const struct boot_plan *p, char buf[BOOT_PLAN_LOADER_MAX])
 {
 	if (p->efi_image[0] == '\0')
 		return p->loader;
-	snprintf(buf, BOOT_PLAN_LOADER_MAX, "images/%s/boot.efi", p->efi_image);
+	snprintf(buf, BOOT_PLAN_LOADER_MAX, "images/%s/%s", p->efi_image,
+	    p->efi_iso ? "boot.iso" : "boot.efi");
 	return buf;
+}
+
+/*
+ * DHCP, a plan that boots through a loader: pick it (pick_loader()); an ISO
+ * image there boots through iPXE's sanboot only.
+ */
+static void
+dhcp_loader(const struct boot_view *v, const struct boot_client *c,
+    const struct fleet_profile *prof, enum boot_image_kind kind, struct boot_plan *p)
+{
+	p->reason = pick_loader(v, c, prof, p);
+	if (kind == BOOT_IMAGE_ISO &&
+	    ((p->reason == BOOT_REASON_LOADER && p->loader_kind != BOOT_LOADER_IPXE) ||
+	        p->reason == BOOT_REASON_NO_GRUB || p->reason == BOOT_REASON_SHIM_HTTP))
+		p->reason = BOOT_REASON_ISO_LOADER; /* whether or not GRUB is there */
+	if (p->reason != BOOT_REASON_LOADER)
+		p->action = BOOT_IGNORE;
 }
 
 static int
@@ -395,11 +420,12 @@ decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_
 	struct boot_machine m;
 	struct boot_want w;
 	bool no_loader; /* none for the arch: only an EFI image can be answered */
+	enum boot_image_kind kind = BOOT_IMAGE_LINUX;
 	int r;
 
 	p->action = BOOT_IGNORE;
 	p->reason = dhcp_client(v, c);
-	no_loader = p->reason == BOOT_REASON_NO_LOADER && v->image_efi != NULL;
+	no_loader = p->reason == BOOT_REASON_NO_LOADER && v->image_kind != NULL;
 	if (p->reason != BOOT_REASON_SCRIPT && p->reason != BOOT_REASON_LOADER && !no_loader)
 		return 0;
 	if (no_loader)
@@ -411,7 +437,7 @@ decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_
 	want_lifecycle(v, c, &w, p);
 	dhcp_want(v, c, &w, p);
 	if (p->action == BOOT_NETBOOT && p->reason == BOOT_REASON_LOADER &&
-	    (r = dhcp_efi_image(v, c, &w, p)) < 0)
+	    (r = dhcp_efi_image(v, c, &w, p, &kind)) < 0)
 		return r;
 	if (no_loader && p->efi_image[0] == '\0') { /* as if never asked */
 		*p = (struct boot_plan){.action = BOOT_IGNORE, .reason = BOOT_REASON_NO_LOADER};
@@ -419,10 +445,8 @@ decide_dhcp(const struct boot_view *v, const struct boot_client *c, struct boot_
 			boot_trace_done(t);
 		return 0;
 	}
-	if (p->action == BOOT_NETBOOT && p->reason == BOOT_REASON_LOADER &&
-	    p->efi_image[0] == '\0' &&
-	    (p->reason = pick_loader(v, c, w.profile, p)) != BOOT_REASON_LOADER)
-		p->action = BOOT_IGNORE;
+	if (p->action == BOOT_NETBOOT && p->reason == BOOT_REASON_LOADER && p->efi_image[0] == '\0')
+		dhcp_loader(v, c, w.profile, kind, p);
 	if (p->action == BOOT_IGNORE)
 		p->loader = NULL;
 	return 0;
@@ -434,6 +458,7 @@ decide_script(const struct boot_view *v, const struct boot_client *c, struct boo
 {
 	struct boot_machine m;
 	struct boot_want w;
+	enum boot_image_kind kind;
 	int r;
 
 	p->known = lookup(v, c, &m);
@@ -449,9 +474,13 @@ decide_script(const struct boot_view *v, const struct boot_client *c, struct boo
 	}
 	if ((r = decide_image(v, &w, p)) < 0)
 		return r;
-	if (p->action == BOOT_NETBOOT && v->image_efi != NULL &&
-	    v->image_efi(v->userdata, p->image))
+	kind = p->action == BOOT_NETBOOT && v->image_kind != NULL
+	           ? v->image_kind(v->userdata, p->image)
+	           : BOOT_IMAGE_LINUX;
+	if (kind != BOOT_IMAGE_LINUX) {
 		set_name(p->efi_image, p->image);
+		p->efi_iso = kind == BOOT_IMAGE_ISO;
+	}
 	return p->action == BOOT_NETBOOT ? compose_cmdline(v, &w, p) : 0;
 }
 
@@ -585,6 +614,8 @@ boot_reason_name(enum boot_reason r)
 	    [BOOT_REASON_INSTALLED] = "it reported installed (after_install)",
 	    [BOOT_REASON_NO_GRUB] = "its loader has no GRUB for this architecture in loaders.dir",
 	    [BOOT_REASON_SHIM_HTTP] = "shim-grub needs UEFI PXE: Debian's signed GRUB has no HTTP",
+	    [BOOT_REASON_ISO_LOADER] =
+	        "an ISO image boots through UEFI HTTP Boot or iPXE, not its profile's GRUB",
 	};
 
 	return (unsigned)r < _BOOT_REASON_MAX ? names[r] : "unknown";

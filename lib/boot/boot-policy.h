@@ -94,6 +94,13 @@ enum boot_loader_slot {
 };
 
 /* The architectures netbootd has GRUB for (loaders.dir, lib/boot/grub-cfg.h). */
+/* An image's kind: what its boot needs (the store's manifest kinds). */
+enum boot_image_kind {
+	BOOT_IMAGE_LINUX, /* kernel, initrd, squashfs: a loader, then the script */
+	BOOT_IMAGE_EFI,   /* an EFI application: the boot file of UEFI firmware, or chained */
+	BOOT_IMAGE_ISO,   /* an ISO kept whole: UEFI HTTP Boot's boot file, or iPXE's sanboot */
+};
+
 enum boot_efi_arch {
 	BOOT_EFI_X86_64, /* loaders.dir/x86_64-efi/ */
 	BOOT_EFI_ARM64,  /* loaders.dir/arm64-efi/ */
@@ -166,8 +173,8 @@ struct boot_view {
 	int (*image_only)(void *userdata, char **ret);
 	/* The image's own command line template: 0 and a malloc'd string or NULL; -ENOMEM. */
 	int (*image_cmdline)(void *userdata, const char *name, char **ret);
-	/* Whether the image is an EFI application (manifest kind efi); NULL: none is. */
-	bool (*image_efi)(void *userdata, const char *name);
+	/* What the image is (manifest kind linux, efi, iso); NULL: every image is Linux. */
+	enum boot_image_kind (*image_kind)(void *userdata, const char *name);
 	/* The fleet's groups (sorted by name, validated) and its profiles by name (NULL: none). */
 	const struct fleet_group *groups;
 	size_t n_groups;
@@ -212,6 +219,7 @@ enum boot_reason {
 	BOOT_REASON_INSTALLED,        /* it reported installed: its profile's after_install */
 	BOOT_REASON_NO_GRUB,          /* its loader (grub, shim-grub) has no files for the arch */
 	BOOT_REASON_SHIM_HTTP, /* shim-grub asked over UEFI HTTP Boot: the signed GRUB has no HTTP */
+	BOOT_REASON_ISO_LOADER, /* an ISO image, UEFI PXE and a GRUB loader: only iPXE boots it */
 	_BOOT_REASON_MAX,
 };
 
@@ -239,7 +247,8 @@ struct boot_plan {
 	const char *loader;
 	enum boot_loader_kind loader_kind;      /* DHCP: which loader that is */
 	char image[NAME_MAX_LEN + 1];           /* the image it boots, "" if none */
-	char efi_image[NAME_MAX_LEN + 1];       /* DHCP (UEFI), SCRIPT: image, an EFI image; "" */
+	char efi_image[NAME_MAX_LEN + 1];       /* DHCP (UEFI), SCRIPT: image, booted whole; "" */
+	bool efi_iso;                           /* efi_image is an ISO (boot.iso), not boot.efi */
 	char missing[NAME_MAX_LEN + 1];         /* IMAGE_MISSING: the image that does not exist */
 	char *cmdline;                          /* SCRIPT, NETBOOT: the template (owned) */
 	enum boot_netconsole netconsole;        /* SCRIPT, NETBOOT */
@@ -300,11 +309,12 @@ void boot_plan_done(struct boot_plan *p);
  */
 int boot_default_image(const struct boot_view *v, char **ret, enum boot_reason *ret_reason);
 
-/* "images/<name>/boot.efi": the TFTP name of an EFI image's file (HTTP: under /). */
+/* "images/<name>/boot.efi" or ".../boot.iso": the TFTP name of a whole image's file (HTTP: under /). */
 #define BOOT_PLAN_LOADER_MAX (NAME_MAX_LEN + 24)
 /*
- * The boot file of a DHCP plan for PXE ROMs and HTTP Boot firmware: the EFI
- * image's file (written into buf) when plan.efi_image is set, else plan.loader.
+ * The boot file of a DHCP plan for PXE ROMs and HTTP Boot firmware: the
+ * whole image's file (written into buf) when plan.efi_image is set, else
+ * plan.loader.
  */
 const char *boot_plan_loader(const struct boot_plan *p, char buf[BOOT_PLAN_LOADER_MAX]);
 

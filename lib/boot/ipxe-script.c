@@ -230,20 +230,27 @@ script_boot(struct strbuf *sb, const struct ipxe_vars *v, const char *cmdline, c
 	sb_printf(sb, "chain --replace %s || goto failed\n", self);
 }
 
-/* An EFI image: chain its boot.efi (iPXE on UEFI starts it as the firmware would). */
+/*
+ * An EFI image: chain its boot.efi (iPXE on UEFI starts it as the firmware
+ * would); an ISO image: sanboot its boot.iso, a drive iPXE reads over HTTP.
+ */
 static void
 script_efi(struct strbuf *sb, const struct ipxe_vars *v, const char *mac, const char *self)
 {
-	char cmd[VALUE_MAX + 8];
-	int n = snprintf(cmd, sizeof(cmd), "chain %s/images/%s/boot.efi", v->server, v->image);
+	char cmd[VALUE_MAX + 32];
+	int n = snprintf(cmd, sizeof(cmd), "%s %s/images/%s/%s",
+	    v->iso ? "sanboot --no-describe" : "chain", v->server, v->image,
+	    v->iso ? "boot.iso" : "boot.efi");
 
 	if (n < 0 || (size_t)n >= sizeof(cmd)) {
 		sb->error = -EINVAL;
 		return;
 	}
 	sb_str(sb, "#!ipxe\n");
-	sb_printf(sb, "echo netbootd: booting EFI image %s on %s\n", v->image, mac);
-	script_try(sb, "efi", "EFI application", cmd, "failed");
+	sb_printf(sb, "echo netbootd: booting %s image %s on %s\n", v->iso ? "ISO" : "EFI",
+	    v->image, mac);
+	script_try(
+	    sb, v->iso ? "iso" : "efi", v->iso ? "ISO image" : "EFI application", cmd, "failed");
 	sb_str(sb, ":failed\n");
 	sb_printf(sb, "echo netbootd: could not boot %s, trying again in %d s\n", v->image,
 	    IPXE_SCRIPT_FAIL_DELAY);

@@ -56,6 +56,7 @@ struct ipxe_vars {
 	const char *query;
 	bool local; /* boot from the local disk: a script that runs "exit" */
 	bool efi;   /* the image is an EFI application: the script chains its boot.efi */
+	bool iso;   /* with efi: an ISO kept whole, which the script sanboots (boot.iso) */
 	/* kernel, initrd, rootfs.squashfs elsewhere (an image's origin); NULL: {server}/images/... */
 	const char *file_url[3];
 	/* {netconsole}: the advertised IPv4 address, "10.0.0.2", and syslog.port; NULL, 0: off */
@@ -87,7 +88,9 @@ int ipxe_cmdline_expand(const char *tmpl, const struct ipxe_vars *v, char **ret)
  * assigned image, when that is set).  With v->efi, a script that chains
  * {server}/images/{image}/boot.efi (iPXE on UEFI starts it; no command
  * line: the application carries its own), retried as the kernel download
- * is.  Errors as ipxe_cmdline_expand().
+ * is; with v->iso too, one that runs "sanboot --no-describe" on
+ * {server}/images/{image}/boot.iso (iPXE reads the ISO with HTTP range
+ * requests and boots its El Torito entry).  Errors as ipxe_cmdline_expand().
  */
 int ipxe_script_render(const char *tmpl, const struct ipxe_vars *v, char **ret);
 

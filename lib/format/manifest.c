@@ -19,11 +19,13 @@ const char *const manifest_file_names[MANIFEST_N_IDS] = {
     [MANIFEST_INITRD] = "initrd",
     [MANIFEST_ROOTFS] = "rootfs.squashfs",
     [MANIFEST_EFI] = "boot.efi",
+    [MANIFEST_ISO] = "boot.iso",
 };
 
 static const char *const kind_names[_MANIFEST_KIND_MAX] = {
     [MANIFEST_KIND_LINUX] = "linux",
     [MANIFEST_KIND_EFI] = "efi",
+    [MANIFEST_KIND_ISO] = "iso",
 };
 
 static const char *const source_type_names[] = {
@@ -54,16 +56,25 @@ manifest_kind_name(enum manifest_kind k)
 	return (unsigned)k < _MANIFEST_KIND_MAX ? kind_names[k] : "unknown";
 }
 
+bool
+manifest_kind_whole(enum manifest_kind k)
+{
+	return k == MANIFEST_KIND_EFI || k == MANIFEST_KIND_ISO;
+}
+
 enum manifest_file
 manifest_kind_first(enum manifest_kind k)
 {
-	return k == MANIFEST_KIND_EFI ? MANIFEST_EFI : MANIFEST_KERNEL;
+	return k == MANIFEST_KIND_EFI   ? MANIFEST_EFI
+	       : k == MANIFEST_KIND_ISO ? MANIFEST_ISO
+	                                : MANIFEST_KERNEL;
 }
 
 enum manifest_file
 manifest_kind_end(enum manifest_kind k)
 {
-	return k == MANIFEST_KIND_EFI ? MANIFEST_N_IDS : MANIFEST_N_FILES;
+	return manifest_kind_whole(k) ? (enum manifest_file)(manifest_kind_first(k) + 1)
+	                              : MANIFEST_N_FILES;
 }
 
 bool
@@ -233,8 +244,9 @@ parse_source(const cJSON *v, struct manifest *m, char **err)
 	else
 		return error_set(
 		    err, -EBADMSG, "source.type is not \"dir\", \"iso\", \"oci\" or \"file\"");
-	if ((m->source_type == MANIFEST_SOURCE_FILE) != (m->kind == MANIFEST_KIND_EFI))
-		return error_set(err, -EBADMSG, "source.type \"file\" goes with kind \"efi\" only");
+	if ((m->source_type == MANIFEST_SOURCE_FILE) != manifest_kind_whole(m->kind))
+		return error_set(
+		    err, -EBADMSG, "source.type \"file\" goes with kind \"efi\" or \"iso\" only");
 	if (m->source_type == MANIFEST_SOURCE_OCI)
 		r = object_items(v, "source", oci_keys, 2, items, err);
 	else
@@ -290,7 +302,7 @@ parse_files(const cJSON *v, struct manifest *m, char **err)
 	return 0;
 }
 
-/* "kind": "efi", optional ("linux" is the default and never written). */
+/* "kind": "efi" or "iso", optional ("linux" is the default and never written). */
 static int
 parse_kind(const cJSON *v, struct manifest *m, char **err)
 {
@@ -299,11 +311,12 @@ parse_kind(const cJSON *v, struct manifest *m, char **err)
 	m->kind = MANIFEST_KIND_LINUX;
 	if (v == NULL)
 		return 0;
-	if (s == NULL || (strcmp(s, "linux") != 0 && strcmp(s, "efi") != 0))
-		return error_set(err, -EBADMSG, "kind is not \"linux\" or \"efi\"");
-	if (strcmp(s, "efi") == 0)
-		m->kind = MANIFEST_KIND_EFI;
-	return 0;
+	for (int k = 0; s != NULL && k < _MANIFEST_KIND_MAX; k++)
+		if (strcmp(s, kind_names[k]) == 0) {
+			m->kind = (enum manifest_kind)k;
+			return 0;
+		}
+	return error_set(err, -EBADMSG, "kind is not \"linux\", \"efi\" or \"iso\"");
 }
 
 bool
@@ -378,9 +391,10 @@ parse_root(const cJSON *root, struct manifest *m, char **err)
 		return r;
 	if ((r = parse_origin(items[5], m, err)) < 0 || (r = parse_kind(items[6], m, err)) < 0)
 		return r;
-	if (m->kind == MANIFEST_KIND_EFI && m->origin_boot)
-		return error_set(
-		    err, -EBADMSG, "an image of kind \"efi\" boots from netbootd: no origin.boot");
+	if (manifest_kind_whole(m->kind) && m->origin_boot)
+		return error_set(err, -EBADMSG,
+		    "an image of kind \"%s\" boots from netbootd: no origin.boot",
+		    manifest_kind_name(m->kind));
 	if ((r = get_string(items[0], "name", MANIFEST_MAX_NAME, false, &m->name, err)) < 0)
 		return r;
 	if (!name_valid(m->name))
@@ -392,8 +406,9 @@ parse_root(const cJSON *root, struct manifest *m, char **err)
 		return r;
 	if ((r = get_string(items[3], "cmdline", MANIFEST_MAX_CMDLINE, true, &m->cmdline, err)) < 0)
 		return r;
-	if (m->kind == MANIFEST_KIND_EFI && m->cmdline != NULL)
-		return error_set(err, -EBADMSG, "an image of kind \"efi\" has no cmdline");
+	if (manifest_kind_whole(m->kind) && m->cmdline != NULL)
+		return error_set(err, -EBADMSG, "an image of kind \"%s\" has no cmdline",
+		    manifest_kind_name(m->kind));
 	return parse_files(items[4], m, err);
 }
 

@@ -19,9 +19,17 @@
  *    "cmdline": null,
  *    "files": {"boot.efi": {"size": 123, "sha256": "<64 hex>"}}}
  *
+ * An image of kind "iso" is an ISO 9660 image kept whole ("boot.iso"), which
+ * UEFI HTTP Boot loads into a RAM disk and starts from its El Torito EFI
+ * entry, and iPXE boots with sanboot (iso-boot.h):
+ *
+ *   {"name": "live", ..., "kind": "iso", "source": {"type": "file", ...},
+ *    "cmdline": null, "files": {"boot.iso": {"size": 123, "sha256": "..."}}}
+ *
  * "kind" is absent for the Linux kind (kernel, initrd, rootfs.squashfs), so
- * those manifests read and write as before; "efi" goes with source type
- * "file" only, and the other way round, and has no command line (null).
+ * those manifests read and write as before; "efi" and "iso" (the whole-file
+ * kinds) go with source type "file" only, and the other way round, and have
+ * no command line (null) and no origin.boot.
  *
  * "origin" (a shared store, netbootd(8) CLUSTER): where else the files can
  * be fetched, by digest ({sha256}: the 64 hex digits) or name ({file}:
@@ -64,21 +72,25 @@ enum manifest_file {
 	MANIFEST_ROOTFS,
 	MANIFEST_N_FILES,                /* the files of a Linux image */
 	MANIFEST_EFI = MANIFEST_N_FILES, /* the one file of an EFI image */
+	MANIFEST_ISO,                    /* the one file of an ISO image */
 	MANIFEST_N_IDS,
 };
 
-/* "kernel", "initrd", "rootfs.squashfs", "boot.efi": the file names in the image directory. */
+/* "kernel", "initrd", "rootfs.squashfs", "boot.efi", "boot.iso": the files of an image directory. */
 extern const char *const manifest_file_names[MANIFEST_N_IDS];
 
 /* What an image is, and so which of the files it has. */
 enum manifest_kind {
 	MANIFEST_KIND_LINUX, /* kernel, initrd, rootfs.squashfs */
 	MANIFEST_KIND_EFI,   /* boot.efi */
+	MANIFEST_KIND_ISO,   /* boot.iso */
 	_MANIFEST_KIND_MAX,
 };
 
-/* "linux", "efi". */
+/* "linux", "efi", "iso". */
 const char *manifest_kind_name(enum manifest_kind k);
+/* Whether images of kind k are one file kept whole (efi, iso): source type "file", no cmdline. */
+bool manifest_kind_whole(enum manifest_kind k);
 /* The files of kind k: f from manifest_kind_first(k) to before manifest_kind_end(k). */
 enum manifest_file manifest_kind_first(enum manifest_kind k);
 enum manifest_file manifest_kind_end(enum manifest_kind k);
@@ -88,7 +100,7 @@ enum manifest_source_type {
 	MANIFEST_SOURCE_DIR,
 	MANIFEST_SOURCE_ISO,
 	MANIFEST_SOURCE_OCI,
-	MANIFEST_SOURCE_FILE,   /* one file kept whole (kind efi) */
+	MANIFEST_SOURCE_FILE,   /* one file kept whole (kind efi or iso) */
 	MANIFEST_SOURCE_LEGACY, /* placed by hand; never parsed */
 };
 

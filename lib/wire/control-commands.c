@@ -30,20 +30,23 @@ const struct control_command control_commands[] = {
         .args = {{"name", CONTROL_ARG_NAME, true}, {"source", CONTROL_ARG_SOURCE, true},
             {"force", CONTROL_ARG_BOOL, false}, {"cmdline", CONTROL_ARG_CMDLINE, false},
             {"origin", CONTROL_ARG_PATH, false}, {"origin_boot", CONTROL_ARG_BOOL, false}},
-        .usage = "add-image NAME (--dir DIR | --iso FILE | --efi FILE | OCI-REF) "
+        .usage = "add-image NAME (--dir DIR | --iso FILE | --efi FILE | --whole-iso FILE | "
+                 "OCI-REF) "
                  "[--platform OS/ARCH] "
                  "[--kernel PATH] [--initrd PATH] [--force] [--cmdline STR] "
                  "[--origin URL [--boot-from-origin]]",
         .help = "Add image NAME from a directory holding kernel, initrd and rootfs.squashfs\n"
                 "(--dir), from a Kairos ISO (--iso), from one EFI application kept whole\n"
-                "(--efi, a UKI: UEFI firmware starts it itself) or from an OCI image\n"
-                "reference, which netbootd pulls from the registry and turns into kernel,\n"
-                "initrd and squashfs.\n"
+                "(--efi, a UKI: UEFI firmware starts it itself), from an ISO kept whole\n"
+                "(--whole-iso: UEFI HTTP Boot and iPXE's sanboot boot it) or from an OCI\n"
+                "image reference, which netbootd pulls from the registry and turns into\n"
+                "kernel, initrd and squashfs.\n"
                 "Shows progress while the files are copied or pulled; Ctrl-C cancels.\n"
                 "\n"
                 "  --dir DIR          directory with kernel, initrd and rootfs.squashfs\n"
                 "  --iso FILE         a Kairos ISO file\n"
                 "  --efi FILE         an EFI application (PE/COFF), served as boot.efi\n"
+                "  --whole-iso FILE   an ISO with an El Torito EFI entry, served as boot.iso\n"
                 "  --platform OS/ARCH the platform to pull (default: registry.platform)\n"
                 "  --kernel PATH      the kernel inside the OCI image (default: from /boot)\n"
                 "  --initrd PATH      the initrd inside the OCI image (default: from /boot)\n"

@@ -377,11 +377,12 @@ mac_is_canonical(const cJSON *v)
 }
 
 /*
- * A source object: {"type":"dir"|"iso"|"efi","path":P,"fds":N} or
+ * A source object: {"type":"dir"|"iso"|"efi"|"whole-iso","path":P,"fds":N} or
  * {"type":"oci","ref":R[,"platform":"os/arch"]}.
  * "fds" says how many open files ride with the request (SCM_RIGHTS): the
  * client opens them with its own permissions, 3 for a directory (kernel,
- * initrd, rootfs.squashfs) and 1 for an ISO or an EFI application.
+ * initrd, rootfs.squashfs) and 1 for an ISO (extracted or kept whole) or
+ * an EFI application.
  */
 /* Optional strings of an OCI source: platform, and paths inside the image. */
 static const struct {
@@ -409,6 +410,14 @@ oci_option_check(const cJSON *v, const cJSON *it, struct control_status *err)
 	    "\"initrd\".");
 }
 
+/* The source types that pass one file: an ISO to extract, an EFI application, an ISO kept whole. */
+static bool
+one_file_source(const char *type)
+{
+	return strcmp(type, "iso") == 0 || strcmp(type, "efi") == 0 ||
+	       strcmp(type, "whole-iso") == 0;
+}
+
 static int
 source_check(const cJSON *v, struct control_status *err)
 {
@@ -422,13 +431,13 @@ source_check(const cJSON *v, struct control_status *err)
 		    err, CONTROL_ERR_BAD_ARGS, "source must be an object with a type.");
 	if (strcmp(type->valuestring, "dir") == 0)
 		want = "path", nfds = 3;
-	else if (strcmp(type->valuestring, "iso") == 0 || strcmp(type->valuestring, "efi") == 0)
+	else if (one_file_source(type->valuestring))
 		want = "path", nfds = 1;
 	else if (strcmp(type->valuestring, "oci") == 0)
 		want = "ref";
 	else
 		return control_fail(err, CONTROL_ERR_BAD_ARGS,
-		    "source type must be \"dir\", \"iso\", \"efi\" or \"oci\".");
+		    "source type must be \"dir\", \"iso\", \"efi\", \"whole-iso\" or \"oci\".");
 	fds = cJSON_GetObjectItemCaseSensitive(v, "fds");
 	cJSON_ArrayForEach(it, v)
 	{
@@ -468,7 +477,7 @@ control_source_fds(const cJSON *source)
 		return 0;
 	if (strcmp(type->valuestring, "dir") == 0)
 		return 3;
-	if (strcmp(type->valuestring, "iso") == 0 || strcmp(type->valuestring, "efi") == 0)
+	if (one_file_source(type->valuestring))
 		return 1;
 	return 0;
 }

@@ -124,7 +124,7 @@ void control_request_done(struct control_request *r);
  * present once, every required key present, each value of its type:
  *   NAME           a name (name_valid(), lib/name.h); NAME_OR_NULL: or null
  *   MAC            canonical "52:54:00:12:34:56"
- *   SOURCE         {"type":"dir"|"iso"|"efi","path":"/abs","fds":3|1|1} or
+ *   SOURCE         {"type":"dir"|"iso"|"efi"|"whole-iso","path":"/abs","fds":3|1|1|1} or
  *                  {"type":"oci","ref":S}
  *   CMDLINE        string up to CONTROL_MAX_CMDLINE bytes, or null
  *   MODE           "append" or "replace"

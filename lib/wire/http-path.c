@@ -118,7 +118,8 @@ route_ui(const struct segment *segs, size_t n, bool trailing, struct http_route 
 	return 0;
 }
 
-static const char *const image_files[] = {"kernel", "initrd", "rootfs.squashfs", "boot.efi"};
+static const char *const image_files[] = {
+    "kernel", "initrd", "rootfs.squashfs", "boot.efi", "boot.iso"};
 
 static int
 route_image(const struct segment *segs, struct http_route *r)

@@ -13,7 +13,8 @@
  *   /grub/grub.cfg, /grub/netbootd/<arch>/<mac>   GRUB's configurations
  *                    (daemon/grub.h); other /grub/ paths name nothing
  *   /ipxe/<mac>
- *   /images/<name>/{kernel,initrd,rootfs.squashfs,boot.efi}   (boot.efi: an EFI image's)
+ *   /images/<name>/{kernel,initrd,rootfs.squashfs,boot.efi,boot.iso}
+ *                    (boot.efi: an EFI image's, boot.iso: an ISO image's)
  *   /config/<mac>
  *   /blobs/sha256:<64 hex digits>   an image file by its digest (daemon/store.h,
  *                                   store_blob_open()); upper-case hex is accepted
@@ -74,12 +75,12 @@ enum http_route_kind {
 
 struct http_route {
 	enum http_route_kind kind;
-	char name[HTTP_NAME_MAX + 1]; /* BOOT: loader name; IMAGE: image name; UI_FILE: file */
-	const char *file;     /* IMAGE: "kernel", "initrd", "rootfs.squashfs" or "boot.efi" */
-	uint8_t mac[MAC_LEN]; /* IPXE, CONFIG, REPORT */
-	char token[HTTP_TOKEN_LEN + 1];       /* REPORT */
-	char state[16];                       /* REPORT: "installing", "installed", "failed" */
-	char sha256[HTTP_SHA256_HEX + 1];     /* BLOB: lower-case hex */
+	char name[HTTP_NAME_MAX + 1];     /* BOOT: loader name; IMAGE: image name; UI_FILE: file */
+	const char *file;                 /* IMAGE: the file, one of manifest_file_names[] */
+	uint8_t mac[MAC_LEN];             /* IPXE, CONFIG, REPORT */
+	char token[HTTP_TOKEN_LEN + 1];   /* REPORT */
+	char state[16];                   /* REPORT: "installing", "installed", "failed" */
+	char sha256[HTTP_SHA256_HEX + 1]; /* BLOB: lower-case hex */
 	char path[2 * HTTP_SEGMENT_MAX + 24]; /* LOADER, GRUB */
 	/* IPXE, CONFIG: the query parameters, "" when absent */
 	char arch[HTTP_QUERY_VALUE_MAX + 1];

@@ -13,6 +13,8 @@ set -euo pipefail
 E2E_NAME=boot-efi
 # shellcheck source=tests/lib/boot.sh
 . "$(dirname "$0")/../lib/boot.sh"
+# shellcheck source=tests/lib/uki.sh
+. "$(dirname "$0")/../lib/uki.sh"
 
 STUB=${EFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 [ -r "$STUB" ] || skip "no systemd-boot EFI stub at $STUB (apt-get install systemd-boot-efi)"
@@ -30,25 +32,11 @@ boot_netbootd "$netbootd_bin" "$BOOT_DIR/netbootd.yaml"
 url="http://$LAN_SERVER:8090"
 verify "add-image e2e --dir" nctl add-image e2e --dir "$BOOT_DIR/e2e"
 
-# The UKI: the stub's sections end below 0x20000; the kernel gets 16 MiB.
 say "Building the UKI from $STUB"
-end=0
-while read -r size vma; do
-	[ $((0x$vma + 0x$size)) -gt "$end" ] && end=$((0x$vma + 0x$size))
-done < <(objdump -h "$STUB" | awk '$1 ~ /^[0-9]+$/ { print $3, $4 }')
-[ "$end" -lt $((0x20000)) ] || die "the stub's sections end at $end, above 0x20000"
-ksize=$(stat -c %s "$BOOT_DIR/e2e/kernel")
-[ "$ksize" -lt $((0x1000000)) ] || die "the kernel ($ksize bytes) does not fit below .initrd"
 printf 'console=ttyS0 root=live:%s/images/e2e/rootfs.squashfs config_url=%s/config/%s' \
 	"$url" "$url" "$VM_MAC_HYPHEN" >"$BOOT_DIR/cmdline.txt"
-printf 'ID=netbootd-e2e\nPRETTY_NAME="netbootd e2e UKI"\n' >"$BOOT_DIR/os-release"
-objcopy \
-	--add-section .osrel="$BOOT_DIR/os-release" --change-section-vma .osrel=0x20000 \
-	--add-section .cmdline="$BOOT_DIR/cmdline.txt" --change-section-vma .cmdline=0x30000 \
-	--add-section .linux="$BOOT_DIR/e2e/kernel" --change-section-vma .linux=0x2000000 \
-	--add-section .initrd="$BOOT_DIR/e2e/initrd" --change-section-vma .initrd=0x3000000 \
-	"$STUB" "$BOOT_DIR/uki.efi" || die "objcopy could not build the UKI"
-say "UKI: $(stat -c %s "$BOOT_DIR/uki.efi") bytes, cmdline: $(cat "$BOOT_DIR/cmdline.txt")"
+uki_build "$STUB" "$BOOT_DIR/e2e/kernel" "$BOOT_DIR/e2e/initrd" "$BOOT_DIR/cmdline.txt" \
+	"$BOOT_DIR/uki.efi"
 
 verify "add-image uki --efi" nctl add-image uki --efi "$BOOT_DIR/uki.efi"
 verify "the VM is assigned the EFI image" nctl assign "$VM_MAC" uki

@@ -72,10 +72,11 @@ def manifest(name, source, size=1048576, cmdline=None, assigned=None):
          "files": {"kernel": {"size": size, "sha256": "ab" * 32},
                    "initrd": {"size": 2 * size, "sha256": "cd" * 32},
                    "rootfs.squashfs": {"size": 100 * size, "sha256": "ef" * 32}}}
-    if source["type"] in ("file", "efi"):
-        m["kind"] = "efi"
+    if source["type"] in ("file", "efi", "whole-iso"):
+        iso = source["type"] == "whole-iso"
+        m["kind"] = "iso" if iso else "efi"
         m["source"] = {"type": "file", "path": source["path"]}
-        m["files"] = {"boot.efi": {"size": size, "sha256": "ab" * 32}}
+        m["files"] = {"boot.iso" if iso else "boot.efi": {"size": size, "sha256": "ab" * 32}}
     if assigned is not None:
         m["assigned"] = assigned
     return m
@@ -98,7 +99,7 @@ def reply_add_image(conn, args, log):
     if name == "exists":
         err(conn, "exists", 'Image "exists" exists already; use --force to replace it.')
         return
-    if args["source"]["type"] == "efi":
+    if args["source"]["type"] in ("efi", "whole-iso"):
         ok(conn, manifest(name, args["source"]))
         return
     if args["source"]["type"] != "dir":

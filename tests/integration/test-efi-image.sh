@@ -5,7 +5,10 @@
 # (application/efi, Range, HEAD) and TFTP, and answers crafted DHCP
 # clients (scapy) with it: UEFI HTTP Boot (arch 16) gets its URL, an EFI PXE
 # ROM (arch 7) its TFTP name, a BIOS ROM iPXE as before, iPXE a script that
-# chains it; explain says the same.
+# chains it; explain says the same.  An image of kind iso (add-image
+# --whole-iso): an ISO kept whole, refused without an El Torito EFI entry,
+# served as boot.iso (application/vnd.efi-iso) to UEFI HTTP Boot; UEFI PXE
+# ROMs get iPXE, whose script sanboots it; a GRUB profile gets nothing.
 set -euo pipefail
 
 NETBOOTD=${NETBOOTD:-$(dirname "$0")/../../build/daemon/netbootd}
@@ -21,10 +24,13 @@ CADDR=10.83.0.2
 BASE=http://$SADDR:8090
 M_UKI=52:54:00:00:e1:01 # assigned the EFI image
 M_LIN=52:54:00:00:e1:02 # assigned the Linux image
+M_ISO=52:54:00:00:e1:03 # assigned the ISO image
 # shellcheck source=../lib/netbootd.sh
 . "$HERE/../lib/netbootd.sh"
+# shellcheck source=../lib/efi-iso.sh
+. "$HERE/../lib/efi-iso.sh"
 require_root
-require_cmds curl ip jq cmp "$PY"
+require_cmds curl ip jq cmp "$PY" xorriso mkfs.fat mcopy
 "$PY" -c 'import scapy.all' 2>/dev/null || skip "python3-scapy missing"
 [ -x "$NETBOOTD" ] || { echo "FAIL: no netbootd at $NETBOOTD"; exit 1; }
 EFI_SRC=
@@ -64,6 +70,9 @@ head -c 4096 /dev/urandom >"$TMP/lin/kernel"
 head -c 4096 /dev/urandom >"$TMP/lin/initrd"
 { printf hsqs; head -c 4096 /dev/urandom; } >"$TMP/lin/rootfs.squashfs"
 echo "not a PE file" >"$TMP/notpe.efi"
+efi_iso_build "$TMP/live.iso" "$TMP/app.efi" NB_LIVE
+bios_iso_build "$TMP/bios.iso"
+head -c 100000 /dev/urandom >"$TMP/random.iso"
 { printf 'MZ'; head -c 200 /dev/zero; } >"$TMP/badpe.efi"
 
 STATE=$TMP/state
@@ -134,6 +143,52 @@ run 0 --json explain "$M_UKI" --arch efi-x86_64
 check "explain (PXE ROM): the TFTP name" jqq '.plan.loader == "images/uki/boot.efi"' "$T/out"
 run 0 explain "$M_UKI" --arch http-x86_64
 check "explain prints it" out_has "loader  *$BASE/images/uki/boot.efi"
+
+echo "== add-image --whole-iso"
+run 1 add-image bad --whole-iso "$TMP/random.iso"
+check "random bytes are refused" err_has "cannot boot whole: not an ISO 9660 image"
+run 1 add-image bad --whole-iso "$TMP/bios.iso"
+check "a BIOS-only ISO is refused" err_has "has no bootable El Torito EFI entry: UEFI cannot boot it whole (it boots BIOS only)"
+run 1 add-image bad --whole-iso "$TMP/notpe.efi"
+check "a short file is refused" err_has "cannot boot whole: too short for an ISO 9660 image"
+check "... and no image is left" [ ! -e "$STATE/images/bad" ]
+run 2 add-image bad --whole-iso "$TMP/live.iso" --cmdline quiet
+check "--cmdline with --whole-iso is a usage error" err_has "no --cmdline with --whole-iso"
+run 0 add-image live --whole-iso "$TMP/live.iso"
+check "added" out_has "added image live: boot.iso"
+check "the file is kept whole" cmp "$TMP/live.iso" "$STATE/images/live/boot.iso"
+check "manifest: kind iso, source file" jq -e '.kind == "iso" and .source.type == "file" and (.files | keys) == ["boot.iso"]' \
+	"$STATE/images/live/manifest.json"
+run 0 images
+check "images shows the kind iso" out_has "^live  *iso  *file:$TMP/live.iso"
+run 0 assign "$M_ISO" live
+check "GET boot.iso: the whole file" cli curl -sf -D "$TMP/h" -o "$TMP/got" "$BASE/images/live/boot.iso"
+check "... equal" cmp "$TMP/live.iso" "$TMP/got"
+check "... Content-Type application/vnd.efi-iso" header_is "$TMP/h" Content-Type application/vnd.efi-iso
+check "Range (as iPXE's sanboot reads): 206 and the bytes" bash -c "ip netns exec $CLI curl -sf -r 32768-34815 '$BASE/images/live/boot.iso' | cmp - <(tail -c +32769 '$TMP/live.iso' | head -c 2048)"
+check "no boot.iso in an EFI image" [ "$(cli curl -s -o /dev/null -w '%{http_code}' "$BASE/images/uki/boot.iso")" = 404 ]
+check "UEFI HTTP Boot (16): the ISO's URL" offered "$M_ISO" http 16 "$BASE/images/live/boot.iso"
+check "EFI PXE ROM (7): iPXE, which can sanboot it" offered "$M_ISO" pxe 7 ipxe.efi
+check "BIOS PXE ROM (0): iPXE" offered "$M_ISO" pxe 0 undionly.kpxe
+cli curl -sf "$BASE/ipxe/$(hy $M_ISO)?arch=efi-x86_64" >"$TMP/script"
+check "iPXE's script sanboots boot.iso" grep -qx "sanboot --no-describe $BASE/images/live/boot.iso && goto failed ||" "$TMP/script"
+run 0 --json explain "$M_ISO" --arch http-x86_64
+check "explain: the loader is the ISO's URL" jqq --arg u "$BASE/images/live/boot.iso" '.plan.loader == $u and .plan.kernel == null' "$T/out"
+run 0 --json explain "$M_ISO" --arch efi-x86_64
+check "explain (PXE ROM): iPXE, and the script's sanboot URL" jqq --arg u "$BASE/images/live/boot.iso" '.plan.loader == "ipxe.efi" and .plan.efi == $u' "$T/out"
+cat >"$TMP/fleet.yaml" <<EOF
+profiles:
+  grubby: {image: live, loader: grub}
+machines:
+  "$M_ISO": { profile: grubby }
+EOF
+if run 0 apply -f "$TMP/fleet.yaml"; then
+	check "a grub profile over UEFI PXE: no answer" offered "$M_ISO" pxe 7 none
+	check "... and a log line saying why" wait_until 10 grep -q "Not answering .* $M_ISO .*an ISO image boots through UEFI HTTP Boot or iPXE, not its profile's GRUB" "$TMP/log"
+	check "... HTTP Boot still gets the ISO" offered "$M_ISO" http 16 "$BASE/images/live/boot.iso"
+else
+	check "apply -f of a grub profile" false
+fi
 
 echo "== after a restart"
 netbootd_stop

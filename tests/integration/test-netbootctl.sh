@@ -159,6 +159,12 @@ expect_out "added image uki: boot.efi 1.0 MiB" "add-image --efi"
 run 2 add-image uki --efi "$T/uki.efi" --cmdline quiet
 run 2 add-image uki --efi "$T/uki.efi" --dir "$T/x"
 run 2 add-image uki --efi "$T/uki.efi" --origin "https://o/{sha256}" --boot-from-origin
+run 0 add-image live --whole-iso "$T/k.iso"
+expect_request "{\"version\":1,\"command\":\"add-image\",\"args\":{\"name\":\"live\",\"source\":{\"type\":\"whole-iso\",\"fds\":1,\"path\":\"$T/k.iso\"},\"force\":false}}" "add-image --whole-iso"
+expect_out "added image live: boot.iso 1.0 MiB" "add-image --whole-iso"
+run 2 add-image live --whole-iso "$T/k.iso" --cmdline quiet
+expect_err "netbootctl: add-image: an image kept whole carries its own command line: no --cmdline with --whole-iso" "--whole-iso --cmdline"
+run 2 add-image live --whole-iso "$T/k.iso" --efi "$T/uki.efi"
 run 1 add-image k3 quay.io/kairos/ubuntu:24.04
 expect_request '{"version":1,"command":"add-image","args":{"name":"k3","source":{"type":"oci","ref":"quay.io/kairos/ubuntu:24.04"},"force":false}}' "add-image OCI-REF"
 run 1 add-image exists --dir "$T/x"
@@ -382,7 +388,7 @@ run 2 remove-image x --force --what
 expect_err 'netbootctl: remove-image: unknown option "--what"' "unknown option"
 run 2 add-image k
 run 2 add-image k --dir /a --iso /b.iso
-expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE or OCI-REF" "two sources"
+expect_err "netbootctl: add-image: give exactly one of --dir DIR, --iso FILE, --efi FILE, --whole-iso FILE or OCI-REF" "two sources"
 run 2 add-image .hidden --dir /a
 run 2 add-image k --dir
 expect_err 'netbootctl: add-image: option "--dir" needs a value' "option value"

@@ -22,7 +22,7 @@ struct fake {
 	size_t n_machines;
 	struct {
 		const char *name, *cmdline;
-		bool efi;
+		enum boot_image_kind kind;
 	} images[N_FAKE];
 	size_t n_images;
 	int fail; /* returned by image_only and image_cmdline when set */
@@ -82,15 +82,15 @@ fake_image_cmdline(void *u, const char *name, char **ret)
 	return 0;
 }
 
-static bool
-fake_image_efi(void *u, const char *name)
+static enum boot_image_kind
+fake_image_kind(void *u, const char *name)
 {
 	struct fake *f = u;
 
 	for (size_t i = 0; i < f->n_images; i++)
 		if (strcmp(f->images[i].name, name) == 0)
-			return f->images[i].efi;
-	return false;
+			return f->images[i].kind;
+	return BOOT_IMAGE_LINUX;
 }
 
 static struct fake fake;
@@ -108,7 +108,7 @@ reset(void)
 	    .image_exists = fake_image_exists,
 	    .image_only = fake_image_only,
 	    .image_cmdline = fake_image_cmdline,
-	    .image_efi = fake_image_efi,
+	    .image_kind = fake_image_kind,
 	    .userdata = &fake,
 	};
 }
@@ -826,7 +826,7 @@ test_efi_image(void)
 
 	reset();
 	add_image("uki", NULL);
-	fake.images[0].efi = true;
+	fake.images[0].kind = BOOT_IMAGE_EFI;
 	add_image("linux", NULL);
 	add_machine(mac_a, "uki", NULL, NULL, BOOT_CMDLINE_APPEND);
 	add_machine(mac_b, "linux", NULL, NULL, BOOT_CMDLINE_APPEND);
@@ -865,7 +865,7 @@ test_efi_image(void)
 	/* The default image (the only one) is an EFI image, for an unknown machine. */
 	reset();
 	add_image("uki", NULL);
-	fake.images[0].efi = true;
+	fake.images[0].kind = BOOT_IMAGE_EFI;
 	c = client(BOOT_FIRMWARE_HTTP, mac_b, 16);
 	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
 	CHECK_EQ_STR(plan.efi_image, "uki");
@@ -875,13 +875,13 @@ test_efi_image(void)
 	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
 	CHECK_EQ_INT(plan.action, BOOT_NETBOOT);
 	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "images/uki/boot.efi");
-	fake.images[0].efi = false;
+	fake.images[0].kind = BOOT_IMAGE_LINUX;
 	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
 	CHECK_EQ_INT(plan.action, BOOT_IGNORE);
 	CHECK_EQ_INT(plan.reason, BOOT_REASON_NO_LOADER);
 	CHECK(!plan.known && plan.loader == NULL && plan.image[0] == '\0');
 	/* Default boot off: an unknown machine gets nothing, EFI image or not. */
-	fake.images[0].efi = true;
+	fake.images[0].kind = BOOT_IMAGE_EFI;
 	view.loaders[BOOT_LOADER_EFI64] = "ipxe.efi";
 	view.default_boot = false;
 	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
@@ -889,15 +889,83 @@ test_efi_image(void)
 	CHECK_EQ_STR(plan.efi_image, "");
 	/* No callback: no image is an EFI image. */
 	view.default_boot = true;
-	view.image_efi = NULL;
+	view.image_kind = NULL;
 	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
 	CHECK_EQ_STR(plan.efi_image, "");
 	boot_plan_done(&plan);
 }
 
-TEST_MAIN(TEST(test_efi_image), TEST(test_dhcp_loaders), TEST(test_dhcp_store),
-    TEST(test_script_image), TEST(test_script_cmdline), TEST(test_config), TEST(test_errors),
-    TEST(test_default_image), TEST(test_loader_known), TEST(test_reason_names),
+/*
+ * An ISO image: UEFI HTTP Boot gets its boot.iso, UEFI PXE the iPXE loader
+ * (whose script sanboots it), a GRUB profile over PXE nothing.
+ */
+static void
+test_iso_image(void)
+{
+	struct boot_client c;
+	char buf[BOOT_PLAN_LOADER_MAX];
+	struct fleet_profile *node = &example_profiles[3];
+
+	reset();
+	add_image("live", NULL);
+	fake.images[0].kind = BOOT_IMAGE_ISO;
+	add_machine(mac_a, "live", NULL, NULL, BOOT_CMDLINE_APPEND);
+	for (uint16_t arch = 16; arch <= 19; arch += 3) {
+		c = client(BOOT_FIRMWARE_HTTP, mac_a, arch);
+		CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+		expect(BOOT_NETBOOT, BOOT_REASON_LOADER);
+		CHECK_EQ_STR(plan.efi_image, "live");
+		CHECK(plan.efi_iso);
+		CHECK_EQ_STR(boot_plan_loader(&plan, buf), "images/live/boot.iso");
+	}
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 7); /* the firmware cannot boot an ISO from TFTP */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_LOADER);
+	CHECK_EQ_STR(plan.efi_image, "");
+	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "ipxe.efi");
+	c = client(BOOT_FIRMWARE_IPXE, mac_a, 7); /* its script sanboots the ISO */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_SCRIPT, &c), 0);
+	CHECK_EQ_INT(plan.action, BOOT_NETBOOT);
+	CHECK_EQ_STR(plan.efi_image, "live");
+	CHECK(plan.efi_iso);
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 0);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "undionly.kpxe");
+	view.loaders[BOOT_LOADER_EFI64] = NULL; /* no loader: HTTP Boot only */
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 7);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_NO_LOADER);
+	c = client(BOOT_FIRMWARE_HTTP, mac_a, 16);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_LOADER);
+	CHECK_EQ_STR(boot_plan_loader(&plan, buf), "images/live/boot.iso");
+	/* A profile whose loader is GRUB: not over PXE, where only iPXE could boot it. */
+	reset_fleet();
+	for (size_t i = 0; i < fake.n_images; i++)
+		fake.images[i].kind = BOOT_IMAGE_ISO;
+	view.grub[BOOT_EFI_X86_64] = true;
+	node->loader = "grub";
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 7);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_ISO_LOADER);
+	CHECK(plan.loader == NULL);
+	view.grub[BOOT_EFI_X86_64] = false; /* the same reason without GRUB's files */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_IGNORE, BOOT_REASON_ISO_LOADER);
+	c = client(BOOT_FIRMWARE_PXE, mac_a, 0); /* BIOS: iPXE, which sanboots it */
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_LOADER);
+	c = client(BOOT_FIRMWARE_HTTP, mac_a, 16);
+	CHECK_EQ_INT(ask(BOOT_SERVICE_DHCP, &c), 0);
+	expect(BOOT_NETBOOT, BOOT_REASON_LOADER);
+	CHECK(plan.efi_iso);
+	node->loader = NULL;
+	boot_plan_done(&plan);
+}
+
+TEST_MAIN(TEST(test_efi_image), TEST(test_iso_image), TEST(test_dhcp_loaders),
+    TEST(test_dhcp_store), TEST(test_script_image), TEST(test_script_cmdline), TEST(test_config),
+    TEST(test_errors), TEST(test_default_image), TEST(test_loader_known), TEST(test_reason_names),
     TEST(test_fleet_groups), TEST(test_fleet_actions), TEST(test_fleet_loaders),
     TEST(test_fleet_selectors), TEST(test_fleet_explain), TEST(test_done),
     TEST(test_fleet_netconsole), TEST(test_lifecycle))

@@ -148,6 +148,24 @@ test_script_efi(void)
 }
 
 static void
+test_script_iso(void)
+{
+	struct ipxe_vars v = vars;
+	char *s = NULL;
+
+	v.efi = v.iso = true;
+	CHECK_EQ_INT(ipxe_script_render("{squashfs_url}", &v, &s), 0);
+	if (s == NULL)
+		return;
+	fputs(s, stdout);
+	CHECK(strstr(s, "\nsanboot --no-describe http://10.0.0.2:8090/images/kairos/boot.iso && "
+	                "goto failed ||\n") != NULL);
+	CHECK(strstr(s, "booting ISO image kairos") != NULL);
+	CHECK(strstr(s, "chain http") == NULL && strstr(s, "kernel ") == NULL);
+	free(s);
+}
+
+static void
 test_script_noimage(void)
 {
 	struct ipxe_vars v = vars;
@@ -254,5 +272,5 @@ test_netconsole(void)
 
 TEST_MAIN(TEST(test_expand), TEST(test_file_urls), TEST(test_script_query_and_local),
     TEST(test_expand_default), TEST(test_bad_templates), TEST(test_bad_values), TEST(test_script),
-    TEST(test_script_noimage), TEST(test_script_efi), TEST(test_script_errors),
-    TEST(test_netconsole))
+    TEST(test_script_noimage), TEST(test_script_efi), TEST(test_script_iso),
+    TEST(test_script_errors), TEST(test_netconsole))

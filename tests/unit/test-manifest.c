@@ -385,6 +385,53 @@ test_kind_efi(void)
 #undef EFI_FILES
 }
 
+/* Kind "iso": boot.iso alone, source type "file", no cmdline, no origin.boot. */
+static void
+test_kind_iso(void)
+{
+#define ISO_DOC(kind, src, cmdline, files)                                                         \
+	"{\"name\":\"live\",\"created\":1," kind "\"source\":{\"type\":\"" src                     \
+	"\",\"path\":\"/l.iso\"},"                                                                 \
+	"\"cmdline\":" cmdline ",\"files\":" files "}"
+#define ISO_FILES "{\"boot.iso\":{\"size\":9,\"sha256\":\"" D1 "\"}}"
+	const char *doc = ISO_DOC("\"kind\":\"iso\",", "file", "null", ISO_FILES);
+	struct manifest *m = NULL, *back = NULL;
+	char *text = NULL;
+
+	CHECK_EQ_INT(manifest_parse(doc, strlen(doc), &m, NULL), 0);
+	if (m == NULL)
+		return;
+	CHECK_EQ_INT(m->kind, MANIFEST_KIND_ISO);
+	CHECK_EQ_INT(m->files[MANIFEST_ISO].size, 9);
+	CHECK(!m->files[MANIFEST_EFI].has_sha256);
+	CHECK_EQ_INT(manifest_format(m, &text), 0);
+	CHECK(strstr(text, "\"kind\":\t\"iso\"") != NULL && strstr(text, "boot.iso") != NULL &&
+	      strstr(text, "boot.efi") == NULL);
+	CHECK_EQ_INT(manifest_parse(text, strlen(text), &back, NULL), 0);
+	CHECK(back != NULL && back->kind == MANIFEST_KIND_ISO);
+	manifest_free(back);
+	manifest_free(m);
+	free(text);
+	CHECK_EQ_INT(
+	    parse(ISO_DOC("\"kind\":\"iso\",", "iso", "null", ISO_FILES), "file"), -EBADMSG);
+	CHECK_EQ_INT(parse(ISO_DOC("\"kind\":\"iso\",", "file", "\"quiet\"", ISO_FILES), "cmdline"),
+	    -EBADMSG);
+	CHECK_EQ_INT(parse(ISO_DOC("\"kind\":\"iso\",", "file", "null",
+	                       "{\"boot.efi\":{\"size\":7,\"sha256\":\"" D1 "\"}}"),
+	                 "boot"),
+	    -EBADMSG);
+	CHECK_EQ_INT(
+	    parse(ISO_DOC("\"kind\":\"efi\",", "file", "null", ISO_FILES), "boot.iso"), -EBADMSG);
+	CHECK(manifest_kind_whole(MANIFEST_KIND_ISO) && manifest_kind_whole(MANIFEST_KIND_EFI) &&
+	      !manifest_kind_whole(MANIFEST_KIND_LINUX));
+	CHECK(manifest_kind_has(MANIFEST_KIND_ISO, MANIFEST_ISO));
+	CHECK(!manifest_kind_has(MANIFEST_KIND_ISO, MANIFEST_EFI));
+	CHECK(!manifest_kind_has(MANIFEST_KIND_EFI, MANIFEST_ISO));
+	CHECK_EQ_STR(manifest_kind_name(MANIFEST_KIND_ISO), "iso");
+#undef ISO_DOC
+#undef ISO_FILES
+}
+
 /* A Linux manifest writes back byte for byte as before (no "kind"). */
 static void
 test_linux_unchanged(void)
@@ -410,4 +457,4 @@ test_linux_unchanged(void)
 
 TEST_MAIN(TEST(test_parse_good), TEST(test_origin), TEST(test_parse_bad), TEST(test_roundtrip),
     TEST(test_legacy), TEST(test_names), TEST(test_too_big), TEST(test_kind_efi),
-    TEST(test_linux_unchanged))
+    TEST(test_kind_iso), TEST(test_linux_unchanged))
