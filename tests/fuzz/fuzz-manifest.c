@@ -18,8 +18,8 @@ check_manifest(const struct manifest *m)
 	    !manifest_string_valid(m->source, MANIFEST_MAX_SOURCE) ||
 	    (m->cmdline != NULL && !manifest_string_valid(m->cmdline, MANIFEST_MAX_CMDLINE)))
 		abort();
-	if ((m->kind == MANIFEST_KIND_EFI) != (m->source_type == MANIFEST_SOURCE_FILE) ||
-	    (m->kind == MANIFEST_KIND_EFI && (m->cmdline != NULL || m->origin_boot)))
+	if (manifest_kind_whole(m->kind) != (m->source_type == MANIFEST_SOURCE_FILE) ||
+	    (manifest_kind_whole(m->kind) && (m->cmdline != NULL || m->origin_boot)))
 		abort();
 	for (size_t i = 0; i < MANIFEST_N_IDS; i++)
 		if (!manifest_kind_has(m->kind, (enum manifest_file)i)) {
