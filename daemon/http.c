@@ -264,7 +264,7 @@ static int
 http_listen_all(struct http_server *s)
 {
 	const struct config *c = s->srv->cfg;
-	size_t n = c->n_interfaces > 0 ? c->n_interfaces : 1;
+	size_t n = c->n_interfaces > 0 ? c->n_interfaces + 1 : 1;
 	int r;
 
 	s->socks = calloc(n, sizeof(*s->socks));
@@ -275,7 +275,8 @@ http_listen_all(struct http_server *s)
 	for (size_t i = 0; i < c->n_interfaces; i++)
 		if ((r = http_listen_one(s, c->interfaces[i])) < 0)
 			return r;
-	return 0;
+	/* Loopback too, as TFTP (iface_served()): health checks, /metrics, local tools. */
+	return iface_lists_loopback(c) ? 0 : http_listen_one(s, IFACE_LOOPBACK);
 }
 
 static const struct http_handler *

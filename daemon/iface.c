@@ -26,6 +26,26 @@ iface_allowed(const struct config *c, int ifindex)
 	return false;
 }
 
+bool
+iface_served(const struct config *c, int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	if (iface_allowed(c, ifindex))
+		return true;
+	return ifindex > 0 && if_indextoname((unsigned)ifindex, name) != NULL &&
+	       strcmp(name, IFACE_LOOPBACK) == 0;
+}
+
+bool
+iface_lists_loopback(const struct config *c)
+{
+	for (size_t i = 0; i < c->n_interfaces; i++)
+		if (strcmp(c->interfaces[i], IFACE_LOOPBACK) == 0)
+			return true;
+	return false;
+}
+
 static int
 iface_first_addr(int ifindex, struct in_addr *ret)
 {

@@ -17,6 +17,12 @@ int iface_udp_open(uint16_t port, unsigned flags, int rcvbuf, int *ret_fd);
 
 /* True if the config serves interface 'ifindex' (all, when none listed). */
 bool iface_allowed(const struct config *c, int ifindex);
+/* The loopback interface's name, which TFTP and HTTP serve whatever 'interfaces' says. */
+#define IFACE_LOOPBACK "lo"
+/* What TFTP and HTTP serve: iface_allowed(), and the loopback interface always. */
+bool iface_served(const struct config *c, int ifindex);
+/* Whether 'interfaces' lists the loopback interface itself. */
+bool iface_lists_loopback(const struct config *c);
 
 /*
  * The address to advertise to a client that reached us on 'ifindex' at local

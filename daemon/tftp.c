@@ -3,7 +3,7 @@
  *
  * The listening socket takes requests with IP_PKTINFO, so every reply and
  * every session socket uses the local address the request was sent to
- * (clients check the source address) and iface_allowed() can filter.
+ * (clients check the source address) and iface_served() can filter.
  *
  * A session socket is bound but not connect()ed: a connected UDP socket
  * would never see packets from another port, and RFC 1350 wants those
@@ -854,7 +854,7 @@ listen_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (o.peer.sin_family != AF_INET || o.peer.sin_port == 0)
 			continue;
-		if (!iface_allowed(s->srv->cfg, o.ifindex)) {
+		if (!iface_served(s->srv->cfg, o.ifindex)) {
 			log_debug(NULL, "Request from %s on interface %d, not served, ignoring",
 			    o.client, o.ifindex);
 			continue;
