@@ -223,10 +223,10 @@ patch_field(char *buf, size_t len, const char *token, size_t field, const char *
 
 /* netbootd's GRUB of 'arch' for this server and platform, in a sealed memfd. */
 static int
-open_grub(const char *dir, const char *arch, const char *server, bool http, off_t *ret_size)
+make_grub(const char *dir, const char *arch, const char *server, const char *platform,
+    off_t *ret_size)
 {
 	_cleanup_free_ char *buf = NULL;
-	char platform[24];
 	size_t len;
 	int r = read_grub(dir, arch, &buf, &len);
 
@@ -234,8 +234,6 @@ open_grub(const char *dir, const char *arch, const char *server, bool http, off_
 		return r;
 	if (strlen(server) > LOADER_SERVER_FIELD)
 		return -EINVAL;
-	snprintf(platform, sizeof(platform), "%s-%s", http ? "http" : "efi",
-	    strcmp(arch, "arm64-efi") == 0 ? "arm64" : "x86_64");
 	patch_field(buf, len, LOADER_SERVER_TOKEN, LOADER_SERVER_FIELD, server);
 	if (has_field(buf, len, LOADER_ARCH_TOKEN, LOADER_ARCH_FIELD))
 		patch_field(buf, len, LOADER_ARCH_TOKEN, LOADER_ARCH_FIELD, platform);
@@ -243,6 +241,102 @@ open_grub(const char *dir, const char *arch, const char *server, bool http, off_
 	if (r >= 0)
 		*ret_size = (off_t)len;
 	return r;
+}
+
+struct loader_cache {
+	struct {
+		char key[LOADER_SERVER_FIELD + 40]; /* "<arch> <platform> <server>"; "": empty */
+		struct stat src;                    /* the file it was made from */
+		int fd;                             /* sealed memfd */
+		off_t size;
+		uint64_t used; /* for replacing the least recently used */
+	} slot[LOADER_CACHE_SLOTS];
+	uint64_t clock;
+};
+
+void
+loader_cache_free(struct loader_cache *lc)
+{
+	if (lc == NULL)
+		return;
+	for (size_t i = 0; i < LOADER_CACHE_SLOTS; i++)
+		if (lc->slot[i].key[0] != '\0')
+			close(lc->slot[i].fd);
+	free(lc);
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A new open file of a cached memfd (its own offset), or -errno (no /proc: not cached). */
+static int
+reopen(int fd)
+{
+	char path[32];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = open(path, O_RDONLY | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
+/* The slot of 'key', else the least recently used one (closed). */
+static size_t
+cache_slot(struct loader_cache *lc, const char *key)
+{
+	size_t old = 0;
+
+	for (size_t i = 0; i < LOADER_CACHE_SLOTS; i++) {
+		if (strcmp(lc->slot[i].key, key) == 0)
+			return i;
+		if (lc->slot[i].used < lc->slot[old].used)
+			old = i;
+	}
+	if (lc->slot[old].key[0] != '\0')
+		close(lc->slot[old].fd);
+	lc->slot[old].key[0] = '\0';
+	return old;
+}
+
+static int
+open_grub(struct server *srv, const char *dir, const char *arch, const char *server, bool http,
+    off_t *ret_size)
+{
+	char platform[24], key[sizeof(srv->loader_cache->slot[0].key)], path[4096];
+	struct loader_cache *lc;
+	struct stat st;
+	size_t i;
+	int fd, r;
+
+	snprintf(platform, sizeof(platform), "%s-%s", http ? "http" : "efi",
+	    strcmp(arch, "arm64-efi") == 0 ? "arm64" : "x86_64");
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, arch, BOOT_NETBOOTD_GRUB_NAME);
+	if (snprintf(key, sizeof(key), "%s %s %s", arch, platform, server) >= (int)sizeof(key) ||
+	    stat(path, &st) < 0 ||
+	    (srv->loader_cache == NULL &&
+	        (srv->loader_cache = calloc(1, sizeof(*srv->loader_cache))) == NULL))
+		return make_grub(dir, arch, server, platform, ret_size);
+	lc = srv->loader_cache;
+	i = cache_slot(lc, key);
+	if (lc->slot[i].key[0] != '\0' && same_file(&lc->slot[i].src, &st) &&
+	    (fd = reopen(lc->slot[i].fd)) >= 0) {
+		lc->slot[i].used = ++lc->clock;
+		*ret_size = lc->slot[i].size;
+		return fd;
+	}
+	if (lc->slot[i].key[0] != '\0')
+		close(lc->slot[i].fd);
+	lc->slot[i].key[0] = '\0';
+	if ((r = make_grub(dir, arch, server, platform, ret_size)) < 0 || (fd = reopen(r)) < 0)
+		return r;
+	snprintf(lc->slot[i].key, sizeof(lc->slot[i].key), "%s", key);
+	lc->slot[i].src = st, lc->slot[i].fd = r, lc->slot[i].size = *ret_size;
+	lc->slot[i].used = ++lc->clock;
+	return fd;
 }
 
 int
@@ -259,6 +353,6 @@ loader_open_dir(
 	if (strcmp(arch, "x86_64-efi") != 0 && strcmp(arch, "arm64-efi") != 0)
 		return -ENOENT;
 	if (strcmp(slash + 1, BOOT_NETBOOTD_GRUB_NAME) == 0)
-		return open_grub(dir, arch, server, http, ret_size);
+		return open_grub(srv, dir, arch, server, http, ret_size);
 	return fs_open_beneath(dir, path, ret_size);
 }

@@ -65,11 +65,19 @@ int loader_open(struct server *srv, const char *name, off_t *ret_size);
 /*
  * Open "<arch>/<file>" of loaders.dir (the path after "loaders/"), beneath
  * it; netbootd-grub.efi patched for 'server' ("10.0.0.2:8090") and, over
- * HTTP ('http'), the HTTP Boot platform.  An fd and its size, or -ENOENT
+ * HTTP ('http'), the HTTP Boot platform.  The patched copies are kept
+ * (srv->loader_cache: LOADER_CACHE_SLOTS sealed memfds, by architecture,
+ * platform and server, made again when the file's inode, size or mtime
+ * changes), so a boot storm reads the file once, not once per client.  An fd and its size, or -ENOENT
  * (no loaders.dir, no such file), -EACCES, -EISDIR, -EINVAL (a
  * netbootd-grub.efi without its placeholder), -ENOMEM.
  */
 int loader_open_dir(
     struct server *srv, const char *path, const char *server, bool http, off_t *ret_size);
+
+#define LOADER_CACHE_SLOTS 8
+struct loader_cache;
+/* Close the cached copies; NULL is fine. */
+void loader_cache_free(struct loader_cache *lc);
 
 #endif

@@ -246,6 +246,7 @@ server_free(struct server *srv)
 	cluster_stop(srv);
 	progress_free(srv->progress);
 	store_free(srv->store);
+	loader_cache_free(srv->loader_cache);
 	config_free(srv->cfg);
 	if (srv->base != NULL)
 		event_base_free(srv->base);

@@ -48,6 +48,7 @@ struct server {
 	int64_t started;                   /* CLOCK_REALTIME seconds at start-up */
 	struct server_stats stats;         /* every service's counters (daemon/stats.h) */
 	struct loader_set loaders; /* the loader files found (daemon/loader.h), per config */
+	struct loader_cache *loader_cache; /* patched netbootd-grub.efi copies (loader.h) */
 };
 
 /* Open the state directory and start the enabled services (logged).  0 or -errno. */

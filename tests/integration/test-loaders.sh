@@ -288,6 +288,15 @@ cli atftp --trace --option "tsize 0" --option "blksize 1468" -g -r loaders/arm64
 check "atftp tsize: the OACK's tsize is the file's size ($(stat -c %s "$G"))" \
 	grep -Eq "tsize[^0-9]+$(stat -c %s "$G")\b" "$T/atftp.out"
 check "atftp: ARM64 GRUB patched the same" cmp "$T/g4" "$T/want-grub-tftp"
+# The patched copies are cached: a new netbootd-grub.efi must be served at once.
+fake_grub "$G.new" arch
+mv "$G.new" "$G"
+patched "$G" "$SERVER" efi-arm64 >"$T/want-grub-tftp2"
+rm -f "$T/g5"
+cli curl -sS -o "$T/g5" "tftp://$SADDR/loaders/arm64-efi/netbootd-grub.efi" || true
+check "a replaced netbootd-grub.efi is served (patched) on the next download, not the cached copy" \
+	cmp "$T/g5" "$T/want-grub-tftp2"
+patched "$G" "$SERVER" http-arm64 >"$T/want-grub-http"
 rm -f "$T/s1" "$T/s2"
 hpa loaders/x86_64-efi/shimx64.efi "$T/s1" >/dev/null 2>&1 || true
 check "tftp-hpa: shimx64.efi byte-identical" cmp "$T/s1" "$L/x86_64-efi/shimx64.efi"
