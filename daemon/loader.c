@@ -223,8 +223,8 @@ patch_field(char *buf, size_t len, const char *token, size_t field, const char *
 
 /* netbootd's GRUB of 'arch' for this server and platform, in a sealed memfd. */
 static int
-make_grub(const char *dir, const char *arch, const char *server, const char *platform,
-    off_t *ret_size)
+make_grub(
+    const char *dir, const char *arch, const char *server, const char *platform, off_t *ret_size)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
