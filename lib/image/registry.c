@@ -1163,17 +1163,9 @@ session_init(struct session *s, const char *cache_dir)
 		return r;
 	if (asprintf(&dir, "%s/blobs/sha256", cache_dir) < 0)
 		return -ENOMEM;
-	for (char *p = dir + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		r = mkdir(dir, 0755);
-		*p = '/';
-		if (r < 0 && errno != EEXIST)
-			return fail(s, -errno, "cannot create the blob cache \"%s\": %m", dir);
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return fail(s, -errno, "cannot create the blob cache \"%s\": %m", dir);
+	/* With every missing parent ($XDG_CACHE_HOME may not exist yet), private. */
+	if ((r = io_mkdir_parents(dir, 0700)) < 0)
+		return fail(s, r, "cannot create the blob cache \"%s\": %s", dir, strerror(-r));
 	return 0;
 }
 

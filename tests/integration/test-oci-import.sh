@@ -340,6 +340,15 @@ check "away from loopback without --insecure: refused over plain HTTP" err_has "
 check "... nothing written" [ -z "$(ls -A "$O3")" ]
 XDG_CACHE_HOME=$T/xdg run 0 extract oci "$FAR/ns/img:tag1" "$O3" --insecure
 check "... with --insecure: extracted" cmp -s "$O3/kairos-kernel" "$L/base/boot/vmlinuz-6.1"
+XDG_CACHE_HOME=$T/xdg-new/a/b run 0 extract oci "$REG/ns/img:tag1" "$T/extract-xdg"
+check "a blob cache whose parents are missing is created with them" \
+	[ -d "$T/xdg-new/a/b/netbootd/blobs/sha256" ]
+check "... mode 0700" [ "$(stat -c %a "$T/xdg-new/a" "$T/xdg-new/a/b/netbootd" | tr '\n' ' ')" = "700 700 " ]
+: >"$T/xdg-file"
+XDG_CACHE_HOME=$T/xdg-file/c run 1 extract oci "$REG/ns/img:tag1" "$T/extract-xdg2"
+said_once() { [ "$(grep -c . "$T/err")" = 1 ] && err_has "$1"; }
+check "a blob cache that cannot be created: said once" \
+	said_once "cannot create the blob cache \"$T/xdg-file/c/netbootd/blobs/sha256\": Not a directory"
 : >"$T/afile"
 XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:tag1" "$T/afile/sub" --insecure
 check "a file in place of OUTDIR's parent: clear error" \
