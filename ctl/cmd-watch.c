@@ -22,11 +22,36 @@ parse_watch(int argc, char **argv, cJSON *args)
 	return ctl_args_add_mac(args, "mac", "watch", argv[optind]);
 }
 
+/* A string as is, or quoted when it has a space, '"', '=' or '\\'; control characters as \xNN. */
+static void
+print_string(const char *s)
+{
+	bool quote = false;
+
+	for (const char *c = s; *c != '\0'; c++)
+		quote =
+		    quote || strchr(" \"=\\", *c) != NULL || (unsigned char)*c < 0x20 || *c == 0x7f;
+	if (!quote) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (const char *c = s; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			printf("\\x%02x", (unsigned char)*c);
+		else if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
 static void
 print_value(const cJSON *v)
 {
 	if (cJSON_IsString(v))
-		printf(strpbrk(v->valuestring, " \t\"=") != NULL ? "\"%s\"" : "%s", v->valuestring);
+		print_string(v->valuestring);
 	else if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble))
 		printf("%.0f", v->valuedouble);
 	else {

@@ -132,7 +132,8 @@ def reply_watch(conn, args, log):
             "detail": "kairos", "bytes": 5000000, "total": 12345678, "complete": False},
            {"mac": macs[0], "time": T0 + 3000, "kind": "state", "client": None,
             "detail": "installing", "bytes": 0, "total": 0, "complete": True,
-            "instance": "rack1-a", "hint": "a newer member", "gone": None}]
+            "instance": "rack1-a", "hint": "a newer member", "gone": None,
+            "note": 'say "hi"\x1b[31m'}]
     for e in evs:
         if want is None or e["mac"] == want:
             event(conn, "boot", e)

@@ -369,7 +369,7 @@ BG_PID=
 expect_out "2024-05-01 12:00:00 52:54:00:12:34:56 offer file=ipxe.efi
 2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi client=10.0.0.9 bytes=1024 total=1024 complete=yes
 2024-05-01 12:00:02 52:54:00:12:34:56 kernel image=kairos client=10.0.0.5 bytes=5000000 total=12345678 complete=no
-2024-05-01 12:00:03 52:54:00:12:34:56 state state=installing instance=rack1-a hint=\"a newer member\"" watch
+2024-05-01 12:00:03 52:54:00:12:34:56 state state=installing instance=rack1-a hint=\"a newer member\" note=\"say \\\"hi\\\"\\x1b[31m\"" watch
 wait_for grep -q "CLOSED watch" "$LOG" && pass || fail "the fake daemon did not see watch close"
 
 echo "== usage errors (exit 2, nothing sent)"
