@@ -1,6 +1,7 @@
 /* machines, assign, unassign: parsing and rendering. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ctl-args.h"
 #include "ctl-format.h"
@@ -110,6 +111,28 @@ format_last_event(const cJSON *m, char *buf, size_t size)
 	    inst != NULL ? " on " : "", inst != NULL ? inst : "");
 }
 
+/*
+ * Its assigned image, else the one it boots now and why: "kairos (default)",
+ * "kairos (profile)", "kairos (group lab)"; "-" when it boots none.
+ */
+static void
+format_image(const cJSON *m, char *buf, size_t size)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(m, "boot");
+	const char *image = control_json_string(m, "image"),
+	           *boots = control_json_string(b, "image"), *from = control_json_string(b, "from"),
+	           *group = control_json_string(b, "group");
+
+	if (image != NULL || boots == NULL)
+		snprintf(buf, size, "%s", ctl_format_dash(image));
+	else if (from != NULL && strcmp(from, "group") == 0 && group != NULL)
+		snprintf(buf, size, "%s (group %s)", boots, group);
+	else if (from != NULL && strcmp(from, "assigned") != 0)
+		snprintf(buf, size, "%s (%s)", boots, from);
+	else
+		snprintf(buf, size, "%s", boots);
+}
+
 static void
 render_machines(const cJSON *args, const cJSON *data)
 {
@@ -125,6 +148,7 @@ render_machines(const cJSON *args, const cJSON *data)
 	cJSON_ArrayForEach(m, data)
 	{
 		char cmdline[CONTROL_MAX_CMDLINE + 32], last[128], state[32];
+		char image[2 * CONTROL_NAME_MAX + 16];
 		char labels[CONTROL_MAX_LABELS * (2 * CONTROL_MAX_LABEL + 2)];
 
 		ctl_format_cmdline(m, cmdline, sizeof(cmdline));
@@ -132,9 +156,10 @@ render_machines(const cJSON *args, const cJSON *data)
 		    cJSON_GetObjectItemCaseSensitive(m, "labels"), "", labels, sizeof(labels));
 		format_last_event(m, last, sizeof(last));
 		format_state(m, state, sizeof(state));
+		format_image(m, image, sizeof(image));
 		ctl_table_add(&t, control_json_string(m, "mac"), state,
-		    control_json_string(m, "profile"), control_json_string(m, "image"),
-		    control_json_string(m, "config"), cmdline, labels, last);
+		    control_json_string(m, "profile"), image, control_json_string(m, "config"),
+		    cmdline, labels, last);
 	}
 	ctl_table_print_free(&t);
 }

@@ -11,6 +11,19 @@ print_count(const char *label, const cJSON *data, const char *key)
 	printf("%-18s%.0f\n", label, ctl_format_num(data, key));
 }
 
+/* "3 (2 in the fleet, 1 seen)": those `machines` lists, and of them those with an entry. */
+static void
+print_machines(const cJSON *data)
+{
+	double all = ctl_format_num(data, "machines"),
+	       fleet = ctl_format_num(data, "machines_fleet");
+
+	printf("%-18s%.0f", "machines:", all);
+	if (fleet >= 0 && fleet <= all) /* a daemon before machines_fleet: the count alone */
+		printf(" (%.0f in the fleet, %.0f seen)", fleet, all - fleet);
+	putchar('\n');
+}
+
 /* The store: local, or a shared store's state and the instances it knows. */
 static void
 render_store(const cJSON *data)
@@ -46,7 +59,7 @@ render_status(const cJSON *args, const cJSON *data)
 	printf("%-18s%s\n", "version:", ctl_format_dash(control_json_string(data, "version")));
 	printf("%-18s%s\n", "uptime:", up);
 	print_count("images:", data, "images");
-	print_count("machines:", data, "machines");
+	print_machines(data);
 	print_count("configs:", data, "configs");
 	printf(
 	    "%-18s%s\n", "default image:", control_json_string(data, "default_image") ?: "(none)");

@@ -272,34 +272,24 @@ parse_oci_args(int argc, char **argv, struct oci_args *a)
 	return parse_positionals(argc, argv, a->pos);
 }
 
-/* $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd, created. */
+/*
+ * $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd.  registry_pull() creates it
+ * with its missing parents, and says once why when it cannot.
+ */
 static int
 cache_dir(char **ret)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *dir = NULL, *parent = NULL;
-	int r = 0;
+	int r;
 
 	if (xdg != NULL && xdg[0] == '/')
-		r = asprintf(&parent, "%s", xdg);
+		r = asprintf(ret, "%s/netbootd", xdg);
 	else
-		r = asprintf(&parent, "%s/.cache", home != NULL ? home : "/root");
-	if (r < 0 || asprintf(&dir, "%s/netbootd", parent) < 0) {
-		free(parent);
+		r = asprintf(ret, "%s/.cache/netbootd", home != NULL ? home : "/root");
+	if (r < 0) {
+		*ret = NULL;
 		return -ENOMEM;
 	}
-	r = (mkdir(parent, 0700) < 0 && errno != EEXIST) ||
-	            (mkdir(dir, 0700) < 0 && errno != EEXIST)
-	        ? -errno
-	        : 0;
-	free(parent);
-	if (r < 0) {
-		ctl_error(
-		    "extract oci: cannot create the blob cache \"%s\": %s", dir, strerror(-r));
-		free(dir);
-		return r;
-	}
-	*ret = dir;
 	return 0;
 }
 

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot-view.h"
 #include "cmd.h"
 #include "lifecycle-table.h"
 #include "progress.h"
 #include "store.h"
+#include "util.h"
 
 /* Sorting and de-duplicating the MACs seen in progress. */
 struct mac_set {
@@ -52,27 +54,109 @@ collect_lifecycle(const uint8_t mac[MAC_LEN], const struct lifecycle_record *r, 
 	collect_mac(&ev, userdata);
 }
 
-/* Machines seen booting, or with a lifecycle, but not assigned. */
-static bool
-add_seen_machines(struct server *srv, cJSON *a)
+/*
+ * The machines seen booting, or with a lifecycle, that have no entry in the
+ * store: sorted, each once, in *ret (free ret->macs).  0 or -ENOMEM.
+ */
+static int
+seen_machines(struct server *srv, struct mac_set *ret)
 {
 	struct mac_set set = {0};
-	bool ok = true;
+	size_t n = 0;
 
 	progress_foreach(srv->progress, collect_mac, &set);
 	lifecycle_foreach(srv->lifecycle, collect_lifecycle, &set);
+	if (set.failed) {
+		free(set.macs);
+		return -ENOMEM;
+	}
 	if (set.n > 0)
 		qsort(set.macs, set.n, MAC_LEN, mac_cmp);
-	for (size_t i = 0; ok && i < set.n; i++) {
-		if ((i > 0 && memcmp(set.macs[i], set.macs[i - 1], MAC_LEN) == 0) ||
+	for (size_t i = 0; i < set.n; i++) {
+		if ((n > 0 && memcmp(set.macs[i], set.macs[n - 1], MAC_LEN) == 0) ||
 		    store_machine_get(srv->store, set.macs[i]) != NULL)
 			continue;
-		cJSON *m = cmd_machine_to_json(srv, set.macs[i], NULL);
-
-		ok = m != NULL && cJSON_AddItemToArray(a, m);
+		memmove(set.macs[n++], set.macs[i], MAC_LEN);
 	}
+	set.n = n;
+	*ret = set;
+	return 0;
+}
+
+int
+cmd_machines_count(struct server *srv, size_t *ret_fleet, size_t *ret_seen)
+{
+	struct mac_set set;
+	int r = seen_machines(srv, &set);
+
+	if (r < 0)
+		return r;
+	(void)store_machine_list(srv->store, ret_fleet);
+	*ret_seen = set.n;
 	free(set.macs);
-	return ok && !set.failed;
+	return 0;
+}
+
+/* Where the image a machine boots comes from, for the plan's reason. */
+static const char *
+boot_from(enum boot_reason r)
+{
+	switch (r) {
+	case BOOT_REASON_ASSIGNED:
+		return "assigned";
+	case BOOT_REASON_DEFAULT_IMAGE:
+	case BOOT_REASON_CONFIG_IMAGE:
+	case BOOT_REASON_ONLY_IMAGE:
+		return "default";
+	case BOOT_REASON_MACHINE_PROFILE:
+		return "profile";
+	case BOOT_REASON_GROUP:
+		return "group";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * "boot": what its iPXE script does now, as `explain MAC` decides it (from
+ * its MAC, entry and labels, without an architecture): {"action","image",
+ * "from","group"}.
+ */
+static bool
+add_boot(const struct boot_view *v, const uint8_t mac[MAC_LEN], cJSON *o)
+{
+	static const char *const actions[_BOOT_ACTION_MAX] = {
+	    [BOOT_IGNORE] = "ignore",
+	    [BOOT_NETBOOT] = "netboot",
+	    [BOOT_WAIT] = "wait",
+	    [BOOT_LOCAL] = "local",
+	};
+	struct boot_client client = {.firmware = BOOT_FIRMWARE_IPXE, .has_mac = true};
+	_cleanup_(boot_plan_done) struct boot_plan p = {.cmdline = NULL};
+	cJSON *b;
+
+	memcpy(client.mac, mac, MAC_LEN);
+	if (boot_decide(v, &client, BOOT_SERVICE_SCRIPT, &p) < 0)
+		return false;
+	b = cJSON_AddObjectToObject(o, "boot");
+	return b != NULL && cJSON_AddStringToObject(b, "action", actions[p.action]) &&
+	       cJSON_AddItemToObject(
+	           b, "image", cmd_json_str_or_null(p.action == BOOT_NETBOOT ? p.image : NULL)) &&
+	       cJSON_AddItemToObject(b, "from", cmd_json_str_or_null(boot_from(p.reason))) &&
+	       cJSON_AddItemToObject(b, "group", cmd_json_str_or_null(p.group));
+}
+
+static bool
+add_machine(struct server *srv, const struct boot_view *v, const uint8_t mac[MAC_LEN],
+    const struct fleet_machine *entry, cJSON *a)
+{
+	cJSON *m = cmd_machine_to_json(srv, mac, entry);
+
+	if (m == NULL || !cJSON_AddItemToArray(a, m)) {
+		cJSON_Delete(m);
+		return false;
+	}
+	return add_boot(v, mac, m);
 }
 
 static int
@@ -82,15 +166,18 @@ cmd_machines(struct control_client *c, const cJSON *args, cJSON **ret, struct co
 	size_t n;
 	const struct fleet_machine *list = store_machine_list(srv->store, &n);
 	cJSON *a = cJSON_CreateArray();
-	bool ok = a != NULL;
+	struct mac_set seen = {0};
+	struct boot_view view;
+	bool ok = a != NULL && seen_machines(srv, &seen) == 0;
 
 	(void)args;
-	for (size_t i = 0; ok && i < n; i++) {
-		cJSON *m = cmd_machine_to_json(srv, list[i].mac, &list[i]);
-
-		ok = m != NULL && cJSON_AddItemToArray(a, m);
-	}
-	if (!ok || !add_seen_machines(srv, a)) {
+	boot_view_init(srv, &view);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = add_machine(srv, &view, list[i].mac, &list[i], a);
+	for (size_t i = 0; ok && i < seen.n; i++)
+		ok = add_machine(srv, &view, seen.macs[i], NULL, a);
+	free(seen.macs);
+	if (!ok) {
 		cJSON_Delete(a);
 		return cmd_oom(err);
 	}

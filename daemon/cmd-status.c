@@ -20,16 +20,22 @@ cmd_status(struct control_client *c, const cJSON *args, cJSON **ret, struct cont
 	enum boot_reason why;
 	struct boot_view view;
 	struct stats_state st;
+	size_t fleet, seen;
 	cJSON *o = cJSON_CreateObject();
 
 	(void)args;
 	stats_state(srv, &st);
+	if (cmd_machines_count(srv, &fleet, &seen) < 0) {
+		cJSON_Delete(o);
+		return cmd_oom(err);
+	}
 	boot_view_init(srv, &view);
 	(void)boot_default_image(&view, &def, &why); /* the one the boot decision uses */
 	if (o == NULL || !cJSON_AddStringToObject(o, "version", NETBOOTD_VERSION) ||
 	    !cJSON_AddNumberToObject(o, "uptime_s", (double)(time(NULL) - srv->started)) ||
 	    !cJSON_AddNumberToObject(o, "images", (double)st.images) ||
-	    !cJSON_AddNumberToObject(o, "machines", (double)st.machines) ||
+	    !cJSON_AddNumberToObject(o, "machines", (double)(fleet + seen)) || /* as `machines` */
+	    !cJSON_AddNumberToObject(o, "machines_fleet", (double)fleet) ||
 	    !cJSON_AddNumberToObject(o, "configs", (double)st.configs) ||
 	    !cJSON_AddItemToObject(o, "default_image", cmd_json_str_or_null(def)) ||
 	    !cJSON_AddItemToObject(

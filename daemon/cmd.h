@@ -76,6 +76,11 @@ int cmd_event_from_json(const cJSON *o, struct progress_event *ret);
  * lifecycle, without an entry).
  */
 struct lifecycle_record;
+/*
+ * The machines `machines` lists: the store's entries (*ret_fleet) and those
+ * seen booting or with a lifecycle without one (*ret_seen).  0 or -ENOMEM.
+ */
+int cmd_machines_count(struct server *srv, size_t *ret_fleet, size_t *ret_seen);
 /* {"state","since","error","installed_at","group","boots","installs"}; r NULL: new. */
 cJSON *cmd_lifecycle_to_json(const struct lifecycle_record *r);
 cJSON *cmd_machine_to_json(

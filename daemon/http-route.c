@@ -292,12 +292,16 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 		http_warn_netconsole(c, rt->mac);
 	if (plan.action == BOOT_NETBOOT && plan.report && !c->head)
 		lifecycle_booted(c->s->srv->lifecycle, rt->mac, plan.group);
+	if (c->head)
+		return; /* a HEAD is not a boot step: no event */
 	image = plan.action == BOOT_NETBOOT ? plan.image : NULL;
 	http_reply_event_init(c, PROGRESS_SCRIPT,
 	    image != NULL               ? image
 	    : plan.action == BOOT_LOCAL ? "local"
 	                                : "none",
 	    &ev);
+	ev.bytes = ev.total = strlen(script);
+	ev.complete = true; /* sent whole, as the cloud-config */
 	http_reply_progress(c->s, &ev, image);
 }
 
@@ -465,6 +469,8 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 	if (plan.report && !c->head)
 		http_config_report(c, rt->mac, &plan, name, &out, &olen);
 	http_reply_text(c, 200, "OK", CTYPE_TEXT, out, olen);
+	if (c->head)
+		return;
 	http_reply_event_init(c, PROGRESS_CONFIG, name, &ev);
 	ev.bytes = ev.total = olen;
 	ev.complete = true;

@@ -1,11 +1,13 @@
 /*
  * Image reference parsing: see oci-ref.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "oci-ref.h"
@@ -93,16 +95,35 @@ tag_valid(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
-/* host[:port]: labels of [A-Za-z0-9-] joined by '.', port 1-65535. */
+/* "[IPv6]" at the start of s: its length with the brackets, or 0. */
+static size_t
+ipv6_literal_len(const char *s)
+{
+	const char *end = s[0] == '[' ? strchr(s, ']') : NULL;
+	char addr[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+	size_t n;
+
+	if (end == NULL || (n = (size_t)(end - s) - 1) == 0 || n >= sizeof(addr))
+		return 0;
+	memcpy(addr, s + 1, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET6, addr, &a) == 1 ? n + 2 : 0;
+}
+
+/* host[:port]: labels of [A-Za-z0-9-] joined by '.', or [IPv6]; port 1-65535. */
 static bool
 registry_valid(const char *s)
 {
-	const char *colon = strchr(s, ':');
+	size_t v6 = ipv6_literal_len(s);
+	const char *colon = v6 > 0 ? (s[v6] == ':' ? s + v6 : NULL) : strchr(s, ':');
 	size_t hostlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
 
+	if (v6 > 0 && s[v6] != '\0' && s[v6] != ':')
+		return false;
 	if (hostlen == 0 || hostlen > 253)
 		return false;
-	for (size_t i = 0; i < hostlen; i++) {
+	for (size_t i = 0; v6 == 0 && i < hostlen; i++) {
 		char c = s[i];
 		bool alnum =
 		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -251,6 +272,40 @@ const char *
 oci_ref_reference(const struct oci_ref *ref)
 {
 	return ref->digest != NULL ? ref->digest : ref->tag;
+}
+
+bool
+oci_registry_loopback(const char *registry)
+{
+	size_t v6 = ipv6_literal_len(registry), n = strcspn(registry, ":");
+	char host[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (v6 > 0) {
+		memcpy(host, registry + 1, v6 - 2);
+		host[v6 - 2] = '\0';
+		return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, registry, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int
+oci_ref_format_name(const struct oci_ref *ref, char **ret)
+{
+	char *s;
+
+	if (asprintf(&s, "%s/%s%s%s", ref->registry, ref->repository, ref->tag ? ":" : "",
+	        ref->tag ? ref->tag : "") < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
 int

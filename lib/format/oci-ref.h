@@ -7,6 +7,7 @@
  *   quay.io/kairos/ubuntu:TAG   quay.io               kairos/ubuntu         tag TAG
  *   registry:5000/ns/x@sha256:<64 hex>                                      digest only
  *   localhost/x:t               localhost             x
+ *   [::1]:5000/x                [::1]:5000            x                     (IPv6 in brackets)
  *
  * The first '/'-separated component is a registry when it contains '.' or
  * ':' or is "localhost" (the Docker rule); otherwise the registry is Docker
@@ -49,10 +50,18 @@ void oci_digest_short(const char *digest, char ret[13]);
 int oci_ref_parse(const char *s, struct oci_ref **ret, char **ret_error);
 void oci_ref_free(struct oci_ref *ref);
 
+/*
+ * Whether a registry ("host[:port]") is this machine's loopback, as Docker
+ * decides it: "localhost", 127.0.0.0/8, [::1].  By name only, nothing resolved.
+ */
+bool oci_registry_loopback(const char *registry);
+
 /* The tag or digest to put in /v2/<repository>/manifests/<reference>. */
 const char *oci_ref_reference(const struct oci_ref *ref);
 
 /* Canonical text: "registry/repository[:tag][@digest]" (parses back to the same). */
 int oci_ref_format(const struct oci_ref *ref, char **ret);
+/* The same without the digest, "registry/repository[:tag]": the name to pin with one. */
+int oci_ref_format_name(const struct oci_ref *ref, char **ret);
 
 #endif

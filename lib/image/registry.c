@@ -1105,9 +1105,12 @@ oci_image_free(struct oci_image *img)
 	free(img);
 }
 
+/* Plain HTTP: listed in opts->insecure, or on loopback (as Docker: nothing leaves the host). */
 static bool
 host_insecure(const struct registry_opts *o, const char *registry)
 {
+	if (oci_registry_loopback(registry))
+		return true;
 	for (const char *const *p = o->insecure; p != NULL && *p != NULL; p++)
 		if (strcasecmp(*p, registry) == 0)
 			return true;
@@ -1160,17 +1163,9 @@ session_init(struct session *s, const char *cache_dir)
 		return r;
 	if (asprintf(&dir, "%s/blobs/sha256", cache_dir) < 0)
 		return -ENOMEM;
-	for (char *p = dir + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		r = mkdir(dir, 0755);
-		*p = '/';
-		if (r < 0 && errno != EEXIST)
-			return fail(s, -errno, "cannot create the blob cache \"%s\": %m", dir);
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return fail(s, -errno, "cannot create the blob cache \"%s\": %m", dir);
+	/* With every missing parent ($XDG_CACHE_HOME may not exist yet), private. */
+	if ((r = io_mkdir_parents(dir, 0700)) < 0)
+		return fail(s, r, "cannot create the blob cache \"%s\": %s", dir, strerror(-r));
 	return 0;
 }
 
@@ -1260,7 +1255,8 @@ pull(struct session *s, const char *platform, const char *cache, struct oci_imag
 	if (oci_platform_parse(platform ? platform : OCI_PLATFORM_DEFAULT, &pf) < 0)
 		return fail(
 		    s, -EINVAL, "the platform \"%s\" is not os/architecture[/variant]", platform);
-	if ((r = session_init(s, cache)) < 0 || (r = oci_ref_format(s->ref, &img->reference)) < 0)
+	if ((r = session_init(s, cache)) < 0 ||
+	    (r = oci_ref_format_name(s->ref, &img->reference)) < 0)
 		return r;
 	if ((r = resolve_manifest(s, &pf, &doc, img->manifest_digest)) < 0)
 		return r;

@@ -11,7 +11,9 @@
  * after their SHA-256 was verified, so the cache is trusted by size.
  *
  * Transport:
- *  - HTTPS; plain HTTP only for registries listed in opts->insecure.
+ *  - HTTPS; plain HTTP only for registries listed in opts->insecure and for
+ *    those on loopback (oci_registry_loopback(): localhost, 127.0.0.0/8,
+ *    [::1]), as Docker treats them.
  *  - Authentication: anonymous or Basic credentials go to the token
  *    endpoint of a "WWW-Authenticate: Bearer realm=,service=,scope=" challenge
  *    (registry_challenge_parse); a registry that answers "Basic" gets the
@@ -77,7 +79,7 @@ struct oci_blob {
 };
 
 struct oci_image {
-	char *reference;          /* canonical: registry/repository[:tag][@digest] */
+	char *reference; /* registry/repository[:tag], no digest: manifest_digest pins it */
 	char manifest_digest[72]; /* of the image manifest (not the index) */
 	char *manifest_media_type;
 	struct oci_blob config;

@@ -26,6 +26,7 @@ check(const struct oci_ref *ref)
 	    (ref->digest != NULL && !oci_digest_valid(ref->digest)) || ref->registry[0] == '\0' ||
 	    ref->repository[0] == '\0')
 		abort();
+	(void)oci_registry_loopback(ref->registry);
 	if (oci_ref_format(ref, &text) < 0)
 		return;
 	if (oci_ref_parse(text, &back, NULL) != 0 || !same(back->registry, ref->registry) ||

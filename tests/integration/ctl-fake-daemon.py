@@ -124,10 +124,17 @@ def reply_add_image(conn, args, log):
 def reply_watch(conn, args, log):
     macs = ["52:54:00:12:34:56", "52:54:00:00:00:99"]
     want = args.get("mac")
-    evs = [{"mac": macs[0], "time": T0, "kind": "offer", "arch": 7},
-           {"mac": macs[1], "time": T0 + 1000, "kind": "loader", "file": "ipxe.efi"},
-           {"mac": macs[0], "time": T0 + 2000, "kind": "kernel", "image": "kairos",
-            "bytes": 12345678}]
+    # The shape of daemon/cmd.c cmd_event_to_json(); the last with a member of a newer daemon.
+    evs = [{"mac": macs[0], "time": T0, "kind": "offer", "client": None, "detail": "ipxe.efi",
+            "bytes": 0, "total": 0, "complete": False},
+           {"mac": macs[1], "time": T0 + 1000, "kind": "loader", "client": "10.0.0.9",
+            "detail": "ipxe.efi", "bytes": 1024, "total": 1024, "complete": True},
+           {"mac": macs[0], "time": T0 + 2000, "kind": "kernel", "client": "10.0.0.5",
+            "detail": "kairos", "bytes": 5000000, "total": 12345678, "complete": False},
+           {"mac": macs[0], "time": T0 + 3000, "kind": "state", "client": None,
+            "detail": "installing", "bytes": 0, "total": 0, "complete": True,
+            "instance": "rack1-a", "hint": "a newer member", "gone": None,
+            "note": 'say "hi"\x1b[31m'}]
     for e in evs:
         if want is None or e["mac"] == want:
             event(conn, "boot", e)
@@ -138,7 +145,8 @@ def reply_watch(conn, args, log):
     log.write("CLOSED watch\n")
 
 
-STATUS = {"version": "0.1.0", "uptime_s": 93784, "images": 2, "machines": 2, "configs": 2,
+STATUS = {"version": "0.1.0", "uptime_s": 93784, "images": 2, "machines": 3, "machines_fleet": 2,
+          "configs": 2,
           "default_image": "kairos", "default_config": None, "default_boot": True,
           "tftp_sessions": 1, "http_connections": 3}
 
@@ -147,9 +155,17 @@ MACHINES = [
      "cmdline_mode": "append", "labels": {"role": "cp", "zone": "a"}, "profile": None,
      "last_event": {"mac": "52:54:00:12:34:56", "time": T0, "kind": "kernel"},
      "lifecycle": {"state": "installed", "since": T0, "error": None, "installed_at": T0,
-                   "group": None, "boots": 1, "installs": 1}},
+                   "group": None, "boots": 1, "installs": 1},
+     "boot": {"action": "netboot", "image": "kairos", "from": "assigned", "group": None}},
     {"mac": "52:54:00:00:00:99", "image": None, "config": None, "cmdline": None,
-     "cmdline_mode": "append", "labels": {}, "profile": "disk", "last_event": None},
+     "cmdline_mode": "append", "labels": {}, "profile": "disk", "last_event": None,
+     "boot": {"action": "local", "image": None, "from": "profile", "group": None}},
+    {"mac": "52:54:00:00:00:a1", "image": None, "config": None, "cmdline": None,
+     "cmdline_mode": "append", "labels": {}, "profile": None, "last_event": None,
+     "boot": {"action": "netboot", "image": "kairos", "from": "group", "group": "lab"}},
+    {"mac": "52:54:00:00:00:a2", "image": None, "config": None, "cmdline": None,
+     "cmdline_mode": "append", "labels": {}, "profile": None, "last_event": None,
+     "boot": {"action": "netboot", "image": "kairos", "from": "default", "group": None}},
 ]
 
 PROFILES = [

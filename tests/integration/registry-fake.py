@@ -17,6 +17,10 @@ on purpose according to --mode:
   corrupt  blobs are served with one byte changed (same size).
   bigmanifest  the manifest of any tag is 5 MiB of JSON.
   slow     the largest blob trickles out (8 KiB every 0.2 s).
+  plain    nothing goes wrong: a registry over plain HTTP.
+
+--host picks the address it listens on (default 127.0.0.1; an IPv6 one
+such as ::1 too).
 
 Each request is logged to --log as one line:
   <listener> GET <path> range=<Range or -> auth=<scheme or -> 
@@ -39,6 +43,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--layout", required=True)
 ap.add_argument("--port", type=int, required=True)
+ap.add_argument("--host", default="127.0.0.1")
 ap.add_argument("--mode", required=True)
 ap.add_argument("--log", required=True)
 ap.add_argument("--redirect-host", default="127.0.0.2")
@@ -219,14 +224,19 @@ class Storage(Handler):
     listener = "storage"
 
 
+class Server6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def serve(host, port, handler):
-    srv = http.server.ThreadingHTTPServer((host, port), handler)
+    cls = Server6 if ":" in host else http.server.ThreadingHTTPServer
+    srv = cls((host, port), handler)
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
 
-serve("127.0.0.1", args.port, Handler)
+serve(args.host, args.port, Handler)
 if args.mode == "token":
     serve(args.redirect_host, args.redirect_port, Storage)
 log("ready")

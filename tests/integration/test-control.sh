@@ -72,7 +72,7 @@ check "socket is mode 0660 root:$GROUP" \
 run 0 status
 check "status human output" out_has "default boot: *on"
 run 0 --json status
-check "status --json has every field" out_json "set(d) == {'version','uptime_s','images','machines','configs','default_image','default_config','default_boot','tftp_sessions','http_connections','store'} and d['store'] == 'local' and d['images'] == 0 and d['default_boot'] is True"
+check "status --json has every field" out_json "set(d) == {'version','uptime_s','images','machines','machines_fleet','configs','default_image','default_config','default_boot','tftp_sessions','http_connections','store'} and d['store'] == 'local' and d['images'] == 0 and d['default_boot'] is True"
 
 # --- add-image, images, HTTP ------------------------------------------------
 run 0 add-image k1 --dir "$SRC"
@@ -129,7 +129,7 @@ check "config default --none" out_json "d == {'name': None}"
 run 0 assign "52-54-00-AA-BB-01" k1 --config c1 --append-cmdline "debug=1"
 check "assign human output" out_has "assigned $MAC to image k1"
 run 0 --json machines
-check "machines --json" out_json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','labels':{},'profile':None,'last_event':None,'lifecycle':{'state':'new','since':None,'error':None,'installed_at':None,'group':None,'boots':0,'installs':0}}]"
+check "machines --json" out_json "d == [{'mac':'$MAC','image':'k1','config':'c1','cmdline':'debug=1','cmdline_mode':'append','labels':{},'profile':None,'last_event':None,'lifecycle':{'state':'new','since':None,'error':None,'installed_at':None,'group':None,'boots':0,'installs':0},'boot':{'action':'netboot','image':'k1','from':'assigned','group':None}}]"
 run 0 machines
 check "machines human" out_has "^$MAC *new *- *k1 *c1"
 run 1 assign 52:54:00:aa:bb:02 nosuch
@@ -387,6 +387,50 @@ check "... and none of $OTHER" test "$(boot_events "$T/watch-mac.out" "$OTHER")"
 check "watch keeps running" kill -0 "$BG"
 kill "$BG" "$BG2"; wait "$BG" "$BG2" 2>/dev/null || true; BG="" BG2=""
 run 0 status
+
+# --- watch as text, HEAD requests, machines and status agree -------------------
+# k2 becomes the only image, so an unknown machine boots it as the default.
+# HEAD requests of its script, cloud-config and kernel come first: none is an
+# event, nor a boot; then GETs of the same, each one event, complete.
+M3=52:54:00:aa:bb:03
+M3D=$(echo "$M3" | tr : -)
+run 0 remove-image k4 --force
+"$CTL" -s "$SOCK" watch "$M3" >"$T/watch.txt" 2>&1 &
+BG=$!
+url() { echo "http://127.0.0.1:$PORT$1"; }
+for p in "/ipxe/$M3D" "/config/$M3D" /images/k2/kernel; do
+	check "HEAD $p answers 200" test "$(in_ns curl -s -I -o /dev/null -w '%{http_code}' "$(url "$p")")" = 200
+done
+SCRIPT_LEN=$(in_ns curl -sf -o "$T/s3" -w '%{size_download}' "$(url "/ipxe/$M3D")")
+in_ns curl -sf -o /dev/null "$(url /images/k2/kernel)" || true
+CC_LEN=$(in_ns curl -sf -o /dev/null -w '%{size_download}' "$(url "/config/$M3D")")
+saw_config() { grep -q " $M3 config " "$T/watch.txt"; }
+check "watch (text) prints the cloud-config's event" wait_until 30 saw_config
+W="^[0-9-]* [0-9:]* $M3"
+check "watch: the script line, complete, with its size ($SCRIPT_LEN bytes)" \
+	grep -q "$W script image=k2 client=127.0.0.1 bytes=$SCRIPT_LEN total=$SCRIPT_LEN complete=yes\$" "$T/watch.txt"
+check "watch: the kernel line" \
+	grep -q "$W kernel image=k2 client=127.0.0.1 bytes=2097152 total=2097152 complete=yes\$" "$T/watch.txt"
+check "watch: the cloud-config line" \
+	grep -q "$W config config=default client=127.0.0.1 bytes=$CC_LEN total=$CC_LEN complete=yes\$" "$T/watch.txt"
+check "watch: one script, one kernel, one config event: the HEADs are none" \
+	test "$(grep -c ' script \| kernel \| config ' "$T/watch.txt")" = 3
+check "watch: no null, no detail= in the text" sh -c "! grep -q 'null\|detail=' '$T/watch.txt'"
+kill "$BG"; wait "$BG" 2>/dev/null || true; BG=""
+run 0 --json machines
+check "machines --json: $M3 boots k2 as the default image, one boot (the HEAD none)" out_json \
+	"[(m['image'], m['boot'], m['lifecycle']['boots']) for m in d if m['mac'] == '$M3'] == [(None, {'action':'netboot','image':'k2','from':'default','group':None}, 1)]"
+N_MACHINES=$("$PY" -c "import json; print(len(json.load(open('$T/out'))))")
+N_FLEET=$("$PY" -c "import json; print(sum(m['profile'] is not None or m['image'] is not None or m['labels'] != {} for m in json.load(open('$T/out'))))")
+run 0 machines
+check "machines: the image of $M3 is k2, marked default" out_has "^$M3 .* k2 (default) "
+check "machines: $N_MACHINES rows" test "$(($(wc -l <"$T/out") - 1))" = "$N_MACHINES"
+run 0 --json status
+check "status --json counts the $N_MACHINES machines that machines lists, $N_FLEET in the fleet" \
+	out_json "d['machines'] == $N_MACHINES and d['machines_fleet'] == $N_FLEET"
+run 0 status
+check "status: machines: $N_MACHINES ($N_FLEET in the fleet, $((N_MACHINES - N_FLEET)) seen)" \
+	out_has "^machines: *$N_MACHINES ($N_FLEET in the fleet, $((N_MACHINES - N_FLEET)) seen)\$"
 
 # --- SIGHUP with a new socket path ----------------------------------------------
 sed -i "s#socket: $SOCK#socket: $T/run2/c.sock#" "$T/netbootd.yaml"

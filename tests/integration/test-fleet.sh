@@ -230,11 +230,12 @@ echo "== label"
 run 0 label "$NEW" role=cp rack=r1
 check "label of an unknown MAC creates its entry" out_has "labels of $NEW: rack=r1 role=cp"
 run 0 --json machines
-check "machines lists it with its labels, no profile, no image" out_json "[m for m in d if m['mac'] == '$NEW'] == [{'mac':'$NEW','image':None,'config':None,'cmdline':None,'cmdline_mode':'append','labels':{'rack':'r1','role':'cp'},'profile':None,'last_event':None,'lifecycle':{'state':'new','since':None,'error':None,'installed_at':None,'group':None,'boots':0,'installs':0}}]"
+check "machines lists it with its labels, no profile, no image; it boots its group's" out_json "[m for m in d if m['mac'] == '$NEW'] == [{'mac':'$NEW','image':None,'config':None,'cmdline':None,'cmdline_mode':'append','labels':{'rack':'r1','role':'cp'},'profile':None,'last_event':None,'lifecycle':{'state':'new','since':None,'error':None,'installed_at':None,'group':None,'boots':0,'installs':0},'boot':{'action':'netboot','image':'kairos','from':'group','group':'control-plane'}}]"
 check "its labels put it in group control-plane" \
 	sh -c "ip netns exec $NS curl -s http://127.0.0.1:$PORT/config/$(hy $NEW) | grep -qx 'hostname: cp-$NEW'"
 run 0 machines
 check "machines shows the labels column" out_has "^$NEW .*rack=r1 role=cp"
+check "machines shows the image its group boots" out_has "^$NEW .* kairos (group control-plane) "
 run 1 label "$NEW" Role=x
 check "a bad label key is refused by netbootd" err_has "label key"
 run 1 label "$NEW" --remove nokey

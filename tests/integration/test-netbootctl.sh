@@ -100,7 +100,7 @@ expect_request '{"version":1,"command":"status","args":{}}' status
 expect_out "version:          0.1.0
 uptime:           1d 2h 3m
 images:           2
-machines:         2
+machines:         3 (2 in the fleet, 1 seen)
 configs:          2
 default image:    kairos
 default config:   (built-in)
@@ -108,7 +108,7 @@ default boot:     on
 tftp sessions:    1
 http connections: 3" status
 run 0 --json status
-expect_out '{"version":"0.1.0","uptime_s":93784,"images":2,"machines":2,"configs":2,"default_image":"kairos","default_config":null,"default_boot":true,"tftp_sessions":1,"http_connections":3}' "--json status"
+expect_out '{"version":"0.1.0","uptime_s":93784,"images":2,"machines":3,"machines_fleet":2,"configs":2,"default_image":"kairos","default_config":null,"default_boot":true,"tftp_sessions":1,"http_connections":3}' "--json status"
 
 echo "== images"
 run 0 images
@@ -206,9 +206,11 @@ expect_out '{"name":"old"}' "--json remove-image"
 echo "== machines"
 run 0 machines
 expect_request '{"version":1,"command":"machines","args":{}}' machines
-expect_out "MAC                STATE      PROFILE  IMAGE   CONFIG  CMDLINE         LABELS          LAST EVENT
-52:54:00:12:34:56  installed  -        kairos  web     (append) quiet  role=cp zone=a  kernel 2024-05-01 12:00:00
-52:54:00:00:00:99  -          disk     -       -       -               -               -" machines
+expect_out "MAC                STATE      PROFILE  IMAGE               CONFIG  CMDLINE         LABELS          LAST EVENT
+52:54:00:12:34:56  installed  -        kairos              web     (append) quiet  role=cp zone=a  kernel 2024-05-01 12:00:00
+52:54:00:00:00:99  -          disk     -                   -       -               -               -
+52:54:00:00:00:a1  -          -        kairos (group lab)  -       -               -               -
+52:54:00:00:00:a2  -          -        kairos (default)    -       -               -               -" machines
 
 echo "== assign / unassign"
 run 0 assign 52-54-00-AB-CD-EF kairos
@@ -356,23 +358,24 @@ expect_request '{"version":1,"command":"default-boot","args":{"enabled":true}}' 
 echo "== watch"
 run 1 watch 52-54-00-00-00-99
 expect_request '{"version":1,"command":"watch","args":{"mac":"52:54:00:00:00:99"}}' "watch MAC"
-expect_out "2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi" "watch MAC"
+expect_out "2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi client=10.0.0.9 bytes=1024 total=1024 complete=yes" "watch MAC"
 expect_err "netbootctl: netbootd at $SOCK closed the connection" "watch, daemon gone"
 run 1 --json watch 52:54:00:00:00:99
-expect_out '{"event":"boot","data":{"mac":"52:54:00:00:00:99","time":1714564801000,"kind":"loader","file":"ipxe.efi"}}
+expect_out '{"event":"boot","data":{"mac":"52:54:00:00:00:99","time":1714564801000,"kind":"loader","client":"10.0.0.9","detail":"ipxe.efi","bytes":1024,"total":1024,"complete":true}}
 {"event":"future-event","data":{"x":1}}' "--json watch"
 "$CTL" -s "$SOCK" watch >"$T/out" 2>"$T/err" &
 BG_PID=$!
-wait_for lines_at_least "$T/out" 3 || fail "watch printed no events"
+wait_for lines_at_least "$T/out" 4 || fail "watch printed no events"
 expect_request '{"version":1,"command":"watch","args":{}}' watch
 kill -INT "$BG_PID"
 rc=0
 wait "$BG_PID" || rc=$?
 BG_PID=
 [ "$rc" = 0 ] && pass || fail "watch after Ctrl-C: exit $rc, expected 0"
-expect_out "2024-05-01 12:00:00 52:54:00:12:34:56 offer arch=7
-2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi
-2024-05-01 12:00:02 52:54:00:12:34:56 kernel image=kairos bytes=12345678" watch
+expect_out "2024-05-01 12:00:00 52:54:00:12:34:56 offer file=ipxe.efi
+2024-05-01 12:00:01 52:54:00:00:00:99 loader file=ipxe.efi client=10.0.0.9 bytes=1024 total=1024 complete=yes
+2024-05-01 12:00:02 52:54:00:12:34:56 kernel image=kairos client=10.0.0.5 bytes=5000000 total=12345678 complete=no
+2024-05-01 12:00:03 52:54:00:12:34:56 state state=installing instance=rack1-a hint=\"a newer member\" note=\"say \\\"hi\\\"\\x1b[31m\"" watch
 wait_for grep -q "CLOSED watch" "$LOG" && pass || fail "the fake daemon did not see watch close"
 
 echo "== usage errors (exit 2, nothing sent)"

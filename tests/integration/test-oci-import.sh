@@ -9,8 +9,13 @@
 #    unsquashfs (an independent reader) equal to the flattened tree;
 #  - a sibling tag sharing three layers: its import fetches only its own
 #    layer and config (the registry's access log counts blob GETs);
-#  - a bad reference, a missing tag, a registry that is down, a registry not
-#    marked insecure: clear errors, no image;
+#  - a registry on loopback (127.0.0.1, localhost, [::1]) over plain HTTP
+#    without registry.insecure or --insecure, as Docker treats it; one on
+#    another address only when marked insecure (registry-fake.py --mode plain
+#    on 10.250.0.1), refused over plain HTTP once it is no longer;
+#  - a pull by digest records and prints REF@sha256:X once, not REF@X@X;
+#  - a bad reference, a missing tag, a registry that is down: clear errors,
+#    no image;
 #  - Ctrl-C during a slow blob (registry-fake.py --mode slow): exit 130, no
 #    image, no temporary directory, no partial blob;
 #  - netbootctl extract oci against the same registry, without a daemon.
@@ -96,6 +101,21 @@ PS=$(registry_free_port)
 track_child $!
 registry_wait_port 127.0.0.1 "$PS"
 PDOWN=$(registry_free_port)
+# The same layout over plain HTTP away from loopback (an address of our
+# namespace's lo), and on [::1].
+FARIP=10.250.0.1
+ip addr add "$FARIP/32" dev lo
+PF=$(registry_free_port)
+FAR=$FARIP:$PF
+"$PY" "$HERE/registry-fake.py" --layout "$LAYOUT" --port "$PF" --host "$FARIP" --mode plain \
+	--log "$T/far.log" &
+track_child $!
+registry_wait_port "$FARIP" "$PF"
+P6=$(registry_free_port)
+"$PY" "$HERE/registry-fake.py" --layout "$LAYOUT" --port "$P6" --host ::1 --mode plain \
+	--log "$T/v6.log" &
+track_child $!
+registry_wait_port ::1 "$P6"
 
 # ---- netbootd: HTTP on the namespace's loopback, control socket in $T ----
 STATE=$T/state
@@ -108,7 +128,7 @@ tftp: {enabled: false}
 http: {port: $HPORT}
 control: {socket: $SOCK}
 registry:
-  insecure: [$REG, 127.0.0.1:$PS, 127.0.0.1:$PDOWN]
+  insecure: [$FAR]
   compression: gzip
 EOF
 "$NETBOOTD" -f -c "$T/netbootd.yaml" >>"$T/log" 2>&1 &
@@ -209,15 +229,30 @@ check "... no image" no_image bad
 run 1 -s "$SOCK" add-image bad "127.0.0.1:$PDOWN/ns/img:tag1"
 check "registry down: clear error" err_has "127.0.0.1:$PDOWN"
 check "... no image" no_image bad
-sed -i "s#  insecure: .*#  insecure: [127.0.0.1:$PS, 127.0.0.1:$PDOWN]#" "$T/netbootd.yaml"
+echo "== a registry away from loopback: only when marked insecure"
+run 0 -s "$SOCK" add-image far "$FAR/ns/img:tag1"
+check "$FAR in registry.insecure: pulled over plain HTTP" grep -q "GET /v2/ns/img/manifests/tag1" "$T/far.log"
+run 0 -s "$SOCK" remove-image far
+echo "== a pull by digest"
+run 0 -s "$SOCK" add-image bydigest "$REG/ns/img@$M1"
+run 0 -s "$SOCK" --json images
+check "a pull by digest records $REG/ns/img@$M1, the digest once" \
+	jqq --arg r "$REG/ns/img@$M1" '.[] | select(.name == "bydigest") | .source.ref == $r' "$T/out"
+run 0 -s "$SOCK" remove-image bydigest
+sed -i "s#  insecure: .*#  insecure: []#" "$T/netbootd.yaml"
 reloads() { grep -c "Reloading configuration" "$T/log" || true; }
 RELOADS=$(reloads)
 kill -HUP "$NBPID"
 reloaded() { [ "$(reloads)" -gt "$RELOADS" ]; }
 wait_until 30 reloaded || true # the reload runs before any later request
-run 1 -s "$SOCK" add-image bad "$REG/ns/img:tag1"
-check "registry no longer insecure after SIGHUP: refused over plain HTTP" err_has "https://"
+run 1 -s "$SOCK" add-image bad "$FAR/ns/img:tag1"
+check "$FAR no longer insecure after SIGHUP: refused over plain HTTP" err_has "https://$FAR/"
 check "... no image" no_image bad
+run 0 -s "$SOCK" add-image lo "$REG/ns/img:tag1"
+run 0 -s "$SOCK" --json images
+check "the loopback registry $REG, in no insecure list: plain HTTP all the same" \
+	jqq --arg r "$REG/ns/img:tag1@$M1" '.[] | select(.name == "lo") | .source.ref == $r' "$T/out"
+run 0 -s "$SOCK" remove-image lo
 
 echo "== Ctrl-C during a slow blob"
 "$CTL" -s "$SOCK" add-image slow "127.0.0.1:$PS/ns/img:fat" >"$T/slow.out" 2>"$T/slow.err" &
@@ -284,9 +319,36 @@ check "--json names the manifest digest" jqq '.manifest | startswith("sha256:")'
 check "--compression zstd" eval "unsquashfs -s '$O/img.squashfs' | grep -q 'Compression zstd'"
 O2=$T/extract2
 mkdir -p "$O2"
-XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:tag1" "$O2"
-check "without --insecure: refused over plain HTTP" err_has "https://"
-check "... nothing written" [ -z "$(ls -A "$O2")" ]
+XDG_CACHE_HOME=$T/xdg run 0 extract oci "$REG/ns/img:tag1" "$O2"
+check "extract oci from loopback without --insecure: plain HTTP, as Docker" \
+	out_has "^from $REG/ns/img:tag1@$M1 (4 layers)\$"
+XDG_CACHE_HOME=$T/xdg run 0 extract oci "localhost:$P1/ns/img:tag1" "$T/extract-localhost"
+check "... localhost:$P1 too" cmp -s "$T/extract-localhost/kairos-kernel" "$L/base/boot/vmlinuz-6.1"
+XDG_CACHE_HOME=$T/xdg run 0 extract oci "[::1]:$P6/ns/img:tag1" "$T/extract-v6"
+check "... and [::1]:$P6" cmp -s "$T/extract-v6/kairos-kernel" "$L/base/boot/vmlinuz-6.1"
+check "... which it asked for its manifest" grep -q "GET /v2/ns/img/manifests/tag1" "$T/v6.log"
+XDG_CACHE_HOME=$T/xdg run 0 extract oci "$REG/ns/img@$M1" "$T/extract-digest"
+check "extract oci by digest prints the reference with the digest once" \
+	out_has "^from $REG/ns/img@$M1 (4 layers)\$"
+XDG_CACHE_HOME=$T/xdg run 0 --json extract oci "$REG/ns/img@$M1" "$T/extract-digest" --force
+check "... --json: reference $REG/ns/img, manifest $M1" \
+	jqq --arg r "$REG/ns/img" --arg m "$M1" '.reference == $r and .manifest == $m' "$T/out"
+O3=$T/extract3
+mkdir -p "$O3"
+XDG_CACHE_HOME=$T/xdg run 1 extract oci "$FAR/ns/img:tag1" "$O3"
+check "away from loopback without --insecure: refused over plain HTTP" err_has "https://$FAR/"
+check "... nothing written" [ -z "$(ls -A "$O3")" ]
+XDG_CACHE_HOME=$T/xdg run 0 extract oci "$FAR/ns/img:tag1" "$O3" --insecure
+check "... with --insecure: extracted" cmp -s "$O3/kairos-kernel" "$L/base/boot/vmlinuz-6.1"
+XDG_CACHE_HOME=$T/xdg-new/a/b run 0 extract oci "$REG/ns/img:tag1" "$T/extract-xdg"
+check "a blob cache whose parents are missing is created with them" \
+	[ -d "$T/xdg-new/a/b/netbootd/blobs/sha256" ]
+check "... mode 0700" [ "$(stat -c %a "$T/xdg-new/a" "$T/xdg-new/a/b/netbootd" | tr '\n' ' ')" = "700 700 " ]
+: >"$T/xdg-file"
+XDG_CACHE_HOME=$T/xdg-file/c run 1 extract oci "$REG/ns/img:tag1" "$T/extract-xdg2"
+said_once() { [ "$(grep -c . "$T/err")" = 1 ] && err_has "$1"; }
+check "a blob cache that cannot be created: said once" \
+	said_once "cannot create the blob cache \"$T/xdg-file/c/netbootd/blobs/sha256\": Not a directory"
 : >"$T/afile"
 XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:tag1" "$T/afile/sub" --insecure
 check "a file in place of OUTDIR's parent: clear error" \

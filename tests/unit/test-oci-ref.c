@@ -69,6 +69,57 @@ test_registries(void)
 	check_ref("localhost/x", "localhost", "x", "latest", NULL);
 	check_ref("ghcr.io/a/b/c-d_e.f__g", "ghcr.io", "a/b/c-d_e.f__g", "latest", NULL);
 	check_ref("x@sha256:" D64, "registry-1.docker.io", "library/x", NULL, "sha256:" D64);
+	check_ref("[::1]:5000/ns/x:t", "[::1]:5000", "ns/x", "t", NULL);
+	check_ref("[::1]/x", "[::1]", "x", "latest", NULL);
+	check_ref("[fd00::5]:443/x@sha256:" D64, "[fd00::5]:443", "x", NULL, "sha256:" D64);
+	check_ref("127.0.0.1:5000/x", "127.0.0.1:5000", "x", "latest", NULL);
+}
+
+/* The name without the digest, to pin with the manifest's: never "@X@X". */
+static void
+test_format_name(void)
+{
+	static const char *const cases[][2] = {
+	    {"reg.io/ns/x@sha256:" D64, "reg.io/ns/x"},
+	    {"reg.io/ns/x:t@sha256:" D64, "reg.io/ns/x:t"},
+	    {"reg.io/ns/x:t", "reg.io/ns/x:t"},
+	    {"ubuntu", "registry-1.docker.io/library/ubuntu:latest"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_ref *r = NULL;
+		char *text = NULL;
+
+		CHECK_EQ_INT(oci_ref_parse(cases[i][0], &r, NULL), 0);
+		if (r == NULL)
+			continue;
+		CHECK_EQ_INT(oci_ref_format_name(r, &text), 0);
+		CHECK_EQ_STR(text, cases[i][1]);
+		free(text);
+		oci_ref_free(r);
+	}
+}
+
+static void
+test_loopback(void)
+{
+	static const char *const yes[] = {"localhost", "localhost:5000", "LocalHost:1", "127.0.0.1",
+	    "127.0.0.1:5000", "127.1.2.3:80", "127.255.255.255", "[::1]", "[::1]:5000",
+	    "[0:0:0:0:0:0:0:1]:5000"};
+	static const char *const no[] = {"localhost.example.com", "localhostx:5000", "128.0.0.1",
+	    "10.0.0.1:5000", "126.255.255.255", "127.0.0", "127.0.0.1.nip.io", "[::2]:5000",
+	    "[::ffff:10.0.0.1]", "[::1", "[]:5000", "quay.io", "registry-1.docker.io", ""};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!oci_registry_loopback(yes[i]))
+			fprintf(stderr, "  \"%s\" is loopback\n", yes[i]);
+		CHECK(oci_registry_loopback(yes[i]));
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		if (oci_registry_loopback(no[i]))
+			fprintf(stderr, "  \"%s\" is not loopback\n", no[i]);
+		CHECK(!oci_registry_loopback(no[i]));
+	}
 }
 
 static void
@@ -112,6 +163,13 @@ test_refused(void)
 	check_bad("x:.tag");
 	check_bad("x:t\n");
 	check_bad("a___b");
+	check_bad("[::1/x");
+	check_bad("[::1]x/y");
+	check_bad("[::1]:/x");
+	check_bad("[::1]:70000/x");
+	check_bad("[10.0.0.1]/x");
+	check_bad("[]/x");
+	check_bad("[zz::1]/x");
 }
 
 static void
@@ -138,4 +196,4 @@ test_digest_valid(void)
 }
 
 TEST_MAIN(TEST(test_docker_hub), TEST(test_registries), TEST(test_refused), TEST(test_long),
-    TEST(test_digest_valid))
+    TEST(test_digest_valid), TEST(test_format_name), TEST(test_loopback))
