@@ -47,10 +47,10 @@ waits(const struct grub_request *rq, const char *mac, const struct boot_plan *p)
 	    missing ? "\" does not exist" : "");
 }
 
-/* The script event, as /ipxe/ records it. */
+/* The script event, as /ipxe/ records it: complete, with the configuration's size. */
 static void
 record(struct server *srv, const struct grub_request *rq, const uint8_t mac[MAC_LEN],
-    const struct boot_plan *p)
+    const struct boot_plan *p, size_t size)
 {
 	const char *image = p->action == BOOT_NETBOOT ? p->image : NULL;
 	struct progress_event ev = {.kind = PROGRESS_SCRIPT, .has_mac = true, .client = rq->client};
@@ -62,6 +62,7 @@ record(struct server *srv, const struct grub_request *rq, const uint8_t mac[MAC_
 	    : p->action == BOOT_LOCAL ? "local"
 	                              : "none");
 	ev.complete = true;
+	ev.bytes = ev.total = size;
 	if (srv->progress != NULL)
 		progress_record(srv->progress, &ev);
 	mac_format(mac, ':', m);
@@ -145,7 +146,7 @@ serve_machine(struct server *srv, const struct grub_request *rq, char **ret)
 		return 0;
 	if (plan.action == BOOT_NETBOOT && plan.report)
 		lifecycle_booted(srv->lifecycle, client.mac, plan.group);
-	record(srv, rq, client.mac, &plan);
+	record(srv, rq, client.mac, &plan, strlen(*ret));
 	return 0;
 }
 

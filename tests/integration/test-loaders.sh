@@ -375,6 +375,8 @@ check "machines --json: $M_T (TFTP) is booting" state_is "$M_T" booting
 watch_has() { grep '"kind":"script"' "$T/watch" | grep -qi "$1"; }
 check "watch: a script event for $M_H" wait_until 10 watch_has "$M_H"
 check "watch: a script event for $M_T (TFTP)" wait_until 10 watch_has "$M_T"
+check "... complete, with the configuration's size" \
+	bash -c "grep '\"kind\":\"script\"' '$T/watch' | grep -i '$M_H' | grep -q '\"bytes\":[1-9][0-9]*,\"total\":[1-9][0-9]*,\"complete\":true'"
 check "log: the GRUB configuration is a boot progress line" \
 	log_has "$T/log" "Boot progress of $M_H: GRUB configuration \"$IMAGE\" over HTTP"
 check_eq "HTTP: /grub/other is 404" "$(status "$BASE/grub/other")" 404
