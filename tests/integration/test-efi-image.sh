@@ -62,7 +62,7 @@ fi
 mkdir -p "$TMP/lin"
 head -c 4096 /dev/urandom >"$TMP/lin/kernel"
 head -c 4096 /dev/urandom >"$TMP/lin/initrd"
-{ printf hsqs; head -c 4096 /dev/urandom; } >"$TMP/lin/rootfs.squashfs"
+fake_squashfs 4096 >"$TMP/lin/rootfs.squashfs"
 echo "not a PE file" >"$TMP/notpe.efi"
 { printf 'MZ'; head -c 200 /dev/zero; } >"$TMP/badpe.efi"
 

@@ -56,3 +56,19 @@ check_summary() {
 	echo "$passed checks passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
+
+# A squashfs 4.0 super block (96 bytes) that passes squashfs_super_check()
+# for a file of SIZE bytes: gzip, 128 KiB blocks, one inode, one ID, the
+# tables right after it.  Not a file system anyone can mount.
+fake_squashfs_super() {
+	python3 -c 'import struct, sys
+s = int(sys.argv[1]); none = 2**64 - 1
+sys.stdout.buffer.write(struct.pack("<IIIIIHHHHHHQQQQQQQQ", 0x73717368, 1, 0, 131072, 0,
+    1, 17, 0, 1, 4, 0, 0, s, 98, none, 96, 97, none, none))' "$1"
+}
+
+# That super block and N random bytes after it (a stand-in rootfs.squashfs).
+fake_squashfs() {
+	fake_squashfs_super $(($1 + 96))
+	head -c "$1" /dev/urandom
+}
