@@ -374,8 +374,8 @@ tmp_create(struct oci_pull *p, const char *outdir, const char *prefix, char **re
 		snprintf(name, sizeof(name), "%s%s", prefix, suffix[f]);
 		r = io_tmpfile_open(p->dir_fd, name, &p->tmp[f]);
 	}
-	if (r < 0 && asprintf(ret_error, "cannot create a file in \"%s\": %s", outdir,
-	                 strerror(-r)) < 0)
+	if (r < 0 &&
+	    asprintf(ret_error, "cannot create a file in \"%s\": %s", outdir, strerror(-r)) < 0)
 		*ret_error = NULL;
 	return r;
 }
@@ -416,8 +416,9 @@ tmp_publish(struct oci_pull *p, const char *prefix, char *const dest[], char **r
 		r = io_tmpfile_publish(&p->tmp[f], name, 0644, IO_PUBLISH_SYNC);
 		if (r < 0) {
 			if (asprintf(ret_error, "cannot write \"%s\": %s", dest[f],
-			        r == -ESTALE ? "the temporary file was replaced while it was written"
-			                     : strerror(-r)) < 0)
+			        r == -ESTALE
+			            ? "the temporary file was replaced while it was written"
+			            : strerror(-r)) < 0)
 				*ret_error = NULL;
 			for (size_t g = 0; g < f; g++) {
 				snprintf(name, sizeof(name), "%s%s", prefix, suffix[g]);

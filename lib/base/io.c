@@ -106,7 +106,8 @@ io_same_file_at(int fd, int dir_fd, const char *name)
 int
 io_tmpfile_open(int dir_fd, const char *prefix, struct io_tmpfile *ret)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	uint8_t rnd[8];
 
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -117,9 +118,10 @@ io_tmpfile_open(int dir_fd, const char *prefix, struct io_tmpfile *ret)
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			return -EIO;
 		for (size_t i = 0; i < sizeof(rnd); i++)
-			ret->name[(size_t)n - sizeof(rnd) + i] = chars[rnd[i] % (sizeof(chars) - 1)];
-		fd = openat(dir_fd, ret->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+			ret->name[(size_t)n - sizeof(rnd) + i] =
+			    chars[rnd[i] % (sizeof(chars) - 1)];
+		fd = openat(
+		    dir_fd, ret->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			ret->dir_fd = dir_fd;
 			ret->fd = fd;

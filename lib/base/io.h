@@ -39,7 +39,7 @@ int io_hex_value(char c);
  * temporary name if it is still this file, and closes; it accepts a
  * published or never-opened one (fd -1).  dir_fd stays the caller's.
  */
-#define IO_TMPFILE_NAME_MAX 256
+#define IO_TMPFILE_NAME_MAX  256
 #define IO_PUBLISH_SYNC      1u
 #define IO_PUBLISH_NOREPLACE 2u
 

@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SQUASHFS_SUPER_SIZE      96
-#define SQUASHFS_SUPER_MAGIC     0x73717368u /* "hsqs" */
-#define SQUASHFS_BLOCK_MIN       4096u
-#define SQUASHFS_BLOCK_MAX       (1024u * 1024)
-#define SQUASHFS_NO_TABLE        UINT64_MAX
-#define SQUASHFS_METADATA_MAX    8192u
+#define SQUASHFS_SUPER_SIZE   96
+#define SQUASHFS_SUPER_MAGIC  0x73717368u /* "hsqs" */
+#define SQUASHFS_BLOCK_MIN    4096u
+#define SQUASHFS_BLOCK_MAX    (1024u * 1024)
+#define SQUASHFS_NO_TABLE     UINT64_MAX
+#define SQUASHFS_METADATA_MAX 8192u
 
 struct squashfs_super {
 	uint32_t magic;

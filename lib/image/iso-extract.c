@@ -518,8 +518,8 @@ check_outputs(struct ctx *c, char **ret_error)
 		return error_set(ret_error, -EINVAL,
 		    "\"%s\": /%s is not a squashfs file system (no \"hsqs\" magic)", c->label,
 		    s->data->name);
-	if (squashfs_super_parse(s->head, s->written < sizeof(s->head) ? s->written : sizeof(s->head),
-	        &sb) < 0 ||
+	if (squashfs_super_parse(
+	        s->head, s->written < sizeof(s->head) ? s->written : sizeof(s->head), &sb) < 0 ||
 	    squashfs_super_check(&sb, s->written, &why) < 0)
 		return error_set(ret_error, -EINVAL,
 		    "\"%s\": /%s is not a valid squashfs file system: %s", c->label, s->data->name,
@@ -530,8 +530,8 @@ check_outputs(struct ctx *c, char **ret_error)
 static int
 publish(struct ctx *c, char **ret_error)
 {
-	unsigned flags = (c->p->sync ? IO_PUBLISH_SYNC : 0) |
-	                 (c->p->force ? 0 : IO_PUBLISH_NOREPLACE);
+	unsigned flags =
+	    (c->p->sync ? IO_PUBLISH_SYNC : 0) | (c->p->force ? 0 : IO_PUBLISH_NOREPLACE);
 	int r;
 
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {

@@ -77,8 +77,8 @@ struct iso_extract_params {
 	const char *override[MANIFEST_N_FILES]; /* paths in the ISO; NULL: candidates */
 	bool force;                             /* replace existing outputs */
 	bool sync;                              /* fsync the files before renaming */
-	uint64_t max_size; /* cap on the chosen files' total size (-EFBIG); 0: none */
-	iso_progress_fn progress;               /* may be NULL */
+	uint64_t max_size;        /* cap on the chosen files' total size (-EFBIG); 0: none */
+	iso_progress_fn progress; /* may be NULL */
 	void *userdata;
 	const atomic_bool *cancel; /* may be NULL; checked between chunks */
 };

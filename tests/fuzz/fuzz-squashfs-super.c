@@ -32,8 +32,8 @@ check(const uint8_t *data, size_t size, uint64_t file_size)
 	FUZZ_CHECK(s.block_size >= SQUASHFS_BLOCK_MIN && s.block_size <= SQUASHFS_BLOCK_MAX);
 	FUZZ_CHECK((s.block_size & (s.block_size - 1)) == 0 && 1u << s.block_log == s.block_size);
 	FUZZ_CHECK(s.bytes_used >= SQUASHFS_SUPER_SIZE && s.bytes_used <= file_size);
-	FUZZ_CHECK(s.inode_table < s.dir_table && s.dir_table < s.id_table &&
-	           s.id_table < s.bytes_used);
+	FUZZ_CHECK(
+	    s.inode_table < s.dir_table && s.dir_table < s.id_table && s.id_table < s.bytes_used);
 	FUZZ_CHECK(s.inode_count >= 1 && s.inode_count <= s.bytes_used && s.id_count >= 1);
 }
 

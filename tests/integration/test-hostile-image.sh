@@ -125,7 +125,7 @@ check "the sparse ISO's rootfs records were patched ($(cut -d" " -f1 "$T/sparse-
 echo "== extract oci: the temporary names swapped for symlinks during the pull"
 O=$T/out-oci
 mkdir -p "$O"
-swap_start "$O" --prefix .kairos
+swap_start "$O"
 XDG_CACHE_HOME=$T/xdg run 1 extract oci "$REG/ns/img:race" "$O" --insecure
 swap_stop
 check "the swapper replaced temporary names ($(count "$T/swaps"))" [ "$(count "$T/swaps")" -gt 0 ]
@@ -140,7 +140,7 @@ check "... and regular files, not links" \
 echo "== extract iso: the same during a 128 MiB extraction"
 O=$T/out-iso
 mkdir -p "$O"
-swap_start "$O" --prefix .kairos
+swap_start "$O"
 run 1 extract iso "$T/big.iso" "$O"
 swap_stop
 check "the swapper replaced temporary names ($(count "$T/swaps"))" [ "$(count "$T/swaps")" -gt 0 ]

@@ -38,8 +38,8 @@ run(int dir_fd, const struct oci_layer *layers, size_t n, const struct oci_build
 	for (size_t f = 0; f < 3 && r == 0; f++)
 		r = io_tmpfile_open(dir_fd, out_names[f], &t[f]);
 	if (r == 0)
-		r = oci_layers_build(layers, n, opts, t[0].fd, t[1].fd, t[2].fd, progress, calls,
-		    NULL, ret_error);
+		r = oci_layers_build(
+		    layers, n, opts, t[0].fd, t[1].fd, t[2].fd, progress, calls, NULL, ret_error);
 	for (size_t f = 0; f < 3 && r == 0; f++)
 		r = io_tmpfile_publish(&t[f], out_names[f], 0644, 0);
 	for (size_t f = 0; f < 3; f++)

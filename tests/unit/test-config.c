@@ -790,7 +790,8 @@ test_images(void)
 	parse_err("images: {max_size: -1}",
 	    "t.yaml:1: images.max_size: \"-1\" is not a size of at least 1M (bytes, or with K, M, "
 	    "G, T)");
-	parse_err("images: {max_size: [1]}", "t.yaml:1: images.max_size: expected a size like 16G, not a list");
+	parse_err("images: {max_size: [1]}",
+	    "t.yaml:1: images.max_size: expected a size like 16G, not a list");
 	parse_err("images: {cap: 1}", "t.yaml:1: unknown key images.cap");
 }
 
