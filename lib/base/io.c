@@ -93,7 +93,7 @@ io_mkdir_parents(const char *path, mode_t mode)
 	return r;
 }
 
-int
+bool
 io_same_file_at(int fd, int dir_fd, const char *name)
 {
 	struct stat a, b;

@@ -4,6 +4,7 @@
 #ifndef NETBOOTD_IO_H
 #define NETBOOTD_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -54,6 +55,6 @@ int io_tmpfile_publish(struct io_tmpfile *t, const char *name, mode_t mode, unsi
 void io_tmpfile_discard(struct io_tmpfile *t);
 
 /* 'fd' and the entry 'name' of dir_fd (not followed) are the same file. */
-int io_same_file_at(int fd, int dir_fd, const char *name);
+bool io_same_file_at(int fd, int dir_fd, const char *name);
 
 #endif
