@@ -180,6 +180,8 @@ import_run_efi(struct import *imp, struct manifest **ret, char **ret_error)
 		    "%s is a PE image for machine 0x%04x, which UEFI does not run", imp->src_dir,
 		    pe.machine);
 	store_txn_set_kind(imp->txn, MANIFEST_KIND_EFI);
+	if ((r = size_check(imp, ret_error)) < 0)
+		return r;
 	r = store_txn_populate_fds(
 	    imp->txn, imp->fds, imp->src_dir, on_copy_progress, imp, &imp->cancel, ret_error);
 	if (r == 0 && atomic_load(&imp->cancel))
