@@ -13,6 +13,10 @@
 #                        any failed (end a test with it).  It counts every
 #                        ok and bad, also those run in subshells (a tally
 #                        file), while FAILS counts this shell's only
+#   fake_squashfs N      print a stand-in rootfs.squashfs: a squashfs super
+#                        block that passes netbootd's checks, then N random
+#                        bytes (fake_squashfs_super SIZE: the super block
+#                        alone, for a file of SIZE bytes)
 # Integration tests print plain "SKIP: ..." lines (E2E_PLAIN), not the e2e ones.
 E2E_PLAIN=${E2E_PLAIN:-1}
 
