@@ -309,6 +309,9 @@ txn_finish_file(struct txn *t, enum manifest_file f, char **ret_error)
 	struct copy_job j = {.file = name, .in = fd, .out = -1};
 	int r;
 
+	if (fd < 0 && errno == ELOOP)
+		return error_set(ret_error, -ELOOP,
+		    "The image's %s was replaced by a symbolic link while it was written", name);
 	if (fd < 0)
 		return error_set(
 		    ret_error, errno == ENOENT ? -EINVAL : -errno, "The image has no %s: %m", name);
