@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -1042,6 +1043,26 @@ select_one(struct build *b, const char *override, int initrd, struct squashfs_in
 	return 0;
 }
 
+/*
+ * The kernel and initrd are written as they are: their declared sizes must
+ * fit the free space of the kernel's file system before a byte is written.
+ */
+static int
+space_check(struct build *b)
+{
+	uint64_t need = b->kernel->size + b->initrd->size, avail;
+	struct statvfs vfs;
+
+	if (fstatvfs(b->kernel_fd, &vfs) < 0)
+		return 0; /* unknown: the writes will tell */
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (need <= avail)
+		return 0;
+	return tree_fail(b->tree, -ENOSPC,
+	    "%s (the kernel and initrd take %llu bytes, %llu are free)", strerror(ENOSPC),
+	    (unsigned long long)need, (unsigned long long)avail);
+}
+
 static int
 build_outputs(struct build *b, int out_squashfs)
 {
@@ -1050,6 +1071,8 @@ build_outputs(struct build *b, int out_squashfs)
 	r = select_one(b, b->opts->kernel, 0, &b->kernel);
 	if (r == 0)
 		r = select_one(b, b->opts->initrd, 1, &b->initrd);
+	if (r == 0)
+		r = space_check(b);
 	if (r < 0)
 		return r;
 	r = squashfs_writer_new(

@@ -13,7 +13,8 @@
 #  - squashfs super blocks: one claiming 2^63 bytes in 1 GiB blocks is
 #    refused from an ISO (extract iso, add-image --iso) and from --dir; a
 #    sparse ISO whose directory record claims a 4 GiB rootfs is refused before
-#    anything is written (free space, and the daemon's cap).
+#    anything is written (free space, and the daemon's cap); an image whose
+#    kernel does not fit the output file system is refused before writing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -176,6 +177,15 @@ check "extract iso of a sparse ISO ($(du -k "$T/sparse.iso" | cut -f1) KiB on di
 check "... refused for the free space, before writing" err_has "No space left on device (the ISO's files take"
 check "... nothing left, nothing written ($(cat "$T/used") KiB used)" \
 	sh -c "[ ! -s '$T/left' ] && [ \"\$(cat '$T/used')\" -lt 1024 ]"
+
+O=$T/out-small
+mkdir -p "$O"
+unshare -m sh -c "mount -t tmpfs -o size=128k tmpfs '$O' && XDG_CACHE_HOME='$T/xdg' '$CTL' extract oci '$REG/ns/img:race' '$O' --insecure; rc=\$?; ls -A '$O' >'$T/left'; exit \$rc" \
+	>"$T/out" 2>"$T/err" && rc=0 || rc=$?
+check "extract oci of a 200 KB kernel into a 128 KiB file system: exit 1" test "$rc" = 1
+check "... refused before writing: the kernel and initrd do not fit" \
+	err_has "No space left on device (the kernel and initrd take 201004 bytes"
+check "... nothing left" test ! -s "$T/left"
 
 echo "== netbootd"
 STATE=$T/state
