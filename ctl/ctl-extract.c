@@ -296,30 +296,24 @@ parse_oci_args(int argc, char **argv, struct oci_args *a)
 	return parse_positionals(argc, argv, a->pos);
 }
 
-/* $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd, created. */
+/* $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd, created with its missing parents. */
 static int
-cache_dir(char **ret)
+cache_dir(char **ret, char **ret_error)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *dir = NULL, *parent = NULL;
-	int r = 0;
+	char *dir = NULL;
+	int r;
 
 	if (xdg != NULL && xdg[0] == '/')
-		r = asprintf(&parent, "%s", xdg);
+		r = asprintf(&dir, "%s/netbootd", xdg);
 	else
-		r = asprintf(&parent, "%s/.cache", home != NULL ? home : "/root");
-	if (r < 0 || asprintf(&dir, "%s/netbootd", parent) < 0) {
-		free(parent);
+		r = asprintf(&dir, "%s/.cache/netbootd", home != NULL ? home : "/root");
+	if (r < 0)
 		return -ENOMEM;
-	}
-	r = (mkdir(parent, 0700) < 0 && errno != EEXIST) ||
-	            (mkdir(dir, 0700) < 0 && errno != EEXIST)
-	        ? -errno
-	        : 0;
-	free(parent);
-	if (r < 0) {
-		ctl_error(
-		    "extract oci: cannot create the blob cache \"%s\": %s", dir, strerror(-r));
+	if ((r = io_mkdir_parents(dir, 0700)) < 0) {
+		if (asprintf(ret_error, "cannot create the blob cache \"%s\": %s", dir,
+		        strerror(-r)) < 0)
+			*ret_error = NULL;
 		free(dir);
 		return r;
 	}
@@ -460,7 +454,7 @@ oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char *
 	if (a->insecure)
 		insecure[0] = ref->registry;
 	pp.out_kernel = p->tmp[0].fd, pp.out_initrd = p->tmp[1].fd, pp.out_squashfs = p->tmp[2].fd;
-	if ((r = cache_dir(&cache)) == 0) {
+	if ((r = cache_dir(&cache, ret_error)) == 0) {
 		pp.cache_dir = cache;
 		r = oci_pull_build(&pp, &p->img, ret_error);
 	}
@@ -494,6 +488,8 @@ render_oci(const struct ctl_options *o, const struct oci_image *img, char *const
 	cJSON_AddNumberToObject(root, "layers", (double)img->n_layers);
 	if (o->json)
 		ctl_print_json(root);
+	else if (strchr(img->reference, '@') != NULL) /* pulled by digest: it is there */
+		printf("from %s (%zu layers)\n", img->reference, img->n_layers);
 	else
 		printf("from %s@%s (%zu layers)\n", img->reference, img->manifest_digest,
 		    img->n_layers);

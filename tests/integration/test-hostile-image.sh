@@ -70,7 +70,8 @@ head -c 4001 /dev/urandom >"$L/bomb/boot/vmlinuz"
 head -c 1001 /dev/urandom >"$L/bomb/boot/initrd"
 head -c $((64 * 1048576)) /dev/zero >"$L/bomb/zeros"
 LAYOUT=$T/layout
-"$PY" "$HERE/registry-mkimage.py" "$LAYOUT" --tag race "$L/race:gzip" >/dev/null
+"$PY" "$HERE/registry-mkimage.py" "$LAYOUT" --tag race "$L/race:gzip" >"$T/race.txt"
+RACE_DIGEST=$(awk '$1 == "manifest" { print $2 }' "$T/race.txt")
 "$PY" "$HERE/registry-mkimage.py" "$LAYOUT" --tag bomb "$L/bomb:gzip" >"$T/bomb.txt"
 BOMB_SIZE=$(awk '$1 == "layer" { print $4 }' "$T/bomb.txt")
 echo "the bomb: a $BOMB_SIZE-byte gzip layer holding 64 MiB of zeros"
@@ -137,6 +138,17 @@ XDG_CACHE_HOME=$T/xdg run 0 extract oci "$REG/ns/img:race" "$O" --insecure
 check "without the swapper: the right kernel" cmp -s "$O/kairos-kernel" "$L/race/boot/vmlinuz"
 check "... and regular files, not links" \
 	[ -f "$O/kairos-kernel" ] && [ ! -L "$O/kairos-kernel" ] && [ ! -L "$O/kairos.squashfs" ]
+
+echo "== the blob cache and a reference by digest (the campaign's small ones)"
+O=$T/out-digest
+XDG_CACHE_HOME=$T/cache/missing/parents run 0 extract oci "$REG/ns/img@$RACE_DIGEST" "$O" --insecure
+check "the blob cache is created with its missing parents" [ -d "$T/cache/missing/parents/netbootd" ]
+check "a pull by digest names the digest once" \
+	sh -c "grep -x 'from $REG/ns/img@$RACE_DIGEST (1 layers)' '$T/out' >/dev/null"
+: >"$T/afile"
+XDG_CACHE_HOME=$T/afile/cache run 1 extract oci "$REG/ns/img@$RACE_DIGEST" "$T/out-digest2" --insecure
+check "a blob cache that cannot be created: one error line" \
+	sh -c "[ \"\$(wc -l <'$T/err')\" = 1 ] && grep -q 'cannot create the blob cache' '$T/err'"
 
 echo "== extract iso: the same during a 128 MiB extraction"
 O=$T/out-iso
