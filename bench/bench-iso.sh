@@ -3,7 +3,7 @@
 #
 # A Kairos-layout ISO is built with xorriso: /boot/kernel (16 MiB random),
 # /boot/initrd (64 MiB random) and /rootfs.squashfs (SIZE_MIB random bytes
-# after the "hsqs" magic).  Each tool extracts the same three files into an
+# after a squashfs super block that netbootctl accepts).  Each tool extracts the same three files into an
 # empty directory, RUNS times; the median wall time is printed with the
 # ratio peer/netbootctl (> 1: netbootctl is faster).  netbootctl fsyncs its
 # files before renaming them into place, so the peers are also timed with a
@@ -23,6 +23,8 @@ for t in xorriso bsdtar cmp sync "$CTL"; do
 	command -v "$t" >/dev/null || { echo "bench-iso: $t not found" >&2; exit 1; }
 done
 
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/netbootd-bench-iso.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 SRC=$TMP/src
@@ -30,7 +32,7 @@ OUT=$TMP/out
 mkdir -p "$SRC/boot"
 head -c 16M /dev/urandom >"$SRC/boot/kernel"
 head -c 64M /dev/urandom >"$SRC/boot/initrd"
-{ printf 'hsqs'; head -c "${SIZE_MIB}M" /dev/urandom; } >"$SRC/rootfs.squashfs"
+bench_fake_squashfs $((SIZE_MIB * 1048576)) >"$SRC/rootfs.squashfs"
 xorriso -as mkisofs -R -J -V COS_LIVE -o "$TMP/x.iso" "$SRC" >/dev/null 2>&1
 ISO=$TMP/x.iso
 cat "$ISO" >/dev/null # warm the page cache

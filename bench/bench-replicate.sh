@@ -39,7 +39,7 @@ mkdir -p "$TMP/src" "$TMP/nginx" "$TMP/www"
 echo "bench-replicate: writing a $SIZE_MIB MiB image" >&2
 head -c $((8 * 1048576)) /dev/urandom >"$TMP/src/kernel"
 head -c $((32 * 1048576)) /dev/urandom >"$TMP/src/initrd"
-{ printf hsqs; head -c $((SIZE_MIB * 1048576 - 4)) /dev/urandom; } >"$TMP/src/rootfs.squashfs"
+bench_fake_squashfs $((SIZE_MIB * 1048576 - 96)) >"$TMP/src/rootfs.squashfs"
 TOTAL=$(cat "$TMP/src"/* | wc -c)
 
 cat >"$TMP/netbootd.yaml" <<EOF

@@ -12,6 +12,10 @@
 #                        network namespace NS (lo up) and use TMPDIR (TMP);
 #                        at exit stop NB_PID and NG_PID, remove NS and TMP;
 #                        in_ns CMD... runs CMD in NS
+#   bench_fake_squashfs N
+#                        print a stand-in rootfs.squashfs: a squashfs super
+#                        block netbootd accepts (as tests/lib/check.sh's
+#                        fake_squashfs), then N random bytes
 #   bench_wait_port NAME PORT
 #                        wait (5 s) until HTTP answers on 127.0.0.1:PORT,
 #                        through in_ns (the caller's namespace wrapper); 1
@@ -19,6 +23,14 @@
 
 NB_PID=
 NG_PID=
+
+bench_fake_squashfs() {
+	python3 -c 'import struct, sys
+s = int(sys.argv[1]) + 96; none = 2**64 - 1
+sys.stdout.buffer.write(struct.pack("<IIIIIHHHHHHQQQQQQQQ", 0x73717368, 1, 0, 131072, 0,
+    1, 17, 0, 1, 4, 0, 0, s, 98, none, 96, 97, none, none))' "$1"
+	head -c "$1" /dev/urandom
+}
 
 bench_setup() {
 	local name=$1 t

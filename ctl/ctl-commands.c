@@ -34,7 +34,8 @@ ctl_commands_find(const char *wire)
 
 const struct ctl_local_command ctl_local_commands[] = {
     {"extract iso",
-        "extract iso ISO OUTDIR [PREFIX] [--kernel PATH] [--initrd PATH] [--rootfs PATH] [--force]",
+        "extract iso ISO OUTDIR [PREFIX] [--kernel PATH] [--initrd PATH] [--rootfs PATH] "
+        "[--max-size SIZE] [--force]",
         "Extract the kernel, initrd and squashfs root file system of a Kairos ISO into\n"
         "OUTDIR as PREFIX-kernel, PREFIX-initrd and PREFIX.squashfs (PREFIX defaults to\n"
         "kairos; AuroraBoot's names), without netbootd.  The files are found under\n"
@@ -45,10 +46,12 @@ const struct ctl_local_command ctl_local_commands[] = {
         "  --kernel PATH  take the kernel from PATH in the ISO\n"
         "  --initrd PATH  take the initrd from PATH in the ISO\n"
         "  --rootfs PATH  take the squashfs from PATH in the ISO\n"
+        "  --max-size SIZE  refuse an ISO whose files take more (default 16G)\n"
         "  --force        replace existing output files\n"},
     {"extract oci",
         "extract oci REF OUTDIR [PREFIX] [--platform OS/ARCH] [--insecure] [--auth-file FILE] "
-        "[--compression gzip|zstd|xz] [--kernel PATH] [--initrd PATH] [--force]",
+        "[--compression gzip|zstd|xz] [--kernel PATH] [--initrd PATH] [--max-size SIZE] "
+        "[--force]",
         "Pull OCI image REF from its registry and write its kernel, initrd and a\n"
         "squashfs of its flattened layers into OUTDIR as PREFIX-kernel, PREFIX-initrd\n"
         "and PREFIX.squashfs (PREFIX defaults to kairos), without netbootd.  The\n"
@@ -62,6 +65,7 @@ const struct ctl_local_command ctl_local_commands[] = {
         "  --compression ALGO    squashfs compression: gzip (default), zstd or xz\n"
         "  --kernel PATH         take the kernel from PATH in the image\n"
         "  --initrd PATH         take the initrd from PATH in the image\n"
+        "  --max-size SIZE       refuse an image whose layers expand to more (default 16G)\n"
         "  --force               replace existing output files\n"},
 };
 

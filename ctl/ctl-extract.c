@@ -18,11 +18,13 @@
 
 #include "ctl-format.h"
 #include "ctl-progress.h"
+#include "config.h"
 #include "ctl.h"
 #include "io.h"
 #include "iso-extract.h"
 #include "oci-pull.h"
 #include "oci-ref.h"
+#include "text.h"
 #include "util.h"
 
 #define EXTRACT_DEFAULT_PREFIX "kairos"
@@ -125,12 +127,26 @@ exit_code(int r)
 	return r == -EACCES || r == -EPERM ? CTL_EXIT_PERMISSION : CTL_EXIT_DAEMON;
 }
 
+/* --max-size SIZE ("16G", "512M", bytes), at least 1M as images.max_size. */
+static int
+parse_max_size(char **argv, const char *s, uint64_t *ret)
+{
+	if (text_parse_size(s, strlen(s), ret) < 0 || *ret < CONFIG_MIN_IMAGE_SIZE) {
+		ctl_error("%s: --max-size \"%s\" is not a size of at least 1M (bytes, or with K, "
+		          "M, G, T)",
+		    argv[0], s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct iso_extract_params *p, const char **ret_pos)
 {
 	static const struct option opts[] = {{"kernel", required_argument, NULL, 'k'},
 	    {"initrd", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
-	    {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	    {"force", no_argument, NULL, 'f'}, {"max-size", required_argument, NULL, 'm'},
+	    {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -138,7 +154,10 @@ parse_args(int argc, char **argv, struct iso_extract_params *p, const char **ret
 			return option_error(argv, c);
 		if (c == 'f')
 			p->force = true;
-		else
+		else if (c == 'm') {
+			if (parse_max_size(argv, optarg, &p->max_size) < 0)
+				return -EINVAL;
+		} else
 			p->override[c == 'k'   ? MANIFEST_KERNEL
 			            : c == 'i' ? MANIFEST_INITRD
 			                       : MANIFEST_ROOTFS] = optarg;
@@ -184,7 +203,7 @@ static int extract_oci(const struct ctl_options *o, int argc, char **argv);
 int
 ctl_extract_iso(const struct ctl_options *o, int argc, char **argv)
 {
-	struct iso_extract_params p = {.sync = true};
+	struct iso_extract_params p = {.sync = true, .max_size = CONFIG_DEFAULT_IMAGE_SIZE};
 	struct iso_extract_result res;
 	struct extract x = {0};
 	const char *pos[3];
@@ -224,6 +243,7 @@ struct oci_args {
 	const char *pos[3]; /* REF OUTDIR PREFIX */
 	const char *platform, *auth_file, *compression;
 	const char *kernel, *initrd;
+	uint64_t max_size;
 	bool insecure, force;
 };
 
@@ -234,7 +254,7 @@ parse_oci_args(int argc, char **argv, struct oci_args *a)
 	    {"insecure", no_argument, NULL, 'I'}, {"auth-file", required_argument, NULL, 'a'},
 	    {"compression", required_argument, NULL, 'c'}, {"kernel", required_argument, NULL, 'k'},
 	    {"initrd", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0}};
+	    {"max-size", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -260,6 +280,10 @@ parse_oci_args(int argc, char **argv, struct oci_args *a)
 		case 'f':
 			a->force = true;
 			break;
+		case 'm':
+			if (parse_max_size(argv, optarg, &a->max_size) < 0)
+				return -EINVAL;
+			break;
 		default:
 			return option_error(argv, c);
 		}
@@ -272,24 +296,28 @@ parse_oci_args(int argc, char **argv, struct oci_args *a)
 	return parse_positionals(argc, argv, a->pos);
 }
 
-/*
- * $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd.  registry_pull() creates it
- * with its missing parents, and says once why when it cannot.
- */
+/* $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd, created with its missing parents. */
 static int
-cache_dir(char **ret)
+cache_dir(char **ret, char **ret_error)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
 	int r;
 
 	if (xdg != NULL && xdg[0] == '/')
-		r = asprintf(ret, "%s/netbootd", xdg);
+		r = asprintf(&dir, "%s/netbootd", xdg);
 	else
-		r = asprintf(ret, "%s/.cache/netbootd", home != NULL ? home : "/root");
-	if (r < 0) {
-		*ret = NULL;
+		r = asprintf(&dir, "%s/.cache/netbootd", home != NULL ? home : "/root");
+	if (r < 0)
 		return -ENOMEM;
+	if ((r = io_mkdir_parents(dir, 0700)) < 0) {
+		if (asprintf(ret_error, "cannot create the blob cache \"%s\": %s", dir,
+		        strerror(-r)) < 0)
+			*ret_error = NULL;
+		free(dir);
+		return r;
 	}
+	*ret = dir;
 	return 0;
 }
 
@@ -312,7 +340,8 @@ auth_file(const struct oci_args *a)
 struct oci_pull {
 	struct extract x;
 	struct oci_image *img;
-	char *tmp[MANIFEST_N_FILES];
+	int dir_fd; /* OUTDIR, opened once: every name below is relative to it */
+	struct io_tmpfile tmp[MANIFEST_N_FILES];
 };
 
 static void
@@ -321,39 +350,38 @@ on_pull(const char *phase, const char *file, uint64_t done, uint64_t total, void
 	extract_progress(userdata, phase, file, done, total);
 }
 
-/* Temporary names beside the outputs: OUTDIR/.PREFIX-kernel.XXXXXX ... */
+/*
+ * Temporary files beside the outputs, OUTDIR/.PREFIX-kernel.XXXXXXXX ...,
+ * written through their descriptors only (see io_tmpfile_open()).
+ */
 static int
 tmp_create(struct oci_pull *p, const char *outdir, const char *prefix, char **ret_error)
 {
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		int fd;
+	int r = 0;
 
-		if (asprintf(&p->tmp[f], "%s/.%s%s.XXXXXX", outdir, prefix, suffix[f]) < 0)
-			return -ENOMEM;
-		if ((fd = mkostemp(p->tmp[f], O_CLOEXEC)) < 0) {
-			int r = -errno;
+	p->dir_fd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->dir_fd < 0)
+		r = -errno;
+	for (size_t f = 0; r == 0 && f < MANIFEST_N_FILES; f++) {
+		char name[IO_TMPFILE_NAME_MAX];
 
-			if (asprintf(ret_error, "cannot create a file in \"%s\": %s", outdir,
-			        strerror(-r)) < 0)
-				*ret_error = NULL;
-			free(p->tmp[f]);
-			p->tmp[f] = NULL;
-			return r;
-		}
-		close(fd);
+		snprintf(name, sizeof(name), "%s%s", prefix, suffix[f]);
+		r = io_tmpfile_open(p->dir_fd, name, &p->tmp[f]);
 	}
-	return 0;
+	if (r < 0 &&
+	    asprintf(ret_error, "cannot create a file in \"%s\": %s", outdir, strerror(-r)) < 0)
+		*ret_error = NULL;
+	return r;
 }
 
 static void
 tmp_remove(struct oci_pull *p)
 {
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		if (p->tmp[f] != NULL)
-			(void)unlink(p->tmp[f]);
-		free(p->tmp[f]);
-		p->tmp[f] = NULL;
-	}
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		io_tmpfile_discard(&p->tmp[f]);
+	if (p->dir_fd >= 0)
+		close(p->dir_fd);
+	p->dir_fd = -1;
 }
 
 /* Refuse existing outputs before any work, unless --force. */
@@ -361,7 +389,7 @@ static int
 dest_check(char *const dest[], bool force, char **ret_error)
 {
 	for (size_t f = 0; !force && f < MANIFEST_N_FILES; f++)
-		if (access(dest[f], F_OK) == 0) {
+		if (faccessat(AT_FDCWD, dest[f], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (asprintf(ret_error, "\"%s\" exists (use --force to replace it)",
 			        dest[f]) < 0)
 				*ret_error = NULL;
@@ -372,24 +400,26 @@ dest_check(char *const dest[], bool force, char **ret_error)
 
 /* fsync and rename each temporary file to its name (kept: the renamed ones). */
 static int
-tmp_publish(struct oci_pull *p, char *const dest[], char **ret_error)
+tmp_publish(struct oci_pull *p, const char *prefix, char *const dest[], char **ret_error)
 {
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		_cleanup_close_ int fd = open(p->tmp[f], O_RDONLY | O_CLOEXEC);
+		char name[IO_TMPFILE_NAME_MAX];
+		int r;
 
-		if (fd < 0 || fsync(fd) < 0 || chmod(p->tmp[f], 0644) < 0 ||
-		    rename(p->tmp[f], dest[f]) < 0) {
-			int r = -errno;
-
-			if (asprintf(ret_error, "cannot write \"%s\": %s", dest[f], strerror(-r)) <
-			    0)
+		snprintf(name, sizeof(name), "%s%s", prefix, suffix[f]);
+		r = io_tmpfile_publish(&p->tmp[f], name, 0644, IO_PUBLISH_SYNC);
+		if (r < 0) {
+			if (asprintf(ret_error, "cannot write \"%s\": %s", dest[f],
+			        r == -ESTALE
+			            ? "the temporary file was replaced while it was written"
+			            : strerror(-r)) < 0)
 				*ret_error = NULL;
-			for (size_t g = 0; g < f; g++)
-				(void)unlink(dest[g]);
+			for (size_t g = 0; g < f; g++) {
+				snprintf(name, sizeof(name), "%s%s", prefix, suffix[g]);
+				(void)unlinkat(p->dir_fd, name, 0);
+			}
 			return r;
 		}
-		free(p->tmp[f]);
-		p->tmp[f] = NULL;
 	}
 	return 0;
 }
@@ -401,8 +431,10 @@ oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char *
 	struct oci_ref *ref = NULL;
 	const char *insecure[2] = {NULL, NULL};
 	struct registry_opts ro = {.auth_file = auth, .insecure = insecure};
-	struct oci_build_opts bo = {
-	    .compressor = a->compression, .kernel = a->kernel, .initrd = a->initrd};
+	struct oci_build_opts bo = {.compressor = a->compression,
+	    .kernel = a->kernel,
+	    .initrd = a->initrd,
+	    .max_size = a->max_size};
 	struct oci_pull_params pp = {.registry = &ro,
 	    .ref = a->pos[0],
 	    .platform = a->platform,
@@ -421,14 +453,14 @@ oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char *
 		return r;
 	if (a->insecure)
 		insecure[0] = ref->registry;
-	pp.out_kernel = p->tmp[0], pp.out_initrd = p->tmp[1], pp.out_squashfs = p->tmp[2];
-	if ((r = cache_dir(&cache)) == 0) {
+	pp.out_kernel = p->tmp[0].fd, pp.out_initrd = p->tmp[1].fd, pp.out_squashfs = p->tmp[2].fd;
+	if ((r = cache_dir(&cache, ret_error)) == 0) {
 		pp.cache_dir = cache;
 		r = oci_pull_build(&pp, &p->img, ret_error);
 	}
 	oci_ref_free(ref);
 	if (r == 0)
-		r = tmp_publish(p, dest, ret_error);
+		r = tmp_publish(p, a->pos[2], dest, ret_error);
 	return r;
 }
 
@@ -456,6 +488,8 @@ render_oci(const struct ctl_options *o, const struct oci_image *img, char *const
 	cJSON_AddNumberToObject(root, "layers", (double)img->n_layers);
 	if (o->json)
 		ctl_print_json(root);
+	else if (strchr(img->reference, '@') != NULL) /* pulled by digest: it is there */
+		printf("from %s (%zu layers)\n", img->reference, img->n_layers);
 	else
 		printf("from %s@%s (%zu layers)\n", img->reference, img->manifest_digest,
 		    img->n_layers);
@@ -466,8 +500,8 @@ render_oci(const struct ctl_options *o, const struct oci_image *img, char *const
 static int
 extract_oci(const struct ctl_options *o, int argc, char **argv)
 {
-	struct oci_args a = {0};
-	struct oci_pull p = {0};
+	struct oci_args a = {.max_size = CONFIG_DEFAULT_IMAGE_SIZE};
+	struct oci_pull p = {.dir_fd = -1};
 	char *dest[MANIFEST_N_FILES] = {NULL};
 	_cleanup_free_ char *error = NULL;
 	int r;
@@ -478,6 +512,8 @@ extract_oci(const struct ctl_options *o, int argc, char **argv)
 		dest_free(dest);
 		return CTL_EXIT_DAEMON;
 	}
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		p.tmp[f].fd = -1;
 	if (!o->json && isatty(STDERR_FILENO))
 		p.x.progress = ctl_progress_new(true);
 	curl_global_init(CURL_GLOBAL_DEFAULT);

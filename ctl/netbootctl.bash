@@ -161,9 +161,9 @@ _netbootctl()
 		elif [[ $prev == --kernel || $prev == --initrd || $prev == --rootfs ]]; then
 			: # a path inside the ISO or image
 		elif [[ $sub == oci && $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--platform --insecure --auth-file --compression --kernel --initrd --force --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--platform --insecure --auth-file --compression --kernel --initrd --max-size --force --help" -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--kernel --initrd --rootfs --force --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--kernel --initrd --rootfs --max-size --force --help" -- "$cur"))
 		else
 			_filedir
 		fi

@@ -45,6 +45,7 @@ struct import {
 	char *auth_file, *compression;
 	char **insecure;
 	bool force;
+	uint64_t max_size;         /* images.max_size */
 	uid_t uid;                 /* for messages */
 	int fds[MANIFEST_N_FILES]; /* the client's open files (owned); an ISO uses fds[0] */
 	size_t n_fds;
@@ -102,8 +103,11 @@ source_check(struct import *imp, size_t want, char **ret_error)
 static int
 import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
 {
-	struct iso_extract_params p = {
-	    .progress = on_copy_progress, .userdata = imp, .cancel = &imp->cancel, .force = true};
+	struct iso_extract_params p = {.progress = on_copy_progress,
+	    .userdata = imp,
+	    .cancel = &imp->cancel,
+	    .force = true,
+	    .max_size = imp->max_size};
 	int r = source_check(imp, 1, ret_error);
 
 	if (r < 0)
@@ -117,11 +121,33 @@ import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
 	return r;
 }
 
+/* The client's files against images.max_size, before any is copied. */
+static int
+size_check(struct import *imp, char **ret_error)
+{
+	uint64_t total = 0;
+
+	for (size_t f = 0; f < imp->n_fds; f++) {
+		struct stat st;
+
+		if (fstat(imp->fds[f], &st) == 0)
+			total += (uint64_t)st.st_size;
+	}
+	if (imp->max_size > 0 && total > imp->max_size)
+		return error_set(ret_error, -EFBIG,
+		    "%s holds %llu bytes, more than the image size cap of %llu bytes "
+		    "(images: max_size)",
+		    imp->src_dir, (unsigned long long)total, (unsigned long long)imp->max_size);
+	return 0;
+}
+
 static int
 import_run(struct import *imp, struct manifest **ret, char **ret_error)
 {
 	int r = source_check(imp, MANIFEST_N_FILES, ret_error);
 
+	if (r == 0)
+		r = size_check(imp, ret_error);
 	if (r == 0)
 		r = store_txn_populate_fds(imp->txn, imp->fds, imp->src_dir, on_copy_progress, imp,
 		    &imp->cancel, ret_error);
@@ -185,6 +211,8 @@ import_run_whole(struct import *imp, struct manifest **ret, char **ret_error)
 	                                                 : efi_check(imp, ret_error)) < 0)
 		return r;
 	store_txn_set_kind(imp->txn, imp->kind);
+	if ((r = size_check(imp, ret_error)) < 0)
+		return r;
 	r = store_txn_populate_fds(
 	    imp->txn, imp->fds, imp->src_dir, on_copy_progress, imp, &imp->cancel, ret_error);
 	if (r == 0 && atomic_load(&imp->cancel))
@@ -193,6 +221,21 @@ import_run_whole(struct import *imp, struct manifest **ret, char **ret_error)
 		r = store_txn_commit(
 		    imp->txn, MANIFEST_SOURCE_FILE, imp->src_dir, NULL, imp->force, ret, ret_error);
 	return r;
+}
+
+/* The txn's three files, created for the build to write through (never by name). */
+static int
+oci_outputs_open(struct import *imp, int out[MANIFEST_N_FILES], char **ret_error)
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		if ((out[f] = store_txn_create(imp->txn, f)) >= 0)
+			continue;
+		for (size_t g = 0; g < f; g++)
+			close(out[g]);
+		return error_set(ret_error, out[f], "Cannot create %s: %s",
+		    store_txn_path(imp->txn, f), strerror(-out[f]));
+	}
+	return 0;
 }
 
 /*
@@ -206,28 +249,33 @@ import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
 {
 	struct registry_opts ro = {
 	    .auth_file = imp->auth_file, .insecure = (const char *const *)imp->insecure};
-	struct oci_build_opts bo = {
-	    .compressor = imp->compression, .kernel = imp->kernel, .initrd = imp->initrd};
+	struct oci_build_opts bo = {.compressor = imp->compression,
+	    .kernel = imp->kernel,
+	    .initrd = imp->initrd,
+	    .max_size = imp->max_size};
 	struct oci_pull_params pp = {.registry = &ro,
 	    .ref = imp->ref,
 	    .platform = imp->platform,
 	    .build = &bo,
-	    .out_kernel = store_txn_path(imp->txn, MANIFEST_KERNEL),
-	    .out_initrd = store_txn_path(imp->txn, MANIFEST_INITRD),
-	    .out_squashfs = store_txn_path(imp->txn, MANIFEST_ROOTFS),
 	    .progress = on_pull_progress,
 	    .userdata = imp,
 	    .cancel = &imp->cancel};
 	_cleanup_free_ char *cache = NULL, *source = NULL;
 	struct oci_image *img = NULL;
-	int r;
+	int out[MANIFEST_N_FILES], r;
 
 	if (asprintf(&cache, "%s/cache", store_state_dir(imp->store)) < 0) {
 		cache = NULL;
 		return -ENOMEM;
 	}
 	pp.cache_dir = cache;
-	if ((r = oci_pull_build(&pp, &img, ret_error)) < 0)
+	if ((r = oci_outputs_open(imp, out, ret_error)) < 0)
+		return r;
+	pp.out_kernel = out[0], pp.out_initrd = out[1], pp.out_squashfs = out[2];
+	r = oci_pull_build(&pp, &img, ret_error);
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		close(out[f]);
+	if (r < 0)
 		return r;
 	if (strchr(imp->ref, '@') == NULL &&
 	    asprintf(&source, "%s@%s", imp->ref, img->manifest_digest) < 0) {
@@ -358,6 +406,7 @@ import_setup(struct server *srv, struct import *imp, const struct import_params 
 	    (p->initrd != NULL && imp->initrd == NULL))
 		return -ENOMEM;
 	imp->force = p->force, imp->uid = p->uid, imp->type = p->type, imp->kind = p->kind;
+	imp->max_size = srv->cfg->images.max_size;
 	return 0;
 }
 

@@ -439,9 +439,9 @@ fetch_file(struct replicate *rp, CURL *c, enum manifest_file f, char **ret_error
 	struct fetch x = {.rp = rp, .f = f, .size = rp->m->files[f].size};
 	int r;
 
-	x.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	x.fd = store_txn_create(rp->txn, f);
 	if (x.fd < 0)
-		return error_set(ret_error, -errno, "Cannot create %s: %m", path);
+		return error_set(ret_error, x.fd, "Cannot create %s: %s", path, strerror(-x.fd));
 	if ((x.ctx = EVP_MD_CTX_new()) == NULL) {
 		close(x.fd);
 		return -ENOMEM;

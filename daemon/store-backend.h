@@ -94,6 +94,7 @@ struct store_ops {
 	/* Start t (t->store, t->name set); on failure nothing is left behind. */
 	int (*txn_begin)(struct store_txn *t);
 	const char *(*txn_path)(const struct store_txn *t, enum manifest_file f);
+	int (*txn_create)(const struct store_txn *t, enum manifest_file f);
 	int (*txn_populate_fds)(struct store_txn *t, const int fds[MANIFEST_N_FILES],
 	    const char *src, store_progress_fn progress, void *userdata, const atomic_bool *cancel,
 	    char **ret_error);

@@ -294,6 +294,15 @@ txn_path(const struct store_txn *t, enum manifest_file f)
 }
 
 static int
+txn_create(const struct store_txn *t, enum manifest_file f)
+{
+	struct store_txn copy = *t;
+
+	copy.store = store_etcd(t->store)->mirror;
+	return store_local_txn_create(&copy, f);
+}
+
+static int
 txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES], const char *src,
     store_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error)
 {
@@ -539,6 +548,7 @@ const struct store_ops store_etcd_ops = {
     .image_only = image_only,
     .txn_begin = txn_begin,
     .txn_path = txn_path,
+    .txn_create = txn_create,
     .txn_populate_fds = txn_populate_fds,
     .txn_commit = txn_commit,
     .txn_free = txn_free,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "fsutil.h"
 #include "io.h"
 #include "log.h"
+#include "squashfs-super.h"
 #include "util.h"
 
 #define COPY_CHUNK     (1024 * 1024)
@@ -30,6 +32,7 @@
 struct txn {
 	char *tmp_path; /* <images>/.tmp-<name>-XXXXXX */
 	const char *tmp_name;
+	int dir_fd; /* the temp directory: its files are opened through it only */
 	char *paths[MANIFEST_N_IDS];
 	struct manifest_file_info files[MANIFEST_N_IDS];
 };
@@ -93,6 +96,8 @@ store_local_txn_free(struct store_txn *st)
 			    NULL, "Cannot remove \"%s\": %s, ignoring", t->tmp_path, strerror(-r));
 	}
 	busy_remove(store_local(st->store), st->name);
+	if (t->dir_fd >= 0)
+		close(t->dir_fd);
 	for (size_t i = 0; i < MANIFEST_N_IDS; i++)
 		free(t->paths[i]);
 	free(t->tmp_path);
@@ -111,9 +116,13 @@ txn_mkdir(struct store_txn *st)
 		return -ENOMEM;
 	}
 	/* mkdtemp makes it 0700; a published image is world-readable like the rest. */
-	if (mkdtemp(t->tmp_path) == NULL || chmod(t->tmp_path, 0755) < 0)
+	if (mkdtemp(t->tmp_path) == NULL)
 		return -errno;
 	t->tmp_name = strrchr(t->tmp_path, '/') + 1;
+	t->dir_fd = openat(store_local(st->store)->images_fd, t->tmp_name,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->dir_fd < 0 || fchmod(t->dir_fd, 0755) < 0)
+		return -errno;
 	for (size_t i = 0; i < MANIFEST_N_IDS; i++)
 		if (asprintf(&t->paths[i], "%s/%s", t->tmp_path, manifest_file_names[i]) < 0) {
 			t->paths[i] = NULL;
@@ -134,6 +143,7 @@ store_local_txn_begin(struct store_txn *st)
 		busy_remove(l, st->name);
 		return -ENOMEM;
 	}
+	txn(st)->dir_fd = -1;
 	if ((r = txn_mkdir(st)) < 0) {
 		store_local_txn_free(st);
 		return r;
@@ -145,6 +155,16 @@ const char *
 store_local_txn_path(const struct store_txn *t, enum manifest_file f)
 {
 	return txn(t)->paths[f];
+}
+
+/* A new file f in the temp directory, never a name that exists or a symlink. */
+int
+store_local_txn_create(const struct store_txn *t, enum manifest_file f)
+{
+	int fd = openat(txn(t)->dir_fd, manifest_file_names[f],
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	return fd < 0 ? -errno : fd;
 }
 
 /* ---- populate ---- */
@@ -205,6 +225,17 @@ copy_digest(const struct copy_job *j, struct manifest_file_info *ret)
 	return 0;
 }
 
+/* The state directory's file system has room for 'size' more bytes (or cannot tell). */
+static int
+space_check(const struct txn *t, uint64_t size)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(t->dir_fd, &vfs) < 0)
+		return 0;
+	return size > (uint64_t)vfs.f_bavail * vfs.f_frsize ? -ENOSPC : 0;
+}
+
 /* Copy the open file 'in' (named src/name in messages) into the txn as f. */
 static int
 copy_one(struct txn *t, int in, const char *src, enum manifest_file f, struct copy_job *j,
@@ -219,7 +250,11 @@ copy_one(struct txn *t, int in, const char *src, enum manifest_file f, struct co
 		return error_set(ret_error, -errno, "Cannot read %s/%s: %m", src, name);
 	if (!S_ISREG(st.st_mode))
 		return error_set(ret_error, -EINVAL, "%s/%s is not a regular file", src, name);
-	out = open(t->paths[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if ((r = space_check(t, (uint64_t)st.st_size)) < 0)
+		return error_set(ret_error, r,
+		    "Cannot copy %s/%s: %lld bytes, more than the free space of %s", src, name,
+		    (long long)st.st_size, t->tmp_path);
+	out = openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (out < 0)
 		return error_set(ret_error, -errno, "Cannot create %s: %m", t->paths[f]);
 	j->file = name, j->in = in, j->out = out, j->total = (uint64_t)st.st_size;
@@ -247,16 +282,36 @@ store_local_txn_populate_fds(struct store_txn *st, const int fds[MANIFEST_N_FILE
 
 /* ---- commit ---- */
 
+/* The squashfs super block, checked against the file's size (lib/format/squashfs-super.h). */
+static int
+rootfs_check(int fd, uint64_t size, char **ret_error)
+{
+	uint8_t head[SQUASHFS_SUPER_SIZE];
+	struct squashfs_super sb;
+	const char *why = NULL;
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+
+	if (n < 4 || memcmp(head, SQUASHFS_MAGIC, 4) != 0)
+		return error_set(ret_error, -EINVAL, "rootfs.squashfs is not a squashfs image");
+	if (squashfs_super_parse(head, (size_t)n, &sb) < 0 ||
+	    squashfs_super_check(&sb, size, &why) < 0)
+		return error_set(ret_error, -EINVAL, "rootfs.squashfs is not a valid squashfs: %s",
+		    why != NULL ? why : "shorter than its super block");
+	return 0;
+}
+
 /* Digest a file written by another producer; fsync every file. */
 static int
 txn_finish_file(struct txn *t, enum manifest_file f, char **ret_error)
 {
 	const char *name = manifest_file_names[f];
-	_cleanup_close_ int fd = open(t->paths[f], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = openat(t->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct copy_job j = {.file = name, .in = fd, .out = -1};
-	char magic[4];
 	int r;
 
+	if (fd < 0 && errno == ELOOP)
+		return error_set(ret_error, -ELOOP,
+		    "The image's %s was replaced by a symbolic link while it was written", name);
 	if (fd < 0)
 		return error_set(
 		    ret_error, errno == ENOENT ? -EINVAL : -errno, "The image has no %s: %m", name);
@@ -266,9 +321,8 @@ txn_finish_file(struct txn *t, enum manifest_file f, char **ret_error)
 		return error_set(ret_error, -errno, "Cannot sync %s: %m", t->paths[f]);
 	if (f != MANIFEST_ROOTFS && t->files[f].size == 0)
 		return error_set(ret_error, -EINVAL, "The %s is empty", name);
-	if (f == MANIFEST_ROOTFS &&
-	    (pread(fd, magic, 4, 0) != 4 || memcmp(magic, SQUASHFS_MAGIC, 4) != 0))
-		return error_set(ret_error, -EINVAL, "rootfs.squashfs is not a squashfs image");
+	if (f == MANIFEST_ROOTFS)
+		return rootfs_check(fd, t->files[f].size, ret_error);
 	return 0;
 }
 
@@ -299,15 +353,12 @@ txn_manifest(const struct store_txn *st, enum manifest_source_type type, const c
 static int
 txn_write_manifest(struct txn *t, const struct manifest *m, char **ret_error)
 {
-	_cleanup_close_ int dfd = open(t->tmp_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	if (dfd < 0)
-		return error_set(ret_error, -errno, "Cannot open %s: %m", t->tmp_path);
 	if ((r = manifest_format(m, &text)) < 0)
 		return r;
-	if ((r = fs_atomic_write_at(dfd, "manifest.json", text, strlen(text))) < 0)
+	if ((r = fs_atomic_write_at(t->dir_fd, "manifest.json", text, strlen(text))) < 0)
 		return error_set(
 		    ret_error, r, "Cannot write %s/manifest.json: %s", t->tmp_path, strerror(-r));
 	return 0;

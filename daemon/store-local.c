@@ -28,6 +28,7 @@ const struct store_ops store_local_ops = {
     .image_only = store_local_image_only,
     .txn_begin = store_local_txn_begin,
     .txn_path = store_local_txn_path,
+    .txn_create = store_local_txn_create,
     .txn_populate_fds = store_local_txn_populate_fds,
     .txn_commit = store_local_txn_commit,
     .txn_free = store_local_txn_free,

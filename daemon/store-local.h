@@ -68,6 +68,7 @@ int store_local_image_only(struct store *s, char **ret);
 /* store-local-txn.c */
 int store_local_txn_begin(struct store_txn *t);
 const char *store_local_txn_path(const struct store_txn *t, enum manifest_file f);
+int store_local_txn_create(const struct store_txn *t, enum manifest_file f);
 int store_local_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES],
     const char *src, store_progress_fn progress, void *userdata, const atomic_bool *cancel,
     char **ret_error);

@@ -454,6 +454,12 @@ store_txn_path(const struct store_txn *t, enum manifest_file f)
 }
 
 int
+store_txn_create(const struct store_txn *t, enum manifest_file f)
+{
+	return (size_t)f < MANIFEST_N_IDS ? t->store->ops->txn_create(t, f) : -EINVAL;
+}
+
+int
 store_txn_populate_fds(struct store_txn *t, const int fds[MANIFEST_N_FILES], const char *src,
     store_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error)
 {

@@ -243,6 +243,11 @@ void store_txn_set_kind(struct store_txn *t, enum manifest_kind kind);
 /* Absolute path where file f of the new image is to be written (by any producer). */
 const char *store_txn_path(const struct store_txn *t, enum manifest_file f);
 /*
+ * Create file f of the new image (O_EXCL, never through a symlink) and
+ * return its descriptor, to write through (the caller closes it); -errno.
+ */
+int store_txn_create(const struct store_txn *t, enum manifest_file f);
+/*
  * Copy kernel, initrd and rootfs.squashfs from directory 'src_dir' into the
  * txn, computing SHA-256 digests.  'cancel' (may be NULL) is checked between
  * 1 MiB chunks (-ECANCELED).  Checks: kernel and initrd non-empty,

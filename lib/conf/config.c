@@ -26,6 +26,7 @@
 
 #include "ipxe-script.h"
 #include "oci-manifest.h"
+#include "text.h"
 #include "util.h"
 #include "yaml-reader.h"
 
@@ -55,6 +56,7 @@ enum key_type {
 	K_SECRET,
 	K_INSTANCE,
 	K_CIDRLIST,
+	K_SIZE,
 };
 
 struct key {
@@ -139,6 +141,11 @@ static const struct key registry_keys[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
+static const struct key images_keys[] = {
+    {"max_size", K_SIZE, F(images.max_size), 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
 static const struct key store_tls_keys[] = {
     {"ca", K_PATH, F(store.tls.ca), 0, 0, NULL},
     {"cert", K_PATH, F(store.tls.cert), 0, 0, NULL},
@@ -170,6 +177,7 @@ static const struct key top_keys[] = {
     {"default", K_SECTION, 0, 0, 0, default_keys},
     {"control", K_SECTION, 0, 0, 0, control_keys},
     {"registry", K_SECTION, 0, 0, 0, registry_keys},
+    {"images", K_SECTION, 0, 0, 0, images_keys},
     {"store", K_SECTION, 0, 0, 0, store_keys},
     {NULL, 0, 0, 0, 0, NULL},
 };
@@ -197,6 +205,7 @@ static const char *const type_names[] = {
     [K_SECRET] = "a string",
     [K_INSTANCE] = "an instance name",
     [K_CIDRLIST] = "a list of IPv4 networks like 10.0.0.0/24",
+    [K_SIZE] = "a size like 16G",
 };
 
 /*
@@ -276,6 +285,21 @@ set_uint(struct parser *p, const struct key *k, const char *name, const char *s,
 		*(uint16_t *)field = (uint16_t)v;
 	else
 		*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int
+set_size(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
+{
+	char buf[YAML_SHOW_BUF];
+	uint64_t v;
+	int r = text_parse_size(s, len, &v);
+
+	if (r < 0 || v < CONFIG_MIN_IMAGE_SIZE)
+		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
+		    "%s is not a size of at least 1M (bytes, or with K, M, G, T)",
+		    yaml_reader_show(s, len, true, buf));
+	*(uint64_t *)((char *)p->cfg + k->offset) = v;
 	return 0;
 }
 
@@ -565,6 +589,8 @@ parse_scalar(struct parser *p, const struct key *k, const char *name)
 		return set_secret(p, k, name, s, len);
 	case K_INSTANCE:
 		return set_instance(p, k, name, s, len);
+	case K_SIZE:
+		return set_size(p, k, name, s, len);
 	default:
 		return -EINVAL;
 	}
@@ -1038,6 +1064,7 @@ config_new(void)
 	        .auth_file = strdup(CONFIG_DEFAULT_AUTHFILE),
 	        .platform = strdup(CONFIG_DEFAULT_PLATFORM),
 	        .compression = strdup("gzip")},
+	    .images = {.max_size = CONFIG_DEFAULT_IMAGE_SIZE},
 	};
 	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
 	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||

@@ -47,6 +47,10 @@ enum config_store_backend {
 #define CONFIG_MIN_SYSLOG_LINE     64
 #define CONFIG_MAX_SYSLOG_LINE     8192
 
+/* images.max_size: the uncompressed bytes an import may write (OCI layers, ISO entries). */
+#define CONFIG_DEFAULT_IMAGE_SIZE (16ull << 30)
+#define CONFIG_MIN_IMAGE_SIZE     (1ull << 20)
+
 #define CONFIG_MAX_ENDPOINTS       16
 #define CONFIG_MAX_UI_ALLOW        64  /* http.ui_allow networks */
 #define CONFIG_MAX_SECRET          256 /* bytes of an etcd user name or password */
@@ -128,6 +132,10 @@ struct config {
 		char *platform;    /* "os/arch[/variant]"; CONFIG_DEFAULT_PLATFORM */
 		char *compression; /* squashfs: "gzip" (default), "zstd" or "xz" */
 	} registry;
+
+	struct {
+		uint64_t max_size; /* CONFIG_DEFAULT_IMAGE_SIZE */
+	} images;
 
 	/* Where the desired state lives (netbootd.yaml(5), "store"). */
 	struct {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -18,6 +19,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "squashfs-super.h"
 #include "util.h"
 
 static const char *const kernel_candidates[] = {
@@ -342,10 +344,11 @@ iso_list_read(int fd, const char *label, struct iso_list *l, char **ret_error)
 
 struct out {
 	const char *dest;
-	char *tmp;
-	int fd;
+	const char *base; /* dest's last component, in dir_fd */
+	int dir_fd;       /* dest's directory, opened once */
+	struct io_tmpfile tmp;
 	uint64_t written;
-	uint8_t magic[4];
+	uint8_t head[SQUASHFS_SUPER_SIZE]; /* the first bytes written */
 	bool done;
 	const struct iso_entry *taken, *data;
 };
@@ -353,39 +356,47 @@ struct out {
 static void
 out_abort(struct out *o)
 {
-	if (o->fd >= 0)
-		close(o->fd);
-	o->fd = -1;
-	if (o->tmp != NULL)
-		unlink(o->tmp);
-	free(o->tmp);
-	o->tmp = NULL;
+	io_tmpfile_discard(&o->tmp);
+	if (o->dir_fd >= 0)
+		close(o->dir_fd);
+	o->dir_fd = -1;
+}
+
+/* dest's directory (or "."), opened once: every later step is relative to it. */
+static int
+out_dir(struct out *o, char **ret_error)
+{
+	const char *slash = strrchr(o->dest, '/');
+	_cleanup_free_ char *dir = NULL;
+
+	o->base = slash != NULL ? slash + 1 : o->dest;
+	if (slash == NULL || slash == o->dest)
+		dir = strdup(slash == NULL ? "." : "/");
+	else
+		dir = strndup(o->dest, (size_t)(slash - o->dest));
+	if (dir == NULL)
+		return -ENOMEM;
+	o->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->dir_fd < 0)
+		return error_set(ret_error, -errno, "Cannot create a file next to \"%s\": %s",
+		    o->dest, strerror(errno));
+	return 0;
 }
 
 static int
 out_open(struct out *o, bool force, char **ret_error)
 {
-	const char *slash = strrchr(o->dest, '/');
-	int dirlen = slash != NULL ? (int)(slash - o->dest) + 1 : 0;
 	struct stat st;
+	int r;
 
-	if (!force && fstatat(AT_FDCWD, o->dest, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if ((r = out_dir(o, ret_error)) < 0)
+		return r;
+	if (!force && fstatat(o->dir_fd, o->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return error_set(
 		    ret_error, -EEXIST, "\"%s\" exists (use --force to replace it)", o->dest);
-	if (asprintf(&o->tmp, "%.*s.tmp-%s-XXXXXX", dirlen, o->dest, o->dest + dirlen) < 0) {
-		o->tmp = NULL;
-		return -ENOMEM;
-	}
-	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0) {
-		int r = -errno;
-
-		free(o->tmp);
-		o->tmp = NULL;
+	if ((r = io_tmpfile_open(o->dir_fd, o->base, &o->tmp)) < 0)
 		return error_set(
 		    ret_error, r, "Cannot create a file next to \"%s\": %s", o->dest, strerror(-r));
-	}
-	(void)fchmod(o->fd, 0644);
 	return 0;
 }
 
@@ -394,9 +405,9 @@ out_write(struct out *o, const uint8_t *p, size_t n, char **ret_error)
 {
 	int r;
 
-	for (size_t i = 0; i < n && o->written + i < sizeof(o->magic); i++)
-		o->magic[o->written + i] = p[i];
-	if ((r = io_write_all(o->fd, p, n)) < 0)
+	for (size_t i = 0; i < n && o->written + i < sizeof(o->head); i++)
+		o->head[o->written + i] = p[i];
+	if ((r = io_write_all(o->tmp.fd, p, n)) < 0)
 		return error_set(ret_error, r, "Cannot write \"%s\": %s", o->dest, strerror(-r));
 	o->written += n;
 	return 0;
@@ -497,55 +508,42 @@ check_outputs(struct ctx *c, char **ret_error)
 {
 	const struct out *k = &c->out[MANIFEST_KERNEL], *i = &c->out[MANIFEST_INITRD];
 	const struct out *s = &c->out[MANIFEST_ROOTFS];
+	struct squashfs_super sb;
+	const char *why = NULL;
 
 	if (k->written == 0 || i->written == 0)
 		return error_set(ret_error, -EINVAL, "\"%s\": the %s /%s is empty", c->label,
 		    k->written == 0 ? "kernel" : "initrd", (k->written == 0 ? k : i)->data->name);
-	if (s->written < 4 || memcmp(s->magic, "hsqs", 4) != 0)
+	if (s->written < 4 || memcmp(s->head, "hsqs", 4) != 0)
 		return error_set(ret_error, -EINVAL,
 		    "\"%s\": /%s is not a squashfs file system (no \"hsqs\" magic)", c->label,
 		    s->data->name);
-	return 0;
-}
-
-static int
-publish_one(struct out *o, bool force)
-{
-	if (force)
-		return rename(o->tmp, o->dest) < 0 ? -errno : 0;
-	if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->dest, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL)
-		return -errno;
-	if (link(o->tmp, o->dest) < 0) /* a file system without RENAME_NOREPLACE */
-		return -errno;
-	unlink(o->tmp);
+	if (squashfs_super_parse(
+	        s->head, s->written < sizeof(s->head) ? s->written : sizeof(s->head), &sb) < 0 ||
+	    squashfs_super_check(&sb, s->written, &why) < 0)
+		return error_set(ret_error, -EINVAL,
+		    "\"%s\": /%s is not a valid squashfs file system: %s", c->label, s->data->name,
+		    why != NULL ? why : "shorter than its super block");
 	return 0;
 }
 
 static int
 publish(struct ctx *c, char **ret_error)
 {
+	unsigned flags =
+	    (c->p->sync ? IO_PUBLISH_SYNC : 0) | (c->p->force ? 0 : IO_PUBLISH_NOREPLACE);
 	int r;
 
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
 		struct out *o = &c->out[f];
 
-		if (c->p->sync && fsync(o->fd) < 0)
-			return error_set(
-			    ret_error, -errno, "Cannot write \"%s\": %s", o->dest, strerror(errno));
-		if (close(TAKE_FD(o->fd)) < 0)
-			return error_set(
-			    ret_error, -errno, "Cannot write \"%s\": %s", o->dest, strerror(errno));
-	}
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		if ((r = publish_one(&c->out[f], c->p->force)) < 0) {
+		if ((r = io_tmpfile_publish(&o->tmp, o->base, 0644, flags)) < 0) {
 			for (size_t g = 0; g < f; g++) /* take back what was published */
-				unlink(c->out[g].dest);
-			return error_set(ret_error, r, "Cannot rename to \"%s\": %s",
-			    c->out[f].dest, strerror(-r));
+				(void)unlinkat(c->out[g].dir_fd, c->out[g].base, 0);
+			return error_set(ret_error, r, "Cannot rename to \"%s\": %s", o->dest,
+			    r == -ESTALE ? "the temporary file was replaced while it was written"
+			                 : strerror(-r));
 		}
-		free(TAKE_PTR(c->out[f].tmp));
 	}
 	return 0;
 }
@@ -586,6 +584,44 @@ result_fill(const struct ctx *c, struct iso_extract_result *ret)
 	}
 }
 
+/*
+ * Before any byte is written: the declared sizes against the cap and against
+ * the free space of each output's file system (a sparse ISO may declare
+ * gigabytes it does not hold).
+ */
+static int
+check_sizes(struct ctx *c, char **ret_error)
+{
+	uint64_t total = 0;
+
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		total += c->out[f].data->size;
+	if (c->p->max_size > 0 && total > c->p->max_size)
+		return error_set(ret_error, -EFBIG,
+		    "\"%s\": its files take %llu bytes, more than the image size cap of %llu "
+		    "bytes (images: max_size)",
+		    c->label, (unsigned long long)total, (unsigned long long)c->p->max_size);
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		struct statvfs vfs;
+		struct stat a, b;
+		uint64_t need = 0, avail;
+
+		if (fstatvfs(c->out[f].dir_fd, &vfs) < 0 || fstat(c->out[f].dir_fd, &a) < 0)
+			continue; /* unknown: the writes will tell */
+		for (size_t g = 0; g < MANIFEST_N_FILES; g++)
+			if (fstat(c->out[g].dir_fd, &b) == 0 && b.st_dev == a.st_dev)
+				need += c->out[g].data->size;
+		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (need > avail)
+			return error_set(ret_error, -ENOSPC,
+			    "Cannot write \"%s\": %s (the ISO's files take %llu bytes, %llu "
+			    "are free)",
+			    c->out[f].dest, strerror(ENOSPC), (unsigned long long)need,
+			    (unsigned long long)avail);
+	}
+	return 0;
+}
+
 static int
 extract_run(struct ctx *c, int fd, const struct iso_list *l, char **ret_error)
 {
@@ -596,6 +632,8 @@ extract_run(struct ctx *c, int fd, const struct iso_list *l, char **ret_error)
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 		if ((r = out_open(&c->out[f], c->p->force, ret_error)) < 0)
 			return r;
+	if ((r = check_sizes(c, ret_error)) < 0)
+		return r;
 	c->buf = malloc(ISO_CHUNK);
 	if (c->buf == NULL)
 		return -ENOMEM;
@@ -615,7 +653,8 @@ iso_extract_fd(int fd, const char *label, const struct iso_extract_params *p,
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
 		if (p->dest[f] == NULL)
 			return -EINVAL;
-		c.out[f].fd = -1;
+		c.out[f].dir_fd = -1;
+		c.out[f].tmp.fd = -1;
 	}
 	r = iso_list_read(fd, label, &l, ret_error);
 	if (r == 0)

@@ -9,10 +9,14 @@
  * streams the chosen files' data to disk in 1 MiB chunks.  Memory stays
  * small whatever the size of the ISO.
  *
- * Outputs are written as ".tmp-<name>-XXXXXX" in the destination's
- * directory and renamed into place only when all three are complete and
- * checked (non-empty kernel and initrd, rootfs starting with "hsqs").  On any
- * failure every temporary file is removed and no destination is touched.
+ * Outputs are written as ".<name>.XXXXXXXX" in the destination's directory
+ * (opened once; the files are written through their descriptors only, see
+ * io_tmpfile_open()) and renamed into place only when all three are complete
+ * and checked (non-empty kernel and initrd, a rootfs whose squashfs super
+ * block passes squashfs_super_check()).  Before any byte is written, the
+ * chosen files' declared sizes are checked against max_size (-EFBIG) and the
+ * free space of the destination's file system (-ENOSPC).  On any failure
+ * every temporary file is removed and no destination is touched.
  * An existing destination is refused (-EEXIST) unless 'force'.
  *
  * Symlinks (Rock Ridge) and hard links among the candidates are followed
@@ -73,7 +77,8 @@ struct iso_extract_params {
 	const char *override[MANIFEST_N_FILES]; /* paths in the ISO; NULL: candidates */
 	bool force;                             /* replace existing outputs */
 	bool sync;                              /* fsync the files before renaming */
-	iso_progress_fn progress;               /* may be NULL */
+	uint64_t max_size;        /* cap on the chosen files' total size (-EFBIG); 0: none */
+	iso_progress_fn progress; /* may be NULL */
 	void *userdata;
 	const atomic_bool *cancel; /* may be NULL; checked between chunks */
 };

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -693,13 +694,13 @@ struct build {
 	const atomic_bool *cancel;
 	uint64_t total;
 	uint64_t done;
+	uint64_t expanded; /* uncompressed bytes of the layers scanned so far */
 	struct oci_tree *tree;
 	struct squashfs_inode **files;
 	size_t n_files;
 	struct squashfs_inode *kernel, *initrd;
 	int kernel_fd, initrd_fd;
 	struct squashfs_writer *sqfs;
-	bool squashfs_created;
 	uint8_t *buf;
 };
 
@@ -724,6 +725,28 @@ layer_archive_new(enum oci_layer_compression c)
 	return a;
 }
 
+/*
+ * The image's uncompressed size so far, with the entry just read, against
+ * the cap: a compression bomb is refused at its first header, before its
+ * data is inflated.
+ */
+static int
+size_check(struct build *b, struct archive *a, struct archive_entry *e)
+{
+	uint64_t here = b->expanded + (uint64_t)archive_filter_bytes(a, 0);
+	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+
+	if (b->opts->max_size == 0)
+		return 0;
+	if (size > 0)
+		here += (uint64_t)size;
+	if (here <= b->opts->max_size)
+		return 0;
+	return tree_fail(b->tree, -EFBIG,
+	    "layer %u expands the image beyond the size cap of %llu bytes (images: max_size)",
+	    b->tree->layer, (unsigned long long)b->opts->max_size);
+}
+
 static int
 scan_entries(struct oci_tree *t, struct archive *a, struct build *b, uint64_t base)
 {
@@ -739,6 +762,8 @@ scan_entries(struct oci_tree *t, struct archive *a, struct build *b, uint64_t ba
 			    archive_error_string(a));
 		if (b != NULL && cancelled(b))
 			return -ECANCELED;
+		if (b != NULL && (r = size_check(b, a, e)) < 0)
+			return r;
 		r = tree_apply(t, e);
 		if (r < 0)
 			return r;
@@ -836,6 +861,7 @@ pass_scan(struct build *b)
 			return r;
 		b->tree->layer = i;
 		r = scan_entries(b->tree, l.a, b, b->done);
+		b->expanded += (uint64_t)archive_filter_bytes(l.a, 0);
 		if (fstat(l.fd, &st) == 0)
 			b->done += (uint64_t)st.st_size;
 		layer_close(&l);
@@ -1017,18 +1043,28 @@ select_one(struct build *b, const char *override, int initrd, struct squashfs_in
 	return 0;
 }
 
+/*
+ * The kernel and initrd are written as they are: their declared sizes must
+ * fit the free space of the kernel's file system before a byte is written.
+ */
 static int
-open_output(struct build *b, const char *path, int *ret_fd)
+space_check(struct build *b)
 {
-	*ret_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (*ret_fd < 0)
-		return tree_fail(b->tree, -errno, "cannot create \"%s\": %m", path);
-	return 0;
+	uint64_t need = b->kernel->size + b->initrd->size, avail;
+	struct statvfs vfs;
+
+	if (fstatvfs(b->kernel_fd, &vfs) < 0)
+		return 0; /* unknown: the writes will tell */
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (need <= avail)
+		return 0;
+	return tree_fail(b->tree, -ENOSPC,
+	    "%s (the kernel and initrd take %llu bytes, %llu are free)", strerror(ENOSPC),
+	    (unsigned long long)need, (unsigned long long)avail);
 }
 
 static int
-build_outputs(
-    struct build *b, const char *out_kernel, const char *out_initrd, const char *out_squashfs)
+build_outputs(struct build *b, int out_squashfs)
 {
 	int r;
 
@@ -1036,17 +1072,13 @@ build_outputs(
 	if (r == 0)
 		r = select_one(b, b->opts->initrd, 1, &b->initrd);
 	if (r == 0)
-		r = open_output(b, out_kernel, &b->kernel_fd);
-	if (r == 0)
-		r = open_output(b, out_initrd, &b->initrd_fd);
+		r = space_check(b);
 	if (r < 0)
 		return r;
-	b->squashfs_created = true;
 	r = squashfs_writer_new(
 	    out_squashfs, b->opts->compressor, SQUASHFS_WRITE_BLOCK_SIZE, &b->sqfs);
 	if (r < 0)
-		return tree_fail(
-		    b->tree, r, "cannot create \"%s\": %s", out_squashfs, strerror(-r));
+		return tree_fail(b->tree, r, "cannot create the squashfs: %s", strerror(-r));
 	r = pass_stream(b);
 	if (r < 0)
 		return r;
@@ -1083,10 +1115,6 @@ build_cleanup(struct build *b)
 {
 	/* The writer first: its threads may still point at inodes of the tree. */
 	squashfs_writer_free(b->sqfs);
-	if (b->kernel_fd >= 0)
-		close(b->kernel_fd);
-	if (b->initrd_fd >= 0)
-		close(b->initrd_fd);
 	free(b->files);
 	free(b->buf);
 	oci_tree_free(b->tree);
@@ -1094,8 +1122,8 @@ build_cleanup(struct build *b)
 
 int
 oci_layers_build(const struct oci_layer *layers, size_t n, const struct oci_build_opts *opts,
-    const char *out_kernel, const char *out_initrd, const char *out_squashfs,
-    oci_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error)
+    int out_kernel, int out_initrd, int out_squashfs, oci_progress_fn progress, void *userdata,
+    const atomic_bool *cancel, char **ret_error)
 {
 	static const struct oci_build_opts defaults = {0};
 	struct build b = {
@@ -1105,8 +1133,8 @@ oci_layers_build(const struct oci_layer *layers, size_t n, const struct oci_buil
 	    .progress = progress,
 	    .userdata = userdata,
 	    .cancel = cancel,
-	    .kernel_fd = -1,
-	    .initrd_fd = -1,
+	    .kernel_fd = out_kernel,
+	    .initrd_fd = out_initrd,
 	    .tree = oci_tree_new(),
 	    .buf = malloc(CHUNK_SIZE),
 	};
@@ -1120,17 +1148,11 @@ oci_layers_build(const struct oci_layer *layers, size_t n, const struct oci_buil
 	if (r == 0)
 		r = pass_scan(&b);
 	if (r == 0)
-		r = build_outputs(&b, out_kernel, out_initrd, out_squashfs);
+		r = build_outputs(&b, out_squashfs);
 	if (r < 0) {
 		if (r == -ECANCELED)
 			tree_fail(b.tree, r, "the import was cancelled");
 		tree_fail(b.tree, r, "building the image failed: %s", strerror(-r));
-		if (b.kernel_fd >= 0)
-			(void)unlink(out_kernel);
-		if (b.initrd_fd >= 0)
-			(void)unlink(out_initrd);
-		if (b.squashfs_created)
-			(void)unlink(out_squashfs);
 		if (ret_error != NULL)
 			*ret_error = TAKE_PTR(b.tree->error);
 	}

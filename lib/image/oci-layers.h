@@ -45,14 +45,20 @@ struct oci_build_opts {
 	const char *kernel;     /* path inside the image; NULL: from /boot */
 	const char *initrd;     /* path inside the image; NULL: from /boot */
 	uint32_t mtime;         /* squashfs creation time; 0: now */
+	uint64_t max_size;      /* cap on the layers' uncompressed bytes (-EFBIG); 0: none */
 };
 
 /* phase is "scan" (pass 1: the layers' headers) or "write" (pass 2: the squashfs); bytes of layer blobs. */
 typedef void (*oci_progress_fn)(const char *phase, uint64_t done, uint64_t total, void *userdata);
 
+/*
+ * Writes the kernel, initrd and squashfs through the descriptors given (empty
+ * files opened for writing; they stay the caller's, who removes the files on
+ * failure): never by name.
+ */
 int oci_layers_build(const struct oci_layer *layers, size_t n, const struct oci_build_opts *opts,
-    const char *out_kernel, const char *out_initrd, const char *out_squashfs,
-    oci_progress_fn progress, void *userdata, const atomic_bool *cancel, char **ret_error);
+    int out_kernel, int out_initrd, int out_squashfs, oci_progress_fn progress, void *userdata,
+    const atomic_bool *cancel, char **ret_error);
 
 /* Media type to compression; -EPROTONOSUPPORT for non-layer types. */
 int oci_layer_compression_from_media_type(const char *media_type);

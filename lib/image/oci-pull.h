@@ -26,8 +26,8 @@ struct oci_pull_params {
 	const char *platform; /* "os/arch[/variant]"; NULL: linux/amd64 */
 	const char *cache_dir;
 	const struct oci_build_opts *build;
-	const char *out_kernel, *out_initrd, *out_squashfs; /* files to write */
-	oci_pull_progress_fn progress;                      /* may be NULL */
+	int out_kernel, out_initrd, out_squashfs; /* descriptors to write (the caller's) */
+	oci_pull_progress_fn progress;            /* may be NULL */
 	void *userdata;
 	const atomic_bool *cancel; /* may be NULL; checked throughout */
 };

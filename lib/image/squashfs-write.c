@@ -109,15 +109,98 @@ writer_workers(void)
 	return n > 8 ? 8 : (unsigned)n;
 }
 
+/*
+ * libsquashfs's file interface on a descriptor the caller owns (1.2 opens
+ * only by name): positioned reads and writes, never reopened by name.
+ */
+struct fd_file {
+	sqfs_file_t base;
+	int fd;
+};
+
+static void
+fd_file_destroy(sqfs_object_t *o)
+{
+	free(o); /* the descriptor stays the caller's */
+}
+
 static int
-writer_open(struct squashfs_writer *w, const char *path, int comp_id, uint32_t block_size)
+fd_file_read_at(sqfs_file_t *f, sqfs_u64 offset, void *buffer, size_t size)
+{
+	struct fd_file *ff = (struct fd_file *)f;
+	uint8_t *p = buffer;
+
+	while (size > 0) {
+		ssize_t n = pread(ff->fd, p, size, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return SQFS_ERROR_IO;
+		if (n == 0)
+			return SQFS_ERROR_OUT_OF_BOUNDS;
+		p += n, size -= (size_t)n, offset += (sqfs_u64)n;
+	}
+	return 0;
+}
+
+static int
+fd_file_write_at(sqfs_file_t *f, sqfs_u64 offset, const void *buffer, size_t size)
+{
+	struct fd_file *ff = (struct fd_file *)f;
+	const uint8_t *p = buffer;
+
+	while (size > 0) {
+		ssize_t n = pwrite(ff->fd, p, size, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SQFS_ERROR_IO;
+		p += n, size -= (size_t)n, offset += (sqfs_u64)n;
+	}
+	return 0;
+}
+
+static sqfs_u64
+fd_file_get_size(const sqfs_file_t *f)
+{
+	struct stat st;
+
+	return fstat(((const struct fd_file *)f)->fd, &st) == 0 ? (sqfs_u64)st.st_size : 0;
+}
+
+static int
+fd_file_truncate(sqfs_file_t *f, sqfs_u64 size)
+{
+	return ftruncate(((struct fd_file *)f)->fd, (off_t)size) == 0 ? 0 : SQFS_ERROR_IO;
+}
+
+static sqfs_file_t *
+fd_file_new(int fd)
+{
+	struct fd_file *ff = calloc(1, sizeof(*ff));
+
+	if (ff == NULL)
+		return NULL;
+	ff->fd = fd;
+	ff->base.base.destroy = fd_file_destroy;
+	ff->base.read_at = fd_file_read_at;
+	ff->base.write_at = fd_file_write_at;
+	ff->base.get_size = fd_file_get_size;
+	ff->base.truncate = fd_file_truncate;
+	return &ff->base;
+}
+
+static int
+writer_open(struct squashfs_writer *w, int fd, int comp_id, uint32_t block_size)
 {
 	sqfs_compressor_config_t cfg;
 	int r;
 
-	w->file = sqfs_open_file(path, SQFS_FILE_OPEN_OVERWRITE);
+	w->file = fd_file_new(fd);
 	if (w->file == NULL)
-		return errno != 0 ? -errno : -EIO;
+		return -ENOMEM;
 	r = sqfs_compressor_config_init(&cfg, (SQFS_COMPRESSOR)comp_id, block_size, 0);
 	if (r == 0)
 		r = sqfs_compressor_create(&cfg, &w->cmp);
@@ -138,7 +221,7 @@ writer_open(struct squashfs_writer *w, const char *path, int comp_id, uint32_t b
 
 int
 squashfs_writer_new(
-    const char *path, const char *compressor, uint32_t block_size, struct squashfs_writer **ret)
+    int fd, const char *compressor, uint32_t block_size, struct squashfs_writer **ret)
 {
 	struct squashfs_writer *w;
 	unsigned workers = writer_workers();
@@ -150,7 +233,7 @@ squashfs_writer_new(
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -ENOMEM;
-	r = writer_open(w, path, comp_id, block_size);
+	r = writer_open(w, fd, comp_id, block_size);
 	if (r < 0)
 		goto fail;
 	w->blkwr = sqfs_block_writer_create(w->file, 4096, 0);

@@ -61,8 +61,9 @@ struct squashfs_writer;
 /* "gzip", "zstd", "xz" or NULL (gzip).  -EINVAL for anything else. */
 int squashfs_compressor_check(const char *name);
 
+/* Writes through 'fd' (opened for writing, empty), which stays the caller's. */
 int squashfs_writer_new(
-    const char *path, const char *compressor, uint32_t block_size, struct squashfs_writer **ret);
+    int fd, const char *compressor, uint32_t block_size, struct squashfs_writer **ret);
 int squashfs_writer_begin_file(struct squashfs_writer *w, struct squashfs_inode *inode);
 int squashfs_writer_append(struct squashfs_writer *w, const void *data, size_t size);
 int squashfs_writer_end_file(struct squashfs_writer *w);

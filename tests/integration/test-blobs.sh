@@ -46,7 +46,7 @@ SRC=$T/src
 mkdir -p "$SRC"
 head -c 1048577 /dev/urandom >"$SRC/kernel"
 head -c 300001 /dev/urandom >"$SRC/initrd"
-{ printf hsqs; head -c $((8 * 1048576)) /dev/urandom; } >"$SRC/rootfs.squashfs"
+fake_squashfs $((8 * 1048576)) >"$SRC/rootfs.squashfs"
 cat >"$T/netbootd.yaml" <<EOF
 state_dir: $STATE
 dhcp: {enabled: false}
@@ -105,7 +105,7 @@ SRC2=$T/src2
 mkdir -p "$SRC2"
 head -c 2000 /dev/urandom >"$SRC2/kernel"
 cp "$SRC/initrd" "$SRC2/initrd"
-printf 'hsqs-second' >"$SRC2/rootfs.squashfs"
+fake_squashfs 16 >"$SRC2/rootfs.squashfs"
 K2=$(digest "$SRC2/kernel")
 check "before add-image second: its kernel is 404" [ "$(status "$BASE/blobs/sha256:$K2")" = 404 ]
 run 0 add-image second --dir "$SRC2"

@@ -94,7 +94,7 @@ O=$T/origin
 mkdir -p "$O" "$T/cdn"
 head -c 1000003 /dev/urandom >"$T/cdn/kernel"
 head -c 700001 /dev/urandom >"$T/cdn/initrd"
-{ printf hsqs; head -c 900000 /dev/urandom; } >"$T/cdn/rootfs.squashfs"
+fake_squashfs 900000 >"$T/cdn/rootfs.squashfs"
 for f in kernel initrd rootfs.squashfs; do cp "$T/cdn/$f" "$O/$(sha256sum "$T/cdn/$f" | cut -c1-64)"; done
 ip netns exec "$CLUSTER_CORE" "$PY" -m http.server 8099 --bind 10.77.0.1 --directory "$O" >"$T/origin.log" 2>&1 &
 track_child $!
@@ -119,7 +119,7 @@ check "the origin serves exactly the kernel" got_k
 mkdir -p "$T/ori"
 head -c 500001 /dev/urandom >"$T/ori/kernel"
 head -c 300001 /dev/urandom >"$T/ori/initrd"
-{ printf hsqs; head -c 400000 /dev/urandom; } >"$T/ori/rootfs.squashfs"
+fake_squashfs 400000 >"$T/ori/rootfs.squashfs"
 for f in kernel initrd rootfs.squashfs; do cp "$T/ori/$f" "$O/$(sha256sum "$T/ori/$f" | cut -c1-64)"; done
 check "add-image ori --origin on a" quiet cluster_ctl a add-image ori --dir "$T/ori" --origin "$ORIGIN"
 check "ori ready on c" wait_until 60 cluster_ready_on a ori c

@@ -329,7 +329,7 @@ check "the drop is logged" grep -q "not reading its replies" "$T/log"
 BIG=$T/big
 mkdir -p "$BIG"
 cp "$SRC/kernel" "$SRC/initrd" "$BIG/"
-{ printf 'hsqs'; head -c $((768 * 1048576)) /dev/urandom; } >"$BIG/rootfs.squashfs"
+fake_squashfs $((768 * 1048576)) >"$BIG/rootfs.squashfs"
 chmod -R a+rX "$BIG"
 tmp_in_images() { ls -A "$STATE/images" | grep -q '^\.tmp-'; }
 wait_tmp() { wait_until 30 tmp_in_images; }

@@ -68,7 +68,7 @@ fi
 mkdir -p "$TMP/lin"
 head -c 4096 /dev/urandom >"$TMP/lin/kernel"
 head -c 4096 /dev/urandom >"$TMP/lin/initrd"
-{ printf hsqs; head -c 4096 /dev/urandom; } >"$TMP/lin/rootfs.squashfs"
+fake_squashfs 4096 >"$TMP/lin/rootfs.squashfs"
 echo "not a PE file" >"$TMP/notpe.efi"
 efi_iso_build "$TMP/live.iso" "$TMP/app.efi" NB_LIVE
 bios_iso_build "$TMP/bios.iso"

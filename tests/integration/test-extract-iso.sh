@@ -39,7 +39,7 @@ K=$T/kairos
 mkdir -p "$K/boot" "$K/EFI/BOOT"
 head -c 3000001 /dev/urandom >"$K/boot/kernel"
 head -c 2000003 /dev/urandom >"$K/boot/initrd"
-{ printf 'hsqs'; head -c 4000000 /dev/urandom; } >"$K/rootfs.squashfs"
+fake_squashfs 4000000 >"$K/rootfs.squashfs"
 echo grub >"$K/EFI/BOOT/grub.cfg"
 mkiso "$T/kairos.iso" "$K"
 
@@ -58,7 +58,7 @@ check "no progress bar when stderr is not a terminal" test ! -s "$T/err"
 echo "== prefix and --json"
 run 0 --json extract iso "$T/kairos.iso" "$O" mynode
 check "--json lists the three files with sources and sizes" jqq \
-	--arg o "$O" '.files | length == 3 and .[0].path == ($o + "/mynode-kernel") and .[0].source == "/boot/kernel" and .[0].size == 3000001 and .[2].file == "rootfs.squashfs" and .[2].size == 4000004' "$T/out"
+	--arg o "$O" '.files | length == 3 and .[0].path == ($o + "/mynode-kernel") and .[0].source == "/boot/kernel" and .[0].size == 3000001 and .[2].file == "rootfs.squashfs" and .[2].size == 4000096' "$T/out"
 check "mynode.squashfs is byte-identical" cmp -s "$O/mynode.squashfs" "$K/rootfs.squashfs"
 
 echo "== existing files: refused, kept; --force replaces"
@@ -84,8 +84,8 @@ U=$T/ubuntu
 mkdir -p "$U/casper" "$U/boot/grub"
 head -c 100000 /dev/urandom >"$U/casper/vmlinuz"
 head -c 100001 /dev/urandom >"$U/casper/initrd"
-{ printf 'hsqs'; head -c 50000 /dev/urandom; } >"$U/casper/filesystem.squashfs"
-{ printf 'hsqs'; head -c 50 /dev/urandom; } >"$U/casper/filesystem.manifest.squashfs"
+fake_squashfs 50000 >"$U/casper/filesystem.squashfs"
+fake_squashfs 50 >"$U/casper/filesystem.manifest.squashfs"
 mkiso "$T/ubuntu.iso" "$U" Ubuntu
 newout
 run 0 extract iso "$T/ubuntu.iso" "$O"
@@ -98,7 +98,7 @@ mkdir -p "$D/live"
 head -c 1000 /dev/urandom >"$D/live/vmlinuz-6.1.0-9-amd64"
 head -c 1000 /dev/urandom >"$D/live/vmlinuz-6.1.0-10-amd64"
 head -c 1001 /dev/urandom >"$D/live/initrd.img-6.1.0-10-amd64"
-{ printf 'hsqs'; head -c 5000 /dev/urandom; } >"$D/live/filesystem.squashfs"
+fake_squashfs 5000 >"$D/live/filesystem.squashfs"
 mkiso "$T/debian.iso" "$D" d-live
 newout
 run 0 extract iso "$T/debian.iso" "$O"
@@ -112,7 +112,7 @@ head -c 5000 /dev/urandom >"$L/boot/vmlinuz-6.6"
 ln -s vmlinuz-6.6 "$L/boot/vmlinuz"
 head -c 5000 /dev/urandom >"$L/boot/initrd-6.6"
 ln -s ../boot/./initrd-6.6 "$L/boot/initrd"
-{ printf 'hsqs'; head -c 5000 /dev/urandom; } >"$L/rootfs.squashfs"
+fake_squashfs 5000 >"$L/rootfs.squashfs"
 ln "$L/rootfs.squashfs" "$L/copy.squashfs"
 ln -s ../../../etc/passwd "$L/boot/escape"
 mkiso "$T/links.iso" "$L"
@@ -163,7 +163,7 @@ check "a cut inside the squashfs says truncated" err_has "is truncated"
 N=$T/nokernel
 mkdir -p "$N/boot"
 head -c 1000 /dev/urandom >"$N/boot/initrd"
-{ printf 'hsqs'; head -c 1000 /dev/urandom; } >"$N/rootfs.squashfs"
+fake_squashfs 1000 >"$N/rootfs.squashfs"
 mkiso "$T/nokernel.iso" "$N"
 bad_iso "no kernel" "$T/nokernel.iso" "holds no kernel (looked for /boot/kernel and the other usual names"
 check "no kernel: the message suggests --kernel" err_has "name one with --kernel"
@@ -178,7 +178,7 @@ head -c 100000 /dev/urandom >"$N/rootfs.squashfs"
 mkiso "$T/badmagic.iso" "$N"
 bad_iso "squashfs without hsqs" "$T/badmagic.iso" "/rootfs.squashfs is not a squashfs file system (no \"hsqs\" magic)"
 : >"$N/boot/kernel"
-{ printf 'hsqs'; head -c 10 /dev/urandom; } >"$N/rootfs.squashfs"
+fake_squashfs 10 >"$N/rootfs.squashfs"
 mkiso "$T/emptykernel.iso" "$N"
 bad_iso "empty kernel" "$T/emptykernel.iso" "the kernel /boot/kernel is empty"
 
@@ -214,7 +214,7 @@ echo "== a 1.2 GiB sparse squashfs: streamed with a small peak RSS"
 B=$T/big
 mkdir -p "$B/boot"
 cp "$K/boot/kernel" "$K/boot/initrd" "$B/boot/"
-printf 'hsqs' >"$B/rootfs.squashfs"
+fake_squashfs_super $((1200 * 1024 * 1024)) >"$B/rootfs.squashfs"
 truncate -s 1200M "$B/rootfs.squashfs"
 printf 'tail' | dd of="$B/rootfs.squashfs" bs=1 seek=$((1200 * 1024 * 1024 - 4)) conv=notrunc status=none
 mkiso "$T/big.iso" "$B"

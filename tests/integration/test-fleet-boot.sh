@@ -57,7 +57,7 @@ for i in A B arm; do
 	mkdir -p "$STATE/images/$i"
 	head -c 4096 /dev/urandom >"$STATE/images/$i/kernel"
 	head -c 4096 /dev/urandom >"$STATE/images/$i/initrd"
-	{ printf hsqs; head -c 4096 /dev/urandom; } >"$STATE/images/$i/rootfs.squashfs"
+	fake_squashfs 4096 >"$STATE/images/$i/rootfs.squashfs"
 done
 cat >"$TMP/netbootd.yaml" <<EOF
 state_dir: $STATE

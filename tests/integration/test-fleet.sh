@@ -59,7 +59,7 @@ mkimage() { # DIR: an image placed by hand, as test-machines.sh does
 	mkdir -p "$1"
 	head -c 70000 /dev/urandom >"$1/kernel"
 	head -c 50000 /dev/urandom >"$1/initrd"
-	{ printf hsqs; head -c 65536 /dev/urandom; } >"$1/rootfs.squashfs"
+	fake_squashfs 65536 >"$1/rootfs.squashfs"
 }
 mkimage "$STATE/images/kairos"
 cat >"$T/netbootd.yaml" <<EOF

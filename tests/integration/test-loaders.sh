@@ -80,7 +80,7 @@ head -c 70000 /dev/urandom >"$T/ipxe/undionly.kpxe"
 head -c 90000 /dev/urandom >"$T/ipxe/ipxe.efi"
 head -c 300001 /dev/urandom >"$T/img/kernel"
 head -c 200003 /dev/urandom >"$T/img/initrd"
-{ printf hsqs; head -c 100000 /dev/urandom; } >"$T/img/rootfs.squashfs"
+fake_squashfs 100000 >"$T/img/rootfs.squashfs"
 
 L=$T/loaders # complete
 mkdir -p "$L/x86_64-efi" "$L/arm64-efi"

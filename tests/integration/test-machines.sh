@@ -58,7 +58,7 @@ mkimage() { # dir, seed size of the rootfs in KiB
 	mkdir -p "$1"
 	head -c 70000 /dev/urandom >"$1/kernel"
 	head -c 50000 /dev/urandom >"$1/initrd"
-	{ printf hsqs; head -c $(($2 * 1024)) /dev/urandom; } >"$1/rootfs.squashfs"
+	fake_squashfs $(($2 * 1024)) >"$1/rootfs.squashfs"
 }
 mkimage "$STATE/images/A" 64
 mkimage "$STATE/images/B" 4096

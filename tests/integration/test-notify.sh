@@ -29,7 +29,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 mkdir -p "$T/state/images/demo"
 head -c 1000 /dev/urandom >"$T/state/images/demo/kernel"
 head -c 1000 /dev/urandom >"$T/state/images/demo/initrd"
-{ printf hsqs; head -c 1000 /dev/urandom; } >"$T/state/images/demo/rootfs.squashfs"
+fake_squashfs 1000 >"$T/state/images/demo/rootfs.squashfs"
 cat >"$T/netbootd.yaml" <<EOF
 state_dir: $T/state
 dhcp: {enabled: false}

@@ -98,7 +98,7 @@ check "no chown error" sh -c "! grep -qi 'operation not permitted' '$T/netbootd.
 mkdir -p "$T/private"
 head -c 4096 /dev/urandom >"$T/private/kernel"
 head -c 4096 /dev/urandom >"$T/private/initrd"
-{ printf 'hsqs'; head -c 4092 /dev/urandom; } >"$T/private/rootfs.squashfs"
+fake_squashfs 4092 >"$T/private/rootfs.squashfs"
 chmod 600 "$T/private"/*
 chmod 700 "$T/private"
 check "netbootd as nobody imports a root-only directory passed by netbootctl" \

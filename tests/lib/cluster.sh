@@ -173,6 +173,6 @@ cluster_iso() {
 	mkdir -p "$k/boot"
 	head -c 3000001 /dev/urandom >"$k/boot/kernel"
 	head -c 2000003 /dev/urandom >"$k/boot/initrd"
-	{ printf 'hsqs'; head -c 6000000 /dev/urandom; } >"$k/rootfs.squashfs"
+	fake_squashfs 6000000 >"$k/rootfs.squashfs"
 	xorriso -as mkisofs -R -J -V COS_LIVE -o "$1/kairos.iso" "$k" >/dev/null 2>&1
 }

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fake-squashfs.h"
 #include "store.h"
 
 #define ROOTFS_SIZE (3 * 1024 * 1024)
@@ -80,8 +81,8 @@ make_source(const char *src, long gen, unsigned char *rootfs)
 	write_file(src, "kernel", text, (size_t)n);
 	n = snprintf(text, sizeof(text), "initrd-gen-%ld", gen);
 	write_file(src, "initrd", text, (size_t)n);
-	memcpy(rootfs, "hsqs", 4);
-	for (size_t i = 4; i < ROOTFS_SIZE; i += 4096)
+	fake_squashfs_super(rootfs, ROOTFS_SIZE);
+	for (size_t i = 4096; i < ROOTFS_SIZE; i += 4096)
 		rootfs[i] = (unsigned char)(gen + (long)i);
 	write_file(src, "rootfs.squashfs", rootfs, ROOTFS_SIZE);
 }

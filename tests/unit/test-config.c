@@ -80,7 +80,8 @@ config_equal(const struct config *a, const struct config *b)
 	    a->http.max_connections != b->http.max_connections ||
 	    a->http.timeout != b->http.timeout || a->http.ui != b->http.ui ||
 	    a->http.n_ui_allow != b->http.n_ui_allow ||
-	    memcmp(&a->syslog, &b->syslog, sizeof(a->syslog)) != 0)
+	    memcmp(&a->syslog, &b->syslog, sizeof(a->syslog)) != 0 ||
+	    a->images.max_size != b->images.max_size)
 		return false;
 	return streq(a->ipxe.dir, b->ipxe.dir) && streq(a->ipxe.bios, b->ipxe.bios) &&
 	       streq(a->ipxe.efi32, b->ipxe.efi32) && streq(a->ipxe.efi64, b->ipxe.efi64) &&
@@ -752,6 +753,49 @@ test_interfaces(void)
 }
 
 static void
+check_max_size(const char *value, uint64_t want)
+{
+	char yaml[128];
+	struct config *c;
+
+	snprintf(yaml, sizeof(yaml), "images: {max_size: %s}\n", value);
+	c = parse_ok(yaml);
+	CHECK(c != NULL && c->images.max_size == want);
+	config_free(c);
+}
+
+static void
+test_images(void)
+{
+	struct config *c = config_new();
+
+	CHECK(c != NULL && c->images.max_size == 16ull << 30);
+	config_free(c);
+	check_max_size("16M", 16ull << 20);
+	check_max_size("1048576", 1ull << 20);
+	check_max_size("2GiB", 2ull << 30);
+	check_max_size("3g", 3ull << 30);
+	check_max_size("1T", 1ull << 40);
+	check_max_size("\"512MB\"", 512ull << 20);
+	check_is_default("images: {max_size: ~}\n");
+	parse_err("images:\n  max_size: 1023K\n",
+	    "t.yaml:2: images.max_size: \"1023K\" is not a size of at least 1M (bytes, or with K, "
+	    "M, G, T)");
+	parse_err("images: {max_size: 16X}",
+	    "t.yaml:1: images.max_size: \"16X\" is not a size of at least 1M (bytes, or with K, M, "
+	    "G, T)");
+	parse_err("images: {max_size: 99999999999E}",
+	    "t.yaml:1: images.max_size: \"99999999999E\" is not a size of at least 1M (bytes, or "
+	    "with K, M, G, T)");
+	parse_err("images: {max_size: -1}",
+	    "t.yaml:1: images.max_size: \"-1\" is not a size of at least 1M (bytes, or with K, M, "
+	    "G, T)");
+	parse_err("images: {max_size: [1]}",
+	    "t.yaml:1: images.max_size: expected a size like 16G, not a list");
+	parse_err("images: {cap: 1}", "t.yaml:1: unknown key images.cap");
+}
+
+static void
 test_syslog(void)
 {
 	struct config *c = parse_ok("syslog: {enabled: true, port: 5514, ring_lines: 10000, "
@@ -1110,4 +1154,4 @@ TEST_MAIN(TEST(test_ui), TEST(test_store), TEST(test_defaults), TEST(test_empty)
     TEST(test_bad_bytes), TEST(test_size_cap), TEST(test_loaders), TEST(test_image),
     TEST(test_cmdline), TEST(test_paths), TEST(test_advertise), TEST(test_interfaces),
     TEST(test_port_conflicts), TEST(test_tftp_root), TEST(test_example_config), TEST(test_load),
-    TEST(test_registry), TEST(test_syslog))
+    TEST(test_registry), TEST(test_syslog), TEST(test_images))
