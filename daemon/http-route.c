@@ -40,7 +40,6 @@ http_route_boot(struct http_req *c, const struct http_route *rt)
 		http_reply_error(c, 404, "Not Found");
 		return;
 	}
-	c->artifact = true;
 	fd = loader_open(c->s->srv, rt->name, &size);
 	if (fd < 0) {
 		log_warn(NULL, "Cannot open the loader \"%s\" in \"%s\": %s, answering 404",
@@ -82,7 +81,6 @@ http_route_image(struct http_req *c, const struct http_route *rt)
 	off_t size;
 	int fd;
 
-	c->artifact = true;
 	if (http_image_file(rt->file, &f, &kind) < 0) {
 		http_reply_error(c, 404, "Not Found");
 		return;
@@ -198,16 +196,19 @@ http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const ch
 static void
 http_refuse(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_reason why)
 {
-	char fields[128], m[MAC_STRLEN];
+	char fields[128], m[MAC_STRLEN], what[64];
+	int prio;
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m,
 	    c->client);
+	snprintf(what, sizeof(what), "refused %s %d", m, (int)why);
+	prio = http_summary_once(c->s, c->addr, what) ? LOG_INFO : LOG_DEBUG;
 	if (why == BOOT_REASON_DEFAULT_BOOT_OFF)
-		log_info(
-		    fields, "Not serving a script to unknown machine %s: default boot disabled", m);
+		log_msg(prio, fields,
+		    "Not serving a script to unknown machine %s: default boot disabled", m);
 	else
-		log_info(fields, "Not serving a script to %s: %s", m, boot_reason_name(why));
+		log_msg(prio, fields, "Not serving a script to %s: %s", m, boot_reason_name(why));
 	http_reply_error(c, 404, "Not Found");
 }
 
@@ -262,7 +263,6 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 	const char *image;
 	int r;
 
-	c->artifact = true;
 	if (c->s->srv->progress != NULL && c->addr.s_addr != htonl(INADDR_ANY))
 		progress_learn(c->s->srv->progress, c->addr, rt->mac);
 	http_client(c, rt, &client);
@@ -434,7 +434,6 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 	size_t tlen = 0, olen = 0;
 	int r;
 
-	c->artifact = true;
 	http_client(c, rt, &client);
 	r = http_decide(c, &client, BOOT_SERVICE_CONFIG, &plan);
 	if (r >= 0)
@@ -522,7 +521,6 @@ http_route_loader(struct http_req *c, const struct http_route *rt)
 	off_t size;
 	int fd = -ENOENT;
 
-	c->artifact = true;
 	if (http_server_url(c, url, sizeof(url), addr) == 0) {
 		snprintf(server, sizeof(server), "%s:%u", addr, c->s->srv->cfg->http.port);
 		fd = loader_open_dir(c->s->srv, rt->path, server, true, &size);
@@ -553,7 +551,6 @@ http_route_grub(struct http_req *c, const struct http_route *rt)
 	size_t len;
 	int r = grub_serve(c->s->srv, &rq, &text, &len);
 
-	c->artifact = true;
 	if (r == -ENOENT)
 		http_reply_error(c, 404, "Not Found");
 	else if (r < 0)

@@ -81,6 +81,7 @@ http_conn_gone(struct http_server *s)
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
+	http_conn_forget(arg, evcon);
 	http_linger_forget(arg, evcon);
 	http_reply_xfers_closed(arg, evcon);
 	ui_streams_closed(arg, evcon);
@@ -117,11 +118,14 @@ http_resolve_pending(evutil_socket_t fd, short what, void *arg)
 		void *cbarg = NULL;
 
 		bufferevent_getcb(bev, NULL, NULL, &eventcb, &cbarg);
-		if (eventcb != NULL && cbarg != NULL) {
+		if (eventcb == NULL || cbarg == NULL || s->freeing)
+			http_conn_gone(s); /* evhttp already dropped it */
+		else if (http_conn_admit(s, cbarg) < 0)
+			http_conn_gone(s); /* refused, and freed */
+		else {
 			evhttp_connection_set_closecb(cbarg, http_conn_closed, s);
 			http_set_nodelay(bufferevent_getfd(bev));
-		} else
-			http_conn_gone(s); /* evhttp already dropped it */
+		}
 		bufferevent_decref(bev);
 	}
 	s->n_pending = 0;
@@ -320,8 +324,10 @@ http_handle(struct evhttp_request *req, void *arg)
 	ev_uint16_t port = 0;
 	int r;
 
-	if (evcon != NULL)
+	if (evcon != NULL) {
+		http_conn_request(c.s, evcon);
 		evhttp_connection_get_peer(evcon, &host, &port);
+	}
 	snprintf(c.client, sizeof(c.client), "%s", host ? host : "?");
 	if (host == NULL || inet_pton(AF_INET, host, &c.addr) != 1)
 		c.addr.s_addr = htonl(INADDR_ANY);
@@ -408,8 +414,12 @@ http_server_new(struct server *srv, struct http_server **ret)
 		http_server_free(s);
 		return r;
 	}
-	log_info(NULL, "HTTP server listening on port %u (%zu socket%s, at most %u connections)",
-	    srv->cfg->http.port, s->n_socks, s->n_socks == 1 ? "" : "s", s->max_connections);
+	log_info(NULL,
+	    "HTTP server listening on port %u (%zu socket%s, at most %u connections, %u per "
+	    "address)",
+	    srv->cfg->http.port, s->n_socks, s->n_socks == 1 ? "" : "s", s->max_connections,
+	    srv->cfg->http.max_connections_per_address ? srv->cfg->http.max_connections_per_address
+	                                               : HTTP_DEFAULT_MAX_PER_ADDRESS);
 	*ret = s;
 	return 0;
 }
@@ -427,6 +437,8 @@ http_server_free(struct http_server *s)
 	http_linger_free(s);
 	if (s->http != NULL)
 		evhttp_free(s->http); /* frees the bound sockets and connections */
+	http_conn_free_all(s);
+	http_summary_free(s);
 	while (!LIST_EMPTY(&s->xfers))
 		http_reply_xfer_free(LIST_FIRST(&s->xfers));
 	s->stats->active = s->stats->paused = 0;
