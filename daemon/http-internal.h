@@ -55,6 +55,7 @@ struct http_conn {
 
 /* What the summary lines of the current window count (http-summary.c). */
 struct http_window {
+	int64_t start_ms; /* CLOCK_MONOTONIC */
 	uint64_t requests;
 	struct {
 		int code;

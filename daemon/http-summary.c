@@ -51,13 +51,14 @@ static void
 summary_log(const struct http_server *s, const struct http_window *w)
 {
 	char codes[256], addr[INET_ADDRSTRLEN], quiet[64];
+	int64_t secs = (mono_ms() - w->start_ms + 500) / 1000;
 
 	if (w->requests > 0) {
 		summary_codes(w, codes, sizeof(codes));
 		snprintf(quiet, sizeof(quiet), ", %" PRIu64 " repeated client line%s at debug",
 		    w->quiet, w->quiet == 1 ? "" : "s");
 		log_info(NULL, "HTTP: %" PRIu64 " request%s in the last %d s (%s)%s", w->requests,
-		    w->requests == 1 ? "" : "s", HTTP_SUMMARY_SECS, codes, w->quiet ? quiet : "");
+		    w->requests == 1 ? "" : "s", (int)secs, codes, w->quiet ? quiet : "");
 	}
 	if (w->refused[0] + w->refused[1] > 0) {
 		inet_ntop(AF_INET, &w->refused_addr, addr, sizeof(addr));
@@ -66,14 +67,14 @@ summary_log(const struct http_server *s, const struct http_window *w)
 		    " from addresses holding http.max_connections_per_address (%u), %" PRIu64
 		    " kept for addresses holding none; the last from %s",
 		    w->refused[0] + w->refused[1], w->refused[0] + w->refused[1] == 1 ? "" : "s",
-		    HTTP_SUMMARY_SECS, w->refused[0], s->srv->cfg->http.max_connections_per_address,
+		    (int)secs, w->refused[0], s->srv->cfg->http.max_connections_per_address,
 		    w->refused[1], addr);
 	}
 	if (w->timeouts > 0)
 		log_info(NULL,
 		    "HTTP: closed %" PRIu64 " connection%s in the last %d s that sent no whole "
 		    "request within http.header_timeout (%u s)",
-		    w->timeouts, w->timeouts == 1 ? "" : "s", HTTP_SUMMARY_SECS, s->deadline_secs);
+		    w->timeouts, w->timeouts == 1 ? "" : "s", (int)secs, s->deadline_secs);
 }
 
 static void
@@ -99,8 +100,10 @@ summary_open(struct http_server *s)
 		if (s->summary_ev == NULL)
 			return;
 	}
-	if (!evtimer_pending(s->summary_ev, NULL))
+	if (!evtimer_pending(s->summary_ev, NULL)) {
 		evtimer_add(s->summary_ev, &tv);
+		s->win.start_ms = mono_ms();
+	}
 }
 
 void
