@@ -9,7 +9,10 @@
  * the accept callback: by then evhttp has set the bufferevent's callbacks
  * with the evhttp_connection as argument, and we attach a close callback to
  * that connection, which uncounts it.  At the cap the listeners are disabled
- * (as nginx does), so further clients wait in the kernel's backlog.
+ * (as nginx does), so further clients wait in the kernel's backlog.  At
+ * that event too each connection is admitted or refused (per-address cap,
+ * slots kept for new addresses) and its header deadline starts
+ * (http-conn.c).
  *
  * Responses are in http-reply.c, what each path answers in http-route.c.
  */
