@@ -176,18 +176,21 @@ http_decide(struct http_req *c, const struct boot_client *client, enum boot_serv
 static void
 http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const char *missing)
 {
-	char fields[256], m[MAC_STRLEN];
+	char fields[256], m[MAC_STRLEN], what[128];
+	int prio;
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_IMAGE=%s", m,
 	    c->client, missing ? missing : "");
+	snprintf(what, sizeof(what), "noimage %s %s", m, missing ? missing : "");
+	prio = http_summary_once(c->s, c->addr, what) ? LOG_WARNING : LOG_DEBUG;
 	if (missing != NULL)
-		log_warn(fields,
+		log_msg(prio, fields,
 		    "No image to boot for %s: its image \"%s\" does not exist, serving a "
 		    "script that waits",
 		    m, missing);
 	else
-		log_warn(fields,
+		log_msg(prio, fields,
 		    "No image to boot for %s: set default.image or keep exactly one image in "
 		    "\"%s/images\", serving a script that waits",
 		    m, c->s->srv->cfg->state_dir);
@@ -216,11 +219,12 @@ http_refuse(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_reason why
 static void
 http_warn_netconsole(struct http_req *c, const uint8_t mac[MAC_LEN])
 {
-	char fields[128], m[MAC_STRLEN];
+	char fields[128], m[MAC_STRLEN], what[64];
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s", m, c->client);
-	log_info(fields,
+	snprintf(what, sizeof(what), "netconsole %s", m);
+	log_msg(http_summary_once(c->s, c->addr, what) ? LOG_INFO : LOG_DEBUG, fields,
 	    "Not adding netconsole= to the command line of %s: syslog is not enabled in "
 	    "netbootd.yaml",
 	    m);

@@ -3,6 +3,10 @@
 # pair, the server on 10.81.0.1, a client namespace with two addresses, A
 # (10.81.0.2) for the attacker and B (10.81.0.3) for a normal client.
 #
+# Phase 0, the log at info level: 20 script requests of one machine are
+# 20 events in `netbootctl watch`, but one boot-progress line, one
+# lifecycle line and a summary; no line per request.
+#
 # Phase 1, the defaults (http.max_connections 1024, 64 per address,
 # http.header_timeout 60 s): a slowloris of 2,000 connections from A, each
 # sending a byte a second and never the end of its request
@@ -24,6 +28,7 @@
 set -euo pipefail
 
 NETBOOTD=${NETBOOTD:?NETBOOTD must point to netbootd}
+CTL=${NETBOOTCTL:?NETBOOTCTL must point to netbootctl}
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 LORIS=$SRCDIR/tests/integration/slowloris.py
 PY=/usr/bin/python3
@@ -32,6 +37,7 @@ CLI=nbslC$$
 VS=nbslS$$
 VC=nbslC$$
 N=2000
+MAC=52-54-00-12-34-56
 
 # shellcheck source=../lib/netbootd.sh
 . "$SRCDIR/tests/lib/netbootd.sh"
@@ -44,13 +50,15 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 new_tmpdir test-http-slowloris
 T=$TMPDIR_NEW
 LPID=
+WPID=
 new_veth_pair "$SRV" "$CLI" "$VS" "$VC" 10.81.0.1/24 10.81.0.2/24
 ip -n "$CLI" addr add 10.81.0.3/24 dev "$VC"
 cleanup_push 'stop_child "$LPID"'
 cli() { ip netns exec "$CLI" "$@"; }
 BASE=http://10.81.0.1:8090
 
-mkdir -p "$T/state"
+mkdir -p "$T/state/images/k"
+for f in kernel initrd rootfs.squashfs; do head -c 4096 /dev/urandom >"$T/state/images/k/$f"; done
 cat >"$T/netbootd.yaml" <<EOF
 state_dir: $T/state
 dhcp: {enabled: false}
@@ -82,6 +90,28 @@ loris_start() { # N MAX: the slowloris from A in the background (LPID), output i
 loris_wait() { wait "$LPID" && LRC=0 || LRC=$?; LPID=; cat "$T/loris.out"; }
 loris_field() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }' "$T/loris.out"; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+
+# --- phase 0: the log of a client in a loop ---------------------------------
+echo "== phase 0: 20 script requests of one machine, at info level"
+"$CTL" -s "$T/control.sock" --json watch >"$T/watch" 2>&1 &
+WPID=$!
+cleanup_push 'stop_child "$WPID"'
+sleep 1 # the watch subscribed
+for i in $(seq 20); do
+	cli curl -s --interface 10.81.0.3 -o /dev/null "$BASE/ipxe/$MAC"
+done
+scripts() { [ "$(grep -c '"kind":"script"' "$T/watch")" = 20 ]; }
+wait_until 10 scripts || true
+check "watch shows all 20 script events ($(grep -c '"kind":"script"' "$T/watch"))" scripts
+stop_child "$WPID"
+WPID=
+check "one boot progress line at info for them ($(grep -c 'Boot progress of .*: script' "$T/log"))" \
+	[ "$(grep -c 'Boot progress of .*: script' "$T/log")" = 1 ]
+check "one lifecycle line ($(grep -c 'Machine .*: booting' "$T/log"))" \
+	[ "$(grep -c 'Machine .*: booting' "$T/log")" = 1 ]
+summary20() { grep -qE "HTTP: 2[0-9] requests in the last 1[01] s \(2[0-9] 200\), 19 repeated client lines at debug" "$T/log"; }
+wait_until 15 summary20 || true
+check "the summary tells the 20 requests and the 19 lines left at debug" summary20
 
 # --- phase 1: the defaults ------------------------------------------------
 echo "== phase 1: defaults, $N slow connections from A"
