@@ -184,7 +184,10 @@ http_new_bev(struct event_base *base, void *arg)
 		s->accept_paused = true;
 		s->stats->paused = 1;
 		http_accept_set(s, false);
-		log_warn(
+		/* a burst the admission then refuses may pause and resume many times */
+		log_msg(http_summary_once(s, (struct in_addr){htonl(INADDR_ANY)}, "cap")
+		            ? LOG_WARNING
+		            : LOG_DEBUG,
 		    NULL, "HTTP connection cap of %u reached, pausing accept", s->max_connections);
 	}
 	return bev;
