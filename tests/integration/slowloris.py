@@ -4,10 +4,11 @@
   slowloris.py hold HOST PORT SRC N READY MAX
       open N connections from address SRC, each sending the start of a
       request ("GET / HTTP/1.1\\r\\n" then header bytes) one byte a second and
-      never its end; touch READY once all are open.  Runs until the server
-      has closed them all, or MAX seconds.  Prints one line:
-        opened N closed_by_server C still_open O max_close_s X refused_503 R
-      exits 0 when every connection was closed by the server.
+      never its end; touch READY once all are open (or once a connect
+      fails, as the server's listen queue is full: it holds those it has).
+      Runs until the server has closed them all, or MAX seconds.  Prints:
+        wanted N opened M closed_by_server C still_open O max_close_s X refused_503 R
+      exits 0 when all N were opened and every one closed by the server.
   slowloris.py keepalive-slow HOST PORT SRC MAX
       one whole request, its response, then the next request one byte a
       second: exits 0 when the server closes the connection within MAX s
@@ -27,10 +28,10 @@ WHOLE = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 DRIP = b"X-Slow: " + b"a" * 4000  # header bytes, never the blank line
 
 
-def connect(host, port, src):
+def connect(host, port, src, timeout=10):
     s = socket.socket()
     s.bind((src, 0))
-    s.settimeout(10)
+    s.settimeout(timeout)
     s.connect((host, port))
     s.setblocking(False)
     return s
@@ -61,8 +62,12 @@ def hold(host, port, src, n, ready, limit):
     conns = {}  # fd -> [socket, opened at, bytes sent]
     t0 = time.monotonic()
     for _ in range(n):
-        s = connect(host, port, src)
+        try:
+            s = connect(host, port, src, 3)
+        except OSError:
+            break  # the server takes no more (its listen queue is full): hold these
         conns[s.fileno()] = [s, time.monotonic(), 0]
+    opened = len(conns)
     open(ready, "w").close()
     poller = select.poll()
     for fd in conns:
@@ -99,9 +104,9 @@ def hold(host, port, src, n, ready, limit):
                 c[0].close()
                 del conns[fd]
                 closed += 1
-    print("opened %d closed_by_server %d still_open %d max_close_s %.1f refused_503 %d"
-          % (n, closed, len(conns), max_close, refused))
-    return 0 if not conns else 1
+    print("wanted %d opened %d closed_by_server %d still_open %d max_close_s %.1f refused_503 %d"
+          % (n, opened, closed, len(conns), max_close, refused))
+    return 0 if not conns and opened == n else 1
 
 
 def first_response(s):
