@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <event2/event_struct.h>
 #include <event2/http.h>
 
 #include "http-path.h"
@@ -30,11 +31,42 @@
 #define CTYPE_EFI_ISO   "application/vnd.efi-iso" /* an ISO image's boot.iso (UEFI HTTP Boot) */
 #define CTYPE_TEXT      "text/plain; charset=utf-8"
 
+#define HTTP_SUMMARY_SECS  10 /* the aggregated log lines (http-summary.c) cover this */
+#define HTTP_SUMMARY_CODES 8  /* status codes told apart in one summary, "other" beyond */
+#define HTTP_ONCE_SLOTS    256
+
 /* A path another module answers (http_server_add_handler). */
 struct http_handler {
 	const char *path;
 	http_handler_fn fn;
 	void *userdata;
+};
+
+/* One connection evhttp made, once admitted (http-conn.c). */
+struct http_conn {
+	struct http_server *s;
+	struct evhttp_connection *evcon;
+	struct evbuffer *input;
+	struct evbuffer_cb_entry *input_cb; /* sees the first byte of each request */
+	struct event deadline;              /* http.header_timeout */
+	struct in_addr addr;
+	int fd;
+	bool waiting; /* for the rest of a request: the deadline runs */
+};
+
+/* What the summary lines of the current window count (http-summary.c). */
+struct http_window {
+	int64_t start_ms; /* CLOCK_MONOTONIC */
+	uint64_t requests;
+	struct {
+		int code;
+		uint64_t n;
+	} codes[HTTP_SUMMARY_CODES];
+	uint64_t other_codes;
+	uint64_t quiet;              /* log lines said at debug only, repeats of an info line */
+	uint64_t refused[2];         /* per address, reserved */
+	struct in_addr refused_addr; /* the last one */
+	uint64_t timeouts;
 };
 
 struct http_server {
@@ -59,6 +91,20 @@ struct http_server {
 	struct http_linger_entry *linger;
 	size_t n_linger, cap_linger;
 	struct event *linger_ev;
+	/* admitted connections by descriptor (http-conn.c) */
+	struct http_conn **conns;
+	size_t cap_conns;
+	unsigned n_conns;
+	unsigned deadline_secs;            /* as in deadline_tv */
+	const struct timeval *deadline_tv; /* a common timeout of the base, or deadline_plain */
+	struct timeval deadline_plain;
+	/* the aggregated log lines (http-summary.c) */
+	struct event *summary_ev;
+	struct http_window win;
+	struct {
+		uint64_t key;
+		int64_t at_ms;
+	} once[HTTP_ONCE_SLOTS];
 };
 
 /*
@@ -82,13 +128,37 @@ struct http_req {
 	struct evhttp_request *req;
 	const char *path;
 	bool head;
-	bool post;     /* only for reports */
-	bool artifact; /* a boot artifact: logged at info */
+	bool post; /* only for reports */
 	const uint8_t *mac;
 	char client[INET6_ADDRSTRLEN];
 	struct in_addr addr;    /* the client's IPv4 address, 0.0.0.0 if unknown */
 	struct http_xfer *xfer; /* set by a route that wants a progress event for its file */
 };
+
+/* ---- http-conn.c ---- */
+
+/* Admit a connection evhttp made, or refuse it (a 503, then freed): 0 or -EBUSY. */
+int http_conn_admit(struct http_server *s, struct evhttp_connection *evcon);
+/* Its request arrived whole: the header deadline stops. */
+void http_conn_request(struct http_server *s, struct evhttp_connection *evcon);
+/* It closes (evhttp's close callback). */
+void http_conn_forget(struct http_server *s, struct evhttp_connection *evcon);
+void http_conn_free_all(struct http_server *s);
+
+/* ---- http-summary.c ---- */
+
+/* A response of status 'code' was queued. */
+void http_summary_response(struct http_server *s, int code);
+/* A connection was refused (0: per address, 1: reserved slots) or timed out. */
+void http_summary_refused(struct http_server *s, int reason, struct in_addr addr);
+void http_summary_timeout(struct http_server *s);
+/*
+ * Whether a log line of this key (a client, what happened to it) is to be said at
+ * info: not when the same was said in the last HTTP_SUMMARY_SECS.  The others are
+ * at debug, and counted in the summary.
+ */
+bool http_summary_once(struct http_server *s, struct in_addr client, const char *what);
+void http_summary_free(struct http_server *s);
 
 /* ---- http-linger.c ---- */
 

@@ -40,11 +40,17 @@ http_reply_event_init(const struct http_req *c, enum progress_kind kind, const c
 void
 http_reply_progress(struct http_server *s, struct progress_event *ev, const char *image)
 {
-	char fields[256], mac[MAC_STRLEN] = "-", client[INET_ADDRSTRLEN];
+	char fields[256], mac[MAC_STRLEN] = "-", client[INET_ADDRSTRLEN], what[256];
 	const char *kind = progress_kind_name(ev->kind);
+	int prio;
 
 	if (s->srv->progress != NULL)
 		progress_record(s->srv->progress, ev);
+	snprintf(
+	    what, sizeof(what), "%s %s %s %d", kind, ev->detail, image ? image : "", ev->complete);
+	prio = http_summary_once(s, ev->client, what) ? LOG_INFO : LOG_DEBUG;
+	if (prio == LOG_DEBUG && !log_debug_enabled())
+		return;
 	if (ev->has_mac)
 		mac_format(ev->mac, ':', mac);
 	inet_ntop(AF_INET, &ev->client, client, sizeof(client));
@@ -52,9 +58,9 @@ http_reply_progress(struct http_server *s, struct progress_event *ev, const char
 	    "NETBOOT_MAC=%s\nNETBOOT_EVENT=%s\nNETBOOT_IMAGE=%s\nCLIENT=%s\nBYTES=%" PRIu64
 	    "\nCOMPLETE=%d",
 	    mac, kind, image ? image : "", client, ev->bytes, ev->complete);
-	log_info(fields, "Boot progress of %s at %s: %s \"%s\", %" PRIu64 " of %" PRIu64 " bytes%s",
-	    mac, client, kind, ev->detail, ev->bytes, ev->total,
-	    ev->complete ? "" : ", incomplete");
+	log_msg(prio, fields,
+	    "Boot progress of %s at %s: %s \"%s\", %" PRIu64 " of %" PRIu64 " bytes%s", mac, client,
+	    kind, ev->detail, ev->bytes, ev->total, ev->complete ? "" : ", incomplete");
 }
 
 void
@@ -149,20 +155,20 @@ http_log_path(const char *path, char buf[HTTP_LOG_PATH_MAX + 4])
 	strcpy(buf + i, path[i] != '\0' ? "..." : "");
 }
 
+/* One line per request, at debug: the info log has the summary (http-summary.c). */
 static void
 http_log(const struct http_req *c, int code, uint64_t bytes)
 {
 	char fields[512], mac[MAC_STRLEN] = "", path[HTTP_LOG_PATH_MAX + 4];
-	int prio = c->artifact && code < 400 ? LOG_INFO : LOG_DEBUG;
 
-	if (prio == LOG_DEBUG && !log_debug_enabled())
+	if (!log_debug_enabled())
 		return;
 	if (c->mac != NULL)
 		mac_format(c->mac, ':', mac);
 	http_log_path(c->path, path);
 	snprintf(fields, sizeof(fields), "CLIENT=%s\nPATH=%s\nSTATUS=%d\nBYTES=%" PRIu64 "%s%s",
 	    c->client, path, code, bytes, c->mac ? "\nNETBOOT_MAC=" : "", mac);
-	log_msg(prio, fields, "HTTP %s \"%s\" from %s: %d, %" PRIu64 " bytes",
+	log_debug(fields, "HTTP %s \"%s\" from %s: %d, %" PRIu64 " bytes",
 	    http_method_name(evhttp_request_get_command(c->req)), path, c->client, code, bytes);
 }
 
@@ -180,6 +186,7 @@ http_reply_send(
 		evhttp_add_header(h, "Content-Length", n);
 	if (code >= 100 && code < 600)
 		c->s->stats->responses[code / 100 - 1]++;
+	http_summary_response(c->s, code);
 	http_log(c, code, c->head ? 0 : len);
 	if (c->xfer != NULL && c->xfer->evcon != NULL)
 		evhttp_request_set_on_complete_cb(c->req, http_xfer_done, TAKE_PTR(c->xfer));

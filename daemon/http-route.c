@@ -40,7 +40,6 @@ http_route_boot(struct http_req *c, const struct http_route *rt)
 		http_reply_error(c, 404, "Not Found");
 		return;
 	}
-	c->artifact = true;
 	fd = loader_open(c->s->srv, rt->name, &size);
 	if (fd < 0) {
 		log_warn(NULL, "Cannot open the loader \"%s\" in \"%s\": %s, answering 404",
@@ -83,7 +82,6 @@ http_route_image(struct http_req *c, const struct http_route *rt)
 	off_t size;
 	int fd;
 
-	c->artifact = true;
 	if (http_image_file(rt->file, &f, &kind) < 0) {
 		http_reply_error(c, 404, "Not Found");
 		return;
@@ -182,18 +180,21 @@ http_decide(struct http_req *c, const struct boot_client *client, enum boot_serv
 static void
 http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const char *missing)
 {
-	char fields[256], m[MAC_STRLEN];
+	char fields[256], m[MAC_STRLEN], what[128];
+	int prio;
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_IMAGE=%s", m,
 	    c->client, missing ? missing : "");
+	snprintf(what, sizeof(what), "noimage %s %s", m, missing ? missing : "");
+	prio = http_summary_once(c->s, c->addr, what) ? LOG_WARNING : LOG_DEBUG;
 	if (missing != NULL)
-		log_warn(fields,
+		log_msg(prio, fields,
 		    "No image to boot for %s: its image \"%s\" does not exist, serving a "
 		    "script that waits",
 		    m, missing);
 	else
-		log_warn(fields,
+		log_msg(prio, fields,
 		    "No image to boot for %s: set default.image or keep exactly one image in "
 		    "\"%s/images\", serving a script that waits",
 		    m, c->s->srv->cfg->state_dir);
@@ -202,16 +203,19 @@ http_warn_noimage(const struct http_req *c, const uint8_t mac[MAC_LEN], const ch
 static void
 http_refuse(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_reason why)
 {
-	char fields[128], m[MAC_STRLEN];
+	char fields[128], m[MAC_STRLEN], what[64];
+	int prio;
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s\nNETBOOT_EVENT=refused", m,
 	    c->client);
+	snprintf(what, sizeof(what), "refused %s %d", m, (int)why);
+	prio = http_summary_once(c->s, c->addr, what) ? LOG_INFO : LOG_DEBUG;
 	if (why == BOOT_REASON_DEFAULT_BOOT_OFF)
-		log_info(
-		    fields, "Not serving a script to unknown machine %s: default boot disabled", m);
+		log_msg(prio, fields,
+		    "Not serving a script to unknown machine %s: default boot disabled", m);
 	else
-		log_info(fields, "Not serving a script to %s: %s", m, boot_reason_name(why));
+		log_msg(prio, fields, "Not serving a script to %s: %s", m, boot_reason_name(why));
 	http_reply_error(c, 404, "Not Found");
 }
 
@@ -219,11 +223,12 @@ http_refuse(struct http_req *c, const uint8_t mac[MAC_LEN], enum boot_reason why
 static void
 http_warn_netconsole(struct http_req *c, const uint8_t mac[MAC_LEN])
 {
-	char fields[128], m[MAC_STRLEN];
+	char fields[128], m[MAC_STRLEN], what[64];
 
 	mac_format(mac, ':', m);
 	snprintf(fields, sizeof(fields), "NETBOOT_MAC=%s\nCLIENT=%s", m, c->client);
-	log_info(fields,
+	snprintf(what, sizeof(what), "netconsole %s", m);
+	log_msg(http_summary_once(c->s, c->addr, what) ? LOG_INFO : LOG_DEBUG, fields,
 	    "Not adding netconsole= to the command line of %s: syslog is not enabled in "
 	    "netbootd.yaml",
 	    m);
@@ -267,7 +272,6 @@ http_route_ipxe(struct http_req *c, const struct http_route *rt)
 	const char *image;
 	int r;
 
-	c->artifact = true;
 	if (c->s->srv->progress != NULL && c->addr.s_addr != htonl(INADDR_ANY))
 		progress_learn(c->s->srv->progress, c->addr, rt->mac);
 	http_client(c, rt, &client);
@@ -443,7 +447,6 @@ http_route_config(struct http_req *c, const struct http_route *rt)
 	size_t tlen = 0, olen = 0;
 	int r;
 
-	c->artifact = true;
 	http_client(c, rt, &client);
 	r = http_decide(c, &client, BOOT_SERVICE_CONFIG, &plan);
 	if (r >= 0)
@@ -533,7 +536,6 @@ http_route_loader(struct http_req *c, const struct http_route *rt)
 	off_t size;
 	int fd = -ENOENT;
 
-	c->artifact = true;
 	if (http_server_url(c, url, sizeof(url), addr) == 0) {
 		snprintf(server, sizeof(server), "%s:%u", addr, c->s->srv->cfg->http.port);
 		fd = loader_open_dir(c->s->srv, rt->path, server, true, &size);
@@ -564,7 +566,6 @@ http_route_grub(struct http_req *c, const struct http_route *rt)
 	size_t len;
 	int r = grub_serve(c->s->srv, &rq, &text, &len);
 
-	c->artifact = true;
 	if (r == -ENOENT)
 		http_reply_error(c, 404, "Not Found");
 	else if (r < 0)

@@ -9,7 +9,10 @@
  * the accept callback: by then evhttp has set the bufferevent's callbacks
  * with the evhttp_connection as argument, and we attach a close callback to
  * that connection, which uncounts it.  At the cap the listeners are disabled
- * (as nginx does), so further clients wait in the kernel's backlog.
+ * (as nginx does), so further clients wait in the kernel's backlog.  At
+ * that event too each connection is admitted or refused (per-address cap,
+ * slots kept for new addresses) and its header deadline starts
+ * (http-conn.c).
  *
  * Responses are in http-reply.c, what each path answers in http-route.c.
  */
@@ -81,6 +84,7 @@ http_conn_gone(struct http_server *s)
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
+	http_conn_forget(arg, evcon);
 	http_linger_forget(arg, evcon);
 	http_reply_xfers_closed(arg, evcon);
 	ui_streams_closed(arg, evcon);
@@ -117,11 +121,14 @@ http_resolve_pending(evutil_socket_t fd, short what, void *arg)
 		void *cbarg = NULL;
 
 		bufferevent_getcb(bev, NULL, NULL, &eventcb, &cbarg);
-		if (eventcb != NULL && cbarg != NULL) {
+		if (eventcb == NULL || cbarg == NULL || s->freeing)
+			http_conn_gone(s); /* evhttp already dropped it */
+		else if (http_conn_admit(s, cbarg) < 0)
+			http_conn_gone(s); /* refused, and freed */
+		else {
 			evhttp_connection_set_closecb(cbarg, http_conn_closed, s);
 			http_set_nodelay(bufferevent_getfd(bev));
-		} else
-			http_conn_gone(s); /* evhttp already dropped it */
+		}
 		bufferevent_decref(bev);
 	}
 	s->n_pending = 0;
@@ -177,7 +184,10 @@ http_new_bev(struct event_base *base, void *arg)
 		s->accept_paused = true;
 		s->stats->paused = 1;
 		http_accept_set(s, false);
-		log_warn(
+		/* a burst the admission then refuses may pause and resume many times */
+		log_msg(http_summary_once(s, (struct in_addr){htonl(INADDR_ANY)}, "cap")
+		            ? LOG_WARNING
+		            : LOG_DEBUG,
 		    NULL, "HTTP connection cap of %u reached, pausing accept", s->max_connections);
 	}
 	return bev;
@@ -321,8 +331,10 @@ http_handle(struct evhttp_request *req, void *arg)
 	ev_uint16_t port = 0;
 	int r;
 
-	if (evcon != NULL)
+	if (evcon != NULL) {
+		http_conn_request(c.s, evcon);
 		evhttp_connection_get_peer(evcon, &host, &port);
+	}
 	snprintf(c.client, sizeof(c.client), "%s", host ? host : "?");
 	if (host == NULL || inet_pton(AF_INET, host, &c.addr) != 1)
 		c.addr.s_addr = htonl(INADDR_ANY);
@@ -409,8 +421,12 @@ http_server_new(struct server *srv, struct http_server **ret)
 		http_server_free(s);
 		return r;
 	}
-	log_info(NULL, "HTTP server listening on port %u (%zu socket%s, at most %u connections)",
-	    srv->cfg->http.port, s->n_socks, s->n_socks == 1 ? "" : "s", s->max_connections);
+	log_info(NULL,
+	    "HTTP server listening on port %u (%zu socket%s, at most %u connections, %u per "
+	    "address)",
+	    srv->cfg->http.port, s->n_socks, s->n_socks == 1 ? "" : "s", s->max_connections,
+	    srv->cfg->http.max_connections_per_address ? srv->cfg->http.max_connections_per_address
+	                                               : HTTP_DEFAULT_MAX_PER_ADDRESS);
 	*ret = s;
 	return 0;
 }
@@ -428,6 +444,8 @@ http_server_free(struct http_server *s)
 	http_linger_free(s);
 	if (s->http != NULL)
 		evhttp_free(s->http); /* frees the bound sockets and connections */
+	http_conn_free_all(s);
+	http_summary_free(s);
 	while (!LIST_EMPTY(&s->xfers))
 		http_reply_xfer_free(LIST_FIRST(&s->xfers));
 	s->stats->active = s->stats->paused = 0;

@@ -5,7 +5,10 @@
  *
  * Caps: http.max_connections open connections (beyond it the listening
  * sockets stop accepting until one closes, so extra clients wait in the
- * kernel's backlog), http.timeout seconds of inactivity per connection,
+ * kernel's backlog), http.max_connections_per_address from one address and
+ * the last eighth of the slots for addresses that hold none (refused with a
+ * 503 beyond), http.header_timeout seconds to send a whole request,
+ * http.timeout seconds of inactivity per connection,
  * HTTP_MAX_HEADERS_SIZE bytes of request headers, HTTP_MAX_BODY_SIZE bytes
  * of request body.
  */
@@ -20,6 +23,8 @@
 
 #define HTTP_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_DEFAULT_TIMEOUT         60
+#define HTTP_DEFAULT_HEADER_TIMEOUT  60
+#define HTTP_DEFAULT_MAX_PER_ADDRESS 64
 #define HTTP_MAX_HEADERS_SIZE        8192
 #define HTTP_MAX_BODY_SIZE           4096
 #define HTTP_MAX_HANDLERS            4

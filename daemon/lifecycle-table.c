@@ -41,7 +41,8 @@ struct dhcp_slot {
 };
 
 /* Changes of state other than these wait at most this long to be written together. */
-#define SAVE_DELAY_MS 1000
+#define SAVE_DELAY_MS       1000
+#define BOOT_AGAIN_QUIET_MS 10000 /* "booting" again within this: logged at debug */
 
 struct lifecycle_table {
 	struct server *srv;
@@ -314,7 +315,8 @@ load(struct lifecycle_table *t, char **ret_error)
 
 /* The state change as a boot event (watch, the status page, the other instances) and a log line. */
 static void
-announce(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lifecycle_record *r)
+announce_at(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lifecycle_record *r,
+    int prio)
 {
 	struct progress_event ev = {.kind = PROGRESS_STATE, .has_mac = true, .complete = true};
 	char m[MAC_STRLEN], fields[160];
@@ -327,8 +329,14 @@ announce(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lif
 	if (r->state == LIFECYCLE_FAILED)
 		log_warn(fields, "Machine %s: failed: %s", m, r->error);
 	else
-		log_info(fields, "Machine %s: %s", m, ev.detail);
+		log_msg(prio, fields, "Machine %s: %s", m, ev.detail);
 	progress_record(t->srv->progress, &ev);
+}
+
+static void
+announce(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const struct lifecycle_record *r)
+{
+	announce_at(t, mac, r, LOG_INFO);
 }
 
 static void
@@ -508,12 +516,14 @@ begin_boot(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], struct lifecyc
     const char *group)
 {
 	char token[LIFECYCLE_TOKEN_LEN + 1];
-
+	int64_t now = now_ms();
 	bool was_installed = r->state == LIFECYCLE_INSTALLED;
+	/* its script again within seconds (iPXE retrying, a client in a loop): at debug */
+	bool again = r->state == LIFECYCLE_BOOTING && now - r->since_ms < BOOT_AGAIN_QUIET_MS;
 
 	new_token(token);
 	snprintf(r->group, sizeof(r->group), "%s", group != NULL ? group : "");
-	if (lifecycle_on_boot(r, token, now_ms())) {
+	if (lifecycle_on_boot(r, token, now)) {
 		t->srv->stats.lifecycle.failed_installs++;
 		r->state = LIFECYCLE_FAILED;
 		announce(t, mac, r);
@@ -521,7 +531,10 @@ begin_boot(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], struct lifecyc
 	}
 	if (was_installed)
 		persist(t, false); /* the new token; no change of state to tell */
-	else
+	else if (again) {
+		persist(t, false);
+		announce_at(t, mac, r, LOG_DEBUG);
+	} else
 		changed(t, mac, r);
 }
 

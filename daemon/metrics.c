@@ -138,6 +138,17 @@ render_http(const struct http_stats *h, struct metrics_out *o)
 	single(o, "http_grub_resets_total", "counter",
 	    "GRUB connections closed with a reset once their response was acknowledged.",
 	    h->grub_resets);
+	single(o, "http_header_timeouts_total", "counter",
+	    "HTTP connections closed for sending no whole request within http.header_timeout.",
+	    h->header_timeouts);
+	family(o, "http_refused_total", "counter",
+	    "HTTP connections refused with a 503 at the accept, by reason: the address held "
+	    "http.max_connections_per_address, or the slots left are kept for addresses that "
+	    "hold none.");
+	out_printf(o, "netbootd_http_refused_total{reason=\"per_address\"} %" PRIu64 "\n",
+	    h->refused_per_address);
+	out_printf(o, "netbootd_http_refused_total{reason=\"reserved\"} %" PRIu64 "\n",
+	    h->refused_reserved);
 }
 
 static void

@@ -48,12 +48,15 @@ struct tftp_stats {
 };
 
 struct http_stats {
-	uint64_t responses[5]; /* by status class: [0] 1xx ... [4] 5xx */
-	uint64_t bytes_sent;   /* body bytes of responses written completely */
-	uint64_t connections;  /* accepted since start */
-	unsigned active;       /* open connections now */
-	unsigned paused;       /* 1 while accepting is paused at the cap */
-	uint64_t grub_resets;  /* GRUB connections reset once acknowledged (http-linger.c) */
+	uint64_t responses[5];        /* by status class: [0] 1xx ... [4] 5xx */
+	uint64_t bytes_sent;          /* body bytes of responses written completely */
+	uint64_t connections;         /* accepted since start */
+	unsigned active;              /* open connections now */
+	unsigned paused;              /* 1 while accepting is paused at the cap */
+	uint64_t grub_resets;         /* GRUB connections reset once acknowledged (http-linger.c) */
+	uint64_t header_timeouts;     /* closed: no whole request within http.header_timeout */
+	uint64_t refused_per_address; /* refused: the address held max_connections_per_address */
+	uint64_t refused_reserved;    /* refused: the slots left are kept for new addresses */
 };
 
 struct syslog_stats {

@@ -85,10 +85,12 @@ struct config {
 
 	struct {
 		bool enabled;
-		uint16_t port;            /* 8090 */
-		unsigned max_connections; /* 1024 */
-		unsigned timeout;         /* idle connection timeout, seconds; default 60 */
-		bool ui;                  /* the status page /ui/ (daemon/ui.h); true */
+		uint16_t port;                        /* 8090 */
+		unsigned max_connections;             /* 1024 */
+		unsigned max_connections_per_address; /* 64 */
+		unsigned timeout;        /* idle connection timeout, seconds; default 60 */
+		unsigned header_timeout; /* seconds to send a whole request; default 60 */
+		bool ui;                 /* the status page /ui/ (daemon/ui.h); true */
 		char **ui_allow; /* NULL-terminated IPv4 CIDRs that may see it; empty = everyone */
 		size_t n_ui_allow;
 	} http;

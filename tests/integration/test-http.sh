@@ -231,7 +231,7 @@ check "exactly one image: it is the default, with the built-in cmdline" grep -q 
 in_ns curl -sf -o "$TMP/got" "$BASE/config/$MAC"
 check "/config/<mac> serves default.cloud_config" config_is "$TMP/got" "$TMP/cloud.yaml"
 check "idle connections are closed after http.timeout" in_ns "$PY" "$HERE/http-client.py" "$PORT" idle 2
-check "boot artifacts are logged at info with MAC=, CLIENT=" grep -q 'HTTP GET "/ipxe/52-54-00-12-34-56" from 127.0.0.1: 200' "$TMP/log"
+check "each request is logged (at debug, -d)" grep -q 'HTTP GET "/ipxe/52-54-00-12-34-56" from 127.0.0.1: 200' "$TMP/log"
 check "daemon is still running" kill -0 "$PID"
 check "the pid is netbootd" grep -q netbootd "/proc/$PID/comm"
 kill -TERM "$PID"

@@ -78,7 +78,9 @@ config_equal(const struct config *a, const struct config *b)
 	    a->tftp.max_windowsize != b->tftp.max_windowsize ||
 	    a->http.enabled != b->http.enabled || a->http.port != b->http.port ||
 	    a->http.max_connections != b->http.max_connections ||
-	    a->http.timeout != b->http.timeout || a->http.ui != b->http.ui ||
+	    a->http.max_connections_per_address != b->http.max_connections_per_address ||
+	    a->http.timeout != b->http.timeout ||
+	    a->http.header_timeout != b->http.header_timeout || a->http.ui != b->http.ui ||
 	    a->http.n_ui_allow != b->http.n_ui_allow ||
 	    memcmp(&a->syslog, &b->syslog, sizeof(a->syslog)) != 0 ||
 	    a->images.max_size != b->images.max_size)
@@ -131,7 +133,9 @@ test_defaults(void)
 	CHECK_EQ_INT(c->tftp.max_windowsize, 64);
 	CHECK_EQ_INT(c->http.port, 8090);
 	CHECK_EQ_INT(c->http.max_connections, 1024);
+	CHECK_EQ_INT(c->http.max_connections_per_address, 64);
 	CHECK_EQ_INT(c->http.timeout, 60);
+	CHECK_EQ_INT(c->http.header_timeout, 60);
 	CHECK(!c->syslog.enabled);
 	CHECK_EQ_INT(c->syslog.port, 514);
 	CHECK_EQ_INT(c->syslog.ring_lines, 500);
@@ -187,7 +191,9 @@ static const char full_block[] =
     "  enabled: On\n"
     "  port: 8080\n"
     "  max_connections: 7\n"
+    "  max_connections_per_address: 5\n"
     "  timeout: 3600\n"
+    "  header_timeout: 9\n"
     "ipxe:\n"
     "  dir: /opt/ipxe\n"
     "  bios: undionly.kpxe\n"
@@ -208,7 +214,8 @@ static const char full_flow[] =
     " dhcp: {enabled: no, port: 1067, pxe_port: 14011},\n"
     " tftp: {enabled: TRUE, port: 1069, max_sessions: 10, root: /srv/tftp, timeout: 3,\n"
     "        retries: 0, max_blksize: 512, max_windowsize: 1},\n"
-    " http: {enabled: on, port: \"8080\", max_connections: 7, timeout: 3600},\n"
+    " http: {enabled: on, port: \"8080\", max_connections: 7, timeout: 3600,\n"
+    "        max_connections_per_address: 5, header_timeout: 9},\n"
     " ipxe: {dir: /opt/ipxe, bios: undionly.kpxe, efi32: ipxe-i386.efi, efi64: snponly.efi,\n"
     "        arm64: ipxe-arm64.efi},\n"
     " default: {image: kairos-v3.1_0, cmdline: \"root=live:{squashfs_url} {{literal}} "
@@ -240,7 +247,9 @@ check_full(const struct config *c)
 	CHECK(c->http.enabled);
 	CHECK_EQ_INT(c->http.port, 8080);
 	CHECK_EQ_INT(c->http.max_connections, 7);
+	CHECK_EQ_INT(c->http.max_connections_per_address, 5);
 	CHECK_EQ_INT(c->http.timeout, 3600);
+	CHECK_EQ_INT(c->http.header_timeout, 9);
 	CHECK_EQ_STR(c->ipxe.dir, "/opt/ipxe");
 	CHECK_EQ_STR(c->ipxe.bios, "undionly.kpxe");
 	CHECK_EQ_STR(c->ipxe.efi32, "ipxe-i386.efi");
@@ -408,6 +417,10 @@ test_ranges(void)
 	parse_err("http: {max_connections: 18446744073709551616}",
 	    "t.yaml:1: http.max_connections: 18446744073709551616 is out of range (1-65535)");
 	parse_err("http: {timeout: 3601}", "t.yaml:1: http.timeout: 3601 is out of range (1-3600)");
+	parse_err("http: {header_timeout: 0}",
+	    "t.yaml:1: http.header_timeout: 0 is out of range (1-3600)");
+	parse_err("http: {max_connections_per_address: 0}",
+	    "t.yaml:1: http.max_connections_per_address: 0 is out of range (1-65535)");
 	parse_err(
 	    "http: {timeout: 1.5}", "t.yaml:1: http.timeout: \"1.5\" is not a decimal number");
 	parse_err(
