@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "etcd-json.h"
 #include "log.h"
 #include "util.h"
@@ -146,15 +147,6 @@ struct etcd {
 	TAILQ_HEAD(, etcd_sock) socks;
 	bool freeing;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 ms_to_tv(uint64_t ms, struct timeval *tv)
@@ -458,7 +450,7 @@ req_failover(struct etcd_req *r, const char *why)
 		req_finish(r, -EHOSTUNREACH, "etcd unavailable (last error: %s)", e->why);
 		return;
 	}
-	if (now_ms() >= r->deadline) {
+	if (((uint64_t)clock_ms(CLOCK_MONOTONIC)) >= r->deadline) {
 		req_finish(r, -ETIMEDOUT, "etcd did not answer within %d ms (last error: %s)",
 		    ETCD_REQUEST_TIMEOUT_MS, e->why);
 		return;
@@ -597,7 +589,7 @@ static int
 req_attempt(struct etcd_req *r)
 {
 	struct etcd *e = r->e;
-	uint64_t now = now_ms();
+	uint64_t now = ((uint64_t)clock_ms(CLOCK_MONOTONIC));
 	long left = r->deadline > now ? (long)(r->deadline - now) : 1;
 	int k;
 
@@ -640,7 +632,7 @@ req_new(struct etcd *e, enum req_kind kind, char *body, etcd_done_fn fn, void *u
 	r->fn = fn;
 	r->userdata = userdata;
 	r->ep = e->preferred;
-	r->deadline = now_ms() + ETCD_REQUEST_TIMEOUT_MS;
+	r->deadline = ((uint64_t)clock_ms(CLOCK_MONOTONIC)) + ETCD_REQUEST_TIMEOUT_MS;
 	return r;
 }
 
@@ -876,7 +868,7 @@ watch_failed(struct etcd_watch *w, const char *fmt, ...)
 	w->created = false;
 	w->ended = true;
 	w->ep = (w->ep + 1) % e->n_endpoints;
-	w->retry_at = now_ms() + delay;
+	w->retry_at = ((uint64_t)clock_ms(CLOCK_MONOTONIC)) + delay;
 	watch_kick(w);
 }
 
@@ -1109,7 +1101,7 @@ on_watch_ev(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!w->ended || w->waiting_auth)
 		return;
-	now = now_ms();
+	now = ((uint64_t)clock_ms(CLOCK_MONOTONIC));
 	if (now < w->retry_at) {
 		ms_to_tv(w->retry_at - now, &tv);
 		evtimer_add(&w->ev, &tv);

@@ -25,6 +25,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "http-internal.h"
 
 #define LINGER_POLL_MS 20
@@ -34,15 +35,6 @@ struct http_linger_entry {
 	struct evhttp_connection *evcon;
 	int64_t deadline_ms;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool
 http_linger_wanted(struct evhttp_request *req)
@@ -77,7 +69,7 @@ static void
 linger_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_server *s = arg;
-	int64_t now = mono_ms();
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 	size_t i = s->n_linger;
 
 	(void)fd;
@@ -117,7 +109,8 @@ http_linger_add(struct http_server *s, struct evhttp_connection *evcon)
 			return; /* left to the idle timeout */
 		s->linger = p, s->cap_linger = cap;
 	}
-	s->linger[s->n_linger++] = (struct http_linger_entry){evcon, mono_ms() + LINGER_MAX_MS};
+	s->linger[s->n_linger++] =
+	    (struct http_linger_entry){evcon, clock_ms(CLOCK_MONOTONIC) + LINGER_MAX_MS};
 	arm(s);
 }
 

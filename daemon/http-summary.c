@@ -20,18 +20,10 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "http-internal.h"
 #include "log.h"
 #include "util.h"
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "1200 200, 34 404": the status codes of the window. */
 static void
@@ -51,7 +43,7 @@ static void
 summary_log(const struct http_server *s, const struct http_window *w)
 {
 	char codes[256], addr[INET_ADDRSTRLEN], quiet[64];
-	int64_t secs = (mono_ms() - w->start_ms + 500) / 1000;
+	int64_t secs = (clock_ms(CLOCK_MONOTONIC) - w->start_ms + 500) / 1000;
 
 	if (w->requests > 0) {
 		summary_codes(w, codes, sizeof(codes));
@@ -102,7 +94,7 @@ summary_open(struct http_server *s)
 	}
 	if (!evtimer_pending(s->summary_ev, NULL)) {
 		evtimer_add(s->summary_ev, &tv);
-		s->win.start_ms = mono_ms();
+		s->win.start_ms = clock_ms(CLOCK_MONOTONIC);
 	}
 }
 
@@ -159,7 +151,7 @@ http_summary_once(struct http_server *s, struct in_addr client, const char *what
 {
 	uint64_t key = once_key(client, what);
 	size_t i = key % HTTP_ONCE_SLOTS;
-	int64_t now = mono_ms();
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
 	if (s->once[i].key == key && now - s->once[i].at_ms < HTTP_SUMMARY_SECS * 1000) {
 		summary_open(s);

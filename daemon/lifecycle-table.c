@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "error.h"
 #include "fsutil.h"
 #include "log.h"
@@ -54,15 +55,6 @@ struct lifecycle_table {
 	struct event *save_ev; /* a deferred save is pending when added */
 	bool warned_full;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The index of 'mac', or where it would go (*found false). */
 static size_t
@@ -131,7 +123,7 @@ obtain(struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
 	i = find(t, mac, &found);
 	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(t->v[0]));
 	t->n++;
-	t->v[i] = (struct entry){.r = {.since_ms = now_ms()}};
+	t->v[i] = (struct entry){.r = {.since_ms = clock_ms(CLOCK_REALTIME)}};
 	memcpy(t->v[i].mac, mac, MAC_LEN);
 	return &t->v[i].r;
 }
@@ -516,7 +508,7 @@ begin_boot(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], struct lifecyc
     const char *group)
 {
 	char token[LIFECYCLE_TOKEN_LEN + 1];
-	int64_t now = now_ms();
+	int64_t now = clock_ms(CLOCK_REALTIME);
 	bool was_installed = r->state == LIFECYCLE_INSTALLED;
 	/* its script again within seconds (iPXE retrying, a client in a loop): at debug */
 	bool again = r->state == LIFECYCLE_BOOTING && now - r->since_ms < BOOT_AGAIN_QUIET_MS;
@@ -566,7 +558,7 @@ lifecycle_config(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const ch
 	if (r->token[0] == '\0')
 		begin_boot(t, mac, r, group);
 	r->dhcp_ms = dhcp_take(t, mac);
-	if (lifecycle_on_config(r, now_ms(), &ms))
+	if (lifecycle_on_config(r, clock_ms(CLOCK_REALTIME), &ms))
 		stats_observe(&t->srv->stats.lifecycle.boot, stats_boot_bounds, STATS_BOOT_BUCKETS,
 		    (double)ms / 1000);
 	memcpy(token, r->token, LIFECYCLE_TOKEN_LEN + 1);
@@ -580,7 +572,8 @@ lifecycle_reported(struct lifecycle_table *t, const uint8_t mac[MAC_LEN], const 
 	struct entry *e = lookup(t, mac);
 	struct lifecycle_stats *st = &t->srv->stats.lifecycle;
 	int64_t ms = -1;
-	int r = e != NULL ? lifecycle_report(&e->r, token, to, error, now_ms(), &ms) : -EACCES;
+	int r = e != NULL ? lifecycle_report(&e->r, token, to, error, clock_ms(CLOCK_REALTIME), &ms)
+	                  : -EACCES;
 
 	if (r < 0) {
 		st->reports_refused++;
@@ -607,7 +600,7 @@ lifecycle_reinstall(struct lifecycle_table *t, const uint8_t mac[MAC_LEN])
 
 	if (r == NULL)
 		return false;
-	lifecycle_reset(r, now_ms());
+	lifecycle_reset(r, clock_ms(CLOCK_REALTIME));
 	changed(t, mac, r); /* told even when it was new here: another instance may know it */
 	return had;
 }

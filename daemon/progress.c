@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "clock.h"
 #include "util.h"
 
 #define PROGRESS_MAX_ADDRS 4096
@@ -42,15 +43,6 @@ struct progress {
 	LIST_HEAD(, progress_sub) subs;
 	char self[NAME_MAX_LEN + 1]; /* this instance's name in a shared store, or "" */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 progress_new(struct progress **ret)
@@ -127,7 +119,7 @@ progress_learn(struct progress *p, struct in_addr addr, const uint8_t mac[MAC_LE
 	}
 	p->addrs[i].addr = addr;
 	memcpy(p->addrs[i].mac, mac, MAC_LEN);
-	p->addrs[i].time_ms = now_ms();
+	p->addrs[i].time_ms = clock_ms(CLOCK_REALTIME);
 }
 
 /* The kernel's neighbour table: "IP HWtype Flags HWaddress Mask Device". */
@@ -218,7 +210,7 @@ progress_record(struct progress *p, struct progress_event *ev)
 	struct progress_sub *sub, *next;
 
 	if (ev->time_ms == 0)
-		ev->time_ms = now_ms();
+		ev->time_ms = clock_ms(CLOCK_REALTIME);
 	if (ev->instance[0] == '\0')
 		memcpy(ev->instance, p->self, sizeof(ev->instance));
 	if (!ev->has_mac && progress_mac_of(p, ev->client, ev->mac) == 0)

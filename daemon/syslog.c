@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "clock.h"
 #include "iface.h"
 #include "log.h"
 #include "progress.h"
@@ -68,15 +69,6 @@ struct syslog {
 	uint8_t *buf; /* SL_RECV_BUF */
 	char *text;   /* max_line + 1 */
 };
-
-static int64_t
-now_ms(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t
 line_size(const struct syslog_line *l)
@@ -210,7 +202,7 @@ ring_add(struct syslog *s, const struct syslog_line *tmpl)
 		ring_pop(s, r);
 	r->slots[(r->head + r->n) % s->ring_lines] = l;
 	r->n++;
-	r->last_ms = now_ms(CLOCK_MONOTONIC);
+	r->last_ms = clock_ms(CLOCK_MONOTONIC);
 	s->bytes += size;
 	s->stats->bytes = s->bytes;
 	return l;
@@ -239,7 +231,7 @@ sender_get(struct syslog *s, struct in_addr addr, int64_t now)
 static bool
 sender_take(struct syslog *s, struct in_addr addr)
 {
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 	struct sl_sender *b = sender_get(s, addr, now);
 	char ip[INET_ADDRSTRLEN];
 
@@ -317,7 +309,7 @@ keep_line(struct syslog *s, struct syslog_line *l)
 static void
 handle_datagram(struct syslog *s, size_t len, struct in_addr from, int ifindex)
 {
-	struct syslog_line l = {.time_ms = now_ms(CLOCK_REALTIME), .client = from};
+	struct syslog_line l = {.time_ms = clock_ms(CLOCK_REALTIME), .client = from};
 
 	if (!iface_allowed(s->srv->cfg, ifindex)) {
 		s->stats->ignored_iface++;

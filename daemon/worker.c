@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 struct worker_file {
 	char phase[16], file[32];
 	uint64_t total;
@@ -43,15 +45,6 @@ struct worker {
 	int64_t last_ms; /* worker only: last progress notification */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 worker_notify(struct worker *w)
 {
@@ -65,7 +58,7 @@ worker_notify(struct worker *w)
 void
 worker_report(struct worker *w, const char *phase, const char *file, uint64_t done, uint64_t total)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
 	pthread_mutex_lock(&w->lock);
 	if (done == total && w->n_completed < WORKER_MAX_COMPLETED) {
