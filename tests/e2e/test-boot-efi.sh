@@ -43,15 +43,8 @@ verify "the VM is assigned the EFI image" nctl assign "$VM_MAC" uki
 verify "explain: the loader of http-x86_64 firmware is the UKI's URL" \
 	bash -c "'$ctl' -s '$BOOT_CONTROL_SOCKET' --json explain '$VM_MAC' --arch http-x86_64 | jq -e --arg u '$url/images/uki/boot.efi' '.plan.loader == \$u' >/dev/null"
 
-vm_start uefi-http "$BOOT_DIR/serial.log"
-rc=0
-vm_wait "${E2E_TIMEOUT:-330}" || rc=$?
-lan_stop_capture
-vm_serial_text >"$BOOT_DIR/serial.txt"
-echo "----- VM serial console (escape sequences removed) -----"
-grep -av '^\s*$' "$BOOT_DIR/serial.txt" | tail -n 60
-echo "----- end of the VM serial console -----"
-say "vm_wait: $rc after $VM_BOOT_SECONDS s"
+boot_vm_once uefi-http "${E2E_TIMEOUT:-330}"
+rc=$BOOT_VM_RC
 
 uki_size=$(stat -c %s "$BOOT_DIR/uki.efi")
 verify "the VM booted from the network and reported success" [ "$rc" = 0 ]

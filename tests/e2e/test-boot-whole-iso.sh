@@ -48,15 +48,8 @@ verify "the VM is assigned the ISO image" nctl assign "$VM_MAC" live
 verify "explain: UEFI HTTP Boot firmware gets the ISO's URL" \
 	bash -c "'$ctl' -s '$BOOT_CONTROL_SOCKET' --json explain '$VM_MAC' --arch http-x86_64 | jq -e --arg u '$url/images/live/boot.iso' '.plan.loader == \$u' >/dev/null"
 
-vm_start uefi-http "$BOOT_DIR/serial.log"
-rc=0
-vm_wait "${E2E_TIMEOUT:-330}" || rc=$?
-lan_stop_capture
-vm_serial_text >"$BOOT_DIR/serial.txt"
-echo "----- VM serial console (escape sequences removed) -----"
-grep -av '^\s*$' "$BOOT_DIR/serial.txt" | tail -n 60
-echo "----- end of the VM serial console -----"
-say "vm_wait: $rc after $VM_BOOT_SECONDS s"
+boot_vm_once uefi-http "${E2E_TIMEOUT:-330}"
+rc=$BOOT_VM_RC
 
 verify "the VM booted the ISO and reported success" [ "$rc" = 0 ]
 verify "the squashfs marker is this run's ($MARKER_TOKEN)" serial_has "squashfs marker $MARKER_TOKEN ok"
@@ -82,13 +75,8 @@ T1=$VM_BOOT_SECONDS
 
 say "== boot 2: UEFI PXE, iPXE sanboots the same ISO"
 cp "$BOOT_DIR/serial.txt" "$BOOT_DIR/serial-http.txt"
-vm_start uefi "$BOOT_DIR/serial2.log"
-rc=0
-vm_wait "${E2E_TIMEOUT:-330}" || rc=$?
-vm_serial_text >"$BOOT_DIR/serial.txt"
-echo "----- VM serial console, boot 2 (last 40 lines) -----"
-grep -av '^\s*$' "$BOOT_DIR/serial.txt" | tail -n 40
-echo "-----"
+boot_vm_once uefi "${E2E_TIMEOUT:-330}" "$BOOT_DIR/serial2.log"
+rc=$BOOT_VM_RC
 verify "boot 2: the VM booted the ISO through iPXE's sanboot and reported success" [ "$rc" = 0 ]
 verify "boot 2: this run's squashfs and cloud-config" \
 	bash -c "grep -qaF 'squashfs marker $MARKER_TOKEN ok' '$BOOT_DIR/serial.txt' && grep -qaF 'cloud-config $CONFIG_TOKEN ok' '$BOOT_DIR/serial.txt'"

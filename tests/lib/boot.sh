@@ -267,6 +267,22 @@ boot_run() {
 	boot_vm_check "$mode" "$timeout"
 }
 
+# boot_vm_once MODE TIMEOUT [SERIAL]: start the VM, wait for the initrd's
+# verdict (BOOT_VM_RC: vm_wait's status), stop the capture, keep the
+# console's text in $BOOT_DIR/serial.txt and print its last lines.
+boot_vm_once() {
+	local mode=$1 timeout=$2 serial=${3:-$BOOT_DIR/serial.log}
+	vm_start "$mode" "$serial"
+	BOOT_VM_RC=0
+	vm_wait "$timeout" || BOOT_VM_RC=$?
+	lan_stop_capture
+	vm_serial_text >"$BOOT_DIR/serial.txt"
+	echo "----- VM serial console (escape sequences removed) -----"
+	grep -av '^\s*$' "$BOOT_DIR/serial.txt" | tail -n 60
+	echo "----- end of the VM serial console -----"
+	say "vm_wait: $BOOT_VM_RC after $VM_BOOT_SECONDS s"
+}
+
 boot_vm_check() {
 	local mode=$1 timeout=$2 rc=0 live_pid=''
 	vm_start "$mode" "$BOOT_DIR/serial.log"
