@@ -48,7 +48,8 @@
 #include "util.h"
 
 #define TFTP_DEFAULT_MAX_SESSIONS 256
-#define TFTP_RECV_BATCH           64 /* packets read per callback */
+#define TFTP_LISTEN_BATCH         16 /* requests taken per callback of the listener */
+#define TFTP_SESSION_BATCH        8  /* packets read per callback of a session */
 #define TFTP_CLIENT_STRLEN        (INET_ADDRSTRLEN + 8)
 #define TFTP_NETASCII_TSIZE_MAX   (1u << 20) /* larger: no tsize (the scan blocks ~1 ms/MiB) */
 
@@ -495,13 +496,20 @@ deadline_passed(const struct tftp_session *t)
 	       (n.tv_sec == t->deadline.tv_sec && n.tv_nsec >= t->deadline.tv_nsec);
 }
 
+/*
+ * One turn of a session: at most TFTP_SESSION_BATCH packets, and no more
+ * once a window went out, so that one callback sends at most one window
+ * (tftp.max_windowsize blocks) before the loop serves others; what is left
+ * in the socket is read at the next turn.
+ */
 static void
 session_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tftp_session *t = arg;
+	uint64_t sent = t->sent;
 	uint8_t buf[1024];
 
-	for (int i = 0; (what & EV_READ) && i < TFTP_RECV_BATCH; i++) {
+	for (int i = 0; (what & EV_READ) && i < TFTP_SESSION_BATCH && t->sent == sent; i++) {
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
@@ -622,6 +630,7 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 		return r;
 	}
 	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST, session_cb, t);
+	event_priority_set(&t->ev, SERVER_PRIO_BULK);
 	t->server = s;
 	LIST_INSERT_HEAD(&s->sessions, t, link);
 	s->stats->active++;
@@ -846,7 +855,7 @@ listen_cb(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[2048];
 
 	(void)what;
-	for (int i = 0; i < TFTP_RECV_BATCH; i++) {
+	for (int i = 0; i < TFTP_LISTEN_BATCH; i++) {
 		struct tftp_origin o;
 		ssize_t n = recv_request(fd, buf, sizeof(buf), &o);
 
@@ -901,7 +910,8 @@ tftp_server_new(struct server *srv, struct tftp_server **ret)
 		return r;
 	}
 	s->ev = event_new(srv->base, s->sock, EV_READ | EV_PERSIST, listen_cb, s);
-	if (s->ev == NULL || event_add(s->ev, NULL) < 0) {
+	if (s->ev == NULL || event_priority_set(s->ev, SERVER_PRIO_BULK) < 0 ||
+	    event_add(s->ev, NULL) < 0) {
 		log_err(NULL, "Cannot register the TFTP socket with the event loop");
 		tftp_server_free(s);
 		return -ENOMEM;
