@@ -22,6 +22,7 @@
 #
 # usage: bench/bench-boot-storm.sh [BUILDDIR]     (root; default build)
 # env:   CLIENTS (500; several: "500 2000"), RUNS (1, per stack and count),
+#        STACKS ("netbootd peers"), KEEP (keep the logs in the temporary directory),
 #        RAMP_MS (1000), LOADER_KIB (1024), KERNEL_MIB (8), INITRD_MIB (2),
 #        NETBOOTD (BUILDDIR/daemon/netbootd)
 set -euo pipefail
@@ -56,6 +57,15 @@ VC=vsc$ID
 TMP=$(mktemp -d /tmp/netbootd-bench-storm.XXXXXX)
 PIDS=()
 
+# CPU seconds (user + system) of every process in the server namespace.
+server_cpu() {
+	local p t=0
+	for p in $(ip netns pids "$NS_S"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
 stop_servers() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -68,13 +78,13 @@ cleanup() {
 	stop_servers
 	ip netns del "$NS_S" 2>/dev/null || true
 	ip netns del "$NS_C" 2>/dev/null || true
-	rm -rf "$TMP"
+	if [ -n "${KEEP:-}" ]; then echo "bench-boot-storm: kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
 MAX=0
 for n in $CLIENTS; do [ "$n" -gt "$MAX" ] && MAX=$n; done
-ulimit -n $((MAX * 4 + 1024))
+ulimit -n "$(ulimit -Hn)" # TFTP sessions, HTTP connections and their files
 
 # --- network ------------------------------------------------------------------
 ip netns add "$NS_S"
@@ -170,35 +180,42 @@ nginx_bench_conf "$TMP/nginx" "$NG_PORT" "$TMP/www" "" "$SRV" $((MAX + 64))
 storm() { # n
 	ip netns exec "$NS_C" "$STORM" -i "$VC" -a "$FIRST" -n "$1" -l "$TMP/ipxe/ipxe.efi" \
 		-k $((KERNEL_MIB * 1048576)) -r $((INITRD_MIB * 1048576)) -R "$RAMP_MS" -T 600 \
-		2>>"$TMP/storm.err" | grep '^RESULT'
+		2>>"$TMP/storm.err" | grep '^RESULT' | tee /dev/stderr
 }
 
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 printf '%s, %s clients, RAMP_MS=%s, loader %s KiB, kernel %s MiB, initrd %s MiB\n' \
 	"$(date -u +%FT%TZ)" "$CLIENTS" "$RAMP_MS" "$LOADER_KIB" "$KERNEL_MIB" "$INITRD_MIB"
-printf '| %-7s | %-9s | %-7s | %-8s | %-8s | %-8s | %-9s | %-6s | %-11s | %-16s |\n' \
-	clients stack booted "p50 ms" "p99 ms" "max ms" "wall s" retx "wall ratio" "load (1 min)"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- ----------- --------- ---------- \
-	---------- ---------- ----------- -------- ------------- ------------------
+printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-5s | %-5s | %-4s |\n' \
+	clients stack booted "p50 ms" "p99 ms" "max ms" "wall s" "cpu s" retx ratio load
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- --------------- ----------- -------- \
+	-------- -------- --------- ------- ------- ------- ------
+row() { # clients stack result load ratio
+	printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-5s | %-5s | %-4s |\n' \
+		"$1" "$2" "$(field "$3" booted)/$1" "$(field "$3" dhcp_p50)" "$(field "$3" dhcp_p99)" \
+		"$(field "$3" dhcp_max)" "$(field "$3" wall)" "$(field "$3" cpu)" "$(field "$3" retransmits)" "$5" "$4"
+}
+STACKS=${STACKS:-netbootd peers}
 for n in $CLIENTS; do
 	for _ in $(seq "$RUNS"); do
-		start_netbootd
-		nb=$(storm "$n")
-		load_nb=$(cut -d' ' -f1 /proc/loadavg)
-		stop_servers
-		start_peers
-		pe=$(storm "$n")
-		load_pe=$(cut -d' ' -f1 /proc/loadavg)
-		stop_servers
-		ratio=$(awk -v a="$(field "$pe" wall)" -v b="$(field "$nb" wall)" 'BEGIN { printf "%.2f", a / b }')
-		for row in "netbootd|$nb|$load_nb|" "dnsmasq+nginx|$pe|$load_pe|$ratio"; do
-			IFS='|' read -r name res load r <<<"$row"
-			printf '| %-7s | %-9s | %-7s | %-8s | %-8s | %-8s | %-9s | %-6s | %-11s | %-16s |\n' \
-				"$n" "$name" "$(field "$res" booted)/$n" "$(field "$res" dhcp_p50)" \
-				"$(field "$res" dhcp_p99)" "$(field "$res" dhcp_max)" "$(field "$res" wall)" \
-				"$(field "$res" retransmits)" "${r:--}" "$load"
-		done
+		nb= pe=
+		if [[ " $STACKS " == *" netbootd "* ]]; then
+			start_netbootd
+			nb="$(storm "$n" netbootd) cpu=$(server_cpu)"
+			load_nb=$(cut -d' ' -f1 /proc/loadavg)
+			stop_servers
+			row "$n" netbootd "$nb" "$load_nb" -
+		fi
+		if [[ " $STACKS " == *" peers "* ]]; then
+			start_peers
+			pe="$(storm "$n" peers) cpu=$(server_cpu)"
+			load_pe=$(cut -d' ' -f1 /proc/loadavg)
+			stop_servers
+			ratio=-
+			[ -n "$nb" ] && ratio=$(awk -v a="$(field "$pe" wall)" -v b="$(field "$nb" wall)" 'BEGIN { printf "%.2f", a / b }')
+			row "$n" dnsmasq+nginx "$pe" "$load_pe" "$ratio"
+		fi
 	done
 done
 if [ -s "$TMP/storm.err" ]; then

@@ -38,6 +38,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +101,8 @@ struct machine {
 	uint64_t body_left, body_len;
 	char *script;
 	size_t script_len;
-	const char *why; /* failure */
+	const char *why;                  /* failure */
+	double t_tftp0, t_tftp1, t_http0; /* phase boundaries, for the medians */
 };
 
 static struct {
@@ -474,6 +476,7 @@ static void
 tftp_start(struct machine *m)
 {
 	m->phase = PH_TFTP;
+	m->t_tftp0 = now();
 	m->tries = 0;
 	m->block = 0;
 	m->got = 0;
@@ -524,6 +527,7 @@ tftp_data(struct machine *m, const uint8_t *b, size_t n)
 			return;
 		}
 		m->ipxe = true;
+		m->t_tftp1 = now();
 		m->phase = PH_DISCOVER;
 		m->file[0] = '\0';
 		dhcp_send(m);
@@ -628,6 +632,7 @@ http_start(struct machine *m)
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = m->idx | 0x80000000u};
 
 	m->phase = PH_HTTP;
+	m->t_http0 = now();
 	m->step = HS_SCRIPT;
 	snprintf(m->url[HS_SCRIPT], URL_MAX, "%s", m->file);
 	if (url_split(m->file, &sa, &path) < 0) {
@@ -885,11 +890,31 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The median over the booted machines of b - a (fields of struct machine). */
+static double
+median_of(size_t a, size_t b)
+{
+	double *v = calloc(g.n, sizeof(double)), r;
+	unsigned k = 0;
+
+	if (v == NULL)
+		return 0;
+	for (unsigned i = 0; i < g.n; i++)
+		if (g.m[i].phase == PH_DONE)
+			v[k++] =
+			    *(double *)((char *)&g.m[i] + b) - *(double *)((char *)&g.m[i] + a);
+	qsort(v, k, sizeof(double), cmp_double);
+	r = k ? v[k / 2] : 0;
+	free(v);
+	return r;
+}
+
 static void
 report(double t0)
 {
 	unsigned booted = 0, failed = 0;
 	double end = t0;
+	struct rusage ru;
 
 	for (unsigned i = 0; i < g.n; i++) {
 		if (g.m[i].phase == PH_DONE) {
@@ -902,12 +927,19 @@ report(double t0)
 			    g.m[i].why ? g.m[i].why : "did not finish");
 		}
 	}
+	getrusage(RUSAGE_SELF, &ru);
 	qsort(g.lat, g.n_lat, sizeof(double), cmp_double);
 #define PCT(p) (g.n_lat ? g.lat[(size_t)((g.n_lat - 1) * (p))] * 1e3 : 0)
 	printf("RESULT clients=%u booted=%u failed=%u wall=%.3f dhcp_n=%u dhcp_p50=%.3f "
-	       "dhcp_p90=%.3f dhcp_p99=%.3f dhcp_max=%.3f retransmits=%u\n",
+	       "dhcp_p90=%.3f dhcp_p99=%.3f dhcp_max=%.3f retransmits=%u client_cpu=%.1f "
+	       "boot_med=%.2f tftp_med=%.2f http_med=%.2f\n",
 	    g.n, booted, failed, end - t0, g.n_lat, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0),
-	    g.retransmits);
+	    g.retransmits,
+	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+	    median_of(offsetof(struct machine, start), offsetof(struct machine, deadline)),
+	    median_of(offsetof(struct machine, t_tftp0), offsetof(struct machine, t_tftp1)),
+	    median_of(offsetof(struct machine, t_http0), offsetof(struct machine, deadline)));
 }
 
 static int
@@ -915,7 +947,7 @@ setup(const char *ifname, const char *first, const char *loader)
 {
 	struct in_addr a;
 	struct stat st;
-	struct rlimit rl = {1 << 16, 1 << 16};
+	struct rlimit rl;
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_DHCP};
 	int fd = open(loader, O_RDONLY | O_CLOEXEC);
 
@@ -924,7 +956,10 @@ setup(const char *ifname, const char *first, const char *loader)
 	g.loader_len = (size_t)st.st_size;
 	g.loader = mmap(NULL, g.loader_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
-	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	g.ifindex = (int)if_nametoindex(ifname);
 	g.raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
 	g.dhcp = udp_socket((struct in_addr){htonl(INADDR_ANY)}, true);

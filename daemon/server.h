@@ -37,17 +37,16 @@ struct progress_sub;
  * must not wait behind TFTP and HTTP transfers.  Everything else, TFTP and
  * HTTP included, runs at SERVER_PRIO_BULK, which is libevent's default for an
  * event nobody sets (the middle one, n / 2).  So that a ready DHCP socket is
- * seen soon, the loop polls again after SERVER_BULK_CALLBACKS callbacks or
- * SERVER_BULK_USEC of bulk work, and each bulk callback does a bounded amount
- * of work (a TFTP window, a 1 MiB sendfile step).
+ * seen soon, the loop polls again after SERVER_BULK_USEC of bulk callbacks,
+ * and each bulk callback does a bounded amount of work (one TFTP window, one
+ * sendfile of at most 1 MiB).
  */
 enum {
 	SERVER_PRIO_DHCP = 0,
 	SERVER_PRIO_BULK = 1,
 	SERVER_N_PRIOS = 2,
 };
-#define SERVER_BULK_CALLBACKS 16
-#define SERVER_BULK_USEC      1000
+#define SERVER_BULK_USEC 1000
 
 struct server {
 	struct event_base *base;
