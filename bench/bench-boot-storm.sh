@@ -66,6 +66,15 @@ server_cpu() {
 	awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
 
+# UDP datagrams dropped for a full receive buffer, server and client namespaces.
+udp_drops() {
+	local ns t=0
+	for ns in "$NS_S" "$NS_C"; do
+		t=$((t + $(ip netns exec "$ns" awk '/^Udp:/ && $2 ~ /^[0-9]/ { print $6 }' /proc/net/snmp)))
+	done
+	echo "$t"
+}
+
 stop_servers() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -187,14 +196,14 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 printf '%s, %s clients, RAMP_MS=%s, loader %s KiB, kernel %s MiB, initrd %s MiB\n' \
 	"$(date -u +%FT%TZ)" "$CLIENTS" "$RAMP_MS" "$LOADER_KIB" "$KERNEL_MIB" "$INITRD_MIB"
-printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-5s | %-5s | %-4s |\n' \
-	clients stack booted "p50 ms" "p99 ms" "max ms" "wall s" "cpu s" retx ratio load
+printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-10s | %-5s | %-4s |\n' \
+	clients stack booted "p50 ms" "p99 ms" "max ms" "wall s" "cpu s" "retx/drops" ratio load
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- --------------- ----------- -------- \
-	-------- -------- --------- ------- ------- ------- ------
+	-------- -------- --------- ------- ------------ ------- ------
 row() { # clients stack result load ratio
-	printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-5s | %-5s | %-4s |\n' \
+	printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-10s | %-5s | %-4s |\n' \
 		"$1" "$2" "$(field "$3" booted)/$1" "$(field "$3" dhcp_p50)" "$(field "$3" dhcp_p99)" \
-		"$(field "$3" dhcp_max)" "$(field "$3" wall)" "$(field "$3" cpu)" "$(field "$3" retransmits)" "$5" "$4"
+		"$(field "$3" dhcp_max)" "$(field "$3" wall)" "$(field "$3" cpu)" "$(field "$3" retransmits)/$(field "$3" drops)" "$5" "$4"
 }
 STACKS=${STACKS:-netbootd peers}
 for n in $CLIENTS; do
@@ -202,14 +211,16 @@ for n in $CLIENTS; do
 		nb= pe=
 		if [[ " $STACKS " == *" netbootd "* ]]; then
 			start_netbootd
-			nb="$(storm "$n" netbootd) cpu=$(server_cpu)"
+			d0=$(udp_drops)
+			nb="$(storm "$n" netbootd) cpu=$(server_cpu) drops=$(($(udp_drops) - d0))"
 			load_nb=$(cut -d' ' -f1 /proc/loadavg)
 			stop_servers
 			row "$n" netbootd "$nb" "$load_nb" -
 		fi
 		if [[ " $STACKS " == *" peers "* ]]; then
 			start_peers
-			pe="$(storm "$n" peers) cpu=$(server_cpu)"
+			d0=$(udp_drops)
+			pe="$(storm "$n" peers) cpu=$(server_cpu) drops=$(($(udp_drops) - d0))"
 			load_pe=$(cut -d' ' -f1 /proc/loadavg)
 			stop_servers
 			ratio=-

@@ -18,8 +18,9 @@
  *
  * Every DHCP exchange's latency is from its first transmission to the
  * kernel's receive timestamp of the answer (SO_TIMESTAMPNS), so this
- * program's own loop delays are not counted.  Retransmissions like firmware:
- * DHCP after 1, 2, 4, 8 s; TFTP after 1 s, 8 times.  One thread, epoll,
+ * program's own loop delays are not counted.  Retransmissions like edk2's
+ * PXE (DHCP after 4, 8, 16, 32 s; TFTP after 4 s, 6 times) and iPXE (DHCP
+ * after 1, 2, 4, 8 s).  One thread, epoll,
  * nonblocking sockets; each machine binds its own address (FIRST + i).
  *
  *   boot-storm -i IFACE -a FIRST -n N -l LOADER -k KERNEL_SIZE -r INITRD_SIZE
@@ -52,7 +53,8 @@
 #include <unistd.h>
 
 #define DHCP_TRIES     4
-#define TFTP_TRIES     8
+#define TFTP_TRIES     6 /* edk2: PXEBC_MTFTP_RETRIES */
+#define TFTP_TIMEOUT   4 /* seconds, edk2: PXEBC_MTFTP_TIMEOUT */
 #define TFTP_BLKSIZE   1468
 #define HTTP_HDR_MAX   8192
 #define SCRIPT_MAX     65536
@@ -297,7 +299,7 @@ dhcp_send(struct machine *m)
 		fail(m, "cannot send DHCP");
 		return;
 	}
-	m->deadline = t + (double)(1u << m->tries);
+	m->deadline = t + (double)((m->ipxe ? 1u : 4u) << m->tries);
 	m->tries++;
 }
 
@@ -482,7 +484,7 @@ tftp_start(struct machine *m)
 	m->got = 0;
 	m->tid.sin_port = 0;
 	tftp_send_rrq(m);
-	m->deadline = now() + 1;
+	m->deadline = now() + TFTP_TIMEOUT;
 }
 
 static void
@@ -497,7 +499,7 @@ tftp_timeout(struct machine *m)
 		tftp_send_rrq(m);
 	else
 		tftp_send_ack(m);
-	m->deadline = now() + 1;
+	m->deadline = now() + TFTP_TIMEOUT;
 }
 
 /* A DATA block: the next one is checked against the loader and acknowledged. */
@@ -520,7 +522,7 @@ tftp_data(struct machine *m, const uint8_t *b, size_t n)
 	m->block = blk;
 	m->tries = 0;
 	tftp_send_ack(m);
-	m->deadline = now() + 1;
+	m->deadline = now() + TFTP_TIMEOUT;
 	if (len < TFTP_BLKSIZE) {
 		if (m->got != g.loader_len) {
 			fail(m, "TFTP: short file");
@@ -549,7 +551,7 @@ tftp_packet(struct machine *m, const uint8_t *b, size_t n, const struct sockaddr
 	if (op == 6 && m->block == 0) { /* OACK */
 		m->tries = 0;
 		tftp_send_ack(m);
-		m->deadline = now() + 1;
+		m->deadline = now() + TFTP_TIMEOUT;
 	} else if (op == 3) {
 		tftp_data(m, b, n);
 	} else if (op == 5) {

@@ -497,10 +497,12 @@ deadline_passed(const struct tftp_session *t)
 }
 
 /*
- * One turn of a session: at most TFTP_SESSION_BATCH packets, and no more
- * once a window went out, so that one callback sends at most one window
- * (tftp.max_windowsize blocks) before the loop serves others; what is left
- * in the socket is read at the next turn.
+ * One turn of a session.  Its event is edge-triggered, so that the loop's
+ * frequent polls (SERVER_BULK_USEC) do not walk every readable session: a
+ * turn reads until the socket is empty, or it stops after TFTP_SESSION_BATCH
+ * packets or once a window went out (so one callback sends at most one
+ * window, tftp.max_windowsize blocks) and queues itself for another turn
+ * after the others.
  */
 static void
 session_cb(evutil_socket_t fd, short what, void *arg)
@@ -508,14 +510,18 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 	struct tftp_session *t = arg;
 	uint64_t sent = t->sent;
 	uint8_t buf[1024];
+	bool more = true;
 
-	for (int i = 0; (what & EV_READ) && i < TFTP_SESSION_BATCH && t->sent == sent; i++) {
+	(void)what;
+	for (int i = 0; i < TFTP_SESSION_BATCH && t->sent == sent; i++) {
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 
-		if (n < 0)
+		if (n < 0) {
+			more = false;
 			break;
+		}
 		if (flen != sizeof(from) || from.sin_family != AF_INET)
 			continue;
 		if (session_on_packet(t, buf, (size_t)n, &from) > 0)
@@ -524,6 +530,8 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 	if (deadline_passed(t) && session_on_timeout(t) > 0)
 		return;
 	session_arm(t);
+	if (more)
+		event_active(&t->ev, EV_READ, 0);
 }
 
 static int
@@ -629,7 +637,7 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 		session_free(t);
 		return r;
 	}
-	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST, session_cb, t);
+	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST | EV_ET, session_cb, t);
 	event_priority_set(&t->ev, SERVER_PRIO_BULK);
 	t->server = s;
 	LIST_INSERT_HEAD(&s->sessions, t, link);
@@ -797,6 +805,23 @@ handle_request(struct tftp_server *s, const struct tftp_origin *o, const uint8_t
 	}
 }
 
+/*
+ * A request from the address and port of a running transfer is the client
+ * asking again because the first answer was slow: that session's own timer
+ * answers it, a second session would only send the file twice.
+ */
+static bool
+request_repeated(struct tftp_server *s, const struct tftp_origin *o)
+{
+	struct tftp_session *t;
+
+	LIST_FOREACH(t, &s->sessions, link)
+	if (t->peer.sin_addr.s_addr == o->peer.sin_addr.s_addr &&
+	    t->peer.sin_port == o->peer.sin_port)
+		return true;
+	return false;
+}
+
 static void
 handle_packet(struct tftp_server *s, const struct tftp_origin *o, const uint8_t *buf, size_t len)
 {
@@ -809,6 +834,11 @@ handle_packet(struct tftp_server *s, const struct tftp_origin *o, const uint8_t 
 	if (op != TFTP_RRQ && op != TFTP_WRQ) {
 		log_debug(NULL, "Opcode %u from %s on the listening port, ignoring", op, o->client);
 		reply_error(s, o, TFTP_EBADOP, "Illegal TFTP operation");
+		return;
+	}
+	if (op == TFTP_RRQ && request_repeated(s, o)) {
+		log_debug(
+		    NULL, "Repeated request from %s, its transfer is running, ignoring", o->client);
 		return;
 	}
 	s->stats->requests++;
