@@ -48,8 +48,9 @@
 #include "util.h"
 
 #define TFTP_DEFAULT_MAX_SESSIONS 256
-#define TFTP_LISTEN_BATCH         16 /* requests taken per callback of the listener */
-#define TFTP_SESSION_BATCH        8  /* packets read per callback of a session */
+#define TFTP_LISTEN_BATCH         32        /* requests taken per callback of the listener */
+#define TFTP_LISTEN_RCVBUF        (1 << 20) /* a boot storm's requests wait here for a turn */
+#define TFTP_SESSION_BATCH        8         /* packets read per callback of a session */
 #define TFTP_CLIENT_STRLEN        (INET_ADDRSTRLEN + 8)
 #define TFTP_NETASCII_TSIZE_MAX   (1u << 20) /* larger: no tsize (the scan blocks ~1 ms/MiB) */
 
@@ -498,11 +499,12 @@ deadline_passed(const struct tftp_session *t)
 
 /*
  * One turn of a session.  Its event is edge-triggered, so that the loop's
- * frequent polls (SERVER_BULK_USEC) do not walk every readable session: a
- * turn reads until the socket is empty, or it stops after TFTP_SESSION_BATCH
- * packets or once a window went out (so one callback sends at most one
- * window, tftp.max_windowsize blocks) and queues itself for another turn
- * after the others.
+ * frequent polls (SERVER_BULK_USEC) do not walk every readable session.  A
+ * turn reads until the socket is empty, or until a window went out (so one
+ * callback sends at most one window, tftp.max_windowsize blocks: what is
+ * left is older than that window, and the client's next packet, or the
+ * timer, brings the session back), or for TFTP_SESSION_BATCH packets, after
+ * which it queues itself for another turn after the others.
  */
 static void
 session_cb(evutil_socket_t fd, short what, void *arg)
@@ -510,18 +512,16 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 	struct tftp_session *t = arg;
 	uint64_t sent = t->sent;
 	uint8_t buf[1024];
-	bool more = true;
+	int i;
 
 	(void)what;
-	for (int i = 0; i < TFTP_SESSION_BATCH && t->sent == sent; i++) {
+	for (i = 0; i < TFTP_SESSION_BATCH && t->sent == sent; i++) {
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 
-		if (n < 0) {
-			more = false;
+		if (n < 0)
 			break;
-		}
 		if (flen != sizeof(from) || from.sin_family != AF_INET)
 			continue;
 		if (session_on_packet(t, buf, (size_t)n, &from) > 0)
@@ -530,7 +530,7 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 	if (deadline_passed(t) && session_on_timeout(t) > 0)
 		return;
 	session_arm(t);
-	if (more)
+	if (i == TFTP_SESSION_BATCH)
 		event_active(&t->ev, EV_READ, 0);
 }
 
@@ -907,7 +907,7 @@ listen_socket(uint16_t port)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	_cleanup_close_ int fd = -1;
-	int on = 1;
+	int on = 1, rcvbuf = TFTP_LISTEN_RCVBUF;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -915,6 +915,9 @@ listen_socket(uint16_t port)
 	/* No SO_REUSEADDR: a second server on the port must fail, not share it. */
 	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
 		return -errno;
+	/* Best effort: beyond net.core.rmem_max only with CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return -errno;
 	return TAKE_FD(fd);
