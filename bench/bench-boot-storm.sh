@@ -185,11 +185,14 @@ grep -q "^kernel http://$SRV:$NG_PORT/images/storm/kernel" "$TMP/www/script.ipxe
 stop_servers
 nginx_bench_conf "$TMP/nginx" "$NG_PORT" "$TMP/www" "" "$SRV" $((MAX + 64))
 
-# One storm against the running stack: its RESULT line.
+# One storm against the running stack: its RESULT line (also on stderr).
 storm() { # n
-	ip netns exec "$NS_C" "$STORM" -i "$VC" -a "$FIRST" -n "$1" -l "$TMP/ipxe/ipxe.efi" \
+	local r
+	r=$(ip netns exec "$NS_C" "$STORM" -i "$VC" -a "$FIRST" -n "$1" -l "$TMP/ipxe/ipxe.efi" \
 		-k $((KERNEL_MIB * 1048576)) -r $((INITRD_MIB * 1048576)) -R "$RAMP_MS" -T 600 \
-		2>>"$TMP/storm.err" | grep '^RESULT' | tee /dev/stderr
+		2>>"$TMP/storm.err" | grep '^RESULT')
+	echo "$r" >&2
+	echo "$r"
 }
 
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
