@@ -29,11 +29,12 @@
 #include "pxe.h"
 #include "util.h"
 
-#define PD_RECV_BUF     2048 /* larger datagrams are truncated, hence malformed */
-#define PD_MAX_PER_WAKE 64   /* datagrams read per wake-up before yielding */
-#define PD_LOGGED_MACS  32   /* remembered MACs for "no loader"/"refused" info logs */
-#define PD_FLOOD_WAKES  4    /* full wake-ups in a row: a flood, served at bulk priority */
-#define PD_FLOOD_LOG_S  60   /* at most one flood warning a minute */
+#define PD_RECV_BUF     2048      /* larger datagrams are truncated, hence malformed */
+#define PD_MAX_PER_WAKE 64        /* datagrams read per wake-up before yielding */
+#define PD_LOGGED_MACS  32        /* remembered MACs for "no loader"/"refused" info logs */
+#define PD_FLOOD_WAKES  4         /* full wake-ups in a row: a flood, served at bulk priority */
+#define PD_FLOOD_LOG_S  60        /* at most one flood warning a minute */
+#define PD_RCVBUF       (1 << 20) /* a storm's requests while the process waits for a CPU */
 
 /* The last few MACs a message was logged for at info level. */
 struct pd_seen {
@@ -539,7 +540,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 static int
 socket_start(struct proxydhcp *pd, struct pd_socket *s, uint16_t port, bool pxe_port)
 {
-	int r;
+	int r, rcvbuf = PD_RCVBUF;
 
 	s->pd = pd;
 	s->pxe_port = pxe_port;
@@ -548,6 +549,9 @@ socket_start(struct proxydhcp *pd, struct pd_socket *s, uint16_t port, bool pxe_
 		log_err(NULL, "Cannot listen on UDP port %u for ProxyDHCP: %s", port, strerror(-r));
 		return r;
 	}
+	/* Best effort: beyond net.core.rmem_max only with CAP_NET_ADMIN. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (event_assign(&s->ev, pd->srv->base, s->fd, EV_READ | EV_PERSIST, on_readable, s) < 0 ||
 	    event_priority_set(&s->ev, SERVER_PRIO_DHCP) < 0 || event_add(&s->ev, NULL) < 0) {
 		log_err(NULL, "Cannot register the ProxyDHCP socket on port %u", port);
