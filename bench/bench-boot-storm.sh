@@ -12,7 +12,9 @@
 # names.  Machines power on evenly over RAMP_MS.  Per stack: DHCP reply
 # latency p50/p99/max (all exchanges, from the first transmission to the
 # kernel's receive timestamp), machines booted, wall time (first power-on to
-# the last initrd byte); ratio = peer / netbootd (> 1: netbootd is faster).
+# the last initrd byte), CPU seconds of the server namespace's processes, the
+# client's retransmissions / UDP datagrams dropped for a full receive buffer;
+# ratio = peer wall / netbootd wall (> 1: netbootd is faster).
 #
 # Both stacks are configured for N concurrent transfers (tftp.max_sessions,
 # dnsmasq --tftp-max; http.max_connections, nginx worker_connections) and log
@@ -211,7 +213,7 @@ row() { # clients stack result load ratio
 STACKS=${STACKS:-netbootd peers}
 for n in $CLIENTS; do
 	for _ in $(seq "$RUNS"); do
-		nb= pe=
+		nb='' pe=''
 		if [[ " $STACKS " == *" netbootd "* ]]; then
 			start_netbootd
 			d0=$(udp_drops)
