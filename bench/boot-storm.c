@@ -331,7 +331,7 @@ parse_options(const uint8_t *p, size_t len, struct reply *r)
 			snprintf(r->file, sizeof(r->file), "%.*s", (int)l, (const char *)p + i + 2);
 		else if (code == 43)
 			for (size_t j = 0; j + 1 < l; j += 2u + p[i + 3 + j])
-				if (p[i + 2 + j] == 6 && p[i + 3 + j] >= 1 &&
+				if (p[i + 2 + j] == 6 && p[i + 3 + j] >= 1 && j + 2 < l &&
 				    (p[i + 4 + j] & OPT43_BOOTFILE))
 					r->bootfile_now = true;
 		i += 2u + l;
