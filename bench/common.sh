@@ -3,8 +3,9 @@
 # cleanup, and nginx as the peer: one worker,
 # sendfile, everything under a private directory.
 #
-#   nginx_bench_conf DIR PORT ROOT [EXTRA]
-#                        write DIR/nginx.conf: serve ROOT on 127.0.0.1:PORT,
+#   nginx_bench_conf DIR PORT ROOT [EXTRA [ADDR [CONNS]]]
+#                        write DIR/nginx.conf: serve ROOT on ADDR:PORT
+#                        (127.0.0.1), CONNS worker connections (1024),
 #                        pid, logs and temp paths in DIR; EXTRA: more lines
 #                        for the http block
 #   bench_setup NAME NS TMPDIR TOOLS...
@@ -60,13 +61,14 @@ _bench_cleanup() {
 in_ns() { ip netns exec "$NS" "$@"; }
 
 nginx_bench_conf() {
-	local dir=$1 port=$2 root=$3 extra=${4:-}
+	local dir=$1 port=$2 root=$3 extra=${4:-} addr=${5:-127.0.0.1} conns=${6:-1024}
 	cat >"$dir/nginx.conf" <<EOF
 worker_processes 1;
+worker_rlimit_nofile $((conns * 2 + 64));
 pid $dir/nginx.pid;
 error_log $dir/error.log;
 user root;
-events { worker_connections 1024; }
+events { worker_connections $conns; }
 http {
 	access_log off;
 	sendfile on;
@@ -79,7 +81,7 @@ http {
 	uwsgi_temp_path $dir/uwsgi;
 	scgi_temp_path $dir/scgi;
 	server {
-		listen 127.0.0.1:$port;
+		listen $addr:$port;
 		root $root;
 	}
 }

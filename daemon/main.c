@@ -257,7 +257,7 @@ startup(struct signal_ctx *ctx, struct event *sigs[N_SIGNALS], int notify_fd)
 	struct server *srv = ctx->srv;
 	int r;
 
-	srv->base = event_base_new();
+	srv->base = server_event_base_new();
 	if (srv->base == NULL) {
 		log_err(NULL, "Cannot create the event loop");
 		return -ENOMEM;

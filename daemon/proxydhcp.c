@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -28,9 +29,12 @@
 #include "pxe.h"
 #include "util.h"
 
-#define PD_RECV_BUF     2048 /* larger datagrams are truncated, hence malformed */
-#define PD_MAX_PER_WAKE 64   /* datagrams read per wake-up before yielding */
-#define PD_LOGGED_MACS  32   /* remembered MACs for "no loader"/"refused" info logs */
+#define PD_RECV_BUF     2048      /* larger datagrams are truncated, hence malformed */
+#define PD_MAX_PER_WAKE 64        /* datagrams read per wake-up before yielding */
+#define PD_LOGGED_MACS  32        /* remembered MACs for "no loader"/"refused" info logs */
+#define PD_FLOOD_WAKES  4         /* full wake-ups in a row: a flood, served at bulk priority */
+#define PD_FLOOD_LOG_S  60        /* at most one flood warning a minute */
+#define PD_RCVBUF       (1 << 20) /* a storm's requests while the process waits for a CPU */
 
 /* The last few MACs a message was logged for at info level. */
 struct pd_seen {
@@ -43,6 +47,8 @@ struct pd_socket {
 	int fd;
 	bool pxe_port;
 	bool armed;
+	bool flooded;        /* at SERVER_PRIO_BULK until the socket drains */
+	unsigned full_wakes; /* wake-ups in a row that left datagrams queued */
 	struct event ev;
 };
 
@@ -51,6 +57,7 @@ struct proxydhcp {
 	struct pd_socket sock[2];      /* DHCP port, PXE port */
 	struct proxydhcp_stats *stats; /* srv->stats.dhcp */
 	struct pd_seen no_loader, refused;
+	time_t flood_logged; /* CLOCK_MONOTONIC seconds of the last flood warning */
 };
 
 /* What one received datagram told us about where it came from. */
@@ -475,6 +482,34 @@ receive_one(struct pd_socket *s, uint8_t *buf, size_t cap, size_t *ret_len, stru
 	return 1;
 }
 
+/*
+ * ProxyDHCP runs before everything else (SERVER_PRIO_DHCP), so a socket that
+ * never drains would starve TFTP and HTTP.  One that is still full after
+ * PD_FLOOD_WAKES wake-ups in a row is a flood, not a boot storm (one wake-up
+ * answers 64 requests in about a millisecond): it is served at the bulk
+ * priority, in turn with the transfers, until it drains.
+ */
+static void
+socket_set_flooded(struct pd_socket *s, bool flooded)
+{
+	struct timespec now;
+
+	s->full_wakes = flooded ? s->full_wakes : 0;
+	if (flooded == s->flooded ||
+	    event_priority_set(&s->ev, flooded ? SERVER_PRIO_BULK : SERVER_PRIO_DHCP) < 0)
+		return;
+	s->flooded = flooded;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (flooded && now.tv_sec - s->pd->flood_logged >= PD_FLOOD_LOG_S) {
+		s->pd->flood_logged = now.tv_sec;
+		log_warn(NULL,
+		    "ProxyDHCP port %s stays full (a flood?): serving it in turn with TFTP and "
+		    "HTTP until it drains",
+		    s->pxe_port ? "4011" : "67");
+	} else
+		log_debug(NULL, "ProxyDHCP %s priority", flooded ? "lowered to bulk" : "restored");
+}
+
 static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -491,17 +526,21 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		if (r < 0)
 			log_warn(
 			    NULL, "Cannot receive on the DHCP socket: %s, ignoring", strerror(-r));
-		if (r <= 0)
+		if (r <= 0) {
+			socket_set_flooded(s, false);
 			return;
+		}
 		s->pd->stats->received++;
 		handle_datagram(s, buf, len, &o);
 	}
+	if (s->full_wakes < PD_FLOOD_WAKES && ++s->full_wakes == PD_FLOOD_WAKES)
+		socket_set_flooded(s, true);
 }
 
 static int
 socket_start(struct proxydhcp *pd, struct pd_socket *s, uint16_t port, bool pxe_port)
 {
-	int r;
+	int r, rcvbuf = PD_RCVBUF;
 
 	s->pd = pd;
 	s->pxe_port = pxe_port;
@@ -510,8 +549,11 @@ socket_start(struct proxydhcp *pd, struct pd_socket *s, uint16_t port, bool pxe_
 		log_err(NULL, "Cannot listen on UDP port %u for ProxyDHCP: %s", port, strerror(-r));
 		return r;
 	}
+	/* Best effort: beyond net.core.rmem_max only with CAP_NET_ADMIN. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (event_assign(&s->ev, pd->srv->base, s->fd, EV_READ | EV_PERSIST, on_readable, s) < 0 ||
-	    event_add(&s->ev, NULL) < 0) {
+	    event_priority_set(&s->ev, SERVER_PRIO_DHCP) < 0 || event_add(&s->ev, NULL) < 0) {
 		log_err(NULL, "Cannot register the ProxyDHCP socket on port %u", port);
 		return -ENOMEM;
 	}

@@ -31,6 +31,23 @@ struct import;
 struct replicate;
 struct progress_sub;
 
+/*
+ * Event priorities (libevent: 0 runs first).  ProxyDHCP answers before any
+ * other work: a DHCP reply costs microseconds, and a firmware waiting for one
+ * must not wait behind TFTP and HTTP transfers.  Everything else, TFTP and
+ * HTTP included, runs at SERVER_PRIO_BULK, which is libevent's default for an
+ * event nobody sets (the middle one, n / 2).  So that a ready DHCP socket is
+ * seen soon, the loop polls again after SERVER_BULK_USEC of bulk callbacks,
+ * and each bulk callback does a bounded amount of work (one TFTP window, one
+ * sendfile of at most 1 MiB).
+ */
+enum {
+	SERVER_PRIO_DHCP = 0,
+	SERVER_PRIO_BULK = 1,
+	SERVER_N_PRIOS = 2,
+};
+#define SERVER_BULK_USEC 1000
+
 struct server {
 	struct event_base *base;
 	struct config *cfg;
@@ -51,6 +68,8 @@ struct server {
 	struct loader_cache *loader_cache; /* patched netbootd-grub.efi copies (loader.h) */
 };
 
+/* The event loop, with the priorities above.  NULL when out of memory. */
+struct event_base *server_event_base_new(void);
 /* Open the state directory and start the enabled services (logged).  0 or -errno. */
 int server_start(struct server *srv);
 /*

@@ -48,7 +48,9 @@
 #include "util.h"
 
 #define TFTP_DEFAULT_MAX_SESSIONS 256
-#define TFTP_RECV_BATCH           64 /* packets read per callback */
+#define TFTP_LISTEN_BATCH         32        /* requests taken per callback of the listener */
+#define TFTP_LISTEN_RCVBUF        (1 << 20) /* a boot storm's requests wait here for a turn */
+#define TFTP_SESSION_BATCH        8         /* packets read per callback of a session */
 #define TFTP_CLIENT_STRLEN        (INET_ADDRSTRLEN + 8)
 #define TFTP_NETASCII_TSIZE_MAX   (1u << 20) /* larger: no tsize (the scan blocks ~1 ms/MiB) */
 
@@ -495,13 +497,25 @@ deadline_passed(const struct tftp_session *t)
 	       (n.tv_sec == t->deadline.tv_sec && n.tv_nsec >= t->deadline.tv_nsec);
 }
 
+/*
+ * One turn of a session.  Its event is edge-triggered, so that the loop's
+ * frequent polls (SERVER_BULK_USEC) do not walk every readable session.  A
+ * turn reads until the socket is empty, or until a window went out (so one
+ * callback sends at most one window, tftp.max_windowsize blocks: what is
+ * left is older than that window, and the client's next packet, or the
+ * timer, brings the session back), or for TFTP_SESSION_BATCH packets, after
+ * which it queues itself for another turn after the others.
+ */
 static void
 session_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tftp_session *t = arg;
+	uint64_t sent = t->sent;
 	uint8_t buf[1024];
+	int i;
 
-	for (int i = 0; (what & EV_READ) && i < TFTP_RECV_BATCH; i++) {
+	(void)what;
+	for (i = 0; i < TFTP_SESSION_BATCH && t->sent == sent; i++) {
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
@@ -516,6 +530,8 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 	if (deadline_passed(t) && session_on_timeout(t) > 0)
 		return;
 	session_arm(t);
+	if (i == TFTP_SESSION_BATCH)
+		event_active(&t->ev, EV_READ, 0);
 }
 
 static int
@@ -621,7 +637,8 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 		session_free(t);
 		return r;
 	}
-	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST, session_cb, t);
+	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST | EV_ET, session_cb, t);
+	event_priority_set(&t->ev, SERVER_PRIO_BULK);
 	t->server = s;
 	LIST_INSERT_HEAD(&s->sessions, t, link);
 	s->stats->active++;
@@ -788,6 +805,23 @@ handle_request(struct tftp_server *s, const struct tftp_origin *o, const uint8_t
 	}
 }
 
+/*
+ * A request from the address and port of a running transfer is the client
+ * asking again because the first answer was slow: that session's own timer
+ * answers it, a second session would only send the file twice.
+ */
+static bool
+request_repeated(struct tftp_server *s, const struct tftp_origin *o)
+{
+	struct tftp_session *t;
+
+	LIST_FOREACH(t, &s->sessions, link)
+	if (t->peer.sin_addr.s_addr == o->peer.sin_addr.s_addr &&
+	    t->peer.sin_port == o->peer.sin_port)
+		return true;
+	return false;
+}
+
 static void
 handle_packet(struct tftp_server *s, const struct tftp_origin *o, const uint8_t *buf, size_t len)
 {
@@ -800,6 +834,11 @@ handle_packet(struct tftp_server *s, const struct tftp_origin *o, const uint8_t 
 	if (op != TFTP_RRQ && op != TFTP_WRQ) {
 		log_debug(NULL, "Opcode %u from %s on the listening port, ignoring", op, o->client);
 		reply_error(s, o, TFTP_EBADOP, "Illegal TFTP operation");
+		return;
+	}
+	if (op == TFTP_RRQ && request_repeated(s, o)) {
+		log_debug(
+		    NULL, "Repeated request from %s, its transfer is running, ignoring", o->client);
 		return;
 	}
 	s->stats->requests++;
@@ -846,7 +885,7 @@ listen_cb(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[2048];
 
 	(void)what;
-	for (int i = 0; i < TFTP_RECV_BATCH; i++) {
+	for (int i = 0; i < TFTP_LISTEN_BATCH; i++) {
 		struct tftp_origin o;
 		ssize_t n = recv_request(fd, buf, sizeof(buf), &o);
 
@@ -868,7 +907,7 @@ listen_socket(uint16_t port)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	_cleanup_close_ int fd = -1;
-	int on = 1;
+	int on = 1, rcvbuf = TFTP_LISTEN_RCVBUF;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -876,6 +915,9 @@ listen_socket(uint16_t port)
 	/* No SO_REUSEADDR: a second server on the port must fail, not share it. */
 	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
 		return -errno;
+	/* Best effort: beyond net.core.rmem_max only with CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return -errno;
 	return TAKE_FD(fd);
@@ -901,7 +943,8 @@ tftp_server_new(struct server *srv, struct tftp_server **ret)
 		return r;
 	}
 	s->ev = event_new(srv->base, s->sock, EV_READ | EV_PERSIST, listen_cb, s);
-	if (s->ev == NULL || event_add(s->ev, NULL) < 0) {
+	if (s->ev == NULL || event_priority_set(s->ev, SERVER_PRIO_BULK) < 0 ||
+	    event_add(s->ev, NULL) < 0) {
 		log_err(NULL, "Cannot register the TFTP socket with the event loop");
 		tftp_server_free(s);
 		return -ENOMEM;
