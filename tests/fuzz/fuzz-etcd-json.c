@@ -3,6 +3,9 @@
  * message, and as a stream fed in two chunks (the first byte chooses the
  * cut) and then byte by byte; both feedings must yield the same messages.
  * Every parsed key and value is re-encoded in base64 and decoded back.
+ * The stream's messages are batched as daemon/etcd.c does (fragments merged
+ * until one is not a fragment): the events add up, or the merge fails and
+ * changes nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,14 +30,40 @@ kv_roundtrip(const struct etcd_json_kv *kv)
 	free(dec);
 }
 
+/* The daemon's watch batch: message m (consumed) merged into *batch. */
+static void
+batch_add(struct etcd_json_watch_msg *batch, bool *have, struct etcd_json_watch_msg *m)
+{
+	size_t n = batch->n_events, size = batch->size, from = m->n_events;
+	int k;
+
+	if (!*have) {
+		*batch = *m;
+		*m = (struct etcd_json_watch_msg){0};
+		*have = true;
+	} else if ((k = etcd_json_watch_msg_merge(batch, m)) == 0) {
+		FUZZ_CHECK(batch->n_events == n + from && m->n_events == 0 && m->events == NULL);
+		FUZZ_CHECK(batch->size == size + m->size);
+	} else {
+		FUZZ_CHECK(k == -EMSGSIZE || k == -ENOMEM);
+		FUZZ_CHECK(batch->n_events == n && batch->size == size && m->n_events == from);
+	}
+	etcd_json_watch_msg_done(m);
+	if (*have && !batch->fragment) {
+		etcd_json_watch_msg_done(batch);
+		*have = false;
+	}
+}
+
 /* Feed in pieces of 'step' bytes (0: two chunks cut at 'cut'); a digest of what came out. */
 static unsigned long
 stream_run(const uint8_t *data, size_t size, size_t step, size_t cut)
 {
 	struct etcd_json_stream s;
-	struct etcd_json_watch_msg m;
+	struct etcd_json_watch_msg m, batch = {0};
 	unsigned long digest = 0;
 	size_t off = 0;
+	bool have = false;
 
 	etcd_json_stream_init(&s);
 	while (off < size) {
@@ -54,12 +83,14 @@ stream_run(const uint8_t *data, size_t size, size_t step, size_t cut)
 				digest = digest * 31 + m.n_events + (unsigned long)m.revision;
 				for (size_t i = 0; i < m.n_events; i++)
 					kv_roundtrip(&m.events[i].kv);
-				etcd_json_watch_msg_done(&m);
+				batch_add(&batch, &have, &m);
 			}
 		}
 		if (k == -EMSGSIZE)
 			break;
 	}
+	if (have)
+		etcd_json_watch_msg_done(&batch);
 	etcd_json_stream_done(&s);
 	return digest;
 }
