@@ -4,9 +4,11 @@
 #
 #  - a SIZE_MIB (1024) MiB random file fetched with curl -o /dev/null, RUNS
 #    (3) times per server: median wall time and MiB/s;
-#  - wrk, 2 threads, 10 connections, DURATION (10) s: netbootd's generated
-#    iPXE script (/ipxe/<mac>) against the same bytes as a static file in
-#    nginx: requests/s.
+#  - wrk, 2 threads, 10 connections (keep-alive), DURATION (10) s, for each
+#    small-response case of issue 14: netbootd's generated iPXE script
+#    (/ipxe/<mac>) and cloud-config (/config/<mac>) against the same bytes as
+#    static files in nginx, a 4 KiB image file, HEAD of it, and "Range:
+#    bytes=0-0" of the big file: requests/s.
 # Ratios are netbootd / nginx (> 1: netbootd is faster).  nginx runs with one
 # worker, like netbootd's one thread, sendfile on, access log off.
 #
@@ -16,6 +18,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 NETBOOTD=${1:-${NETBOOTD:-$HERE/../build/daemon/netbootd}}
+NETBOOTCTL=${NETBOOTCTL:-$(dirname "$NETBOOTD")/../ctl/netbootctl}
 RUNS=${RUNS:-3}
 SIZE_MIB=${SIZE_MIB:-1024}
 DURATION=${DURATION:-10}
@@ -31,6 +34,13 @@ mkdir -p "$TMP/state/images/bench" "$TMP/www/images/bench" "$TMP/nginx"
 echo "bench-http: writing a $SIZE_MIB MiB random file" >&2
 head -c $((SIZE_MIB * 1048576)) /dev/urandom >"$TMP/state/images/bench/rootfs.squashfs"
 ln "$TMP/state/images/bench/rootfs.squashfs" "$TMP/www/images/bench/rootfs.squashfs"
+head -c 4096 /dev/urandom >"$TMP/state/images/bench/kernel"
+head -c 4096 /dev/urandom >"$TMP/state/images/bench/initrd"
+ln "$TMP/state/images/bench/kernel" "$TMP/www/images/bench/kernel"
+printf '#cloud-config\nhostname: bench\nusers:\n  - name: kairos\n    passwd: kairos\n' >"$TMP/cloud.yaml"
+cat >"$TMP/head.lua" <<'LUA'
+wrk.method = "HEAD"
+LUA
 
 cat >"$TMP/netbootd.yaml" <<EOF
 state_dir: $TMP/state
@@ -49,8 +59,11 @@ NG_PID=$!
 bench_wait_port bench-http $NB_PORT
 bench_wait_port bench-http $NG_PORT
 
-# The same script bytes as a static file for nginx.
+# A default cloud-config, and the same script and cloud-config bytes as static files for nginx.
+in_ns "$NETBOOTCTL" -s "$TMP/control.sock" config set bench "$TMP/cloud.yaml" >/dev/null
+in_ns "$NETBOOTCTL" -s "$TMP/control.sock" config default bench >/dev/null
 in_ns curl -sf -o "$TMP/www/script" "http://127.0.0.1:$NB_PORT/ipxe/$MAC"
+in_ns curl -sf -o "$TMP/www/config" "http://127.0.0.1:$NB_PORT/config/$MAC"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -74,17 +87,32 @@ echo "bench-http: $RUNS downloads of $SIZE_MIB MiB per server" >&2
 NB_T=$(fetch_median "http://127.0.0.1:$NB_PORT/images/bench/rootfs.squashfs")
 NG_T=$(fetch_median "http://127.0.0.1:$NG_PORT/images/bench/rootfs.squashfs")
 
-rps() { # url
-	in_ns wrk -t2 -c10 -d"${DURATION}s" "$1" | awk '/^Requests\/sec/ { print $2 }'
+rps() { # url [wrk options]
+	local url=$1
+	shift
+	in_ns wrk -t2 -c10 -d"${DURATION}s" "$@" "$url" | awk '/^Requests\/sec/ { print $2 }'
 }
-echo "bench-http: wrk -t2 -c10 -d${DURATION}s per server" >&2
-NB_R=$(rps "http://127.0.0.1:$NB_PORT/ipxe/$MAC")
-NG_R=$(rps "http://127.0.0.1:$NG_PORT/script")
-
-awk -v size="$SIZE_MIB" -v nbt="$NB_T" -v ngt="$NG_T" -v nbr="$NB_R" -v ngr="$NG_R" 'BEGIN {
-	printf "%-10s %14s %10s %22s\n", "server", "1 GiB median", "MiB/s", "small GET req/s (wrk)"
-	printf "%-10s %12.3f s %10.0f %22.0f\n", "netbootd", nbt, size / nbt, nbr
-	printf "%-10s %12.3f s %10.0f %22.0f\n", "nginx", ngt, size / ngt, ngr
-	printf "ratio netbootd/nginx: throughput %.2f, requests/s %.2f\n", ngt / nbt, nbr / ngr
+NBU=http://127.0.0.1:$NB_PORT
+NGU=http://127.0.0.1:$NG_PORT
+echo "bench-http: wrk -t2 -c10 -d${DURATION}s per server and case" >&2
+printf '%-10s %14s %10s\n' "server" "1 GiB median" "MiB/s"
+awk -v size="$SIZE_MIB" -v nbt="$NB_T" -v ngt="$NG_T" 'BEGIN {
+	printf "%-10s %12.3f s %10.0f\n", "netbootd", nbt, size / nbt
+	printf "%-10s %12.3f s %10.0f\n", "nginx", ngt, size / ngt
+	printf "ratio netbootd/nginx, 1 GiB throughput: %.2f\n\n", ngt / nbt
 }'
+printf '%-28s %12s %12s %7s\n' "case (wrk req/s)" "netbootd" "nginx" "ratio"
+case_line() { # name netbootd-url nginx-url [wrk options]
+	local name=$1 nb=$2 ng=$3 a b
+	shift 3
+	a=$(rps "$nb" "$@")
+	b=$(rps "$ng" "$@")
+	awk -v n="$name" -v a="$a" -v b="$b" 'BEGIN { printf "%-28s %12.0f %12.0f %7.2f\n", n, a, b, a / b }'
+}
+case_line "script (/ipxe/<mac>)" "$NBU/ipxe/$MAC" "$NGU/script"
+case_line "cloud-config (/config/<mac>)" "$NBU/config/$MAC" "$NGU/config"
+case_line "4 KiB file" "$NBU/images/bench/kernel" "$NGU/images/bench/kernel"
+case_line "HEAD of the 4 KiB file" "$NBU/images/bench/kernel" "$NGU/images/bench/kernel" -s "$TMP/head.lua"
+case_line "Range: bytes=0-0" "$NBU/images/bench/rootfs.squashfs" "$NGU/images/bench/rootfs.squashfs" \
+	-H "Range: bytes=0-0"
 echo "netbootd VmRSS at the end: $(awk '/^VmRSS/ { print $2, $3 }' /proc/$NB_PID/status)"

@@ -296,28 +296,24 @@ parse_oci_args(int argc, char **argv, struct oci_args *a)
 	return parse_positionals(argc, argv, a->pos);
 }
 
-/* $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd, created with its missing parents. */
+/*
+ * $XDG_CACHE_HOME/netbootd or ~/.cache/netbootd.  registry_pull() creates it
+ * with its missing parents, and says once why when it cannot.
+ */
 static int
-cache_dir(char **ret, char **ret_error)
+cache_dir(char **ret)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *dir = NULL;
 	int r;
 
 	if (xdg != NULL && xdg[0] == '/')
-		r = asprintf(&dir, "%s/netbootd", xdg);
+		r = asprintf(ret, "%s/netbootd", xdg);
 	else
-		r = asprintf(&dir, "%s/.cache/netbootd", home != NULL ? home : "/root");
-	if (r < 0)
+		r = asprintf(ret, "%s/.cache/netbootd", home != NULL ? home : "/root");
+	if (r < 0) {
+		*ret = NULL;
 		return -ENOMEM;
-	if ((r = io_mkdir_parents(dir, 0700)) < 0) {
-		if (asprintf(ret_error, "cannot create the blob cache \"%s\": %s", dir,
-		        strerror(-r)) < 0)
-			*ret_error = NULL;
-		free(dir);
-		return r;
 	}
-	*ret = dir;
 	return 0;
 }
 
@@ -454,7 +450,7 @@ oci_run(struct oci_pull *p, const struct oci_args *a, char *const dest[], char *
 	if (a->insecure)
 		insecure[0] = ref->registry;
 	pp.out_kernel = p->tmp[0].fd, pp.out_initrd = p->tmp[1].fd, pp.out_squashfs = p->tmp[2].fd;
-	if ((r = cache_dir(&cache, ret_error)) == 0) {
+	if ((r = cache_dir(&cache)) == 0) {
 		pp.cache_dir = cache;
 		r = oci_pull_build(&pp, &p->img, ret_error);
 	}
