@@ -15,10 +15,9 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "import-proc.h"
 #include "iso-boot.h"
-#include "iso-extract.h"
 #include "log.h"
-#include "oci-pull.h"
 #include "pe-sign.h"
 #include "store.h"
 #include "util.h"
@@ -46,6 +45,8 @@ struct import {
 	char **insecure;
 	bool force;
 	uint64_t max_size;         /* images.max_size */
+	uint64_t import_memory;    /* images.import_memory */
+	unsigned import_cpu;       /* images.import_cpu */
 	uid_t uid;                 /* for messages */
 	int fds[MANIFEST_N_FILES]; /* the client's open files (owned); an ISO uses fds[0] */
 	size_t n_fds;
@@ -99,26 +100,91 @@ source_check(struct import *imp, size_t want, char **ret_error)
 	return 0;
 }
 
-/* Extract the ISO's files into the txn (lib/iso-extract.h), then commit. */
+/* The txn's three files, created for the child to write through (never by name). */
+static int
+outputs_open(struct import *imp, int out[MANIFEST_N_FILES], char **ret_error)
+{
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
+		if ((out[f] = store_txn_create(imp->txn, f)) >= 0)
+			continue;
+		for (size_t g = 0; g < f; g++)
+			close(out[g]);
+		return error_set(ret_error, out[f], "Cannot create %s: %s",
+		    store_txn_path(imp->txn, f), strerror(-out[f]));
+	}
+	return 0;
+}
+
+/* The child's arguments: the limits, then those of its mode. */
+struct child_args {
+	const char *v[80];
+	size_t n;
+	char max_size[24], memory[24], cpu[16];
+};
+
+static void
+args_add(struct child_args *a, const char *opt, const char *value)
+{
+	if (value == NULL || a->n + 3 > sizeof(a->v) / sizeof(a->v[0]))
+		return;
+	a->v[a->n++] = opt;
+	a->v[a->n++] = value;
+	a->v[a->n] = NULL;
+}
+
+static void
+args_limits(struct import *imp, struct child_args *a)
+{
+	snprintf(a->max_size, sizeof(a->max_size), "%llu", (unsigned long long)imp->max_size);
+	snprintf(a->memory, sizeof(a->memory), "%llu", (unsigned long long)imp->import_memory);
+	snprintf(a->cpu, sizeof(a->cpu), "%u", imp->import_cpu);
+	args_add(a, "--max-size", a->max_size);
+	args_add(a, "--memory", a->memory);
+	args_add(a, "--cpu", a->cpu);
+}
+
+/*
+ * Run the import child (import-proc.h) on the txn's three files; in_fd its
+ * input (-1: none).  Its digest report in ret_digest.
+ */
+static int
+child_run(struct import *imp, struct child_args *a, int in_fd,
+    char ret_digest[IMPORT_REPORT_DIGEST], char **ret_error)
+{
+	struct import_proc_params pp = {.args = a->v,
+	    .label = imp->src_dir,
+	    .in_fd = in_fd,
+	    .cpu_seconds = imp->import_cpu,
+	    .memory = imp->import_memory,
+	    .cancel = &imp->cancel,
+	    .progress = on_pull_progress,
+	    .userdata = imp};
+	int r;
+
+	if ((r = outputs_open(imp, pp.out_fd, ret_error)) < 0)
+		return r;
+	r = import_proc_run(&pp, ret_digest, ret_error);
+	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
+		close(pp.out_fd[f]);
+	return r;
+}
+
+/* The ISO's files, extracted by the import child into the txn, then committed. */
 static int
 import_run_iso(struct import *imp, struct manifest **ret, char **ret_error)
 {
-	struct iso_extract_params p = {.progress = on_copy_progress,
-	    .userdata = imp,
-	    .cancel = &imp->cancel,
-	    .force = true,
-	    .max_size = imp->max_size};
+	struct child_args a = {0};
+	char digest[IMPORT_REPORT_DIGEST];
 	int r = source_check(imp, 1, ret_error);
 
 	if (r < 0)
 		return r;
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		p.dest[f] = store_txn_path(imp->txn, f);
-	r = iso_extract_fd(imp->fds[0], imp->src_dir, &p, NULL, ret_error);
-	if (r == 0)
-		r = store_txn_commit(imp->txn, MANIFEST_SOURCE_ISO, imp->src_dir, imp->cmdline,
-		    imp->force, ret, ret_error);
-	return r;
+	args_limits(imp, &a);
+	a.v[a.n++] = "--", a.v[a.n++] = "iso", a.v[a.n++] = imp->src_dir, a.v[a.n] = NULL;
+	if ((r = child_run(imp, &a, imp->fds[0], digest, ret_error)) < 0)
+		return r;
+	return store_txn_commit(
+	    imp->txn, MANIFEST_SOURCE_ISO, imp->src_dir, imp->cmdline, imp->force, ret, ret_error);
 }
 
 /* The client's files against images.max_size, before any is copied. */
@@ -223,70 +289,43 @@ import_run_whole(struct import *imp, struct manifest **ret, char **ret_error)
 	return r;
 }
 
-/* The txn's three files, created for the build to write through (never by name). */
-static int
-oci_outputs_open(struct import *imp, int out[MANIFEST_N_FILES], char **ret_error)
-{
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		if ((out[f] = store_txn_create(imp->txn, f)) >= 0)
-			continue;
-		for (size_t g = 0; g < f; g++)
-			close(out[g]);
-		return error_set(ret_error, out[f], "Cannot create %s: %s",
-		    store_txn_path(imp->txn, f), strerror(-out[f]));
-	}
-	return 0;
-}
-
 /*
- * Pull the image into <state_dir>/cache (blobs are verified and kept for the
- * next import), flatten its layers into the txn's squashfs, take the kernel
- * and initrd from its /boot, and commit with the reference pinned to the
- * manifest digest.
+ * The import child pulls the image into <state_dir>/cache (blobs are
+ * verified and kept for the next import), flattens its layers into the
+ * txn's squashfs and takes the kernel and initrd from its /boot; the daemon
+ * commits with the reference pinned to the manifest digest.
  */
 static int
 import_run_oci(struct import *imp, struct manifest **ret, char **ret_error)
 {
-	struct registry_opts ro = {
-	    .auth_file = imp->auth_file, .insecure = (const char *const *)imp->insecure};
-	struct oci_build_opts bo = {.compressor = imp->compression,
-	    .kernel = imp->kernel,
-	    .initrd = imp->initrd,
-	    .max_size = imp->max_size};
-	struct oci_pull_params pp = {.registry = &ro,
-	    .ref = imp->ref,
-	    .platform = imp->platform,
-	    .build = &bo,
-	    .progress = on_pull_progress,
-	    .userdata = imp,
-	    .cancel = &imp->cancel};
 	_cleanup_free_ char *cache = NULL, *source = NULL;
-	struct oci_image *img = NULL;
-	int out[MANIFEST_N_FILES], r;
+	struct child_args a = {0};
+	char digest[IMPORT_REPORT_DIGEST];
+	int r;
 
 	if (asprintf(&cache, "%s/cache", store_state_dir(imp->store)) < 0) {
 		cache = NULL;
 		return -ENOMEM;
 	}
-	pp.cache_dir = cache;
-	if ((r = oci_outputs_open(imp, out, ret_error)) < 0)
+	args_limits(imp, &a);
+	args_add(&a, "--cache", cache);
+	args_add(&a, "--platform", imp->platform);
+	args_add(&a, "--auth-file", imp->auth_file);
+	args_add(&a, "--compression", imp->compression);
+	args_add(&a, "--kernel", imp->kernel);
+	args_add(&a, "--initrd", imp->initrd);
+	for (size_t i = 0; imp->insecure != NULL && imp->insecure[i] != NULL; i++)
+		args_add(&a, "--insecure", imp->insecure[i]);
+	a.v[a.n++] = "--", a.v[a.n++] = "oci", a.v[a.n++] = imp->ref, a.v[a.n] = NULL;
+	if ((r = child_run(imp, &a, -1, digest, ret_error)) < 0)
 		return r;
-	pp.out_kernel = out[0], pp.out_initrd = out[1], pp.out_squashfs = out[2];
-	r = oci_pull_build(&pp, &img, ret_error);
-	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
-		close(out[f]);
-	if (r < 0)
-		return r;
-	if (strchr(imp->ref, '@') == NULL &&
-	    asprintf(&source, "%s@%s", imp->ref, img->manifest_digest) < 0) {
+	if (strchr(imp->ref, '@') == NULL && digest[0] != '\0' &&
+	    asprintf(&source, "%s@%s", imp->ref, digest) < 0) {
 		source = NULL;
-		r = -ENOMEM;
+		return -ENOMEM;
 	}
-	if (r == 0)
-		r = store_txn_commit(imp->txn, MANIFEST_SOURCE_OCI,
-		    source != NULL ? source : imp->ref, imp->cmdline, imp->force, ret, ret_error);
-	oci_image_free(img);
-	return r;
+	return store_txn_commit(imp->txn, MANIFEST_SOURCE_OCI, source != NULL ? source : imp->ref,
+	    imp->cmdline, imp->force, ret, ret_error);
 }
 
 static int
@@ -407,6 +446,8 @@ import_setup(struct server *srv, struct import *imp, const struct import_params 
 		return -ENOMEM;
 	imp->force = p->force, imp->uid = p->uid, imp->type = p->type, imp->kind = p->kind;
 	imp->max_size = srv->cfg->images.max_size;
+	imp->import_memory = srv->cfg->images.import_memory;
+	imp->import_cpu = srv->cfg->images.import_cpu;
 	return 0;
 }
 

@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD="build-essential meson ninja-build pkg-config clang clang-format
 	libclang-rt-14-dev scdoc
 	libevent-dev libcurl4-openssl-dev libarchive-dev libcjson-dev
-	libyaml-dev libsystemd-dev libssl-dev libsquashfs-dev debhelper"
+	libyaml-dev libsystemd-dev libssl-dev libsquashfs-dev libseccomp-dev debhelper"
 
 # Test: real clients, a real VM, packet dissection; arm64 VMs (AAVMF),
 # Secure Boot (OVMF secboot + MS keys from ovmf, sbattach), grub-mkimage for

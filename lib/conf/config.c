@@ -145,6 +145,8 @@ static const struct key registry_keys[] = {
 
 static const struct key images_keys[] = {
     {"max_size", K_SIZE, F(images.max_size), 0, 0, NULL},
+    {"import_memory", K_SIZE, F(images.import_memory), CONFIG_MIN_IMPORT_MEMORY >> 20, 0, NULL},
+    {"import_cpu", K_UINT, F(images.import_cpu), 1, CONFIG_MAX_IMPORT_CPU, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -294,13 +296,13 @@ static int
 set_size(struct parser *p, const struct key *k, const char *name, const char *s, size_t len)
 {
 	char buf[YAML_SHOW_BUF];
-	uint64_t v;
+	uint64_t v, min = k->min > 0 ? (uint64_t)k->min << 20 : CONFIG_MIN_IMAGE_SIZE;
 	int r = text_parse_size(s, len, &v);
 
-	if (r < 0 || v < CONFIG_MIN_IMAGE_SIZE)
+	if (r < 0 || v < min)
 		return yaml_reader_fail(&p->r, yaml_reader_line(&p->r), name,
-		    "%s is not a size of at least 1M (bytes, or with K, M, G, T)",
-		    yaml_reader_show(s, len, true, buf));
+		    "%s is not a size of at least %lluM (bytes, or with K, M, G, T)",
+		    yaml_reader_show(s, len, true, buf), (unsigned long long)(min >> 20));
 	*(uint64_t *)((char *)p->cfg + k->offset) = v;
 	return 0;
 }
@@ -1068,7 +1070,9 @@ config_new(void)
 	        .auth_file = strdup(CONFIG_DEFAULT_AUTHFILE),
 	        .platform = strdup(CONFIG_DEFAULT_PLATFORM),
 	        .compression = strdup("gzip")},
-	    .images = {.max_size = CONFIG_DEFAULT_IMAGE_SIZE},
+	    .images = {.max_size = CONFIG_DEFAULT_IMAGE_SIZE,
+	        .import_memory = CONFIG_DEFAULT_IMPORT_MEMORY,
+	        .import_cpu = CONFIG_DEFAULT_IMPORT_CPU},
 	};
 	if (c->interfaces == NULL || c->state_dir == NULL || c->ipxe.dir == NULL ||
 	    c->ipxe.bios == NULL || c->ipxe.efi64 == NULL || c->def.cmdline == NULL ||

@@ -50,6 +50,11 @@ enum config_store_backend {
 /* images.max_size: the uncompressed bytes an import may write (OCI layers, ISO entries). */
 #define CONFIG_DEFAULT_IMAGE_SIZE (16ull << 30)
 #define CONFIG_MIN_IMAGE_SIZE     (1ull << 20)
+/* images.import_memory and import_cpu: the import child's RLIMIT_AS and RLIMIT_CPU. */
+#define CONFIG_DEFAULT_IMPORT_MEMORY (4ull << 30)
+#define CONFIG_MIN_IMPORT_MEMORY     (256ull << 20)
+#define CONFIG_DEFAULT_IMPORT_CPU    7200   /* seconds */
+#define CONFIG_MAX_IMPORT_CPU        604800 /* a week */
 
 #define CONFIG_MAX_ENDPOINTS       16
 #define CONFIG_MAX_UI_ALLOW        64  /* http.ui_allow networks */
@@ -136,7 +141,9 @@ struct config {
 	} registry;
 
 	struct {
-		uint64_t max_size; /* CONFIG_DEFAULT_IMAGE_SIZE */
+		uint64_t max_size;      /* CONFIG_DEFAULT_IMAGE_SIZE */
+		uint64_t import_memory; /* bytes; CONFIG_DEFAULT_IMPORT_MEMORY */
+		unsigned import_cpu;    /* seconds; CONFIG_DEFAULT_IMPORT_CPU */
 	} images;
 
 	/* Where the desired state lives (netbootd.yaml(5), "store"). */

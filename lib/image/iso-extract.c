@@ -345,7 +345,8 @@ iso_list_read(int fd, const char *label, struct iso_list *l, char **ret_error)
 struct out {
 	const char *dest;
 	const char *base; /* dest's last component, in dir_fd */
-	int dir_fd;       /* dest's directory, opened once */
+	int dir_fd;       /* dest's directory, opened once; -1 for a given descriptor */
+	bool given;       /* tmp.fd is the caller's (iso_extract_params.out_fd) */
 	struct io_tmpfile tmp;
 	uint64_t written;
 	uint8_t head[SQUASHFS_SUPER_SIZE]; /* the first bytes written */
@@ -356,6 +357,8 @@ struct out {
 static void
 out_abort(struct out *o)
 {
+	if (o->given)
+		o->tmp.fd = -1; /* the caller's */
 	io_tmpfile_discard(&o->tmp);
 	if (o->dir_fd >= 0)
 		close(o->dir_fd);
@@ -389,6 +392,8 @@ out_open(struct out *o, bool force, char **ret_error)
 	struct stat st;
 	int r;
 
+	if (o->given)
+		return 0;
 	if ((r = out_dir(o, ret_error)) < 0)
 		return r;
 	if (!force && fstatat(o->dir_fd, o->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -537,9 +542,12 @@ publish(struct ctx *c, char **ret_error)
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
 		struct out *o = &c->out[f];
 
+		if (o->given)
+			continue;
 		if ((r = io_tmpfile_publish(&o->tmp, o->base, 0644, flags)) < 0) {
 			for (size_t g = 0; g < f; g++) /* take back what was published */
-				(void)unlinkat(c->out[g].dir_fd, c->out[g].base, 0);
+				if (!c->out[g].given)
+					(void)unlinkat(c->out[g].dir_fd, c->out[g].base, 0);
 			return error_set(ret_error, r, "Cannot rename to \"%s\": %s", o->dest,
 			    r == -ESTALE ? "the temporary file was replaced while it was written"
 			                 : strerror(-r));
@@ -568,7 +576,7 @@ pick_all(struct ctx *c, const struct iso_list *l, char **ret_error)
 			    c->label, what[f], iso_candidates[f][0],
 			    f == MANIFEST_ROOTFS ? "rootfs" : manifest_file_names[f]);
 		c->out[f].data = data;
-		c->out[f].dest = c->p->dest[f];
+		c->out[f].dest = c->p->dest[f] != NULL ? c->p->dest[f] : manifest_file_names[f];
 		c->out[f].taken = taken;
 	}
 	return 0;
@@ -582,6 +590,13 @@ result_fill(const struct ctx *c, struct iso_extract_result *ret)
 		snprintf(ret->data[f], sizeof(ret->data[f]), "/%s", c->out[f].data->name);
 		ret->size[f] = c->out[f].written;
 	}
+}
+
+/* A descriptor on the output's file system. */
+static int
+out_fs(const struct out *o)
+{
+	return o->given ? o->tmp.fd : o->dir_fd;
 }
 
 /*
@@ -606,10 +621,10 @@ check_sizes(struct ctx *c, char **ret_error)
 		struct stat a, b;
 		uint64_t need = 0, avail;
 
-		if (fstatvfs(c->out[f].dir_fd, &vfs) < 0 || fstat(c->out[f].dir_fd, &a) < 0)
+		if (fstatvfs(out_fs(&c->out[f]), &vfs) < 0 || fstat(out_fs(&c->out[f]), &a) < 0)
 			continue; /* unknown: the writes will tell */
 		for (size_t g = 0; g < MANIFEST_N_FILES; g++)
-			if (fstat(c->out[g].dir_fd, &b) == 0 && b.st_dev == a.st_dev)
+			if (fstat(out_fs(&c->out[g]), &b) == 0 && b.st_dev == a.st_dev)
 				need += c->out[g].data->size;
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 		if (need > avail)
@@ -651,10 +666,11 @@ iso_extract_fd(int fd, const char *label, const struct iso_extract_params *p,
 	int r;
 
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++) {
-		if (p->dest[f] == NULL)
+		if (p->dest[f] == NULL && p->out_fd[f] < 0)
 			return -EINVAL;
 		c.out[f].dir_fd = -1;
-		c.out[f].tmp.fd = -1;
+		c.out[f].given = p->dest[f] == NULL;
+		c.out[f].tmp.fd = c.out[f].given ? p->out_fd[f] : -1;
 	}
 	r = iso_list_read(fd, label, &l, ret_error);
 	if (r == 0)

@@ -19,6 +19,11 @@
  * every temporary file is removed and no destination is touched.
  * An existing destination is refused (-EEXIST) unless 'force'.
  *
+ * Or, for a role whose dest is NULL, straight into out_fd[f]: an empty file
+ * open for writing that stays the caller's (no temporary file, no rename;
+ * the caller removes it on failure).  The checks are the same.  This is how
+ * the daemon's import child writes into a store transaction it cannot name.
+ *
  * Symlinks (Rock Ridge) and hard links among the candidates are followed
  * inside the ISO (at most ISO_MAX_LINK_HOPS hops, never outside it).
  *
@@ -73,7 +78,8 @@ int iso_pick(const struct iso_entry *entries, size_t n, enum manifest_file f, co
 typedef void (*iso_progress_fn)(const char *file, uint64_t done, uint64_t total, void *userdata);
 
 struct iso_extract_params {
-	const char *dest[MANIFEST_N_FILES];     /* output paths */
+	const char *dest[MANIFEST_N_FILES];     /* output paths; NULL: out_fd */
+	int out_fd[MANIFEST_N_FILES];           /* where dest is NULL: the descriptor to write */
 	const char *override[MANIFEST_N_FILES]; /* paths in the ISO; NULL: candidates */
 	bool force;                             /* replace existing outputs */
 	bool sync;                              /* fsync the files before renaming */

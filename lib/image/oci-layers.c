@@ -796,6 +796,7 @@ oci_tree_add_layer_memory(
 struct layer_reader {
 	struct archive *a;
 	int fd;
+	bool borrowed; /* the caller's (struct oci_layer.opened): not closed */
 };
 
 static void
@@ -803,7 +804,7 @@ layer_close(struct layer_reader *l)
 {
 	if (l->a != NULL)
 		archive_read_free(l->a);
-	if (l->fd >= 0)
+	if (l->fd >= 0 && !l->borrowed)
 		close(l->fd);
 	*l = (struct layer_reader){.fd = -1};
 }
@@ -831,7 +832,13 @@ layer_open(struct build *b, uint32_t i, struct layer_reader *l)
 {
 	int c;
 
-	*l = (struct layer_reader){.fd = open(b->layers[i].path, O_RDONLY | O_CLOEXEC)};
+	if (b->layers[i].opened) {
+		*l = (struct layer_reader){.fd = b->layers[i].fd, .borrowed = true};
+		if (lseek(l->fd, 0, SEEK_SET) < 0)
+			return tree_fail(b->tree, -errno, "cannot read layer %u \"%s\": %m", i,
+			    b->layers[i].path);
+	} else
+		*l = (struct layer_reader){.fd = open(b->layers[i].path, O_RDONLY | O_CLOEXEC)};
 	if (l->fd < 0)
 		return tree_fail(
 		    b->tree, -errno, "cannot open layer %u \"%s\": %m", i, b->layers[i].path);
@@ -1102,7 +1109,8 @@ build_check(struct build *b)
 		return tree_fail(
 		    b->tree, -EINVAL, "unknown squashfs compressor \"%s\"", b->opts->compressor);
 	for (size_t i = 0; i < b->n_layers; i++) {
-		if (stat(b->layers[i].path, &st) < 0)
+		if ((b->layers[i].opened ? fstat(b->layers[i].fd, &st)
+		                         : stat(b->layers[i].path, &st)) < 0)
 			return tree_fail(b->tree, -errno, "cannot open layer %zu \"%s\": %m", i,
 			    b->layers[i].path);
 		b->total += (uint64_t)st.st_size;

@@ -17,6 +17,7 @@
 #define NETBOOTD_OCI_LAYERS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,8 +37,10 @@ enum oci_layer_compression {
 };
 
 struct oci_layer {
-	const char *path;       /* layer blob on disk */
+	const char *path;       /* layer blob on disk (with 'opened': its name in messages) */
 	const char *media_type; /* NULL: detect by magic bytes */
+	bool opened;            /* fd is the blob, open: read from offset 0 on each pass */
+	int fd;                 /* with 'opened' (the caller's): never reopened by name */
 };
 
 struct oci_build_opts {

@@ -1,8 +1,11 @@
 #include "oci-pull.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "error.h"
 #include "oci-ref.h"
 #include "util.h"
 
@@ -25,6 +28,27 @@ on_build(const char *phase, uint64_t done, uint64_t total, void *userdata)
 	p->progress("squashfs", phase, done, total, p->userdata);
 }
 
+/* With before_build: every layer opened first (the build then never opens a path). */
+static int
+layers_open(const struct oci_pull_params *p, struct oci_layer *layers, size_t n, char **ret_error)
+{
+	_cleanup_free_ int *fds = NULL;
+
+	if (p->before_build == NULL)
+		return 0;
+	if ((fds = calloc(n + 1, sizeof(int))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		layers[i].fd = open(layers[i].path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (layers[i].fd < 0)
+			return error_set(ret_error, -errno, "Cannot open layer %zu \"%s\": %m", i,
+			    layers[i].path);
+		layers[i].opened = true;
+		fds[i] = layers[i].fd;
+	}
+	return p->before_build(fds, n, p->userdata, ret_error);
+}
+
 static int
 build(const struct oci_pull_params *p, const struct oci_image *img, char **ret_error)
 {
@@ -34,12 +58,19 @@ build(const struct oci_pull_params *p, const struct oci_image *img, char **ret_e
 	if (layers == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < img->n_layers; i++)
-		layers[i] = (struct oci_layer){img->layers[i].path, img->layers[i].media_type};
+		layers[i] = (struct oci_layer){
+		    .path = img->layers[i].path, .media_type = img->layers[i].media_type, .fd = -1};
+	if ((r = layers_open(p, layers, img->n_layers, ret_error)) < 0)
+		goto out;
 	r = oci_layers_build(layers, img->n_layers, p->build, p->out_kernel, p->out_initrd,
 	    p->out_squashfs, p->progress != NULL ? on_build : NULL, (void *)p, p->cancel,
 	    ret_error);
 	if (r == 0 && p->cancel != NULL && atomic_load(p->cancel))
 		r = -ECANCELED;
+out:
+	for (size_t i = 0; i < img->n_layers; i++)
+		if (layers[i].opened)
+			close(layers[i].fd);
 	return r;
 }
 

@@ -27,7 +27,14 @@ struct oci_pull_params {
 	const char *cache_dir;
 	const struct oci_build_opts *build;
 	int out_kernel, out_initrd, out_squashfs; /* descriptors to write (the caller's) */
-	oci_pull_progress_fn progress;            /* may be NULL */
+	/*
+	 * May be NULL.  Called between the pull and the build with every layer
+	 * blob open, fds[0..n) (the build reads them through those descriptors
+	 * only): the import child locks itself down here (daemon/sandbox.h).  A
+	 * negative return stops the build with that error.
+	 */
+	int (*before_build)(const int *fds, size_t n, void *userdata, char **ret_error);
+	oci_pull_progress_fn progress; /* may be NULL */
 	void *userdata;
 	const atomic_bool *cancel; /* may be NULL; checked throughout */
 };
