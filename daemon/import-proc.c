@@ -234,7 +234,7 @@ static int
 signal_error(const struct import_proc_params *p, int sig, const struct rusage *ru, char **ret_error)
 {
 	if (sig == SIGSYS)
-		return error_set(ret_error, -EPERM,
+		return error_set(ret_error, -EBADMSG,
 		    "The import of %s was stopped by its sandbox: it made a system call the sandbox "
 		    "forbids (SIGSYS); the input may be hostile",
 		    p->label);

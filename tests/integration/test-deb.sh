@@ -6,7 +6,8 @@
 # .deb installed there with apt, the root booted with systemd-nspawn
 # --private-network (nothing listens outside the container), and inside it:
 # the netboot user and group, the enabled units, the socket-activated control
-# socket, "systemctl start netbootd" and /healthz.
+# socket, "systemctl start netbootd", /healthz and an ISO import (the
+# import child under the unit's own system call filter).
 set -euo pipefail
 
 : "${SRCDIR:?SRCDIR must name the source tree}"
@@ -65,7 +66,7 @@ DEB=$(ls "$TMP"/src/netbootd_*_*.deb)
 
 # ---- contents ----
 dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' | grep -v '^$' >"$TMP/files"
-for f in /usr/sbin/netbootd /usr/bin/netbootctl \
+for f in /usr/sbin/netbootd /usr/bin/netbootctl /usr/libexec/netbootd/netbootd-import \
 	/lib/systemd/system/netbootd.service /lib/systemd/system/netbootd.socket \
 	/usr/lib/sysusers.d/netbootd.conf /usr/lib/tmpfiles.d/netbootd.conf \
 	/etc/netbootd/netbootd.yaml /usr/share/bash-completion/completions/netbootctl \
@@ -80,7 +81,7 @@ if dpkg-deb -c "$DEB" | grep -qE '^-rwxr-xr-x .* \./usr/share/netbootd/fetch-loa
 else
 	bad "fetch-loaders.sh is not executable"
 fi
-if grep -v -E '^/(etc/netbootd|lib/systemd/system|usr/(bin|sbin|lib/sysusers\.d|lib/tmpfiles\.d|share/(man|doc|bash-completion|netbootd)))(/|$)|^/(etc|lib|lib/systemd|usr|usr/lib|usr/share)?$' "$TMP/files"; then
+if grep -v -E '^/(etc/netbootd|lib/systemd/system|usr/(bin|sbin|libexec/netbootd|lib/sysusers\.d|lib/tmpfiles\.d|share/(man|doc|bash-completion|netbootd)))(/|$)|^/(etc|lib|lib/systemd|usr|usr/lib|usr/libexec|usr/share)?$' "$TMP/files"; then
 	bad "package has files outside the expected directories (above)"
 else
 	ok "no stray files in the package"
@@ -228,6 +229,27 @@ if in_ct journalctl --no-pager -o cat NETBOOT_MAC=52:54:00:de:b0:01 2>/dev/null 
 else
 	in_ct journalctl -u netbootd --no-pager -n 5 | sed 's/^/#   /'
 	bad "journalctl NETBOOT_MAC= finds nothing after /ipxe/52-54-00-de-b0-01"
+fi
+# An ISO import under the shipped unit (User=netbootd, its SystemCallFilter=):
+# the import child (netbootd-import) loads its own seccomp filter inside it.
+mkdir -p "$TMP/iso/boot"
+head -c 30001 /dev/urandom >"$TMP/iso/boot/kernel"
+head -c 10001 /dev/urandom >"$TMP/iso/boot/initrd"
+# a squashfs 4.0 super block that passes the daemon's checks, then padding (tests/lib/check.sh)
+python3 -c 'import struct, sys
+none = 2**64 - 1
+sys.stdout.buffer.write(struct.pack("<IIIIIHHHHHHQQQQQQQQ", 0x73717368, 1, 0, 131072, 0,
+    1, 17, 0, 1, 4, 0, 0, 40096, 98, none, 96, 97, none, none) + bytes(40000))' \
+	>"$TMP/iso/rootfs.squashfs"
+cp "$TMP/iso/boot/kernel" "$ROOT/srv/t.kernel"
+if xorriso -as mkisofs -R -J -V COS_LIVE -o "$ROOT/srv/t.iso" "$TMP/iso" >/dev/null 2>&1 &&
+	in_ct netbootctl add-image t --iso /srv/t.iso >"$TMP/add.out" 2>&1 &&
+	in_ct cmp -s /var/lib/netbootd/images/t/kernel /srv/t.kernel; then
+	ok "add-image --iso under the unit, through netbootd-import"
+else
+	sed 's/^/#   /' "$TMP/add.out"
+	in_ct journalctl -u netbootd --no-pager -n 5 | sed 's/^/#   /'
+	bad "add-image --iso failed under the unit"
 fi
 
 if [ "$FAILURES" -ne 0 ]; then
