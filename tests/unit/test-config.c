@@ -83,7 +83,9 @@ config_equal(const struct config *a, const struct config *b)
 	    a->http.header_timeout != b->http.header_timeout || a->http.ui != b->http.ui ||
 	    a->http.n_ui_allow != b->http.n_ui_allow ||
 	    memcmp(&a->syslog, &b->syslog, sizeof(a->syslog)) != 0 ||
-	    a->images.max_size != b->images.max_size)
+	    a->images.max_size != b->images.max_size ||
+	    a->images.import_memory != b->images.import_memory ||
+	    a->images.import_cpu != b->images.import_cpu)
 		return false;
 	return streq(a->ipxe.dir, b->ipxe.dir) && streq(a->ipxe.bios, b->ipxe.bios) &&
 	       streq(a->ipxe.efi32, b->ipxe.efi32) && streq(a->ipxe.efi64, b->ipxe.efi64) &&
@@ -808,6 +810,24 @@ test_images(void)
 	parse_err("images: {cap: 1}", "t.yaml:1: unknown key images.cap");
 }
 
+/* The import child's limits: defaults, values, the minimum named. */
+static void
+test_import_limits(void)
+{
+	struct config *c = config_new();
+
+	CHECK(c != NULL && c->images.import_memory == 4ull << 30 && c->images.import_cpu == 7200);
+	config_free(c);
+	c = parse_ok("images: {import_memory: 256M, import_cpu: 2}\n");
+	CHECK(c != NULL && c->images.import_memory == 256ull << 20 && c->images.import_cpu == 2);
+	config_free(c);
+	parse_err("images: {import_memory: 255M}",
+	    "t.yaml:1: images.import_memory: \"255M\" is not a size of at least 256M (bytes, or "
+	    "with K, M, G, T)");
+	parse_err(
+	    "images: {import_cpu: 0}", "t.yaml:1: images.import_cpu: 0 is out of range (1-604800)");
+}
+
 static void
 test_syslog(void)
 {
@@ -1167,4 +1187,4 @@ TEST_MAIN(TEST(test_ui), TEST(test_store), TEST(test_defaults), TEST(test_empty)
     TEST(test_bad_bytes), TEST(test_size_cap), TEST(test_loaders), TEST(test_image),
     TEST(test_cmdline), TEST(test_paths), TEST(test_advertise), TEST(test_interfaces),
     TEST(test_port_conflicts), TEST(test_tftp_root), TEST(test_example_config), TEST(test_load),
-    TEST(test_registry), TEST(test_syslog), TEST(test_images))
+    TEST(test_registry), TEST(test_syslog), TEST(test_images), TEST(test_import_limits))
