@@ -13,8 +13,9 @@
  * it wrote (store_txn_commit) and removes it on any failure.  Exit status 0
  * after an "ok" report, 1 after an error report.
  *
- * NETBOOTD_IMPORT_TEST (for the test suite): "crash" dies of SIGSEGV after
- * the first bytes are written; "syscall" tries to open a file (which must
+ * NETBOOTD_IMPORT_TEST (for the test suite): "crash" dies of SIGSEGV at
+ * the first progress once locked down (the ISO's or the squashfs' first
+ * bytes); "syscall" tries to open a file (which must
  * fail) and then to execute a program (which the filter punishes with
  * SIGSYS); "pause" waits 3 s once locked down, for a test to look at it.
  *
@@ -67,6 +68,7 @@ struct child {
 	uint64_t max_size;
 	struct sandbox_limits limits;
 	const char *test; /* NETBOOTD_IMPORT_TEST */
+	bool locked;      /* sandbox_lockdown() done */
 	int64_t last_report;
 };
 
@@ -87,7 +89,7 @@ on_progress(const char *phase, const char *file, uint64_t done, uint64_t total, 
 	struct import_report r = {.type = IMPORT_REPORT_PROGRESS, .done = done, .total = total};
 	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
-	if (done > 0 && c->test != NULL && strcmp(c->test, "crash") == 0)
+	if (c->locked && done > 0 && c->test != NULL && strcmp(c->test, "crash") == 0)
 		raise(SIGSEGV);
 	if (done != total && now - c->last_report < REPORT_PERIOD)
 		return;
@@ -128,11 +130,12 @@ test_hook(const struct child *c, char **ret_error)
 }
 
 static int
-lockdown(const struct child *c, char **ret_error)
+lockdown(struct child *c, char **ret_error)
 {
 	static const int out[] = {OUT_FD, OUT_FD + 1, OUT_FD + 2};
 	int r = sandbox_lockdown(out, 3, ret_error);
 
+	c->locked = r == 0;
 	return r < 0 ? r : test_hook(c, ret_error);
 }
 

@@ -25,6 +25,17 @@ seccomp_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
+/*
+ * The action for a forbidden call: the whole process (seccomp API level 3,
+ * which needs the seccomp(2) system call; the shipped unit allows it), or
+ * the calling thread where only prctl(PR_SET_SECCOMP) is available.
+ */
+static uint32_t
+kill_action(void)
+{
+	return seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_KILL;
+}
+
 /* Add 'action' for each named call the kernel of this architecture knows. */
 static int
 rules_add(scmp_filter_ctx ctx, uint32_t action, const char *const *names)
@@ -87,8 +98,7 @@ sandbox_early(const struct sandbox_limits *l, char **ret_error)
 		return r;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
 		return error_set(ret_error, -ENOMEM, "Cannot build the import's seccomp filter");
-	if ((r = rules_add(ctx, SCMP_ACT_KILL_PROCESS, early_denied)) < 0 ||
-	    (r = seccomp_load(ctx)) < 0)
+	if ((r = rules_add(ctx, kill_action(), early_denied)) < 0 || (r = seccomp_load(ctx)) < 0)
 		return error_set(
 		    ret_error, r, "Cannot load the import's seccomp filter: %s", strerror(-r));
 	return 0;
@@ -224,7 +234,7 @@ lockdown_filter(const int *out, size_t n_out)
 
 	if (n_out > SANDBOX_MAX_FDS)
 		return -E2BIG;
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+	if ((ctx = seccomp_init(kill_action())) == NULL)
 		return -ENOMEM;
 	memcpy(writers, out, n_out * sizeof(int));
 	writers[n_out] = STDOUT_FILENO, writers[n_out + 1] = STDERR_FILENO;
