@@ -169,11 +169,25 @@ fd_rules(scmp_filter_ctx ctx, const char *const *names, const int *fds, size_t n
 	return 0;
 }
 
+/*
+ * A stat call: allowed with AT_EMPTY_PATH in its flags (argument 'arg'), on
+ * a descriptor; EACCES by path.  (AT_EMPTY_PATH with a path still looks it
+ * up: metadata, never contents, can be read that way.)
+ */
+static int
+empty_path_rules(scmp_filter_ctx ctx, int nr, unsigned arg)
+{
+	const struct scmp_arg_cmp with = {arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH};
+	const struct scmp_arg_cmp without = {arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0};
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, with);
+
+	return r < 0 ? r : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 1, without);
+}
+
 /* The calls whose arguments decide (see sandbox.h). */
 static int
 special_rules(scmp_filter_ctx ctx)
 {
-	const uint32_t eacces = SCMP_ACT_ERRNO(EACCES);
 	int r = 0;
 
 	/* Only threads: a clone that shares the address space and is a thread of ours. */
@@ -198,18 +212,8 @@ special_rules(scmp_filter_ctx ctx)
 	          : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	                SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	/* fstat(3) is newfstatat(fd, "", AT_EMPTY_PATH): allowed; by path: EACCES. */
-	r = r < 0 ? r
-	          : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
-	                SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
-	r = r < 0 ? r
-	          : seccomp_rule_add(ctx, eacces, SCMP_SYS(newfstatat), 1,
-	                SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
-	r = r < 0 ? r
-	          : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(statx), 1,
-	                SCMP_A2(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
-	r = r < 0 ? r
-	          : seccomp_rule_add(ctx, eacces, SCMP_SYS(statx), 1,
-	                SCMP_A2(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
+	r = r < 0 ? r : empty_path_rules(ctx, SCMP_SYS(newfstatat), 3);
+	r = r < 0 ? r : empty_path_rules(ctx, SCMP_SYS(statx), 2);
 	return r;
 }
 
