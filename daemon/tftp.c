@@ -44,6 +44,7 @@
 #include "netascii.h"
 #include "progress.h"
 #include "store.h"
+#include "tftp-cache.h"
 #include "tftp-packet.h"
 #include "util.h"
 
@@ -87,6 +88,9 @@ struct tftp_session {
 	struct netascii_state *marks;
 	size_t nmarks;
 	uint8_t *ascii_in; /* blksize bytes of the file, before conversion */
+	/* octet: the file in memory, shared with the other sessions (tftp-cache.h); or NULL */
+	struct tftp_cache *cache;
+	const struct tftp_cached *cached;
 };
 
 struct tftp_server {
@@ -95,6 +99,7 @@ struct tftp_server {
 	struct event *ev;
 	LIST_HEAD(, tftp_session) sessions;
 	struct tftp_stats *stats; /* srv->stats.tftp */
+	struct tftp_cache *cache;
 };
 
 /* Where a request came from and went to. */
@@ -234,6 +239,7 @@ session_free(struct tftp_session *t)
 	}
 	if (t->fd >= 0)
 		close(t->fd);
+	tftp_cache_put(t->cache, t->cached);
 	free(t->buf);
 	free(t->marks);
 	free(t->ascii_in);
@@ -277,7 +283,13 @@ block_read_octet(struct tftp_session *t, uint64_t idx)
 	uint64_t off = (idx - 1) * t->params.blksize;
 	size_t len =
 	    t->size - off < t->params.blksize ? (size_t)(t->size - off) : t->params.blksize;
-	ssize_t n = pread(t->fd, t->buf + TFTP_HEADER_LEN, len, (off_t)off);
+	ssize_t n;
+
+	if (t->cached != NULL) {
+		memcpy(t->buf + TFTP_HEADER_LEN, tftp_cached_data(t->cached) + off, len);
+		return (ssize_t)len;
+	}
+	n = pread(t->fd, t->buf + TFTP_HEADER_LEN, len, (off_t)off);
 
 	if (n < 0 || (size_t)n != len)
 		return n < 0 ? -errno : -EIO;
@@ -621,6 +633,8 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	tftp_negotiate(req, &lim, &t->params);
 	t->nblocks = t->size / t->params.blksize + 1;
 	r = req->mode == TFTP_MODE_NETASCII ? session_netascii_init(t) : 0;
+	if (req->mode != TFTP_MODE_NETASCII && (t->cached = tftp_cache_get(s->cache, fd)) != NULL)
+		t->cache = s->cache;
 	t->timeout = t->params.timeout != 0 ? t->params.timeout : cfg_or(c->tftp.timeout, 1);
 	t->retries = c->tftp.retries;
 	t->start = now_mono();
@@ -934,11 +948,16 @@ tftp_server_new(struct server *srv, struct tftp_server **ret)
 	s->srv = srv;
 	s->stats = &srv->stats.tftp;
 	LIST_INIT(&s->sessions);
+	if ((s->cache = tftp_cache_new()) == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->sock = listen_socket(port);
 	if (s->sock < 0) {
 		int r = s->sock;
 
 		log_err(NULL, "Cannot listen on TFTP port %u: %s", port, strerror(-r));
+		tftp_cache_free(s->cache);
 		free(s);
 		return r;
 	}
@@ -966,5 +985,6 @@ tftp_server_free(struct tftp_server *s)
 		event_free(s->ev);
 	if (s->sock >= 0)
 		close(s->sock);
+	tftp_cache_free(s->cache);
 	free(s);
 }

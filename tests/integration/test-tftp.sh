@@ -105,6 +105,27 @@ fetch_cmp "atftp --option 'windowsize 16'" "$ROOT/small.bin" "$TMP/out/5" \
 	atftp --option "windowsize 16" --option "blksize 1468" -g -r small.bin -l "$TMP/out/5" 127.0.0.1 "$PORT"
 fetch_cmp "tftp-hpa -m binary" "$ROOT/small.bin" "$TMP/out/6" \
 	tftp -m binary 127.0.0.1 "$PORT" -c get small.bin "$TMP/out/6"
+# Files up to 4 MiB are read once and shared by the sessions sending them
+# (daemon/tftp-cache.c): many at once, then the file rewritten in place (same
+# size, new bytes and mtime) is served new.
+cp "$ROOT/small.bin" "$ROOT/shared.bin"
+CURLS=()
+for i in 1 2 3 4 5 6 7 8; do
+	curl -sS --tftp-blksize 1468 -o "$TMP/out/c$i" "$URL/shared.bin" 2>"$TMP/out/c$i.err" &
+	CURLS+=($!)
+done
+SHARED=0
+for i in 1 2 3 4 5 6 7 8; do
+	wait "${CURLS[$((i - 1))]}" && cmp -s "$ROOT/shared.bin" "$TMP/out/c$i" && SHARED=$((SHARED + 1))
+done
+check "8 transfers of one file at once, all right ($SHARED/8)" [ "$SHARED" -eq 8 ]
+cp "$ROOT/shared.bin" "$TMP/shared.orig"
+head -c "$(stat -c %s "$ROOT/shared.bin")" /dev/urandom >"$TMP/shared.new"
+dd if="$TMP/shared.new" of="$ROOT/shared.bin" conv=notrunc status=none
+touch -d '+1 second' "$ROOT/shared.bin"
+fetch_cmp "the file rewritten in place: its new bytes are sent" "$TMP/shared.new" "$TMP/out/new" \
+	curl -sS --tftp-blksize 1468 -o "$TMP/out/new" "$URL/shared.bin"
+check "... not the old ones" bash -c "! cmp -s '$TMP/shared.orig' '$TMP/out/new'"
 # curl 7.88 fails any empty file when it negotiated tsize (also against
 # tftpd-hpa: "getpeername() failed"), so it runs without options here.
 fetch_cmp "empty file (one 0-byte DATA), curl --tftp-no-options" "$ROOT/empty.bin" "$TMP/out/7" \
