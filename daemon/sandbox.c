@@ -148,8 +148,9 @@ read_rules(scmp_filter_ctx ctx, int limit)
 	for (size_t i = 0; on_read_fd[i] != NULL; i++) {
 		int nr = seccomp_syscall_resolve_name(on_read_fd[i]), r;
 
-		if (nr != __NR_SCMP_ERROR && (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-		                                  SCMP_A0(SCMP_CMP_LT, (scmp_datum_t)limit))) < 0)
+		if (nr != __NR_SCMP_ERROR &&
+		    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		         SCMP_A0(SCMP_CMP_LT, (scmp_datum_t)limit, 0))) < 0)
 			return r;
 	}
 	return 0;
@@ -163,7 +164,7 @@ fd_rules(scmp_filter_ctx ctx, const char *const *names, const int *fds, size_t n
 
 		for (size_t k = 0; k < n && nr != __NR_SCMP_ERROR; k++)
 			if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-			         SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fds[k]))) < 0)
+			         SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fds[k], 0))) < 0)
 				return r;
 	}
 	return 0;
@@ -207,10 +208,10 @@ special_rules(scmp_filter_ctx ctx)
 	/* Limits read, never raised; signals to this process only (abort(3)). */
 	r = r < 0 ? r
 	          : seccomp_rule_add(
-	                ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
+	                ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0, 0));
 	r = r < 0 ? r
 	          : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-	                SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	                SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	/* fstat(3) is newfstatat(fd, "", AT_EMPTY_PATH): allowed; by path: EACCES. */
 	r = r < 0 ? r : empty_path_rules(ctx, SCMP_SYS(newfstatat), 3);
 	r = r < 0 ? r : empty_path_rules(ctx, SCMP_SYS(statx), 2);
