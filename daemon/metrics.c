@@ -210,7 +210,11 @@ render_state(const struct server *srv, const struct stats_state *st, struct metr
 	struct log_counts lc;
 
 	single(o, "images", "gauge", "Images in the store.", st->images);
-	single(o, "machines", "gauge", "Machines registered in the store.", st->machines);
+	single(o, "machines", "gauge", "Machines in the fleet (registered in the store).",
+	    st->machines);
+	single(o, "machines_seen", "gauge",
+	    "Machines seen booting that are not in the fleet (netbootctl machines lists both).",
+	    st->machines_seen);
 	single(o, "boot_progress_machines", "gauge", "Machines with recent boot progress events.",
 	    st->progress_machines);
 	single(o, "control_clients", "gauge", "Connections on the control socket.",
@@ -357,8 +361,8 @@ metrics_status_line(struct server *srv, char *buf, size_t len)
 
 	stats_state(srv, &st);
 	n = snprintf(buf, len, "%zu %s, %zu %s, %u TFTP %s, %u HTTP %s", st.images,
-	    plural(st.images, "image", "images"), st.machines,
-	    plural(st.machines, "machine", "machines"), t->active,
+	    plural(st.images, "image", "images"), st.machines + st.machines_seen,
+	    plural(st.machines + st.machines_seen, "machine", "machines"), t->active,
 	    plural(t->active, "session", "sessions"), h->active,
 	    plural(h->active, "connection", "connections"));
 	if (is->running > 0 && n > 0 && (size_t)n < len)

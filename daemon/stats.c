@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "cmd.h"
 #include "control.h"
 #include "progress.h"
 #include "server.h"
@@ -44,5 +45,6 @@ stats_state(struct server *srv, struct stats_state *ret)
 		return;
 	(void)store_image_count(srv->store, &ret->images); /* 0 on failure */
 	ret->configs = config_count(srv->store);
-	(void)store_machine_list(srv->store, &ret->machines);
+	if (cmd_machines_count(srv, &ret->machines, &ret->machines_seen) < 0)
+		(void)store_machine_list(srv->store, &ret->machines);
 }

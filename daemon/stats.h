@@ -113,8 +113,9 @@ struct server_stats {
 
 /* What the store holds and who is connected, as status and /metrics show it. */
 struct stats_state {
-	size_t images, machines, configs;
-	size_t progress_machines; /* with recent boot progress */
+	size_t images, machines, configs; /* machines: in the fleet */
+	size_t machines_seen;             /* seen booting, not in the fleet (as `machines`) */
+	size_t progress_machines;         /* with recent boot progress */
 	unsigned control_clients;
 };
 

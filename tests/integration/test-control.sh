@@ -431,6 +431,11 @@ check "status --json counts the $N_MACHINES machines that machines lists, $N_FLE
 run 0 status
 check "status: machines: $N_MACHINES ($N_FLEET in the fleet, $((N_MACHINES - N_FLEET)) seen)" \
 	out_has "^machines: *$N_MACHINES ($N_FLEET in the fleet, $((N_MACHINES - N_FLEET)) seen)\$"
+in_ns curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics" || true
+metric_is() { grep -qx "$1 $2" "$T/metrics" || { grep "^$1 " "$T/metrics"; false; }; }
+check "/metrics: netbootd_machines $N_FLEET (the fleet)" metric_is netbootd_machines "$N_FLEET"
+check "/metrics: netbootd_machines_seen $((N_MACHINES - N_FLEET))" \
+	metric_is netbootd_machines_seen "$((N_MACHINES - N_FLEET))"
 
 # --- SIGHUP with a new socket path ----------------------------------------------
 sed -i "s#socket: $SOCK#socket: $T/run2/c.sock#" "$T/netbootd.yaml"
