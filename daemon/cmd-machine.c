@@ -146,6 +146,15 @@ add_boot(const struct boot_view *v, const uint8_t mac[MAC_LEN], cJSON *o)
 	       cJSON_AddItemToObject(b, "group", cmd_json_str_or_null(p.group));
 }
 
+bool
+cmd_machine_add_boot(struct server *srv, const uint8_t mac[MAC_LEN], cJSON *o)
+{
+	struct boot_view view;
+
+	boot_view_init(srv, &view);
+	return add_boot(&view, mac, o);
+}
+
 static bool
 add_machine(struct server *srv, const struct boot_view *v, const uint8_t mac[MAC_LEN],
     const struct fleet_machine *entry, cJSON *a)

@@ -85,5 +85,7 @@ int cmd_machines_count(struct server *srv, size_t *ret_fleet, size_t *ret_seen);
 cJSON *cmd_lifecycle_to_json(const struct lifecycle_record *r);
 cJSON *cmd_machine_to_json(
     struct server *srv, const uint8_t mac[MAC_LEN], const struct fleet_machine *m);
+/* Add "boot" to a machine's object o: what its script does now (as `machines --json`). */
+bool cmd_machine_add_boot(struct server *srv, const uint8_t mac[MAC_LEN], cJSON *o);
 
 #endif

@@ -129,7 +129,8 @@ ui_machine_json(struct server *srv, const uint8_t mac[MAC_LEN])
 {
 	cJSON *o = cmd_machine_to_json(srv, mac, store_machine_get(srv->store, mac));
 
-	if (o != NULL && !add(o, "logs", logs_json(srv, mac))) {
+	if (o != NULL &&
+	    (!cmd_machine_add_boot(srv, mac, o) || !add(o, "logs", logs_json(srv, mac)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -70,7 +70,7 @@ function machineRow(m) {
   else if (m.lifecycle && m.lifecycle.since) st.title = 'since ' + new Date(m.lifecycle.since).toLocaleString();
   cell(tr, eventText(ev), 'event');
   cell(tr, ev ? when(ev.time) : '-', 'nowrap');
-  cell(tr, m.image);
+  cell(tr, bootImage(m), 'image');
   cell(tr, m.profile);
   const labels = cell(tr, '', 'labels');
   const keys = m.labels ? Object.keys(m.labels) : [];
@@ -81,6 +81,16 @@ function machineRow(m) {
   const lg = cell(tr, last ? last.msg : '-', 'log');
   if (last) lg.title = logs.map((l) => l.msg).join('\n');
   return tr;
+}
+
+// As `netbootctl machines`: the assigned image, else the one it boots now and
+// why: "kairos (default)", "kairos (profile)", "kairos (group lab)".
+function bootImage(m) {
+  const b = m.boot || {};
+  if (m.image || !b.image) return m.image;
+  if (b.from === 'group' && b.group) return b.image + ' (group ' + b.group + ')';
+  if (b.from && b.from !== 'assigned') return b.image + ' (' + b.from + ')';
+  return b.image;
 }
 
 function renderMachines(flashMac) {

@@ -61,6 +61,9 @@ verify "Chromium loaded /ui/ and its event stream is live" wait_until 120 page_r
 say "Chromium: page loaded and live after $(seconds_between "$T_CHROME" "$(date +%s.%N)") s"
 verify "the page shows the image e2e" [ "$(js "document.querySelectorAll('#images tr[data-image=\"e2e\"]').length")" = 1 ]
 verify "the made-up machine's row is there" [ "$(js "document.querySelectorAll('#machines tr[data-mac=\"$FAKE\"]').length")" = 1 ]
+FAKE_IMAGE=$(js "document.querySelector('#machines tr[data-mac=\"$FAKE\"] .image').textContent")
+verify "its image column says what it boots and why, as netbootctl machines: e2e (group web) ($FAKE_IMAGE)" \
+	[ "$FAKE_IMAGE" = '"e2e (group web)"' ]
 verify "its <script> log line is text in the page" [ "$(js "[...document.querySelectorAll('#logs li')].some(li => li.textContent.includes('<script>document.body.dataset.xss=1</script><img src=x'))")" = true ]
 verify "no element came from the log line (no img, no script in the lists)" [ "$(js "document.querySelectorAll('#logs img, #logs script, #machines img, #machines script').length")" = 0 ]
 verify "no script of the log line ran" [ "$(js "document.body.dataset.xss === undefined")" = true ]
