@@ -13,7 +13,6 @@
  */
 #include "etcd.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -29,6 +28,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "curl-dl.h"
 #include "etcd-json.h"
 #include "log.h"
 #include "util.h"
@@ -227,7 +227,7 @@ on_sock(evutil_socket_t fd, short what, void *arg)
 	    (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	int running;
 
-	curl_multi_socket_action(e->multi, fd, action, &running);
+	sym_curl_multi_socket_action(e->multi, fd, action, &running);
 	check_done(e);
 }
 
@@ -243,7 +243,7 @@ curl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 			event_del(&s->ev);
 			TAILQ_REMOVE(&e->socks, s, link);
 			free(s);
-			curl_multi_assign(e->multi, fd, NULL);
+			sym_curl_multi_assign(e->multi, fd, NULL);
 		}
 		return 0;
 	}
@@ -253,7 +253,7 @@ curl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 			return -1;
 		s->e = e;
 		TAILQ_INSERT_TAIL(&e->socks, s, link);
-		curl_multi_assign(e->multi, fd, s);
+		sym_curl_multi_assign(e->multi, fd, s);
 	} else
 		event_del(&s->ev);
 	flags |= (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
@@ -283,7 +283,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	struct etcd *e = arg;
 	int running;
 
-	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	sym_curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(e);
 }
 
@@ -321,28 +321,29 @@ xfer_setup(struct etcd *e, CURL *easy, size_t ep, const char *path, const char *
 	const char *hs[] = {
 	    "Content-Type: application/json", "Expect:", "Grpc-Metadata-hasleader: true", auth};
 	for (size_t i = 0; i < ELEMENTSOF(hs) && hs[i] != NULL; i++) {
-		t = curl_slist_append(h, hs[i]);
+		t = sym_curl_slist_append(h, hs[i]);
 		if (t == NULL) {
-			curl_slist_free_all(h);
+			sym_curl_slist_free_all(h);
 			return -ENOMEM;
 		}
 		h = t;
 	}
 	*headers = h;
-	ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, xfer_sockopt) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_CONNECT_TIMEOUT_MS) ==
-	         CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
-	     curl_easy_setopt(easy, CURLOPT_PRIVATE, priv) == CURLE_OK &&
-	     (e->ca == NULL || curl_easy_setopt(easy, CURLOPT_CAINFO, e->ca) == CURLE_OK) &&
-	     (e->cert == NULL || curl_easy_setopt(easy, CURLOPT_SSLCERT, e->cert) == CURLE_OK) &&
-	     (e->key == NULL || curl_easy_setopt(easy, CURLOPT_SSLKEY, e->key) == CURLE_OK);
+	ok =
+	    sym_curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, xfer_sockopt) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_CONNECT_TIMEOUT_MS) ==
+	        CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
+	    sym_curl_easy_setopt(easy, CURLOPT_PRIVATE, priv) == CURLE_OK &&
+	    (e->ca == NULL || sym_curl_easy_setopt(easy, CURLOPT_CAINFO, e->ca) == CURLE_OK) &&
+	    (e->cert == NULL || sym_curl_easy_setopt(easy, CURLOPT_SSLCERT, e->cert) == CURLE_OK) &&
+	    (e->key == NULL || sym_curl_easy_setopt(easy, CURLOPT_SSLKEY, e->key) == CURLE_OK);
 	errbuf[0] = '\0';
 	return ok ? 0 : -EINVAL;
 }
@@ -362,7 +363,7 @@ curl_failed_to_connect(CURL *easy, CURLcode res)
 	case CURLE_SSL_CACERT_BADFILE:
 		return true;
 	case CURLE_OPERATION_TIMEDOUT:
-		curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent);
+		sym_curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent);
 		return sent == 0;
 	default:
 		return false;
@@ -560,12 +561,12 @@ req_transferred(struct etcd_req *r, CURLcode res)
 	char why[CURL_ERROR_SIZE + 64];
 	bool unsent = curl_failed_to_connect(r->easy, res);
 
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	text_copy(why, sizeof(why), r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(res));
-	curl_multi_remove_handle(e->multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	sym_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	text_copy(why, sizeof(why), r->errbuf[0] != '\0' ? r->errbuf : sym_curl_easy_strerror(res));
+	sym_curl_multi_remove_handle(e->multi, r->easy);
+	sym_curl_easy_cleanup(r->easy);
 	r->easy = NULL;
-	curl_slist_free_all(r->headers);
+	sym_curl_slist_free_all(r->headers);
 	r->headers = NULL;
 	if (res == CURLE_OK)
 		req_answered(r, status);
@@ -596,21 +597,22 @@ req_attempt(struct etcd_req *r)
 	r->resp_len = 0;
 	r->resp_too_big = false;
 	r->token_gen = e->token_gen;
-	r->easy = curl_easy_init();
+	r->easy = sym_curl_easy_init();
 	if (r->easy == NULL)
 		return -ENOMEM;
 	k = xfer_setup(
 	    e, r->easy, r->ep, req_kinds[r->kind].path, r->body, &r->headers, r->errbuf, r);
-	if (k == 0 && (curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, req_write) != CURLE_OK ||
-	                  curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK ||
-	                  curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, left) != CURLE_OK))
+	if (k == 0 &&
+	    (sym_curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, req_write) != CURLE_OK ||
+	        sym_curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK ||
+	        sym_curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, left) != CURLE_OK))
 		k = -EINVAL;
-	if (k == 0 && curl_multi_add_handle(e->multi, r->easy) != CURLM_OK)
+	if (k == 0 && sym_curl_multi_add_handle(e->multi, r->easy) != CURLM_OK)
 		k = -ENOMEM;
 	if (k < 0) {
-		curl_easy_cleanup(r->easy);
+		sym_curl_easy_cleanup(r->easy);
 		r->easy = NULL;
-		curl_slist_free_all(r->headers);
+		sym_curl_slist_free_all(r->headers);
 		r->headers = NULL;
 	}
 	return k;
@@ -642,10 +644,10 @@ req_free(struct etcd_req *r)
 	if (r == NULL)
 		return;
 	if (r->easy != NULL) {
-		curl_multi_remove_handle(r->e->multi, r->easy);
-		curl_easy_cleanup(r->easy);
+		sym_curl_multi_remove_handle(r->e->multi, r->easy);
+		sym_curl_easy_cleanup(r->easy);
 	}
-	curl_slist_free_all(r->headers);
+	sym_curl_slist_free_all(r->headers);
 	free(r->body);
 	free(r->resp);
 	free(r->message);
@@ -825,11 +827,11 @@ static void
 watch_close(struct etcd_watch *w)
 {
 	if (w->easy != NULL) {
-		curl_multi_remove_handle(w->e->multi, w->easy);
-		curl_easy_cleanup(w->easy);
+		sym_curl_multi_remove_handle(w->e->multi, w->easy);
+		sym_curl_easy_cleanup(w->easy);
 		w->easy = NULL;
 	}
-	curl_slist_free_all(w->headers);
+	sym_curl_slist_free_all(w->headers);
 	w->headers = NULL;
 	etcd_json_stream_done(&w->stream);
 	if (w->have_batch)
@@ -1025,7 +1027,7 @@ watch_drain(struct etcd_watch *w)
 	}
 	if (w->paused && w->easy != NULL && w->terminal == 0) {
 		w->paused = false;
-		curl_easy_pause(w->easy, CURLPAUSE_CONT);
+		sym_curl_easy_pause(w->easy, CURLPAUSE_CONT);
 	}
 	return 0;
 }
@@ -1117,16 +1119,16 @@ watch_transferred(struct etcd_watch *w, CURLcode res)
 {
 	long status = 0;
 
-	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (res != CURLE_OK)
 		snprintf(w->why, sizeof(w->why), "%s",
-		    w->errbuf[0] != '\0' ? w->errbuf : curl_easy_strerror(res));
+		    w->errbuf[0] != '\0' ? w->errbuf : sym_curl_easy_strerror(res));
 	else if (status != 200)
 		snprintf(w->why, sizeof(w->why), "HTTP status %ld", status);
 	else
 		snprintf(w->why, sizeof(w->why), "the stream ended");
-	curl_multi_remove_handle(w->e->multi, w->easy);
-	curl_easy_cleanup(w->easy);
+	sym_curl_multi_remove_handle(w->e->multi, w->easy);
+	sym_curl_easy_cleanup(w->easy);
 	w->easy = NULL;
 	w->xfer_done = true;
 	watch_kick(w);
@@ -1152,23 +1154,24 @@ watch_connect(struct etcd_watch *w)
 		return k;
 	w->ended = false;
 	w->token_gen = e->token_gen;
-	w->easy = curl_easy_init();
+	w->easy = sym_curl_easy_init();
 	if (w->easy == NULL)
 		return -ENOMEM;
 	k = xfer_setup(e, w->easy, w->ep, "/v3/watch", w->body, &w->headers, w->errbuf, w);
 	/* A stream has no overall timeout; keepalives notice a peer that vanished. */
-	if (k == 0 && (curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write) != CURLE_OK ||
-	                  curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w) != CURLE_OK ||
-	                  curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
-	                  curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 10L) != CURLE_OK ||
-	                  curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPINTVL, 5L) != CURLE_OK))
+	if (k == 0 &&
+	    (sym_curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write) != CURLE_OK ||
+	        sym_curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w) != CURLE_OK ||
+	        sym_curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
+	        sym_curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 10L) != CURLE_OK ||
+	        sym_curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPINTVL, 5L) != CURLE_OK))
 		k = -EINVAL;
-	if (k == 0 && curl_multi_add_handle(e->multi, w->easy) != CURLM_OK)
+	if (k == 0 && sym_curl_multi_add_handle(e->multi, w->easy) != CURLM_OK)
 		k = -ENOMEM;
 	if (k < 0) {
-		curl_easy_cleanup(w->easy);
+		sym_curl_easy_cleanup(w->easy);
 		w->easy = NULL;
-		curl_slist_free_all(w->headers);
+		sym_curl_slist_free_all(w->headers);
 		w->headers = NULL;
 		w->ended = true;
 	}
@@ -1261,13 +1264,13 @@ check_done(struct etcd *e)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+	while ((msg = sym_curl_multi_info_read(e->multi, &left)) != NULL) {
 		enum xfer_kind *x = NULL;
 		CURLcode res = msg->data.result;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		sym_curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		if (x == NULL)
 			continue;
 		if (*x == XFER_REQ)
@@ -1314,6 +1317,8 @@ etcd_new(struct event_base *base, const struct etcd_options *opt, struct etcd **
 	if (base == NULL || opt == NULL || opt->n_endpoints == 0 ||
 	    (opt->username == NULL) != (opt->password == NULL))
 		return -EINVAL;
+	if ((k = curl_dl_open(NULL)) < 0)
+		return k;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
@@ -1327,13 +1332,14 @@ etcd_new(struct event_base *base, const struct etcd_options *opt, struct etcd **
 	evtimer_assign(&e->timer, base, on_timer, e);
 	event_assign(&e->dispatch, base, -1, 0, on_dispatch, e);
 	k = etcd_copy_options(e, opt);
-	if (k == 0 && (e->multi = curl_multi_init()) == NULL)
+	if (k == 0 && (e->multi = sym_curl_multi_init()) == NULL)
 		k = -ENOMEM;
 	if (k == 0 &&
-	    (curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb) != CURLM_OK ||
-	        curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e) != CURLM_OK ||
-	        curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) != CURLM_OK ||
-	        curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e) != CURLM_OK))
+	    (sym_curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb) != CURLM_OK ||
+	        sym_curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e) != CURLM_OK ||
+	        sym_curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) !=
+	            CURLM_OK ||
+	        sym_curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e) != CURLM_OK))
 		k = -EINVAL;
 	if (k < 0) {
 		etcd_free(e);
@@ -1357,8 +1363,8 @@ etcd_cancel_requests(struct etcd *e)
 	while ((r = TAILQ_FIRST(&all)) != NULL) {
 		req_move(r, NULL);
 		if (r->easy != NULL) {
-			curl_multi_remove_handle(e->multi, r->easy);
-			curl_easy_cleanup(r->easy);
+			sym_curl_multi_remove_handle(e->multi, r->easy);
+			sym_curl_easy_cleanup(r->easy);
 			r->easy = NULL;
 		}
 		free(r->message);
@@ -1412,7 +1418,7 @@ etcd_free(struct etcd *e)
 	if (e->multi != NULL) {
 		etcd_cancel_requests(e);
 		etcd_cancel_watches(e);
-		curl_multi_cleanup(e->multi);
+		sym_curl_multi_cleanup(e->multi);
 	}
 	event_del(&e->timer);
 	while ((s = TAILQ_FIRST(&e->socks)) != NULL) {

@@ -23,7 +23,9 @@
  * watches (backoff 100 ms doubling to 2 s), which brings it back up.
  *
  * Added by the implementation (etcd.c), nothing above changed:
- *  - The program calls curl_global_init() once before etcd_new().
+ *  - libcurl is loaded when needed (curl-dl.h): etcd_new() calls
+ *    curl_dl_open() and fails with -EOPNOTSUPP when libcurl cannot be
+ *    loaded (call curl_dl_open() before it for the reason).
  *  - Errors besides those in struct etcd_result: -EIO (the connection broke
  *    after a put/delete/txn/grant was sent: it may have been applied; reads,
  *    keepalives and revokes are retried instead), -ENOENT (etcd: not found,

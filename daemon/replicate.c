@@ -14,8 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curl-dl.h"
 #include "error.h"
 #include "io.h"
 #include "log.h"
@@ -213,25 +212,25 @@ on_xferinfo(
 static void
 fetch_setopts(CURL *c, struct fetch *x)
 {
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)REDIRECTS_MAX);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)REPLICATE_CONNECT_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)REPLICATE_STALL_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "netbootd/" NETBOOTD_VERSION);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	sym_curl_easy_reset(c);
+	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER);
+	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	sym_curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)REDIRECTS_MAX);
+	sym_curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)REPLICATE_CONNECT_TIMEOUT);
+	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)REPLICATE_STALL_TIMEOUT);
+	sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "netbootd/" NETBOOTD_VERSION);
+	sym_curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	sym_curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	sym_curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+	sym_curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	sym_curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 }
 
 /* ---- one file from one source (worker thread) ---- */
@@ -270,7 +269,7 @@ fetch_outcome(struct fetch *x, CURLcode res, const char *errbuf, char *why, size
 	snprintf(why, len, "%s",
 	    res == CURLE_OK ? "the body ended early"
 	    : errbuf[0]     ? errbuf
-	                    : curl_easy_strerror(res));
+	                    : sym_curl_easy_strerror(res));
 	if (x->done > 0) {
 		size_t n = strlen(why);
 
@@ -298,15 +297,15 @@ fetch_once(CURL *c, struct fetch *x, const char *url, char *why, size_t len)
 	CURLcode res;
 
 	fetch_setopts(c, x);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	sym_curl_easy_setopt(c, CURLOPT_URL, url);
+	sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	if (x->done > 0) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-", x->done);
-		curl_easy_setopt(c, CURLOPT_RANGE, range);
+		sym_curl_easy_setopt(c, CURLOPT_RANGE, range);
 	}
 	x->start = x->done, x->status = 0, x->range_start = x->range_total = -1;
 	x->body = x->too_big = x->bad_range = false;
-	res = curl_easy_perform(c);
+	res = sym_curl_easy_perform(c);
 	return fetch_outcome(x, res, errbuf, why, len);
 }
 
@@ -495,7 +494,7 @@ static int
 replicate_thread(struct worker *w, void *userdata, struct manifest **ret, char **ret_error)
 {
 	struct replicate *rp = userdata;
-	CURL *c = curl_easy_init();
+	CURL *c = sym_curl_easy_init();
 	int r = c != NULL ? 0 : -ENOMEM;
 
 	rp->self = w;
@@ -503,7 +502,7 @@ replicate_thread(struct worker *w, void *userdata, struct manifest **ret, char *
 	     f < manifest_kind_end(rp->m->kind) && r == 0; f++)
 		r = fetch_file(rp, c, (enum manifest_file)f, ret_error);
 	if (c != NULL)
-		curl_easy_cleanup(c);
+		sym_curl_easy_cleanup(c);
 	if (r == 0)
 		r = replicate_commit(rp, ret, ret_error);
 	if (r == -ECANCELED)
@@ -622,6 +621,19 @@ replicate_find_local(struct replicate *rp)
 	}
 }
 
+/* libcurl, loaded here on the loop thread before the worker uses it (curl-dl.h). */
+static int
+replicate_load_curl(struct replicate *rp)
+{
+	_cleanup_free_ char *why = NULL;
+	int r = curl_dl_open(&why);
+
+	if (r < 0)
+		log_err(rp->fields, "Replicating image \"%s\" needs libcurl (%s): %s", rp->m->name,
+		    CURL_DL_SONAME, why != NULL ? why : strerror(-r));
+	return r;
+}
+
 int
 replicate_start(struct server *srv, const struct replicate_params *p,
     replicate_progress_fn progress, replicate_done_fn done, void *userdata, struct replicate **ret)
@@ -636,7 +648,7 @@ replicate_start(struct server *srv, const struct replicate_params *p,
 	    .done = done,
 	    .userdata = userdata,
 	    .local = {-1, -1, -1, -1}};
-	if ((r = replicate_setup(rp, p)) < 0 ||
+	if ((r = replicate_setup(rp, p)) < 0 || (r = replicate_load_curl(rp)) < 0 ||
 	    (r = store_txn_begin(srv->store, p->m->name, &rp->txn)) < 0 ||
 	    (r = store_txn_set_origin(rp->txn, p->m->origin, p->m->origin_boot)) < 0)
 		goto fail;

@@ -88,8 +88,9 @@ typedef void (*replicate_done_fn)(
  * Start replicating p->m into srv->store; one of srv->replicates.  The
  * replicate frees itself after done() returns.  -EINVAL a bad record (no
  * digests, a bad name, a legacy source) or bad sources, -EBUSY an add-image
- * or replication of that name is running (the store's txn), -ENOMEM, other
- * -errno; on failure no callback runs.
+ * or replication of that name is running (the store's txn), -EOPNOTSUPP
+ * libcurl cannot be loaded (curl-dl.h; logged with the reason), -ENOMEM,
+ * other -errno; on failure no callback runs.
  */
 int replicate_start(struct server *srv, const struct replicate_params *p,
     replicate_progress_fn progress, replicate_done_fn done, void *userdata, struct replicate **ret);

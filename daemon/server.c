@@ -11,9 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "control.h"
+#include "curl-dl.h"
 #include "http.h"
 #include "import.h"
 #include "replicate.h"
@@ -146,11 +145,7 @@ server_open_state(struct server *srv)
 	int r;
 
 	srv->started = (int64_t)time(NULL);
-	/* Once, before any import thread can pull (not thread-safe). */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_err(NULL, "Cannot initialise libcurl");
-		return -ENOMEM;
-	}
+	/* libcurl is loaded when first needed (curl-dl.h): by the etcd backend, a replication. */
 	r = store_open_config(srv->cfg, srv->base, &srv->store, &error);
 	if (r < 0) {
 		log_err(NULL, "Cannot open the state directory \"%s\": %s", srv->cfg->state_dir,
@@ -277,5 +272,5 @@ server_free(struct server *srv)
 	config_free(srv->cfg);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
-	curl_global_cleanup();
+	curl_dl_close();
 }

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "curl-dl.h"
 #include "error.h"
 #include "log.h"
 #include "store-local.h"
@@ -96,9 +97,13 @@ client_open(struct store_etcd *e, const struct config *cfg, char **ret_error)
 	    .username = cfg->store.username,
 	    .password = cfg->store.password,
 	};
-	int r = etcd_new(e->base, &o, &e->etcd);
+	_cleanup_free_ char *why = NULL;
+	int r = curl_dl_open(&why);
 
 	if (r < 0)
+		return error_set(ret_error, r, "etcd backend needs libcurl (%s): %s",
+		    CURL_DL_SONAME, why != NULL ? why : strerror(-r));
+	if ((r = etcd_new(e->base, &o, &e->etcd)) < 0)
 		return error_set(ret_error, r, "Cannot set up the etcd client: %s", strerror(-r));
 	return 0;
 }

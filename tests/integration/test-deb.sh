@@ -94,6 +94,11 @@ case "$(field Depends)" in
 *libevent-2.1*libsystemd0*libyaml*) ok "Depends: $(field Depends)" ;;
 *) bad "Depends lacks libevent/libsystemd/libyaml: $(field Depends)" ;;
 esac
+# netbootd dlopen()s libcurl (daemon/curl-dl.h): an explicit dependency, shlibs cannot see it.
+case "$(field Depends)" in
+*libcurl4*) ok "Depends names libcurl4" ;;
+*) bad "Depends lacks libcurl4: $(field Depends)" ;;
+esac
 [ "$(field Recommends)" = ipxe ] && ok "Recommends: ipxe" || bad "Recommends is \"$(field Recommends)\""
 dpkg-deb -e "$DEB" "$TMP/control"
 if grep -qx /etc/netbootd/netbootd.yaml "$TMP/control/conffiles"; then

@@ -18,7 +18,6 @@
  *   error NAME: MESSAGE   (NAME: unavailable, timeout, denied, stale, canceled, ...; exit 1)
  * Exit status 0, 1 (an error), 2 (usage), 3 (a watch got -ESTALE), 4 (the txn's compare failed).
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
@@ -27,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl-dl.h"
 #include "etcd.h"
 #include "log.h"
 
@@ -457,6 +457,7 @@ main(int argc, char **argv)
 	struct etcd_options opt = {.endpoints = endpoints};
 	struct etcd_watch *w = NULL;
 	struct event *sigterm, *sigint;
+	char *why = NULL;
 	int i = 1, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -475,7 +476,13 @@ main(int argc, char **argv)
 	if (argc - i < 2)
 		return usage();
 	opt.n_endpoints = split_endpoints(argv[i], endpoints, 16);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (base = event_base_new()) == NULL)
+	if ((k = curl_dl_open(&why)) < 0) {
+		fprintf(stderr, "etcd-probe needs libcurl (%s): %s\n", CURL_DL_SONAME,
+		    why != NULL ? why : strerror(-k));
+		free(why);
+		return 1;
+	}
+	if ((base = event_base_new()) == NULL)
 		return 1;
 	/* SIGTERM/SIGINT: a clean exit (etcd_free() with everything pending). */
 	sigterm = evsignal_new(base, SIGTERM, on_deadline, NULL);
@@ -495,7 +502,7 @@ main(int argc, char **argv)
 		event_free(sigterm);
 		event_free(sigint);
 		event_base_free(base);
-		curl_global_cleanup();
+		curl_dl_close();
 		return exit_status;
 	}
 	k = run_kv(argc - i - 1, argv + i + 1);
@@ -514,6 +521,6 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(base);
-	curl_global_cleanup();
+	curl_dl_close();
 	return exit_status;
 }

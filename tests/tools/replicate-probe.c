@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 
+#include "curl-dl.h"
 #include "fsutil.h"
 #include "log.h"
 #include "replicate.h"
@@ -134,13 +134,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init(getenv("PROBE_DEBUG") != NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = probe_run(
 	    &p, argv[optind], argv[optind + 1], argv + optind + 2, (size_t)(argc - optind - 2));
 	replicate_shutdown(&p.srv);
 	store_free(p.srv.store);
 	if (p.srv.base != NULL)
 		event_base_free(p.srv.base);
-	curl_global_cleanup();
+	curl_dl_close(); /* replicate_start() opened it */
 	return rc;
 }
