@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "error.h"
 #include "io.h"
 #include "log.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 #include "worker.h"
@@ -57,7 +57,7 @@ struct fetch {
 	enum manifest_file f;
 	int fd;
 	uint64_t size; /* the record's: the cap */
-	EVP_MD_CTX *ctx;
+	struct sha256 ctx;
 	uint64_t done; /* bytes written and hashed */
 	/* this transfer */
 	uint64_t start;                   /* the offset asked for */
@@ -138,8 +138,7 @@ fetch_restart(struct fetch *x)
 {
 	if (ftruncate(x->fd, 0) < 0)
 		return -errno;
-	if (!EVP_DigestInit_ex(x->ctx, EVP_sha256(), NULL))
-		return -ENOMEM;
+	sha256_init(&x->ctx);
 	x->done = 0;
 	return 0;
 }
@@ -158,8 +157,7 @@ fetch_write(struct fetch *x, const char *phase, const void *data, size_t len)
 			return w < 0 ? -errno : -EIO;
 		off += (size_t)w;
 	}
-	if (!EVP_DigestUpdate(x->ctx, data, len))
-		return -ENOMEM;
+	sha256_update(&x->ctx, data, len);
 	x->done += len;
 	if (x->done < x->size) /* done == size is reported once verified */
 		worker_report(x->rp->self, phase, file_name(x), x->done, x->size);
@@ -313,12 +311,9 @@ fetch_once(CURL *c, struct fetch *x, const char *url, char *why, size_t len)
 static bool
 fetch_verify(struct fetch *x)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
 	char hex[MANIFEST_SHA256_HEX + 1];
 
-	if (!EVP_DigestFinal_ex(x->ctx, md, NULL))
-		return false;
-	io_hex_encode(md, MANIFEST_SHA256_HEX / 2, hex);
+	sha256_final_hex(&x->ctx, hex);
 	return strcmp(hex, x->rp->m->files[x->f].sha256) == 0;
 }
 
@@ -441,12 +436,8 @@ fetch_file(struct replicate *rp, CURL *c, enum manifest_file f, char **ret_error
 	x.fd = store_txn_create(rp->txn, f);
 	if (x.fd < 0)
 		return error_set(ret_error, x.fd, "Cannot create %s: %s", path, strerror(-x.fd));
-	if ((x.ctx = EVP_MD_CTX_new()) == NULL) {
-		close(x.fd);
-		return -ENOMEM;
-	}
+	sha256_init(&x.ctx);
 	r = fetch_file_sources(c, &x, ret_error);
-	EVP_MD_CTX_free(x.ctx);
 	if (close(x.fd) < 0 && r == 0)
 		r = error_set(ret_error, -errno, "Cannot write %s: %m", path);
 	if (r == 0)

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "fsutil.h"
 #include "io.h"
 #include "log.h"
+#include "sha256.h"
 #include "squashfs-super.h"
 #include "util.h"
 
@@ -183,15 +183,13 @@ static int
 copy_digest(const struct copy_job *j, struct manifest_file_info *ret)
 {
 	_cleanup_free_ unsigned char *buf = malloc(COPY_CHUNK);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
+	struct sha256 ctx;
 	uint64_t done = 0;
 	int r = 0;
 
-	if (buf == NULL || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
+	if (buf == NULL)
 		return -ENOMEM;
-	}
+	sha256_init(&ctx);
 	for (;;) {
 		if (j->cancel != NULL && atomic_load(j->cancel)) {
 			r = -ECANCELED;
@@ -204,24 +202,18 @@ copy_digest(const struct copy_job *j, struct manifest_file_info *ret)
 			r = n < 0 ? -errno : 0;
 			break;
 		}
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
-			r = -EIO;
-			break;
-		}
+		sha256_update(&ctx, buf, (size_t)n);
 		if (j->out >= 0 && (r = io_write_all(j->out, buf, (size_t)n)) < 0)
 			break;
 		done += (uint64_t)n;
 		if (j->progress != NULL)
 			j->progress(j->file, done, j->total, j->userdata);
 	}
-	if (r == 0 && !EVP_DigestFinal_ex(ctx, md, NULL))
-		r = -EIO;
-	EVP_MD_CTX_free(ctx);
 	if (r < 0)
 		return r;
 	ret->size = done;
 	ret->has_sha256 = true;
-	io_hex_encode(md, MANIFEST_SHA256_HEX / 2, ret->sha256);
+	sha256_final_hex(&ctx, ret->sha256);
 	return 0;
 }
 
