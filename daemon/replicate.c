@@ -597,6 +597,23 @@ replicate_setup(struct replicate *rp, const struct replicate_params *p)
 	return 0;
 }
 
+/* The record's files against images.max_size, as for an import: refused before any byte. */
+static int
+replicate_size_check(struct replicate *rp)
+{
+	uint64_t total = 0, cap = rp->srv->cfg != NULL ? rp->srv->cfg->images.max_size : 0;
+
+	for (size_t f = manifest_kind_first(rp->m->kind); f < manifest_kind_end(rp->m->kind); f++)
+		total += rp->m->files[f].size;
+	if (cap == 0 || total <= cap)
+		return 0;
+	log_warn(rp->fields,
+	    "Not replicating image \"%s\": its files take %" PRIu64 " bytes, more than the "
+	    "image size cap of %" PRIu64 " bytes (images: max_size)",
+	    rp->m->name, total, cap);
+	return -EFBIG;
+}
+
 /* Files the store already has, by digest and size: copied instead of fetched. */
 static void
 replicate_find_local(struct replicate *rp)
@@ -639,7 +656,8 @@ replicate_start(struct server *srv, const struct replicate_params *p,
 	    .done = done,
 	    .userdata = userdata,
 	    .local = {-1, -1, -1, -1}};
-	if ((r = replicate_setup(rp, p)) < 0 || (r = replicate_load_curl(rp)) < 0 ||
+	if ((r = replicate_setup(rp, p)) < 0 || (r = replicate_size_check(rp)) < 0 ||
+	    (r = replicate_load_curl(rp)) < 0 ||
 	    (r = store_txn_begin(srv->store, p->m->name, &rp->txn)) < 0 ||
 	    (r = store_txn_set_origin(rp->txn, p->m->origin, p->m->origin_boot)) < 0)
 		goto fail;

@@ -146,6 +146,13 @@ peer() {
 url_of() { echo "http://127.0.0.1:$(cat "$T/$1.port")"; }
 log_has() { grep -q -- "$2" "$T/$1.log" || { echo "  $1.log: $(head -c 600 "$T/$1.log")"; false; }; }
 
+# images.max_size holds for a replicated image as for an import: refused before any byte.
+TOTAL=$("$PY" -c "import json; print(sum(f['size'] for f in json.load(open('$RECORD'))['files'].values()))")
+in_ns "$PROBE" -q -m $((TOTAL - 1)) "$T/capped" "$RECORD" "$BASE" >"$T/capped.out" 2>"$T/capped.err" || PROBE_RC=$?
+check "a record of $TOTAL bytes under images.max_size $((TOTAL - 1)): refused (rc $PROBE_RC)" \
+	grep -q "start failed -27" "$T/capped.out"
+check "... saying why" grep -q "more than the image size cap of $((TOTAL - 1)) bytes (images: max_size)" "$T/capped.err"
+check "... no image, nothing fetched" bash -c "[ -z \"\$(ls -A '$T/capped/images' 2>/dev/null)\" ] && ! grep -q 'blobs/sha256' <(tail -n +1 '$T/capped.err')"
 probe_into b "$RECORD" "$BASE"
 check "replicate from a netbootd's /blobs: ok (rc $PROBE_RC)" [ "$PROBE_RC" = 0 ]
 check "the copy's files are the image's" same_image "$T/b"

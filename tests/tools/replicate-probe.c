@@ -21,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "config.h"
 #include "curl-dl.h"
 #include "fsutil.h"
 #include "log.h"
@@ -120,16 +121,20 @@ main(int argc, char **argv)
 	struct probe p = {.rc = 1};
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "qc:")) != -1) {
+	while ((opt = getopt(argc, argv, "qc:m:")) != -1) {
 		if (opt == 'q')
 			p.quiet = true;
 		else if (opt == 'c')
 			p.cancel_after = strtoull(optarg, NULL, 10);
+		else if (opt == 'm' && (p.srv.cfg != NULL || (p.srv.cfg = config_new()) != NULL))
+			p.srv.cfg->images.max_size =
+			    strtoull(optarg, NULL, 10); /* images.max_size */
 		else
 			return 2;
 	}
 	if (argc - optind < 3) {
-		fprintf(stderr, "usage: %s [-q] [-c BYTES] STATE_DIR MANIFEST_JSON SOURCE...\n",
+		fprintf(stderr,
+		    "usage: %s [-q] [-c BYTES] [-m MAX_SIZE] STATE_DIR MANIFEST_JSON SOURCE...\n",
 		    argv[0]);
 		return 2;
 	}
@@ -141,5 +146,6 @@ main(int argc, char **argv)
 	if (p.srv.base != NULL)
 		event_base_free(p.srv.base);
 	curl_dl_close(); /* replicate_start() opened it */
+	config_free(p.srv.cfg);
 	return rc;
 }
