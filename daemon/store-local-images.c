@@ -147,7 +147,7 @@ store_local_image_open(struct store *s, const char *name, enum manifest_file f, 
 	char path[MANIFEST_MAX_NAME + 32];
 
 	snprintf(path, sizeof(path), "%s/%s", name, manifest_file_names[f]);
-	return fs_open_beneath(s->images_dir, path, ret_size);
+	return fs_open_beneath_at(store_local(s)->images_fd, path, ret_size);
 }
 
 int
