@@ -177,11 +177,6 @@ _Static_assert(SERVER_PRIO_BULK == SERVER_N_PRIOS / 2, "bulk is libevent's defau
  * The loop polls again after SERVER_BULK_USEC of bulk callbacks (a time, not
  * a count: each poll costs one pass over the ready sockets, hundreds in a
  * storm), measured with the precise clock (the coarse one ticks every 4 ms).
- * With epoll, changes of the events of a descriptor are applied once per
- * loop turn (the changelist): evhttp disables and enables reading and
- * writing a few times per request, which would be as many epoll_ctl calls.
- * libevent warns that this is unsafe with descriptors copied by dup(); the
- * daemon makes none, and its sockets are close-on-exec.
  */
 struct event_base *
 server_event_base_new(void)
@@ -193,7 +188,6 @@ server_event_base_new(void)
 	if (cfg == NULL)
 		return NULL;
 	if (event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) == 0 &&
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0 &&
 	    event_config_set_max_dispatch_interval(cfg, &bulk, -1, SERVER_PRIO_BULK) == 0)
 		base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
