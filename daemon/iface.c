@@ -31,8 +31,6 @@
 #include "server.h"
 #include "util.h"
 
-#define IFACE_MAX 1024 /* entries kept (links and addresses); more are not seen */
-
 struct iface_entry {
 	char name[IF_NAMESIZE];
 	int ifindex;
@@ -55,7 +53,7 @@ table_add(const struct ifaddrs *i, struct iface_entry *v, size_t *n)
 {
 	struct iface_entry *e = &v[*n];
 
-	if (i->ifa_addr == NULL || *n == IFACE_MAX)
+	if (i->ifa_addr == NULL)
 		return;
 	*e = (struct iface_entry){.flags = i->ifa_flags};
 	snprintf(e->name, sizeof(e->name), "%s", i->ifa_name);
@@ -96,7 +94,11 @@ table_get(size_t *ret_n)
 	}
 	if (getifaddrs(&ifa) < 0)
 		return NULL;
-	if ((v = calloc(IFACE_MAX, sizeof(*v))) == NULL) {
+	for (struct ifaddrs *i = ifa; i != NULL; i = i->ifa_next)
+		n++;
+	v = calloc(n > 0 ? n : 1, sizeof(*v));
+	n = 0;
+	if (v == NULL) {
 		freeifaddrs(ifa);
 		return NULL;
 	}
