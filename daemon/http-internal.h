@@ -136,6 +136,8 @@ struct http_req {
 	struct in_addr addr;    /* the client's IPv4 address, 0.0.0.0 if unknown */
 	struct http_xfer *xfer; /* set by a route that wants a progress event for its file */
 	bool sent;              /* a whole response is queued (http_reply_send) */
+	bool has_local;         /* 'local' is known (http-route.c asks once) */
+	struct in_addr local;   /* our address on the connection, 0.0.0.0 if unknown */
 };
 
 /* ---- http-conn.c ---- */

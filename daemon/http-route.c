@@ -122,20 +122,23 @@ http_route_blob(struct http_req *c, const struct http_route *rt)
 	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
-/* Our address on the request's connection, 0.0.0.0 if unknown. */
+/* Our address on the request's connection, 0.0.0.0 if unknown (asked once per request). */
 static struct in_addr
 http_local_addr(struct http_req *c)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
 	struct sockaddr_in sin = {0};
 	socklen_t sl = sizeof(sin);
-	struct in_addr local = {htonl(INADDR_ANY)};
 	int fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
 
+	if (c->has_local)
+		return c->local;
+	c->local.s_addr = htonl(INADDR_ANY);
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 &&
 	    sin.sin_family == AF_INET)
-		local = sin.sin_addr;
-	return local;
+		c->local = sin.sin_addr;
+	c->has_local = true;
+	return c->local;
 }
 
 static int
