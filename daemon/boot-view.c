@@ -45,38 +45,67 @@ view_image_only(void *userdata, char **ret)
 	return store_image_only(userdata, ret);
 }
 
+/*
+ * The manifest of the image the decision is about, read once per decision:
+ * the decision asks for its command line and kind, the script for its
+ * origin URLs.  Dropped by each boot_view_init() (a view is built per
+ * request, and the store does not change during one).  Loop thread only.
+ */
+static struct {
+	char name[MANIFEST_MAX_NAME + 1];
+	struct manifest *m; /* NULL: it has none */
+	bool valid;
+} memo;
+
+static void
+memo_drop(void)
+{
+	manifest_free(memo.m);
+	memo.m = NULL;
+	memo.valid = false;
+}
+
+/* Borrowed until the next boot_view_init(); NULL when the image has no manifest. */
+static const struct manifest *
+memo_get(struct store *store, const char *name)
+{
+	struct manifest *m = NULL;
+
+	if (memo.valid && strcmp(memo.name, name) == 0)
+		return memo.m;
+	if (strlen(name) >= sizeof(memo.name)) /* not a valid name: no image */
+		return NULL;
+	memo_drop();
+	if (store_image_get(store, name, &m) < 0)
+		m = NULL;
+	snprintf(memo.name, sizeof(memo.name), "%s", name);
+	memo.m = m;
+	memo.valid = true;
+	return m;
+}
+
 static int
 view_image_cmdline(void *userdata, const char *name, char **ret)
 {
-	struct manifest *man = NULL;
+	const struct manifest *man = memo_get(userdata, name);
 	char *s = NULL;
 
-	if (store_image_get(userdata, name, &man) < 0) {
-		*ret = NULL; /* no manifest: no override */
-		return 0;
-	}
-	if (man->cmdline != NULL && (s = strdup(man->cmdline)) == NULL) {
-		manifest_free(man);
+	if (man != NULL && man->cmdline != NULL && (s = strdup(man->cmdline)) == NULL)
 		return -ENOMEM;
-	}
-	manifest_free(man);
-	*ret = s;
+	*ret = s; /* no manifest: no override */
 	return 0;
 }
 
 static enum boot_image_kind
 view_image_kind(void *userdata, const char *name)
 {
-	struct manifest *man = NULL;
-	enum boot_image_kind kind;
+	const struct manifest *man = memo_get(userdata, name);
 
-	if (store_image_get(userdata, name, &man) < 0)
+	if (man == NULL)
 		return BOOT_IMAGE_LINUX;
-	kind = man->kind == MANIFEST_KIND_EFI   ? BOOT_IMAGE_EFI
+	return man->kind == MANIFEST_KIND_EFI   ? BOOT_IMAGE_EFI
 	       : man->kind == MANIFEST_KIND_ISO ? BOOT_IMAGE_ISO
 	                                        : BOOT_IMAGE_LINUX;
-	manifest_free(man);
-	return kind;
 }
 
 void
@@ -86,6 +115,7 @@ boot_view_init(struct server *srv, struct boot_view *ret)
 	const struct fleet *fleet = store_fleet(srv->store);
 	const struct config *c = srv->cfg;
 
+	memo_drop();
 	*ret = (struct boot_view){
 	    .default_boot = set->default_boot,
 	    .default_image = set->default_image,
@@ -136,16 +166,15 @@ void
 boot_view_file_urls(struct server *srv, const char *image,
     char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX], const char *ret[MANIFEST_N_FILES])
 {
-	struct manifest *m = NULL;
+	const struct manifest *m;
 
 	for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 		ret[f] = NULL;
-	if (image == NULL || store_image_get(srv->store, image, &m) < 0)
+	if (image == NULL || (m = memo_get(srv->store, image)) == NULL)
 		return;
 	if (m->origin != NULL && m->origin_boot)
 		for (size_t f = 0; f < MANIFEST_N_FILES; f++)
 			if (manifest_origin_expand(
 			        m->origin, m->files[f].sha256, f, urls[f], BOOT_VIEW_URL_MAX) == 0)
 				ret[f] = urls[f];
-	manifest_free(m);
 }

@@ -2,7 +2,9 @@
  * The boot decision's view of this server (lib/boot-policy.h): the settings
  * and assignments of the store, the defaults and loaders of the
  * configuration.  Loop thread only; valid until the store or srv->cfg
- * changes, so build one per request.
+ * changes, so build one per request.  The manifest of the image decided on
+ * is read once per view (init drops the last one): the decision and
+ * boot_view_file_urls() share it.
  */
 #ifndef NETBOOTD_BOOT_VIEW_H
 #define NETBOOTD_BOOT_VIEW_H
@@ -28,7 +30,8 @@ void boot_view_query(const struct boot_client *c, char *buf, size_t len);
  * For an image booted from its origin (a cluster's manifest.origin with
  * origin_boot): the URLs of its kernel, initrd and rootfs.squashfs there, in
  * urls[], and ret[f] pointing at each (NULL where there is none, and for
- * every other image: netbootd serves them itself).
+ * every other image: netbootd serves them itself).  After boot_view_init()
+ * and the decision of the same request.
  */
 void boot_view_file_urls(struct server *srv, const char *image,
     char urls[MANIFEST_N_FILES][BOOT_VIEW_URL_MAX], const char *ret[MANIFEST_N_FILES]);

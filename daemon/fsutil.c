@@ -24,18 +24,28 @@
 int
 fs_open_beneath(const char *root, const char *path, off_t *ret_size)
 {
-	struct open_how how = {
-	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	_cleanup_close_ int dirfd = -1, fd = -1;
-	int r;
+	_cleanup_close_ int dirfd = -1;
 
 	if (path[0] == '/' || path[0] == '\0')
 		return -EACCES;
 	dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return errno == ENOENT ? -ENOENT : -EACCES;
+	return fs_open_beneath_at(dirfd, path, ret_size);
+}
+
+int
+fs_open_beneath_at(int dirfd, const char *path, off_t *ret_size)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (path[0] == '/' || path[0] == '\0')
+		return -EACCES;
 	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	if (fd < 0) {
 		switch (errno) {
@@ -63,8 +73,7 @@ fs_regular_file(int fd, off_t *ret_size)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EISDIR;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		return -errno;
+	/* O_NONBLOCK stays: it changes nothing for a regular file (read, pread, sendfile) */
 	*ret_size = st.st_size;
 	return 0;
 }

@@ -21,11 +21,13 @@
  *   -EISDIR  not a regular file
  */
 int fs_open_beneath(const char *root, const char *path, off_t *ret_size);
+/* The same beneath the open directory 'dirfd' (kept open by the caller). */
+int fs_open_beneath_at(int dirfd, const char *path, off_t *ret_size);
 
 /*
  * For an fd opened O_NONBLOCK (so that opening a FIFO cannot block): check it
- * is a regular file, make it blocking (regular files never block long) and
- * return its size in *ret_size.  0, -EISDIR (not a regular file) or -errno.
+ * is a regular file and return its size in *ret_size.  The flag stays: on a
+ * regular file it changes nothing.  0, -EISDIR (not a regular file) or -errno.
  */
 int fs_regular_file(int fd, off_t *ret_size);
 

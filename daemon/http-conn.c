@@ -215,6 +215,34 @@ http_conn_request(struct http_server *s, struct evhttp_connection *evcon)
 	evtimer_del(&k->deadline);
 }
 
+/*
+ * evhttp queues a response and writes it when the loop next reports the
+ * socket writable: one more epoll_wait per request, and the response leaves
+ * later.  The socket is nearly always writable, so write what we can at
+ * once: one write, bounded (a file body's sendfile chains are left to the
+ * loop), with the output buffer unfrozen as bufferevent_sock.c does around
+ * its own writes.  When nothing is left, run the write callback as the loop
+ * would (evhttp then completes the request and starts reading the next);
+ * on EAGAIN or an error the loop's write event, still pending, takes over.
+ */
+void
+http_conn_flush(struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	struct evbuffer *out = bev ? bufferevent_get_output(bev) : NULL;
+	int fd = bev ? bufferevent_getfd(bev) : -1;
+	int n;
+
+	if (out == NULL || fd < 0 || evbuffer_get_length(out) == 0 ||
+	    !(bufferevent_get_enabled(bev) & EV_WRITE))
+		return;
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write_atmost(out, fd, -1);
+	evbuffer_freeze(out, 1);
+	if (n > 0 && evbuffer_get_length(out) == 0)
+		bufferevent_trigger(bev, EV_WRITE, 0);
+}
+
 static void
 conn_free(struct http_server *s, struct http_conn *k)
 {

@@ -26,6 +26,8 @@
  * TFTP) for its whole transfer.  Chains of this size bound each call.
  */
 #define HTTP_FILE_CHUNK (1024 * 1024)
+/* A file body of at most this many bytes is read into memory (http-reply.c). */
+#define HTTP_SMALL_BODY (16 * 1024)
 #define CTYPE_BINARY    "application/octet-stream"
 #define CTYPE_EFI       "application/efi"         /* an EFI image's boot.efi (UEFI HTTP Boot) */
 #define CTYPE_EFI_ISO   "application/vnd.efi-iso" /* an ISO image's boot.iso (UEFI HTTP Boot) */
@@ -133,6 +135,9 @@ struct http_req {
 	char client[INET6_ADDRSTRLEN];
 	struct in_addr addr;    /* the client's IPv4 address, 0.0.0.0 if unknown */
 	struct http_xfer *xfer; /* set by a route that wants a progress event for its file */
+	bool sent;              /* a whole response is queued (http_reply_send) */
+	bool has_local;         /* 'local' is known (http-route.c asks once) */
+	struct in_addr local;   /* our address on the connection, 0.0.0.0 if unknown */
 };
 
 /* ---- http-conn.c ---- */
@@ -141,6 +146,12 @@ struct http_req {
 int http_conn_admit(struct http_server *s, struct evhttp_connection *evcon);
 /* Its request arrived whole: the header deadline stops. */
 void http_conn_request(struct http_server *s, struct evhttp_connection *evcon);
+/*
+ * A whole response was queued on it: write it now instead of a loop turn
+ * later, and when it is all out let evhttp finish the request (which frees
+ * it) and read the next.  Call last: nothing of the request may be used after.
+ */
+void http_conn_flush(struct evhttp_connection *evcon);
 /* It closes (evhttp's close callback). */
 void http_conn_forget(struct http_server *s, struct evhttp_connection *evcon);
 void http_conn_free_all(struct http_server *s);

@@ -1,9 +1,13 @@
 /*
  * HTTP responses (see http-internal.h).  Files go out as evbuffer file
  * segments with EVBUFFER_FLAG_DRAINS_TO_FD: sendfile(2) from the page cache,
- * never read into our memory.
+ * never read into our memory; except small bodies (at most HTTP_SMALL_BODY
+ * bytes: a kernel's first bytes, a Range of one block, a tiny file), read
+ * with pread(2) so that they leave with the headers in one segment instead
+ * of a write and a sendfile a loop turn apart.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +197,7 @@ http_reply_send(
 	else
 		evhttp_request_set_on_complete_cb(c->req, http_count_sent, c->s);
 	evhttp_send_reply(c->req, code, reason, c->head ? NULL : body);
+	c->sent = true;
 }
 
 void
@@ -272,6 +277,69 @@ http_add_chunks(struct evbuffer *body, struct evbuffer_file_segment *seg, uint64
 	return 0;
 }
 
+/* A small body read into memory: it leaves with the headers, in one write and one segment. */
+static int
+http_read_small(struct evbuffer *body, int fd, const struct http_range *rg)
+{
+	struct evbuffer_iovec v;
+	size_t done = 0;
+	ssize_t n;
+
+	if (evbuffer_reserve_space(body, (ev_ssize_t)rg->length, &v, 1) != 1)
+		return -ENOMEM;
+	while (done < rg->length) {
+		n = pread(
+		    fd, (char *)v.iov_base + done, rg->length - done, (off_t)(rg->start + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno
+			             : -EIO; /* shorter than fstat said: changed meanwhile */
+		done += (size_t)n;
+	}
+	v.iov_len = done;
+	return evbuffer_commit_space(body, &v, 1) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * The body of range 'rg' of 'fd' (taken over): read into memory up to
+ * HTTP_SMALL_BODY bytes, else file segments that sendfile(2) sends.  NULL
+ * on failure.
+ */
+static struct evbuffer *
+http_file_body(int fd, const struct http_range *rg)
+{
+	struct evbuffer *body = evbuffer_new();
+	struct evbuffer_file_segment *seg = NULL;
+	int r;
+
+	if (body != NULL && rg->length <= HTTP_SMALL_BODY) {
+		r = http_read_small(body, fd, rg);
+		close(fd);
+		if (r < 0) {
+			evbuffer_free(body);
+			return NULL;
+		}
+		return body;
+	}
+	if (body != NULL)
+		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
+	seg = body ? evbuffer_file_segment_new(
+	                 fd, (ev_off_t)rg->start, (ev_off_t)rg->length, EVBUF_FS_CLOSE_ON_FREE)
+	           : NULL;
+	if (seg == NULL || http_add_chunks(body, seg, rg->length) < 0) {
+		if (seg == NULL)
+			close(fd);
+		else
+			evbuffer_file_segment_free(seg);
+		if (body != NULL)
+			evbuffer_free(body);
+		return NULL;
+	}
+	evbuffer_file_segment_free(seg); /* the buffer's chain keeps its reference */
+	return body;
+}
+
 /* The route asked for a progress event: follow the body on its connection. */
 static void
 http_xfer_attach(struct http_req *c, uint64_t body, uint64_t total)
@@ -293,7 +361,6 @@ void
 http_reply_file(struct http_req *c, int fd, const char *ctype)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-	struct evbuffer_file_segment *seg = NULL;
 	struct evbuffer *body = NULL;
 	struct http_range rg;
 	char cr[96];
@@ -326,23 +393,10 @@ http_reply_file(struct http_req *c, int fd, const char *ctype)
 		http_reply_send(c, code, code == 206 ? "Partial Content" : "OK", NULL, rg.length);
 		return;
 	}
-	body = evbuffer_new();
-	if (body != NULL)
-		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
-	seg = body ? evbuffer_file_segment_new(
-	                 fd, (ev_off_t)rg.start, (ev_off_t)rg.length, EVBUF_FS_CLOSE_ON_FREE)
-	           : NULL;
-	if (seg == NULL || http_add_chunks(body, seg, rg.length) < 0) {
-		if (seg == NULL)
-			close(fd);
-		else
-			evbuffer_file_segment_free(seg);
-		if (body != NULL)
-			evbuffer_free(body);
+	if ((body = http_file_body(fd, &rg)) == NULL) {
 		evhttp_send_error(c->req, 500, "Internal Server Error");
 		return;
 	}
-	evbuffer_file_segment_free(seg); /* the buffer's chain keeps its reference */
 	http_xfer_attach(c, rg.length, (uint64_t)st.st_size);
 	http_reply_send(c, code, code == 206 ? "Partial Content" : "OK", body, rg.length);
 	evbuffer_free(body);

@@ -122,20 +122,23 @@ http_route_blob(struct http_req *c, const struct http_route *rt)
 	http_reply_file(c, fd, CTYPE_BINARY);
 }
 
-/* Our address on the request's connection, 0.0.0.0 if unknown. */
+/* Our address on the request's connection, 0.0.0.0 if unknown (asked once per request). */
 static struct in_addr
 http_local_addr(struct http_req *c)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
 	struct sockaddr_in sin = {0};
 	socklen_t sl = sizeof(sin);
-	struct in_addr local = {htonl(INADDR_ANY)};
 	int fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
 
+	if (c->has_local)
+		return c->local;
+	c->local.s_addr = htonl(INADDR_ANY);
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 &&
 	    sin.sin_family == AF_INET)
-		local = sin.sin_addr;
-	return local;
+		c->local = sin.sin_addr;
+	c->has_local = true;
+	return c->local;
 }
 
 static int
@@ -389,6 +392,83 @@ journal_command(char *buf, size_t size, const char *addr, unsigned port)
 }
 
 /*
+ * cloud_config_add_steps() parses the cloud-config and writes it again
+ * (libyaml): most of a cloud-config request's time.  Its answer depends on
+ * its arguments only, and a machine asks again with the same (a retry, the
+ * installer and the booted system): the last CONFIG_MEMO_SLOTS answers are
+ * kept, keyed by all the arguments, byte for byte.  Loop thread only.
+ */
+#define CONFIG_MEMO_SLOTS 16
+#define CONFIG_MEMO_MAX   (16 * 1024) /* larger cloud-configs are not kept */
+
+static struct {
+	char *key, *out;
+	size_t key_len, out_len;
+} config_memo[CONFIG_MEMO_SLOTS];
+static unsigned config_memo_next;
+
+/* The arguments as one string of NUL-separated fields; NULL when too long. */
+static char *
+config_memo_key(const char *in, size_t len, const struct cloud_config_step *steps, size_t n,
+    size_t max, size_t *ret_len)
+{
+	size_t cap = len + 32, at = 0;
+	char *k;
+
+	for (size_t i = 0; i < n; i++) {
+		cap += strlen(steps[i].stage) + strlen(steps[i].name) + 3;
+		for (size_t j = 0; j < CLOUD_CONFIG_STEP_COMMANDS && steps[i].commands[j]; j++)
+			cap += strlen(steps[i].commands[j]) + 1;
+	}
+	if (cap > CONFIG_MEMO_MAX || (k = malloc(cap)) == NULL)
+		return NULL;
+	at = (size_t)snprintf(k, cap, "%zu", max) + 1;
+	memcpy(k + at, in, len), at += len, k[at++] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		at +=
+		    (size_t)snprintf(k + at, cap - at, "%s%c%s", steps[i].stage, 0, steps[i].name) +
+		    1;
+		for (size_t j = 0; j < CLOUD_CONFIG_STEP_COMMANDS && steps[i].commands[j]; j++)
+			at += (size_t)snprintf(k + at, cap - at, "%s", steps[i].commands[j]) + 1;
+		k[at++] = '\n'; /* end of a step */
+	}
+	*ret_len = at;
+	return k;
+}
+
+static int
+config_add_steps(const char *in, size_t len, const struct cloud_config_step *steps, size_t n,
+    size_t max, char **ret, size_t *ret_len, char **ret_error)
+{
+	size_t klen = 0;
+	char *key = config_memo_key(in, len, steps, n, max, &klen), *out;
+	unsigned slot;
+	int r;
+
+	for (size_t i = 0; key != NULL && i < CONFIG_MEMO_SLOTS; i++)
+		if (config_memo[i].key_len == klen && memcmp(config_memo[i].key, key, klen) == 0) {
+			free(key);
+			if ((*ret = malloc(config_memo[i].out_len + 1)) == NULL)
+				return -ENOMEM;
+			memcpy(*ret, config_memo[i].out, config_memo[i].out_len + 1);
+			*ret_len = config_memo[i].out_len;
+			return 0;
+		}
+	r = cloud_config_add_steps(in, len, steps, n, max, ret, ret_len, ret_error);
+	if (r < 0 || key == NULL || (out = malloc(*ret_len + 1)) == NULL) {
+		free(key);
+		return r;
+	}
+	memcpy(out, *ret, *ret_len + 1);
+	slot = config_memo_next++ % CONFIG_MEMO_SLOTS;
+	free(config_memo[slot].key);
+	free(config_memo[slot].out);
+	config_memo[slot].key = key, config_memo[slot].key_len = klen;
+	config_memo[slot].out = out, config_memo[slot].out_len = *ret_len;
+	return 0;
+}
+
+/*
  * The steps that make the machine report back (and forward its journal
  * while syslog is on), added to the cloud-config in *out.  When they cannot
  * be added, the cloud-config goes out as it is and the log says why.
@@ -421,8 +501,8 @@ http_config_report(struct http_req *c, const uint8_t mac[MAC_LEN], const struct 
 			journal_command(cmds[2], sizeof(cmds[2]), addr, cfg->syslog.port);
 			steps[0].commands[0] = cmds[2], steps[0].commands[1] = cmds[0];
 		}
-		r = cloud_config_add_steps(*out, *olen, steps, ELEMENTSOF(steps),
-		    CLOUD_CONFIG_RENDER_MAX, &res, &len, &why);
+		r = config_add_steps(*out, *olen, steps, ELEMENTSOF(steps), CLOUD_CONFIG_RENDER_MAX,
+		    &res, &len, &why);
 	}
 	if (r < 0) {
 		log_warn(NULL,

@@ -319,17 +319,52 @@ http_reply_handler(struct http_req *c, const struct http_handler *h)
 	evbuffer_free(body);
 }
 
+/* What the request asks for: each branch queues one response. */
+static void
+http_answer(struct http_req *c, enum evhttp_cmd_type cmd)
+{
+	const struct http_handler *h;
+	struct http_route rt;
+	int r;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && cmd != EVHTTP_REQ_POST) {
+		http_reply_not_allowed(c, "GET, HEAD");
+		return;
+	}
+	c->post = cmd == EVHTTP_REQ_POST;
+	if ((h = http_find_handler(c->s, c->path)) != NULL) {
+		if (c->post)
+			http_reply_not_allowed(c, "GET, HEAD");
+		else
+			http_reply_handler(c, h);
+		return;
+	}
+	r = http_route_parse(c->path, strlen(c->path), &rt);
+	if (r == -ENOENT) {
+		http_reply_error(c, 404, "Not Found");
+		return;
+	}
+	if (r < 0) {
+		http_reply_error(c, 400, "Bad Request");
+		return;
+	}
+	if (c->post != (rt.kind == HTTP_ROUTE_REPORT)) {
+		http_reply_not_allowed(c, c->post ? "GET, HEAD" : "POST");
+		return;
+	}
+	http_route_dispatch(c, &rt);
+	if (c->xfer != NULL && c->xfer->evcon == NULL)
+		http_reply_xfer_free(c->xfer); /* not sent (HEAD, an error, an empty body) */
+}
+
 static void
 http_handle(struct evhttp_request *req, void *arg)
 {
 	struct http_req c = {.s = arg, .req = req, .path = evhttp_request_get_uri(req)};
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	const struct http_handler *h;
-	struct http_route rt;
 	char *host = NULL;
 	ev_uint16_t port = 0;
-	int r;
 
 	if (evcon != NULL) {
 		http_conn_request(c.s, evcon);
@@ -345,34 +380,9 @@ http_handle(struct evhttp_request *req, void *arg)
 		http_linger_forget(c.s, evcon);
 	if (c.path == NULL)
 		c.path = "";
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && cmd != EVHTTP_REQ_POST) {
-		http_reply_not_allowed(&c, "GET, HEAD");
-		return;
-	}
-	c.post = cmd == EVHTTP_REQ_POST;
-	if ((h = http_find_handler(c.s, c.path)) != NULL) {
-		if (c.post)
-			http_reply_not_allowed(&c, "GET, HEAD");
-		else
-			http_reply_handler(&c, h);
-		return;
-	}
-	r = http_route_parse(c.path, strlen(c.path), &rt);
-	if (r == -ENOENT) {
-		http_reply_error(&c, 404, "Not Found");
-		return;
-	}
-	if (r < 0) {
-		http_reply_error(&c, 400, "Bad Request");
-		return;
-	}
-	if (c.post != (rt.kind == HTTP_ROUTE_REPORT)) {
-		http_reply_not_allowed(&c, c.post ? "GET, HEAD" : "POST");
-		return;
-	}
-	http_route_dispatch(&c, &rt);
-	if (c.xfer != NULL && c.xfer->evcon == NULL)
-		http_reply_xfer_free(c.xfer); /* not sent (HEAD, an error, an empty body) */
+	http_answer(&c, cmd);
+	if (c.sent && evcon != NULL)
+		http_conn_flush(evcon); /* last: the request may be freed */
 }
 
 /* ---- setup ---- */

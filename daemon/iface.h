@@ -11,6 +11,16 @@
 
 #include "config.h"
 
+struct event_base;
+
+/*
+ * Keep the table of interfaces and addresses in memory, dropped when the
+ * kernel announces a change (rtnetlink, on 'base').  0 or -errno; without
+ * it every lookup asks the kernel.  _stop() frees it.
+ */
+int iface_watch_start(struct event_base *base);
+void iface_watch_stop(void);
+
 /* A UDP socket bound to 0.0.0.0:port with IP_PKTINFO (and the IFACE_UDP_* options). */
 #define IFACE_UDP_BROADCAST 1u /* SO_REUSEADDR and SO_BROADCAST: ProxyDHCP beside a DHCP server */
 int iface_udp_open(uint16_t port, unsigned flags, int rcvbuf, int *ret_fd);

@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "iface.h"
 #include "loader.h"
 #include "log.h"
 #include "notify.h"
@@ -264,6 +265,11 @@ startup(struct signal_ctx *ctx, struct event *sigs[N_SIGNALS], int notify_fd)
 	}
 	if ((r = signals_install(ctx, sigs)) < 0)
 		return r;
+	if ((r = iface_watch_start(srv->base)) < 0)
+		log_warn(NULL,
+		    "Cannot follow interface changes (rtnetlink): %s; each request will ask the "
+		    "kernel for the interfaces",
+		    strerror(-r));
 	if ((r = server_start(srv)) < 0) {
 		log_err(NULL, "Startup failed");
 		daemonize_done(notify_fd, false);
@@ -310,6 +316,7 @@ main(int argc, char **argv)
 	notify_stop(&notifier);
 	for (size_t i = 0; i < N_SIGNALS; i++)
 		event_free(sigs[i]);
+	iface_watch_stop();
 	server_free(&srv);
 	log_info(NULL, "Stopped");
 	return 0;

@@ -12,6 +12,9 @@
 #include "util.h"
 
 #define PROGRESS_MAX_ADDRS 4096
+/* Addresses the neighbour table had no MAC for, not asked again for a while. */
+#define PROGRESS_MISSES  64
+#define PROGRESS_MISS_MS 1000
 
 struct progress_machine {
 	uint8_t mac[MAC_LEN];
@@ -40,6 +43,11 @@ struct progress {
 	size_t n_machines, cap_machines;
 	struct progress_addr addrs[PROGRESS_MAX_ADDRS];
 	size_t n_addrs;
+	struct {
+		struct in_addr addr;
+		int64_t at_ms; /* CLOCK_MONOTONIC */
+	} misses[PROGRESS_MISSES];
+	unsigned next_miss;
 	LIST_HEAD(, progress_sub) subs;
 	char self[NAME_MAX_LEN + 1]; /* this instance's name in a shared store, or "" */
 };
@@ -145,6 +153,33 @@ neighbour_mac(struct in_addr addr, uint8_t ret[MAC_LEN])
 	return -ENOENT;
 }
 
+/*
+ * neighbour_mac(), which reads all of /proc/net/arp, not asked again for
+ * PROGRESS_MISS_MS about an address it had no entry for (a routed client, a
+ * local tool: each of its requests and log lines would read it), nor ever
+ * about loopback addresses, which have none.
+ */
+static int
+neighbour_mac_cached(struct progress *p, struct in_addr addr, uint8_t ret[MAC_LEN])
+{
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
+	int r;
+
+	if ((ntohl(addr.s_addr) >> 24) == 127)
+		return -ENOENT;
+	for (size_t i = 0; i < PROGRESS_MISSES; i++)
+		if (p->misses[i].addr.s_addr == addr.s_addr && p->misses[i].at_ms != 0 &&
+		    now - p->misses[i].at_ms < PROGRESS_MISS_MS)
+			return -ENOENT;
+	r = neighbour_mac(addr, ret);
+	if (r < 0) {
+		p->misses[p->next_miss].addr = addr;
+		p->misses[p->next_miss].at_ms = now;
+		p->next_miss = (p->next_miss + 1) % PROGRESS_MISSES;
+	}
+	return r;
+}
+
 int
 progress_mac_of(struct progress *p, struct in_addr addr, uint8_t ret[MAC_LEN])
 {
@@ -155,7 +190,7 @@ progress_mac_of(struct progress *p, struct in_addr addr, uint8_t ret[MAC_LEN])
 			memcpy(ret, p->addrs[i].mac, MAC_LEN);
 			return 0;
 		}
-	return neighbour_mac(addr, ret);
+	return neighbour_mac_cached(p, addr, ret);
 }
 
 static struct progress_machine *

@@ -70,7 +70,11 @@ int progress_kind_parse(const char *s, enum progress_kind *ret);
 
 /* Learn that 'addr' belongs to 'mac' (bounded table, oldest entries dropped). */
 void progress_learn(struct progress *p, struct in_addr addr, const uint8_t mac[MAC_LEN]);
-/* The MAC of 'addr': learned, else the neighbour table.  0 or -ENOENT. */
+/*
+ * The MAC of 'addr': learned, else the neighbour table (where a miss is
+ * remembered for a second, and loopback addresses are never looked up).
+ * 0 or -ENOENT.
+ */
 int progress_mac_of(struct progress *p, struct in_addr addr, uint8_t ret[MAC_LEN]);
 
 /*

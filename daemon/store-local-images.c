@@ -26,6 +26,12 @@
  */
 #define COUNT_SETTLE_SEC 2
 
+static bool
+timespec_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
 /* A manifest for an image placed by hand: the three files' sizes, no digests. */
 static int
 image_legacy(int fd, const char *name, struct manifest **ret)
@@ -55,7 +61,7 @@ image_legacy(int fd, const char *name, struct manifest **ret)
 
 /* The manifest of images/<name>, or a legacy one; -ENOENT if not an image. */
 static int
-image_load(struct store *s, const char *name, struct manifest **ret)
+image_read(struct store *s, const char *name, struct manifest **ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL, *error = NULL;
@@ -82,6 +88,99 @@ image_load(struct store *s, const char *name, struct manifest **ret)
 		    name, error ? error : strerror(-r));
 	}
 	return image_legacy(fd, name, ret);
+}
+
+/* ---- parsed manifests, kept ---- */
+
+/*
+ * A manifest.json read is kept with the file's device, inode, size and
+ * timestamps, and given again while a stat of images/<name>/manifest.json
+ * finds the same: a commit renames a new directory (another inode), a hand
+ * edit changes the timestamps.  Not kept while the file is younger than
+ * COUNT_SETTLE_SEC (an edit in the same tick of a coarse clock could leave
+ * them as they were), nor for legacy images and images whose manifest is
+ * invalid (they are synthesized from the files, read each time).
+ */
+static bool
+manifest_key_eq(const struct store_local_manifest *k, const struct stat *st)
+{
+	return k->dev == st->st_dev && k->ino == st->st_ino && k->size == st->st_size &&
+	       timespec_eq(&k->mtim, &st->st_mtim) && timespec_eq(&k->ctim, &st->st_ctim);
+}
+
+static struct store_local_manifest *
+manifest_slot(struct store_local *l, const char *name)
+{
+	for (size_t i = 0; i < STORE_LOCAL_MANIFESTS; i++)
+		if (l->manifests[i].m != NULL && strcmp(l->manifests[i].name, name) == 0)
+			return &l->manifests[i];
+	return NULL;
+}
+
+static void
+manifest_keep(
+    struct store_local *l, const char *name, const struct manifest *m, const struct stat *st)
+{
+	struct store_local_manifest *k = manifest_slot(l, name);
+	struct manifest *copy;
+
+	if (time(NULL) <= st->st_mtim.tv_sec + COUNT_SETTLE_SEC ||
+	    time(NULL) <= st->st_ctim.tv_sec + COUNT_SETTLE_SEC || (copy = manifest_dup(m)) == NULL)
+		return;
+	if (k == NULL) {
+		k = &l->manifests[l->next_manifest];
+		l->next_manifest = (l->next_manifest + 1) % STORE_LOCAL_MANIFESTS;
+	}
+	manifest_free(k->m);
+	*k = (struct store_local_manifest){.m = copy,
+	    .dev = st->st_dev,
+	    .ino = st->st_ino,
+	    .size = st->st_size,
+	    .mtim = st->st_mtim,
+	    .ctim = st->st_ctim};
+	snprintf(k->name, sizeof(k->name), "%s", name);
+}
+
+static int
+image_load(struct store *s, const char *name, struct manifest **ret)
+{
+	struct store_local *l = store_local(s);
+	struct store_local_manifest *k;
+	char path[NAME_MAX + 32];
+	struct manifest *m;
+	struct stat st;
+	bool have;
+	int r;
+
+	if (!name_valid(name))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/manifest.json", name);
+	have = fstatat(l->images_fd, path, &st, 0) == 0 && S_ISREG(st.st_mode);
+	k = manifest_slot(l, name);
+	if (have && k != NULL && manifest_key_eq(k, &st)) {
+		if ((*ret = manifest_dup(k->m)) == NULL)
+			return -ENOMEM;
+		return 0;
+	}
+	if ((r = image_read(s, name, &m)) < 0)
+		return r;
+	if (have && m->source_type != MANIFEST_SOURCE_LEGACY)
+		manifest_keep(l, name, m, &st);
+	*ret = m;
+	return 0;
+}
+
+void
+store_local_images_free(struct store *s)
+{
+	struct store_local *l = store_local(s);
+
+	for (size_t i = 0; i < STORE_LOCAL_MANIFESTS; i++) {
+		manifest_free(l->manifests[i].m);
+		l->manifests[i].m = NULL;
+	}
+	free(l->only.name);
+	l->only = (struct store_local_only){.name = NULL};
 }
 
 static int
@@ -147,7 +246,7 @@ store_local_image_open(struct store *s, const char *name, enum manifest_file f, 
 	char path[MANIFEST_MAX_NAME + 32];
 
 	snprintf(path, sizeof(path), "%s/%s", name, manifest_file_names[f]);
-	return fs_open_beneath(s->images_dir, path, ret_size);
+	return fs_open_beneath_at(store_local(s)->images_fd, path, ret_size);
 }
 
 int
@@ -170,8 +269,8 @@ store_local_image_remove(struct store *s, const char *name)
 }
 
 /* The only directory under images/ (not starting with '.'), if exactly one. */
-int
-store_local_image_only(struct store *s, char **ret)
+static int
+only_scan(struct store *s, char **ret)
 {
 	char *found = NULL;
 	struct dirent *de;
@@ -192,6 +291,38 @@ store_local_image_only(struct store *s, char **ret)
 		return n == 1 ? -ENOMEM : -ENOENT;
 	}
 	*ret = found;
+	return 0;
+}
+
+/*
+ * Kept while the timestamps of images/ stay the same, as the count below:
+ * an image added, removed or renamed, by the store or by hand, creates,
+ * removes or renames an entry there.
+ */
+int
+store_local_image_only(struct store *s, char **ret)
+{
+	struct store_local_only *o = &store_local(s)->only;
+	char *found = NULL;
+	struct stat st;
+	int r;
+
+	if (fstat(store_local(s)->images_fd, &st) < 0)
+		return -ENOENT;
+	if (!o->valid || !timespec_eq(&o->mtim, &st.st_mtim) ||
+	    !timespec_eq(&o->ctim, &st.st_ctim)) {
+		if ((r = only_scan(s, &found)) == -ENOMEM)
+			return r;
+		free(o->name);
+		*o = (struct store_local_only){
+		    .mtim = st.st_mtim, .ctim = st.st_ctim, .name = found};
+		o->valid = time(NULL) > st.st_mtim.tv_sec + COUNT_SETTLE_SEC &&
+		           time(NULL) > st.st_ctim.tv_sec + COUNT_SETTLE_SEC;
+	}
+	if (o->name == NULL)
+		return -ENOENT;
+	if ((*ret = strdup(o->name)) == NULL)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -250,12 +381,6 @@ count_scan(struct store *s, size_t *ret_n, bool *ret_settled)
 	*ret_n = n;
 	*ret_settled = settled;
 	return 0;
-}
-
-static bool
-timespec_eq(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
 /*

@@ -50,6 +50,7 @@ store_local_free(struct store *s)
 
 	fleet_clear(&l->fleet);
 	store_settings_clear(&l->settings);
+	store_local_images_free(s);
 	for (size_t i = 0; i < l->n_busy; i++)
 		free(l->busy[i]);
 	free(l->busy);

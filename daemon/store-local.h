@@ -28,6 +28,27 @@ struct store_local_count {
 	bool valid;
 };
 
+/*
+ * A parsed manifest.json kept (store-local-images.c): valid while the
+ * file's identity and timestamps stay those it was read with.
+ */
+struct store_local_manifest {
+	char name[NAME_MAX + 1];
+	struct manifest *m;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+#define STORE_LOCAL_MANIFESTS 64
+
+/* store_local_image_only()'s answer, keyed by the timestamps of images/ as the count. */
+struct store_local_only {
+	struct timespec mtim, ctim;
+	char *name; /* NULL: -ENOENT */
+	bool valid;
+};
+
 struct store_local {
 	char *configs_dir;                 /* <state>/configs */
 	int dir_fd, images_fd, configs_fd; /* immutable after open: txns use images_fd */
@@ -37,6 +58,10 @@ struct store_local {
 	char **busy;          /* names with an open txn */
 	size_t n_busy;
 	struct store_local_count count;
+	/* loop thread only, as the image ops */
+	struct store_local_manifest manifests[STORE_LOCAL_MANIFESTS];
+	unsigned next_manifest; /* the slot to reuse when all are taken */
+	struct store_local_only only;
 };
 
 static inline struct store_local *
@@ -64,6 +89,8 @@ int store_local_image_open(
 int store_local_image_remove(struct store *s, const char *name);
 int store_local_image_count(struct store *s, size_t *ret_n);
 int store_local_image_only(struct store *s, char **ret);
+/* Free what the image ops keep (store_local_free()). */
+void store_local_images_free(struct store *s);
 
 /* store-local-txn.c */
 int store_local_txn_begin(struct store_txn *t);

@@ -23,6 +23,8 @@ M_LAB=52:54:00:00:0a:01  # no entry, in the lab's MAC range: group lab (image A)
 M_ARM=aa:bb:cc:00:00:01  # no entry, outside the lab: by arch, else the default group
 M_DISK=52:54:00:00:0d:01 # profile disk: action local
 M_OFF=52:54:00:00:0f:01  # profile off: action ignore
+M_IF=aa:bb:cc:00:00:0e   # group via-vs: the interface the request came in on (image B)
+SADDR2=10.81.0.11        # added to the server's link while netbootd runs
 # shellcheck source=../lib/netbootd.sh
 . "$HERE/../lib/netbootd.sh"
 require_root
@@ -45,6 +47,10 @@ offered() {
 }
 script_has() { # URL-PATH FIXED-STRING
 	cli curl -sf "$BASE$1" >"$TMP/script" && grep -qF -- "$2" "$TMP/script" ||
+		{ echo "    script of $1:"; sed 's/^/      /' "$TMP/script"; return 1; }
+}
+script_has2() { # URL FIXED-STRING (from the server's namespace)
+	ip netns exec "$SRV" curl -sf "$1" >"$TMP/script" && grep -qF -- "$2" "$TMP/script" ||
 		{ echo "    script of $1:"; sed 's/^/      /' "$TMP/script"; return 1; }
 }
 status_of() { cli curl -s -o /dev/null -w '%{http_code}' "$BASE$1"; }
@@ -143,5 +149,19 @@ check "explain: local, and the firmware gets no answer" \
 run 0 explain "$M_B" --arch bios
 check "explain prints the groups and the plan" out_has "by-label .* won"
 check "... with the expanded command line" out_has "cmdline .*fleet=b"
+
+echo "== the interface table follows the kernel (netbootd keeps it, rtnetlink drops it)"
+run 0 group set via-vs --profile p-b --interface "$VS" --mac "$M_IF"
+check "by the interface: image B" script_has "/ipxe/$(hy $M_IF)" "/images/B/kernel "
+ip -n "$SRV" addr add $SADDR2/24 dev "$VS"
+check "an address added meanwhile is known at once: its interface, image B" \
+	script_has2 "http://$SADDR2:8090/ipxe/$(hy $M_IF)" "/images/B/kernel "
+check "... and the URLs name it" script_has2 "http://$SADDR2:8090/ipxe/$(hy $M_IF)" "http://$SADDR2:8090/images/B/kernel "
+ip -n "$SRV" addr del $SADDR2/24 dev "$VS"
+ip -n "$SRV" addr add $SADDR2/32 dev lo
+run 0 group set via-vs --profile p-b --interface lo --mac "$M_IF"
+check "the address moved to another link: that link's group" \
+	script_has2 "http://$SADDR2:8090/ipxe/$(hy $M_IF)" "/images/B/kernel "
+check "... and not the old link's any more" script_has "/ipxe/$(hy $M_IF)" "/images/A/kernel "
 
 check_summary tail -20 "$TMP/log"
