@@ -46,8 +46,7 @@
 #include "util.h"
 
 #define IN_FD         3
-#define OUT_FD        4 /* kernel; initrd and rootfs.squashfs follow */
-#define MAX_INSECURE  64
+#define OUT_FD        4   /* kernel; initrd and rootfs.squashfs follow */
 #define REPORT_PERIOD 100 /* ms between progress reports of one file */
 
 /* SIGTERM from the daemon: stop at the next check, cleaning up (the blob cache's .partial). */
@@ -63,7 +62,7 @@ struct child {
 	bool oci;
 	const char *what; /* the ISO's label or the reference */
 	const char *cache, *platform, *auth_file, *compression, *kernel, *initrd;
-	const char *insecure[MAX_INSECURE + 1];
+	const char *insecure[IMPORT_MAX_INSECURE + 1];
 	size_t n_insecure;
 	uint64_t max_size;
 	struct sandbox_limits limits;
@@ -234,7 +233,7 @@ option_set(struct child *c, int opt, const char *arg)
 		c->initrd = arg;
 		return 0;
 	case 'I':
-		if (c->n_insecure == MAX_INSECURE)
+		if (c->n_insecure == IMPORT_MAX_INSECURE)
 			return -E2BIG;
 		c->insecure[c->n_insecure++] = arg;
 		return 0;

@@ -25,7 +25,6 @@
 #define NETBOOTD_IMPORT_PATH "/usr/libexec/netbootd/netbootd-import"
 #endif
 
-#define MAX_ARGS     96
 #define MAX_ENV      256
 #define POLL_MS      100
 #define CHILD_IN_FD  3
@@ -122,12 +121,12 @@ static void __attribute__((noreturn)) child_exec(const struct import_proc_params
 static int
 spawn(const struct import_proc_params *p, int report_fd, pid_t *ret)
 {
-	const char *argv[MAX_ARGS + 2] = {"netbootd-import"}, *env[MAX_ENV];
+	const char *argv[IMPORT_MAX_ARGS + 2] = {"netbootd-import"}, *env[MAX_ENV];
 	size_t n = 1;
 	pid_t pid;
 
 	for (size_t i = 0; p->args[i] != NULL; i++) {
-		if (n == MAX_ARGS)
+		if (n == IMPORT_MAX_ARGS)
 			return -E2BIG;
 		argv[n++] = p->args[i];
 	}

@@ -115,9 +115,13 @@ outputs_open(struct import *imp, int out[MANIFEST_N_FILES], char **ret_error)
 	return 0;
 }
 
+/* Every registry.insecure host fits the child's command line. */
+_Static_assert(
+    CONFIG_MAX_INSECURE <= IMPORT_MAX_INSECURE, "registry.insecure: the import child's cap");
+
 /* The child's arguments: the limits, then those of its mode. */
 struct child_args {
-	const char *v[80];
+	const char *v[IMPORT_MAX_ARGS + 1];
 	size_t n;
 	char max_size[24], memory[24], cpu[16];
 };

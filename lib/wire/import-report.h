@@ -25,6 +25,13 @@
 #define IMPORT_REPORT_MAX_NAME    64 /* a phase or a file: bytes with the NUL */
 #define IMPORT_REPORT_DIGEST      72 /* "sha256:" + 64 hex + NUL */
 
+/*
+ * The child's command line: at most IMPORT_MAX_INSECURE --insecure hosts
+ * (registry.insecure's cap) and IMPORT_MAX_ARGS arguments in all.
+ */
+#define IMPORT_MAX_INSECURE 64
+#define IMPORT_MAX_ARGS     (2 * IMPORT_MAX_INSECURE + 32)
+
 enum import_report_type {
 	IMPORT_REPORT_PROGRESS,
 	IMPORT_REPORT_OK,
