@@ -37,8 +37,8 @@ struct progress_sub;
  * must not wait behind TFTP and HTTP transfers.  Everything else, TFTP and
  * HTTP included, runs at SERVER_PRIO_BULK, which is libevent's default for an
  * event nobody sets (the middle one, n / 2).  So that a ready DHCP socket is
- * seen soon, the loop polls again after SERVER_BULK_USEC of bulk callbacks,
- * and each bulk callback does a bounded amount of work (one TFTP window, one
+ * seen soon, the loop polls again after SERVER_BULK_USEC of bulk callbacks
+ * (1-4 ms by libevent's coarse clock, server.c), and each bulk callback does a bounded amount of work (one TFTP window, one
  * sendfile of at most 1 MiB).
  */
 enum {
