@@ -3,25 +3,30 @@
 # namespace of our own.
 #
 #  - a SIZE_MIB (1024) MiB random file fetched with curl -o /dev/null, RUNS
-#    (3) times per server: median wall time and MiB/s;
-#  - wrk, 2 threads, 10 connections (keep-alive), DURATION (10) s, for each
-#    small-response case of issue 14: netbootd's generated iPXE script
+#    (5) times per server, taking turns: median wall time and MiB/s, and the
+#    median of the runs' ratios;
+#  - wrk, 2 threads, 10 connections (keep-alive), ROUNDS (5) runs of
+#    DURATION (3) s per server and case, the servers taking turns (which one
+#    goes first alternates), for each small-response case of issue 14: netbootd's generated iPXE script
 #    (/ipxe/<mac>) and cloud-config (/config/<mac>) against the same bytes as
 #    static files in nginx, a 4 KiB image file, HEAD of it, and "Range:
-#    bytes=0-0" of the big file: requests/s.
+#    bytes=0-0" of the big file: the median requests/s of each server, and
+#    the median of the rounds' ratios (this machine's speed moves by 2x from
+#    one second to the next: only runs side by side compare).
 # Ratios are netbootd / nginx (> 1: netbootd is faster).  nginx runs with one
 # worker, like netbootd's one thread, sendfile on, access log off.
 #
 # usage: bench/bench-http.sh [path/to/netbootd]     (root; default build/daemon/netbootd)
-# env:   RUNS (3), SIZE_MIB (1024), DURATION (10)
+# env:   RUNS (5), SIZE_MIB (1024), ROUNDS (5), DURATION (3)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 NETBOOTD=${1:-${NETBOOTD:-$HERE/../build/daemon/netbootd}}
 NETBOOTCTL=${NETBOOTCTL:-$(dirname "$NETBOOTD")/../ctl/netbootctl}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SIZE_MIB=${SIZE_MIB:-1024}
-DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-3}
 TIMEOUT=120 # seconds per download
 NB_PORT=18490
 NG_PORT=18491
@@ -62,17 +67,15 @@ in_ns "$NETBOOTCTL" -s "$TMP/control.sock" config default bench >/dev/null
 in_ns curl -sf -o "$TMP/www/script" "http://127.0.0.1:$NB_PORT/ipxe/$MAC"
 in_ns curl -sf -o "$TMP/www/config" "http://127.0.0.1:$NB_PORT/config/$MAC"
 
+STEAL0=$(steal_sample)
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# Median seconds of RUNS downloads of URL; checks the size each time.
-fetch_median() { # url
-	local i t size want
-	want=$((SIZE_MIB * 1048576))
-	for i in $(seq "$RUNS"); do
-		read -r t size < <(in_ns curl -sf -m $TIMEOUT -o /dev/null -w '%{time_total} %{size_download}\n' "$1")
-		[ "$size" = "$want" ] || { echo "bench-http: short download of $1 ($size bytes)" >&2; exit 1; }
-		echo "$t"
-	done | median
+# Seconds of one download of URL; checks the size.
+fetch_one() { # url
+	local t size want=$((SIZE_MIB * 1048576))
+	read -r t size < <(in_ns curl -sf -m $TIMEOUT -o /dev/null -w '%{time_total} %{size_download}\n' "$1")
+	[ "$size" = "$want" ] || { echo "bench-http: short download of $1 ($size bytes)" >&2; exit 1; }
+	echo "$t"
 }
 
 # One correctness check of the big file (outside the timed runs).
@@ -81,8 +84,20 @@ cmp -s "$TMP/check" "$TMP/state/images/bench/rootfs.squashfs" || { echo "bench-h
 rm -f "$TMP/check"
 
 echo "bench-http: $RUNS downloads of $SIZE_MIB MiB per server" >&2
-NB_T=$(fetch_median "http://127.0.0.1:$NB_PORT/images/bench/rootfs.squashfs")
-NG_T=$(fetch_median "http://127.0.0.1:$NG_PORT/images/bench/rootfs.squashfs")
+# RUNS downloads per server, taking turns: "netbootd-seconds nginx-seconds" per run.
+for i in $(seq "$RUNS"); do
+	if [ $((i % 2)) = 1 ]; then
+		a=$(fetch_one "http://127.0.0.1:$NB_PORT/images/bench/rootfs.squashfs")
+		b=$(fetch_one "http://127.0.0.1:$NG_PORT/images/bench/rootfs.squashfs")
+	else
+		b=$(fetch_one "http://127.0.0.1:$NG_PORT/images/bench/rootfs.squashfs")
+		a=$(fetch_one "http://127.0.0.1:$NB_PORT/images/bench/rootfs.squashfs")
+	fi
+	echo "$a $b"
+done >"$TMP/big-times"
+NB_T=$(awk '{ print $1 }' "$TMP/big-times" | median)
+NG_T=$(awk '{ print $2 }' "$TMP/big-times" | median)
+BIG_RATIO=$(awk '{ print $2 / $1 }' "$TMP/big-times" | median)
 
 rps() { # url [wrk options]
 	local url=$1
@@ -91,12 +106,12 @@ rps() { # url [wrk options]
 }
 NBU=http://127.0.0.1:$NB_PORT
 NGU=http://127.0.0.1:$NG_PORT
-echo "bench-http: wrk -t2 -c10 -d${DURATION}s per server and case" >&2
+echo "bench-http: $ROUNDS rounds of wrk -t2 -c10 -d${DURATION}s per server and case" >&2
 printf '%-10s %14s %10s\n' "server" "1 GiB median" "MiB/s"
-awk -v size="$SIZE_MIB" -v nbt="$NB_T" -v ngt="$NG_T" 'BEGIN {
+awk -v size="$SIZE_MIB" -v nbt="$NB_T" -v ngt="$NG_T" -v r="$BIG_RATIO" 'BEGIN {
 	printf "%-10s %12.3f s %10.0f\n", "netbootd", nbt, size / nbt
 	printf "%-10s %12.3f s %10.0f\n", "nginx", ngt, size / ngt
-	printf "ratio netbootd/nginx, 1 GiB throughput: %.2f\n\n", ngt / nbt
+	printf "ratio netbootd/nginx, 1 GiB throughput (median of the runs): %.2f\n\n", r
 }'
 printf '%-28s %12s %12s %7s\n' "case (wrk req/s)" "netbootd" "nginx" "ratio"
 # HEAD through ab -i (wrk's parser waits for a HEAD response's body), 10
@@ -105,17 +120,35 @@ ab_head_rps() { # url
 	in_ns ab -i -k -c10 -t "$DURATION" -n 100000000 "$1" 2>/dev/null |
 		awk '/^Requests per second/ { print $4 }'
 }
-case_line() { # name netbootd-url nginx-url [wrk options | head]
-	local name=$1 nb=$2 ng=$3 a b
-	shift 3
+one_rps() { # url [wrk options | head]
+	local url=$1
+	shift
 	if [ "${1:-}" = head ]; then
-		a=$(ab_head_rps "$nb")
-		b=$(ab_head_rps "$ng")
+		ab_head_rps "$url"
 	else
-		a=$(rps "$nb" "$@")
-		b=$(rps "$ng" "$@")
+		rps "$url" "$@"
 	fi
-	awk -v n="$name" -v a="$a" -v b="$b" 'BEGIN { printf "%-28s %12.0f %12.0f %7.2f\n", n, a, b, a / b }'
+}
+case_line() { # name netbootd-url nginx-url [wrk options | head]
+	local name=$1 nb=$2 ng=$3 a b i
+	shift 3
+	for i in $(seq "$ROUNDS"); do
+		if [ $((i % 2)) = 1 ]; then
+			a=$(one_rps "$nb" "$@")
+			b=$(one_rps "$ng" "$@")
+		else
+			b=$(one_rps "$ng" "$@")
+			a=$(one_rps "$nb" "$@")
+		fi
+		echo "$a $b"
+	done | awk -v n="$name" '
+		function median(v, k,   i, j, t) {
+			for (i = 2; i <= k; i++)
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+			return v[int((k + 1) / 2)]
+		}
+		{ a[NR] = $1; b[NR] = $2; r[NR] = $2 > 0 ? $1 / $2 : 0 }
+		END { printf "%-28s %12.0f %12.0f %7.2f\n", n, median(a, NR), median(b, NR), median(r, NR) }'
 }
 case_line "script (/ipxe/<mac>)" "$NBU/ipxe/$MAC" "$NGU/script"
 case_line "cloud-config (/config/<mac>)" "$NBU/config/$MAC" "$NGU/config"
@@ -124,3 +157,4 @@ case_line "HEAD of the 4 KiB file (ab)" "$NBU/images/bench/kernel" "$NGU/images/
 case_line "Range: bytes=0-0" "$NBU/images/bench/rootfs.squashfs" "$NGU/images/bench/rootfs.squashfs" \
 	-H "Range: bytes=0-0"
 echo "netbootd VmRSS at the end: $(awk '/^VmRSS/ { print $2, $3 }' /proc/$NB_PID/status)"
+steal_report "$STEAL0"

@@ -112,10 +112,8 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *a
 	struct http_conn *k = arg;
 
 	(void)buf;
-	if (info->n_added > 0 && !k->waiting) {
-		k->waiting = true;
-		evtimer_add(&k->deadline, conn_deadline(k->s));
-	}
+	if (info->n_added > 0)
+		http_conn_request_begun(k);
 }
 
 static int
@@ -201,7 +199,24 @@ http_conn_admit(struct http_server *s, struct evhttp_connection *evcon)
 	evtimer_add(&k->deadline, conn_deadline(s));
 	s->conns[fd] = k;
 	s->n_conns++;
+	(void)http_fast_attach(k); /* without it, evhttp answers everything */
 	return 0;
+}
+
+void
+http_conn_request_done(struct http_conn *k)
+{
+	k->waiting = false;
+	evtimer_del(&k->deadline);
+}
+
+void
+http_conn_request_begun(struct http_conn *k)
+{
+	if (!k->waiting) {
+		k->waiting = true;
+		evtimer_add(&k->deadline, conn_deadline(k->s));
+	}
 }
 
 void
@@ -209,10 +224,8 @@ http_conn_request(struct http_server *s, struct evhttp_connection *evcon)
 {
 	struct http_conn *k = conn_find(s, evcon);
 
-	if (k == NULL)
-		return;
-	k->waiting = false;
-	evtimer_del(&k->deadline);
+	if (k != NULL)
+		http_conn_request_done(k);
 }
 
 /*
@@ -247,6 +260,7 @@ static void
 conn_free(struct http_server *s, struct http_conn *k)
 {
 	evtimer_del(&k->deadline);
+	http_fast_detach(k);
 	if (k->input_cb != NULL)
 		evbuffer_remove_cb_entry(k->input, k->input_cb);
 	s->conns[k->fd] = NULL;
@@ -270,6 +284,7 @@ http_conn_free_all(struct http_server *s)
 	for (size_t i = 0; i < s->cap_conns; i++)
 		if (s->conns[i] != NULL) {
 			evtimer_del(&s->conns[i]->deadline);
+			http_fast_detach(s->conns[i]);
 			free(s->conns[i]);
 		}
 	free(s->conns);

@@ -11,11 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event_struct.h>
 #include <event2/http.h>
 
 #include "http-path.h"
+#include "http-request.h"
 #include "http.h"
 #include "progress.h"
 
@@ -44,10 +47,13 @@ struct http_handler {
 	void *userdata;
 };
 
-/* One connection evhttp made, once admitted (http-conn.c). */
+struct http_fast;
+
+/* One connection evhttp made, once admitted (http-conn.c), and its fast path (http-fast.c). */
 struct http_conn {
 	struct http_server *s;
 	struct evhttp_connection *evcon;
+	struct http_fast *fast;
 	struct evbuffer *input;
 	struct evbuffer_cb_entry *input_cb; /* sees the first byte of each request */
 	struct event deadline;              /* http.header_timeout */
@@ -76,6 +82,9 @@ struct http_server {
 	struct evhttp *http;
 	struct evhttp_bound_socket **socks;
 	size_t n_socks;
+	/* evhttp's callbacks of a connection's bufferevent (http-fast.c puts its own first) */
+	bufferevent_data_cb ev_readcb, ev_writecb;
+	bufferevent_event_cb ev_eventcb;
 	struct event *resolve_ev; /* attaches close callbacks to new connections */
 	struct event *resume_ev;  /* re-enables accepting after an accept error */
 	struct bufferevent **pending;
@@ -119,15 +128,19 @@ struct http_xfer {
 	LIST_ENTRY(http_xfer) link;
 	struct http_server *s;
 	struct evhttp_connection *evcon;
+	bool linked; /* in s->xfers, following a response */
 	struct progress_event ev;
 	char image[HTTP_NAME_MAX + 1];
 	uint64_t body;
 };
 
-/* One request being answered. */
+/* One request being answered: by evhttp (req) or by the fast path (fast). */
 struct http_req {
 	struct http_server *s;
 	struct evhttp_request *req;
+	struct http_fast *fast;
+	const struct http_request_head *in; /* the fast path's request head */
+	const char *method;                 /* for the log */
 	const char *path;
 	bool head;
 	bool post; /* only for reports */
@@ -140,7 +153,38 @@ struct http_req {
 	struct in_addr local;   /* our address on the connection, 0.0.0.0 if unknown */
 };
 
+/* ---- http.c ---- */
+
+/* Answer a request: each branch queues one response. */
+void http_answer(struct http_req *c, enum evhttp_cmd_type cmd);
+
+/* ---- http-fast.c ---- */
+
+/*
+ * The fast path: on an admitted connection, GET and HEAD requests that
+ * lib/wire/http-request.c fully understands are answered without an evhttp
+ * request object; the first other request gives the connection to evhttp.
+ */
+int http_fast_attach(struct http_conn *k);
+void http_fast_detach(struct http_conn *k);
+/* Queue the response of c (c->fast), as http_reply_send. */
+void http_fast_send(
+    struct http_req *c, int code, const char *reason, struct evbuffer *body, uint64_t len);
+/* Add a response header; a header block that does not fit makes the response a 500. */
+void http_fast_add_header(struct http_fast *f, const char *name, const char *value);
+/* The value of request header Range, If-Range or User-Agent; NULL otherwise. */
+const char *http_fast_header(const struct http_req *c, const char *name);
+int http_fast_fd(const struct http_fast *f);
+struct evhttp_connection *http_fast_evcon(const struct http_fast *f);
+/* Follow a file body to its end (its progress event). */
+void http_fast_xfer(struct http_fast *f, struct http_xfer *x);
+
 /* ---- http-conn.c ---- */
+
+/* A request of the connection is whole: the header deadline stops. */
+void http_conn_request_done(struct http_conn *k);
+/* A part of the next request is there: its header deadline runs (if it does not already). */
+void http_conn_request_begun(struct http_conn *k);
 
 /* Admit a connection evhttp made, or refuse it (a 503, then freed): 0 or -EBUSY. */
 int http_conn_admit(struct http_server *s, struct evhttp_connection *evcon);
@@ -173,6 +217,8 @@ void http_summary_free(struct http_server *s);
 
 /* ---- http-linger.c ---- */
 
+/* Whether a User-Agent value is GRUB's. */
+bool http_linger_agent(const char *ua);
 /* Whether the request comes from GRUB (its User-Agent). */
 bool http_linger_wanted(struct evhttp_request *req);
 /* Free the connection with a reset once its output is acknowledged (at most 10 s). */
@@ -182,6 +228,13 @@ void http_linger_forget(struct http_server *s, struct evhttp_connection *evcon);
 void http_linger_free(struct http_server *s);
 
 /* ---- http-reply.c ---- */
+
+/* Add a response header (evhttp's or the fast path's). */
+void http_req_add_header(struct http_req *c, const char *name, const char *value);
+/* The value of a request header: Range, If-Range, User-Agent; NULL if absent. */
+const char *http_req_header(struct http_req *c, const char *name);
+/* A progress event ends: all of the body left, or 'left' bytes of it did not. */
+void http_reply_xfer_end(struct http_xfer *x, uint64_t left, bool complete);
 
 void http_reply_event_init(const struct http_req *c, enum progress_kind kind, const char *detail,
     struct progress_event *ev);

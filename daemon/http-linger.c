@@ -37,11 +37,16 @@ struct http_linger_entry {
 };
 
 bool
+http_linger_agent(const char *ua)
+{
+	return ua != NULL && strncmp(ua, "GRUB", 4) == 0;
+}
+
+bool
 http_linger_wanted(struct evhttp_request *req)
 {
-	const char *ua = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
-
-	return ua != NULL && strncmp(ua, "GRUB", 4) == 0;
+	return http_linger_agent(
+	    evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent"));
 }
 
 /* Everything sent and acknowledged. */

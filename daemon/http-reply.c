@@ -72,26 +72,37 @@ http_reply_xfer_free(struct http_xfer *x)
 {
 	if (x == NULL)
 		return;
-	if (x->evcon != NULL) {
+	if (x->linked) {
 		LIST_REMOVE(x, link);
 		x->s->n_xfers--;
 	}
 	free(x);
 }
 
+void
+http_reply_xfer_end(struct http_xfer *x, uint64_t left, bool complete)
+{
+	struct http_server *s = x->s;
+
+	if (complete) {
+		s->stats->bytes_sent += x->body;
+		x->ev.bytes = x->body;
+		x->ev.complete = x->body == x->ev.total;
+	} else {
+		x->ev.bytes = left < x->body ? x->body - left : 0;
+		x->ev.complete = false;
+	}
+	if (!s->freeing)
+		http_reply_progress(s, &x->ev, x->image[0] ? x->image : NULL);
+	http_reply_xfer_free(x);
+}
+
 /* evhttp sent the whole response. */
 static void
 http_xfer_done(struct evhttp_request *req, void *arg)
 {
-	struct http_xfer *x = arg;
-	struct http_server *s = x->s;
-
-	s->stats->bytes_sent += x->body;
 	(void)req;
-	x->ev.bytes = x->body;
-	x->ev.complete = x->body == x->ev.total;
-	http_reply_progress(s, &x->ev, x->image[0] ? x->image : NULL);
-	http_reply_xfer_free(x);
+	http_reply_xfer_end(arg, 0, true);
 }
 
 /* The connection closed before its response went out: record what left. */
@@ -105,14 +116,8 @@ http_reply_xfers_closed(struct http_server *s, struct evhttp_connection *evcon)
 		uint64_t left = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : x->body;
 
 		next = LIST_NEXT(x, link);
-		if (x->evcon != evcon)
-			continue;
-		if (!s->freeing) {
-			x->ev.bytes = left < x->body ? x->body - left : 0;
-			x->ev.complete = false;
-			http_reply_progress(s, &x->ev, x->image[0] ? x->image : NULL);
-		}
-		http_reply_xfer_free(x);
+		if (x->evcon == evcon)
+			http_reply_xfer_end(x, left, false);
 	}
 }
 
@@ -129,23 +134,34 @@ http_count_sent(struct evhttp_request *req, void *arg)
 		s->stats->bytes_sent += strtoull(cl, NULL, 10);
 }
 
-static const char *
-http_method_name(enum evhttp_cmd_type cmd)
+/* ---- request and response headers, of either kind of request ---- */
+
+void
+http_req_add_header(struct http_req *c, const char *name, const char *value)
 {
-	switch (cmd) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	default:
-		return "other";
-	}
+	if (c->fast != NULL)
+		http_fast_add_header(c->fast, name, value);
+	else
+		evhttp_add_header(evhttp_request_get_output_headers(c->req), name, value);
+}
+
+const char *
+http_req_header(struct http_req *c, const char *name)
+{
+	if (c->fast != NULL)
+		return http_fast_header(c, name);
+	return evhttp_find_header(evhttp_request_get_input_headers(c->req), name);
+}
+
+/* The response could not be made: a bare 500. */
+static void
+http_reply_fail(struct http_req *c)
+{
+	if (c->fast != NULL)
+		http_fast_send(c, 500, "Internal Server Error", NULL, 0);
+	else
+		evhttp_send_error(c->req, 500, "Internal Server Error");
+	c->sent = true;
 }
 
 /* The request target for a log line: printable ASCII, at most HTTP_LOG_PATH_MAX bytes. */
@@ -173,7 +189,7 @@ http_log(const struct http_req *c, int code, uint64_t bytes)
 	snprintf(fields, sizeof(fields), "CLIENT=%s\nPATH=%s\nSTATUS=%d\nBYTES=%" PRIu64 "%s%s",
 	    c->client, path, code, bytes, c->mac ? "\nNETBOOT_MAC=" : "", mac);
 	log_debug(fields, "HTTP %s \"%s\" from %s: %d, %" PRIu64 " bytes",
-	    http_method_name(evhttp_request_get_command(c->req)), path, c->client, code, bytes);
+	    c->method ? c->method : "other", path, c->client, code, bytes);
 }
 
 /* Send with a Content-Length of 'len' (the body, or what GET would get for HEAD). */
@@ -181,18 +197,26 @@ void
 http_reply_send(
     struct http_req *c, int code, const char *reason, struct evbuffer *body, uint64_t len)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	struct evkeyvalq *h;
 	char n[24];
 
-	snprintf(n, sizeof(n), "%" PRIu64, len);
-	evhttp_remove_header(h, "Content-Length");
-	if (code != 204) /* RFC 9110 8.6: none in a 204 */
-		evhttp_add_header(h, "Content-Length", n);
 	if (code >= 100 && code < 600)
 		c->s->stats->responses[code / 100 - 1]++;
 	http_summary_response(c->s, code);
 	http_log(c, code, c->head ? 0 : len);
-	if (c->xfer != NULL && c->xfer->evcon != NULL)
+	if (c->fast != NULL) {
+		if (c->xfer != NULL && c->xfer->linked)
+			http_fast_xfer(c->fast, TAKE_PTR(c->xfer));
+		http_fast_send(c, code, reason, body, len);
+		c->sent = true;
+		return;
+	}
+	h = evhttp_request_get_output_headers(c->req);
+	snprintf(n, sizeof(n), "%" PRIu64, len);
+	evhttp_remove_header(h, "Content-Length");
+	if (code != 204) /* RFC 9110 8.6: none in a 204 */
+		evhttp_add_header(h, "Content-Length", n);
+	if (c->xfer != NULL && c->xfer->linked)
 		evhttp_request_set_on_complete_cb(c->req, http_xfer_done, TAKE_PTR(c->xfer));
 	else
 		evhttp_request_set_on_complete_cb(c->req, http_count_sent, c->s);
@@ -209,10 +233,10 @@ http_reply_text(struct http_req *c, int code, const char *reason, const char *ct
 	if (body == NULL || evbuffer_add(body, text, len) < 0) {
 		if (body != NULL)
 			evbuffer_free(body);
-		evhttp_send_error(c->req, 500, "Internal Server Error");
+		http_reply_fail(c);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type", ctype);
+	http_req_add_header(c, "Content-Type", ctype);
 	http_reply_send(c, code, reason, body, len);
 	evbuffer_free(body);
 }
@@ -227,14 +251,14 @@ http_reply_error(struct http_req *c, int code, const char *reason)
 }
 
 static void
-http_add_date(struct evkeyvalq *h, const char *name, time_t t)
+http_add_date(struct http_req *c, const char *name, time_t t)
 {
 	char buf[64];
 	struct tm tm;
 
 	if (gmtime_r(&t, &tm) != NULL &&
 	    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
-		evhttp_add_header(h, name, buf);
+		http_req_add_header(c, name, buf);
 }
 
 /*
@@ -246,12 +270,11 @@ http_add_date(struct evkeyvalq *h, const char *name, time_t t)
 static int
 http_pick_range(struct http_req *c, uint64_t size, struct http_range *ret)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
-	const char *v = evhttp_find_header(in, "Range");
+	const char *v = http_req_header(c, "Range");
 	int r;
 
 	*ret = (struct http_range){.start = 0, .length = size};
-	if (v == NULL || evhttp_find_header(in, "If-Range") != NULL)
+	if (v == NULL || http_req_header(c, "If-Range") != NULL)
 		return 200;
 	r = http_range_parse(v, strlen(v), size, ret);
 	if (r == -ERANGE)
@@ -345,11 +368,13 @@ static void
 http_xfer_attach(struct http_req *c, uint64_t body, uint64_t total)
 {
 	struct http_xfer *x = c->xfer;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct evhttp_connection *evcon =
+	    c->fast ? http_fast_evcon(c->fast) : evhttp_request_get_connection(c->req);
 
 	if (x == NULL || evcon == NULL)
 		return;
 	x->evcon = evcon;
+	x->linked = true;
 	x->body = body;
 	x->ev.total = total;
 	LIST_INSERT_HEAD(&c->s->xfers, x, link);
@@ -360,7 +385,6 @@ http_xfer_attach(struct http_req *c, uint64_t body, uint64_t total)
 void
 http_reply_file(struct http_req *c, int fd, const char *ctype)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	struct evbuffer *body = NULL;
 	struct http_range rg;
 	char cr[96];
@@ -372,29 +396,29 @@ http_reply_file(struct http_req *c, int fd, const char *ctype)
 		http_reply_error(c, 500, "Internal Server Error");
 		return;
 	}
-	evhttp_add_header(h, "Accept-Ranges", "bytes");
-	http_add_date(h, "Last-Modified", st.st_mtime);
+	http_req_add_header(c, "Accept-Ranges", "bytes");
+	http_add_date(c, "Last-Modified", st.st_mtime);
 	code = http_pick_range(c, (uint64_t)st.st_size, &rg);
 	if (code == 416) {
 		close(fd);
 		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, (uint64_t)st.st_size);
-		evhttp_add_header(h, "Content-Range", cr);
+		http_req_add_header(c, "Content-Range", cr);
 		http_reply_text(c, 416, "Range Not Satisfiable", CTYPE_TEXT, "", 0);
 		return;
 	}
 	if (code == 206) {
 		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, rg.start,
 		    rg.start + rg.length - 1, (uint64_t)st.st_size);
-		evhttp_add_header(h, "Content-Range", cr);
+		http_req_add_header(c, "Content-Range", cr);
 	}
-	evhttp_add_header(h, "Content-Type", ctype);
+	http_req_add_header(c, "Content-Type", ctype);
 	if (c->head || rg.length == 0) {
 		close(fd);
 		http_reply_send(c, code, code == 206 ? "Partial Content" : "OK", NULL, rg.length);
 		return;
 	}
 	if ((body = http_file_body(fd, &rg)) == NULL) {
-		evhttp_send_error(c->req, 500, "Internal Server Error");
+		http_reply_fail(c);
 		return;
 	}
 	http_xfer_attach(c, rg.length, (uint64_t)st.st_size);
@@ -420,6 +444,6 @@ http_reply_xfer_new(
 void
 http_reply_not_allowed(struct http_req *c, const char *allow)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Allow", allow);
+	http_req_add_header(c, "Allow", allow);
 	http_reply_error(c, 405, "Method Not Allowed");
 }

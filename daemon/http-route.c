@@ -126,10 +126,12 @@ http_route_blob(struct http_req *c, const struct http_route *rt)
 static struct in_addr
 http_local_addr(struct http_req *c)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct evhttp_connection *evcon = c->req ? evhttp_request_get_connection(c->req) : NULL;
 	struct sockaddr_in sin = {0};
 	socklen_t sl = sizeof(sin);
-	int fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
+	int fd = c->fast ? http_fast_fd(c->fast)
+	         : evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon))
+	                 : -1;
 
 	if (c->has_local)
 		return c->local;

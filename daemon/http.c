@@ -314,13 +314,13 @@ http_reply_handler(struct http_req *c, const struct http_handler *h)
 		http_reply_error(c, 500, "Internal Server Error");
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type", ctype);
+	http_req_add_header(c, "Content-Type", ctype);
 	http_reply_send(c, 200, "OK", body, evbuffer_get_length(body));
 	evbuffer_free(body);
 }
 
 /* What the request asks for: each branch queues one response. */
-static void
+void
 http_answer(struct http_req *c, enum evhttp_cmd_type cmd)
 {
 	const struct http_handler *h;
@@ -353,8 +353,27 @@ http_answer(struct http_req *c, enum evhttp_cmd_type cmd)
 		return;
 	}
 	http_route_dispatch(c, &rt);
-	if (c->xfer != NULL && c->xfer->evcon == NULL)
+	if (c->xfer != NULL && !c->xfer->linked)
 		http_reply_xfer_free(c->xfer); /* not sent (HEAD, an error, an empty body) */
+}
+
+static const char *
+http_method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	default:
+		return "other";
+	}
 }
 
 static void
@@ -374,6 +393,7 @@ http_handle(struct evhttp_request *req, void *arg)
 	if (host == NULL || inet_pton(AF_INET, host, &c.addr) != 1)
 		c.addr.s_addr = htonl(INADDR_ANY);
 	c.head = cmd == EVHTTP_REQ_HEAD;
+	c.method = http_method_name(cmd);
 	if (evcon != NULL && http_linger_wanted(req))
 		http_linger_add(c.s, evcon); /* every route answers before the timer runs */
 	else if (evcon != NULL)

@@ -240,10 +240,15 @@ stream_begin(struct http_req *c, struct ui_stream *st)
 void
 ui_stream_start(struct http_req *c)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct evhttp_connection *evcon;
 	struct ui_streams *u = streams_get(c->s);
 	struct ui_stream *st;
 
+	if (c->req == NULL) { /* the fast path gives the status page's requests to evhttp */
+		http_reply_error(c, 500, "Internal Server Error");
+		return;
+	}
+	evcon = evhttp_request_get_connection(c->req);
 	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Cache-Control", "no-store");
 	if (c->head) {
 		evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",

@@ -22,20 +22,18 @@
 static void
 ui_headers(struct http_req *c, bool page)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	http_req_add_header(c, "X-Content-Type-Options", "nosniff");
+	http_req_add_header(c, "Referrer-Policy", "no-referrer");
 	if (page) {
-		evhttp_add_header(h, "Content-Security-Policy", UI_CSP);
-		evhttp_add_header(h, "X-Frame-Options", "DENY");
+		http_req_add_header(c, "Content-Security-Policy", UI_CSP);
+		http_req_add_header(c, "X-Frame-Options", "DENY");
 	}
 }
 
 static void
 ui_redirect(struct http_req *c)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Location", "/ui/");
+	http_req_add_header(c, "Location", "/ui/");
 	http_reply_text(c, 302, "Found", CTYPE_TEXT, "/ui/\n", 5);
 }
 
@@ -66,8 +64,8 @@ ui_file(struct http_req *c, const char *name)
 		return;
 	}
 	ui_headers(c, true);
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type", f->ctype);
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Cache-Control", "no-cache");
+	http_req_add_header(c, "Content-Type", f->ctype);
+	http_req_add_header(c, "Cache-Control", "no-cache");
 	http_reply_send(c, 200, "OK", body, f->len);
 	evbuffer_free(body);
 }
@@ -84,7 +82,7 @@ ui_state(struct http_req *c)
 		return;
 	}
 	ui_headers(c, false);
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Cache-Control", "no-store");
+	http_req_add_header(c, "Cache-Control", "no-store");
 	http_reply_text(c, 200, "OK", "application/json", json, strlen(json));
 	free(json);
 }

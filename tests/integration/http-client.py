@@ -8,6 +8,9 @@ usage: http-client.py PORT CHECK
   garbage   junk bytes, an oversized header and a half-sent request: each is
             answered with an error or closed, and the daemon still serves
   idle T    a silent connection is closed by the daemon within T+3 seconds
+  pipeline  requests sent together on one connection are answered in order,
+            also across one the fast path gives to evhttp (a POST); a head
+            sent in pieces; HTTP/1.0 keep-alive and close; a bare-LF request
 Prints what it checks; exits 0 on success, 1 on failure.
 """
 import socket
@@ -129,6 +132,69 @@ def check_idle(port, t):
         fail("closed too early")
 
 
+def statuses(data, heads=()):
+    """The status codes of the responses in data, in order (bodies skipped by
+    Content-Length, except for the responses numbered in heads: to HEAD)."""
+    codes = []
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep:
+            fail("a response without the end of its headers: %r" % data[:200])
+        lines = head.split(b"\r\n")
+        parts = lines[0].split(b" ")
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            fail("not a status line: %r" % lines[0])
+        codes.append(int(parts[1]))
+        length = 0
+        for l in lines[1:]:
+            name, _, value = l.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        data = rest[0 if len(codes) - 1 in heads else length:]
+    return codes
+
+
+def pipelined(port, parts, pause=0.0):
+    s = socket.create_connection((HOST, port), timeout=10)
+    for p in parts:
+        s.sendall(p)
+        time.sleep(pause)
+    data = read_all(s, 10)
+    s.close()
+    return data
+
+
+def check_pipeline(port):
+    r = (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+         b"GET /images/kairos/kernel HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n"
+         b"HEAD /images/kairos/kernel HTTP/1.1\r\n\r\n"
+         b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab"
+         b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+         b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+    got = statuses(pipelined(port, [r]), heads=(2,))
+    print("pipelined, in one write: %s" % got)
+    if got != [200, 206, 200, 405, 200, 200]:
+        fail("pipelined answers %s" % got)
+    got = statuses(pipelined(port, [r[i:i + 7] for i in range(0, len(r), 7)], 0.002), heads=(2,))
+    print("pipelined, 7 bytes at a time: %s" % got)
+    if got != [200, 206, 200, 405, 200, 200]:
+        fail("pipelined answers in pieces %s" % got)
+    data = pipelined(port, [b"GET /heal", b"thz HTTP/1.1\r\nHo", b"st: x\r\n\r\n",
+                            b"GET /healthz HTTP/1.0\r\n\r\n"], 0.3)
+    print("a head in three pieces, then HTTP/1.0: %s" % statuses(data))
+    if statuses(data) != [200, 200] or not data.endswith(b"ok\n"):
+        fail("pieces: %r" % data[:300])
+    data = pipelined(port, [b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                            b"GET /healthz HTTP/1.0\r\n\r\n"])
+    if statuses(data) != [200, 200] or b"Connection: keep-alive" not in data:
+        fail("HTTP/1.0 keep-alive: %r" % data[:300])
+    print("HTTP/1.0 keep-alive then close: [200, 200]")
+    data = pipelined(port, [b"GET /healthz HTTP/1.1\n\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"])
+    print("a bare-LF request, then another: %s" % statuses(data))
+    if statuses(data) != [200, 200]:
+        fail("bare LF: %r" % data[:300])
+
+
 def main():
     port = int(sys.argv[1])
     check = sys.argv[2]
@@ -140,6 +206,8 @@ def main():
         check_garbage(port)
     elif check == "idle":
         check_idle(port, int(sys.argv[3]))
+    elif check == "pipeline":
+        check_pipeline(port)
     else:
         fail("unknown check " + check)
 

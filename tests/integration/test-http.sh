@@ -214,6 +214,7 @@ check "405 has Allow: GET, HEAD" [ "$(header Allow -X POST -d x "$BASE/images/ka
 check "connections beyond max_connections wait, then get served" in_ns "$PY" "$HERE/http-client.py" "$PORT" cap 4
 check "log says the cap was reached" grep -q "HTTP connection cap of 4 reached" "$TMP/log"
 check "garbage on the socket does not stop the daemon" in_ns "$PY" "$HERE/http-client.py" "$PORT" garbage
+check "pipelined requests, heads in pieces, HTTP/1.0, bare LF" in_ns "$PY" "$HERE/http-client.py" "$PORT" pipeline
 
 # --- phase B: reload ---------------------------------------------------------
 mkdir -p "$STATE/images/other"
