@@ -26,10 +26,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -52,6 +55,7 @@ struct http_fast {
 	size_t hdr_len;
 	bool hdr_full, has_ctype;
 	bool close_after; /* the response ends the connection */
+	bool corked;      /* TCP_CORK while a file body goes out */
 	uint64_t body;    /* bytes of the response's body, for the byte counter */
 	struct http_xfer *xfer;
 	char date[40]; /* the Date header of the second date_at */
@@ -123,9 +127,20 @@ fast_write_now(struct bufferevent *bev)
  * The response left whole: count it; false when the connection was closed
  * (Connection: close), and f with it.
  */
+static void
+fast_cork(struct http_fast *f, bool on)
+{
+	int v = on;
+
+	if (setsockopt(f->k->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)) == 0)
+		f->corked = on;
+}
+
 static bool
 fast_sent(struct http_fast *f)
 {
+	if (f->corked)
+		fast_cork(f, false); /* the last partial segment leaves now */
 	f->busy = false;
 	if (f->xfer != NULL)
 		http_reply_xfer_end(TAKE_PTR(f->xfer), 0, true);
@@ -371,6 +386,13 @@ http_fast_send(
 	f->body = 0;
 	if (body != NULL && !c->head) {
 		f->body = len;
+		/*
+		 * A file body goes out in sendfile(2) chains of HTTP_FILE_CHUNK:
+		 * corked, each chain's last segment waits to be filled by the next
+		 * instead of leaving short (TCP_NODELAY pushes it otherwise).
+		 */
+		if (len > HTTP_SMALL_BODY)
+			fast_cork(f, true);
 		evbuffer_add_buffer(out, body);
 	}
 }
