@@ -51,12 +51,16 @@ struct http_fast {
 	bool detached;                 /* the connection is evhttp's */
 	size_t scanned;                /* bytes of an unfinished head looked at */
 	struct http_request_head head; /* of the request being answered */
-	char *hdr;                     /* its response headers (fast_answer's buffer) */
+	struct http_route rt;          /* its route, if it has one */
+	bool has_rt;
+	char *hdr; /* its response headers (fast_answer's buffer) */
 	size_t hdr_len;
 	bool hdr_full, has_ctype;
 	bool close_after; /* the response ends the connection */
 	bool corked;      /* TCP_CORK while a file body goes out */
-	uint64_t body;    /* bytes of the response's body, for the byte counter */
+	bool has_local;   /* local: our address on the connection, as a route asked it */
+	struct in_addr local;
+	uint64_t body; /* bytes of the response's body, for the byte counter */
 	struct http_xfer *xfer;
 	char date[40]; /* the Date header of the second date_at */
 	time_t date_at;
@@ -88,18 +92,21 @@ slice_starts(struct http_slice v, const char *prefix)
 	return v.len >= n && memcmp(v.p, prefix, n) == 0;
 }
 
-/* Whether the request is one the fast path answers. */
+/* Whether the request is one the fast path answers; f->rt is its route when f->has_rt. */
 static bool
-fast_ours(const struct http_request_head *h)
+fast_ours(struct http_fast *f)
 {
-	struct http_route rt;
+	const struct http_request_head *h = &f->head;
+	struct http_route *rt = &f->rt;
 
+	f->has_rt = false;
 	if (h->method == HTTP_METHOD_OTHER || h->has_body || h->expect)
 		return false;
 	if (h->has_user_agent && slice_starts(h->user_agent, "GRUB"))
 		return false; /* its connections linger (http-linger.c) */
-	if (http_route_parse(h->target.p, h->target.len, &rt) == 0)
-		switch (rt.kind) {
+	if (http_route_parse(h->target.p, h->target.len, rt) == 0) {
+		f->has_rt = true;
+		switch (rt->kind) {
 		case HTTP_ROUTE_REPORT:
 		case HTTP_ROUTE_UI_REDIRECT:
 		case HTTP_ROUTE_UI_FILE:
@@ -109,6 +116,7 @@ fast_ours(const struct http_request_head *h)
 		default:
 			break;
 		}
+	}
 	return true;
 }
 
@@ -168,6 +176,9 @@ fast_answer(struct http_fast *f, char *p)
 	    .method = h->method == HTTP_METHOD_HEAD ? "HEAD" : "GET",
 	    .head = h->method == HTTP_METHOD_HEAD,
 	    .addr = k->addr,
+	    .route = f->has_rt ? &f->rt : NULL,
+	    .has_local = f->has_local,
+	    .local = f->local,
 	};
 
 	/* NUL-terminated in place: the byte after each is a space, OWS or CR of the head */
@@ -186,6 +197,8 @@ fast_answer(struct http_fast *f, char *p)
 	http_linger_forget(k->s, k->evcon);
 	http_answer(&c, c.head ? EVHTTP_REQ_HEAD : EVHTTP_REQ_GET);
 	f->hdr = NULL;
+	f->has_local = c.has_local; /* the next request of the connection asks no more */
+	f->local = c.local;
 	if (!c.sent) {
 		f->close_after = true; /* nothing to answer with: cannot happen */
 		f->busy = true;
@@ -220,7 +233,7 @@ fast_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		f->scanned = 0;
-		if (r < 0 || !fast_ours(&f->head)) {
+		if (r < 0 || !fast_ours(f)) {
 			fast_give_evhttp(f);
 			return;
 		}

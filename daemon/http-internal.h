@@ -141,6 +141,7 @@ struct http_req {
 	struct http_fast *fast;
 	const struct http_request_head *in; /* the fast path's request head */
 	const char *method;                 /* for the log */
+	const struct http_route *route;     /* the path's route, when known already */
 	const char *path;
 	bool head;
 	bool post; /* only for reports */

@@ -250,14 +250,21 @@ http_reply_error(struct http_req *c, int code, const char *reason)
 	http_reply_text(c, code, reason, CTYPE_TEXT, text, (size_t)n);
 }
 
+/* An HTTP date; the last one is kept (the files of a boot share a few mtimes). */
 static void
 http_add_date(struct http_req *c, const char *name, time_t t)
 {
-	char buf[64];
+	static char buf[64]; /* loop thread only */
+	static time_t at;
+	static bool have;
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) != NULL &&
-	    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+	if (!have || t != at) {
+		have = gmtime_r(&t, &tm) != NULL &&
+		       strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;
+		at = t;
+	}
+	if (have)
 		http_req_add_header(c, name, buf);
 }
 

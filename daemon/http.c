@@ -339,7 +339,11 @@ http_answer(struct http_req *c, enum evhttp_cmd_type cmd)
 			http_reply_handler(c, h);
 		return;
 	}
-	r = http_route_parse(c->path, strlen(c->path), &rt);
+	if (c->route != NULL) {
+		rt = *c->route; /* parsed by the fast path already */
+		r = 0;
+	} else
+		r = http_route_parse(c->path, strlen(c->path), &rt);
 	if (r == -ENOENT) {
 		http_reply_error(c, 404, "Not Found");
 		return;
