@@ -58,7 +58,8 @@
 struct tftp_session {
 	LIST_ENTRY(tftp_session) link;
 	struct tftp_server *server;
-	struct event ev;
+	struct event ev;    /* the session socket, without a timeout */
+	struct event timer; /* the retransmit deadline, armed lazily (session_timer_cb) */
 	int sock;
 	int fd;
 	struct sockaddr_in peer;
@@ -235,6 +236,7 @@ session_free(struct tftp_session *t)
 	}
 	if (t->sock >= 0) {
 		event_del(&t->ev);
+		event_del(&t->timer);
 		close(t->sock);
 	}
 	if (t->fd >= 0)
@@ -485,6 +487,13 @@ session_on_timeout(struct tftp_session *t)
 	return 0;
 }
 
+/*
+ * The timer fires at t->deadline.  Each DATA sent moves the deadline later
+ * and leaves the timer as it is: a timer that fires before the deadline
+ * re-arms for the rest (session_timer_cb).  So a block costs no timer
+ * update: one recvfrom and one sendto (libevent's own timeout of a
+ * persistent event would be re-added on every callback).
+ */
 static void
 session_arm(struct tftp_session *t)
 {
@@ -497,7 +506,7 @@ session_arm(struct tftp_session *t)
 		ns = 1000;
 	tv.tv_sec = (time_t)(ns / 1000000000LL);
 	tv.tv_usec = (suseconds_t)(ns % 1000000000LL / 1000);
-	event_add(&t->ev, &tv);
+	evtimer_add(&t->timer, &tv);
 }
 
 static bool
@@ -539,11 +548,20 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 		if (session_on_packet(t, buf, (size_t)n, &from) > 0)
 			return;
 	}
+	if (i == TFTP_SESSION_BATCH)
+		event_active(&t->ev, EV_READ, 0);
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tftp_session *t = arg;
+
+	(void)fd;
+	(void)what;
 	if (deadline_passed(t) && session_on_timeout(t) > 0)
 		return;
 	session_arm(t);
-	if (i == TFTP_SESSION_BATCH)
-		event_active(&t->ev, EV_READ, 0);
 }
 
 static int
@@ -559,6 +577,8 @@ session_start(struct tftp_session *t)
 	}
 	if (r < 0)
 		return r;
+	if (event_add(&t->ev, NULL) < 0)
+		return -ENOMEM;
 	session_arm(t);
 	return 0;
 }
@@ -653,6 +673,8 @@ session_new(struct tftp_server *s, const struct tftp_origin *o, const struct tft
 	}
 	event_assign(&t->ev, s->srv->base, t->sock, EV_READ | EV_PERSIST | EV_ET, session_cb, t);
 	event_priority_set(&t->ev, SERVER_PRIO_BULK);
+	evtimer_assign(&t->timer, s->srv->base, session_timer_cb, t);
+	event_priority_set(&t->timer, SERVER_PRIO_BULK);
 	t->server = s;
 	LIST_INSERT_HEAD(&s->sessions, t, link);
 	s->stats->active++;
