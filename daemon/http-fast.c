@@ -131,10 +131,7 @@ fast_write_now(struct bufferevent *bev)
 	evbuffer_freeze(out, 1);
 }
 
-/*
- * The response left whole: count it; false when the connection was closed
- * (Connection: close), and f with it.
- */
+/* TCP_CORK on or off; f->corked says which it is. */
 static void
 fast_cork(struct http_fast *f, bool on)
 {
@@ -144,6 +141,10 @@ fast_cork(struct http_fast *f, bool on)
 		f->corked = on;
 }
 
+/*
+ * The response left whole: count it; false when the connection was closed
+ * (Connection: close), and f with it.
+ */
 static bool
 fast_sent(struct http_fast *f)
 {
