@@ -20,8 +20,15 @@ struct strbuf {
 		.p = NULL, .len = 0, .cap = 0, .max = (max_len), .error = 0                        \
 	}
 
+/* A buffer of the caller's (no growth, no sb_finish()): at most size - 1 bytes, NUL-terminated. */
+#define STRBUF_FIXED(buf, size)                                                                    \
+	{                                                                                          \
+		.p = (buf), .len = 0, .cap = (size), .max = (size)-1, .error = 0                   \
+	}
+
 void sb_add(struct strbuf *sb, const char *s, size_t n);
 void sb_str(struct strbuf *sb, const char *s);
+/* %s, %c, %d, %i, %u (with l, ll, z) and %% without vsnprintf; anything else through it. */
 __attribute__((format(printf, 2, 3))) void sb_printf(struct strbuf *sb, const char *fmt, ...);
 /* Hand the string over (0 and *ret, "" when nothing was added), or free it and return the error. */
 int sb_finish(struct strbuf *sb, char **ret);
