@@ -142,10 +142,15 @@ expand(const char *tmpl, const struct ipxe_vars *v, struct strbuf *sb)
 
 		if (c < ' ' || c == 0x7f)
 			return -EINVAL;
-		if (c != '{') {
+		if (c != '{') { /* the run of plain text up to the next placeholder */
+			size_t run = 1;
+
+			while (tmpl[run] != '\0' && tmpl[run] != '{' &&
+			       (unsigned char)tmpl[run] >= ' ' && tmpl[run] != 0x7f)
+				run++;
 			if (sb != NULL)
-				sb_add(sb, tmpl, 1);
-			tmpl++;
+				sb_add(sb, tmpl, run);
+			tmpl += run;
 			continue;
 		}
 		n = expand_placeholder(tmpl, v, sb);
