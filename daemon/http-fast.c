@@ -41,6 +41,7 @@
 
 #include "http-internal.h"
 #include "log.h"
+#include "strbuf.h"
 #include "util.h"
 
 #define FAST_HEADERS_MAX 2048 /* the response headers a route adds */
@@ -64,6 +65,7 @@ struct http_fast {
 	struct http_xfer *xfer;
 	char date[40]; /* the Date header of the second date_at */
 	time_t date_at;
+	char client[INET_ADDRSTRLEN]; /* k->addr, printed once per connection */
 };
 
 static struct bufferevent *
@@ -189,7 +191,7 @@ fast_answer(struct http_fast *f, char *p)
 	if (h->has_user_agent)
 		p[h->user_agent.p - p + h->user_agent.len] = '\0';
 	c.path = h->target.p;
-	inet_ntop(AF_INET, &k->addr, c.client, sizeof(c.client));
+	memcpy(c.client, f->client, sizeof(f->client));
 	f->hdr = hdr;
 	f->hdr_len = 0;
 	f->hdr_full = f->has_ctype = false;
@@ -296,6 +298,7 @@ http_fast_attach(struct http_conn *k)
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -ENOMEM;
 	f->k = k;
+	inet_ntop(AF_INET, &k->addr, f->client, sizeof(f->client));
 	k->fast = f;
 	bufferevent_setcb(bev, fast_read_cb, fast_write_cb, fast_event_cb, f);
 	return 0;
@@ -336,17 +339,16 @@ http_fast_header(const struct http_req *c, const char *name)
 void
 http_fast_add_header(struct http_fast *f, const char *name, const char *value)
 {
-	size_t room = FAST_HEADERS_MAX - f->hdr_len;
-	int n;
+	struct strbuf sb = STRBUF_FIXED(f->hdr + f->hdr_len, FAST_HEADERS_MAX - f->hdr_len);
 
 	if (f->hdr == NULL || f->hdr_full || strpbrk(value, "\r\n") != NULL)
 		return; /* as evhttp_add_header, no header that would split the block */
-	n = snprintf(f->hdr + f->hdr_len, room, "%s: %s\r\n", name, value);
-	if (n < 0 || (size_t)n >= room) {
+	sb_printf(&sb, "%s: %s\r\n", name, value);
+	if (sb.error != 0) {
 		f->hdr_full = true;
 		return;
 	}
-	f->hdr_len += (size_t)n;
+	f->hdr_len += sb.len;
 	if (strcasecmp(name, "Content-Type") == 0)
 		f->has_ctype = true;
 }
@@ -375,6 +377,8 @@ http_fast_send(
 {
 	struct http_fast *f = c->fast;
 	struct evbuffer *out = bufferevent_get_output(fast_bev(f));
+	char buf[FAST_HEADERS_MAX + 256];
+	struct strbuf head = STRBUF_FIXED(buf, sizeof(buf));
 	bool keep = !f->close_after;
 
 	if (f->hdr_full) { /* a route's headers that do not fit: nothing of them */
@@ -386,17 +390,20 @@ http_fast_send(
 		if (f->xfer != NULL)
 			http_reply_xfer_free(TAKE_PTR(f->xfer));
 	}
-	evbuffer_add_printf(out, "HTTP/1.%u %d %s\r\nDate: %s\r\n%.*s", f->head.minor, code, reason,
-	    fast_date(f), (int)f->hdr_len, f->hdr ? f->hdr : "");
+	sb_printf(
+	    &head, "HTTP/1.%u %d %s\r\nDate: %s\r\n", f->head.minor, code, reason, fast_date(f));
+	sb_add(&head, f->hdr != NULL ? f->hdr : "", f->hdr_len);
 	if (code != 204) /* RFC 9110 8.6: none in a 204 */
-		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n", len);
+		sb_printf(&head, "Content-Length: %" PRIu64 "\r\n", len);
 	if (!f->has_ctype && code != 204)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", CTYPE_TEXT);
+		sb_printf(&head, "Content-Type: %s\r\n", CTYPE_TEXT);
 	if (!keep)
-		evbuffer_add_printf(out, "Connection: close\r\n");
+		sb_str(&head, "Connection: close\r\n");
 	else if (f->head.minor == 0)
-		evbuffer_add_printf(out, "Connection: keep-alive\r\n");
-	evbuffer_add(out, "\r\n", 2);
+		sb_str(&head, "Connection: keep-alive\r\n");
+	sb_add(&head, "\r\n", 2);
+	/* the route's headers are under FAST_HEADERS_MAX; ours, with a reason of http-reply.c, under 256 */
+	evbuffer_add(out, head.p, head.len);
 	f->body = 0;
 	if (body != NULL && !c->head) {
 		f->body = len;
