@@ -339,10 +339,11 @@ http_fast_header(const struct http_req *c, const char *name)
 void
 http_fast_add_header(struct http_fast *f, const char *name, const char *value)
 {
-	struct strbuf sb = STRBUF_FIXED(f->hdr + f->hdr_len, FAST_HEADERS_MAX - f->hdr_len);
+	struct strbuf sb;
 
 	if (f->hdr == NULL || f->hdr_full || strpbrk(value, "\r\n") != NULL)
 		return; /* as evhttp_add_header, no header that would split the block */
+	sb = (struct strbuf)STRBUF_FIXED(f->hdr + f->hdr_len, FAST_HEADERS_MAX - f->hdr_len);
 	sb_printf(&sb, "%s: %s\r\n", name, value);
 	if (sb.error != 0) {
 		f->hdr_full = true;
