@@ -14,7 +14,8 @@
 # kernel's receive timestamp), machines booted, wall time (first power-on to
 # the last initrd byte), CPU seconds of the server namespace's processes, the
 # client's retransmissions / UDP datagrams dropped for a full receive buffer;
-# ratio = peer wall / netbootd wall (> 1: netbootd is faster).
+# ratio = peer wall / netbootd wall (> 1: netbootd is faster); steal = the
+# share of the machine's CPU time the hypervisor took during that storm.
 #
 # Both stacks are configured for N concurrent transfers (tftp.max_sessions,
 # dnsmasq --tftp-max; http.max_connections, nginx worker_connections) and log
@@ -201,14 +202,15 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 printf '%s, %s clients, RAMP_MS=%s, loader %s KiB, kernel %s MiB, initrd %s MiB\n' \
 	"$(date -u +%FT%TZ)" "$CLIENTS" "$RAMP_MS" "$LOADER_KIB" "$KERNEL_MIB" "$INITRD_MIB"
-printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-10s | %-5s | %-4s |\n' \
-	clients stack booted "p50 ms" "p99 ms" "max ms" "wall s" "cpu s" "retx/drops" ratio load
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- --------------- ----------- -------- \
-	-------- -------- --------- ------- ------------ ------- ------
-row() { # clients stack result load ratio
-	printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-10s | %-5s | %-4s |\n' \
+printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-10s | %-5s | %-4s | %-5s |\n' \
+	clients stack booted "p50 ms" "p99 ms" "max ms" "wall s" "cpu s" "retx/drops" ratio load steal
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- --------------- ----------- -------- \
+	-------- -------- --------- ------- ------------ ------- ------ -------
+row() { # clients stack result load ratio steal
+	printf '| %-7s | %-13s | %-9s | %-6s | %-6s | %-6s | %-7s | %-5s | %-10s | %-5s | %-4s | %-5s |\n' \
 		"$1" "$2" "$(field "$3" booted)/$1" "$(field "$3" dhcp_p50)" "$(field "$3" dhcp_p99)" \
-		"$(field "$3" dhcp_max)" "$(field "$3" wall)" "$(field "$3" cpu)" "$(field "$3" retransmits)/$(field "$3" drops)" "$5" "$4"
+		"$(field "$3" dhcp_max)" "$(field "$3" wall)" "$(field "$3" cpu)" \
+		"$(field "$3" retransmits)/$(field "$3" drops)" "$5" "$4" "$6%"
 }
 STACKS=${STACKS:-netbootd peers}
 for n in $CLIENTS; do
@@ -216,21 +218,21 @@ for n in $CLIENTS; do
 		nb='' pe=''
 		if [[ " $STACKS " == *" netbootd "* ]]; then
 			start_netbootd
-			d0=$(udp_drops)
+			d0=$(udp_drops) st=$(steal_sample)
 			nb="$(storm "$n" netbootd) cpu=$(server_cpu) drops=$(($(udp_drops) - d0))"
-			load_nb=$(cut -d' ' -f1 /proc/loadavg)
+			load_nb=$(cut -d' ' -f1 /proc/loadavg) st=$(steal_pct "$st")
 			stop_servers
-			row "$n" netbootd "$nb" "$load_nb" -
+			row "$n" netbootd "$nb" "$load_nb" - "$st"
 		fi
 		if [[ " $STACKS " == *" peers "* ]]; then
 			start_peers
-			d0=$(udp_drops)
+			d0=$(udp_drops) st=$(steal_sample)
 			pe="$(storm "$n" peers) cpu=$(server_cpu) drops=$(($(udp_drops) - d0))"
-			load_pe=$(cut -d' ' -f1 /proc/loadavg)
+			load_pe=$(cut -d' ' -f1 /proc/loadavg) st=$(steal_pct "$st")
 			stop_servers
 			ratio=-
 			[ -n "$nb" ] && ratio=$(awk -v a="$(field "$pe" wall)" -v b="$(field "$nb" wall)" 'BEGIN { printf "%.2f", a / b }')
-			row "$n" dnsmasq+nginx "$pe" "$load_pe" "$ratio"
+			row "$n" dnsmasq+nginx "$pe" "$load_pe" "$ratio" "$st"
 		fi
 	done
 done

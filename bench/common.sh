@@ -100,12 +100,17 @@ bench_wait_port() {
 # CPU time the hypervisor gave to others (steal, /proc/stat): "steal total" in ticks.
 steal_sample() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
 
-# Say how much of the machine's CPU time since steal_sample's "$1" was stolen:
-# a run with a large share compares servers only side by side.
-steal_report() { # "steal total" from steal_sample
+# The share of the machine's CPU time since steal_sample's "$1" that was
+# stolen, in percent.
+steal_pct() { # "steal total" from steal_sample
 	local s0 t0 s1 t1
 	read -r s0 t0 <<<"$1"
 	read -r s1 t1 < <(steal_sample)
-	awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN {
-		printf "CPU time stolen by the host during the run: %.0f%%\n", (t > 0 ? 100 * s / t : 0) }'
+	awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }'
+}
+
+# Say how much of the machine's CPU time since steal_sample's "$1" was stolen:
+# a run with a large share compares servers only side by side.
+steal_report() { # "steal total" from steal_sample
+	echo "CPU time stolen by the host during the run: $(steal_pct "$1")%"
 }
