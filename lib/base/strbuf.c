@@ -150,7 +150,7 @@ sb_vprintf_simple(struct strbuf *sb, const char *fmt, va_list *ap)
 	}
 }
 
-static void
+__attribute__((format(printf, 2, 0))) static void
 sb_vprintf_libc(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	char small[512], *buf = small;
