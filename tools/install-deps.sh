@@ -18,12 +18,13 @@ BUILD="build-essential meson ninja-build pkg-config clang clang-format
 
 # Test: real clients, a real VM, packet dissection; arm64 VMs (AAVMF),
 # Secure Boot (OVMF secboot + MS keys from ovmf, sbattach), grub-mkimage for
-# tools/fetch-loaders.sh.
+# tools/fetch-loaders.sh; an ext4 on a loop device (test-lifecycle-disk).
 TEST="iproute2 procps psmisc kmod cpio gzip xz-utils curl tftp-hpa atftp
 	tshark tcpdump python3 python3-scapy dnsmasq-base busybox-static
 	qemu-system-x86 qemu-utils ipxe ipxe-qemu ovmf squashfs-tools systemd-boot-efi binutils
 	systemd xorriso mtools dosfstools libarchive-tools docker-registry skopeo umoci apache2-utils
 	zstd jq debootstrap systemd-container etcd-server etcd-client bsdutils openssl
+	e2fsprogs mount util-linux
 	chromium
 	qemu-system-arm qemu-efi-aarch64 grub-common grub-efi-amd64-bin sbsigntool"
 
