@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "error.h"
 #include "fsutil.h"
+#include "io.h"
 #include "log.h"
 #include "progress.h"
 #include "server.h"
@@ -604,17 +605,12 @@ lifecycle_installed(void *table, const uint8_t mac[MAC_LEN])
 static void
 new_token(char token[LIFECYCLE_TOKEN_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t rnd[LIFECYCLE_TOKEN_LEN / 2];
 
 	/* getrandom() of 16 bytes does not fail once the pool is up (it blocks until then). */
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		abort();
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		token[2 * i] = hex[rnd[i] >> 4];
-		token[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	token[LIFECYCLE_TOKEN_LEN] = '\0';
+	io_hex_encode(rnd, sizeof(rnd), token);
 }
 
 static void
